@@ -1,0 +1,1 @@
+"""Implementations of complaint_core's ports: calendars, policy files, storage, clocks."""

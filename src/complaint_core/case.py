@@ -1,0 +1,831 @@
+"""The ``Case`` aggregate and its lifecycle (DOMAIN §3).
+
+Every command checks the policy and the invariants, builds exactly one event
+and applies it, returning ``(new_case, (event,))``; a refused command raises a
+domain error naming the rule and leaves the case as it was. The allowed
+transitions are data (``PATH`` minus the policy's skipped states, plus the
+side routes below), checked by one guard.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from functools import lru_cache, singledispatch
+from typing import Any
+from uuid import UUID
+
+import attrs
+
+from . import events as ev
+from .calendar import WorkingCalendar
+from .clocks import (
+    ClockState,
+    ClockSubject,
+    Deadline,
+    Pause,
+    Promise,
+    SpecialCircumstance,
+    compute_deadline,
+    select_rule,
+    stage_one_due,
+)
+from .errors import AuthorityExceeded, DomainError, InvalidTransition, NotFound, RuleViolation
+from .intake import Intake
+from .policy import Policy, PromiseMode
+from .responsibility import Party, Responsibility
+from .timeutil import require_aware
+
+
+class CaseStatus(StrEnum):
+    RECEIVED = "received"
+    REGISTERED = "registered"
+    INVESTIGATING = "investigating"
+    ATTRIBUTED = "attributed"
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    REPLIED = "replied"
+    CLOSED = "closed"
+    SETTLED = "settled"
+    NOT_ESTABLISHED = "not_established"
+
+
+S = CaseStatus
+PATH: tuple[CaseStatus, ...] = (
+    S.RECEIVED,
+    S.REGISTERED,
+    S.INVESTIGATING,
+    S.ATTRIBUTED,
+    S.PROPOSED,
+    S.APPROVED,
+    S.REPLIED,
+    S.CLOSED,
+    S.SETTLED,
+)
+NOT_ESTABLISHED_FROM = frozenset({S.RECEIVED, S.REGISTERED, S.INVESTIGATING})
+PETITION_FROM = frozenset({S.ATTRIBUTED, S.PROPOSED, S.APPROVED, S.REPLIED, S.NOT_ESTABLISHED})
+TERMINAL = frozenset({S.SETTLED})
+FINISHED = frozenset({S.CLOSED, S.SETTLED})
+
+STATUS_LABELS: dict[CaseStatus, tuple[str, str]] = {
+    S.RECEIVED: ("已受理", "received"),
+    S.REGISTERED: ("已立案", "registered"),
+    S.INVESTIGATING: ("调查中", "investigating"),
+    S.ATTRIBUTED: ("已认定责任", "attributed"),
+    S.PROPOSED: ("已拟处理", "proposed"),
+    S.APPROVED: ("已核决", "approved"),
+    S.REPLIED: ("已答复", "replied"),
+    S.CLOSED: ("已结案", "closed"),
+    S.SETTLED: ("已结清", "settled"),
+    S.NOT_ESTABLISHED: ("投诉不成立", "not established"),
+}
+
+
+class RemedyKind(StrEnum):
+    EXPLANATION = "explanation"
+    ALLOWANCE = "allowance"
+    COMPENSATION = "compensation"
+    RETURN = "return"
+    REWORK = "rework"
+    EXCHANGE = "exchange"
+
+
+@lru_cache(maxsize=64)
+def transitions(skip_states: frozenset[str]) -> dict[CaseStatus, frozenset[CaseStatus]]:
+    """The allowed transitions of a policy that skips ``skip_states``."""
+    path = [s for s in PATH if s.value not in skip_states]
+    table: dict[CaseStatus, set[CaseStatus]] = {s: set() for s in CaseStatus}
+    for here, there in itertools.pairwise(path):
+        table[here].add(there)
+    for here in NOT_ESTABLISHED_FROM:
+        table[here].add(S.NOT_ESTABLISHED)
+    table[S.NOT_ESTABLISHED].add(S.REPLIED)
+    reopen = reopen_state(skip_states)
+    for here in PETITION_FROM:
+        table[here].add(reopen)
+    return {k: frozenset(v) for k, v in table.items()}
+
+
+def reopen_state(skip_states: frozenset[str]) -> CaseStatus:
+    """Where a petition (签呈) sends a case: back to before attribution (P1-LC-12)."""
+    return S.REGISTERED if S.INVESTIGATING.value in skip_states else S.INVESTIGATING
+
+
+@attrs.frozen
+class Step:
+    status: CaseStatus
+    at: datetime
+    actor: str
+    reason: str = ""
+
+
+@attrs.frozen
+class Remedy:
+    kind: RemedyKind
+    amount: Decimal
+    note: str = ""
+
+
+@attrs.frozen
+class Approval:
+    role: str
+    approver: str
+    at: datetime
+
+
+@attrs.frozen
+class Reply:
+    message: str
+    reaction: str
+    at: datetime
+
+
+@attrs.frozen
+class Petition:
+    department: str
+    reason: str
+    at: datetime
+    actor: str
+
+
+@attrs.frozen
+class Meeting:
+    attendees: tuple[str, ...]
+    minutes: str
+    at: datetime
+
+
+@attrs.frozen
+class Milestone:
+    name: str
+    at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class Case:
+    case_id: UUID
+    policy_id: str
+    policy_version: int
+    version: int
+    status: CaseStatus
+    intake: Intake
+    received_at: datetime
+    number: str | None = None
+    severity: str | None = None
+    major: bool = False
+    meeting: Meeting | None = None
+    steps: tuple[Step, ...] = ()
+    clocks: tuple[ClockState, ...] = ()
+    milestones: tuple[Milestone, ...] = ()
+    handler: Party | None = None
+    causer: Responsibility | None = None
+    delay: Responsibility | None = None
+    no_fault: bool = False
+    remedy: Remedy | None = None
+    approval: Approval | None = None
+    reply: Reply | None = None
+    not_established_reason: str | None = None
+    petitions: tuple[Petition, ...] = ()
+    parent_case_id: UUID | None = None
+    repeat_count: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        if self.version < 1:
+            raise RuleViolation(f"version must be >= 1, got {self.version}", rule="CASE-VERSION")
+        if self.status is S.NOT_ESTABLISHED and not self.not_established_reason:
+            raise RuleViolation("a not-established case needs a reason", rule="P1-LC-14")
+        if self.status in (S.REPLIED, S.CLOSED, S.SETTLED) and self.reply is None:
+            raise RuleViolation(f"a {self.status.value} case needs a recorded reply", rule="CASE-REPLY")
+
+    # ----- views -------------------------------------------------------------------------
+    @property
+    def reference(self) -> str:
+        return self.number or str(self.case_id)
+
+    @property
+    def subject(self) -> ClockSubject:
+        return ClockSubject(
+            market=self.intake.market,
+            kind=self.intake.kind,
+            category=self.intake.category,
+            severity=self.severity,
+            channel=self.intake.channel,
+        )
+
+    @property
+    def last_at(self) -> datetime:
+        return self.steps[-1].at if self.steps else self.received_at
+
+    def clock(self, name: str) -> ClockState:
+        for state in self.clocks:
+            if state.name == name:
+                return state
+        raise NotFound(f"case {self.reference} has no clock {name!r} (running: {[c.name for c in self.clocks]})")
+
+    def deadlines(
+        self, policy: Policy, calendar: WorkingCalendar | None, *, as_of: datetime | None = None
+    ) -> tuple[Deadline, ...]:
+        """The deadline of every clock this case has started, under ``policy``."""
+        out = []
+        for state in self.clocks:
+            rule = select_rule(policy, state.name, self.subject)
+            if rule is not None:
+                out.append(compute_deadline(rule, state, calendar=calendar, tz=policy.tz, as_of=as_of))
+        return tuple(out)
+
+    # ----- creation ----------------------------------------------------------------------
+    @classmethod
+    def receive(
+        cls,
+        policy: Policy,
+        *,
+        case_id: UUID,
+        intake: Intake,
+        at: datetime,
+        actor: str,
+        number: str | None = None,
+        parent: Case | None = None,
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """Take in a complaint. Policies numbering at intake (P2-NUM-03) pass ``number`` here."""
+        at = require_aware(at)
+        _check_intake(policy, intake)
+        _check_number(policy, "received", number)
+        if parent is not None:
+            if parent.status not in FINISHED:
+                raise InvalidTransition(
+                    f"a second complaint needs a closed parent; {parent.reference} is {parent.status.value}",
+                    rule="P1-LC-10",
+                )
+            if at < parent.last_at:
+                raise RuleViolation("a second complaint cannot predate its parent's closure", rule="CASE-TIME-ORDER")
+        draft = cls(
+            case_id=case_id,
+            policy_id=policy.policy_id,
+            policy_version=policy.version,
+            version=1,
+            status=S.RECEIVED,
+            intake=intake,
+            received_at=at,
+        )
+        started = draft._starts(policy, S.RECEIVED.value)
+        event = ev.CaseReceived(
+            aggregate_id=case_id,
+            version=1,
+            occurred_at=at,
+            actor=actor,
+            to_status=S.RECEIVED.value,
+            clocks_started=started,
+            number=number,
+            policy_id=policy.policy_id,
+            policy_version=policy.version,
+            parent_case_id=parent.case_id if parent else None,
+        )
+        case = attrs.evolve(
+            draft,
+            number=number,
+            parent_case_id=parent.case_id if parent else None,
+            repeat_count=parent.repeat_count + 1 if parent else 0,
+            steps=(Step(S.RECEIVED, at, actor),),
+            clocks=tuple(ClockState(name=n, started_at=at) for n in started),
+        )
+        return case, (event,)
+
+    # ----- lifecycle ---------------------------------------------------------------------
+    def register(
+        self, policy: Policy, *, at: datetime, actor: str, number: str | None = None
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """立案/登记. Policies numbering at registration (P1-NUM-03) pass ``number`` here."""
+        self._check_policy(policy)
+        _check_number(policy, "registered", number)
+        return self._transition(policy, S.REGISTERED, at, actor, ev.CaseRegistered, number=number)
+
+    def start_investigation(
+        self, policy: Policy, *, at: datetime, actor: str
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        return self._transition(policy, S.INVESTIGATING, at, actor, ev.InvestigationStarted)
+
+    def attribute(
+        self,
+        policy: Policy,
+        *,
+        at: datetime,
+        actor: str,
+        handler: Party | None = None,
+        causer: Responsibility | None = None,
+        delay: Responsibility | None = None,
+        no_fault: bool = False,
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """The three findings (P1-LC-08): handler, causer with fault shares, and delay."""
+        if causer is None and not no_fault:
+            raise RuleViolation("attribution needs a causer unless the finding is 'no fault of ours'", rule="P1-LC-08")
+        if causer is not None and no_fault:
+            raise RuleViolation("a 'no fault of ours' finding cannot name a causer", rule="P1-LC-08")
+        if causer is not None and self.handler_is_accused(handler, causer):
+            raise RuleViolation("the person complained about may not handle their own case", rule="F8-RO-01")
+        return self._transition(
+            policy,
+            S.ATTRIBUTED,
+            at,
+            actor,
+            ev.ResponsibilityAttributed,
+            handler=handler,
+            causer=causer,
+            delay=delay,
+            no_fault=no_fault,
+        )
+
+    @staticmethod
+    def handler_is_accused(handler: Party | None, causer: Responsibility) -> bool:
+        return handler is not None and any(s.party == handler for s in causer.shares)
+
+    def propose(
+        self, policy: Policy, *, at: datetime, actor: str, kind: RemedyKind, amount: Decimal, note: str = ""
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        _check_amount(amount)
+        return self._transition(
+            policy,
+            S.PROPOSED,
+            at,
+            actor,
+            ev.RemedyProposed,
+            remedy_kind=RemedyKind(kind).value,
+            amount=amount,
+            note=note,
+        )
+
+    def approve(
+        self, policy: Policy, *, at: datetime, actor: str, role: str, remedy: Remedy | None = None
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """核决: the role's limit must cover the amount (DOMAIN §6.2, P1-APR-02, P1-LC-11)."""
+        self._check_policy(policy)
+        chosen = remedy or self.remedy
+        if chosen is None:
+            raise RuleViolation("nothing to approve: no remedy was proposed", rule="P1-APR-02")
+        _check_amount(chosen.amount)
+        limit = policy.approval_limit(role)
+        if limit is not None and chosen.amount > limit:
+            needed = policy.approver_for(chosen.amount)
+            raise AuthorityExceeded(
+                f"{role} may approve up to {limit}; {chosen.amount} needs {needed}", rule="P1-APR-02"
+            )
+        return self._transition(
+            policy,
+            S.APPROVED,
+            at,
+            actor,
+            ev.RemedyApproved,
+            role=role,
+            remedy_kind=chosen.kind.value,
+            amount=chosen.amount,
+        )
+
+    def reply_to_customer(
+        self, policy: Policy, *, at: datetime, actor: str, message: str, reaction: str = ""
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """What the customer was told and how they took it (never the internal form, P1-LC-11)."""
+        if not message.strip():
+            raise RuleViolation("a reply needs the message the customer was given", rule="CASE-REPLY")
+        return self._transition(policy, S.REPLIED, at, actor, ev.CustomerReplied, message=message, reaction=reaction)
+
+    def close(self, policy: Policy, *, at: datetime, actor: str) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        if self.major and self.meeting is None:
+            raise RuleViolation("a major complaint needs its emergency-meeting record before closure", rule="P3-ESC-01")
+        return self._transition(policy, S.CLOSED, at, actor, ev.CaseClosed)
+
+    def settle(
+        self, policy: Policy, *, at: datetime, actor: str, open_items: tuple[str, ...] = ()
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """Settled needs every return/allowance booked and every penalty posted or waived."""
+        if open_items:
+            raise RuleViolation(f"cannot settle with open items: {', '.join(open_items)}", rule="CASE-SETTLE")
+        return self._transition(policy, S.SETTLED, at, actor, ev.CaseSettled)
+
+    def find_not_established(
+        self, policy: Policy, *, at: datetime, actor: str, reason: str
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """投诉不成立, with the reason (P1-LC-14, F11-CL-06)."""
+        if not reason.strip():
+            raise RuleViolation("a not-established finding needs a reason", rule="P1-LC-14")
+        return self._transition(policy, S.NOT_ESTABLISHED, at, actor, ev.FoundNotEstablished, reason=reason)
+
+    def petition(
+        self, policy: Policy, *, at: datetime, actor: str, department: str, reason: str
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """签呈: a department objects to the decision; attribution re-opens (P1-LC-12, P1-ESC-04)."""
+        if not department.strip() or not reason.strip():
+            raise RuleViolation("a petition names the department and its reason", rule="P1-LC-12")
+        target = reopen_state(policy.skip_states)
+        if self.status not in PETITION_FROM:
+            raise InvalidTransition(
+                f"a petition is possible only before closure, after a decision; the case is {self.status.value}",
+                rule="P1-LC-12",
+            )
+        return self._transition(policy, target, at, actor, ev.PetitionFiled, department=department, reason=reason)
+
+    # ----- non-lifecycle commands --------------------------------------------------------
+    def reach_milestone(
+        self, policy: Policy, *, at: datetime, actor: str, milestone: str
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """A step outside the lifecycle (e.g. ``forwarded_to_head``) that starts or stops clocks."""
+        self._check_open(policy)
+        if milestone in {s.value for s in CaseStatus}:
+            raise RuleViolation(
+                f"{milestone!r} is a lifecycle state, reached by its own command", rule="CASE-MILESTONE"
+            )
+        at = self._check_time(at)
+        started = self._starts(policy, milestone)
+        stopped = self._stops(policy, milestone)
+        return self._emit(
+            ev.MilestoneReached,
+            at,
+            actor,
+            milestone=milestone,
+            clocks_started=started,
+            clocks_stopped=stopped,
+        )
+
+    def classify(
+        self, policy: Policy, *, at: datetime, actor: str, severity: str, reason: str = ""
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        self._check_open(policy)
+        known = [s.code for s in policy.severities]
+        if severity not in known:
+            raise RuleViolation(f"unknown severity {severity!r}; the policy has {known}", rule="CASE-SEVERITY")
+        return self._emit(ev.SeverityClassified, self._check_time(at), actor, severity=severity, reason=reason)
+
+    def flag_major(
+        self, policy: Policy, *, at: datetime, actor: str, reason: str
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """重大投诉: escalation at once and an emergency meeting (P3-ESC-01, E4-CL-01)."""
+        self._check_open(policy)
+        if self.major:
+            raise RuleViolation("the case is already flagged major", rule="P3-ESC-01")
+        return self._emit(ev.MajorComplaintFlagged, self._check_time(at), actor, reason=reason)
+
+    def record_emergency_meeting(
+        self, policy: Policy, *, at: datetime, actor: str, attendees: tuple[str, ...], minutes: str
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        self._check_open(policy)
+        if not self.major:
+            raise RuleViolation("an emergency meeting is recorded for major complaints only", rule="P3-ESC-01")
+        if not attendees or not minutes.strip():
+            raise RuleViolation("the meeting record needs attendees and minutes", rule="P3-ESC-01")
+        return self._emit(
+            ev.EmergencyMeetingRecorded, self._check_time(at), actor, attendees=tuple(attendees), minutes=minutes
+        )
+
+    def pause_clock(
+        self, policy: Policy, *, at: datetime, actor: str, clock: str, reason: str
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """Stop a clock while waiting (e.g. on the customer); paused time never counts."""
+        state, rule = self._running_clock(policy, clock)
+        if reason not in rule.pause_reasons:
+            allowed = sorted(rule.pause_reasons) or "none"
+            raise RuleViolation(f"clock {clock!r} cannot pause for {reason!r} (allowed: {allowed})", rule="CLOCK-PAUSE")
+        if state.paused:
+            raise RuleViolation(f"clock {clock!r} is already paused", rule="CLOCK-PAUSE")
+        return self._emit(ev.ClockPaused, self._check_time(at), actor, clock=clock, reason=reason)
+
+    def resume_clock(
+        self, policy: Policy, *, at: datetime, actor: str, clock: str
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        state, _ = self._running_clock(policy, clock)
+        if not state.paused:
+            raise RuleViolation(f"clock {clock!r} is not paused", rule="CLOCK-PAUSE")
+        return self._emit(ev.ClockResumed, self._check_time(at), actor, clock=clock)
+
+    def declare_special_circumstance(
+        self, policy: Policy, *, at: datetime, actor: str, clock: str, reason: str, approver: str
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """特殊状况: switch to the extended limit, with reason and approver (F2-DL-06)."""
+        state, rule = self._running_clock(policy, clock)
+        if rule.special_limit is None:
+            raise RuleViolation(f"clock {clock!r} has no extended limit for special circumstances", rule="F2-DL-06")
+        if state.special is not None:
+            raise RuleViolation(f"clock {clock!r} already runs on its extended limit", rule="F2-DL-06")
+        if not reason.strip() or not approver.strip():
+            raise RuleViolation("a special circumstance needs a reason and an approver", rule="F2-DL-06")
+        return self._emit(
+            ev.SpecialCircumstanceDeclared, self._check_time(at), actor, clock=clock, reason=reason, approver=approver
+        )
+
+    def record_promise(
+        self, policy: Policy, *, at: datetime, actor: str, clock: str, due: datetime, calendar: WorkingCalendar | None
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """A date promised to the customer becomes the clock's deadline (P4-DL-06, P5-DL-02, F4-DL-03)."""
+        state, rule = self._running_clock(policy, clock)
+        at = self._check_time(at)
+        due = require_aware(due, "due")
+        if rule.promise is PromiseMode.NONE:
+            raise RuleViolation(f"clock {clock!r} does not take promised dates", rule="P4-DL-06")
+        if due <= at:
+            raise RuleViolation("a promised date must lie after the moment it is made", rule="P4-DL-06")
+        if rule.limit is not None:
+            first_due = stage_one_due(rule, state, calendar=calendar, tz=policy.tz)
+            if rule.promise is PromiseMode.TWO_STAGE and at > first_due:
+                raise RuleViolation(
+                    f"the promise had to be made by {first_due.isoformat()} (two-stage 24-hour rule)", rule="F4-DL-03"
+                )
+            if rule.promise is PromiseMode.PROMISED and due > first_due:
+                raise RuleViolation(
+                    f"the agreed reply date may not pass the policy limit {first_due.isoformat()}", rule="P5-DL-02"
+                )
+        return self._emit(ev.PromiseRecorded, at, actor, clock=clock, due=due)
+
+    def adopt_policy(self, policy: Policy, *, at: datetime, actor: str) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """Move an open case to a newer version of its policy; clocks and pauses are kept."""
+        if policy.policy_id != self.policy_id:
+            raise RuleViolation(f"case runs policy {self.policy_id!r}, not {policy.policy_id!r}", rule="CASE-POLICY")
+        if policy.version <= self.policy_version:
+            raise RuleViolation(
+                f"policy version {policy.version} is not newer than {self.policy_version}", rule="CASE-POLICY"
+            )
+        if self.status in FINISHED:
+            raise InvalidTransition("a closed case is never edited", rule="P1-LC-10")
+        return self._emit(ev.PolicyAdopted, self._check_time(at), actor, policy_version=policy.version)
+
+    # ----- machinery ---------------------------------------------------------------------
+    def _check_policy(self, policy: Policy) -> None:
+        if policy.policy_id != self.policy_id or policy.version != self.policy_version:
+            raise RuleViolation(
+                f"case {self.reference} runs policy {self.policy_id} v{self.policy_version}, "
+                f"not {policy.policy_id} v{policy.version}",
+                rule="CASE-POLICY",
+            )
+
+    def _check_open(self, policy: Policy) -> None:
+        self._check_policy(policy)
+        if self.status in FINISHED:
+            raise InvalidTransition(f"a {self.status.value} case is never edited", rule="P1-LC-10")
+
+    def _check_time(self, at: datetime) -> datetime:
+        at = require_aware(at)
+        if at < self.last_at:
+            raise RuleViolation(
+                f"{at.isoformat()} is before the case's last step at {self.last_at.isoformat()}", rule="CASE-TIME-ORDER"
+            )
+        return at
+
+    def _running_clock(self, policy: Policy, name: str) -> tuple[ClockState, Any]:
+        self._check_open(policy)
+        state = self.clock(name)
+        if not state.running:
+            raise RuleViolation(f"clock {name!r} has stopped", rule="CLOCK-STOPPED")
+        rule = select_rule(policy, name, self.subject)
+        if rule is None:
+            raise NotFound(f"policy {policy.policy_id} has no rule for clock {name!r} on this case")
+        return state, rule
+
+    def _starts(self, policy: Policy, milestone: str) -> tuple[str, ...]:
+        have = {c.name for c in self.clocks}
+        started = []
+        for name in policy.clock_names():
+            if name in have:
+                continue
+            rule = select_rule(policy, name, self.subject)
+            if rule is not None and rule.start == milestone:
+                started.append(name)
+        return tuple(started)
+
+    def _stops(self, policy: Policy, milestone: str, *, all_clocks: bool = False) -> tuple[str, ...]:
+        stopped = []
+        for state in self.clocks:
+            if not state.running:
+                continue
+            rule = select_rule(policy, state.name, self.subject)
+            if all_clocks or (rule is not None and rule.stop == milestone):
+                stopped.append(state.name)
+        return tuple(stopped)
+
+    def _transition(
+        self,
+        policy: Policy,
+        target: CaseStatus,
+        at: datetime,
+        actor: str,
+        event_type: Callable[..., ev.Transitioned],
+        **payload: Any,
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        self._check_policy(policy)
+        if target not in transitions(policy.skip_states)[self.status]:
+            raise InvalidTransition(
+                f"case {self.reference}: cannot go from {self.status.value} to {target.value}", rule="CASE-TRANSITION"
+            )
+        at = self._check_time(at)
+        started = self._starts(policy, target.value)
+        stopped = self._stops(policy, target.value, all_clocks=target in FINISHED)
+        return self._emit(
+            event_type, at, actor, to_status=target.value, clocks_started=started, clocks_stopped=stopped, **payload
+        )
+
+    def _emit(
+        self, event_type: Callable[..., ev.DomainEvent], at: datetime, actor: str, **payload: Any
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        event = event_type(aggregate_id=self.case_id, version=self.version + 1, occurred_at=at, actor=actor, **payload)
+        return apply(event, self), (event,)
+
+
+def _check_amount(amount: Decimal) -> None:
+    if (
+        not isinstance(amount, Decimal)
+        or not amount.is_finite()
+        or amount < 0
+        or amount != amount.quantize(Decimal("0.01"))
+    ):
+        raise RuleViolation(f"amount {amount!r} must be a non-negative Decimal with at most two places", rule="MONEY")
+
+
+def _check_intake(policy: Policy, intake: Intake) -> None:
+    codes = [c.code for c in policy.categories]
+    if intake.category not in codes:
+        raise RuleViolation(
+            f"category {intake.category!r} is not in policy {policy.policy_id} ({codes})", rule="INTAKE"
+        )
+    if intake.channel not in policy.channels:
+        allowed = [c.value for c in policy.channels]
+        raise RuleViolation(
+            f"channel {intake.channel.value!r} is not accepted by this policy ({allowed})", rule="INTAKE"
+        )
+
+
+def _check_number(policy: Policy, milestone: str, number: str | None) -> None:
+    """A number is assigned exactly once, at the policy's numbering event (P1-NUM-03, P2-NUM-03)."""
+    rule = "P1-NUM-03" if policy.numbering.assign_at == "registered" else "P2-NUM-03"
+    if policy.numbering.assign_at == milestone and not number:
+        raise RuleViolation(f"policy {policy.policy_id} assigns the case number at {milestone}", rule=rule)
+    if policy.numbering.assign_at != milestone and number:
+        raise RuleViolation(
+            f"policy {policy.policy_id} assigns the case number at {policy.numbering.assign_at}, not {milestone}",
+            rule=rule,
+        )
+
+
+# ----- apply: one function per event type ---------------------------------------------------
+@singledispatch
+def apply(event: ev.DomainEvent, case: Case) -> Case:
+    raise TypeError(f"no handler for {type(event).__name__}")
+
+
+def _next(event: ev.DomainEvent, case: Case, **changes: Any) -> Case:
+    if event.version != case.version + 1:
+        raise DomainError(
+            f"event version {event.version} does not follow case version {case.version}", rule="EVENT-VERSION"
+        )
+    if event.aggregate_id != case.case_id:
+        raise DomainError("event belongs to another case", rule="EVENT-VERSION")
+    return attrs.evolve(case, version=event.version, **changes)
+
+
+def _with_clocks(
+    case: Case, at: datetime, started: tuple[str, ...], stopped: tuple[str, ...]
+) -> tuple[ClockState, ...]:
+    clocks = []
+    for state in case.clocks:
+        if state.name in stopped:
+            pauses = state.pauses
+            if state.paused:
+                pauses = (*pauses[:-1], attrs.evolve(pauses[-1], until=at))
+            state = attrs.evolve(state, stopped_at=at, pauses=pauses)
+        clocks.append(state)
+    clocks.extend(ClockState(name=name, started_at=at) for name in started)
+    return tuple(clocks)
+
+
+def _transitioned(event: ev.Transitioned, case: Case, reason: str = "", **changes: Any) -> Case:
+    return _next(
+        event,
+        case,
+        status=CaseStatus(event.to_status),
+        steps=(*case.steps, Step(CaseStatus(event.to_status), event.occurred_at, event.actor, reason)),
+        clocks=_with_clocks(case, event.occurred_at, event.clocks_started, event.clocks_stopped),
+        **changes,
+    )
+
+
+def _update_clock(case: Case, name: str, change: Callable[[ClockState], ClockState]) -> tuple[ClockState, ...]:
+    return tuple(change(c) if c.name == name else c for c in case.clocks)
+
+
+@apply.register
+def _(event: ev.CaseRegistered, case: Case) -> Case:
+    return _transitioned(event, case, number=event.number if event.number else case.number)
+
+
+@apply.register
+def _(event: ev.InvestigationStarted, case: Case) -> Case:
+    return _transitioned(event, case)
+
+
+@apply.register
+def _(event: ev.ResponsibilityAttributed, case: Case) -> Case:
+    return _transitioned(
+        event, case, handler=event.handler, causer=event.causer, delay=event.delay, no_fault=event.no_fault
+    )
+
+
+@apply.register
+def _(event: ev.RemedyProposed, case: Case) -> Case:
+    return _transitioned(event, case, remedy=Remedy(RemedyKind(event.remedy_kind), event.amount, event.note))
+
+
+@apply.register
+def _(event: ev.RemedyApproved, case: Case) -> Case:
+    remedy = case.remedy
+    if remedy is None or remedy.kind.value != event.remedy_kind or remedy.amount != event.amount:
+        remedy = Remedy(RemedyKind(event.remedy_kind), event.amount)
+    return _transitioned(event, case, remedy=remedy, approval=Approval(event.role, event.actor, event.occurred_at))
+
+
+@apply.register
+def _(event: ev.CustomerReplied, case: Case) -> Case:
+    return _transitioned(event, case, reply=Reply(event.message, event.reaction, event.occurred_at))
+
+
+@apply.register
+def _(event: ev.CaseClosed, case: Case) -> Case:
+    return _transitioned(event, case)
+
+
+@apply.register
+def _(event: ev.CaseSettled, case: Case) -> Case:
+    return _transitioned(event, case)
+
+
+@apply.register
+def _(event: ev.FoundNotEstablished, case: Case) -> Case:
+    return _transitioned(event, case, event.reason, not_established_reason=event.reason)
+
+
+@apply.register
+def _(event: ev.PetitionFiled, case: Case) -> Case:
+    petition = Petition(event.department, event.reason, event.occurred_at, event.actor)
+    return _transitioned(
+        event,
+        case,
+        event.reason,
+        petitions=(*case.petitions, petition),
+        approval=None,
+        reply=None,
+        not_established_reason=None,
+    )
+
+
+@apply.register
+def _(event: ev.MilestoneReached, case: Case) -> Case:
+    return _next(
+        event,
+        case,
+        milestones=(*case.milestones, Milestone(event.milestone, event.occurred_at)),
+        clocks=_with_clocks(case, event.occurred_at, event.clocks_started, event.clocks_stopped),
+    )
+
+
+@apply.register
+def _(event: ev.SeverityClassified, case: Case) -> Case:
+    return _next(event, case, severity=event.severity)
+
+
+@apply.register
+def _(event: ev.MajorComplaintFlagged, case: Case) -> Case:
+    return _next(event, case, major=True)
+
+
+@apply.register
+def _(event: ev.EmergencyMeetingRecorded, case: Case) -> Case:
+    return _next(event, case, meeting=Meeting(event.attendees, event.minutes, event.occurred_at))
+
+
+@apply.register
+def _(event: ev.ClockPaused, case: Case) -> Case:
+    def pause(c: ClockState) -> ClockState:
+        return attrs.evolve(c, pauses=(*c.pauses, Pause(event.occurred_at, event.reason)))
+
+    return _next(event, case, clocks=_update_clock(case, event.clock, pause))
+
+
+@apply.register
+def _(event: ev.ClockResumed, case: Case) -> Case:
+    def resume(c: ClockState) -> ClockState:
+        return attrs.evolve(c, pauses=(*c.pauses[:-1], attrs.evolve(c.pauses[-1], until=event.occurred_at)))
+
+    return _next(event, case, clocks=_update_clock(case, event.clock, resume))
+
+
+@apply.register
+def _(event: ev.SpecialCircumstanceDeclared, case: Case) -> Case:
+    special = SpecialCircumstance(reason=event.reason, approver=event.approver, declared_at=event.occurred_at)
+    return _next(event, case, clocks=_update_clock(case, event.clock, lambda c: attrs.evolve(c, special=special)))
+
+
+@apply.register
+def _(event: ev.PromiseRecorded, case: Case) -> Case:
+    promise = Promise(due=event.due, made_at=event.occurred_at)
+    return _next(event, case, clocks=_update_clock(case, event.clock, lambda c: attrs.evolve(c, promise=promise)))
+
+
+@apply.register
+def _(event: ev.PolicyAdopted, case: Case) -> Case:
+    return _next(event, case, policy_version=event.policy_version)

@@ -1,0 +1,236 @@
+"""SLA clocks: the runtime state of one clock on a case, and its deadline (DOMAIN §4).
+
+A deadline is a pure function of the rule, the clock's recorded history
+(start, pauses, special circumstance, promise), the working calendar and the
+policy zone. Day-based limits end at 23:59:59.999999 local time of day N, the
+start day being day 0. Paused time is excluded: elapsed units are extended by
+the paused duration, calendar days by the calendar days a pause spanned and
+working days by the working days it spanned, so pausing never brings a
+deadline forward.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, tzinfo
+
+import attrs
+
+from .calendar import WorkingCalendar, add_working_days, next_working_day, working_days_between
+from .errors import RuleViolation
+from .policy import CaseKind, Channel, ClockRule, Limit, Market, Policy, PromiseMode, RestDayRule, TimeUnit
+from .timeutil import add_months, end_of_day, local_date
+
+
+@attrs.frozen
+class Pause:
+    since: datetime
+    reason: str
+    until: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SpecialCircumstance:
+    """A declared special circumstance that switches the clock to its extended limit (F2-DL-06)."""
+
+    reason: str
+    approver: str
+    declared_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class Promise:
+    """A date promised to the customer; it becomes the deadline (P4-DL-06, P5-DL-02, F4-DL-03)."""
+
+    due: datetime
+    made_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class ClockState:
+    """One clock running on one case. Kept across policy changes: pauses are case data."""
+
+    name: str
+    started_at: datetime
+    stopped_at: datetime | None = None
+    pauses: tuple[Pause, ...] = ()
+    special: SpecialCircumstance | None = None
+    promise: Promise | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.stopped_at is None
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.pauses) and self.pauses[-1].until is None
+
+
+@attrs.frozen(kw_only=True)
+class ClockSubject:
+    """The case attributes clock conditions look at."""
+
+    market: Market | None = None
+    kind: CaseKind | None = None
+    category: str | None = None
+    severity: str | None = None
+    channel: Channel | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Deadline:
+    clock: str
+    rule_id: str
+    started_at: datetime
+    due: datetime | None
+    stopped_at: datetime | None
+    paused: bool
+    limit: Limit | None
+    warnings: tuple[str, ...] = ()
+
+    def overdue_at(self, now: datetime) -> bool:
+        """Running past due at ``now``, or stopped after due."""
+        if self.due is None:
+            return False
+        end = self.stopped_at if self.stopped_at is not None else now
+        return end > self.due
+
+    @property
+    def met(self) -> bool | None:
+        if self.stopped_at is None or self.due is None:
+            return None
+        return self.stopped_at <= self.due
+
+
+def select_rule(policy: Policy, name: str, subject: ClockSubject) -> ClockRule | None:
+    """The first rule of clock ``name`` whose conditions match the case."""
+    for rule in policy.clock_rules(name):
+        if rule.when.matches(
+            market=subject.market,
+            kind=subject.kind,
+            category=subject.category,
+            severity=subject.severity,
+            channel=subject.channel,
+        ):
+            return rule
+    return None
+
+
+class _Warnings:
+    def __init__(self, calendar: WorkingCalendar | None) -> None:
+        self.calendar = calendar
+        self.items: list[str] = []
+
+    def check(self, day: date) -> None:
+        if self.calendar is not None and self.calendar.is_estimated(day):
+            note = f"{self.calendar.name}: working days of {day.year} are a weekends-only estimate"
+            if note not in self.items:
+                self.items.append(note)
+
+
+def _need(calendar: WorkingCalendar | None) -> WorkingCalendar:
+    if calendar is None:
+        raise RuleViolation("this limit needs a working calendar", rule="CAL-REQUIRED")
+    return calendar
+
+
+def _end_day(
+    start_day: date,
+    limit: Limit,
+    calendar: WorkingCalendar | None,
+    rest_rule: RestDayRule,
+    warnings: _Warnings,
+) -> date:
+    if limit.unit is TimeUnit.WORKING_DAYS:
+        day = add_working_days(_need(calendar), start_day, limit.amount)
+    elif limit.unit is TimeUnit.CALENDAR_DAYS:
+        day = start_day + timedelta(days=limit.amount)
+    elif limit.unit is TimeUnit.CALENDAR_MONTHS:
+        day = add_months(start_day, limit.amount)
+    else:
+        raise ValueError(f"{limit.unit} is not a day-based unit")
+    if rest_rule is RestDayRule.STATUTORY and limit.unit is not TimeUnit.WORKING_DAYS:
+        day = next_working_day(_need(calendar), day)
+    warnings.check(day)
+    return day
+
+
+def shift(
+    instant: datetime,
+    limit: Limit,
+    *,
+    calendar: WorkingCalendar | None,
+    tz: tzinfo,
+    rest_rule: RestDayRule = RestDayRule.INTERNAL,
+) -> datetime:
+    """``instant`` plus ``limit``: elapsed for minutes/hours, end of local day N otherwise."""
+    if limit.unit is TimeUnit.MINUTES:
+        return instant + timedelta(minutes=limit.amount)
+    if limit.unit is TimeUnit.HOURS:
+        return instant + timedelta(hours=limit.amount)
+    day = _end_day(local_date(instant, tz), limit, calendar, rest_rule, _Warnings(calendar))
+    return end_of_day(day, tz)
+
+
+def compute_deadline(
+    rule: ClockRule,
+    state: ClockState,
+    *,
+    calendar: WorkingCalendar | None,
+    tz: tzinfo,
+    as_of: datetime | None = None,
+) -> Deadline:
+    """The deadline of ``state`` under ``rule``.
+
+    A clock paused now has no fixed deadline: pass ``as_of`` to count the open
+    pause up to that instant (as if resumed then), or get ``due=None``.
+    """
+    warnings = _Warnings(calendar)
+    limit = rule.special_limit if state.special is not None and rule.special_limit is not None else rule.limit
+
+    def result(due: datetime | None) -> Deadline:
+        return Deadline(
+            clock=state.name,
+            rule_id=rule.rule_id,
+            started_at=state.started_at,
+            due=due,
+            stopped_at=state.stopped_at,
+            paused=state.paused,
+            limit=limit,
+            warnings=tuple(warnings.items),
+        )
+
+    if state.promise is not None and rule.promise is not PromiseMode.NONE:
+        return result(state.promise.due)
+    if limit is None:
+        return result(None)
+    pauses: list[tuple[datetime, datetime]] = []
+    for pause in state.pauses:
+        until = pause.until if pause.until is not None else (state.stopped_at or as_of)
+        if until is None:
+            return result(None)
+        pauses.append((pause.since, max(until, pause.since)))
+    if limit.unit in (TimeUnit.MINUTES, TimeUnit.HOURS):
+        paused = sum((b - a for a, b in pauses), timedelta())
+        return result(shift(state.started_at, limit, calendar=calendar, tz=tz) + paused)
+    day = _end_day(local_date(state.started_at, tz), limit, calendar, rule.on_rest_day, warnings)
+    if pauses:
+        if limit.unit is TimeUnit.WORKING_DAYS:
+            cal = _need(calendar)
+            extra = sum(working_days_between(cal, local_date(a, tz), local_date(b, tz)) for a, b in pauses)
+            day = add_working_days(cal, day, extra) if extra else day
+        else:
+            extra = sum((local_date(b, tz) - local_date(a, tz)).days for a, b in pauses)
+            if extra:
+                day = day + timedelta(days=extra)
+                if rule.on_rest_day is RestDayRule.STATUTORY:
+                    day = next_working_day(_need(calendar), day)
+        warnings.check(day)
+    return result(end_of_day(day, tz))
+
+
+def stage_one_due(rule: ClockRule, state: ClockState, *, calendar: WorkingCalendar | None, tz: tzinfo) -> datetime:
+    """The limit's own due, ignoring any promise: a promise must be made before it (F4-DL-03)."""
+    plain = attrs.evolve(state, promise=None)
+    deadline = compute_deadline(rule, plain, calendar=calendar, tz=tz, as_of=state.started_at)
+    assert deadline.due is not None
+    return deadline.due

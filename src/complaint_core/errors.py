@@ -1,0 +1,88 @@
+"""One hierarchy of domain errors.
+
+Every error names the rule it enforces (a catalog ID such as ``P1-DL-01`` or a
+library rule such as ``CASE-TRANSITION``), so a CLI or HTTP adapter can map the
+class to an exit code or status and a user can look the rule up.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+
+class DomainError(Exception):
+    """Base of every refusal by the domain: bad input or a broken rule."""
+
+    rule: str = "DOMAIN"
+
+    def __init__(self, message: str, *, rule: str | None = None) -> None:
+        super().__init__(message)
+        if rule is not None:
+            self.rule = rule
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"[{self.rule}] {self.message}"
+
+
+class RuleViolation(DomainError):
+    """A command that the policy or an invariant forbids."""
+
+    rule = "RULE"
+
+
+class InvalidTransition(RuleViolation):
+    """A lifecycle command in a state that does not allow it."""
+
+    rule = "CASE-TRANSITION"
+
+
+class AuthorityExceeded(RuleViolation):
+    """An approver whose limit is below the amount (DOMAIN §6.2, P1-APR-02)."""
+
+    rule = "P1-APR-02"
+
+
+class MoneyError(DomainError, ValueError):
+    """Malformed money or apportionment input (DOMAIN §7)."""
+
+    rule = "MONEY"
+
+
+class PolicyInvalid(DomainError, ValueError):
+    """An inconsistent policy; ``path`` is the offending key path, e.g. ``approval[1].limit``."""
+
+    rule = "POLICY"
+
+    def __init__(self, path: str, message: str, *, rule: str | None = None) -> None:
+        super().__init__(f"{path}: {message}" if path else message, rule=rule)
+        self.path = path
+
+
+class CalendarNotCovered(DomainError, LookupError):
+    """A date outside the years a working calendar covers (DOMAIN §4)."""
+
+    rule = "CAL-COVERAGE"
+
+    def __init__(self, day: date, first: date, last: date, *, name: str = "calendar") -> None:
+        super().__init__(
+            f"{day.isoformat()} is outside the {name} calendar, which covers "
+            f"{first.isoformat()}..{last.isoformat()}; load a calendar file with that "
+            "year's holidays and make-up working days (see docs/policies.md, 'calendar'), "
+            "or let the policy opt into the weekends-only fallback"
+        )
+        self.day = day
+        self.first = first
+        self.last = last
+
+
+class NotFound(DomainError, LookupError):
+    """A referenced case, policy, calendar or clock that does not exist."""
+
+    rule = "NOT-FOUND"
+
+
+class ConcurrencyConflict(DomainError):
+    """Someone else saved the aggregate since it was loaded; retry from a fresh read."""
+
+    rule = "CONCURRENCY"

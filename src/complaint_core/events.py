@@ -1,0 +1,196 @@
+"""Domain events: frozen, past tense, one per accepted command.
+
+Every event carries ``aggregate_id``, ``version`` (the aggregate's version after
+it) and ``occurred_at`` (aware UTC). ``EVENT_TYPE`` is the stable wire name used
+by the outbox and webhooks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import ClassVar
+from uuid import UUID
+
+import attrs
+
+from .responsibility import Party, Responsibility
+
+
+@attrs.frozen(kw_only=True)
+class DomainEvent:
+    EVENT_TYPE: ClassVar[str] = "event"
+    aggregate_id: UUID
+    version: int
+    occurred_at: datetime
+    actor: str
+
+
+@attrs.frozen(kw_only=True)
+class Transitioned(DomainEvent):
+    """Base of events that move the case to another lifecycle state."""
+
+    to_status: str
+    clocks_started: tuple[str, ...] = ()
+    clocks_stopped: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class CaseReceived(Transitioned):
+    EVENT_TYPE: ClassVar[str] = "case.received"
+    number: str | None = None
+    policy_id: str
+    policy_version: int
+    parent_case_id: UUID | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CaseRegistered(Transitioned):
+    EVENT_TYPE: ClassVar[str] = "case.registered"
+    number: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class InvestigationStarted(Transitioned):
+    EVENT_TYPE: ClassVar[str] = "case.investigation_started"
+
+
+@attrs.frozen(kw_only=True)
+class ResponsibilityAttributed(Transitioned):
+    EVENT_TYPE: ClassVar[str] = "case.responsibility_attributed"
+    handler: Party | None
+    causer: Responsibility | None
+    delay: Responsibility | None
+    no_fault: bool
+
+
+@attrs.frozen(kw_only=True)
+class RemedyProposed(Transitioned):
+    EVENT_TYPE: ClassVar[str] = "case.remedy_proposed"
+    remedy_kind: str
+    amount: Decimal
+    note: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class RemedyApproved(Transitioned):
+    EVENT_TYPE: ClassVar[str] = "case.remedy_approved"
+    role: str
+    remedy_kind: str
+    amount: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class CustomerReplied(Transitioned):
+    EVENT_TYPE: ClassVar[str] = "case.customer_replied"
+    message: str
+    reaction: str
+
+
+@attrs.frozen(kw_only=True)
+class CaseClosed(Transitioned):
+    EVENT_TYPE: ClassVar[str] = "case.closed"
+
+
+@attrs.frozen(kw_only=True)
+class CaseSettled(Transitioned):
+    EVENT_TYPE: ClassVar[str] = "case.settled"
+
+
+@attrs.frozen(kw_only=True)
+class FoundNotEstablished(Transitioned):
+    EVENT_TYPE: ClassVar[str] = "case.not_established"
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class PetitionFiled(Transitioned):
+    EVENT_TYPE: ClassVar[str] = "case.petition_filed"
+    department: str
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class MilestoneReached(DomainEvent):
+    EVENT_TYPE: ClassVar[str] = "case.milestone_reached"
+    milestone: str
+    clocks_started: tuple[str, ...] = ()
+    clocks_stopped: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class SeverityClassified(DomainEvent):
+    EVENT_TYPE: ClassVar[str] = "case.severity_classified"
+    severity: str
+    reason: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class MajorComplaintFlagged(DomainEvent):
+    EVENT_TYPE: ClassVar[str] = "case.major_flagged"
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class EmergencyMeetingRecorded(DomainEvent):
+    EVENT_TYPE: ClassVar[str] = "case.emergency_meeting_recorded"
+    attendees: tuple[str, ...]
+    minutes: str
+
+
+@attrs.frozen(kw_only=True)
+class ClockPaused(DomainEvent):
+    EVENT_TYPE: ClassVar[str] = "case.clock_paused"
+    clock: str
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class ClockResumed(DomainEvent):
+    EVENT_TYPE: ClassVar[str] = "case.clock_resumed"
+    clock: str
+
+
+@attrs.frozen(kw_only=True)
+class SpecialCircumstanceDeclared(DomainEvent):
+    EVENT_TYPE: ClassVar[str] = "case.special_circumstance_declared"
+    clock: str
+    reason: str
+    approver: str
+
+
+@attrs.frozen(kw_only=True)
+class PromiseRecorded(DomainEvent):
+    EVENT_TYPE: ClassVar[str] = "case.promise_recorded"
+    clock: str
+    due: datetime
+
+
+@attrs.frozen(kw_only=True)
+class PolicyAdopted(DomainEvent):
+    EVENT_TYPE: ClassVar[str] = "case.policy_adopted"
+    policy_version: int
+
+
+CASE_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
+    CaseReceived,
+    CaseRegistered,
+    InvestigationStarted,
+    ResponsibilityAttributed,
+    RemedyProposed,
+    RemedyApproved,
+    CustomerReplied,
+    CaseClosed,
+    CaseSettled,
+    FoundNotEstablished,
+    PetitionFiled,
+    MilestoneReached,
+    SeverityClassified,
+    MajorComplaintFlagged,
+    EmergencyMeetingRecorded,
+    ClockPaused,
+    ClockResumed,
+    SpecialCircumstanceDeclared,
+    PromiseRecorded,
+    PolicyAdopted,
+)

@@ -1,0 +1,66 @@
+"""What was complained about, as taken in at intake (DOMAIN §2, Case / Intake)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import attrs
+
+from .errors import RuleViolation
+from .policy import CaseKind, Channel, ComplainantKind, Market
+
+CASE_FLAGS = frozenset({"needs_joint_inspection", "caused_loss", "hq_produced"})
+
+
+def _quantity(field: str, value: Decimal | None) -> None:
+    if value is not None and (not isinstance(value, Decimal) or not value.is_finite() or value < 0):
+        raise RuleViolation(f"{field} must be a non-negative Decimal, got {value!r}", rule="INTAKE")
+
+
+@attrs.frozen(kw_only=True)
+class ProductLine:
+    """One product line of a complaint. ``requested_quantity=None`` is 客户加工中未确定 (P1-LC-02)."""
+
+    order_no: str = ""
+    part_no: str = ""
+    shipped_on: date | None = None
+    quantity: Decimal | None = None
+    defective_quantity: Decimal | None = None
+    requested_quantity: Decimal | None = None
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("quantity", "defective_quantity", "requested_quantity"):
+            _quantity(name, getattr(self, name))
+        if (
+            self.quantity is not None
+            and self.defective_quantity is not None
+            and self.defective_quantity > self.quantity
+        ):
+            raise RuleViolation("defective_quantity cannot exceed quantity", rule="INTAKE")
+
+
+@attrs.frozen(kw_only=True)
+class Intake:
+    customer: str
+    channel: Channel
+    category: str
+    description: str = ""
+    complainant_kind: ComplainantKind = ComplainantKind.CUSTOMER
+    market: Market = Market.DOMESTIC
+    kind: CaseKind = CaseKind.EXTERNAL
+    cause_code: str | None = None
+    lines: tuple[ProductLine, ...] = ()
+    claimed_amount: Decimal | None = None
+    flags: frozenset[str] = frozenset()
+
+    def __attrs_post_init__(self) -> None:
+        if not self.customer.strip():
+            raise RuleViolation("customer is required", rule="INTAKE")
+        unknown = sorted(self.flags - CASE_FLAGS)
+        if unknown:
+            raise RuleViolation(f"unknown flags {unknown}; known: {sorted(CASE_FLAGS)}", rule="INTAKE")
+        if self.claimed_amount is not None:
+            amount = self.claimed_amount
+            if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
+                raise RuleViolation(f"claimed_amount must be a non-negative amount, got {amount!r}", rule="INTAKE")

@@ -1,0 +1,75 @@
+"""Money as Decimal yuan with two places (fen), and exact apportionment.
+
+Floats never touch money (DOMAIN §7). ``apportion`` uses the largest-remainder
+method on whole fen so the parts always add up to the total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from .errors import MoneyError
+
+FEN = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+def yuan(value: Decimal | int | str) -> Decimal:
+    """Parse an amount in yuan; more than two decimal places is an error, never rounded away."""
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
+        raise MoneyError(f"amount must be Decimal, int or str, not {type(value).__name__}")
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise MoneyError(f"amount {value!r} is not a number") from None
+    if not amount.is_finite():
+        raise MoneyError(f"amount {value!r} is not finite")
+    quantized = amount.quantize(FEN)
+    if quantized != amount:
+        raise MoneyError(f"amount {value!r} has more than two decimal places (fen)")
+    return quantized
+
+
+def to_fen(amount: Decimal | int | str) -> int:
+    """Yuan → integer fen, as stored in databases."""
+    return int(yuan(amount) * 100)
+
+
+def from_fen(fen: int) -> Decimal:
+    """Integer fen → Decimal yuan with two places."""
+    if isinstance(fen, bool) or not isinstance(fen, int):
+        raise MoneyError(f"fen must be an int, not {type(fen).__name__}")
+    return (Decimal(fen) / 100).quantize(FEN)
+
+
+def apportion(total: Decimal | int | str, weights: Sequence[Decimal | int]) -> tuple[Decimal, ...]:
+    """Split ``total`` by ``weights`` by largest remainder on fen (DOMAIN §7, P1-PEN-02, P1-PEN-10).
+
+    The parts sum exactly to the total, each is within one fen of its exact
+    share, and ties in the remainder go to the earlier weight.
+    """
+    total_fen = to_fen(total)
+    if total_fen < 0:
+        raise MoneyError(f"cannot apportion a negative total {total}")
+    if not weights:
+        raise MoneyError("cannot apportion over an empty list of weights")
+    exact_weights: list[Fraction] = []
+    for index, weight in enumerate(weights):
+        if isinstance(weight, bool) or not isinstance(weight, Decimal | int):
+            raise MoneyError(f"weights[{index}] must be Decimal or int, not {type(weight).__name__}")
+        if isinstance(weight, Decimal) and not weight.is_finite():
+            raise MoneyError(f"weights[{index}] is not finite")
+        if weight <= 0:
+            raise MoneyError(f"weights[{index}] is {weight}; every weight must be positive")
+        exact_weights.append(Fraction(weight))
+    weight_sum = sum(exact_weights)
+    shares = [total_fen * w / weight_sum for w in exact_weights]
+    floors = [s.numerator // s.denominator for s in shares]
+    left = total_fen - sum(floors)
+    # Largest fractional remainder first; sorted() is stable, so ties keep the given order.
+    order = sorted(range(len(shares)), key=lambda i: shares[i] - floors[i], reverse=True)
+    for i in order[:left]:
+        floors[i] += 1
+    return tuple(from_fen(f) for f in floors)

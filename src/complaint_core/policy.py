@@ -1,0 +1,413 @@
+"""The policy as immutable data: what a company's 投诉管理制度 says, validated on construction.
+
+A policy is identified by ``policy_id`` and ``version``; a case keeps the version
+it was opened under, so editing a policy never rewrites history (DOMAIN §2).
+Validation errors name the key path of the offending value (``approval[1].limit``).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from decimal import Decimal
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+
+from .errors import PolicyInvalid
+from .labels import Labels, Language
+
+
+class TimeUnit(StrEnum):
+    MINUTES = "minutes"
+    HOURS = "hours"
+    CALENDAR_DAYS = "calendar_days"
+    WORKING_DAYS = "working_days"
+    CALENDAR_MONTHS = "calendar_months"
+
+
+DAY_UNITS = frozenset({TimeUnit.CALENDAR_DAYS, TimeUnit.WORKING_DAYS, TimeUnit.CALENDAR_MONTHS})
+
+
+class RestDayRule(StrEnum):
+    """What a calendar-day period ending on a rest day does (DOMAIN §4)."""
+
+    INTERNAL = "internal"  # ends on the rest day (internal time limits, the default)
+    STATUTORY = "statutory"  # Civil Code art. 203: ends on the next working day
+
+
+class PromiseMode(StrEnum):
+    NONE = "none"
+    PROMISED = "promised"  # a promised date recorded on the case is the deadline (P4-DL-06, P5-DL-02)
+    TWO_STAGE = "two_stage"  # reply within the limit, or promise a date within it (F4-DL-03)
+
+
+class Market(StrEnum):
+    DOMESTIC = "domestic"
+    FOREIGN = "foreign"
+
+
+class CaseKind(StrEnum):
+    EXTERNAL = "external"
+    INTERNAL = "internal"
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    LETTER = "letter"
+    ON_SITE = "on_site"
+    OPINION_BOOK = "opinion_book"
+    EMAIL = "email"
+    WEB = "web"
+    FORWARDED = "forwarded"
+    REGULATOR = "regulator"
+
+
+class ComplainantKind(StrEnum):
+    CUSTOMER = "customer"
+    SALESPERSON = "salesperson"
+    INTERNAL_DEPARTMENT = "internal_department"
+
+
+class NumberReset(StrEnum):
+    MONTHLY = "monthly"
+    YEARLY = "yearly"
+    NEVER = "never"
+
+
+class EscalationAction(StrEnum):
+    REMINDER = "reminder"  # 催办单 to the late department (P1-ESC-01)
+    ESCALATE = "escalate"  # to a higher role
+    ALERT = "alert"  # notify roles (E4 24-hour alert)
+    WAIVE = "waive"  # deemed waiver (P4-DL-03)
+
+
+# Lifecycle states a policy may leave out (DOMAIN §3); the others are the backbone.
+OPTIONAL_STATES = frozenset({"investigating", "attributed", "proposed", "approved"})
+MILESTONE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@attrs.frozen
+class Limit:
+    amount: int
+    unit: TimeUnit
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.unit.value}"
+
+
+@attrs.frozen(kw_only=True)
+class ClockCondition:
+    """Which cases a clock rule applies to; an empty set means any value."""
+
+    markets: frozenset[Market] = frozenset()
+    kinds: frozenset[CaseKind] = frozenset()
+    categories: frozenset[str] = frozenset()
+    severities: frozenset[str] = frozenset()
+    channels: frozenset[Channel] = frozenset()
+
+    def matches(
+        self,
+        *,
+        market: Market | None,
+        kind: CaseKind | None,
+        category: str | None,
+        severity: str | None,
+        channel: Channel | None,
+    ) -> bool:
+        return (
+            (not self.markets or market in self.markets)
+            and (not self.kinds or kind in self.kinds)
+            and (not self.categories or category in self.categories)
+            and (not self.severities or severity in self.severities)
+            and (not self.channels or channel in self.channels)
+        )
+
+
+@attrs.frozen(kw_only=True)
+class LadderLevel:
+    """One rung of an escalation ladder: fires ``after`` the clock's due time (DOMAIN §5)."""
+
+    after: Limit
+    action: EscalationAction
+    target: str
+    label: Labels | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ClockRule:
+    """An SLA clock: starts at one milestone, stops at another, due after ``limit`` (DOMAIN §4).
+
+    Several rules may share a ``name`` with different conditions (P1-DL-01: 13
+    calendar days domestic, 17 foreign); the first that matches a case applies.
+    """
+
+    name: str
+    label: Labels
+    start: str
+    stop: str
+    limit: Limit | None
+    rule_id: str = ""
+    when: ClockCondition = ClockCondition()
+    special_limit: Limit | None = None
+    pause_reasons: frozenset[str] = frozenset()
+    on_rest_day: RestDayRule = RestDayRule.INTERNAL
+    promise: PromiseMode = PromiseMode.NONE
+    ladder: tuple[LadderLevel, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class Category:
+    code: str
+    label: Labels
+    department: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Severity:
+    code: str
+    label: Labels
+
+
+@attrs.frozen(kw_only=True)
+class NumberingRule:
+    """Case-number format (DOMAIN §6.1): fields {yyyy} {yy} {mm} {dd} {seq:0N}."""
+
+    template: str = "{yyyy}{mm}{seq:04}"
+    reset: NumberReset = NumberReset.YEARLY
+    assign_at: str = "registered"
+
+
+@attrs.frozen(kw_only=True)
+class ApprovalTier:
+    """Amounts up to ``limit`` (yuan, inclusive) may be approved by ``role``; ``None`` is unlimited."""
+
+    role: str
+    limit: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CalendarSettings:
+    name: str = "cn"
+    weekend_fallback: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class ReturnRules:
+    """Slot for returns (issue: returns): the company's default over-quantity tolerance (P1-RET-05)."""
+
+    default_tolerance: Decimal = Decimal("0")
+
+
+@attrs.frozen(kw_only=True)
+class PenaltyRules:
+    """Slot for penalties: the monthly cap ratio (P1-PEN-11) and the second-complaint factor (P4-PEN-06)."""
+
+    monthly_cap_ratio: Decimal | None = None
+    second_complaint_factor: int = 1
+
+
+@attrs.frozen(kw_only=True)
+class FollowUpRules:
+    """Slot for follow-up visits (DOMAIN §9)."""
+
+    after_reply: Limit | None = None
+    after_rework_delivery: Limit | None = None
+    monthly_visits: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class Policy:
+    policy_id: str
+    version: int
+    name: Labels
+    source: str = ""
+    zone: str = "Asia/Shanghai"
+    language: Language = "zh"
+    categories: tuple[Category, ...]
+    severities: tuple[Severity, ...] = ()
+    channels: tuple[Channel, ...] = tuple(Channel)
+    clocks: tuple[ClockRule, ...] = ()
+    numbering: NumberingRule = NumberingRule()
+    approval: tuple[ApprovalTier, ...]
+    skip_states: frozenset[str] = frozenset()
+    calendar: CalendarSettings = CalendarSettings()
+    returns: ReturnRules = ReturnRules()
+    penalties: PenaltyRules = PenaltyRules()
+    followups: FollowUpRules = FollowUpRules()
+
+    def __attrs_post_init__(self) -> None:
+        _validate(self)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.zone)
+
+    def category(self, code: str) -> Category:
+        for category in self.categories:
+            if category.code == code:
+                return category
+        raise PolicyInvalid("categories", f"no category {code!r} in policy {self.policy_id}")
+
+    def clock_rules(self, name: str) -> tuple[ClockRule, ...]:
+        return tuple(rule for rule in self.clocks if rule.name == name)
+
+    def clock_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(rule.name for rule in self.clocks))
+
+    def approval_limit(self, role: str) -> Decimal | None:
+        """The role's limit; raises when the role is not in the approval table."""
+        for tier in self.approval:
+            if tier.role == role:
+                return tier.limit
+        roles = ", ".join(t.role for t in self.approval)
+        raise PolicyInvalid("approval", f"role {role!r} has no approval authority (roles: {roles})")
+
+    def approver_for(self, amount: Decimal) -> str:
+        """The lowest role whose limit covers ``amount`` (P1-APR-02)."""
+        for tier in self.approval:
+            if tier.limit is None or amount <= tier.limit:
+                return tier.role
+        raise PolicyInvalid("approval", f"no role may approve {amount}; the table has no unlimited tier")
+
+
+_TEMPLATE_FIELDS = {"yyyy", "yy", "mm", "dd", "seq"}
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def validate_template(template: str, path: str) -> None:
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise PolicyInvalid(path, f"malformed template {template!r}: {exc}") from None
+    fields = [f for _, f, _, _ in parsed if f is not None]
+    unknown = sorted({f for f in fields} - _TEMPLATE_FIELDS)
+    if unknown:
+        raise PolicyInvalid(path, f"unknown field(s) {unknown} in {template!r}; allowed: {sorted(_TEMPLATE_FIELDS)}")
+    if fields.count("seq") != 1:
+        raise PolicyInvalid(path, f"template {template!r} must contain {{seq}} exactly once")
+    for _, f, spec, conv in parsed:
+        if f == "seq" and (conv or (spec and not re.fullmatch(r"0?\d*", spec))):
+            raise PolicyInvalid(path, f"{{seq}} takes only a zero-padded width such as {{seq:03}}, got {spec!r}")
+        if f not in (None, "seq") and (spec or conv):
+            raise PolicyInvalid(path, f"field {{{f}}} takes no format spec")
+
+
+def _check_limit(limit: Limit | None, path: str) -> None:
+    if limit is not None and limit.amount < 0:
+        raise PolicyInvalid(path + ".amount", f"a time limit cannot be negative ({limit.amount})")
+
+
+def _unique(codes: list[str], path: str, what: str) -> None:
+    seen: set[str] = set()
+    for i, code in enumerate(codes):
+        if code in seen:
+            raise PolicyInvalid(f"{path}[{i}]", f"duplicate {what} {code!r}")
+        seen.add(code)
+
+
+def _validate(p: Policy) -> None:
+    if not _SLUG.match(p.policy_id):
+        raise PolicyInvalid("policy_id", f"{p.policy_id!r} must be a lower-case slug (a-z, 0-9, -, _)")
+    if p.version < 1:
+        raise PolicyInvalid("version", f"version must be >= 1, got {p.version}")
+    try:
+        ZoneInfo(p.zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PolicyInvalid("zone", f"unknown time zone {p.zone!r}") from None
+    if p.language not in ("zh", "en"):
+        raise PolicyInvalid("language", f"language must be 'zh' or 'en', got {p.language!r}")
+    if not p.categories:
+        raise PolicyInvalid("categories", "a policy needs at least one category")
+    _unique([c.code for c in p.categories], "categories", "category")
+    _unique([s.code for s in p.severities], "severities", "severity")
+    _unique([c.value for c in p.channels], "channels", "channel")
+    categories = {c.code for c in p.categories}
+    severities = {s.code for s in p.severities}
+    channels = set(p.channels)
+    unknown_skip = sorted(p.skip_states - OPTIONAL_STATES)
+    if unknown_skip:
+        raise PolicyInvalid("skip_states", f"only {sorted(OPTIONAL_STATES)} may be skipped, not {unknown_skip}")
+    validate_template(p.numbering.template, "numbering.template")
+    if not MILESTONE_PATTERN.match(p.numbering.assign_at) or p.numbering.assign_at not in ("received", "registered"):
+        raise PolicyInvalid("numbering.assign_at", "a number is assigned at 'received' or 'registered'")
+    for i, rule in enumerate(p.clocks):
+        path = f"clocks[{i}]"
+        for key in ("start", "stop"):
+            value = getattr(rule, key)
+            if not MILESTONE_PATTERN.match(value):
+                raise PolicyInvalid(f"{path}.{key}", f"{value!r} is not a milestone name (lower_snake_case)")
+            if value in p.skip_states:
+                raise PolicyInvalid(f"{path}.{key}", f"{value!r} is a skipped state, so the clock would never {key}")
+        if rule.start == rule.stop:
+            raise PolicyInvalid(f"{path}.stop", "a clock cannot stop at the milestone that starts it")
+        _check_limit(rule.limit, f"{path}.limit")
+        _check_limit(rule.special_limit, f"{path}.special_limit")
+        if rule.limit is None and rule.promise is not PromiseMode.PROMISED:
+            raise PolicyInvalid(f"{path}.limit", "only a 'promised' clock may have no limit")
+        if rule.promise is PromiseMode.TWO_STAGE and (rule.limit is None or rule.limit.unit in DAY_UNITS):
+            raise PolicyInvalid(f"{path}.limit", "a two-stage clock needs a limit in hours or minutes (F4-DL-03)")
+        special, normal = rule.special_limit, rule.limit
+        if (
+            special is not None
+            and normal is not None
+            and (special.unit != normal.unit or special.amount < normal.amount)
+        ):
+            raise PolicyInvalid(
+                f"{path}.special_limit", "the special-circumstance limit must be in the same unit and not shorter"
+            )
+        for key, used, known in (
+            ("categories", rule.when.categories, categories),
+            ("severities", rule.when.severities, severities),
+        ):
+            missing = sorted(used - known)
+            if missing:
+                raise PolicyInvalid(f"{path}.when.{key}", f"unknown {key} {missing}")
+        missing_channels = sorted(c.value for c in rule.when.channels - channels)
+        if missing_channels:
+            raise PolicyInvalid(
+                f"{path}.when.channels", f"channels {missing_channels} are not in the policy's channels"
+            )
+        previous: Limit | None = None
+        for j, level in enumerate(rule.ladder):
+            _check_limit(level.after, f"{path}.ladder[{j}].after")
+            if previous is not None and previous.unit == level.after.unit and level.after.amount <= previous.amount:
+                raise PolicyInvalid(f"{path}.ladder[{j}].after", "ladder levels must come at increasing offsets")
+            previous = level.after
+    for name in p.clock_names():
+        rules = p.clock_rules(name)
+        labels = {r.label for r in rules}
+        if len(labels) > 1:
+            raise PolicyInvalid("clocks", f"rules of clock {name!r} disagree on its label")
+    if not p.approval:
+        raise PolicyInvalid("approval", "the approval table needs at least one tier")
+    _unique([t.role for t in p.approval], "approval", "role")
+    last_limit: Decimal | None = None
+    for i, tier in enumerate(p.approval):
+        if tier.limit is None:
+            if i != len(p.approval) - 1:
+                raise PolicyInvalid(f"approval[{i}].limit", "only the last tier may be unlimited")
+            continue
+        if not tier.limit.is_finite() or tier.limit < 0:
+            raise PolicyInvalid(f"approval[{i}].limit", f"limit {tier.limit} must be a non-negative amount")
+        if last_limit is not None and tier.limit <= last_limit:
+            raise PolicyInvalid(
+                f"approval[{i}].limit",
+                f"limits must ascend strictly: {tier.limit} after {last_limit} overlaps or descends",
+            )
+        last_limit = tier.limit
+    tolerance = p.returns.default_tolerance
+    if not tolerance.is_finite() or tolerance < 0:
+        raise PolicyInvalid("returns.default_tolerance", f"tolerance must be >= 0, got {tolerance}")
+    ratio = p.penalties.monthly_cap_ratio
+    if ratio is not None and (not ratio.is_finite() or not 0 < ratio <= 1):
+        raise PolicyInvalid("penalties.monthly_cap_ratio", f"cap ratio must be in (0, 1], got {ratio}")
+    if p.penalties.second_complaint_factor < 1:
+        raise PolicyInvalid("penalties.second_complaint_factor", "the factor must be >= 1")
+    _check_limit(p.followups.after_reply, "followups.after_reply")
+    _check_limit(p.followups.after_rework_delivery, "followups.after_rework_delivery")
+    if p.followups.monthly_visits < 0:
+        raise PolicyInvalid("followups.monthly_visits", "cannot be negative")
+    if not p.calendar.name:
+        raise PolicyInvalid("calendar.name", "a calendar name is required")

@@ -1,0 +1,67 @@
+"""Fault attribution: parties with fault shares summing to exactly 1 (DOMAIN §2).
+
+Shares are Decimals in (0, 1]; a party appears once. External parties
+(supplier, carrier, customer) may carry fault but no deduction.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+
+import attrs
+
+from .errors import RuleViolation
+
+
+class PartyKind(StrEnum):
+    PERSON = "person"
+    GROUP_UNIT = "group_unit"
+    DEPARTMENT = "department"
+    SUPPLIER = "supplier"
+    CARRIER = "carrier"
+    CUSTOMER = "customer"
+
+
+EXTERNAL_KINDS = frozenset({PartyKind.SUPPLIER, PartyKind.CARRIER, PartyKind.CUSTOMER})
+
+
+@attrs.frozen
+class Party:
+    kind: PartyKind
+    id: str
+    name: str = ""
+
+    @property
+    def external(self) -> bool:
+        return self.kind in EXTERNAL_KINDS
+
+
+@attrs.frozen
+class FaultShare:
+    party: Party
+    share: Decimal
+
+
+@attrs.frozen
+class Responsibility:
+    shares: tuple[FaultShare, ...]
+
+    def __attrs_post_init__(self) -> None:
+        if not self.shares:
+            raise RuleViolation("a responsibility needs at least one party", rule="P1-ROLE-07")
+        seen: set[tuple[PartyKind, str]] = set()
+        for i, item in enumerate(self.shares):
+            key = (item.party.kind, item.party.id)
+            if key in seen:
+                raise RuleViolation(f"shares[{i}]: party {item.party.id!r} appears twice", rule="P1-ROLE-07")
+            seen.add(key)
+            if not isinstance(item.share, Decimal) or not item.share.is_finite() or not 0 < item.share <= 1:
+                raise RuleViolation(f"shares[{i}]: share {item.share} must be in (0, 1]", rule="P1-ROLE-07")
+        total = sum((s.share for s in self.shares), Decimal(0))
+        if total != 1:
+            raise RuleViolation(f"fault shares sum to {total}, not exactly 1", rule="P1-ROLE-07")
+
+    @classmethod
+    def sole(cls, party: Party) -> Responsibility:
+        return cls((FaultShare(party, Decimal(1)),))

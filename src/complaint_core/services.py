@@ -1,0 +1,290 @@
+"""Use cases: each loads one case on a unit of work, runs one command, saves the
+case and puts the command's events in the outbox in the same transaction.
+
+A command that meets a concurrent change is re-run from a fresh read, a bounded
+number of times: the command is a pure function of what it reads, so this is
+safe. The current time comes from the injected ``Clock`` unless ``at`` is given
+(a clerk entering yesterday's phone call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+import attrs
+
+from .calendar import WorkingCalendar
+from .case import Case, Remedy, RemedyKind
+from .clocks import Deadline
+from .errors import ConcurrencyConflict, NotFound
+from .events import DomainEvent
+from .intake import Intake
+from .numbering import format_number, period_key
+from .policy import Policy
+from .ports import CalendarSource, Clock, PolicySource, UnitOfWork
+from .responsibility import Party, Responsibility
+from .timeutil import local_date, require_aware
+
+Command = Callable[[Case, Policy, datetime, UnitOfWork], tuple[Case, tuple[DomainEvent, ...]]]
+
+
+class CaseService:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWork,
+        policies: PolicySource,
+        calendars: CalendarSource,
+        clock: Clock,
+        default_policy: str | None = None,
+        new_id: Callable[[], UUID] = uuid4,
+        conflict_retries: int = 3,
+    ) -> None:
+        self.uow = uow
+        self.policies = policies
+        self.calendars = calendars
+        self.clock = clock
+        self.default_policy = default_policy
+        self.new_id = new_id
+        self.conflict_retries = conflict_retries
+
+    # ----- queries -----------------------------------------------------------------------
+    def get(self, ref: str | UUID) -> Case:
+        with self.uow as uow:
+            return self._load(uow, ref)
+
+    def policy_of(self, case: Case) -> Policy:
+        return self.policies.get(case.policy_id, case.policy_version)
+
+    def calendar_for(self, policy: Policy) -> WorkingCalendar:
+        return self.calendars.get(policy.calendar)
+
+    def deadlines(self, ref: str | UUID, *, as_of: datetime | None = None) -> tuple[Deadline, ...]:
+        case = self.get(ref)
+        policy = self.policy_of(case)
+        return case.deadlines(policy, self.calendar_for(policy), as_of=as_of)
+
+    # ----- creation ----------------------------------------------------------------------
+    def receive(
+        self,
+        intake: Intake,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        policy_id: str | None = None,
+        parent: str | UUID | None = None,
+    ) -> Case:
+        """Take in a complaint; ``parent`` makes it a second complaint (P1-LC-10)."""
+        when = self._at(at)
+
+        def work(uow: UnitOfWork) -> Case:
+            parent_case = self._load(uow, parent) if parent is not None else None
+            pid = policy_id or (parent_case.policy_id if parent_case else None) or self.default_policy
+            if pid is None:
+                raise NotFound("no policy given and the service has no default policy")
+            policy = self.policies.get(pid)
+            number = self._next_number(uow, policy, when) if policy.numbering.assign_at == "received" else None
+            case, events = Case.receive(
+                policy, case_id=self.new_id(), intake=intake, at=when, actor=actor, number=number, parent=parent_case
+            )
+            uow.cases.add(case)
+            uow.outbox.add(events)
+            uow.commit()
+            return case
+
+        return self._transaction(work)
+
+    def open_second_complaint(
+        self, parent: str | UUID, *, actor: str, at: datetime | None = None, description: str = ""
+    ) -> Case:
+        """The customer rejects the outcome: a new linked case with a new number and fresh clocks."""
+        original = self.get(parent)
+        intake = original.intake
+        if description:
+            intake = attrs.evolve(intake, description=description)
+        return self.receive(intake, actor=actor, at=at, parent=original.case_id)
+
+    # ----- lifecycle ---------------------------------------------------------------------
+    def register(self, ref: str | UUID, *, actor: str, at: datetime | None = None) -> Case:
+        def command(
+            case: Case, policy: Policy, when: datetime, uow: UnitOfWork
+        ) -> tuple[Case, tuple[DomainEvent, ...]]:
+            number = None
+            if policy.numbering.assign_at == "registered" and case.number is None:
+                number = self._next_number(uow, policy, when)
+            return case.register(policy, at=when, actor=actor, number=number)
+
+        return self._run(ref, at, command)
+
+    def start_investigation(self, ref: str | UUID, *, actor: str, at: datetime | None = None) -> Case:
+        return self._run(ref, at, lambda c, p, t, _: c.start_investigation(p, at=t, actor=actor))
+
+    def attribute(
+        self,
+        ref: str | UUID,
+        *,
+        actor: str,
+        at: datetime | None = None,
+        handler: Party | None = None,
+        causer: Responsibility | None = None,
+        delay: Responsibility | None = None,
+        no_fault: bool = False,
+    ) -> Case:
+        return self._run(
+            ref,
+            at,
+            lambda c, p, t, _: c.attribute(
+                p, at=t, actor=actor, handler=handler, causer=causer, delay=delay, no_fault=no_fault
+            ),
+        )
+
+    def propose(
+        self,
+        ref: str | UUID,
+        *,
+        actor: str,
+        kind: RemedyKind,
+        amount: Decimal,
+        note: str = "",
+        at: datetime | None = None,
+    ) -> Case:
+        return self._run(
+            ref, at, lambda c, p, t, _: c.propose(p, at=t, actor=actor, kind=kind, amount=amount, note=note)
+        )
+
+    def approve(
+        self, ref: str | UUID, *, actor: str, role: str, remedy: Remedy | None = None, at: datetime | None = None
+    ) -> Case:
+        return self._run(ref, at, lambda c, p, t, _: c.approve(p, at=t, actor=actor, role=role, remedy=remedy))
+
+    def reply(
+        self, ref: str | UUID, *, actor: str, message: str, reaction: str = "", at: datetime | None = None
+    ) -> Case:
+        return self._run(
+            ref, at, lambda c, p, t, _: c.reply_to_customer(p, at=t, actor=actor, message=message, reaction=reaction)
+        )
+
+    def close(self, ref: str | UUID, *, actor: str, at: datetime | None = None) -> Case:
+        return self._run(ref, at, lambda c, p, t, _: c.close(p, at=t, actor=actor))
+
+    def settle(
+        self, ref: str | UUID, *, actor: str, open_items: tuple[str, ...] = (), at: datetime | None = None
+    ) -> Case:
+        return self._run(ref, at, lambda c, p, t, _: c.settle(p, at=t, actor=actor, open_items=open_items))
+
+    def find_not_established(self, ref: str | UUID, *, actor: str, reason: str, at: datetime | None = None) -> Case:
+        return self._run(ref, at, lambda c, p, t, _: c.find_not_established(p, at=t, actor=actor, reason=reason))
+
+    def petition(
+        self, ref: str | UUID, *, actor: str, department: str, reason: str, at: datetime | None = None
+    ) -> Case:
+        return self._run(
+            ref, at, lambda c, p, t, _: c.petition(p, at=t, actor=actor, department=department, reason=reason)
+        )
+
+    def reach_milestone(self, ref: str | UUID, milestone: str, *, actor: str, at: datetime | None = None) -> Case:
+        return self._run(ref, at, lambda c, p, t, _: c.reach_milestone(p, at=t, actor=actor, milestone=milestone))
+
+    def classify(
+        self, ref: str | UUID, severity: str, *, actor: str, reason: str = "", at: datetime | None = None
+    ) -> Case:
+        return self._run(ref, at, lambda c, p, t, _: c.classify(p, at=t, actor=actor, severity=severity, reason=reason))
+
+    def flag_major(self, ref: str | UUID, *, actor: str, reason: str, at: datetime | None = None) -> Case:
+        return self._run(ref, at, lambda c, p, t, _: c.flag_major(p, at=t, actor=actor, reason=reason))
+
+    def record_emergency_meeting(
+        self,
+        ref: str | UUID,
+        *,
+        actor: str,
+        attendees: tuple[str, ...],
+        minutes: str,
+        at: datetime | None = None,
+    ) -> Case:
+        return self._run(
+            ref,
+            at,
+            lambda c, p, t, _: c.record_emergency_meeting(p, at=t, actor=actor, attendees=attendees, minutes=minutes),
+        )
+
+    def pause_clock(self, ref: str | UUID, clock: str, *, actor: str, reason: str, at: datetime | None = None) -> Case:
+        return self._run(ref, at, lambda c, p, t, _: c.pause_clock(p, at=t, actor=actor, clock=clock, reason=reason))
+
+    def resume_clock(self, ref: str | UUID, clock: str, *, actor: str, at: datetime | None = None) -> Case:
+        return self._run(ref, at, lambda c, p, t, _: c.resume_clock(p, at=t, actor=actor, clock=clock))
+
+    def declare_special_circumstance(
+        self, ref: str | UUID, clock: str, *, actor: str, reason: str, approver: str, at: datetime | None = None
+    ) -> Case:
+        return self._run(
+            ref,
+            at,
+            lambda c, p, t, _: c.declare_special_circumstance(
+                p, at=t, actor=actor, clock=clock, reason=reason, approver=approver
+            ),
+        )
+
+    def record_promise(
+        self, ref: str | UUID, clock: str, *, actor: str, due: datetime, at: datetime | None = None
+    ) -> Case:
+        def command(case: Case, policy: Policy, when: datetime, _: UnitOfWork) -> tuple[Case, tuple[DomainEvent, ...]]:
+            calendar = self.calendar_for(policy)
+            return case.record_promise(policy, at=when, actor=actor, clock=clock, due=due, calendar=calendar)
+
+        return self._run(ref, at, command)
+
+    def adopt_policy(
+        self, ref: str | UUID, *, actor: str, version: int | None = None, at: datetime | None = None
+    ) -> Case:
+        def command(case: Case, _: Policy, when: datetime, __: UnitOfWork) -> tuple[Case, tuple[DomainEvent, ...]]:
+            return case.adopt_policy(self.policies.get(case.policy_id, version), at=when, actor=actor)
+
+        return self._run(ref, at, command)
+
+    # ----- machinery ---------------------------------------------------------------------
+    def _at(self, at: datetime | None) -> datetime:
+        return require_aware(at if at is not None else self.clock.now())
+
+    def _load(self, uow: UnitOfWork, ref: str | UUID) -> Case:
+        if isinstance(ref, UUID):
+            return uow.cases.get(ref)
+        found = uow.cases.find_by_number(ref)
+        if found is not None:
+            return uow.cases.get(found.case_id)
+        try:
+            case_id = UUID(ref)
+        except ValueError:
+            raise NotFound(f"no case with number or id {ref!r}") from None
+        return uow.cases.get(case_id)
+
+    def _next_number(self, uow: UnitOfWork, policy: Policy, when: datetime) -> str:
+        day = local_date(when, policy.tz)
+        serial = uow.serials.next_serial(policy.policy_id, period_key(policy.numbering, day))
+        return format_number(policy.numbering, day, serial)
+
+    def _transaction(self, work: Callable[[UnitOfWork], Case]) -> Case:
+        for attempt in range(self.conflict_retries + 1):
+            try:
+                with self.uow as uow:
+                    return work(uow)
+            except ConcurrencyConflict:
+                if attempt == self.conflict_retries:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _run(self, ref: str | UUID, at: datetime | None, command: Command) -> Case:
+        when = self._at(at)
+
+        def work(uow: UnitOfWork) -> Case:
+            case = self._load(uow, ref)
+            new, events = command(case, self.policy_of(case), when, uow)
+            uow.cases.save(new)
+            uow.outbox.add(events)
+            uow.commit()
+            return new
+
+        return self._transaction(work)

@@ -1,0 +1,35 @@
+"""Aware instants and local dates: UTC inside, the policy zone for day-based limits."""
+
+from __future__ import annotations
+
+import calendar as _stdcal
+from datetime import UTC, date, datetime, time, tzinfo
+
+END_OF_DAY = time(23, 59, 59, 999999)
+
+
+def require_aware(value: datetime, field: str = "at") -> datetime:
+    """Refuse naive datetimes and normalise to UTC (DOMAIN §4: all instants are aware)."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"{field} must be a datetime, not {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{field} must be timezone-aware, got naive {value.isoformat()}")
+    return value.astimezone(UTC)
+
+
+def local_date(instant: datetime, tz: tzinfo) -> date:
+    return instant.astimezone(tz).date()
+
+
+def end_of_day(day: date, tz: tzinfo) -> datetime:
+    """23:59:59.999999 local on ``day``, as UTC: day-based limits end there (DOMAIN §4)."""
+    return datetime.combine(day, END_OF_DAY, tzinfo=tz).astimezone(UTC)
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months with end-of-month clamping: Jan 31 + 1 month = Feb 28/29."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = _stdcal.monthrange(year, month)[1]
+    return date(year, month, min(day.day, last))

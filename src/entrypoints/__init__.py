@@ -1,0 +1,1 @@
+"""Composition root, demo and (later) the complaint CLI."""
