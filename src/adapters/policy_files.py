@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Collection
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
@@ -18,38 +19,45 @@ from typing import Any
 
 import cattrs
 from cattrs.preconf.json import make_converter
+from cattrs.v import format_exception
 
 from complaint_core.errors import PolicyInvalid
 from complaint_core.policy import Limit, Policy, TimeUnit
 
 PRESETS = ("manufacturing", "furniture", "auto-dealer", "service", "bank-branch")
+
+
+class _BadValue(ValueError):
+    """Raised by our structure hooks; its text is shown as is."""
+
+
 _LIMIT = re.compile(r"^\s*(-?\d+)\s+([a-z_]+)\s*$")
 
 
 def _structure_decimal(value: Any, _: type) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError(f"expected a number or a numeric string, got {value!r}")
+        raise _BadValue(f"expected a number or a numeric string, got {value!r}")
     try:
         result = Decimal(str(value))
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not a number") from None
+        raise _BadValue(f"{value!r} is not a number") from None
     if not result.is_finite():
-        raise ValueError(f"{value!r} is not a finite number")
+        raise _BadValue(f"{value!r} is not a finite number")
     return result
 
 
 def _structure_limit(value: Any, _: type) -> Limit:
     if not isinstance(value, str):
-        raise ValueError(f"expected a string such as '13 calendar_days', got {value!r}")
+        raise _BadValue(f"expected a string such as '13 calendar_days', got {value!r}")
     match = _LIMIT.match(value)
     if match is None:
         units = ", ".join(u.value for u in TimeUnit)
-        raise ValueError(f"{value!r} is not '<amount> <unit>' with unit one of {units}")
+        raise _BadValue(f"{value!r} is not '<amount> <unit>' with unit one of {units}")
     try:
         unit = TimeUnit(match.group(2))
     except ValueError:
         units = ", ".join(u.value for u in TimeUnit)
-        raise ValueError(f"unknown unit {match.group(2)!r}; expected one of {units}") from None
+        raise _BadValue(f"unknown unit {match.group(2)!r}; expected one of {units}") from None
     return Limit(int(match.group(1)), unit)
 
 
@@ -59,6 +67,7 @@ def policy_converter() -> cattrs.Converter:
     converter.register_structure_hook(Decimal, _structure_decimal)
     converter.register_unstructure_hook(Decimal, str)
     converter.register_structure_hook(Limit, _structure_limit)
+    converter.register_structure_hook(Limit | None, lambda v, _: None if v is None else _structure_limit(v, Limit))
     converter.register_unstructure_hook(Limit, str)
     return converter
 
@@ -68,19 +77,45 @@ def _path(raw: str) -> str:
     return raw.removeprefix("$").removeprefix(".")
 
 
-def policy_from_dict(data: dict[str, Any], source: str = "policy") -> Policy:
+def policy_from_dict(
+    data: dict[str, Any], source: str = "policy", *, known_calendars: Collection[str] | None = None
+) -> Policy:
+    """Structure and validate; ``known_calendars`` also checks that the policy's calendar exists."""
+    policy = _structure(data, source)
+    if known_calendars is not None and policy.calendar.name not in known_calendars:
+        raise PolicyInvalid(
+            "calendar.name",
+            f"unknown calendar {policy.calendar.name!r} (known: {', '.join(sorted(known_calendars))}) in {source}",
+        )
+    return policy
+
+
+def _structure(data: dict[str, Any], source: str) -> Policy:
     try:
         return policy_converter().structure(data, Policy)
     except PolicyInvalid:
         raise
     except cattrs.BaseValidationError as exc:
-        messages = cattrs.transform_error(exc)
+        messages = cattrs.transform_error(exc, format_exception=_format_exception)
         inner = _first_policy_error(exc)
         if inner is not None:
             raise inner from None
         first = messages[0] if messages else str(exc)
         message, _, where = first.rpartition(" @ ")
-        raise PolicyInvalid(_path(where), f"{message} (in {source})") from None
+        path = _path(where)
+        extra = re.fullmatch(r"extra fields found \((.+)\)", message)
+        if extra:
+            key = extra.group(1).split(", ")[0]
+            path = f"{path}.{key}" if path else key
+            message = f"unknown key {key!r} (see docs/policies.md for the keys)"
+        raise PolicyInvalid(path, f"{message} (in {source})") from None
+
+
+def _format_exception(exc: BaseException, type_: type | None) -> str:
+    # Our hooks raise plain ValueErrors whose text says what is wrong; keep it.
+    if isinstance(exc, _BadValue):
+        return str(exc)
+    return format_exception(exc, type_)
 
 
 def _first_policy_error(exc: BaseException) -> PolicyInvalid | None:
@@ -99,22 +134,22 @@ def policy_to_dict(policy: Policy) -> dict[str, Any]:
     return data
 
 
-def loads_policy(text: str, source: str = "policy") -> Policy:
+def loads_policy(text: str, source: str = "policy", *, known_calendars: Collection[str] | None = None) -> Policy:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyInvalid("", f"{source} is not valid TOML: {exc}") from None
-    return policy_from_dict(data, source)
+    return policy_from_dict(data, source, known_calendars=known_calendars)
 
 
-def load_policy(path: Path | str) -> Policy:
+def load_policy(path: Path | str, *, known_calendars: Collection[str] | None = None) -> Policy:
     """A policy from a TOML file; errors name the file and the key path."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PolicyInvalid("", f"cannot read policy file {path}: {exc.strerror}") from None
-    return loads_policy(text, str(path))
+    return loads_policy(text, str(path), known_calendars=known_calendars)
 
 
 def preset_text(name: str) -> str:

@@ -51,9 +51,14 @@ class Outbox(Protocol):
 class UnitOfWork(Protocol):
     """One transaction: ``with uow: …; uow.commit()``. Leaving without commit rolls back."""
 
-    cases: CaseRepository
-    serials: SerialSource
-    outbox: Outbox
+    @property
+    def cases(self) -> CaseRepository: ...
+
+    @property
+    def serials(self) -> SerialSource: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
 
     def __enter__(self) -> Self: ...
 

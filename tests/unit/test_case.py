@@ -1,0 +1,367 @@
+"""DOMAIN §3: the Case lifecycle, its invariants and refusals."""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from uuid import uuid4
+
+import attrs
+import pytest
+
+from complaint_core import (
+    AuthorityExceeded,
+    Case,
+    CaseStatus,
+    Channel,
+    ClockRule,
+    DomainError,
+    Intake,
+    InvalidTransition,
+    Labels,
+    Limit,
+    Market,
+    Party,
+    PartyKind,
+    Policy,
+    PromiseMode,
+    RemedyKind,
+    Responsibility,
+    RuleViolation,
+    TableCalendar,
+    TimeUnit,
+)
+from complaint_core.case import apply
+from complaint_core.responsibility import FaultShare
+
+D = Decimal
+Maker = Callable[..., datetime]
+SMT = Party(PartyKind.GROUP_UNIT, "smt-2", "SMT 二班")
+INTAKE = Intake(customer="华东电子", channel=Channel.PHONE, category="quality")
+
+
+class Script:
+    """Runs commands on a case at increasing times and keeps the events."""
+
+    def __init__(self, policy: Policy, start: datetime, **intake: object) -> None:
+        self.policy, self.at, self.events = policy, start, []
+        self.case, events = Case.receive(
+            policy, case_id=uuid4(), intake=attrs.evolve(INTAKE, **intake), at=start, actor="clerk"
+        )
+        self.events.extend(events)
+
+    def __call__(self, command: str, **kw: object) -> Case:
+        self.at += timedelta(hours=2)
+        method = getattr(self.case, command)
+        self.case, events = method(self.policy, at=kw.pop("at", self.at), actor=kw.pop("actor", "u"), **kw)
+        assert len(events) == 1 and events[0].version == self.case.version
+        self.events.extend(events)
+        return self.case
+
+    def to_closed(self, amount: str = "1000.00") -> Case:
+        self("register", number="261101")
+        self("start_investigation")
+        self("attribute", causer=Responsibility.sole(SMT))
+        self("propose", kind=RemedyKind.ALLOWANCE, amount=D(amount))
+        self("approve", role="gm")
+        self("reply_to_customer", message="同意折让", reaction="accepted")
+        return self("close")
+
+
+def test_full_lifecycle_gives_one_event_per_command(manufacturing: Policy, sh: Maker) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2))
+    case = s.to_closed()
+    assert case.status is CaseStatus.CLOSED and case.version == 8 == len(s.events)
+    assert [st.status.value for st in case.steps] == [
+        "received", "registered", "investigating", "attributed", "proposed", "approved", "replied", "closed",
+    ]  # fmt: skip
+    assert case.number == "261101"
+    assert all(not c.running for c in case.clocks), "closing stops every clock"
+    s("settle")
+    assert s.case.status is CaseStatus.SETTLED
+
+
+def test_events_fold_back_into_the_case(manufacturing: Policy, sh: Maker) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2))
+    s.to_closed()
+    first, *rest = s.events
+    case = Script(manufacturing, sh(2026, 11, 2)).case
+    case = attrs.evolve(case, case_id=first.aggregate_id)
+    for event in rest:
+        case = apply(event, case)
+    assert case == s.case
+
+
+def test_p1_num_03_number_given_at_registration_exactly_once(manufacturing: Policy, sh: Maker) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2))
+    with pytest.raises(RuleViolation) as err:
+        s("register")
+    assert err.value.rule == "P1-NUM-03"
+    with pytest.raises(RuleViolation):
+        Case.receive(manufacturing, case_id=uuid4(), intake=INTAKE, at=sh(2026, 11, 2), actor="x", number="1")
+
+
+def test_refused_transition_changes_nothing(manufacturing: Policy, sh: Maker) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2))
+    before = s.case
+    with pytest.raises(InvalidTransition) as err:
+        s("close")
+    assert err.value.rule == "CASE-TRANSITION" and s.case is before and s.case.version == 1
+
+
+def test_p1_apr_02_approval_beyond_authority_is_refused(manufacturing: Policy, sh: Maker) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2))
+    s("register", number="261101")
+    s("start_investigation")
+    s("attribute", causer=Responsibility.sole(SMT))
+    s("propose", kind=RemedyKind.COMPENSATION, amount=D("8200.00"))
+    with pytest.raises(AuthorityExceeded, match="deputy_gm"):
+        s("approve", role="sales_manager")
+    case = s("approve", role="deputy_gm")
+    assert case.approval is not None and case.approval.role == "deputy_gm"
+
+
+def test_p1_lc_08_attribution_needs_a_causer_or_no_fault(manufacturing: Policy, sh: Maker) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2))
+    s("register", number="1")
+    s("start_investigation")
+    with pytest.raises(RuleViolation, match="causer"):
+        s("attribute")
+    with pytest.raises(RuleViolation):
+        s("attribute", causer=Responsibility.sole(SMT), no_fault=True)
+    assert s("attribute", no_fault=True).no_fault
+
+
+def test_f8_ro_01_the_accused_may_not_handle_their_case(manufacturing: Policy, sh: Maker) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2))
+    s("register", number="1")
+    s("start_investigation")
+    with pytest.raises(RuleViolation) as err:
+        s("attribute", handler=SMT, causer=Responsibility.sole(SMT))
+    assert err.value.rule == "F8-RO-01"
+
+
+def test_responsibility_shares_sum_to_exactly_one() -> None:
+    sales = Party(PartyKind.DEPARTMENT, "sales")
+    ok = Responsibility((FaultShare(SMT, D("0.7")), FaultShare(sales, D("0.3"))))
+    assert len(ok.shares) == 2
+    for shares in [
+        (FaultShare(SMT, D("0.7")), FaultShare(sales, D("0.2"))),
+        (FaultShare(SMT, D("0.5")), FaultShare(SMT, D("0.5"))),
+        (FaultShare(SMT, D("1.5")), FaultShare(sales, D("-0.5"))),
+        (),
+    ]:
+        with pytest.raises(RuleViolation):
+            Responsibility(shares)
+
+
+def test_p1_lc_14_not_established_needs_a_reason_then_a_reply(manufacturing: Policy, sh: Maker) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2))
+    s("register", number="1")
+    with pytest.raises(RuleViolation):
+        s("find_not_established", reason=" ")
+    s("find_not_established", reason="客户使用不当")
+    with pytest.raises(InvalidTransition):
+        s("close")
+    s("reply_to_customer", message="说明原因")
+    assert s("close").status is CaseStatus.CLOSED
+
+
+def test_p1_lc_12_petition_reopens_attribution_before_closure(manufacturing: Policy, sh: Maker) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2))
+    s("register", number="1")
+    s("start_investigation")
+    s("attribute", causer=Responsibility.sole(SMT))
+    case = s("petition", department="制造部", reason="责任应归供应商")
+    assert case.status is CaseStatus.INVESTIGATING and case.petitions[0].department == "制造部"
+    supplier = Party(PartyKind.SUPPLIER, "copper-co")
+    assert s("attribute", causer=Responsibility.sole(supplier)).causer == Responsibility.sole(supplier)
+
+
+def test_petition_refused_after_closure(manufacturing: Policy, sh: Maker) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2))
+    s.to_closed()
+    with pytest.raises(InvalidTransition):
+        s("petition", department="制造部", reason="x")
+
+
+def test_p1_lc_10_second_complaint_is_a_new_linked_case(manufacturing: Policy, sh: Maker) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2))
+    parent = s.to_closed()
+    second, _events = Case.receive(
+        manufacturing, case_id=uuid4(), intake=INTAKE, at=s.at + timedelta(days=1), actor="x", parent=parent
+    )
+    assert second.parent_case_id == parent.case_id and second.repeat_count == 1
+    assert second.number is None and second.status is CaseStatus.RECEIVED
+    with pytest.raises(InvalidTransition) as err:
+        Case.receive(manufacturing, case_id=uuid4(), intake=INTAKE, at=s.at, actor="x", parent=second)
+    assert err.value.rule == "P1-LC-10"
+
+
+def test_closed_case_is_never_edited(manufacturing: Policy, sh: Maker) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2))
+    s.to_closed()
+    for command, kw in [
+        ("classify", {"severity": "x"}),
+        ("flag_major", {"reason": "media"}),
+        ("reach_milestone", {"milestone": "report_submitted"}),
+    ]:
+        with pytest.raises(DomainError):
+            s(command, **kw)
+
+
+def test_p3_esc_01_major_complaint_needs_its_meeting_before_closure(manufacturing: Policy, sh: Maker) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2))
+    with pytest.raises(RuleViolation):
+        s("record_emergency_meeting", attendees=("gm",), minutes="x")
+    s("flag_major", reason="媒体负面报道")
+    with pytest.raises(RuleViolation):
+        s.to_closed()
+    s("record_emergency_meeting", attendees=("gm", "qa"), minutes="召回批次")
+    assert s("close").status is CaseStatus.CLOSED
+
+
+def test_time_order_and_awareness(manufacturing: Policy, sh: Maker) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2, 12))
+    with pytest.raises(RuleViolation) as err:
+        s("register", number="1", at=sh(2026, 11, 2, 8))
+    assert err.value.rule == "CASE-TIME-ORDER"
+    with pytest.raises(ValueError, match="aware"):
+        s("register", number="1", at=datetime(2026, 11, 3, 9))
+
+
+def test_p1_dl_01_clock_starts_at_registration_foreign_gets_17_days(
+    manufacturing: Policy, cn: TableCalendar, sh: Maker
+) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2), market=Market.FOREIGN)
+    s("register", number="1", at=sh(2026, 11, 2, 14))
+    (close,) = s.case.deadlines(manufacturing, cn)
+    assert close.rule_id == "P1-DL-01" and close.due is not None
+    assert close.due.date().isoformat() == "2026-11-19"
+
+
+def test_milestones_start_and_stop_custom_clocks(manufacturing: Policy, cn: TableCalendar, sh: Maker) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2))
+    s("register", number="1")
+    s("reach_milestone", milestone="investigation_done")
+    assert s.case.clock("report").running
+    s("reach_milestone", milestone="report_submitted")
+    assert not s.case.clock("report").running
+    with pytest.raises(RuleViolation):
+        s("reach_milestone", milestone="closed")
+
+
+def test_intake_is_checked_against_the_policy(manufacturing: Policy, sh: Maker) -> None:
+    with pytest.raises(RuleViolation, match="category"):
+        Script(manufacturing, sh(2026, 11, 2), category="bakery")
+    with pytest.raises(RuleViolation, match="channel"):
+        Script(manufacturing, sh(2026, 11, 2), channel=Channel.REGULATOR)
+    with pytest.raises(RuleViolation, match="flags"):
+        Script(manufacturing, sh(2026, 11, 2), flags=frozenset({"urgent"}))
+
+
+def service_policy(manufacturing: Policy) -> Policy:
+    """Manufacturing plus a pausable reply clock, a special limit and promise clocks."""
+    label = Labels("答复", "reply")
+    extra = (
+        ClockRule(
+            name="reply",
+            label=label,
+            start="received",
+            stop="replied",
+            limit=Limit(3, TimeUnit.WORKING_DAYS),
+            special_limit=Limit(7, TimeUnit.WORKING_DAYS),
+            pause_reasons=frozenset({"waiting_on_customer"}),
+            rule_id="F2-DL-06",
+        ),
+        ClockRule(
+            name="first_reply",
+            label=label,
+            start="received",
+            stop="replied",
+            limit=Limit(24, TimeUnit.HOURS),
+            promise=PromiseMode.TWO_STAGE,
+            rule_id="F4-DL-03",
+        ),
+        ClockRule(
+            name="agreed",
+            label=label,
+            start="received",
+            stop="replied",
+            limit=Limit(3, TimeUnit.CALENDAR_DAYS),
+            promise=PromiseMode.PROMISED,
+            rule_id="P5-DL-02",
+        ),
+    )
+    return attrs.evolve(manufacturing, clocks=manufacturing.clocks + extra)
+
+
+def test_pause_resume_and_special_circumstance(manufacturing: Policy, cn: TableCalendar, sh: Maker) -> None:
+    policy = service_policy(manufacturing)
+    s = Script(policy, sh(2026, 11, 2))
+    with pytest.raises(RuleViolation):
+        s("pause_clock", clock="reply", reason="lunch")
+    s("pause_clock", clock="reply", reason="waiting_on_customer", at=sh(2026, 11, 3, 9))
+    with pytest.raises(RuleViolation):
+        s("pause_clock", clock="reply", reason="waiting_on_customer")
+    s("resume_clock", clock="reply", at=sh(2026, 11, 5, 9))
+    reply = next(d for d in s.case.deadlines(policy, cn) if d.clock == "reply")
+    assert reply.due is not None and reply.due.date().isoformat() == "2026-11-09"
+    with pytest.raises(RuleViolation):
+        s("declare_special_circumstance", clock="reply", reason="", approver="gm")
+    s("declare_special_circumstance", clock="reply", reason="停电", approver="gm")
+    reply = next(d for d in s.case.deadlines(policy, cn) if d.clock == "reply")
+    assert reply.due is not None and reply.due.date().isoformat() == "2026-11-13"
+    with pytest.raises(RuleViolation) as err:
+        s("declare_special_circumstance", clock="first_reply", reason="x", approver="gm")
+    assert err.value.rule == "F2-DL-06"
+
+
+def test_pause_is_kept_across_a_policy_change(manufacturing: Policy, cn: TableCalendar, sh: Maker) -> None:
+    policy = service_policy(manufacturing)
+    newer = attrs.evolve(policy, version=2)
+    s = Script(policy, sh(2026, 11, 2))
+    s("pause_clock", clock="reply", reason="waiting_on_customer", at=sh(2026, 11, 3, 9))
+    s("resume_clock", clock="reply", at=sh(2026, 11, 5, 9))
+    before = s.case.deadlines(policy, cn)
+    case, _ = s.case.adopt_policy(newer, at=sh(2026, 11, 6), actor="admin")
+    assert case.policy_version == 2 and case.deadlines(newer, cn) == before
+    with pytest.raises(RuleViolation):
+        case.adopt_policy(policy, at=sh(2026, 11, 6), actor="admin")
+
+
+def test_f4_dl_03_promise_must_come_within_24_hours(manufacturing: Policy, cn: TableCalendar, sh: Maker) -> None:
+    policy = service_policy(manufacturing)
+    s = Script(policy, sh(2026, 11, 2, 9))
+    late = Script(policy, sh(2026, 11, 2, 9))
+    with pytest.raises(RuleViolation) as err:
+        late("record_promise", clock="first_reply", due=sh(2026, 11, 20), calendar=cn, at=sh(2026, 11, 3, 10))
+    assert err.value.rule == "F4-DL-03"
+    s("record_promise", clock="first_reply", due=sh(2026, 11, 20, 17), calendar=cn, at=sh(2026, 11, 2, 20))
+    first = next(d for d in s.case.deadlines(policy, cn) if d.clock == "first_reply")
+    assert first.due == sh(2026, 11, 20, 17)
+    with pytest.raises(DomainError):  # the close clock has not started: no such clock yet
+        s("record_promise", clock="close", due=sh(2026, 11, 20), calendar=cn)
+
+
+def test_p5_dl_02_agreed_reply_date_within_the_limit(manufacturing: Policy, cn: TableCalendar, sh: Maker) -> None:
+    policy = service_policy(manufacturing)
+    s = Script(policy, sh(2026, 11, 2, 9))
+    with pytest.raises(RuleViolation) as err:
+        s("record_promise", clock="agreed", due=sh(2026, 11, 6, 9), calendar=cn)
+    assert err.value.rule == "P5-DL-02"
+    s("record_promise", clock="agreed", due=sh(2026, 11, 4, 17), calendar=cn)
+    agreed = next(d for d in s.case.deadlines(policy, cn) if d.clock == "agreed")
+    assert agreed.due == sh(2026, 11, 4, 17)
+
+
+def test_skipped_states_shorten_the_path(manufacturing: Policy, sh: Maker) -> None:
+    policy = attrs.evolve(manufacturing, skip_states=frozenset({"investigating", "proposed"}))
+    s = Script(policy, sh(2026, 11, 2))
+    s("register", number="1")
+    with pytest.raises(InvalidTransition):
+        s("start_investigation")
+    s("attribute", no_fault=True)
+    from complaint_core import Remedy
+
+    s("approve", role="gm", remedy=Remedy(RemedyKind.EXPLANATION, D("0")))
+    assert s.case.status is CaseStatus.APPROVED

@@ -1,0 +1,165 @@
+"""DOMAIN §4: deadlines in hours, calendar days, working days and months."""
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import attrs
+import pytest
+
+from adapters.calendars import with_weekend_fallback
+from complaint_core import (
+    CalendarNotCovered,
+    ClockRule,
+    ClockState,
+    Labels,
+    Limit,
+    Policy,
+    PromiseMode,
+    RestDayRule,
+    TableCalendar,
+    TimeUnit,
+    compute_deadline,
+)
+from complaint_core.clocks import Pause, Promise, SpecialCircumstance
+
+SH = ZoneInfo("Asia/Shanghai")
+L = Labels("时限", "clock")
+Maker = Callable[..., datetime]
+
+
+def rule(amount: int, unit: TimeUnit, **kw: object) -> ClockRule:
+    return ClockRule(name="c", label=L, start="received", stop="closed", limit=Limit(amount, unit), **kw)  # type: ignore[arg-type]
+
+
+def due(r: ClockRule, state: ClockState, cal: TableCalendar | None, **kw: object) -> datetime:
+    d = compute_deadline(r, state, calendar=cal, tz=SH, **kw)  # type: ignore[arg-type]
+    assert d.due is not None
+    return d.due.astimezone(SH)
+
+
+def test_p1_dl_01_thirteen_calendar_days_end_at_local_end_of_day(manufacturing: Policy, sh: Maker) -> None:
+    """P1-DL-01: 13 calendar days domestic, 17 foreign, from GM-office registration."""
+    domestic, foreign = manufacturing.clock_rules("close")
+    state = ClockState(name="close", started_at=sh(2026, 11, 2, 14))
+    assert due(domestic, state, None) == datetime(2026, 11, 15, 23, 59, 59, 999999, tzinfo=SH)
+    assert due(foreign, state, None) == datetime(2026, 11, 19, 23, 59, 59, 999999, tzinfo=SH)
+
+
+def test_local_day_not_utc_day(sh: Maker) -> None:
+    # 2026-11-02 01:00 in Shanghai is still 11-01 in UTC: the local date counts.
+    state = ClockState(name="c", started_at=sh(2026, 11, 2, 1))
+    assert due(rule(1, TimeUnit.CALENDAR_DAYS), state, None).date() == date(2026, 11, 3)
+
+
+def test_p2_dl_01_second_working_day_from_a_friday(cn: TableCalendar, sh: Maker) -> None:
+    """P2-DL-01: the memo is due by the end of the 2nd working day after receipt."""
+    state = ClockState(name="c", started_at=sh(2026, 11, 6, 16))  # Friday
+    assert due(rule(2, TimeUnit.WORKING_DAYS), state, cn).date() == date(2026, 11, 10)
+
+
+def test_p4_dl_02_one_working_day_from_saturday_is_monday_end(cn: TableCalendar, sh: Maker) -> None:
+    """P4-DL-02 and DOMAIN §4: +1 WD from Saturday = Monday's end."""
+    state = ClockState(name="c", started_at=sh(2026, 11, 7, 10))
+    assert due(rule(1, TimeUnit.WORKING_DAYS), state, cn) == datetime(2026, 11, 9, 23, 59, 59, 999999, tzinfo=SH)
+
+
+def test_working_days_across_national_day_and_make_up_saturday(cn: TableCalendar, sh: Maker) -> None:
+    state = ClockState(name="c", started_at=sh(2026, 9, 30, 18))
+    assert due(rule(3, TimeUnit.WORKING_DAYS), state, cn).date() == date(2026, 10, 10)
+
+
+def test_hours_are_elapsed_time(sh: Maker) -> None:
+    """F2-DL-01: 24 hours, whatever the calendar."""
+    state = ClockState(name="c", started_at=sh(2026, 10, 1, 10))
+    assert due(rule(24, TimeUnit.HOURS), state, None) == sh(2026, 10, 2, 10)
+    assert due(rule(90, TimeUnit.MINUTES), state, None) == sh(2026, 10, 1, 11, 30)
+
+
+def test_months_clamp_at_month_end(sh: Maker) -> None:
+    """P1-DL-08 / P4-DL-07: calendar months with end-of-month clamping."""
+    state = ClockState(name="c", started_at=sh(2024, 1, 31))
+    assert due(rule(1, TimeUnit.CALENDAR_MONTHS), state, None).date() == date(2024, 2, 29)
+    state = ClockState(name="c", started_at=sh(2023, 1, 31))
+    assert due(rule(1, TimeUnit.CALENDAR_MONTHS), state, None).date() == date(2023, 2, 28)
+
+
+def test_statutory_rule_moves_a_rest_day_end_to_the_next_working_day(cn: TableCalendar, sh: Maker) -> None:
+    """DOMAIN §4 / Civil Code art. 203; internal limits end on the rest day (default)."""
+    state = ClockState(name="c", started_at=sh(2026, 9, 28))
+    internal = rule(5, TimeUnit.CALENDAR_DAYS)
+    statutory = rule(5, TimeUnit.CALENDAR_DAYS, on_rest_day=RestDayRule.STATUTORY)
+    assert due(internal, state, cn).date() == date(2026, 10, 3)
+    assert due(statutory, state, cn).date() == date(2026, 10, 8)
+
+
+def test_pause_extends_hours_by_the_paused_time(sh: Maker) -> None:
+    state = ClockState(
+        name="c", started_at=sh(2026, 11, 2, 9), pauses=(Pause(sh(2026, 11, 2, 10), "waiting", sh(2026, 11, 2, 13)),)
+    )
+    assert due(rule(24, TimeUnit.HOURS), state, None) == sh(2026, 11, 3, 12)
+
+
+def test_pause_extends_working_days_by_the_working_days_it_spanned(cn: TableCalendar, sh: Maker) -> None:
+    start = sh(2026, 11, 2, 9)  # Monday
+    plain = ClockState(name="c", started_at=start)
+    paused = attrs.evolve(plain, pauses=(Pause(sh(2026, 11, 3, 9), "customer", sh(2026, 11, 5, 9)),))
+    r = rule(2, TimeUnit.WORKING_DAYS)
+    assert due(r, plain, cn).date() == date(2026, 11, 4)
+    assert due(r, paused, cn).date() == date(2026, 11, 6)
+
+
+def test_open_pause_has_no_deadline_unless_counted_to_as_of(sh: Maker) -> None:
+    state = ClockState(name="c", started_at=sh(2026, 11, 2, 9), pauses=(Pause(sh(2026, 11, 2, 10), "w"),))
+    d = compute_deadline(rule(8, TimeUnit.HOURS), state, calendar=None, tz=SH)
+    assert d.due is None and d.paused
+    assert due(rule(8, TimeUnit.HOURS), state, None, as_of=sh(2026, 11, 2, 12)) == sh(2026, 11, 2, 19)
+
+
+def test_f2_dl_06_special_circumstance_switches_three_to_seven_working_days(cn: TableCalendar, sh: Maker) -> None:
+    """F2-DL-06: handling within 3 WD, 7 WD in a special circumstance."""
+    r = rule(3, TimeUnit.WORKING_DAYS, special_limit=Limit(7, TimeUnit.WORKING_DAYS))
+    state = ClockState(name="c", started_at=sh(2026, 11, 2))
+    special = attrs.evolve(
+        state, special=SpecialCircumstance(reason="flood", approver="gm", declared_at=sh(2026, 11, 3))
+    )
+    assert due(r, state, cn).date() == date(2026, 11, 5)
+    assert due(r, special, cn).date() == date(2026, 11, 11)
+
+
+def test_f4_dl_03_promise_replaces_the_24_hour_limit(sh: Maker) -> None:
+    r = rule(24, TimeUnit.HOURS, promise=PromiseMode.TWO_STAGE)
+    state = ClockState(name="c", started_at=sh(2026, 11, 2, 9))
+    assert due(r, state, None) == sh(2026, 11, 3, 9)
+    promised = attrs.evolve(state, promise=Promise(due=sh(2026, 11, 20, 17), made_at=sh(2026, 11, 2, 20)))
+    assert due(r, promised, None) == sh(2026, 11, 20, 17)
+
+
+def test_deadline_met_and_overdue(sh: Maker) -> None:
+    state = ClockState(name="c", started_at=sh(2026, 11, 2, 9), stopped_at=sh(2026, 11, 3, 10))
+    d = compute_deadline(rule(24, TimeUnit.HOURS), state, calendar=None, tz=SH)
+    assert d.met is False and d.overdue_at(sh(2026, 11, 3, 10))
+    running = attrs.evolve(state, stopped_at=None)
+    d = compute_deadline(rule(24, TimeUnit.HOURS), running, calendar=None, tz=SH)
+    assert d.met is None
+    assert not d.overdue_at(sh(2026, 11, 3, 9)) and d.overdue_at(sh(2026, 11, 3, 9, 1))
+
+
+def test_deadline_crossing_into_2027_raises_calendar_not_covered(cn: TableCalendar, sh: Maker) -> None:
+    state = ClockState(name="c", started_at=sh(2026, 12, 29))
+    with pytest.raises(CalendarNotCovered):
+        compute_deadline(rule(5, TimeUnit.WORKING_DAYS), state, calendar=cn, tz=SH)
+
+
+def test_weekend_fallback_gives_a_deadline_with_a_warning(cn: TableCalendar, sh: Maker) -> None:
+    state = ClockState(name="c", started_at=sh(2026, 12, 29))
+    d = compute_deadline(rule(5, TimeUnit.WORKING_DAYS), state, calendar=with_weekend_fallback(cn), tz=SH)
+    assert d.due is not None and d.due.astimezone(SH).date() == date(2027, 1, 5)
+    assert d.warnings and "2027" in d.warnings[0]
+
+
+def test_due_is_utc_inside(sh: Maker) -> None:
+    state = ClockState(name="c", started_at=sh(2026, 11, 2))
+    d = compute_deadline(rule(1, TimeUnit.CALENDAR_DAYS), state, calendar=None, tz=SH)
+    assert d.due is not None and d.due.tzinfo is UTC
+    assert d.due - timedelta(microseconds=d.due.microsecond) == datetime(2026, 11, 3, 15, 59, 59, tzinfo=UTC)

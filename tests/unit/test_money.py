@@ -1,0 +1,57 @@
+"""DOMAIN §7: money in fen and largest-remainder apportionment (P1-PEN-02, P1-PEN-10, P2-ROLE-03)."""
+
+from decimal import Decimal
+
+import pytest
+
+from complaint_core import MoneyError, apportion, from_fen, to_fen, yuan
+
+D = Decimal
+
+
+def test_yuan_and_fen_round_trip() -> None:
+    assert to_fen("1200.50") == 120050
+    assert from_fen(120050) == D("1200.50")
+    assert yuan(7) == D("7.00")
+    assert str(from_fen(5)) == "0.05"
+
+
+@pytest.mark.parametrize("bad", ["1.005", "abc", "NaN", "Infinity", 1.5, True, None])
+def test_yuan_refuses_sub_fen_floats_and_junk(bad: object) -> None:
+    with pytest.raises(MoneyError):
+        yuan(bad)  # type: ignore[arg-type]
+
+
+def test_three_way_split_gives_the_extra_fen_to_the_first_party() -> None:
+    assert apportion(D("1000"), [1, 1, 1]) == (D("333.34"), D("333.33"), D("333.33"))
+
+
+def test_p2_role_03_factory_customer_split_of_repair_budget() -> None:
+    """P2-ROLE-03: a 3000 repair budget at 60% factory liability → 1800 / 1200."""
+    assert apportion(D("3000"), [D("0.6"), D("0.4")]) == (D("1800.00"), D("1200.00"))
+
+
+def test_p1_pen_10_basis_points_inside_a_department() -> None:
+    """P1-PEN-10: loss 1,200.00 × basis points 25/60 = 500.00."""
+    parts = apportion(D("1200.00"), [25, 20, 15])
+    assert parts == (D("500.00"), D("400.00"), D("300.00"))
+
+
+def test_largest_remainder_not_first_come() -> None:
+    # exact shares 0.0333…, 0.0666… of 0.10 → the larger remainder gets the extra fen
+    assert apportion(D("0.10"), [1, 2]) == (D("0.03"), D("0.07"))
+    assert sum(apportion(D("0.01"), [1, 1, 1])) == D("0.01")
+    assert apportion(D("0.01"), [1, 1, 1]) == (D("0.01"), D("0.00"), D("0.00"))
+
+
+def test_zero_total_is_allowed() -> None:
+    assert apportion(D("0"), [3, 1]) == (D("0.00"), D("0.00"))
+
+
+@pytest.mark.parametrize(
+    ("total", "weights"),
+    [(D("10"), []), (D("10"), [1, 0]), (D("10"), [1, -2]), (D("-1"), [1]), (D("1.001"), [1])],
+)
+def test_apportion_refuses_bad_input(total: Decimal, weights: list[int]) -> None:
+    with pytest.raises(MoneyError):
+        apportion(total, weights)

@@ -1,0 +1,113 @@
+"""Malformed policy files give one clear error with the key path (issue: foundation §4)."""
+
+from pathlib import Path
+
+import pytest
+
+from adapters.policy_files import (
+    PRESETS,
+    load_policy,
+    load_preset,
+    loads_policy,
+    policy_from_dict,
+    policy_to_dict,
+    preset_text,
+)
+from complaint_core import PolicyInvalid
+
+GOOD = """
+policy_id = "acme"
+version = 2
+name = { zh = "测试", en = "test" }
+categories = [{ code = "quality", label = { zh = "质量", en = "quality" } }]
+channels = ["phone"]
+[[clocks]]
+name = "reply"
+label = { zh = "答复", en = "reply" }
+start = "received"
+stop = "replied"
+limit = "3 calendar_days"
+[[approval]]
+role = "manager"
+limit = "1000"
+[[approval]]
+role = "gm"
+"""
+
+
+def error(text: str, **kw: object) -> PolicyInvalid:
+    with pytest.raises(PolicyInvalid) as err:
+        loads_policy(text, "test.toml", **kw)  # type: ignore[arg-type]
+    return err.value
+
+
+def test_a_good_file_loads() -> None:
+    policy = loads_policy(GOOD)
+    assert policy.policy_id == "acme" and policy.version == 2
+    assert str(policy.clocks[0].limit) == "3 calendar_days"
+
+
+def test_unknown_nested_key_is_named() -> None:
+    err = error(GOOD + "[calendar]\nname = 'cn'\ncolour = 'red'\n")
+    assert err.path == "calendar.colour" and "unknown key" in str(err)
+
+
+def test_unknown_top_level_key() -> None:
+    err = error('flavour = "x"\n' + GOOD)
+    assert err.path == "flavour" and "test.toml" in str(err)
+
+
+def test_wrong_type_names_the_path() -> None:
+    err = error(GOOD.replace("version = 2", 'version = "two"'))
+    assert err.path == "version" and "int" in str(err)
+
+
+def test_missing_required_key() -> None:
+    assert error(GOOD.replace('role = "manager"', "")).path == "approval[0].role"
+
+
+def test_negative_limit() -> None:
+    err = error(GOOD.replace('"3 calendar_days"', '"-3 calendar_days"'))
+    assert err.path == "clocks[0].limit.amount"
+
+
+def test_bad_unit() -> None:
+    err = error(GOOD.replace('"3 calendar_days"', '"3 fortnights"'))
+    assert err.path == "clocks[0].limit" and "fortnights" in str(err)
+
+
+def test_descending_approval_limits() -> None:
+    text = GOOD.replace('role = "gm"', 'role = "gm"\nlimit = "500"')
+    assert error(text).path == "approval[1].limit"
+
+
+def test_unknown_calendar() -> None:
+    text = GOOD + '[calendar]\nname = "mars"\n'
+    err = error(text, known_calendars={"cn"})
+    assert err.path == "calendar.name" and "mars" in str(err)
+
+
+def test_not_toml() -> None:
+    assert "not valid TOML" in str(error("policy_id = "))
+
+
+def test_missing_file_and_unknown_preset(tmp_path: Path) -> None:
+    with pytest.raises(PolicyInvalid, match="cannot read"):
+        load_policy(tmp_path / "none.toml")
+    with pytest.raises(PolicyInvalid, match="no preset"):
+        preset_text("bakery")
+
+
+def test_file_on_disk(tmp_path: Path) -> None:
+    path = tmp_path / "acme.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    assert load_policy(path).policy_id == "acme"
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_presets_load_and_round_trip(name: str) -> None:
+    """DOMAIN §11: the five presets ship as package data and validate on load."""
+    policy = load_preset(name)
+    assert policy.policy_id == name
+    assert policy_from_dict(policy_to_dict(policy)) == policy
+    assert policy.categories and policy.approval

@@ -1,0 +1,141 @@
+"""The service layer on in-memory fakes: numbering, transactions, retries, lookups."""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+
+from adapters.clock import FixedClock
+from adapters.memory import MemoryStore, MemoryUnitOfWork
+from complaint_core import (
+    Case,
+    CaseService,
+    CaseStatus,
+    Channel,
+    ConcurrencyConflict,
+    DomainError,
+    Intake,
+    NotFound,
+    RemedyKind,
+)
+from entrypoints.bootstrap import bootstrap
+
+Maker = Callable[..., datetime]
+INTAKE = Intake(customer="华东电子", channel=Channel.PHONE, category="quality")
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def service(store: MemoryStore, sh: Maker) -> CaseService:
+    return bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 11, 2)))
+
+
+def test_p1_num_01_monthly_serials_restart(service: CaseService, sh: Maker) -> None:
+    numbers = []
+    for day in (sh(2026, 10, 30), sh(2026, 10, 31), sh(2026, 11, 1), sh(2026, 11, 2)):
+        case = service.receive(INTAKE, actor="sales", at=day)
+        numbers.append(service.register(case.case_id, actor="gm_office", at=day + timedelta(hours=1)).number)
+    assert numbers == ["261001", "261002", "261101", "261102"]
+
+
+def test_p2_num_03_furniture_numbers_at_intake_yearly(service: CaseService, sh: Maker) -> None:
+    intake = Intake(customer="北京客户", channel=Channel.PHONE, category="product_quality")
+    a = service.receive(intake, actor="cs", at=sh(2026, 9, 12), policy_id="furniture")
+    b = service.receive(intake, actor="cs", at=sh(2026, 12, 1), policy_id="furniture")
+    assert (a.number, b.number) == ("260912001", "261201002")
+
+
+def test_lookup_by_number_or_id(service: CaseService, sh: Maker) -> None:
+    case = service.register(service.receive(INTAKE, actor="s").case_id, actor="g")
+    assert case.number is not None
+    assert service.get(case.number) == service.get(str(case.case_id)) == service.get(case.case_id)
+    with pytest.raises(NotFound):
+        service.get("no-such-case")
+
+
+def test_clock_default_time_and_events_in_the_outbox(service: CaseService, store: MemoryStore, sh: Maker) -> None:
+    case = service.receive(INTAKE, actor="s")
+    assert case.received_at == sh(2026, 11, 2)
+    service.register(case.case_id, actor="g")
+    assert [e.EVENT_TYPE for e in store.outbox] == ["case.received", "case.registered"]
+    assert [e.version for e in store.outbox] == [1, 2]
+
+
+def test_refused_command_writes_nothing(service: CaseService, store: MemoryStore) -> None:
+    case = service.receive(INTAKE, actor="s")
+    before = (dict(store.cases), list(store.outbox), dict(store.serials))
+    with pytest.raises(DomainError):
+        service.close(case.case_id, actor="x")
+    with pytest.raises(DomainError):
+        service.receive(Intake(customer="x", channel=Channel.PHONE, category="bakery"), actor="s")
+    assert (dict(store.cases), list(store.outbox), dict(store.serials)) == before
+
+
+def test_full_lifecycle_and_deadlines(service: CaseService, sh: Maker) -> None:
+    ref = service.receive(INTAKE, actor="s", at=sh(2026, 11, 2, 9)).case_id
+    service.register(ref, actor="g", at=sh(2026, 11, 2, 10))
+    service.start_investigation(ref, actor="q", at=sh(2026, 11, 3))
+    service.attribute(ref, actor="q", no_fault=True, at=sh(2026, 11, 4))
+    service.propose(ref, actor="s", kind=RemedyKind.EXPLANATION, amount=Decimal("0"), at=sh(2026, 11, 5))
+    service.approve(ref, actor="m", role="sales_manager", at=sh(2026, 11, 6))
+    service.reply(ref, actor="s", message="说明", at=sh(2026, 11, 7))
+    case = service.close(ref, actor="g", at=sh(2026, 11, 20))
+    assert case.status is CaseStatus.CLOSED
+    (close,) = service.deadlines(ref)
+    assert close.met is False, "closed on day 18 of 13 (P1-DL-01)"
+
+
+def test_second_complaint_through_the_service(service: CaseService, sh: Maker) -> None:
+    ref = service.receive(INTAKE, actor="s").case_id
+    service.register(ref, actor="g")
+    service.find_not_established(ref, actor="q", reason="使用不当")
+    service.reply(ref, actor="s", message="说明")
+    parent = service.close(ref, actor="g")
+    second = service.open_second_complaint(ref, actor="s", description="客户不接受")
+    assert second.parent_case_id == parent.case_id and second.intake.description == "客户不接受"
+    assert service.get(parent.case_id) == parent
+
+
+class FlakyUnitOfWork(MemoryUnitOfWork):
+    """Commits fail with a conflict the first ``failures`` times."""
+
+    def __init__(self, store: MemoryStore, failures: int) -> None:
+        super().__init__(store)
+        self.failures = failures
+
+    def commit(self) -> None:
+        if self.failures:
+            self.failures -= 1
+            self.rollback()
+            raise ConcurrencyConflict("someone else saved first")
+        super().commit()
+
+
+def test_conflicts_are_retried_then_surfaced(store: MemoryStore, sh: Maker) -> None:
+    flaky = FlakyUnitOfWork(store, failures=2)
+    service = bootstrap(uow=flaky, clock=FixedClock(sh(2026, 11, 2)))
+    case = service.receive(INTAKE, actor="s")
+    assert isinstance(case, Case) and len(store.cases) == 1
+    flaky.failures = 10
+    with pytest.raises(ConcurrencyConflict):
+        service.register(case.case_id, actor="g")
+    assert store.cases[case.case_id].status is CaseStatus.RECEIVED
+
+
+def test_lost_update_is_detected(store: MemoryStore, sh: Maker) -> None:
+    service = bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 11, 2)))
+    case_id: UUID = service.receive(INTAKE, actor="s").case_id
+    uow = MemoryUnitOfWork(store)
+    with uow:
+        stale = uow.cases.get(case_id)
+        service.register(case_id, actor="g")  # someone else moves the case on
+        uow.cases.save(stale)
+        with pytest.raises(ConcurrencyConflict):
+            uow.commit()
+    assert store.cases[case_id].status is CaseStatus.REGISTERED
