@@ -46,6 +46,18 @@ def _structure_decimal(value: Any, _: type) -> Decimal:
     return result
 
 
+def _structure_int(value: Any, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _BadValue(f"expected an integer, got {value!r}")
+    return value
+
+
+def _structure_bool(value: Any, _: type) -> bool:
+    if not isinstance(value, bool):
+        raise _BadValue(f"expected true or false, got {value!r}")
+    return value
+
+
 def _structure_limit(value: Any, _: type) -> Limit:
     if not isinstance(value, str):
         raise _BadValue(f"expected a string such as '13 calendar_days', got {value!r}")
@@ -65,6 +77,8 @@ def _structure_limit(value: Any, _: type) -> Limit:
 def policy_converter() -> cattrs.Converter:
     converter = make_converter(forbid_extra_keys=True)
     converter.register_structure_hook(Decimal, _structure_decimal)
+    converter.register_structure_hook(int, _structure_int)
+    converter.register_structure_hook(bool, _structure_bool)
     converter.register_unstructure_hook(Decimal, str)
     converter.register_structure_hook(Limit, _structure_limit)
     converter.register_structure_hook(Limit | None, lambda v, _: None if v is None else _structure_limit(v, Limit))

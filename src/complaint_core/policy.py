@@ -147,7 +147,7 @@ class ClockRule:
     label: Labels
     start: str
     stop: str
-    limit: Limit | None
+    limit: Limit | None = None
     rule_id: str = ""
     when: ClockCondition = ClockCondition()
     special_limit: Limit | None = None
@@ -288,7 +288,7 @@ def validate_template(template: str, path: str) -> None:
     if fields.count("seq") != 1:
         raise PolicyInvalid(path, f"template {template!r} must contain {{seq}} exactly once")
     for _, f, spec, conv in parsed:
-        if f == "seq" and (conv or (spec and not re.fullmatch(r"0?\d*", spec))):
+        if f == "seq" and (conv or (spec and not re.fullmatch(r"0\d+", spec))):
             raise PolicyInvalid(path, f"{{seq}} takes only a zero-padded width such as {{seq:03}}, got {spec!r}")
         if f not in (None, "seq") and (spec or conv):
             raise PolicyInvalid(path, f"field {{{f}}} takes no format spec")
@@ -323,6 +323,8 @@ def _validate(p: Policy) -> None:
     _unique([c.code for c in p.categories], "categories", "category")
     _unique([s.code for s in p.severities], "severities", "severity")
     _unique([c.value for c in p.channels], "channels", "channel")
+    if not p.channels:
+        raise PolicyInvalid("channels", "a policy must accept at least one channel")
     categories = {c.code for c in p.categories}
     severities = {s.code for s in p.severities}
     channels = set(p.channels)
@@ -334,6 +336,10 @@ def _validate(p: Policy) -> None:
         raise PolicyInvalid("numbering.assign_at", "a number is assigned at 'received' or 'registered'")
     for i, rule in enumerate(p.clocks):
         path = f"clocks[{i}]"
+        if not MILESTONE_PATTERN.match(rule.name):
+            raise PolicyInvalid(f"{path}.name", f"{rule.name!r} is not a clock name (lower_snake_case)")
+        if rule.stop == "received":
+            raise PolicyInvalid(f"{path}.stop", "a clock cannot stop at 'received', which starts every case")
         for key in ("start", "stop"):
             value = getattr(rule, key)
             if not MILESTONE_PATTERN.match(value):
@@ -372,6 +378,8 @@ def _validate(p: Policy) -> None:
         previous: Limit | None = None
         for j, level in enumerate(rule.ladder):
             _check_limit(level.after, f"{path}.ladder[{j}].after")
+            if not level.target.strip():
+                raise PolicyInvalid(f"{path}.ladder[{j}].target", "a ladder level needs a target role")
             if previous is not None and previous.unit == level.after.unit and level.after.amount <= previous.amount:
                 raise PolicyInvalid(f"{path}.ladder[{j}].after", "ladder levels must come at increasing offsets")
             previous = level.after
@@ -389,8 +397,8 @@ def _validate(p: Policy) -> None:
             if i != len(p.approval) - 1:
                 raise PolicyInvalid(f"approval[{i}].limit", "only the last tier may be unlimited")
             continue
-        if not tier.limit.is_finite() or tier.limit < 0:
-            raise PolicyInvalid(f"approval[{i}].limit", f"limit {tier.limit} must be a non-negative amount")
+        if not tier.limit.is_finite() or tier.limit < 0 or tier.limit != tier.limit.quantize(Decimal("0.01")):
+            raise PolicyInvalid(f"approval[{i}].limit", f"limit {tier.limit} must be a non-negative amount in fen")
         if last_limit is not None and tier.limit <= last_limit:
             raise PolicyInvalid(
                 f"approval[{i}].limit",

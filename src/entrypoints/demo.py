@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import IO
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import IO
 from zoneinfo import ZoneInfo
 
 from complaint_core import (

@@ -40,7 +40,7 @@ def test_never_reset_and_four_digit_year() -> None:
 
 
 @pytest.mark.parametrize(
-    "template", ["{yy}{mm}", "{yy}{seq}{seq}", "{yy}{week}{seq}", "{seq:x}", "{yy:02}{seq}", "{seq"]
+    "template", ["{yy}{mm}", "{seq:3}", "{yy}{seq}{seq}", "{yy}{week}{seq}", "{seq:x}", "{yy:02}{seq}", "{seq"]
 )
 def test_bad_templates_are_refused(template: str) -> None:
     with pytest.raises(PolicyInvalid) as err:

@@ -111,3 +111,21 @@ def test_presets_load_and_round_trip(name: str) -> None:
     assert policy.policy_id == name
     assert policy_from_dict(policy_to_dict(policy)) == policy
     assert policy.categories and policy.approval
+
+
+@pytest.mark.parametrize("value", ["true", "1.5", '"2"'])
+def test_integers_are_not_coerced(value: str) -> None:
+    err = error(GOOD.replace("version = 2", f"version = {value}"))
+    assert err.path == "version" and "integer" in str(err)
+
+
+def test_promised_clock_may_omit_its_limit() -> None:
+    """P4-DL-06: the promised reply time is case data, so the rule has no limit."""
+    text = GOOD.replace('limit = "3 calendar_days"', 'promise = "promised"')
+    assert loads_policy(text).clocks[0].limit is None
+    assert error(GOOD.replace('limit = "3 calendar_days"\n', "")).path == "clocks[0].limit"
+
+
+def test_approval_limit_in_fen_and_channels_required() -> None:
+    assert error(GOOD.replace('limit = "1000"', 'limit = "1000.001"')).path == "approval[0].limit"
+    assert error(GOOD.replace('channels = ["phone"]', "channels = []")).path == "channels"
