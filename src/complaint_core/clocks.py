@@ -11,7 +11,7 @@ deadline forward.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 import attrs
 
@@ -163,10 +163,11 @@ def shift(
     rest_rule: RestDayRule = RestDayRule.INTERNAL,
 ) -> datetime:
     """``instant`` plus ``limit``: elapsed for minutes/hours, end of local day N otherwise."""
+    # Elapsed units are added in UTC: aware arithmetic in a zone with DST would be wall-clock time.
     if limit.unit is TimeUnit.MINUTES:
-        return instant + timedelta(minutes=limit.amount)
+        return instant.astimezone(UTC) + timedelta(minutes=limit.amount)
     if limit.unit is TimeUnit.HOURS:
-        return instant + timedelta(hours=limit.amount)
+        return instant.astimezone(UTC) + timedelta(hours=limit.amount)
     day = _end_day(local_date(instant, tz), limit, calendar, rest_rule, _Warnings(calendar))
     return end_of_day(day, tz)
 

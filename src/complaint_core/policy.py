@@ -236,9 +236,14 @@ class Policy:
     returns: ReturnRules = ReturnRules()
     penalties: PenaltyRules = PenaltyRules()
     followups: FollowUpRules = FollowUpRules()
+    _rules_by_name: dict[str, tuple[ClockRule, ...]] = attrs.field(init=False, repr=False, eq=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
         _validate(self)
+        index: dict[str, tuple[ClockRule, ...]] = {}
+        for rule in self.clocks:
+            index[rule.name] = (*index.get(rule.name, ()), rule)
+        object.__setattr__(self, "_rules_by_name", index)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -251,10 +256,10 @@ class Policy:
         raise PolicyInvalid("categories", f"no category {code!r} in policy {self.policy_id}")
 
     def clock_rules(self, name: str) -> tuple[ClockRule, ...]:
-        return tuple(rule for rule in self.clocks if rule.name == name)
+        return self._rules_by_name.get(name, ())
 
     def clock_names(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(rule.name for rule in self.clocks))
+        return tuple(self._rules_by_name)
 
     def approval_limit(self, role: str) -> Decimal | None:
         """The role's limit; raises when the role is not in the approval table."""
@@ -383,9 +388,8 @@ def _validate(p: Policy) -> None:
             if previous is not None and previous.unit == level.after.unit and level.after.amount <= previous.amount:
                 raise PolicyInvalid(f"{path}.ladder[{j}].after", "ladder levels must come at increasing offsets")
             previous = level.after
-    for name in p.clock_names():
-        rules = p.clock_rules(name)
-        labels = {r.label for r in rules}
+    for name in dict.fromkeys(rule.name for rule in p.clocks):
+        labels = {r.label for r in p.clocks if r.name == name}
         if len(labels) > 1:
             raise PolicyInvalid("clocks", f"rules of clock {name!r} disagree on its label")
     if not p.approval:
