@@ -103,14 +103,18 @@ def transitions(skip_states: frozenset[str]) -> dict[CaseStatus, frozenset[CaseS
     for here in NOT_ESTABLISHED_FROM:
         table[here].add(S.NOT_ESTABLISHED)
     table[S.NOT_ESTABLISHED].add(S.REPLIED)
-    reopen = reopen_state(skip_states)
-    for here in PETITION_FROM:
-        table[here].add(reopen)
     return {k: frozenset(v) for k, v in table.items()}
 
 
-def reopen_state(skip_states: frozenset[str]) -> CaseStatus:
-    """Where a petition (签呈) sends a case: back to before attribution (P1-LC-12)."""
+def reopen_state(skip_states: frozenset[str], *, registered: bool = True) -> CaseStatus:
+    """Where a petition (签呈) sends a case: back to before attribution (P1-LC-12).
+
+    Only a petition takes this route back, and it never skips registration: a
+    case found not established before it was registered goes back to received,
+    so it still gets its number and its registration clocks (P1-NUM-03).
+    """
+    if not registered:
+        return S.RECEIVED
     return S.REGISTERED if S.INVESTIGATING.value in skip_states else S.INVESTIGATING
 
 
@@ -191,6 +195,7 @@ class Case:
     petitions: tuple[Petition, ...] = ()
     parent_case_id: UUID | None = None
     repeat_count: int = 0
+    last_event_at: datetime | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.version < 1:
@@ -217,7 +222,8 @@ class Case:
 
     @property
     def last_at(self) -> datetime:
-        return self.steps[-1].at if self.steps else self.received_at
+        """When the last event happened: no command may be dated before it."""
+        return self.last_event_at or self.received_at
 
     def clock(self, name: str) -> ClockState:
         for state in self.clocks:
@@ -289,6 +295,7 @@ class Case:
             parent_case_id=parent.case_id if parent else None,
             repeat_count=parent.repeat_count + 1 if parent else 0,
             steps=(Step(S.RECEIVED, at, actor),),
+            last_event_at=at,
             clocks=tuple(ClockState(name=n, started_at=at) for n in started),
         )
         return case, (event,)
@@ -417,13 +424,15 @@ class Case:
         """签呈: a department objects to the decision; attribution re-opens (P1-LC-12, P1-ESC-04)."""
         if not department.strip() or not reason.strip():
             raise RuleViolation("a petition names the department and its reason", rule="P1-LC-12")
-        target = reopen_state(policy.skip_states)
+        self._check_policy(policy)
         if self.status not in PETITION_FROM:
             raise InvalidTransition(
                 f"a petition is possible only before closure, after a decision; the case is {self.status.value}",
                 rule="P1-LC-12",
             )
-        return self._transition(policy, target, at, actor, ev.PetitionFiled, department=department, reason=reason)
+        registered = any(step.status is S.REGISTERED for step in self.steps)
+        target = reopen_state(policy.skip_states, registered=registered)
+        return self._move(policy, target, at, actor, ev.PetitionFiled, department=department, reason=reason)
 
     # ----- non-lifecycle commands --------------------------------------------------------
     def reach_milestone(
@@ -619,6 +628,18 @@ class Case:
             raise InvalidTransition(
                 f"case {self.reference}: cannot go from {self.status.value} to {target.value}", rule="CASE-TRANSITION"
             )
+        return self._move(policy, target, at, actor, event_type, **payload)
+
+    def _move(
+        self,
+        policy: Policy,
+        target: CaseStatus,
+        at: datetime,
+        actor: str,
+        event_type: Callable[..., ev.Transitioned],
+        **payload: Any,
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """Emit the event of a checked move to ``target``, starting and stopping clocks."""
         at = self._check_time(at)
         started = self._starts(policy, target.value)
         stopped = self._stops(policy, target.value, all_clocks=target in FINISHED)
@@ -685,6 +706,7 @@ def _next(event: ev.DomainEvent, case: Case, **changes: Any) -> Case:
     values = {name: getattr(case, name) for name in _CASE_FIELDS}
     values.update(changes)
     values["version"] = event.version
+    values["last_event_at"] = event.occurred_at
     return Case(**values)
 
 

@@ -209,7 +209,8 @@ def compute_deadline(
         until = pause.until if pause.until is not None else (state.stopped_at or as_of)
         if until is None:
             return result(None)
-        pauses.append((pause.since, max(until, pause.since)))
+        since = pause.since.astimezone(UTC)
+        pauses.append((since, max(until.astimezone(UTC), since)))
     if limit.unit in (TimeUnit.MINUTES, TimeUnit.HOURS):
         paused = sum((b - a for a, b in pauses), timedelta())
         return result(shift(state.started_at, limit, calendar=calendar, tz=tz) + paused)

@@ -26,7 +26,7 @@ from complaint_core.calendar import (
 from complaint_core.errors import CalendarNotCovered
 
 CN = china_calendar()
-CN_ORACLE = holidays.China(years=range(2023, 2029))
+CN_ORACLE = holidays.China(years=range(2023, 2029))  # type: ignore[attr-defined]
 ONE = timedelta(days=1)
 
 cn_days = st.dates(min_value=CN.first, max_value=CN.last)
@@ -237,7 +237,7 @@ def test_synthetic_monotone_in_start_and_n(cal: TableCalendar, data: st.DataObje
     s1 = data.draw(st.dates(min_value=cal.first, max_value=cal.last), label="s1")
     s2 = data.draw(st.dates(min_value=s1, max_value=cal.last), label="s2")
     n = data.draw(st.integers(min_value=0, max_value=20), label="n")
-    results = {}
+    results: dict[tuple[date, int], date | None] = {}
     for s in (s1, s2):
         for k in (n, n + 1):
             try:

@@ -18,7 +18,7 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from adapters.calendars import china_calendar
-from complaint_core.calendar import next_working_day, working_days_between
+from complaint_core.calendar import add_working_days, next_working_day, working_days_between
 from complaint_core.clocks import ClockState, Pause, Promise, SpecialCircumstance, compute_deadline
 from complaint_core.labels import Labels
 from complaint_core.policy import DAY_UNITS, ClockRule, Limit, PromiseMode, RestDayRule, TimeUnit
@@ -141,7 +141,9 @@ def test_later_start_with_same_pauses_never_earlier(
 def test_adding_a_pause_never_brings_deadline_forward(rule: ClockRule, start: datetime, data: st.DataObject) -> None:
     """Paused time is excluded (DOMAIN §4): one more closed pause after the start never makes the due earlier."""
     pauses = data.draw(pause_lists(start), label="pauses")
-    extra = data.draw(pause_lists(pauses[-1].until if pauses else start, max_pauses=1).filter(bool), label="extra")
+    extra = data.draw(
+        pause_lists((pauses[-1].until or start) if pauses else start, max_pauses=1).filter(bool), label="extra"
+    )
     before = due(rule, ClockState(name="c", started_at=start, pauses=pauses))
     after = due(rule, ClockState(name="c", started_at=start, pauses=pauses + extra))
     assert after >= before
@@ -151,6 +153,48 @@ def test_adding_a_pause_never_brings_deadline_forward(rule: ClockRule, start: da
 def test_elapsed_units_extend_by_exact_paused_duration(rule: ClockRule, start: datetime, data: st.DataObject) -> None:
     """Minutes/hours are elapsed time: the due is start + limit + total paused time, as instants."""
     pauses = data.draw(pause_lists(start), label="pauses")
+    assert rule.limit is not None
+    step = (
+        timedelta(minutes=rule.limit.amount)
+        if rule.limit.unit is TimeUnit.MINUTES
+        else timedelta(hours=rule.limit.amount)
+    )
+    paused = sum((p.until.astimezone(UTC) - p.since.astimezone(UTC) for p in pauses if p.until), timedelta())
+    got = due(rule, ClockState(name="c", started_at=start, pauses=pauses)).astimezone(UTC)
+    assert got == start.astimezone(UTC) + step + paused
+
+
+DST_ZONES = [ZoneInfo("America/New_York"), ZoneInfo("Europe/Berlin"), ZoneInfo("Australia/Sydney")]
+
+
+@given(
+    rule=rules(st.sampled_from([TimeUnit.MINUTES, TimeUnit.HOURS])),
+    start=starts(),
+    zone=st.sampled_from(DST_ZONES),
+    data=st.data(),
+)
+@example(
+    rule=make_rule(TimeUnit.HOURS, 1, RestDayRule.INTERNAL),
+    start=datetime(2024, 3, 9, 12, tzinfo=UTC),
+    zone=ZoneInfo("America/New_York"),
+    data=None,
+)
+def test_paused_time_is_elapsed_whatever_the_pause_zone(
+    rule: ClockRule, start: datetime, zone: ZoneInfo, data: st.DataObject | None
+) -> None:
+    """Paused time is excluded as elapsed time (DOMAIN §4): pause instants recorded in a DST zone extend an
+    hour/minute limit by the real paused duration, not by the difference of wall-clock readings."""
+    pauses: tuple[Pause, ...]
+    if data is None:  # the explicit example: a 24 h pause across the 2024-03-10 US spring-forward
+        pauses = (
+            Pause(since=start + timedelta(hours=1), reason="waiting_customer", until=start + timedelta(hours=25)),
+        )
+    else:
+        pauses = data.draw(pause_lists(start), label="pauses")
+    pauses = tuple(
+        attrs.evolve(p, since=p.since.astimezone(zone), until=p.until.astimezone(zone) if p.until else None)
+        for p in pauses
+    )
     assert rule.limit is not None
     step = (
         timedelta(minutes=rule.limit.amount)
@@ -187,6 +231,28 @@ def test_elapsed_units_are_elapsed_whatever_the_start_zone(rule: ClockRule, star
     )
     got = due(rule, ClockState(name="c", started_at=start))
     assert got.astimezone(UTC) - start.astimezone(UTC) == step
+
+
+@given(rule=rules(st.sampled_from(sorted(DAY_UNITS))), start=starts(), data=st.data())
+def test_day_based_pauses_extend_by_the_days_they_span(rule: ClockRule, start: datetime, data: st.DataObject) -> None:
+    """DOMAIN §4 / clocks: a pause extends calendar-day and month limits by the calendar days it spanned, and
+    working-day limits by the working days it spanned (then the statutory rule rolls a rest day forward)."""
+    pauses = data.draw(pause_lists(start, max_pauses=2), label="pauses")
+    base = local(due(rule, ClockState(name="c", started_at=start)))
+    got = local(due(rule, ClockState(name="c", started_at=start, pauses=pauses)))
+    spans = [(local(p.since), local(p.until)) for p in pauses if p.until is not None]
+    assert rule.limit is not None
+    if rule.limit.unit is TimeUnit.WORKING_DAYS:
+        extra = sum(working_days_between(CN, a, b) for a, b in spans)
+        expected = add_working_days(CN, base, extra) if extra else base
+    else:
+        extra = sum((b - a).days for a, b in spans)
+        expected = base + timedelta(days=extra)
+        if extra and rule.on_rest_day is RestDayRule.STATUTORY:
+            expected = next_working_day(CN, expected)
+    assert got == expected
+    if extra:
+        assert got > base
 
 
 @given(rule=rules(), start=starts(), data=st.data())

@@ -55,6 +55,7 @@ class Script:
         self.case, events = method(self.policy, at=kw.pop("at", self.at), actor=kw.pop("actor", "u"), **kw)
         assert len(events) == 1 and events[0].version == self.case.version
         self.events.extend(events)
+        self.at = max(self.at, self.case.last_at)
         return self.case
 
     def to_closed(self, amount: str = "1000.00") -> Case:
@@ -365,3 +366,12 @@ def test_skipped_states_shorten_the_path(manufacturing: Policy, sh: Maker) -> No
 
     s("approve", role="gm", remedy=Remedy(RemedyKind.EXPLANATION, D("0")))
     assert s.case.status is CaseStatus.APPROVED
+
+
+def test_no_command_may_predate_the_last_event(manufacturing: Policy, sh: Maker) -> None:
+    """CASE-TIME-ORDER counts every event, not only lifecycle steps (a resume before its pause is refused)."""
+    s = Script(manufacturing, sh(2026, 11, 2, 9))
+    s("flag_major", reason="媒体", at=sh(2026, 11, 3, 9))
+    with pytest.raises(RuleViolation) as err:
+        s("register", number="1", at=sh(2026, 11, 2, 12))
+    assert err.value.rule == "CASE-TIME-ORDER"
