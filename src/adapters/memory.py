@@ -25,6 +25,7 @@ class MemoryStore:
     cases: dict[UUID, Case] = attrs.Factory(dict)
     serials: dict[tuple[str, str], int] = attrs.Factory(dict)
     outbox: list[DomainEvent] = attrs.Factory(list)
+    numbers: dict[str, UUID] = attrs.Factory(dict)
 
 
 class MemoryCaseRepository:
@@ -42,10 +43,11 @@ class MemoryCaseRepository:
         return case
 
     def find_by_number(self, number: str) -> Case | None:
-        for case in (*self.staged.values(), *self._store.cases.values()):
+        for case in self.staged.values():
             if case.number == number:
                 return case
-        return None
+        case_id = self._store.numbers.get(number)
+        return self._store.cases[case_id] if case_id is not None else None
 
     def add(self, case: Case) -> None:
         if case.case_id in self._store.cases or case.case_id in self.staged:
@@ -59,6 +61,12 @@ class MemoryCaseRepository:
         if case.case_id not in self.seen:
             raise NotFound(f"case {case.case_id} was not loaded in this unit of work")
         self.staged[case.case_id] = case
+
+    def clear(self) -> None:
+        if self.staged or self.seen:
+            self.seen.clear()
+            self.staged.clear()
+            self.added.clear()
 
 
 class MemorySerials:
@@ -82,20 +90,17 @@ class MemoryOutbox:
 
 
 class MemoryUnitOfWork:
-    """Reusable: each ``with`` block is a fresh transaction over the shared store."""
-
-    cases: MemoryCaseRepository
-    serials: MemorySerials
-    outbox: MemoryOutbox
+    """Each ``with`` block is a fresh transaction over the shared store; not for use by two threads at once."""
 
     def __init__(self, store: MemoryStore | None = None) -> None:
         self.store = store if store is not None else MemoryStore()
-        self.committed = 0
-
-    def __enter__(self) -> Self:
         self.cases = MemoryCaseRepository(self.store)
         self.serials = MemorySerials(self.store)
         self.outbox = MemoryOutbox()
+        self.committed = 0
+
+    def __enter__(self) -> Self:
+        self.rollback()
         return self
 
     def __exit__(
@@ -105,24 +110,32 @@ class MemoryUnitOfWork:
 
     def commit(self) -> None:
         store = self.store
-        for case_id, _case in self.cases.staged.items():
-            current = store.cases.get(case_id)
-            if case_id in self.cases.added:
+        cases = self.cases
+        stored = store.cases
+        for case_id in cases.staged:
+            current = stored.get(case_id)
+            if case_id in cases.added:
                 if current is not None:
                     raise ConcurrencyConflict(f"case {case_id} exists already")
-            elif current is None or current.version != self.cases.seen[case_id]:
+            elif current is None or current.version != cases.seen[case_id]:
                 raise ConcurrencyConflict(f"case {case_id} changed since it was loaded")
-        store.cases.update(self.cases.staged)
-        store.serials.update(self.serials.staged)
+        stored.update(cases.staged)
+        numbers = store.numbers
+        for case_id, case in cases.staged.items():
+            if case.number and case.number not in numbers:
+                numbers[case.number] = case_id
+        if self.serials.staged:
+            store.serials.update(self.serials.staged)
         store.outbox.extend(self.outbox.staged)
         self.committed += 1
         self.rollback()
 
     def rollback(self) -> None:
-        self.cases.staged.clear()
-        self.cases.added.clear()
-        self.serials.staged.clear()
-        self.outbox.staged.clear()
+        self.cases.clear()
+        if self.serials.staged:
+            self.serials.staged.clear()
+        if self.outbox.staged:
+            self.outbox.staged = []
 
 
 class MemoryPolicies:

@@ -10,7 +10,6 @@ working days by rank.
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Protocol, runtime_checkable
@@ -47,6 +46,10 @@ class WorkingCalendar(Protocol):
         """True where the calendar guessed (weekends-only fallback) instead of knowing."""
         ...
 
+    def add_working_days(self, start: date, n: int) -> date:
+        """See the module function ``add_working_days``."""
+        ...
+
 
 def _frozen_dates(values: Iterable[date]) -> frozenset[date]:
     return values if isinstance(values, frozenset) else frozenset(values)
@@ -67,8 +70,9 @@ class TableCalendar:
     holidays: frozenset[date] = attrs.field(factory=frozenset, converter=_frozen_dates)
     makeup_workdays: frozenset[date] = attrs.field(factory=frozenset, converter=_frozen_dates)
     estimated_from: date | None = None
-    _ranks: array[int] = attrs.field(init=False, repr=False, eq=False, hash=False)
-    _workdays: array[int] = attrs.field(init=False, repr=False, eq=False, hash=False)
+    _ranks: list[int] = attrs.field(init=False, repr=False, eq=False, hash=False)
+    _workdays: list[date] = attrs.field(init=False, repr=False, eq=False, hash=False)
+    _first_ordinal: int = attrs.field(init=False, repr=False, eq=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
         if self.last < self.first:
@@ -80,19 +84,20 @@ class TableCalendar:
             if d.weekday() < 5:
                 raise ValueError(f"calendar {self.name}: make-up working day {d} is not a weekend day")
         days = (self.last - self.first).days + 1
-        ranks = array("i", bytes(4 * days))
-        workdays = array("i")
+        ranks = [0] * days
+        workdays: list[date] = []
         count = 0
         day = self.first
         one = timedelta(days=1)
         for offset in range(days):
             if day in self.makeup_workdays or (day.weekday() < 5 and day not in self.holidays):
                 count += 1
-                workdays.append(offset)
+                workdays.append(day)
             ranks[offset] = count
             day += one
         object.__setattr__(self, "_ranks", ranks)
         object.__setattr__(self, "_workdays", workdays)
+        object.__setattr__(self, "_first_ordinal", self.first.toordinal())
 
     def _offset(self, day: date) -> int:
         offset = day.toordinal() - self.first.toordinal()
@@ -111,10 +116,28 @@ class TableCalendar:
         if rank < 1 or rank > len(self._workdays):
             beyond = self.last + timedelta(days=1) if rank > 0 else self.first - timedelta(days=1)
             raise CalendarNotCovered(beyond, self.first, self.last, name=self.name)
-        return date.fromordinal(self.first.toordinal() + self._workdays[rank - 1])
+        return self._workdays[rank - 1]
 
     def is_estimated(self, day: date) -> bool:
         return self.estimated_from is not None and day >= self.estimated_from
+
+    def add_working_days(self, start: date, n: int) -> date:
+        # The hot path of every working-day deadline: one function, two list reads.
+        if n < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
+        ranks = self._ranks
+        offset = start.toordinal() - self._first_ordinal
+        if offset < 0 or offset >= len(ranks):
+            raise CalendarNotCovered(start, self.first, self.last, name=self.name)
+        rank = ranks[offset]
+        if n == 0:
+            if rank != (ranks[offset - 1] if offset else 0):
+                return start
+            n = 1
+        target = rank + n
+        if target > len(self._workdays):
+            raise CalendarNotCovered(self.last + timedelta(days=1), self.first, self.last, name=self.name)
+        return self._workdays[target - 1]
 
     @property
     def working_day_count(self) -> int:
@@ -123,14 +146,7 @@ class TableCalendar:
 
 def add_working_days(calendar: WorkingCalendar, start: date, n: int) -> date:
     """The n-th working day after ``start`` (start = day 0); ``n == 0`` rolls a rest day forward."""
-    if n < 0:
-        raise ValueError(f"n must be >= 0, got {n}")
-    start_rank = calendar.rank(start)
-    if n == 0:
-        if calendar.is_working_day(start):
-            return start
-        n = 1
-    return calendar.working_day_at(start_rank + n)
+    return calendar.add_working_days(start, n)
 
 
 def working_days_between(calendar: WorkingCalendar, start: date, end: date) -> int:

@@ -10,12 +10,12 @@ side routes below), checked by one guard.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from functools import lru_cache, singledispatch
-from typing import Any
+from functools import lru_cache
+from typing import Any, TypeVar
 from uuid import UUID
 
 import attrs
@@ -168,8 +168,15 @@ class Milestone:
     at: datetime
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class Case:
+    """The complaint case aggregate.
+
+    Not slotted on purpose: applying an event copies the instance dictionary in
+    one step and then re-checks the invariants (``__attrs_post_init__``), which
+    is several times cheaper than a 26-argument ``__init__`` per event.
+    """
+
     case_id: UUID
     policy_id: str
     policy_version: int
@@ -267,16 +274,11 @@ class Case:
                 )
             if at < parent.last_at:
                 raise RuleViolation("a second complaint cannot predate its parent's closure", rule="CASE-TIME-ORDER")
-        draft = cls(
-            case_id=case_id,
-            policy_id=policy.policy_id,
-            policy_version=policy.version,
-            version=1,
-            status=S.RECEIVED,
-            intake=intake,
-            received_at=at,
+        subject = ClockSubject(
+            market=intake.market, kind=intake.kind, category=intake.category, severity=None, channel=intake.channel
         )
-        started = draft._starts(policy, S.RECEIVED.value)
+        started = _clocks_starting(policy, subject, frozenset(), S.RECEIVED.value)
+        parent_id = parent.case_id if parent else None
         event = ev.CaseReceived(
             aggregate_id=case_id,
             version=1,
@@ -287,12 +289,18 @@ class Case:
             number=number,
             policy_id=policy.policy_id,
             policy_version=policy.version,
-            parent_case_id=parent.case_id if parent else None,
+            parent_case_id=parent_id,
         )
-        case = attrs.evolve(
-            draft,
+        case = cls(
+            case_id=case_id,
+            policy_id=policy.policy_id,
+            policy_version=policy.version,
+            version=1,
+            status=S.RECEIVED,
+            intake=intake,
+            received_at=at,
             number=number,
-            parent_case_id=parent.case_id if parent else None,
+            parent_case_id=parent_id,
             repeat_count=parent.repeat_count + 1 if parent else 0,
             steps=(Step(S.RECEIVED, at, actor),),
             last_event_at=at,
@@ -589,29 +597,23 @@ class Case:
         return state, rule
 
     def _starts(self, policy: Policy, milestone: str) -> tuple[str, ...]:
-        have = {c.name for c in self.clocks}
-        subject = self.subject
-        started = []
-        for name in policy.clock_names():
-            if name in have:
-                continue
-            rule = select_rule(policy, name, subject)
-            if rule is not None and rule.start == milestone:
-                started.append(name)
-        return tuple(started)
+        if not policy.clocks_starting_at(milestone):
+            return ()
+        return _clocks_starting(policy, self.subject, {c.name for c in self.clocks}, milestone)
 
     def _stops(self, policy: Policy, milestone: str, *, all_clocks: bool = False) -> tuple[str, ...]:
+        if all_clocks:
+            return tuple(state.name for state in self.clocks if state.stopped_at is None)
+        candidates = policy.clocks_stopping_at(milestone)
+        running = [s.name for s in self.clocks if s.stopped_at is None and s.name in candidates]
+        if not running:
+            return ()
         subject = self.subject
         stopped = []
-        for state in self.clocks:
-            if not state.running:
-                continue
-            if all_clocks:
-                stopped.append(state.name)
-                continue
-            rule = select_rule(policy, state.name, subject)
+        for name in running:
+            rule = select_rule(policy, name, subject)
             if rule is not None and rule.stop == milestone:
-                stopped.append(state.name)
+                stopped.append(name)
         return tuple(stopped)
 
     def _transition(
@@ -641,17 +643,36 @@ class Case:
     ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
         """Emit the event of a checked move to ``target``, starting and stopping clocks."""
         at = self._check_time(at)
-        started = self._starts(policy, target.value)
-        stopped = self._stops(policy, target.value, all_clocks=target in FINISHED)
-        return self._emit(
-            event_type, at, actor, to_status=target.value, clocks_started=started, clocks_stopped=stopped, **payload
+        milestone = target.value
+        event = event_type(
+            aggregate_id=self.case_id,
+            version=self.version + 1,
+            occurred_at=at,
+            actor=actor,
+            to_status=milestone,
+            clocks_started=self._starts(policy, milestone),
+            clocks_stopped=self._stops(policy, milestone, all_clocks=target in FINISHED),
+            **payload,
         )
+        return apply(event, self), (event,)
 
     def _emit(
         self, event_type: Callable[..., ev.DomainEvent], at: datetime, actor: str, **payload: Any
     ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
         event = event_type(aggregate_id=self.case_id, version=self.version + 1, occurred_at=at, actor=actor, **payload)
         return apply(event, self), (event,)
+
+
+def _clocks_starting(policy: Policy, subject: ClockSubject, have: Set[str], milestone: str) -> tuple[str, ...]:
+    """The clocks ``milestone`` starts on a case with ``subject`` that already has clocks ``have``."""
+    started = []
+    for name in policy.clocks_starting_at(milestone):
+        if name in have:
+            continue
+        rule = select_rule(policy, name, subject)
+        if rule is not None and rule.start == milestone:
+            started.append(name)
+    return tuple(started)
 
 
 def _check_amount(amount: Decimal) -> None:
@@ -690,9 +711,25 @@ def _check_number(policy: Policy, milestone: str, number: str | None) -> None:
 
 
 # ----- apply: one function per event type ---------------------------------------------------
-@singledispatch
+E = TypeVar("E", bound=ev.DomainEvent)
+_APPLIERS: dict[type[ev.DomainEvent], Callable[[Any, Case], Case]] = {}
+_STATUS_BY_VALUE: dict[str, CaseStatus] = {s.value: s for s in CaseStatus}
+
+
 def apply(event: ev.DomainEvent, case: Case) -> Case:
-    raise TypeError(f"no handler for {type(event).__name__}")
+    """The case after ``event``: one function per event type, registered with ``@_applies``."""
+    handler = _APPLIERS.get(type(event))
+    if handler is None:
+        raise TypeError(f"no handler for {type(event).__name__}")
+    return handler(event, case)
+
+
+def _applies(event_type: type[E]) -> Callable[[Callable[[E, Case], Case]], Callable[[E, Case], Case]]:
+    def register(fn: Callable[[E, Case], Case]) -> Callable[[E, Case], Case]:
+        _APPLIERS[event_type] = fn
+        return fn
+
+    return register
 
 
 def _next(event: ev.DomainEvent, case: Case, **changes: Any) -> Case:
@@ -702,20 +739,21 @@ def _next(event: ev.DomainEvent, case: Case, **changes: Any) -> Case:
         )
     if event.aggregate_id != case.case_id:
         raise DomainError("event belongs to another case", rule="EVENT-VERSION")
-    # A plain re-construction: cheaper than attrs.evolve, and it re-runs the invariants too.
-    values = {name: getattr(case, name) for name in _CASE_FIELDS}
+    new = object.__new__(Case)
+    values = new.__dict__
+    values.update(case.__dict__)
     values.update(changes)
     values["version"] = event.version
     values["last_event_at"] = event.occurred_at
-    return Case(**values)
-
-
-_CASE_FIELDS: tuple[str, ...] = tuple(a.name for a in attrs.fields(Case))
+    new.__attrs_post_init__()  # the invariants hold for every state, built this way or by __init__
+    return new
 
 
 def _with_clocks(
     case: Case, at: datetime, started: tuple[str, ...], stopped: tuple[str, ...]
 ) -> tuple[ClockState, ...]:
+    if not started and not stopped:
+        return case.clocks
     clocks = []
     for state in case.clocks:
         if state.name in stopped:
@@ -729,11 +767,12 @@ def _with_clocks(
 
 
 def _transitioned(event: ev.Transitioned, case: Case, reason: str = "", **changes: Any) -> Case:
+    status = _STATUS_BY_VALUE[event.to_status]
     return _next(
         event,
         case,
-        status=CaseStatus(event.to_status),
-        steps=(*case.steps, Step(CaseStatus(event.to_status), event.occurred_at, event.actor, reason)),
+        status=status,
+        steps=(*case.steps, Step(status, event.occurred_at, event.actor, reason)),
         clocks=_with_clocks(case, event.occurred_at, event.clocks_started, event.clocks_stopped),
         **changes,
     )
@@ -743,29 +782,29 @@ def _update_clock(case: Case, name: str, change: Callable[[ClockState], ClockSta
     return tuple(change(c) if c.name == name else c for c in case.clocks)
 
 
-@apply.register
+@_applies(ev.CaseRegistered)
 def _(event: ev.CaseRegistered, case: Case) -> Case:
     return _transitioned(event, case, number=event.number if event.number else case.number)
 
 
-@apply.register
+@_applies(ev.InvestigationStarted)
 def _(event: ev.InvestigationStarted, case: Case) -> Case:
     return _transitioned(event, case)
 
 
-@apply.register
+@_applies(ev.ResponsibilityAttributed)
 def _(event: ev.ResponsibilityAttributed, case: Case) -> Case:
     return _transitioned(
         event, case, handler=event.handler, causer=event.causer, delay=event.delay, no_fault=event.no_fault
     )
 
 
-@apply.register
+@_applies(ev.RemedyProposed)
 def _(event: ev.RemedyProposed, case: Case) -> Case:
     return _transitioned(event, case, remedy=Remedy(RemedyKind(event.remedy_kind), event.amount, event.note))
 
 
-@apply.register
+@_applies(ev.RemedyApproved)
 def _(event: ev.RemedyApproved, case: Case) -> Case:
     remedy = case.remedy
     if remedy is None or remedy.kind.value != event.remedy_kind or remedy.amount != event.amount:
@@ -773,27 +812,27 @@ def _(event: ev.RemedyApproved, case: Case) -> Case:
     return _transitioned(event, case, remedy=remedy, approval=Approval(event.role, event.actor, event.occurred_at))
 
 
-@apply.register
+@_applies(ev.CustomerReplied)
 def _(event: ev.CustomerReplied, case: Case) -> Case:
     return _transitioned(event, case, reply=Reply(event.message, event.reaction, event.occurred_at))
 
 
-@apply.register
+@_applies(ev.CaseClosed)
 def _(event: ev.CaseClosed, case: Case) -> Case:
     return _transitioned(event, case)
 
 
-@apply.register
+@_applies(ev.CaseSettled)
 def _(event: ev.CaseSettled, case: Case) -> Case:
     return _transitioned(event, case)
 
 
-@apply.register
+@_applies(ev.FoundNotEstablished)
 def _(event: ev.FoundNotEstablished, case: Case) -> Case:
     return _transitioned(event, case, event.reason, not_established_reason=event.reason)
 
 
-@apply.register
+@_applies(ev.PetitionFiled)
 def _(event: ev.PetitionFiled, case: Case) -> Case:
     petition = Petition(event.department, event.reason, event.occurred_at, event.actor)
     return _transitioned(
@@ -807,7 +846,7 @@ def _(event: ev.PetitionFiled, case: Case) -> Case:
     )
 
 
-@apply.register
+@_applies(ev.MilestoneReached)
 def _(event: ev.MilestoneReached, case: Case) -> Case:
     return _next(
         event,
@@ -817,22 +856,22 @@ def _(event: ev.MilestoneReached, case: Case) -> Case:
     )
 
 
-@apply.register
+@_applies(ev.SeverityClassified)
 def _(event: ev.SeverityClassified, case: Case) -> Case:
     return _next(event, case, severity=event.severity)
 
 
-@apply.register
+@_applies(ev.MajorComplaintFlagged)
 def _(event: ev.MajorComplaintFlagged, case: Case) -> Case:
     return _next(event, case, major=True)
 
 
-@apply.register
+@_applies(ev.EmergencyMeetingRecorded)
 def _(event: ev.EmergencyMeetingRecorded, case: Case) -> Case:
     return _next(event, case, meeting=Meeting(event.attendees, event.minutes, event.occurred_at))
 
 
-@apply.register
+@_applies(ev.ClockPaused)
 def _(event: ev.ClockPaused, case: Case) -> Case:
     def pause(c: ClockState) -> ClockState:
         return attrs.evolve(c, pauses=(*c.pauses, Pause(event.occurred_at, event.reason)))
@@ -840,7 +879,7 @@ def _(event: ev.ClockPaused, case: Case) -> Case:
     return _next(event, case, clocks=_update_clock(case, event.clock, pause))
 
 
-@apply.register
+@_applies(ev.ClockResumed)
 def _(event: ev.ClockResumed, case: Case) -> Case:
     def resume(c: ClockState) -> ClockState:
         return attrs.evolve(c, pauses=(*c.pauses[:-1], attrs.evolve(c.pauses[-1], until=event.occurred_at)))
@@ -848,18 +887,18 @@ def _(event: ev.ClockResumed, case: Case) -> Case:
     return _next(event, case, clocks=_update_clock(case, event.clock, resume))
 
 
-@apply.register
+@_applies(ev.SpecialCircumstanceDeclared)
 def _(event: ev.SpecialCircumstanceDeclared, case: Case) -> Case:
     special = SpecialCircumstance(reason=event.reason, approver=event.approver, declared_at=event.occurred_at)
     return _next(event, case, clocks=_update_clock(case, event.clock, lambda c: attrs.evolve(c, special=special)))
 
 
-@apply.register
+@_applies(ev.PromiseRecorded)
 def _(event: ev.PromiseRecorded, case: Case) -> Case:
     promise = Promise(due=event.due, made_at=event.occurred_at)
     return _next(event, case, clocks=_update_clock(case, event.clock, lambda c: attrs.evolve(c, promise=promise)))
 
 
-@apply.register
+@_applies(ev.PolicyAdopted)
 def _(event: ev.PolicyAdopted, case: Case) -> Case:
     return _next(event, case, policy_version=event.policy_version)

@@ -104,7 +104,7 @@ class Deadline:
 def select_rule(policy: Policy, name: str, subject: ClockSubject) -> ClockRule | None:
     """The first rule of clock ``name`` whose conditions match the case."""
     for rule in policy.clock_rules(name):
-        if rule.when.matches(
+        if rule.when.unconditional or rule.when.matches(
             market=subject.market,
             kind=subject.kind,
             category=subject.category,

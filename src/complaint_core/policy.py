@@ -107,6 +107,10 @@ class ClockCondition:
     severities: frozenset[str] = frozenset()
     channels: frozenset[Channel] = frozenset()
 
+    @property
+    def unconditional(self) -> bool:
+        return not (self.markets or self.kinds or self.categories or self.severities or self.channels)
+
     def matches(
         self,
         *,
@@ -237,13 +241,23 @@ class Policy:
     penalties: PenaltyRules = PenaltyRules()
     followups: FollowUpRules = FollowUpRules()
     _rules_by_name: dict[str, tuple[ClockRule, ...]] = attrs.field(init=False, repr=False, eq=False, hash=False)
+    _starting_at: dict[str, tuple[str, ...]] = attrs.field(init=False, repr=False, eq=False, hash=False)
+    _stopping_at: dict[str, frozenset[str]] = attrs.field(init=False, repr=False, eq=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
         _validate(self)
+        # Indexes so a command finds the clocks a milestone may start or stop without scanning every rule.
         index: dict[str, tuple[ClockRule, ...]] = {}
+        starting: dict[str, tuple[str, ...]] = {}
+        stopping: dict[str, frozenset[str]] = {}
         for rule in self.clocks:
             index[rule.name] = (*index.get(rule.name, ()), rule)
+            if rule.name not in starting.get(rule.start, ()):
+                starting[rule.start] = (*starting.get(rule.start, ()), rule.name)
+            stopping[rule.stop] = stopping.get(rule.stop, frozenset()) | {rule.name}
         object.__setattr__(self, "_rules_by_name", index)
+        object.__setattr__(self, "_starting_at", starting)
+        object.__setattr__(self, "_stopping_at", stopping)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -260,6 +274,13 @@ class Policy:
 
     def clock_names(self) -> tuple[str, ...]:
         return tuple(self._rules_by_name)
+
+    def clocks_starting_at(self, milestone: str) -> tuple[str, ...]:
+        """Names of clocks with a rule that starts at ``milestone`` (whether it applies depends on the case)."""
+        return self._starting_at.get(milestone, ())
+
+    def clocks_stopping_at(self, milestone: str) -> frozenset[str]:
+        return self._stopping_at.get(milestone, frozenset())
 
     def approval_limit(self, role: str) -> Decimal | None:
         """The role's limit; raises when the role is not in the approval table."""

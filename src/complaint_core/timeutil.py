@@ -10,6 +10,8 @@ END_OF_DAY = time(23, 59, 59, 999999)
 
 def require_aware(value: datetime, field: str = "at") -> datetime:
     """Refuse naive datetimes and normalise to UTC (DOMAIN §4: all instants are aware)."""
+    if value.__class__ is datetime and value.tzinfo is UTC:
+        return value
     if not isinstance(value, datetime):
         raise TypeError(f"{field} must be a datetime, not {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
