@@ -440,7 +440,9 @@ class Case:
             )
         registered = any(step.status is S.REGISTERED for step in self.steps)
         target = reopen_state(policy.skip_states, registered=registered)
-        return self._move(policy, target, at, actor, ev.PetitionFiled, department=department, reason=reason)
+        return self._transition(
+            policy, target, at, actor, ev.PetitionFiled, petition=True, department=department, reason=reason
+        )
 
     # ----- non-lifecycle commands --------------------------------------------------------
     def reach_milestone(
@@ -623,25 +625,20 @@ class Case:
         at: datetime,
         actor: str,
         event_type: Callable[..., ev.Transitioned],
+        *,
+        petition: bool = False,
         **payload: Any,
     ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """Move to ``target`` and emit the event, starting and stopping clocks.
+
+        Ordinary commands follow the transition table; a petition (already checked
+        by ``petition``) takes its own route back and skips the table.
+        """
         self._check_policy(policy)
-        if target not in transitions(policy.skip_states)[self.status]:
+        if not petition and target not in transitions(policy.skip_states)[self.status]:
             raise InvalidTransition(
                 f"case {self.reference}: cannot go from {self.status.value} to {target.value}", rule="CASE-TRANSITION"
             )
-        return self._move(policy, target, at, actor, event_type, **payload)
-
-    def _move(
-        self,
-        policy: Policy,
-        target: CaseStatus,
-        at: datetime,
-        actor: str,
-        event_type: Callable[..., ev.Transitioned],
-        **payload: Any,
-    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
-        """Emit the event of a checked move to ``target``, starting and stopping clocks."""
         at = self._check_time(at)
         milestone = target.value
         event = event_type(
