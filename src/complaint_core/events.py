@@ -194,3 +194,25 @@ CASE_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     PromiseRecorded,
     PolicyAdopted,
 )
+
+
+@attrs.frozen(kw_only=True)
+class AssessmentProposed(DomainEvent):
+    EVENT_TYPE: ClassVar[str] = "assessment.proposed"
+    case_id: UUID
+    total: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class AssessmentApproved(DomainEvent):
+    EVENT_TYPE: ClassVar[str] = "assessment.approved"
+    role: str
+
+
+@attrs.frozen(kw_only=True)
+class AssessmentReversed(DomainEvent):
+    EVENT_TYPE: ClassVar[str] = "assessment.reversed"
+    reason: str
+
+
+ASSESSMENT_EVENT_TYPES: tuple[type[DomainEvent], ...] = (AssessmentProposed, AssessmentApproved, AssessmentReversed)

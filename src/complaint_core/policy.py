@@ -204,12 +204,77 @@ class ReturnRules:
     default_tolerance: Decimal = Decimal("0")
 
 
+class SupervisorMode(StrEnum):
+    """P4-PEN-04: the supervisor bears 20% on top (additive, default) or out of the individual's amount (split)."""
+
+    ADDITIVE = "additive"
+    SPLIT = "split"
+
+
+@attrs.frozen(kw_only=True)
+class PenaltyTier:
+    """One row of a tier schedule (P4-PEN-01/02, S1-PN-*): a severity's amount and performance points.
+
+    ``minimum`` marks amounts given as "起": the decision may raise them, never lower them.
+    ``heavy_points`` replaces ``points`` when the loss is heavy or the customer was lost (P4-PEN-03).
+    """
+
+    severity: str
+    amount: Decimal
+    points: int = 0
+    minimum: bool = False
+    heavy_points: int | None = None
+    kinds: frozenset[CaseKind] = frozenset()
+    rule_id: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class CountTier:
+    """F4-PN-01..03: this many complaints against one person in a month cost this much (highest tier applies)."""
+
+    at_least: int
+    amount: Decimal
+    rule_id: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Fine:
+    """A fixed fine per occurrence (P2-PEN-01..03), referred to by ``code``."""
+
+    code: str
+    amount: Decimal
+    label: Labels
+    rule_id: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class SeverityRaise:
+    """P4-CLS-04: the same issue complained about this often, or work delayed this many days, means at least ``to``."""
+
+    to: str
+    same_issue_count: int | None = None
+    delay_days: int | None = None
+
+
 @attrs.frozen(kw_only=True)
 class PenaltyRules:
-    """Slot for penalties: the monthly cap ratio (P1-PEN-11) and the second-complaint factor (P4-PEN-06)."""
+    """Penalty schedules as policy data (DOMAIN §7). Unset entries mean the policy has no such rule."""
 
     monthly_cap_ratio: Decimal | None = None
     second_complaint_factor: int = 1
+    cap_major_demerit: bool = False
+    warning_amount: Decimal | None = None
+    minor_demerit_amount: Decimal | None = None
+    tiers: tuple[PenaltyTier, ...] = ()
+    heavy_loss_threshold: Decimal | None = None
+    supervisor_share: Decimal | None = None
+    supervisor_mode: SupervisorMode = SupervisorMode.ADDITIVE
+    overdue_fine: Decimal | None = None
+    overdue_fine_per_day: Decimal | None = None
+    count_tiers: tuple[CountTier, ...] = ()
+    fines: tuple[Fine, ...] = ()
+    severity_raise: SeverityRaise | None = None
+    approver_roles: frozenset[str] = frozenset({"gm"})
 
 
 @attrs.frozen(kw_only=True)
@@ -436,11 +501,54 @@ def _validate(p: Policy) -> None:
     ratio = p.penalties.monthly_cap_ratio
     if ratio is not None and (not ratio.is_finite() or not 0 < ratio <= 1):
         raise PolicyInvalid("penalties.monthly_cap_ratio", f"cap ratio must be in (0, 1], got {ratio}")
-    if p.penalties.second_complaint_factor < 1:
-        raise PolicyInvalid("penalties.second_complaint_factor", "the factor must be >= 1")
+    _validate_penalties(p.penalties, {s.code for s in p.severities})
     _check_limit(p.followups.after_reply, "followups.after_reply")
     _check_limit(p.followups.after_rework_delivery, "followups.after_rework_delivery")
     if p.followups.monthly_visits < 0:
         raise PolicyInvalid("followups.monthly_visits", "cannot be negative")
     if not p.calendar.name:
         raise PolicyInvalid("calendar.name", "a calendar name is required")
+
+
+def _check_money(value: Decimal | None, path: str) -> None:
+    if value is not None and (not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01"))):
+        raise PolicyInvalid(path, f"{value} must be a non-negative amount in fen")
+
+
+def _validate_penalties(r: PenaltyRules, severities: set[str]) -> None:
+    path = "penalties"
+    if r.second_complaint_factor < 1:
+        raise PolicyInvalid(f"{path}.second_complaint_factor", "the factor must be >= 1")
+    for key in (
+        "warning_amount",
+        "minor_demerit_amount",
+        "heavy_loss_threshold",
+        "overdue_fine",
+        "overdue_fine_per_day",
+    ):
+        _check_money(getattr(r, key), f"{path}.{key}")
+    share = r.supervisor_share
+    if share is not None and (not share.is_finite() or not 0 < share < 1):
+        raise PolicyInvalid(f"{path}.supervisor_share", f"share must be in (0, 1), got {share}")
+    seen: set[tuple[str, frozenset[CaseKind]]] = set()
+    for i, tier in enumerate(r.tiers):
+        if tier.severity not in severities:
+            raise PolicyInvalid(f"{path}.tiers[{i}].severity", f"unknown severity {tier.severity!r}")
+        _check_money(tier.amount, f"{path}.tiers[{i}].amount")
+        tier_key = (tier.severity, tier.kinds)
+        if tier_key in seen:
+            raise PolicyInvalid(f"{path}.tiers[{i}]", f"a second tier for severity {tier.severity!r}")
+        seen.add(tier_key)
+    last = 0
+    for i, count in enumerate(r.count_tiers):
+        _check_money(count.amount, f"{path}.count_tiers[{i}].amount")
+        if count.at_least <= last:
+            raise PolicyInvalid(f"{path}.count_tiers[{i}].at_least", "count tiers must ascend from 1")
+        last = count.at_least
+    _unique([f.code for f in r.fines], f"{path}.fines", "fine")
+    for i, fine in enumerate(r.fines):
+        _check_money(fine.amount, f"{path}.fines[{i}].amount")
+    if r.severity_raise is not None and r.severity_raise.to not in severities:
+        raise PolicyInvalid(f"{path}.severity_raise.to", f"unknown severity {r.severity_raise.to!r}")
+    if not r.approver_roles:
+        raise PolicyInvalid(f"{path}.approver_roles", "someone must be able to approve penalties")

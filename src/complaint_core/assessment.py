@@ -1,0 +1,138 @@
+"""The penalty assessment of one case: a proposal until approved, then posted (DOMAIN §7).
+
+Cases are assessed separately (P1-PEN-09). An assessment keeps the lines it
+computed, with party names, basis points and amounts, so editing the
+organisation later changes no past result. Approval needs a role the policy
+allows (P1-APR-05: the GM approves reward/penalty notices); a successful
+appeal reverses an approved assessment, and the ledger posts reversing entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from uuid import UUID
+
+import attrs
+
+from . import events as ev
+from .errors import InvalidTransition, RuleViolation
+from .penalty import LineKind, PenaltyLine
+from .policy import Policy
+from .responsibility import PartyKind
+from .timeutil import require_aware
+
+
+class AssessmentStatus(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    REVERSED = "reversed"
+
+
+@attrs.frozen(kw_only=True)
+class Assessment:
+    assessment_id: UUID
+    case_id: UUID
+    policy_id: str
+    policy_version: int
+    lines: tuple[PenaltyLine, ...]
+    status: AssessmentStatus
+    version: int
+    proposed_at: datetime
+    approved_at: datetime | None = None
+    approved_by: str | None = None
+    role: str | None = None
+    reversal_reason: str | None = None
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+    def person_totals(self) -> dict[str, Decimal]:
+        totals: dict[str, Decimal] = {}
+        for line in self.lines:
+            if line.party.kind is PartyKind.PERSON:
+                totals[line.party.id] = totals.get(line.party.id, Decimal("0.00")) + line.amount
+        return totals
+
+    def deductible_lines(self) -> tuple[tuple[str, PenaltyLine], ...]:
+        """(line id, line) of every line that is deducted from a person's bonus: what the ledger posts."""
+        return tuple(
+            (str(i), line)
+            for i, line in enumerate(self.lines)
+            if line.party.kind is PartyKind.PERSON and line.kind is not LineKind.REPORTED and line.amount > 0
+        )
+
+    @classmethod
+    def propose(
+        cls,
+        policy: Policy,
+        *,
+        assessment_id: UUID,
+        case_id: UUID,
+        lines: Sequence[PenaltyLine],
+        at: datetime,
+        actor: str,
+    ) -> tuple[Assessment, tuple[ev.DomainEvent, ...]]:
+        if not lines:
+            raise RuleViolation("an assessment needs at least one line", rule="P1-PEN-09")
+        at = require_aware(at)
+        assessment = cls(
+            assessment_id=assessment_id,
+            case_id=case_id,
+            policy_id=policy.policy_id,
+            policy_version=policy.version,
+            lines=tuple(lines),
+            status=AssessmentStatus.PROPOSED,
+            version=1,
+            proposed_at=at,
+        )
+        event = ev.AssessmentProposed(
+            aggregate_id=assessment_id, version=1, occurred_at=at, actor=actor, case_id=case_id, total=assessment.total
+        )
+        return assessment, (event,)
+
+    def approve(
+        self, policy: Policy, *, role: str, at: datetime, actor: str
+    ) -> tuple[Assessment, tuple[ev.DomainEvent, ...]]:
+        """P1-APR-05: penalties are proposals until a role the policy names approves them."""
+        if self.status is not AssessmentStatus.PROPOSED:
+            raise InvalidTransition(
+                f"the assessment is {self.status.value}; only a proposal is approved", rule="PEN-APPROVE"
+            )
+        if role not in policy.penalties.approver_roles:
+            allowed = ", ".join(sorted(policy.penalties.approver_roles))
+            raise RuleViolation(f"{role} may not approve penalties (allowed: {allowed})", rule="P1-APR-05")
+        at = self._after(at)
+        event = ev.AssessmentApproved(
+            aggregate_id=self.assessment_id, version=self.version + 1, occurred_at=at, actor=actor, role=role
+        )
+        new = attrs.evolve(
+            self, status=AssessmentStatus.APPROVED, version=event.version, approved_at=at, approved_by=actor, role=role
+        )
+        return new, (event,)
+
+    def reverse(self, *, reason: str, at: datetime, actor: str) -> tuple[Assessment, tuple[ev.DomainEvent, ...]]:
+        """A successful appeal: the assessment is reversed, never edited (DOMAIN §7)."""
+        if self.status is not AssessmentStatus.APPROVED:
+            raise InvalidTransition(
+                f"only an approved assessment is reversed; this one is {self.status.value}", rule="PEN-REVERSE"
+            )
+        if not reason.strip():
+            raise RuleViolation("a reversal needs the appeal's outcome as its reason", rule="PEN-REVERSE")
+        at = self._after(at)
+        event = ev.AssessmentReversed(
+            aggregate_id=self.assessment_id, version=self.version + 1, occurred_at=at, actor=actor, reason=reason
+        )
+        return attrs.evolve(self, status=AssessmentStatus.REVERSED, version=event.version, reversal_reason=reason), (
+            event,
+        )
+
+    def _after(self, at: datetime) -> datetime:
+        at = require_aware(at)
+        last = self.approved_at or self.proposed_at
+        if at < last:
+            raise RuleViolation(f"{at.isoformat()} is before {last.isoformat()}", rule="CASE-TIME-ORDER")
+        return at

@@ -1,0 +1,278 @@
+"""Assessment of one case (DOMAIN §7): every rule with its ID, including the boundary cases."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+
+from adapters.policy_files import load_preset
+from complaint_core import DomainError, Party, PartyKind, Policy, Responsibility, RuleViolation
+from complaint_core.assessment import Assessment, AssessmentStatus
+from complaint_core.errors import InvalidTransition
+from complaint_core.organisation import Department, DepartmentKind, GroupUnit, Organisation, Person
+from complaint_core.penalty import (
+    LineKind,
+    Sanction,
+    apportion_loss,
+    attribution_party,
+    count_tier_line,
+    doubled,
+    fine_line,
+    overdue_line,
+    raised_severity,
+    repair_split,
+    sanction_line,
+    tier_line,
+    value_loss,
+    with_supervisors,
+)
+from complaint_core.policy import CaseKind, CountTier, PenaltyRules, SupervisorMode
+from complaint_core.responsibility import FaultShare
+
+D = Decimal
+AT = datetime(2026, 11, 20, 2, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def org() -> Organisation:
+    return Organisation(
+        departments=(
+            Department("mfg", "制造部", DepartmentKind.MANUFACTURING),
+            Department("sales", "业务部", DepartmentKind.SALES),
+        ),
+        units=(GroupUnit("smt1", "SMT一班", "mfg"), GroupUnit("smt2", "SMT二班", "mfg")),
+        people=(
+            Person(id="M1", name="车间主任", department="mfg", basis_points=30),
+            Person(id="A1", name="张三", department="mfg", unit="smt1", supervisor="M1", basis_points=25),
+            Person(id="A2", name="李四", department="mfg", unit="smt1", supervisor="M1", basis_points=20),
+            Person(id="A3", name="王五", department="mfg", unit="smt1", supervisor="M1", basis_points=15),
+            Person(id="B1", name="赵六", department="mfg", unit="smt2", supervisor="M1", basis_points=10),
+            Person(id="S0", name="业务经理", department="sales", basis_points=40),
+            Person(id="S1", name="销售甲", department="sales", supervisor="S0", basis_points=20),
+        ),
+        bonuses={("A1", "2026-11"): D("1600.00")},
+    )
+
+
+@pytest.fixture(scope="module")
+def service() -> Policy:
+    return load_preset("service")
+
+
+def unit(code: str) -> Party:
+    return Party(PartyKind.GROUP_UNIT, code)
+
+
+def test_p1_pen_10_loss_by_basis_points_inside_the_unit(org: Organisation) -> None:
+    """损失 1,200.00 × 基点 25/60 = 500.00."""
+    lines = apportion_loss(D("1200.00"), Responsibility.sole(unit("smt1")), org)
+    assert [(line.party.id, line.amount) for line in lines] == [
+        ("A1", D("500.00")),
+        ("A2", D("400.00")),
+        ("A3", D("300.00")),
+    ]
+    assert lines[0].explanation.zh == "损失 1,200.00 × 基点 25/60 = 500.00"
+    assert lines[0].explanation.en == "loss 1,200.00 × basis points 25/60 = 500.00"
+    assert all(line.rule_id == "P1-PEN-10" for line in lines)
+
+
+def test_p1_pen_02_fault_shares_then_basis_points(org: Organisation) -> None:
+    causer = Responsibility(
+        (FaultShare(unit("smt1"), D("0.6")), FaultShare(Party(PartyKind.PERSON, "S1", "销售甲"), D("0.4")))
+    )
+    lines = apportion_loss(D("1000.00"), causer, org)
+    assert sum(line.amount for line in lines) == D("1000.00")
+    assert lines[-1].party.id == "S1" and lines[-1].amount == D("400.00")
+    assert "责任 60%" in lines[0].explanation.zh
+
+
+def test_p1_pen_13_whole_section_spreads_over_the_section(org: Organisation) -> None:
+    lines = apportion_loss(D("1000.00"), Responsibility.sole(Party(PartyKind.DEPARTMENT, "mfg")), org)
+    assert {line.party.id for line in lines} == {"M1", "A1", "A2", "A3", "B1"}
+    assert sum(line.amount for line in lines) == D("1000.00") and lines[0].rule_id == "P1-PEN-13"
+
+
+def test_rounding_1000_over_three_equal_parties() -> None:
+    """DOMAIN §7: 1000 over three equal members → 333.34, 333.33, 333.33 (the extra fen to the first)."""
+    trio = Organisation(
+        departments=(Department("mfg", "制造部", DepartmentKind.MANUFACTURING),),
+        units=(GroupUnit("u", "一班", "mfg"),),
+        people=tuple(Person(id=f"P{i}", name=f"P{i}", department="mfg", unit="u", basis_points=10) for i in range(3)),
+    )
+    amounts = [line.amount for line in apportion_loss(D("1000.00"), Responsibility.sole(unit("u")), trio)]
+    assert amounts == [D("333.34"), D("333.33"), D("333.33")]
+
+
+def test_single_party_takes_everything(org: Organisation) -> None:
+    (line,) = apportion_loss(D("777.77"), Responsibility.sole(Party(PartyKind.PERSON, "S1")), org)
+    assert line.amount == D("777.77") and line.explanation.zh == "损失 777.77 = 777.77"
+
+
+def test_external_parties_are_reported_not_deducted(org: Organisation) -> None:
+    causer = Responsibility(
+        (FaultShare(Party(PartyKind.SUPPLIER, "copper-co"), D("0.5")), FaultShare(unit("smt2"), D("0.5")))
+    )
+    lines = apportion_loss(D("300.00"), causer, org)
+    assert lines[0].kind is LineKind.REPORTED and lines[0].amount == 0 and "150.00" in lines[0].explanation.zh
+    assert lines[1].party.id == "B1" and lines[1].amount == D("150.00")
+
+
+def test_bad_input(org: Organisation) -> None:
+    with pytest.raises(RuleViolation):
+        apportion_loss(D("-1"), Responsibility.sole(unit("smt1")), org)
+    with pytest.raises(DomainError, match="unknown person"):
+        apportion_loss(D("10"), Responsibility.sole(Party(PartyKind.PERSON, "ghost")), org)
+
+
+def test_p1_role_05_06_attribution_granularity(org: Organisation) -> None:
+    assert attribution_party(org, department="mfg", unit="smt1").kind is PartyKind.GROUP_UNIT
+    assert attribution_party(org, department="mfg").kind is PartyKind.DEPARTMENT
+    assert attribution_party(org, department="sales", person="S1").kind is PartyKind.PERSON
+    assert attribution_party(org, department="sales").kind is PartyKind.DEPARTMENT
+    with pytest.raises(RuleViolation) as err:
+        attribution_party(org, department="mfg", person="A1")
+    assert err.value.rule == "P1-ROLE-05"
+    with pytest.raises(RuleViolation):
+        attribution_party(org, department="sales", unit="smt1")
+
+
+def test_p1_pen_01_resale_within_the_month_uses_the_a_grade_price() -> None:
+    resold = value_loss(
+        actual_loss=D("5000.00"),
+        decided_on=date(2026, 1, 31),
+        resold_on=date(2026, 2, 28),  # the window's last day (month-end clamped)
+        a_grade_unit_price=D("12.50"),
+        resale_unit_price=D("8.00"),
+        quantity=D("300"),
+    )
+    assert resold.amount == D("1350.00") and resold.rule_id == "P1-PEN-01"
+    late = value_loss(actual_loss=D("5000.00"), decided_on=date(2026, 1, 31), resold_on=date(2026, 3, 1),
+                      a_grade_unit_price=D("12.50"), resale_unit_price=D("8.00"), quantity=D("300"))  # fmt: skip
+    assert late.amount == D("5000.00")
+    assert value_loss(actual_loss=D("80")).amount == D("80.00")
+    with pytest.raises(RuleViolation):
+        value_loss(actual_loss=D("-1"))
+
+
+def test_p2_role_03_repair_budget_split() -> None:
+    assert repair_split(D("3000"), D("0.6")) == (D("1800.00"), D("1200.00"))
+    assert repair_split(D("3000"), D("1")) == (D("3000.00"), D("0.00"))
+
+
+def test_p1_pen_04_05_sanctions_are_minimums(org: Organisation) -> None:
+    rules = load_preset("manufacturing").penalties
+    a1 = org.person("A1")
+    assert sanction_line(a1, Sanction.WARNING, rules=rules).amount == D("400.00")
+    assert sanction_line(a1, Sanction.MINOR_DEMERIT, rules=rules, count=2).amount == D("1600.00")
+    assert sanction_line(a1, Sanction.WARNING, rules=rules, amount=D("500")).amount == D("500.00")
+    with pytest.raises(RuleViolation) as err:
+        sanction_line(a1, Sanction.MINOR_DEMERIT, rules=rules, amount=D("799.99"))
+    assert err.value.rule == "P1-PEN-05"
+
+
+def test_p1_pen_06_major_demerit_takes_the_whole_bonus_uncapped(org: Organisation) -> None:
+    rules = load_preset("manufacturing").penalties
+    line = sanction_line(org.person("A1"), Sanction.MAJOR_DEMERIT, rules=rules, month_bonus=org.bonus("A1", "2026-11"))
+    assert line.amount == D("1600.00") and line.kind is LineKind.MAJOR_DEMERIT and not line.capped
+
+
+@pytest.mark.parametrize(
+    ("severity", "kind", "loss", "lost", "amount", "points"),
+    [
+        ("light", CaseKind.INTERNAL, "0", False, "50.00", -2),
+        ("medium", CaseKind.INTERNAL, "0", False, "100.00", -5),
+        ("severe", CaseKind.INTERNAL, "900", False, "200.00", -10),  # the internal row is fixed at -10
+        ("severe", CaseKind.EXTERNAL, "500.00", False, "200.00", -10),  # exactly 500 is not heavy
+        ("severe", CaseKind.EXTERNAL, "500.01", False, "200.00", -20),
+        ("severe", CaseKind.EXTERNAL, "0", True, "200.00", -20),  # customer lost
+    ],
+)
+def test_p4_pen_01_02_03_tiers(
+    org: Organisation, service: Policy, severity: str, kind: CaseKind, loss: str, lost: bool, amount: str, points: int
+) -> None:
+    line = tier_line(org.person("S1"), policy=service, severity=severity, kind=kind, loss=D(loss), customer_lost=lost)
+    assert (line.amount, line.points) == (D(amount), points)
+
+
+def test_p4_pen_02_external_amounts_are_minimums(org: Organisation, service: Policy) -> None:
+    s1 = org.person("S1")
+    assert tier_line(s1, policy=service, severity="light", kind=CaseKind.EXTERNAL, amount=D("80")).amount == D("80.00")
+    with pytest.raises(RuleViolation):
+        tier_line(s1, policy=service, severity="light", kind=CaseKind.EXTERNAL, amount=D("49.99"))
+    with pytest.raises(RuleViolation):  # internal light is a fixed 50
+        tier_line(s1, policy=service, severity="light", kind=CaseKind.INTERNAL, amount=D("80"))
+
+
+def test_p4_cls_04_third_complaint_or_three_days_delay_is_at_least_medium(service: Policy) -> None:
+    assert raised_severity(service, "light", same_issue_count=2) == "light"
+    assert raised_severity(service, "light", same_issue_count=3) == "medium"
+    assert raised_severity(service, "light", delay_days=3) == "medium"
+    assert raised_severity(service, "severe", same_issue_count=5) == "severe"
+
+
+def test_p4_pen_06_second_complaint_doubles_exactly(org: Organisation, service: Policy) -> None:
+    line = tier_line(org.person("S1"), policy=service, severity="severe", kind=CaseKind.EXTERNAL, customer_lost=True)
+    (twice,) = doubled([line], service.penalties.second_complaint_factor)
+    assert (twice.amount, twice.points) == (D("400.00"), -40) and "二次投诉" in twice.explanation.zh
+
+
+def test_p4_pen_04_supervisor_20_percent_additive_and_split(org: Organisation, service: Policy) -> None:
+    line = tier_line(org.person("S1"), policy=service, severity="medium", kind=CaseKind.EXTERNAL, amount=D("333"))
+    own, boss = with_supervisors([line], org, service.penalties)
+    assert (own.amount, boss.party.id, boss.amount, boss.rule_id) == (D("333.00"), "S0", D("66.60"), "P4-PEN-04")
+    split_rules = PenaltyRules(supervisor_share=D("0.2"), supervisor_mode=SupervisorMode.SPLIT)
+    own, boss = with_supervisors([line], org, split_rules)
+    assert own.amount + boss.amount == D("333.00") and boss.amount == D("66.60")
+
+
+def test_p4_pen_05_overdue_fine(org: Organisation, service: Policy) -> None:
+    assert overdue_line(org.person("S1"), rules=service.penalties, full_days_late=3).amount == D("200.00")
+    assert overdue_line(org.person("S1"), rules=service.penalties, full_days_late=0).amount == D("50.00")
+
+
+def test_f4_pn_count_tiers_highest_applies(org: Organisation) -> None:
+    rules = PenaltyRules(
+        count_tiers=(
+            CountTier(at_least=2, amount=D("100.00"), rule_id="F4-PN-01"),
+            CountTier(at_least=3, amount=D("200.00"), rule_id="F4-PN-02"),
+            CountTier(at_least=4, amount=D("300.00"), rule_id="F4-PN-03"),
+        )
+    )
+    s1 = org.person("S1")
+    assert count_tier_line(s1, rules=rules, complaints_in_month=1) is None
+    assert [count_tier_line(s1, rules=rules, complaints_in_month=n).amount for n in (2, 3, 4, 9)] == [  # type: ignore[union-attr]
+        D("100.00"), D("200.00"), D("300.00"), D("300.00"),
+    ]  # fmt: skip
+
+
+def test_p2_pen_01_03_fixed_fines_additive() -> None:
+    rules = load_preset("furniture").penalties
+    manager = Party(PartyKind.PERSON, "S0", "业务经理")
+    assert fine_line(manager, "policy_misunderstanding", rules=rules, occurrences=2).amount == D("100.00")
+    notice = fine_line(manager, "unapproved_notice", rules=rules).amount
+    caused = fine_line(manager, "notice_caused_complaint", rules=rules).amount
+    assert notice + caused == D("150.00")
+    with pytest.raises(RuleViolation):
+        fine_line(manager, "parking", rules=rules)
+
+
+def test_assessment_proposal_approval_and_reversal(org: Organisation) -> None:
+    """P1-APR-05: the GM approves; approving twice is refused; an appeal reverses, never edits."""
+    policy = load_preset("manufacturing")
+    lines = apportion_loss(D("1200.00"), Responsibility.sole(unit("smt1")), org)
+    proposal, (event,) = Assessment.propose(
+        policy, assessment_id=uuid4(), case_id=uuid4(), lines=lines, at=AT, actor="qa"
+    )
+    assert proposal.total == D("1200.00") and event.EVENT_TYPE == "assessment.proposed"
+    assert [line_id for line_id, _ in proposal.deductible_lines()] == ["0", "1", "2"]
+    with pytest.raises(RuleViolation) as err:
+        proposal.approve(policy, role="sales_manager", at=AT, actor="x")
+    assert err.value.rule == "P1-APR-05"
+    approved, _ = proposal.approve(policy, role="gm", at=AT, actor="gm.chen")
+    assert approved.status is AssessmentStatus.APPROVED and approved.version == 2
+    with pytest.raises(InvalidTransition):
+        approved.approve(policy, role="gm", at=AT, actor="gm.chen")
+    reversed_, _ = approved.reverse(reason="申诉成立", at=AT, actor="gm.chen")
+    assert reversed_.status is AssessmentStatus.REVERSED and reversed_.lines == approved.lines
+    assert approved.person_totals() == {"A1": D("500.00"), "A2": D("400.00"), "A3": D("300.00")}
