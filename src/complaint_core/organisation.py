@@ -9,9 +9,11 @@ errors name the offending row (``people[3] (id E07)``) and the rule.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from enum import StrEnum
+from types import MappingProxyType
 from typing import TypeVar
 
 import attrs
@@ -27,6 +29,13 @@ class OrganisationInvalid(DomainError, ValueError):
     def __init__(self, row: str, message: str, *, rule: str | None = None) -> None:
         super().__init__(f"{row}: {message}" if row else message, rule=rule)
         self.row = row
+
+
+def _read_only(bonuses: Mapping[tuple[str, str], Decimal]) -> Mapping[tuple[str, str], Decimal]:
+    return MappingProxyType(dict(bonuses))
+
+
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])", re.ASCII)
 
 
 class DepartmentKind(StrEnum):
@@ -74,16 +83,20 @@ class Organisation:
     departments: tuple[Department, ...]
     units: tuple[GroupUnit, ...] = ()
     people: tuple[Person, ...] = ()
-    # (person id, "YYYY-MM") -> that month's efficiency bonus (效益奖金) in yuan
-    bonuses: Mapping[tuple[str, str], Decimal] = attrs.field(factory=dict)
+    # (person id, "YYYY-MM") -> that month's efficiency bonus (效益奖金) in yuan; copied into a read-only
+    # mapping so nothing changes after validation. It takes part in equality, not in the hash.
+    bonuses: Mapping[tuple[str, str], Decimal] = attrs.field(factory=dict, converter=_read_only, hash=False)
     _departments: dict[str, Department] = attrs.field(init=False, repr=False, eq=False, hash=False)
     _units: dict[str, GroupUnit] = attrs.field(init=False, repr=False, eq=False, hash=False)
     _people: dict[str, Person] = attrs.field(init=False, repr=False, eq=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
-        departments = _index("departments", ((d.code, d) for d in self.departments))
-        units = _index("units", ((u.code, u) for u in self.units))
-        people = _index("people", ((p.id, p) for p in self.people))
+        departments = _index("departments", "", ((d.code, d) for d in self.departments))
+        units = _index("units", "", ((u.code, u) for u in self.units))
+        people = _index("people", "id ", ((p.id, p) for p in self.people))
+        for i, dept in enumerate(self.departments):
+            if not isinstance(dept.kind, DepartmentKind):
+                raise OrganisationInvalid(f"departments[{i}] ({dept.code})", f"unknown kind {dept.kind!r}")
         for i, unit in enumerate(self.units):
             if unit.department not in departments:
                 raise OrganisationInvalid(f"units[{i}] ({unit.code})", f"unknown department {unit.department!r}")
@@ -101,6 +114,8 @@ class Organisation:
                     )
             if person.supervisor is not None and person.supervisor not in people:
                 raise OrganisationInvalid(row, f"unknown supervisor {person.supervisor!r}")
+            if isinstance(person.basis_points, bool) or not isinstance(person.basis_points, int):
+                raise OrganisationInvalid(row, f"basis points must be a whole number, got {person.basis_points!r}")
             if person.basis_points < 0:
                 raise OrganisationInvalid(row, f"basis points cannot be negative ({person.basis_points})")
         for i, person in enumerate(self.people):
@@ -109,10 +124,14 @@ class Organisation:
             row = f"bonuses ({person_id}, {month})"
             if person_id not in people:
                 raise OrganisationInvalid(row, f"unknown person {person_id!r}")
-            if not _is_month(month):
+            if not isinstance(month, str) or not _MONTH.fullmatch(month):
                 raise OrganisationInvalid(row, f"month {month!r} is not YYYY-MM")
-            if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
+            if not isinstance(amount, Decimal) or not amount.is_finite():
+                raise OrganisationInvalid(row, f"a bonus must be a Decimal amount, got {amount!r}")
+            if amount < 0:
                 raise OrganisationInvalid(row, f"a bonus cannot be negative ({amount})")
+            if amount != amount.quantize(Decimal("0.01")):
+                raise OrganisationInvalid(row, f"a bonus is in yuan with at most two places (fen), got {amount}")
         object.__setattr__(self, "_departments", departments)
         object.__setattr__(self, "_units", units)
         object.__setattr__(self, "_people", people)
@@ -152,14 +171,14 @@ class Organisation:
 T = TypeVar("T")
 
 
-def _index(what: str, pairs: Iterable[tuple[str, T]]) -> dict[str, T]:
+def _index(what: str, label: str, pairs: Iterable[tuple[str, T]]) -> dict[str, T]:
     out: dict[str, T] = {}
     for i, (key, value) in enumerate(pairs):
         if not key:
             raise OrganisationInvalid(f"{what}[{i}]", "a code or id is required")
         if key in out:
             extra = " (a person may belong to one unit only)" if what == "people" else ""
-            raise OrganisationInvalid(f"{what}[{i}] ({key})", f"listed twice{extra}")
+            raise OrganisationInvalid(f"{what}[{i}] ({label}{key})", f"listed twice{extra}")
         out[key] = value
     return out
 
@@ -172,13 +191,3 @@ def _check_no_cycle(people: Mapping[str, Person], person: Person, row: str) -> N
             raise OrganisationInvalid(row, f"the supervisor chain loops back to {current.supervisor!r}")
         seen.add(current.supervisor)
         current = people[current.supervisor]
-
-
-def _is_month(value: str) -> bool:
-    return (
-        len(value) == 7
-        and value[4] == "-"
-        and value[:4].isdigit()
-        and value[5:].isdigit()
-        and 1 <= int(value[5:]) <= 12
-    )
