@@ -182,8 +182,7 @@ def test_person_defaults() -> None:
     assert (person.unit, person.supervisor, person.basis_points) == (None, None, 1)
 
 
-# -- Known defects of organisation.py (see the report that added these tests). Each is a strict xfail:
-# -- when the core is fixed the test passes, pytest reports XPASS as a failure, and the marker should go.
+# -- Regression tests for defects found in organisation.py and fixed.
 
 
 def test_duplicate_person_row_names_the_id() -> None:
