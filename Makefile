@@ -40,6 +40,7 @@ test: lint contracts typecheck unit
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/bench_calendar.py
 	$(BIN)/python bench/bench_core.py
+	$(BIN)/python bench/bench_ledger.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -19,6 +19,7 @@ import attrs
 
 from . import events as ev
 from .errors import InvalidTransition, RuleViolation
+from .ledger import Posting
 from .penalty import LineKind, PenaltyLine
 from .policy import Policy
 from .responsibility import PartyKind
@@ -63,6 +64,25 @@ class Assessment:
             (str(i), line)
             for i, line in enumerate(self.lines)
             if line.party.kind is PartyKind.PERSON and line.kind is not LineKind.REPORTED and line.amount > 0
+        )
+
+    def postings(self) -> tuple[Posting, ...]:
+        """What the ledger posts once the assessment is approved (DOMAIN §7: proposals are never posted)."""
+        if self.status is not AssessmentStatus.APPROVED:
+            raise InvalidTransition(
+                f"only an approved assessment is posted; this one is {self.status.value}", rule="PEN-APPROVE"
+            )
+        return tuple(
+            Posting(
+                person_id=line.party.id,
+                case_id=self.case_id,
+                line_id=line_id,
+                rule_id=line.rule_id,
+                amount=line.amount,
+                capped=line.capped,
+                points=line.points,
+            )
+            for line_id, line in self.deductible_lines()
         )
 
     @classmethod

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from fractions import Fraction
 
 from .errors import MoneyError
 
@@ -41,7 +40,7 @@ def from_fen(fen: int) -> Decimal:
     """Integer fen → Decimal yuan with two places."""
     if isinstance(fen, bool) or not isinstance(fen, int):
         raise MoneyError(f"fen must be an int, not {type(fen).__name__}")
-    return (Decimal(fen) / 100).quantize(FEN)
+    return Decimal(fen).scaleb(-2)  # exact: 1234 → 12.34, 0 → 0.00
 
 
 def apportion(total: Decimal | int | str, weights: Sequence[Decimal | int]) -> tuple[Decimal, ...]:
@@ -55,21 +54,31 @@ def apportion(total: Decimal | int | str, weights: Sequence[Decimal | int]) -> t
         raise MoneyError(f"cannot apportion a negative total {total}")
     if not weights:
         raise MoneyError("cannot apportion over an empty list of weights")
-    exact_weights: list[Fraction] = []
+    scale = 0
     for index, weight in enumerate(weights):
         if isinstance(weight, bool) or not isinstance(weight, Decimal | int):
             raise MoneyError(f"weights[{index}] must be Decimal or int, not {type(weight).__name__}")
-        if isinstance(weight, Decimal) and not weight.is_finite():
-            raise MoneyError(f"weights[{index}] is not finite")
+        if isinstance(weight, Decimal):
+            if not weight.is_finite():
+                raise MoneyError(f"weights[{index}] is not finite")
+            exponent = weight.as_tuple().exponent
+            assert isinstance(exponent, int)
+            scale = max(scale, -exponent)
         if weight <= 0:
             raise MoneyError(f"weights[{index}] is {weight}; every weight must be positive")
-        exact_weights.append(Fraction(weight))
-    weight_sum = sum(exact_weights)
-    shares = [total_fen * w / weight_sum for w in exact_weights]
-    floors = [s.numerator // s.denominator for s in shares]
+    # Integers only: scale Decimal weights to whole numbers, then each share is total × w / W exactly.
+    factor = 10**scale
+    ints = [int(w * factor) for w in weights]
+    whole = sum(ints)
+    floors: list[int] = []
+    remainders: list[int] = []
+    for w in ints:
+        quotient, remainder = divmod(total_fen * w, whole)
+        floors.append(quotient)
+        remainders.append(remainder)
     left = total_fen - sum(floors)
-    # Largest fractional remainder first; sorted() is stable, so ties keep the given order.
-    order = sorted(range(len(shares)), key=lambda i: shares[i] - floors[i], reverse=True)
+    # Largest remainder first; sorted() is stable, so ties keep the given order.
+    order = sorted(range(len(ints)), key=remainders.__getitem__, reverse=True)
     for i in order[:left]:
         floors[i] += 1
-    return tuple(from_fen(f) for f in floors)
+    return tuple(Decimal(f).scaleb(-2) for f in floors)

@@ -7,6 +7,8 @@ import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -15,9 +17,10 @@ def python_blocks() -> list[str]:
     return re.findall(r"```python\n(.*?)```", text, flags=re.S)
 
 
-def test_readme_examples_run_and_print_what_they_say() -> None:
+def test_readme_examples_run_and_print_what_they_say(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # the examples use paths relative to the repository
     blocks = python_blocks()
-    assert len(blocks) >= 2
+    assert len(blocks) >= 3
     out = io.StringIO()
     with redirect_stdout(out):
         for block in blocks:
@@ -26,6 +29,11 @@ def test_readme_examples_run_and_print_what_they_say() -> None:
     assert printed[0] == "261101"
     assert printed[1] == "P1-DL-01 2026-11-19 23:59:59.999999+08:00"
     assert printed[2] == "[P1-APR-02] sales_manager may approve up to 5000.00; 8200.00 needs deputy_gm"
+    assert "损失 2,400.00 × 基点 4/6 = 1,600.00" in printed[3]
+    assert printed[-2:] == [
+        "M05 deducted 800.00 of cap 800.00 carried 800.00",  # P1-PEN-11: 50% of a 1,600.00 bonus
+        "M06 deducted 0.00 of cap 0.00 carried 800.00",  # no bonus this month: everything carries
+    ]
 
 
 def test_demo_runs_in_both_languages() -> None:
