@@ -359,6 +359,8 @@ def tier_line(
         raise RuleViolation(
             f"{severity} costs at least {money(tier.amount)} (起); {money(chosen)} is less", rule=rule_id
         )
+    if tier.maximum is not None and chosen > tier.maximum:
+        raise RuleViolation(f"{severity} costs at most {money(tier.maximum)}; {money(chosen)} is more", rule=rule_id)
     if not tier.minimum and chosen != tier.amount:
         raise RuleViolation(f"{severity} is a fixed {money(tier.amount)}, not {money(chosen)}", rule=rule_id)
     threshold = rules.heavy_loss_threshold

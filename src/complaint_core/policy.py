@@ -215,7 +215,8 @@ class SupervisorMode(StrEnum):
 class PenaltyTier:
     """One row of a tier schedule (P4-PEN-01/02, S1-PN-*): a severity's amount and performance points.
 
-    ``minimum`` marks amounts given as "起": the decision may raise them, never lower them.
+    ``minimum`` marks amounts given as "起": the decision may raise them, never lower them, up to
+    ``maximum`` when the source gives a range (S1-PN-01: 30-100 per occurrence).
     ``heavy_points`` replaces ``points`` when the loss is heavy or the customer was lost (P4-PEN-03).
     """
 
@@ -223,6 +224,7 @@ class PenaltyTier:
     amount: Decimal
     points: int = 0
     minimum: bool = False
+    maximum: Decimal | None = None
     heavy_points: int | None = None
     kinds: frozenset[CaseKind] = frozenset()
     rule_id: str = ""
@@ -535,6 +537,11 @@ def _validate_penalties(r: PenaltyRules, severities: set[str]) -> None:
         if tier.severity not in severities:
             raise PolicyInvalid(f"{path}.tiers[{i}].severity", f"unknown severity {tier.severity!r}")
         _check_money(tier.amount, f"{path}.tiers[{i}].amount")
+        _check_money(tier.maximum, f"{path}.tiers[{i}].maximum")
+        if tier.maximum is not None and (not tier.minimum or tier.maximum < tier.amount):
+            raise PolicyInvalid(
+                f"{path}.tiers[{i}].maximum", "a maximum needs minimum = true and an amount not above it"
+            )
         tier_key = (tier.severity, tier.kinds)
         if tier_key in seen:
             raise PolicyInvalid(f"{path}.tiers[{i}]", f"a second tier for severity {tier.severity!r}")

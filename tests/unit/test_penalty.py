@@ -4,10 +4,21 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import uuid4
 
+import attrs
 import pytest
 
 from adapters.policy_files import load_preset
-from complaint_core import DomainError, Party, PartyKind, Policy, Responsibility, RuleViolation
+from complaint_core import (
+    DomainError,
+    Labels,
+    Party,
+    PartyKind,
+    Policy,
+    PolicyInvalid,
+    Responsibility,
+    RuleViolation,
+    Severity,
+)
 from complaint_core.assessment import Assessment, AssessmentStatus
 from complaint_core.errors import InvalidTransition
 from complaint_core.organisation import Department, DepartmentKind, GroupUnit, Organisation, Person
@@ -27,7 +38,7 @@ from complaint_core.penalty import (
     value_loss,
     with_supervisors,
 )
-from complaint_core.policy import CaseKind, CountTier, PenaltyRules, SupervisorMode
+from complaint_core.policy import CaseKind, CountTier, PenaltyRules, PenaltyTier, SupervisorMode
 from complaint_core.responsibility import FaultShare
 
 D = Decimal
@@ -276,3 +287,35 @@ def test_assessment_proposal_approval_and_reversal(org: Organisation) -> None:
     reversed_, _ = approved.reverse(reason="申诉成立", at=AT, actor="gm.chen")
     assert reversed_.status is AssessmentStatus.REVERSED and reversed_.lines == approved.lines
     assert approved.person_totals() == {"A1": D("500.00"), "A2": D("400.00"), "A3": D("300.00")}
+
+
+def test_s1_pn_five_tiers_as_policy_data(org: Organisation) -> None:
+    """S1-PN-01..05: a range, fixed fines with points, a major demerit on top, dismissal without a fine."""
+    codes = ("s1", "s2", "s3", "s4", "s5")
+    s1 = attrs.evolve(
+        load_preset("service"),
+        severities=tuple(Severity(code=c, label=Labels(c, c)) for c in codes),
+        penalties=PenaltyRules(
+            tiers=(
+                PenaltyTier(severity="s1", amount=D("30.00"), minimum=True, maximum=D("100.00"), rule_id="S1-PN-01"),
+                PenaltyTier(severity="s2", amount=D("200.00"), points=-5, rule_id="S1-PN-02"),
+                PenaltyTier(severity="s3", amount=D("300.00"), points=-10, rule_id="S1-PN-03"),
+                PenaltyTier(severity="s4", amount=D("1000.00"), rule_id="S1-PN-04"),
+                PenaltyTier(severity="s5", amount=D("0.00"), rule_id="S1-PN-05"),
+            )
+        ),
+    )
+    person = org.person("S1")
+    ext = CaseKind.EXTERNAL
+    assert tier_line(person, policy=s1, severity="s1", kind=ext, amount=D("100")).amount == D("100.00")
+    with pytest.raises(RuleViolation) as err:
+        tier_line(person, policy=s1, severity="s1", kind=ext, amount=D("100.01"))
+    assert err.value.rule == "S1-PN-01"
+    assert tier_line(person, policy=s1, severity="s3", kind=ext).points == -10
+    # S1-PN-04: 1000 plus the whole month's performance pay, the latter as a major-demerit line
+    tier4 = tier_line(person, policy=s1, severity="s4", kind=ext)
+    major = sanction_line(person, Sanction.MAJOR_DEMERIT, rules=s1.penalties, month_bonus=D("2400.00"))
+    assert tier4.amount + major.amount == D("3400.00") and tier4.rule_id == "S1-PN-04"
+    assert tier_line(person, policy=s1, severity="s5", kind=ext).amount == D("0.00")
+    with pytest.raises(PolicyInvalid):  # a maximum needs a minimum tier
+        attrs.evolve(s1, penalties=PenaltyRules(tiers=(PenaltyTier(severity="s1", amount=D("30"), maximum=D("100")),)))
