@@ -197,11 +197,41 @@ class CalendarSettings:
     weekend_fallback: bool = False
 
 
+class ProofKind(StrEnum):
+    """The accepted proofs of a return or allowance (P1-RET-08/09)."""
+
+    ORIGINAL_INVOICE = "original_invoice"  # the returned original invoice (统一发票)
+    STAMPED_COPY = "stamped_copy"  # a stamped copy stating quantity, price and amount
+    SIGNED_CERTIFICATE = "signed_certificate"  # a signed return or allowance certificate
+
+
+class Eligibility(StrEnum):
+    UNCONDITIONAL_RETURN = "unconditional_return"
+    NO_RETURN = "no_return"
+
+
+@attrs.frozen(kw_only=True)
+class EligibilityRule:
+    """F2-CP-01/02: a cause that makes goods returnable without conditions, or not at all.
+
+    ``within_days_of_shipment`` limits the rule to defects found that many calendar days after shipment.
+    """
+
+    cause: str
+    outcome: Eligibility
+    label: Labels
+    within_days_of_shipment: int | None = None
+    rule_id: str = ""
+
+
 @attrs.frozen(kw_only=True)
 class ReturnRules:
-    """Slot for returns (issue: returns): the company's default over-quantity tolerance (P1-RET-05)."""
+    """Returns and allowances (DOMAIN §8): the default over-quantity tolerance (P1-RET-05), the accepted
+    proofs (P1-RET-08/09) and eligibility rules (F2-CP-01/02)."""
 
     default_tolerance: Decimal = Decimal("0")
+    accepted_proofs: frozenset[ProofKind] = frozenset(ProofKind)
+    eligibility: tuple[EligibilityRule, ...] = ()
 
 
 class SupervisorMode(StrEnum):
@@ -280,12 +310,36 @@ class PenaltyRules:
 
 
 @attrs.frozen(kw_only=True)
+class SatisfactionLevel:
+    code: str
+    label: Labels
+    dissatisfied: bool = False
+
+
+DEFAULT_SATISFACTION = (
+    SatisfactionLevel(code="satisfied", label=Labels("满意", "satisfied")),
+    SatisfactionLevel(code="neutral", label=Labels("一般", "neutral")),
+    SatisfactionLevel(code="dissatisfied", label=Labels("不满意", "dissatisfied"), dissatisfied=True),
+)
+
+
+@attrs.frozen(kw_only=True)
 class FollowUpRules:
-    """Slot for follow-up visits (DOMAIN §9)."""
+    """Follow-up visits (DOMAIN §9). Unset entries mean the policy schedules no visit of that kind.
+
+    ``after_rework_delivery`` (P2-DL-05), ``after_reply`` (P2-DL-06), ``monthly_visits`` after the solution
+    (P4-FU-04/05), ``same_day_call`` on the day of completion (F12-FU-01) and ``secondary_check`` (P4-FU-03)
+    schedule visits; an unreachable attempt is retried after ``retry_after``, at most ``max_attempts`` times.
+    """
 
     after_reply: Limit | None = None
     after_rework_delivery: Limit | None = None
     monthly_visits: int = 0
+    same_day_call: bool = False
+    secondary_check: Limit | None = None
+    retry_after: Limit | None = None
+    max_attempts: int = 3
+    satisfaction: tuple[SatisfactionLevel, ...] = DEFAULT_SATISFACTION
 
 
 @attrs.frozen(kw_only=True)
@@ -508,6 +562,20 @@ def _validate(p: Policy) -> None:
     _check_limit(p.followups.after_rework_delivery, "followups.after_rework_delivery")
     if p.followups.monthly_visits < 0:
         raise PolicyInvalid("followups.monthly_visits", "cannot be negative")
+    _check_limit(p.followups.secondary_check, "followups.secondary_check")
+    _check_limit(p.followups.retry_after, "followups.retry_after")
+    if p.followups.max_attempts < 1:
+        raise PolicyInvalid("followups.max_attempts", "at least one attempt")
+    levels = p.followups.satisfaction
+    _unique([lv.code for lv in levels], "followups.satisfaction", "level")
+    if not levels or not any(lv.dissatisfied for lv in levels) or all(lv.dissatisfied for lv in levels):
+        raise PolicyInvalid("followups.satisfaction", "the scale needs satisfied and dissatisfied levels")
+    if not p.returns.accepted_proofs:
+        raise PolicyInvalid("returns.accepted_proofs", "at least one proof must be accepted (P1-RET-08)")
+    _unique([r.cause for r in p.returns.eligibility], "returns.eligibility", "cause")
+    for i, eligibility in enumerate(p.returns.eligibility):
+        if eligibility.within_days_of_shipment is not None and eligibility.within_days_of_shipment < 0:
+            raise PolicyInvalid(f"returns.eligibility[{i}].within_days_of_shipment", "cannot be negative")
     if not p.calendar.name:
         raise PolicyInvalid("calendar.name", "a calendar name is required")
 
