@@ -100,8 +100,7 @@ class MemoryUnitOfWork:
         self.committed = 0
 
     def __enter__(self) -> Self:
-        self.rollback()
-        return self
+        return self  # every exit rolls back what was not committed, so a transaction starts clean
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -122,8 +121,9 @@ class MemoryUnitOfWork:
         stored.update(cases.staged)
         numbers = store.numbers
         for case_id, case in cases.staged.items():
-            if case.number and case.number not in numbers:
-                numbers[case.number] = case_id
+            number = case.number
+            if number is not None and number not in numbers:
+                numbers[number] = case_id
         if self.serials.staged:
             store.serials.update(self.serials.staged)
         store.outbox.extend(self.outbox.staged)
