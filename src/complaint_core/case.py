@@ -15,12 +15,13 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 import attrs
 
 from . import events as ev
+from .appliers import Appliers
 from .calendar import WorkingCalendar
 from .clocks import (
     ClockState,
@@ -708,25 +709,14 @@ def _check_number(policy: Policy, milestone: str, number: str | None) -> None:
 
 
 # ----- apply: one function per event type ---------------------------------------------------
-E = TypeVar("E", bound=ev.DomainEvent)
-_APPLIERS: dict[type[ev.DomainEvent], Callable[[Any, Case], Case]] = {}
+_APPLIERS: Appliers[Case] = Appliers()
 _STATUS_BY_VALUE: dict[str, CaseStatus] = {s.value: s for s in CaseStatus}
 
 
 def apply(event: ev.DomainEvent, case: Case) -> Case:
     """The case after ``event``: one function per event type, registered with ``@_applies``."""
-    handler = _APPLIERS.get(type(event))
-    if handler is None:
-        raise TypeError(f"no handler for {type(event).__name__}")
+    handler = _APPLIERS.handler(event)
     return handler(event, case)
-
-
-def _applies(event_type: type[E]) -> Callable[[Callable[[E, Case], Case]], Callable[[E, Case], Case]]:
-    def register(fn: Callable[[E, Case], Case]) -> Callable[[E, Case], Case]:
-        _APPLIERS[event_type] = fn
-        return fn
-
-    return register
 
 
 def _next(event: ev.DomainEvent, case: Case, **changes: Any) -> Case:
@@ -779,29 +769,29 @@ def _update_clock(case: Case, name: str, change: Callable[[ClockState], ClockSta
     return tuple(change(c) if c.name == name else c for c in case.clocks)
 
 
-@_applies(ev.CaseRegistered)
+@_APPLIERS.on(ev.CaseRegistered)
 def _(event: ev.CaseRegistered, case: Case) -> Case:
     return _transitioned(event, case, number=event.number if event.number else case.number)
 
 
-@_applies(ev.InvestigationStarted)
+@_APPLIERS.on(ev.InvestigationStarted)
 def _(event: ev.InvestigationStarted, case: Case) -> Case:
     return _transitioned(event, case)
 
 
-@_applies(ev.ResponsibilityAttributed)
+@_APPLIERS.on(ev.ResponsibilityAttributed)
 def _(event: ev.ResponsibilityAttributed, case: Case) -> Case:
     return _transitioned(
         event, case, handler=event.handler, causer=event.causer, delay=event.delay, no_fault=event.no_fault
     )
 
 
-@_applies(ev.RemedyProposed)
+@_APPLIERS.on(ev.RemedyProposed)
 def _(event: ev.RemedyProposed, case: Case) -> Case:
     return _transitioned(event, case, remedy=Remedy(RemedyKind(event.remedy_kind), event.amount, event.note))
 
 
-@_applies(ev.RemedyApproved)
+@_APPLIERS.on(ev.RemedyApproved)
 def _(event: ev.RemedyApproved, case: Case) -> Case:
     remedy = case.remedy
     if remedy is None or remedy.kind.value != event.remedy_kind or remedy.amount != event.amount:
@@ -809,27 +799,27 @@ def _(event: ev.RemedyApproved, case: Case) -> Case:
     return _transitioned(event, case, remedy=remedy, approval=Approval(event.role, event.actor, event.occurred_at))
 
 
-@_applies(ev.CustomerReplied)
+@_APPLIERS.on(ev.CustomerReplied)
 def _(event: ev.CustomerReplied, case: Case) -> Case:
     return _transitioned(event, case, reply=Reply(event.message, event.reaction, event.occurred_at))
 
 
-@_applies(ev.CaseClosed)
+@_APPLIERS.on(ev.CaseClosed)
 def _(event: ev.CaseClosed, case: Case) -> Case:
     return _transitioned(event, case)
 
 
-@_applies(ev.CaseSettled)
+@_APPLIERS.on(ev.CaseSettled)
 def _(event: ev.CaseSettled, case: Case) -> Case:
     return _transitioned(event, case)
 
 
-@_applies(ev.FoundNotEstablished)
+@_APPLIERS.on(ev.FoundNotEstablished)
 def _(event: ev.FoundNotEstablished, case: Case) -> Case:
     return _transitioned(event, case, event.reason, not_established_reason=event.reason)
 
 
-@_applies(ev.PetitionFiled)
+@_APPLIERS.on(ev.PetitionFiled)
 def _(event: ev.PetitionFiled, case: Case) -> Case:
     petition = Petition(event.department, event.reason, event.occurred_at, event.actor)
     return _transitioned(
@@ -843,7 +833,7 @@ def _(event: ev.PetitionFiled, case: Case) -> Case:
     )
 
 
-@_applies(ev.MilestoneReached)
+@_APPLIERS.on(ev.MilestoneReached)
 def _(event: ev.MilestoneReached, case: Case) -> Case:
     return _next(
         event,
@@ -853,22 +843,22 @@ def _(event: ev.MilestoneReached, case: Case) -> Case:
     )
 
 
-@_applies(ev.SeverityClassified)
+@_APPLIERS.on(ev.SeverityClassified)
 def _(event: ev.SeverityClassified, case: Case) -> Case:
     return _next(event, case, severity=event.severity)
 
 
-@_applies(ev.MajorComplaintFlagged)
+@_APPLIERS.on(ev.MajorComplaintFlagged)
 def _(event: ev.MajorComplaintFlagged, case: Case) -> Case:
     return _next(event, case, major=True)
 
 
-@_applies(ev.EmergencyMeetingRecorded)
+@_APPLIERS.on(ev.EmergencyMeetingRecorded)
 def _(event: ev.EmergencyMeetingRecorded, case: Case) -> Case:
     return _next(event, case, meeting=Meeting(event.attendees, event.minutes, event.occurred_at))
 
 
-@_applies(ev.ClockPaused)
+@_APPLIERS.on(ev.ClockPaused)
 def _(event: ev.ClockPaused, case: Case) -> Case:
     def pause(c: ClockState) -> ClockState:
         return attrs.evolve(c, pauses=(*c.pauses, Pause(event.occurred_at, event.reason)))
@@ -876,7 +866,7 @@ def _(event: ev.ClockPaused, case: Case) -> Case:
     return _next(event, case, clocks=_update_clock(case, event.clock, pause))
 
 
-@_applies(ev.ClockResumed)
+@_APPLIERS.on(ev.ClockResumed)
 def _(event: ev.ClockResumed, case: Case) -> Case:
     def resume(c: ClockState) -> ClockState:
         return attrs.evolve(c, pauses=(*c.pauses[:-1], attrs.evolve(c.pauses[-1], until=event.occurred_at)))
@@ -884,18 +874,18 @@ def _(event: ev.ClockResumed, case: Case) -> Case:
     return _next(event, case, clocks=_update_clock(case, event.clock, resume))
 
 
-@_applies(ev.SpecialCircumstanceDeclared)
+@_APPLIERS.on(ev.SpecialCircumstanceDeclared)
 def _(event: ev.SpecialCircumstanceDeclared, case: Case) -> Case:
     special = SpecialCircumstance(reason=event.reason, approver=event.approver, declared_at=event.occurred_at)
     return _next(event, case, clocks=_update_clock(case, event.clock, lambda c: attrs.evolve(c, special=special)))
 
 
-@_applies(ev.PromiseRecorded)
+@_APPLIERS.on(ev.PromiseRecorded)
 def _(event: ev.PromiseRecorded, case: Case) -> Case:
     promise = Promise(due=event.due, made_at=event.occurred_at)
     return _next(event, case, clocks=_update_clock(case, event.clock, lambda c: attrs.evolve(c, promise=promise)))
 
 
-@_applies(ev.PolicyAdopted)
+@_APPLIERS.on(ev.PolicyAdopted)
 def _(event: ev.PolicyAdopted, case: Case) -> Case:
     return _next(event, case, policy_version=event.policy_version)
