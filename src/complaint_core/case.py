@@ -32,6 +32,7 @@ from .clocks import (
     SpecialCircumstance,
     compute_deadline,
     select_rule,
+    shift,
     stage_one_due,
 )
 from .errors import AuthorityExceeded, DomainError, InvalidTransition, NotFound, RuleViolation
@@ -555,6 +556,56 @@ class Case:
                 )
         return self._emit(ev.PromiseRecorded, at, actor, clock=clock, due=due)
 
+    def record_escalation(
+        self,
+        policy: Policy,
+        *,
+        at: datetime,
+        actor: str,
+        clock: str,
+        level: int,
+        calendar: WorkingCalendar | None,
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """A ladder level fired (DOMAIN §5, P1-ESC-01, P4-DL-03): levels fire once each, in order.
+
+        Closed cases still record the audit's inquiries (P1-ESC-02), so this is allowed after closure;
+        the level must be the next one and its time must have come at ``at``.
+        """
+        self._check_policy(policy)
+        if self.status is S.SETTLED:
+            raise InvalidTransition("a settled case is never edited", rule="P1-LC-10")
+        state = self.clock(clock)
+        rule = select_rule(policy, clock, self.subject)
+        if rule is None:
+            raise NotFound(f"policy {policy.policy_id} has no rule for clock {clock!r} on this case")
+        if level != state.level + 1 or level > len(rule.ladder):
+            raise RuleViolation(
+                f"clock {clock!r} is at level {state.level} of {len(rule.ladder)}; level {level} cannot fire next",
+                rule="ESC-ORDER",
+            )
+        at = self._check_time(at)
+        deadline = compute_deadline(rule, state, calendar=calendar, tz=policy.tz, as_of=at)
+        if deadline.due is None:
+            raise RuleViolation(f"clock {clock!r} has no deadline now (paused or awaiting a promise)", rule="ESC-DUE")
+        rung = rule.ladder[level - 1]
+        fires_at = shift(deadline.due, rung.after, calendar=calendar, tz=policy.tz)
+        if at < fires_at:
+            raise RuleViolation(
+                f"level {level} of {clock!r} fires at {fires_at.isoformat()}, not before", rule="ESC-DUE"
+            )
+        if state.stopped_at is not None and state.stopped_at <= deadline.due:
+            raise RuleViolation(f"clock {clock!r} stopped in time; nothing escalates", rule="ESC-DUE")
+        return self._emit(
+            ev.ClockEscalated,
+            at,
+            actor,
+            clock=clock,
+            level=level,
+            action=rung.action.value,
+            target=rung.target,
+            due=deadline.due,
+        )
+
     def adopt_policy(self, policy: Policy, *, at: datetime, actor: str) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
         """Move an open case to a newer version of its policy; clocks and pauses are kept."""
         if policy.policy_id != self.policy_id:
@@ -884,6 +935,11 @@ def _(event: ev.SpecialCircumstanceDeclared, case: Case) -> Case:
 def _(event: ev.PromiseRecorded, case: Case) -> Case:
     promise = Promise(due=event.due, made_at=event.occurred_at)
     return _next(event, case, clocks=_update_clock(case, event.clock, lambda c: attrs.evolve(c, promise=promise)))
+
+
+@_APPLIERS.on(ev.ClockEscalated)
+def _(event: ev.ClockEscalated, case: Case) -> Case:
+    return _next(event, case, clocks=_update_clock(case, event.clock, lambda c: attrs.evolve(c, level=event.level)))
 
 
 @_APPLIERS.on(ev.PolicyAdopted)

@@ -55,6 +55,7 @@ class ClockState:
     pauses: tuple[Pause, ...] = ()
     special: SpecialCircumstance | None = None
     promise: Promise | None = None
+    level: int = 0  # the escalation ladder's last fired level (DOMAIN §5); never decreases
 
     @property
     def running(self) -> bool:

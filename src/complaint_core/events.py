@@ -167,6 +167,18 @@ class PromiseRecorded(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
+class ClockEscalated(DomainEvent):
+    """A ladder level fired (DOMAIN §5): a reminder, an escalation, an alert or a deemed waiver."""
+
+    EVENT_TYPE: ClassVar[str] = "case.clock_escalated"
+    clock: str
+    level: int
+    action: str
+    target: str
+    due: datetime
+
+
+@attrs.frozen(kw_only=True)
 class PolicyAdopted(DomainEvent):
     EVENT_TYPE: ClassVar[str] = "case.policy_adopted"
     policy_version: int
@@ -192,6 +204,7 @@ CASE_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     ClockResumed,
     SpecialCircumstanceDeclared,
     PromiseRecorded,
+    ClockEscalated,
     PolicyAdopted,
 )
 

@@ -375,3 +375,33 @@ def test_no_command_may_predate_the_last_event(manufacturing: Policy, sh: Maker)
     with pytest.raises(RuleViolation) as err:
         s("register", number="1", at=sh(2026, 11, 2, 12))
     assert err.value.rule == "CASE-TIME-ORDER"
+
+
+def test_p1_esc_01_ladder_levels_fire_once_in_order_after_due(
+    manufacturing: Policy, cn: TableCalendar, sh: Maker
+) -> None:
+    """P1-DL-01 close clock due 2026-11-15 end (13 days); P1-ESC-01 reminder at due, then +1 WD, +3 WD."""
+    s = Script(manufacturing, sh(2026, 11, 2, 9))
+    s("register", number="261101", at=sh(2026, 11, 2, 14))
+    with pytest.raises(RuleViolation) as err:
+        s("record_escalation", clock="close", level=1, calendar=cn, at=sh(2026, 11, 15, 23))
+    assert err.value.rule == "ESC-DUE"
+    with pytest.raises(RuleViolation) as err:
+        s("record_escalation", clock="close", level=2, calendar=cn, at=sh(2026, 11, 16, 9))
+    assert err.value.rule == "ESC-ORDER"
+    case = s("record_escalation", clock="close", level=1, calendar=cn, at=sh(2026, 11, 16, 0))
+    event = s.events[-1]
+    assert case.clock("close").level == 1 and (event.action, event.target) == ("reminder", "late_department")
+    with pytest.raises(RuleViolation):  # +1 working day after the Sunday due date is Monday's end
+        s("record_escalation", clock="close", level=2, calendar=cn, at=sh(2026, 11, 16, 23))
+    s("record_escalation", clock="close", level=2, calendar=cn, at=sh(2026, 11, 17, 0))
+    with pytest.raises(RuleViolation):
+        s("record_escalation", clock="close", level=2, calendar=cn, at=sh(2026, 11, 30))  # never twice
+
+
+def test_a_clock_stopped_in_time_never_escalates(manufacturing: Policy, cn: TableCalendar, sh: Maker) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2))
+    s.to_closed()
+    with pytest.raises(RuleViolation) as err:
+        s("record_escalation", clock="close", level=1, calendar=cn, at=sh(2026, 12, 1))
+    assert err.value.rule == "ESC-DUE"
