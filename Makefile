@@ -41,6 +41,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/bench_calendar.py
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_ledger.py
+	$(BIN)/python bench/bench_sweep.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

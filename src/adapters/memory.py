@@ -7,7 +7,7 @@ checking versions then, so a lost update raises ``ConcurrencyConflict`` here too
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Self
 from uuid import UUID
@@ -56,6 +56,11 @@ class MemoryCaseRepository:
             raise ConcurrencyConflict(f"case number {case.number} is taken")
         self.staged[case.case_id] = case
         self.added.add(case.case_id)
+
+    def all(self) -> Iterable[Case]:
+        """Every case, staged writes first-hand; each is marked as loaded so it may be saved."""
+        for case_id in [*self._store.cases, *(i for i in self.staged if i not in self._store.cases)]:
+            yield self.get(case_id)
 
     def save(self, case: Case) -> None:
         if case.case_id not in self.seen:

@@ -6,7 +6,7 @@ and the services depend only on these shapes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -41,6 +41,10 @@ class CaseRepository(Protocol):
 
     def save(self, case: Case) -> None:
         """Raises ``ConcurrencyConflict`` when the stored version is not the one loaded."""
+        ...
+
+    def all(self) -> Iterable[Case]:
+        """Every stored case (as this unit of work sees it), for the escalation sweep; remembers versions."""
         ...
 
 

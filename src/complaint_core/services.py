@@ -10,7 +10,7 @@ safe. The current time comes from the injected ``Clock`` unless ``at`` is given
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
 
@@ -20,6 +20,7 @@ from .calendar import WorkingCalendar
 from .case import Case, Remedy, RemedyKind
 from .clocks import Deadline
 from .errors import ConcurrencyConflict, NotFound
+from .escalation import SweepAction, due_actions, due_floors
 from .events import DomainEvent
 from .intake import Intake
 from .numbering import format_number, period_key
@@ -244,6 +245,49 @@ class CaseService:
             return case.adopt_policy(self.policies.get(case.policy_id, version), at=when, actor=actor)
 
         return self._run(ref, at, command)
+
+    # ----- escalation --------------------------------------------------------------------
+    def sweep(self, *, now: datetime | None = None, actor: str = "sweep") -> tuple[SweepAction, ...]:
+        """Run the escalation sweep over every case and record each due ladder level (DOMAIN §5).
+
+        One unit of work: each action is recorded with ``Case.record_escalation`` at ``now``,
+        the case is saved and its ``ClockEscalated`` events go to the outbox. Returns the
+        recorded actions, sorted by (case id, clock, level); a second sweep at the same ``now``
+        records and returns nothing. Cases whose last event lies after ``now`` are left for a
+        later sweep (no event may be dated before the case's last one). Closed-case inquiries
+        (P1-ESC-02) are not recorded here: see ``escalation.inquiries``.
+        """
+        when = self._at(now)
+        for attempt in range(self.conflict_retries + 1):
+            try:
+                with self.uow as uow:
+                    done: list[SweepAction] = []
+                    plans: dict[tuple[str, int], tuple[WorkingCalendar, dict[str, timedelta | None]]] = {}
+                    for case in list(uow.cases.all()):
+                        if case.last_at > when:
+                            continue
+                        policy = self.policy_of(case)
+                        key = (policy.policy_id, policy.version)
+                        if key not in plans:
+                            plans[key] = (self.calendar_for(policy), due_floors(policy))
+                        calendar, floors = plans[key]
+                        actions = due_actions(case, policy, calendar, when, floors=floors)
+                        if not actions:
+                            continue
+                        for action in actions:
+                            case, events = case.record_escalation(
+                                policy, at=when, actor=actor, clock=action.clock, level=action.level, calendar=calendar
+                            )
+                            uow.outbox.add(events)
+                        uow.cases.save(case)
+                        done.extend(actions)
+                    uow.commit()
+                    done.sort(key=lambda a: (a.case_id, a.clock, a.level))
+                    return tuple(done)
+            except ConcurrencyConflict:
+                if attempt == self.conflict_retries:
+                    raise
+        raise AssertionError("unreachable")
 
     # ----- machinery ---------------------------------------------------------------------
     def _at(self, at: datetime | None) -> datetime:

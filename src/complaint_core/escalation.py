@@ -1,0 +1,351 @@
+"""Escalation: the overdue sweep, the closed-case timeliness audit, 压单 lateness, working-hours delivery.
+
+Pure functions of the cases, their policies, the working calendar and ``now`` (DOMAIN §5).
+
+``sweep(cases, policy_for, calendar_for, now)`` walks every clock of every open case and
+returns the ladder levels whose time has come and that the case has not yet recorded
+(``ClockState.level`` is the last fired level). ``policy_for(case) -> Policy`` gives the
+policy version the case runs; ``calendar_for(policy) -> WorkingCalendar | None`` its
+calendar. Rules:
+
+- only cases not closed or settled, and only running clocks that are not paused: a paused
+  clock has no fixed due, so nothing escalates while it waits and paused time never counts;
+  a stopped clock no longer needs chasing (late stops are the audit's business, below);
+- the due is ``compute_deadline(rule, state)``; a clock without a due (awaiting a promise)
+  gives nothing;
+- levels after ``state.level`` fire in order while
+  ``fires_at = shift(due, rung.after, calendar, tz)`` is at or before ``now``; the walk
+  stops at the first level not yet due, so a sweep never skips a level;
+- the result is sorted by (case id, clock name, level).
+
+For speed the sweep first compares ``now`` with a lower bound of each clock's due
+(``due_floors``: the shortest limit of the clock's rules, pauses and calendars only add) and
+computes the deadline only when that bound has passed; the result is the same.
+
+Applying an action is ``case.record_escalation(policy, at=now, clock=..., level=...)``, which
+re-checks the same conditions and raises the case's level, so a second sweep at the same
+``now`` yields nothing (``CaseService.sweep`` does this on one unit of work).
+
+The per-step timeliness audit of closed cases (P1-ESC-02, 洽办单) is ``inquiries``: one
+``Inquiry`` per clock of a closed (or settled) case that stopped after its due. "Once" is
+not stored on the case: the inquiries of a case are a pure function of the closed case,
+keyed by ``Inquiry.key`` = (case id, clock), and ``since`` restricts them to cases closed
+in ``(since, now]``, so a scheduler that passes its previous run's ``now`` as ``since``
+gets every inquiry exactly once (consecutive windows do not overlap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime, time, timedelta, tzinfo
+from uuid import UUID
+
+import attrs
+
+from .calendar import WorkingCalendar, next_working_day
+from .case import FINISHED, Case, CaseStatus
+from .clocks import compute_deadline, select_rule, shift
+from .labels import Labels
+from .policy import EscalationAction, Limit, Policy, TimeUnit
+from .timeutil import local_date, require_aware
+
+PolicyFor = Callable[[Case], Policy]
+CalendarFor = Callable[[Policy], WorkingCalendar | None]
+
+DEFAULT_INQUIRY_TARGET = "late_department"
+WORKDAY_START = time(9)
+WORKDAY_END = time(18)
+
+
+@attrs.frozen(kw_only=True)
+class SweepAction:
+    """One ladder level of one clock whose time has come (DOMAIN §5, P1-ESC-01, P4-DL-03)."""
+
+    case_id: UUID
+    reference: str  # the case number, or the id before numbering
+    clock: str
+    level: int  # 1-based: ladder[level - 1]
+    action: EscalationAction
+    target: str
+    due: datetime
+    fires_at: datetime
+    rule_id: str
+    label: Labels | None = None
+
+    @property
+    def key(self) -> tuple[UUID, str, int]:
+        return (self.case_id, self.clock, self.level)
+
+
+@attrs.frozen(kw_only=True)
+class Inquiry:
+    """An overdue inquiry (洽办单) to the department late on one step of a closed case (P1-ESC-02)."""
+
+    case_id: UUID
+    reference: str
+    clock: str
+    rule_id: str
+    target: str  # the role of the first ladder rung (the late department), else ``late_department``
+    departments: tuple[str, ...]  # parties held responsible for the delay, when attributed
+    due: datetime
+    stopped_at: datetime
+    closed_at: datetime
+    days_late: int  # full days late (see ``lateness_days``), in the clock's day kind
+
+    @property
+    def key(self) -> tuple[UUID, str]:
+        return (self.case_id, self.clock)
+
+
+def _due_floor(limit: Limit) -> timedelta:
+    """A lower bound of (due - start) for a clock on ``limit``: pauses, rest days and calendars only add.
+
+    Day-based limits end at the end of local day N, at least N days after any instant of day 0;
+    one day less covers a daylight-saving shift. Working days are at least as long as calendar days.
+    """
+    if limit.unit is TimeUnit.MINUTES:
+        return timedelta(minutes=limit.amount)
+    if limit.unit is TimeUnit.HOURS:
+        return timedelta(hours=limit.amount)
+    days = limit.amount * 28 if limit.unit is TimeUnit.CALENDAR_MONTHS else limit.amount
+    return timedelta(days=max(days - 1, 0))
+
+
+def due_floors(policy: Policy) -> dict[str, timedelta | None]:
+    """Per clock name, a lower bound of (due - start) over all its rules; None when no rule has a limit.
+
+    Lets the sweep pass over a clock that cannot be due yet without computing its deadline.
+    Only valid for clocks without a promise (a promise is the deadline itself).
+    """
+    out: dict[str, timedelta | None] = {}
+    for name in policy.clock_names():
+        floors = [_due_floor(rule.limit) for rule in policy.clock_rules(name) if rule.limit is not None]
+        out[name] = min(floors) if floors else None
+    return out
+
+
+def due_actions(
+    case: Case,
+    policy: Policy,
+    calendar: WorkingCalendar | None,
+    now: datetime,
+    *,
+    floors: Mapping[str, timedelta | None] | None = None,
+    memo: dict[tuple[int, int, datetime], datetime] | None = None,
+) -> list[SweepAction]:
+    """The ladder levels of ``case`` due at ``now`` and not yet recorded, in (clock, level) order.
+
+    ``floors`` (``due_floors(policy)``) and ``memo`` (a dict shared by calls with the same policy
+    objects and calendar, remembering each rung's time per due) are optional shortcuts; the
+    result is the same without them.
+    """
+    out: list[SweepAction] = []
+    if case.status in FINISHED:
+        return out
+    subject = None
+    tz = policy.tz
+    for state in case.clocks:
+        if state.stopped_at is not None or (state.pauses and state.pauses[-1].until is None):
+            continue
+        if floors is not None and state.promise is None:
+            floor = floors.get(state.name)
+            if floor is None or state.started_at + floor > now:
+                continue  # no rule of this clock has a limit, or its due cannot have come yet
+        if subject is None:
+            subject = case.subject
+        rule = select_rule(policy, state.name, subject)
+        if rule is None or state.level >= len(rule.ladder):
+            continue
+        due = compute_deadline(rule, state, calendar=calendar, tz=tz).due
+        if due is None or due > now:  # every rung fires at or after due (offsets are >= 0)
+            continue
+        for level in range(state.level + 1, len(rule.ladder) + 1):
+            rung = rule.ladder[level - 1]
+            if memo is None:
+                fires_at = shift(due, rung.after, calendar=calendar, tz=tz)
+            else:
+                key = (id(rule), level, due)
+                found = memo.get(key)
+                if found is None:
+                    found = memo[key] = shift(due, rung.after, calendar=calendar, tz=tz)
+                fires_at = found
+            if fires_at > now:
+                break
+            out.append(
+                SweepAction(
+                    case_id=case.case_id,
+                    reference=case.reference,
+                    clock=state.name,
+                    level=level,
+                    action=rung.action,
+                    target=rung.target,
+                    due=due,
+                    fires_at=fires_at,
+                    rule_id=rule.rule_id,
+                    label=rung.label,
+                )
+            )
+    return out
+
+
+def sweep(
+    cases: Iterable[Case], policy_for: PolicyFor, calendar_for: CalendarFor, now: datetime
+) -> tuple[SweepAction, ...]:
+    """Every ladder level due at ``now`` over ``cases``, sorted by (case id, clock, level).
+
+    ``policy_for`` is called once per case with clocks, ``calendar_for`` once per distinct policy.
+    """
+    now = require_aware(now, "now")
+    out: list[SweepAction] = []
+    # per policy: its calendar, its floors, and per clock name the latest start whose due may have come by now
+    plans: dict[int, tuple[Policy, WorkingCalendar | None, dict[str, timedelta | None], dict[str, datetime]]] = {}
+    closed, settled = CaseStatus.CLOSED, CaseStatus.SETTLED
+    last_policy: Policy | None = None
+    calendar: WorkingCalendar | None = None
+    floors: dict[str, timedelta | None] = {}
+    latest_start: dict[str, datetime] = {}
+    memo: dict[tuple[int, int, datetime], datetime] = {}  # rules stay alive in ``plans``, so ids are stable
+    for case in cases:
+        status = case.status
+        clocks = case.clocks
+        if status is closed or status is settled or not clocks:
+            continue
+        policy = policy_for(case)
+        if policy is not last_policy:
+            plan = plans.get(id(policy))
+            if plan is None or plan[0] is not policy:
+                floors = due_floors(policy)
+                latest = {name: now - floor for name, floor in floors.items() if floor is not None}
+                plan = plans[id(policy)] = (policy, calendar_for(policy), floors, latest)
+            last_policy, calendar, floors, latest_start = plan
+        for state in clocks:  # cheap pre-check: may any running clock be due by now?
+            start_by = latest_start.get(state.name)
+            if state.stopped_at is None and (
+                state.promise is not None or (start_by is not None and state.started_at <= start_by)
+            ):
+                out.extend(due_actions(case, policy, calendar, now, floors=floors, memo=memo))
+                break
+    out.sort(key=lambda a: (a.case_id, a.clock, a.level))
+    return tuple(out)
+
+
+def closed_at(case: Case) -> datetime | None:
+    """When the case was (last) closed, or None while it is open."""
+    if case.status not in FINISHED:
+        return None
+    for step in reversed(case.steps):
+        if step.status is CaseStatus.CLOSED:
+            return step.at
+    return None
+
+
+def case_inquiries(case: Case, policy: Policy, calendar: WorkingCalendar | None) -> list[Inquiry]:
+    """The timeliness audit of one closed case: one inquiry per clock stopped after its due (P1-ESC-02)."""
+    closed = closed_at(case)
+    if closed is None:
+        return []
+    out: list[Inquiry] = []
+    subject = case.subject
+    tz = policy.tz
+    departments = tuple(s.party.id for s in case.delay.shares) if case.delay is not None else ()
+    for state in case.clocks:
+        rule = select_rule(policy, state.name, subject)
+        if rule is None or state.stopped_at is None:
+            continue
+        deadline = compute_deadline(rule, state, calendar=calendar, tz=tz)
+        if deadline.due is None or state.stopped_at <= deadline.due:
+            continue
+        unit = deadline.limit.unit if deadline.limit is not None else TimeUnit.CALENDAR_DAYS
+        out.append(
+            Inquiry(
+                case_id=case.case_id,
+                reference=case.reference,
+                clock=state.name,
+                rule_id=rule.rule_id,
+                target=rule.ladder[0].target if rule.ladder else DEFAULT_INQUIRY_TARGET,
+                departments=departments,
+                due=deadline.due,
+                stopped_at=state.stopped_at,
+                closed_at=closed,
+                days_late=lateness_days(deadline.due, state.stopped_at, unit=unit, calendar=calendar, tz=tz),
+            )
+        )
+    return out
+
+
+def inquiries(
+    cases: Iterable[Case],
+    policy_for: PolicyFor,
+    calendar_for: CalendarFor,
+    now: datetime,
+    *,
+    since: datetime | None = None,
+) -> tuple[Inquiry, ...]:
+    """The audit's inquiries for cases closed in ``(since, now]`` (all closed by ``now`` without ``since``).
+
+    Sorted by (case id, clock). Idempotent: the same arguments give the same inquiries.
+    """
+    now = require_aware(now, "now")
+    out: list[Inquiry] = []
+    for case in cases:
+        closed = closed_at(case)
+        if closed is None or closed > now or (since is not None and closed <= since):
+            continue
+        policy = policy_for(case)
+        out.extend(case_inquiries(case, policy, calendar_for(policy)))
+    out.sort(key=lambda i: (i.case_id, i.clock))
+    return tuple(out)
+
+
+def lateness_days(
+    due: datetime,
+    end: datetime,
+    *,
+    unit: TimeUnit,
+    calendar: WorkingCalendar | None,
+    tz: tzinfo,
+) -> int:
+    """Full days a step was late (压单, P4-ESC-03 / P4-PEN-05): days that ended between due and ``end``.
+
+    A day counts once it is over: the local days strictly after the due's day and strictly
+    before ``end``'s day. Clocks in working days count working days of ``calendar`` only;
+    every other unit counts calendar days. 0 when ``end`` is at or before ``due``.
+    """
+    if end <= due:
+        return 0
+    first, last = local_date(due, tz), local_date(end, tz)
+    if last <= first:
+        return 0
+    if unit is TimeUnit.WORKING_DAYS:
+        if calendar is None:
+            raise ValueError("lateness in working days needs a working calendar")
+        # working days in (first, last) = ranks in (first, last - 1]
+        return max(0, calendar.rank(last - timedelta(days=1)) - calendar.rank(first))
+    return (last - first).days - 1
+
+
+def deliver_at(
+    action_time: datetime,
+    calendar: WorkingCalendar,
+    tz: tzinfo,
+    *,
+    start: time = WORKDAY_START,
+    end: time = WORKDAY_END,
+) -> datetime:
+    """When a notification computed at ``action_time`` is delivered under working-hours delivery.
+
+    ``action_time`` itself (in ``tz``) when it falls on a working day of ``calendar`` at or after
+    ``start`` and before ``end`` (defaults 09:00 and 18:00 local); otherwise ``start`` of the
+    same working day when it is earlier that day, else ``start`` of the next working day.
+    """
+    if not start < end:
+        raise ValueError(f"working hours must start before they end: {start} .. {end}")
+    local = require_aware(action_time).astimezone(tz)
+    day: date = local.date()
+    clock_time = local.time().replace(tzinfo=None)
+    if calendar.is_working_day(day):
+        if start <= clock_time < end:
+            return local
+        if clock_time < start:
+            return datetime.combine(day, start, tzinfo=tz)
+    return datetime.combine(next_working_day(calendar, day + timedelta(days=1)), start, tzinfo=tz)

@@ -1,0 +1,252 @@
+"""Escalation: ladders, the sweep service, the closed-case audit, 压单 lateness, working-hours delivery."""
+
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from adapters.clock import FixedClock
+from adapters.memory import MemoryStore, MemoryUnitOfWork
+from complaint_core import CaseService, Channel, Intake, RemedyKind, TableCalendar
+from complaint_core.case import Case
+from complaint_core.escalation import deliver_at, inquiries, lateness_days, sweep
+from complaint_core.events import ClockEscalated
+from complaint_core.policy import CaseKind, EscalationAction, Market, Policy, TimeUnit
+from complaint_core.responsibility import Party, PartyKind, Responsibility
+from entrypoints.bootstrap import bootstrap
+
+Maker = Callable[..., datetime]
+SH = ZoneInfo("Asia/Shanghai")
+INTAKE = Intake(customer="华东电子", channel=Channel.PHONE, category="quality")
+
+
+def end_of(y: int, m: int, d: int) -> datetime:
+    return datetime(y, m, d, 23, 59, 59, 999999, tzinfo=SH)
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def service(store: MemoryStore, sh: Maker) -> CaseService:
+    return bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 11, 2)))
+
+
+def escalations(store: MemoryStore) -> list[ClockEscalated]:
+    return [e for e in store.outbox if isinstance(e, ClockEscalated)]
+
+
+def pure_sweep(service: CaseService, store: MemoryStore, now: datetime) -> tuple:
+    return sweep(store.cases.values(), service.policy_of, service.calendar_for, now)
+
+
+def test_p1_dl_01_p1_esc_01_close_clock_ladder_fires_once_each_in_order(
+    service: CaseService, store: MemoryStore, sh: Maker
+) -> None:
+    case = service.receive(INTAKE, actor="sales", at=sh(2026, 11, 2))
+    service.register(case.case_id, actor="gm_office", at=sh(2026, 11, 2, 10))
+    # 13 calendar days from Mon 2026-11-02: due at the end of Sun 2026-11-15.
+    assert service.sweep(now=sh(2026, 11, 15, 23)) == ()
+    first = service.sweep(now=sh(2026, 11, 16, 0, 30))
+    assert [(a.clock, a.level, a.action, a.target) for a in first] == [
+        ("close", 1, EscalationAction.REMINDER, "late_department")
+    ]
+    assert first[0].due == first[0].fires_at == end_of(2026, 11, 15)
+    assert first[0].rule_id == "P1-DL-01"
+    assert first[0].label is not None and first[0].label.zh == "催办单"
+    assert service.sweep(now=sh(2026, 11, 16, 0, 30)) == ()  # idempotent
+    # due + 1 WD: Mon 2026-11-16 ends; due + 3 WD: Wed 2026-11-18 ends.
+    assert service.sweep(now=sh(2026, 11, 16, 18)) == ()
+    second = service.sweep(now=sh(2026, 11, 17, 9))
+    assert [(a.level, a.target, a.fires_at) for a in second] == [(2, "department_head", end_of(2026, 11, 16))]
+    third = service.sweep(now=sh(2026, 11, 19, 9))
+    assert [(a.level, a.target, a.fires_at) for a in third] == [(3, "gm", end_of(2026, 11, 18))]
+    assert service.sweep(now=sh(2026, 12, 31, 9)) == ()  # the ladder is exhausted
+    assert service.get(case.case_id).clock("close").level == 3
+    assert [(e.level, e.action, e.target) for e in escalations(store)] == [
+        (1, "reminder", "late_department"),
+        (2, "escalate", "department_head"),
+        (3, "escalate", "gm"),
+    ]
+
+
+def test_p1_dl_01_foreign_17_days_and_a_late_sweep_catches_up_in_order(
+    service: CaseService, store: MemoryStore, sh: Maker
+) -> None:
+    intake = Intake(customer="Acme GmbH", channel=Channel.EMAIL, category="quality", market=Market.FOREIGN)
+    case = service.register(service.receive(intake, actor="sales").case_id, actor="gm_office")
+    # 17 calendar days from 2026-11-02: due at the end of Thu 2026-11-19.
+    assert pure_sweep(service, store, sh(2026, 11, 19, 23)) == ()
+    actions = service.sweep(now=sh(2026, 11, 30, 9))
+    assert [(a.level, a.fires_at) for a in actions] == [
+        (1, end_of(2026, 11, 19)),
+        (2, end_of(2026, 11, 20)),
+        (3, end_of(2026, 11, 24)),
+    ]
+    assert [e.level for e in escalations(store)] == [1, 2, 3]
+    assert service.get(case.case_id).clock("close").level == 3
+
+
+def test_p1_esc_01_a_clock_stopped_in_time_escalates_nothing(
+    service: CaseService, store: MemoryStore, sh: Maker
+) -> None:
+    ref = close_case(service, closed=sh(2026, 11, 10))
+    assert service.sweep(now=sh(2026, 12, 31)) == ()
+    assert inquiries(store.cases.values(), service.policy_of, service.calendar_for, sh(2026, 12, 31)) == ()
+    assert service.get(ref).clock("close").level == 0
+
+
+def close_case(service: CaseService, *, closed: datetime) -> str:
+    """A manufacturing case registered 2026-11-02 10:00 and closed at ``closed``; the delay is production's."""
+    case = service.receive(INTAKE, actor="sales", at=datetime(2026, 11, 2, 9, tzinfo=SH))
+    number = service.register(case.case_id, actor="gm_office", at=datetime(2026, 11, 2, 10, tzinfo=SH)).number
+    assert number is not None
+    at = closed - timedelta(hours=6)
+    production = Responsibility.sole(Party(PartyKind.DEPARTMENT, "production"))
+    service.start_investigation(number, actor="quality", at=at)
+    service.attribute(number, actor="quality", causer=production, delay=production, at=at)
+    service.propose(number, actor="sales", kind=RemedyKind.COMPENSATION, amount=Decimal("1200.00"), at=at)
+    service.approve(number, actor="manager", role="sales_manager", at=at)
+    service.reply(number, actor="sales", message="we credit 1200.00", reaction="accepted", at=at)
+    service.close(number, actor="gm_office", at=closed)
+    return number
+
+
+def test_p1_esc_02_a_closed_late_case_gives_one_inquiry_to_the_late_department(
+    service: CaseService, store: MemoryStore, sh: Maker
+) -> None:
+    ref = close_case(service, closed=sh(2026, 11, 20, 15))
+    cases = list(store.cases.values())
+    found = inquiries(cases, service.policy_of, service.calendar_for, sh(2026, 11, 21))
+    assert [(i.reference, i.clock, i.rule_id, i.target, i.departments) for i in found] == [
+        (ref, "close", "P1-DL-01", "late_department", ("production",))
+    ]
+    inquiry = found[0]
+    assert inquiry.due == end_of(2026, 11, 15)
+    assert inquiry.stopped_at == inquiry.closed_at == sh(2026, 11, 20, 15)
+    assert inquiry.days_late == 4  # Nov 16..19 are over; the 20th is not
+    # Idempotent, and "once" by window: a run covering (closed, later] sees nothing new.
+    assert inquiries(cases, service.policy_of, service.calendar_for, sh(2026, 11, 21)) == found
+    assert inquiries(cases, service.policy_of, service.calendar_for, sh(2026, 11, 22), since=sh(2026, 11, 21)) == ()
+    assert inquiries(cases, service.policy_of, service.calendar_for, sh(2026, 11, 20, 14)) == ()  # not closed yet
+    # A closed case is no longer chased up the ladder.
+    assert service.sweep(now=sh(2026, 12, 31)) == ()
+
+
+def test_p4_dl_03_deemed_waiver_after_one_working_day(store: MemoryStore, service: CaseService, sh: Maker) -> None:
+    intake = Intake(customer="前台", channel=Channel.PHONE, category="attitude", kind=CaseKind.INTERNAL)
+    case = service.receive(intake, actor="gm_secretary", at=sh(2026, 11, 2), policy_id="service")
+    service.reach_milestone(case.case_id, "forwarded_to_head", actor="gm_secretary", at=sh(2026, 11, 2, 10))
+
+    def head_reply(now: datetime) -> list:
+        return [a for a in service.sweep(now=now) if a.clock == "head_reply"]
+
+    assert head_reply(sh(2026, 11, 3, 23)) == []  # the head has until the end of Tue 2026-11-03
+    waived = head_reply(sh(2026, 11, 4, 0, 1))
+    assert [(a.action, a.target, a.rule_id, a.level) for a in waived] == [
+        (EscalationAction.WAIVE, "accused_department", "P4-DL-02", 1)
+    ]
+    assert waived[0].label is not None and waived[0].label.zh == "视同放弃解释权利"
+    assert waived[0].fires_at == end_of(2026, 11, 3)
+    events = [e for e in escalations(store) if e.clock == "head_reply"]
+    assert [(e.action, e.target) for e in events] == [("waive", "accused_department")]
+    assert head_reply(sh(2026, 11, 4, 0, 1)) == []
+    assert head_reply(sh(2026, 11, 9, 9)) == []  # waived once; the case proceeds
+    assert service.get(case.case_id).clock("head_reply").level == 1
+
+
+def test_p4_dl_03_a_head_reply_in_time_waives_nothing(store: MemoryStore, service: CaseService, sh: Maker) -> None:
+    intake = Intake(customer="前台", channel=Channel.PHONE, category="attitude", kind=CaseKind.INTERNAL)
+    case = service.receive(intake, actor="gm_secretary", at=sh(2026, 11, 2), policy_id="service")
+    service.reach_milestone(case.case_id, "forwarded_to_head", actor="gm_secretary", at=sh(2026, 11, 2, 10))
+    service.reach_milestone(case.case_id, "head_replied", actor="head", at=sh(2026, 11, 3, 17))
+    assert [a for a in service.sweep(now=sh(2026, 11, 9)) if a.clock == "head_reply"] == []
+
+
+@pytest.mark.parametrize(
+    ("due", "end", "unit", "days"),
+    [
+        # a plain weekend: due Fri 2026-11-06; Sat, Sun, Mon are over by Tue 10:00
+        (end_of(2026, 11, 6), datetime(2026, 11, 10, 10, tzinfo=SH), TimeUnit.WORKING_DAYS, 1),
+        (end_of(2026, 11, 6), datetime(2026, 11, 10, 10, tzinfo=SH), TimeUnit.CALENDAR_DAYS, 3),
+        # National Day 2026 (Oct 1-7 off) and the make-up Saturday 2026-10-10: Oct 8, 9, 10 are working days
+        (end_of(2026, 9, 30), datetime(2026, 10, 12, 10, tzinfo=SH), TimeUnit.WORKING_DAYS, 3),
+        (end_of(2026, 9, 30), datetime(2026, 10, 12, 10, tzinfo=SH), TimeUnit.CALENDAR_DAYS, 11),
+        (end_of(2026, 9, 30), datetime(2026, 10, 11, 10, tzinfo=SH), TimeUnit.WORKING_DAYS, 3),
+        (end_of(2026, 9, 30), datetime(2026, 10, 10, 10, tzinfo=SH), TimeUnit.WORKING_DAYS, 2),
+        # late, but no full day over yet
+        (end_of(2026, 9, 30), datetime(2026, 10, 1, 10, tzinfo=SH), TimeUnit.CALENDAR_DAYS, 0),
+        (end_of(2026, 9, 30), datetime(2026, 9, 30, 10, tzinfo=SH), TimeUnit.WORKING_DAYS, 0),
+    ],
+)
+def test_p4_esc_03_sitting_on_a_ticket_lateness_in_full_days(
+    cn: TableCalendar, due: datetime, end: datetime, unit: TimeUnit, days: int
+) -> None:
+    assert lateness_days(due, end, unit=unit, calendar=cn, tz=SH) == days
+
+
+def test_p4_esc_03_pen_05_a_ticket_sat_on_over_national_day(
+    store: MemoryStore, service: CaseService, sh: Maker, cn: TableCalendar
+) -> None:
+    intake = Intake(customer="张先生", channel=Channel.PHONE, category="delay")
+    case = service.receive(intake, actor="cs", at=sh(2026, 9, 29), policy_id="service")
+    service.reach_milestone(case.case_id, "forwarded_to_head", actor="cs", at=sh(2026, 9, 29, 10))
+    now = sh(2026, 10, 12, 10)
+    sat_on = [a for a in service.sweep(now=now) if a.clock == "head_reply"]
+    assert [(a.action, a.label.zh if a.label else None, a.rule_id) for a in sat_on] == [
+        (EscalationAction.REMINDER, "压单", "P4-DL-04")
+    ]
+    assert sat_on[0].due == end_of(2026, 9, 30)  # 1 WD from Tue 2026-09-29
+    policy: Policy = service.policy_of(service.get(case.case_id))
+    assert lateness_days(sat_on[0].due, now, unit=TimeUnit.WORKING_DAYS, calendar=cn, tz=policy.tz) == 3
+
+
+@pytest.mark.parametrize(
+    ("computed", "delivered"),
+    [
+        (datetime(2026, 11, 8, 2, tzinfo=SH), datetime(2026, 11, 9, 9, tzinfo=SH)),  # 02:00 Sunday -> Monday 09:00
+        (end_of(2026, 11, 15), datetime(2026, 11, 16, 9, tzinfo=SH)),  # a P1 reminder at due (Sunday's end)
+        (datetime(2026, 11, 6, 19, tzinfo=SH), datetime(2026, 11, 9, 9, tzinfo=SH)),  # Friday evening
+        (datetime(2026, 11, 10, 8, tzinfo=SH), datetime(2026, 11, 10, 9, tzinfo=SH)),  # early on a working day
+        (datetime(2026, 11, 10, 10, 30, tzinfo=SH), datetime(2026, 11, 10, 10, 30, tzinfo=SH)),  # in hours
+        (datetime(2026, 11, 10, 18, tzinfo=SH), datetime(2026, 11, 11, 9, tzinfo=SH)),  # 18:00 is after hours
+        (datetime(2026, 10, 1, 11, tzinfo=SH), datetime(2026, 10, 8, 9, tzinfo=SH)),  # National Day
+        (datetime(2026, 10, 10, 2, tzinfo=SH), datetime(2026, 10, 10, 9, tzinfo=SH)),  # make-up Saturday
+        (datetime(2026, 11, 7, 18, 0, tzinfo=ZoneInfo("UTC")), datetime(2026, 11, 9, 9, tzinfo=SH)),  # Sun 02:00 SH
+    ],
+)
+def test_working_hours_delivery(cn: TableCalendar, computed: datetime, delivered: datetime) -> None:
+    got = deliver_at(computed, cn, SH)
+    assert got == delivered
+    assert got.tzinfo is SH
+
+
+def test_working_hours_are_parameters(cn: TableCalendar) -> None:
+    at = datetime(2026, 11, 10, 8, 45, tzinfo=SH)
+    assert deliver_at(at, cn, SH, start=time(8, 30), end=time(17, 30)) == at
+    assert deliver_at(at.replace(hour=17, minute=40), cn, SH, start=time(8, 30), end=time(17, 30)) == datetime(
+        2026, 11, 11, 8, 30, tzinfo=SH
+    )
+    with pytest.raises(ValueError, match="start before"):
+        deliver_at(at, cn, SH, start=time(18), end=time(9))
+
+
+def test_sweep_is_pure_and_sorted(service: CaseService, store: MemoryStore, sh: Maker) -> None:
+    refs = []
+    for _ in range(3):
+        case = service.receive(INTAKE, actor="sales", at=sh(2026, 11, 2))
+        refs.append(service.register(case.case_id, actor="gm_office", at=sh(2026, 11, 2, 10)).case_id)
+    cases: list[Case] = list(store.cases.values())
+    now = sh(2026, 11, 19, 9)
+    forward = sweep(cases, service.policy_of, service.calendar_for, now)
+    backward = sweep(reversed(cases), service.policy_of, service.calendar_for, now)
+    assert forward == backward
+    assert [a.key for a in forward] == sorted(a.key for a in forward)
+    assert len(forward) == 9
+    assert all(c.clock("close").level == 0 for c in store.cases.values())  # nothing was applied
+    assert service.sweep(now=now) == forward
+    assert sweep(store.cases.values(), service.policy_of, service.calendar_for, now) == ()
