@@ -70,6 +70,7 @@ PATH: tuple[CaseStatus, ...] = (
 NOT_ESTABLISHED_FROM = frozenset({S.RECEIVED, S.REGISTERED, S.INVESTIGATING})
 PETITION_FROM = frozenset({S.ATTRIBUTED, S.PROPOSED, S.APPROVED, S.REPLIED, S.NOT_ESTABLISHED})
 TERMINAL = frozenset({S.SETTLED})
+MAJOR_FLAGGED = "major_flagged"  # the milestone flag_major reaches: alert clocks start there
 FINISHED = frozenset({S.CLOSED, S.SETTLED})
 
 STATUS_LABELS: dict[CaseStatus, tuple[str, str]] = {
@@ -480,11 +481,17 @@ class Case:
     def flag_major(
         self, policy: Policy, *, at: datetime, actor: str, reason: str
     ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
-        """重大投诉: escalation at once and an emergency meeting (P3-ESC-01, E4-CL-01)."""
+        """重大投诉: escalation at once and an emergency meeting (P3-ESC-01, E4-CL-01).
+
+        Flagging reaches the milestone ``major_flagged``, so the policy's alert clocks start here: their
+        ladders carry the immediate escalation, the 24-hour alert (E4-ES-02) and the further escalation
+        when the alert is not acknowledged (a clock stopping at ``alert_acknowledged``).
+        """
         self._check_open(policy)
         if self.major:
             raise RuleViolation("the case is already flagged major", rule="P3-ESC-01")
-        return self._emit(ev.MajorComplaintFlagged, self._check_time(at), actor, reason=reason)
+        started = self._starts(policy, MAJOR_FLAGGED)
+        return self._emit(ev.MajorComplaintFlagged, self._check_time(at), actor, reason=reason, clocks_started=started)
 
     def record_emergency_meeting(
         self, policy: Policy, *, at: datetime, actor: str, attendees: tuple[str, ...], minutes: str
@@ -901,7 +908,7 @@ def _(event: ev.SeverityClassified, case: Case) -> Case:
 
 @_APPLIERS.on(ev.MajorComplaintFlagged)
 def _(event: ev.MajorComplaintFlagged, case: Case) -> Case:
-    return _next(event, case, major=True)
+    return _next(event, case, major=True, clocks=_with_clocks(case, event.occurred_at, event.clocks_started, ()))
 
 
 @_APPLIERS.on(ev.EmergencyMeetingRecorded)

@@ -37,7 +37,7 @@ gets every inquiry exactly once (consecutive windows do not overlap).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from uuid import UUID
 
 import attrs
@@ -71,6 +71,7 @@ class SweepAction:
     fires_at: datetime
     rule_id: str
     label: Labels | None = None
+    deliver_at: datetime | None = None  # when to notify: fires_at, or held to working hours by the policy
 
     @property
     def key(self) -> tuple[UUID, str, int]:
@@ -183,6 +184,7 @@ def due_actions(
                     fires_at=fires_at,
                     rule_id=rule.rule_id,
                     label=rung.label,
+                    deliver_at=_delivery(policy, calendar, fires_at),
                 )
             )
     return out
@@ -322,6 +324,16 @@ def lateness_days(
         # working days in (first, last) = ranks in (first, last - 1]
         return max(0, calendar.rank(last - timedelta(days=1)) - calendar.rank(first))
     return (last - first).days - 1
+
+
+def _delivery(policy: Policy, calendar: WorkingCalendar | None, fires_at: datetime) -> datetime:
+    """The policy's choice: notify when the level fires, or hold it until working hours (DOMAIN §5)."""
+    settings = policy.calendar
+    if not settings.hold_notifications or calendar is None:
+        return fires_at
+    return deliver_at(
+        fires_at, calendar, policy.tz, start=time(settings.work_starts), end=time(settings.work_ends)
+    ).astimezone(UTC)
 
 
 def deliver_at(

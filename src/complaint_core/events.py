@@ -129,6 +129,7 @@ class SeverityClassified(DomainEvent):
 class MajorComplaintFlagged(DomainEvent):
     EVENT_TYPE: ClassVar[str] = "case.major_flagged"
     reason: str
+    clocks_started: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)

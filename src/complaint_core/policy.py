@@ -85,6 +85,24 @@ class EscalationAction(StrEnum):
 
 # Lifecycle states a policy may leave out (DOMAIN §3); the others are the backbone.
 OPTIONAL_STATES = frozenset({"investigating", "attributed", "proposed", "approved"})
+# Ladder targets that name someone relative to the case rather than a role of the policy.
+CASE_TARGETS = frozenset({"late_department", "department_head", "accused_department", "handler"})
+# Bounds in minutes of one unit, to refuse ladders that surely descend across units
+# (a working day can lie up to ten calendar days ahead around the Spring Festival).
+_MINUTES_AT_LEAST = {
+    "minutes": 1,
+    "hours": 60,
+    "calendar_days": 1440,
+    "working_days": 1440,
+    "calendar_months": 28 * 1440,
+}
+_MINUTES_AT_MOST = {
+    "minutes": 1,
+    "hours": 60,
+    "calendar_days": 1440,
+    "working_days": 10 * 1440,
+    "calendar_months": 31 * 1440,
+}
 MILESTONE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -193,8 +211,14 @@ class ApprovalTier:
 
 @attrs.frozen(kw_only=True)
 class CalendarSettings:
+    """``hold_notifications``: escalation actions computed outside working hours are delivered at the next
+    working-day start (``work_starts``..``work_ends`` local, on working days of the calendar)."""
+
     name: str = "cn"
     weekend_fallback: bool = False
+    hold_notifications: bool = False
+    work_starts: int = 9
+    work_ends: int = 18
 
 
 class ProofKind(StrEnum):
@@ -357,6 +381,7 @@ class Policy:
     numbering: NumberingRule = NumberingRule()
     approval: tuple[ApprovalTier, ...]
     skip_states: frozenset[str] = frozenset()
+    roles: tuple[str, ...] = ()
     calendar: CalendarSettings = CalendarSettings()
     returns: ReturnRules = ReturnRules()
     penalties: PenaltyRules = PenaltyRules()
@@ -441,6 +466,15 @@ def validate_template(template: str, path: str) -> None:
             raise PolicyInvalid(path, f"field {{{f}}} takes no format spec")
 
 
+def offsets_ascend(this: Limit, previous: Limit) -> bool:
+    """Whether ``this`` offset may come after ``previous``: exact in one unit, by bounds across units."""
+    if this.unit == previous.unit:
+        return this.amount > previous.amount
+    latest_this = this.amount * _MINUTES_AT_MOST[this.unit.value]
+    earliest_previous = previous.amount * _MINUTES_AT_LEAST[previous.unit.value]
+    return latest_this > earliest_previous
+
+
 def _check_limit(limit: Limit | None, path: str) -> None:
     if limit is not None and limit.amount < 0:
         raise PolicyInvalid(path + ".amount", f"a time limit cannot be negative ({limit.amount})")
@@ -481,6 +515,8 @@ def _validate(p: Policy) -> None:
     validate_template(p.numbering.template, "numbering.template")
     if not MILESTONE_PATTERN.match(p.numbering.assign_at) or p.numbering.assign_at not in ("received", "registered"):
         raise PolicyInvalid("numbering.assign_at", "a number is assigned at 'received' or 'registered'")
+    _unique(list(p.roles), "roles", "role")
+    known_roles = CASE_TARGETS | set(p.roles) | {t.role for t in p.approval} | p.penalties.approver_roles
     for i, rule in enumerate(p.clocks):
         path = f"clocks[{i}]"
         if not MILESTONE_PATTERN.match(rule.name):
@@ -525,9 +561,12 @@ def _validate(p: Policy) -> None:
         previous: Limit | None = None
         for j, level in enumerate(rule.ladder):
             _check_limit(level.after, f"{path}.ladder[{j}].after")
-            if not level.target.strip():
-                raise PolicyInvalid(f"{path}.ladder[{j}].target", "a ladder level needs a target role")
-            if previous is not None and previous.unit == level.after.unit and level.after.amount <= previous.amount:
+            if level.target not in known_roles:
+                raise PolicyInvalid(
+                    f"{path}.ladder[{j}].target",
+                    f"unknown role {level.target!r}; declare it in roles, or use one of {sorted(CASE_TARGETS)}",
+                )
+            if previous is not None and not offsets_ascend(level.after, previous):
                 raise PolicyInvalid(f"{path}.ladder[{j}].after", "ladder levels must come at increasing offsets")
             previous = level.after
     for name in dict.fromkeys(rule.name for rule in p.clocks):
@@ -578,6 +617,8 @@ def _validate(p: Policy) -> None:
             raise PolicyInvalid(f"returns.eligibility[{i}].within_days_of_shipment", "cannot be negative")
     if not p.calendar.name:
         raise PolicyInvalid("calendar.name", "a calendar name is required")
+    if not 0 <= p.calendar.work_starts < p.calendar.work_ends <= 23:
+        raise PolicyInvalid("calendar.work_starts", "working hours need 0 <= work_starts < work_ends <= 23")
 
 
 def _check_money(value: Decimal | None, path: str) -> None:

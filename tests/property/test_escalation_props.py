@@ -47,6 +47,7 @@ from complaint_core.policy import (
     Limit,
     Policy,
     TimeUnit,
+    offsets_ascend,
 )
 from complaint_core.services import CaseService
 
@@ -75,12 +76,15 @@ def limits(draw: st.DrawFn) -> Limit:
 @st.composite
 def ladders(draw: st.DrawFn) -> tuple[LadderLevel, ...]:
     rungs: list[LadderLevel] = []
-    last: dict[TimeUnit, int] = {}
+    previous: Limit | None = None
     for _ in range(draw(st.integers(1, 3))):
         unit = draw(st.sampled_from([TimeUnit.MINUTES, TimeUnit.HOURS, TimeUnit.CALENDAR_DAYS, TimeUnit.WORKING_DAYS]))
-        # the validator only orders offsets within one unit
-        amount = last[unit] + draw(st.integers(1, 3)) if unit in last else draw(st.integers(0, 3))
-        last[unit] = amount
+        offset = Limit(draw(st.integers(0, 3)), unit)
+        if previous is not None and not offsets_ascend(offset, previous):
+            # the validator refuses ladders that surely descend; go on in the previous rung's unit
+            offset = Limit(previous.amount + draw(st.integers(1, 3)), previous.unit)
+        previous = offset
+        amount, unit = offset.amount, offset.unit
         rungs.append(
             LadderLevel(
                 after=Limit(amount, unit),

@@ -250,3 +250,57 @@ def test_sweep_is_pure_and_sorted(service: CaseService, store: MemoryStore, sh: 
     assert all(c.clock("close").level == 0 for c in store.cases.values())  # nothing was applied
     assert service.sweep(now=now) == forward
     assert sweep(store.cases.values(), service.policy_of, service.calendar_for, now) == ()
+
+
+def test_p3_esc_01_major_complaint_alerts_at_once_and_escalates_unacknowledged(
+    store: MemoryStore, service: CaseService, sh: Maker
+) -> None:
+    """P3-ESC-01 / E4-ES-02: flagging starts the alert clock; manager and GM at once, COO after 24 h."""
+    intake = Intake(customer="车主", channel=Channel.PHONE, category="repair_quality")
+    ref = service.receive(intake, actor="cr", policy_id="auto-dealer", at=sh(2026, 11, 2, 9)).case_id
+    service.flag_major(ref, actor="cr", reason="媒体负面报道", at=sh(2026, 11, 2, 10))
+    recorded = service.sweep(now=sh(2026, 11, 2, 10, 5))
+    assert [(a.clock, a.target) for a in recorded] == [("major_alert", "department_manager"), ("major_alert", "gm")]
+    assert service.sweep(now=sh(2026, 11, 3, 9, 59)) == ()
+    (late,) = service.sweep(now=sh(2026, 11, 3, 10, 1))
+    assert (late.target, late.action) == ("coo", EscalationAction.ESCALATE)
+
+
+def test_p3_esc_01_an_acknowledged_alert_goes_no_further(store: MemoryStore, service: CaseService, sh: Maker) -> None:
+    intake = Intake(customer="车主", channel=Channel.PHONE, category="repair_quality")
+    ref = service.receive(intake, actor="cr", policy_id="auto-dealer", at=sh(2026, 11, 2, 9)).case_id
+    service.flag_major(ref, actor="cr", reason="堵门", at=sh(2026, 11, 2, 10))
+    service.sweep(now=sh(2026, 11, 2, 11))
+    service.reach_milestone(ref, "alert_acknowledged", actor="gm", at=sh(2026, 11, 2, 12))
+    assert service.sweep(now=sh(2026, 11, 5)) == ()
+
+
+def test_p5_dl_01_bank_ladder_complaint_manager_then_outlet_head(
+    store: MemoryStore, service: CaseService, sh: Maker
+) -> None:
+    """P5-DL-01 reply within 3 days; P5-ESC-01 the ladder goes to the complaint manager, then the outlet head."""
+    policy = service.policies.get("bank-branch")
+    (rule,) = policy.clock_rules("reply")
+    intake = Intake(customer="储户", channel=Channel.OPINION_BOOK, category=policy.categories[0].code)
+    service.receive(intake, actor="teller", policy_id="bank-branch", at=sh(2026, 11, 2, 9))
+    assert service.sweep(now=sh(2026, 11, 5, 23, 58)) == ()  # due at the end of day 3
+    actions = service.sweep(now=sh(2026, 11, 30))
+    assert [a.target for a in actions] == [level.target for level in rule.ladder]
+    assert actions[0].target == "complaint_manager" and actions[-1].target == "outlet_head"
+
+
+def test_notifications_held_until_working_hours_when_the_policy_says_so(
+    store: MemoryStore, service: CaseService, sh: Maker
+) -> None:
+    """DOMAIN §5: a reminder due at midnight before a Sunday is delivered at Monday 09:00 when held."""
+    held = service.policies.get("manufacturing")
+    from attrs import evolve
+
+    held = evolve(held, version=2, calendar=evolve(held.calendar, hold_notifications=True))
+    ref = service.receive(INTAKE, actor="s", at=sh(2026, 11, 1, 9)).case_id
+    service.register(ref, actor="g", at=sh(2026, 11, 1, 10))  # due 2026-11-14 (Saturday) end
+    plain = pure_sweep(service, store, sh(2026, 11, 15, 2))
+    assert plain[0].deliver_at == plain[0].fires_at
+    case = store.cases[ref]
+    (action,) = sweep([case], lambda _: held, service.calendar_for, sh(2026, 11, 15, 2))
+    assert action.deliver_at == sh(2026, 11, 16, 9)

@@ -86,8 +86,8 @@ def test_duplicate_roles_are_refused(manufacturing: Policy) -> None:
         (
             clock(
                 ladder=(
-                    LadderLevel(after=Limit(2, TimeUnit.WORKING_DAYS), action="reminder", target="x"),  # type: ignore[arg-type]
-                    LadderLevel(after=Limit(1, TimeUnit.WORKING_DAYS), action="escalate", target="y"),  # type: ignore[arg-type]
+                    LadderLevel(after=Limit(2, TimeUnit.WORKING_DAYS), action="reminder", target="gm"),  # type: ignore[arg-type]
+                    LadderLevel(after=Limit(1, TimeUnit.WORKING_DAYS), action="escalate", target="gm"),  # type: ignore[arg-type]
                 )
             ),
             "clocks[0].ladder[1].after",
@@ -120,3 +120,23 @@ def test_rules_sharing_a_name_select_by_condition(manufacturing: Policy) -> None
     rules = manufacturing.clock_rules("close")
     assert [r.limit for r in rules] == [Limit(13, TimeUnit.CALENDAR_DAYS), Limit(17, TimeUnit.CALENDAR_DAYS)]
     assert manufacturing.clock_names()[0] == "close"
+
+
+def test_ladders_refuse_unknown_roles_and_descending_offsets_across_units(manufacturing: Policy) -> None:
+    """Issue: escalation, bad input: refused when the policy is loaded, with the key path."""
+    ladder = (
+        LadderLevel(after=Limit(1, TimeUnit.WORKING_DAYS), action="reminder", target="late_department"),  # type: ignore[arg-type]
+        LadderLevel(after=Limit(2, TimeUnit.HOURS), action="escalate", target="gm"),  # type: ignore[arg-type]
+    )
+    assert broken(manufacturing, clocks=(clock(ladder=ladder),)).path == "clocks[0].ladder[1].after"
+    stranger = (LadderLevel(after=Limit(0, TimeUnit.MINUTES), action="alert", target="janitor"),)  # type: ignore[arg-type]
+    err = broken(manufacturing, clocks=(clock(ladder=stranger),))
+    assert err.path == "clocks[0].ladder[0].target" and "janitor" in str(err)
+    ok = (
+        LadderLevel(after=Limit(0, TimeUnit.MINUTES), action="alert", target="janitor"),  # type: ignore[arg-type]
+        LadderLevel(after=Limit(24, TimeUnit.HOURS), action="escalate", target="gm"),  # type: ignore[arg-type]
+    )
+    assert attrs.evolve(manufacturing, roles=("janitor",), clocks=(clock(ladder=ok),)).roles == ("janitor",)
+    assert broken(manufacturing, calendar=attrs.evolve(manufacturing.calendar, work_starts=18)).path == (
+        "calendar.work_starts"
+    )
