@@ -470,13 +470,24 @@ class Case:
         )
 
     def classify(
-        self, policy: Policy, *, at: datetime, actor: str, severity: str, reason: str = ""
+        self, policy: Policy, *, at: datetime, actor: str, severity: str, reason: str = "", delay_days: int = 0
     ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """Set the severity; a repeat complaint or a long delay raises it per policy (P4-CLS-04, E4-CL-01).
+
+        The case's place in its chain of second complaints (``repeat_count + 1``) is the number of
+        complaints about the same issue.
+        """
         self._check_open(policy)
         known = [s.code for s in policy.severities]
         if severity not in known:
             raise RuleViolation(f"unknown severity {severity!r}; the policy has {known}", rule="CASE-SEVERITY")
-        return self._emit(ev.SeverityClassified, self._check_time(at), actor, severity=severity, reason=reason)
+        raised = policy.raised_severity(severity, same_issue_count=self.repeat_count + 1, delay_days=delay_days)
+        if raised != severity:
+            note = (
+                f"raised from {severity}: complaint {self.repeat_count + 1} on the same issue, {delay_days} days delay"
+            )
+            reason = f"{reason}; {note}" if reason else note
+        return self._emit(ev.SeverityClassified, self._check_time(at), actor, severity=raised, reason=reason)
 
     def flag_major(
         self, policy: Policy, *, at: datetime, actor: str, reason: str

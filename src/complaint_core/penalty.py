@@ -320,22 +320,6 @@ def sanction_line(
 
 
 # ----- tier schedules -----------------------------------------------------------------------------
-def raised_severity(policy: Policy, severity: str, *, same_issue_count: int = 1, delay_days: int = 0) -> str:
-    """P4-CLS-04: the 3rd complaint on the same issue, or a work delay of ≥ 3 days, is at least medium."""
-    rule = policy.penalties.severity_raise
-    order = [s.code for s in policy.severities]
-    if severity not in order:
-        raise RuleViolation(f"unknown severity {severity!r}", rule="CASE-SEVERITY")
-    if rule is None:
-        return severity
-    triggered = (rule.same_issue_count is not None and same_issue_count >= rule.same_issue_count) or (
-        rule.delay_days is not None and delay_days >= rule.delay_days
-    )
-    if triggered and order.index(severity) < order.index(rule.to):
-        return rule.to
-    return severity
-
-
 def tier_line(
     person: Person,
     *,

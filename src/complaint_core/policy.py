@@ -436,6 +436,20 @@ class Policy:
         roles = ", ".join(t.role for t in self.approval)
         raise PolicyInvalid("approval", f"role {role!r} has no approval authority (roles: {roles})")
 
+    def raised_severity(self, severity: str, *, same_issue_count: int = 1, delay_days: int = 0) -> str:
+        """P4-CLS-04 / E4-CL-01: a repeat complaint on the same issue (the 3rd in P4, any repeat in E4) or a
+        work delay of 3 days or more raises the severity to at least ``penalties.severity_raise.to``."""
+        order = [s.code for s in self.severities]
+        if severity not in order:
+            raise PolicyInvalid("severities", f"unknown severity {severity!r}; the policy has {order}")
+        rule = self.penalties.severity_raise
+        if rule is None:
+            return severity
+        triggered = (rule.same_issue_count is not None and same_issue_count >= rule.same_issue_count) or (
+            rule.delay_days is not None and delay_days >= rule.delay_days
+        )
+        return rule.to if triggered and order.index(severity) < order.index(rule.to) else severity
+
     def approver_for(self, amount: Decimal) -> str:
         """The lowest role whose limit covers ``amount`` (P1-APR-02)."""
         for tier in self.approval:

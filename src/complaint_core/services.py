@@ -190,9 +190,22 @@ class CaseService:
         return self._run(ref, at, lambda c, p, t, _: c.reach_milestone(p, at=t, actor=actor, milestone=milestone))
 
     def classify(
-        self, ref: str | UUID, severity: str, *, actor: str, reason: str = "", at: datetime | None = None
+        self,
+        ref: str | UUID,
+        severity: str,
+        *,
+        actor: str,
+        reason: str = "",
+        delay_days: int = 0,
+        at: datetime | None = None,
     ) -> Case:
-        return self._run(ref, at, lambda c, p, t, _: c.classify(p, at=t, actor=actor, severity=severity, reason=reason))
+        return self._run(
+            ref,
+            at,
+            lambda c, p, t, _: c.classify(
+                p, at=t, actor=actor, severity=severity, reason=reason, delay_days=delay_days
+            ),
+        )
 
     def flag_major(self, ref: str | UUID, *, actor: str, reason: str, at: datetime | None = None) -> Case:
         return self._run(ref, at, lambda c, p, t, _: c.flag_major(p, at=t, actor=actor, reason=reason))

@@ -31,7 +31,6 @@ from complaint_core.penalty import (
     doubled,
     fine_line,
     overdue_line,
-    raised_severity,
     repair_split,
     sanction_line,
     tier_line,
@@ -216,10 +215,10 @@ def test_p4_pen_02_external_amounts_are_minimums(org: Organisation, service: Pol
 
 
 def test_p4_cls_04_third_complaint_or_three_days_delay_is_at_least_medium(service: Policy) -> None:
-    assert raised_severity(service, "light", same_issue_count=2) == "light"
-    assert raised_severity(service, "light", same_issue_count=3) == "medium"
-    assert raised_severity(service, "light", delay_days=3) == "medium"
-    assert raised_severity(service, "severe", same_issue_count=5) == "severe"
+    assert service.raised_severity("light", same_issue_count=2) == "light"
+    assert service.raised_severity("light", same_issue_count=3) == "medium"
+    assert service.raised_severity("light", delay_days=3) == "medium"
+    assert service.raised_severity("severe", same_issue_count=5) == "severe"
 
 
 def test_p4_pen_06_second_complaint_doubles_exactly(org: Organisation, service: Policy) -> None:

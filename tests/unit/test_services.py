@@ -139,3 +139,34 @@ def test_lost_update_is_detected(store: MemoryStore, sh: Maker) -> None:
         with pytest.raises(ConcurrencyConflict):
             uow.commit()
     assert store.cases[case_id].status is CaseStatus.REGISTERED
+
+
+def close_as_not_established(service: CaseService, ref: UUID, sh: Maker, day: int) -> None:
+    service.find_not_established(ref, actor="q", reason="误会", at=sh(2026, 11, day, 10))
+    service.reply(ref, actor="s", message="说明", at=sh(2026, 11, day, 11))
+    service.close(ref, actor="g", at=sh(2026, 11, day, 12))
+
+
+def test_e4_cl_01_a_repeat_complaint_is_classified_major(service: CaseService, sh: Maker) -> None:
+    intake = Intake(customer="车主", channel=Channel.PHONE, category="repair_quality")
+    first = service.receive(intake, actor="cr", policy_id="auto-dealer", at=sh(2026, 11, 2, 9))
+    assert service.classify(first.case_id, "general", actor="cr", at=sh(2026, 11, 2, 9)).severity == "general"
+    close_as_not_established(service, first.case_id, sh, 2)
+    repeat = service.open_second_complaint(first.case_id, actor="cr", at=sh(2026, 11, 3, 9))
+    classified = service.classify(repeat.case_id, "general", actor="cr", at=sh(2026, 11, 3, 10))
+    assert classified.severity == "major"
+
+
+def test_p4_cls_04_third_complaint_or_three_days_delay_is_at_least_medium(service: CaseService, sh: Maker) -> None:
+    intake = Intake(customer="客户", channel=Channel.PHONE, category=service.policies.get("service").categories[0].code)
+    case = service.receive(intake, actor="cs", policy_id="service", at=sh(2026, 11, 2, 9))
+    assert (
+        service.classify(case.case_id, "light", actor="cs", delay_days=3, at=sh(2026, 11, 2, 10)).severity == "medium"
+    )
+    close_as_not_established(service, case.case_id, sh, 2)
+    second = service.open_second_complaint(case.case_id, actor="cs", at=sh(2026, 11, 3, 9))
+    assert service.classify(second.case_id, "light", actor="cs", at=sh(2026, 11, 3, 9)).severity == "light"
+    close_as_not_established(service, second.case_id, sh, 3)
+    third = service.open_second_complaint(second.case_id, actor="cs", at=sh(2026, 11, 4, 9))
+    raised = service.classify(third.case_id, "light", actor="cs", at=sh(2026, 11, 4, 10))
+    assert raised.severity == "medium" and raised.repeat_count == 2
