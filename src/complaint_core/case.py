@@ -457,6 +457,15 @@ class Case:
             raise RuleViolation(
                 f"{milestone!r} is a lifecycle state, reached by its own command", rule="CASE-MILESTONE"
             )
+        rule = policy.milestone_rule(milestone)
+        if rule is not None:
+            reached = {m.name for m in self.milestones}
+            missing = [before for before in rule.after if before not in reached]
+            if missing:
+                named = [f"{m} ({found.label.en})" if (found := policy.milestone_rule(m)) else m for m in missing]
+                raise RuleViolation(
+                    f"{rule.label.en} needs {', '.join(named)} first", rule=rule.rule_id or "CASE-MILESTONE"
+                )
         at = self._check_time(at)
         started = self._starts(policy, milestone)
         stopped = self._stops(policy, milestone)

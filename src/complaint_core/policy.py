@@ -180,6 +180,17 @@ class ClockRule:
 
 
 @attrs.frozen(kw_only=True)
+class MilestoneRule:
+    """A milestone that may only be reached after others (P5-ESC-02: head office only after the outlet
+    head confirms), with its labels for the case history."""
+
+    name: str
+    label: Labels
+    after: tuple[str, ...] = ()
+    rule_id: str = ""
+
+
+@attrs.frozen(kw_only=True)
 class Category:
     code: str
     label: Labels
@@ -382,6 +393,7 @@ class Policy:
     approval: tuple[ApprovalTier, ...]
     skip_states: frozenset[str] = frozenset()
     roles: tuple[str, ...] = ()
+    milestones: tuple[MilestoneRule, ...] = ()
     calendar: CalendarSettings = CalendarSettings()
     returns: ReturnRules = ReturnRules()
     penalties: PenaltyRules = PenaltyRules()
@@ -449,6 +461,9 @@ class Policy:
             rule.delay_days is not None and delay_days >= rule.delay_days
         )
         return rule.to if triggered and order.index(severity) < order.index(rule.to) else severity
+
+    def milestone_rule(self, name: str) -> MilestoneRule | None:
+        return next((m for m in self.milestones if m.name == name), None)
 
     def approver_for(self, amount: Decimal) -> str:
         """The lowest role whose limit covers ``amount`` (P1-APR-02)."""
@@ -530,6 +545,17 @@ def _validate(p: Policy) -> None:
     if not MILESTONE_PATTERN.match(p.numbering.assign_at) or p.numbering.assign_at not in ("received", "registered"):
         raise PolicyInvalid("numbering.assign_at", "a number is assigned at 'received' or 'registered'")
     _unique(list(p.roles), "roles", "role")
+    _unique([m.name for m in p.milestones], "milestones", "milestone")
+    lifecycle = {"received", "registered", "investigating", "attributed", "proposed", "approved", "replied",
+                 "closed", "settled", "not_established"}  # fmt: skip
+    for i, milestone in enumerate(p.milestones):
+        if not MILESTONE_PATTERN.match(milestone.name) or milestone.name in lifecycle:
+            raise PolicyInvalid(
+                f"milestones[{i}].name", f"{milestone.name!r} is not a milestone name outside the lifecycle"
+            )
+        for j, before in enumerate(milestone.after):
+            if not MILESTONE_PATTERN.match(before) or before == milestone.name:
+                raise PolicyInvalid(f"milestones[{i}].after[{j}]", f"{before!r} cannot come before {milestone.name!r}")
     known_roles = CASE_TARGETS | set(p.roles) | {t.role for t in p.approval} | p.penalties.approver_roles
     for i, rule in enumerate(p.clocks):
         path = f"clocks[{i}]"

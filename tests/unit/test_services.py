@@ -170,3 +170,17 @@ def test_p4_cls_04_third_complaint_or_three_days_delay_is_at_least_medium(servic
     third = service.open_second_complaint(second.case_id, actor="cs", at=sh(2026, 11, 4, 9))
     raised = service.classify(third.case_id, "light", actor="cs", at=sh(2026, 11, 4, 10))
     assert raised.severity == "medium" and raised.repeat_count == 2
+
+
+def test_p5_esc_01_02_beyond_authority_goes_up_step_by_step(service: CaseService, sh: Maker) -> None:
+    """First contact → complaint manager → outlet head → (confirmed) → head office, each step recorded."""
+    policy = service.policies.get("bank-branch")
+    intake = Intake(customer="储户", channel=Channel.ON_SITE, category=policy.categories[0].code)
+    ref = service.receive(intake, actor="teller.li", policy_id="bank-branch", at=sh(2026, 11, 2, 9)).case_id
+    with pytest.raises(DomainError) as err:
+        service.reach_milestone(ref, "sent_to_head_office", actor="teller.li", at=sh(2026, 11, 2, 10))
+    assert err.value.rule == "P5-ESC-02" and "Confirmed by the outlet head" in str(err.value)
+    steps = ["handed_to_complaint_manager", "reported_to_outlet_head", "outlet_head_confirmed", "sent_to_head_office"]
+    for hour, step in enumerate(steps, start=10):
+        case = service.reach_milestone(ref, step, actor="staff", at=sh(2026, 11, 2, hour))
+    assert [m.name for m in case.milestones] == steps
