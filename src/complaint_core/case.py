@@ -633,6 +633,32 @@ class Case:
             due=deadline.due,
         )
 
+    def record_inquiry(
+        self, policy: Policy, *, at: datetime, actor: str, clock: str, target: str, calendar: WorkingCalendar | None
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """洽办单: once per late step of a closed case, to the department that was late (P1-ESC-02)."""
+        self._check_policy(policy)
+        if self.status not in FINISHED:
+            raise InvalidTransition("the timeliness audit looks at closed cases only", rule="P1-ESC-02")
+        state = self.clock(clock)
+        if state.inquired:
+            raise RuleViolation(f"an inquiry for {clock!r} was issued already", rule="P1-ESC-02")
+        rule = select_rule(policy, clock, self.subject)
+        if rule is None:
+            raise NotFound(f"policy {policy.policy_id} has no rule for clock {clock!r} on this case")
+        deadline = compute_deadline(rule, state, calendar=calendar, tz=policy.tz)
+        if state.stopped_at is None or deadline.due is None or state.stopped_at <= deadline.due:
+            raise RuleViolation(f"step {clock!r} was on time; there is nothing to inquire", rule="P1-ESC-02")
+        return self._emit(
+            ev.InquiryIssued,
+            self._check_time(at),
+            actor,
+            clock=clock,
+            target=target,
+            due=deadline.due,
+            stopped_at=state.stopped_at,
+        )
+
     def adopt_policy(self, policy: Policy, *, at: datetime, actor: str) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
         """Move an open case to a newer version of its policy; clocks and pauses are kept."""
         if policy.policy_id != self.policy_id:
@@ -967,6 +993,11 @@ def _(event: ev.PromiseRecorded, case: Case) -> Case:
 @_APPLIERS.on(ev.ClockEscalated)
 def _(event: ev.ClockEscalated, case: Case) -> Case:
     return _next(event, case, clocks=_update_clock(case, event.clock, lambda c: attrs.evolve(c, level=event.level)))
+
+
+@_APPLIERS.on(ev.InquiryIssued)
+def _(event: ev.InquiryIssued, case: Case) -> Case:
+    return _next(event, case, clocks=_update_clock(case, event.clock, lambda c: attrs.evolve(c, inquired=True)))
 
 
 @_APPLIERS.on(ev.PolicyAdopted)

@@ -56,6 +56,7 @@ class ClockState:
     special: SpecialCircumstance | None = None
     promise: Promise | None = None
     level: int = 0  # the escalation ladder's last fired level (DOMAIN §5); never decreases
+    inquired: bool = False  # an overdue inquiry (洽办单) was issued for this late step (P1-ESC-02)
 
     @property
     def running(self) -> bool:

@@ -180,6 +180,17 @@ class ClockEscalated(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
+class InquiryIssued(DomainEvent):
+    """The timeliness audit of a closed case sent an overdue inquiry (洽办单) for a late step (P1-ESC-02)."""
+
+    EVENT_TYPE: ClassVar[str] = "case.inquiry_issued"
+    clock: str
+    target: str
+    due: datetime
+    stopped_at: datetime
+
+
+@attrs.frozen(kw_only=True)
 class PolicyAdopted(DomainEvent):
     EVENT_TYPE: ClassVar[str] = "case.policy_adopted"
     policy_version: int
@@ -206,6 +217,7 @@ CASE_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     SpecialCircumstanceDeclared,
     PromiseRecorded,
     ClockEscalated,
+    InquiryIssued,
     PolicyAdopted,
 )
 

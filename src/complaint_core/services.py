@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 from uuid import UUID, uuid4
 
 import attrs
@@ -20,7 +21,7 @@ from .calendar import WorkingCalendar
 from .case import Case, Remedy, RemedyKind
 from .clocks import Deadline
 from .errors import ConcurrencyConflict, NotFound
-from .escalation import SweepAction, due_actions, due_floors
+from .escalation import SweepAction, case_inquiries, due_actions, due_floors
 from .events import DomainEvent
 from .intake import Intake
 from .numbering import format_number, period_key
@@ -29,6 +30,7 @@ from .ports import CalendarSource, Clock, PolicySource, UnitOfWork
 from .responsibility import Party, Responsibility
 from .timeutil import local_date, require_aware
 
+T = TypeVar("T")
 Command = Callable[[Case, Policy, datetime, UnitOfWork], tuple[Case, tuple[DomainEvent, ...]]]
 
 
@@ -268,39 +270,42 @@ class CaseService:
         recorded actions, sorted by (case id, clock, level); a second sweep at the same ``now``
         records and returns nothing. Cases whose last event lies after ``now`` are left for a
         later sweep (no event may be dated before the case's last one). Closed-case inquiries
-        (P1-ESC-02) are not recorded here: see ``escalation.inquiries``.
+        (P1-ESC-02) are recorded too, once per late step, as ``InquiryIssued`` events.
         """
         when = self._at(now)
-        for attempt in range(self.conflict_retries + 1):
-            try:
-                with self.uow as uow:
-                    done: list[SweepAction] = []
-                    plans: dict[tuple[str, int], tuple[WorkingCalendar, dict[str, timedelta | None]]] = {}
-                    for case in list(uow.cases.all()):
-                        if case.last_at > when:
-                            continue
-                        policy = self.policy_of(case)
-                        key = (policy.policy_id, policy.version)
-                        if key not in plans:
-                            plans[key] = (self.calendar_for(policy), due_floors(policy))
-                        calendar, floors = plans[key]
-                        actions = due_actions(case, policy, calendar, when, floors=floors)
-                        if not actions:
-                            continue
-                        for action in actions:
-                            case, events = case.record_escalation(
-                                policy, at=when, actor=actor, clock=action.clock, level=action.level, calendar=calendar
-                            )
-                            uow.outbox.add(events)
-                        uow.cases.save(case)
-                        done.extend(actions)
-                    uow.commit()
-                    done.sort(key=lambda a: (a.case_id, a.clock, a.level))
-                    return tuple(done)
-            except ConcurrencyConflict:
-                if attempt == self.conflict_retries:
-                    raise
-        raise AssertionError("unreachable")
+
+        def work(uow: UnitOfWork) -> tuple[SweepAction, ...]:
+            done: list[SweepAction] = []
+            plans: dict[tuple[str, int], tuple[WorkingCalendar, dict[str, timedelta | None]]] = {}
+            for case in list(uow.cases.all()):
+                if case.last_at > when:
+                    continue
+                policy = self.policy_of(case)
+                key = (policy.policy_id, policy.version)
+                if key not in plans:
+                    plans[key] = (self.calendar_for(policy), due_floors(policy))
+                calendar, floors = plans[key]
+                actions = due_actions(case, policy, calendar, when, floors=floors)
+                late = case_inquiries(case, policy, calendar)
+                if not actions and not late:
+                    continue
+                for action in actions:
+                    case, events = case.record_escalation(
+                        policy, at=when, actor=actor, clock=action.clock, level=action.level, calendar=calendar
+                    )
+                    uow.outbox.add(events)
+                for inquiry in late:
+                    case, events = case.record_inquiry(
+                        policy, at=when, actor=actor, clock=inquiry.clock, target=inquiry.target, calendar=calendar
+                    )
+                    uow.outbox.add(events)
+                uow.cases.save(case)
+                done.extend(actions)
+            uow.commit()
+            done.sort(key=lambda a: (a.case_id, a.clock, a.level))
+            return tuple(done)
+
+        return self._transaction(work)
 
     # ----- machinery ---------------------------------------------------------------------
     def _at(self, at: datetime | None) -> datetime:
@@ -323,7 +328,7 @@ class CaseService:
         serial = uow.serials.next_serial(policy.policy_id, period_key(policy.numbering, day))
         return format_number(policy.numbering, day, serial)
 
-    def _transaction(self, work: Callable[[UnitOfWork], Case]) -> Case:
+    def _transaction(self, work: Callable[[UnitOfWork], T]) -> T:
         for attempt in range(self.conflict_retries + 1):
             try:
                 with self.uow as uow:

@@ -304,3 +304,20 @@ def test_notifications_held_until_working_hours_when_the_policy_says_so(
     case = store.cases[ref]
     (action,) = sweep([case], lambda _: held, service.calendar_for, sh(2026, 11, 15, 2))
     assert action.deliver_at == sh(2026, 11, 16, 9)
+
+
+def test_p1_esc_02_the_sweep_issues_each_inquiry_once_and_stores_it(
+    service: CaseService, store: MemoryStore, sh: Maker
+) -> None:
+    """The audit's 洽办单 is an event on the case: issued by the first sweep after closure, never again."""
+    from complaint_core.events import InquiryIssued
+
+    ref = close_case(service, closed=sh(2026, 11, 20, 15))
+    service.sweep(now=sh(2026, 11, 21))
+    issued = [e for e in store.outbox if isinstance(e, InquiryIssued)]
+    assert [(e.clock, e.target, e.due) for e in issued] == [("close", "late_department", end_of(2026, 11, 15))]
+    case = service.get(ref)
+    assert case.clock("close").inquired
+    assert inquiries([case], service.policy_of, service.calendar_for, sh(2026, 11, 22)) == ()
+    service.sweep(now=sh(2026, 11, 22))
+    assert len([e for e in store.outbox if isinstance(e, InquiryIssued)]) == 1
