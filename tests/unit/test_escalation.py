@@ -321,3 +321,30 @@ def test_p1_esc_02_the_sweep_issues_each_inquiry_once_and_stores_it(
     assert inquiries([case], service.policy_of, service.calendar_for, sh(2026, 11, 22)) == ()
     service.sweep(now=sh(2026, 11, 22))
     assert len([e for e in store.outbox if isinstance(e, InquiryIssued)]) == 1
+
+
+def test_f4_dl_03_a_promised_date_is_a_clock_like_any_other(cn: TableCalendar, sh: Maker) -> None:
+    """F4-DL-03 two-stage 24 h: before a promise the ladder runs on 24 h; after it, on the promised date."""
+    import attrs as _attrs
+
+    from adapters.policy_files import load_preset
+    from complaint_core import ClockRule, Labels, LadderLevel, Limit, PromiseMode
+
+    base = load_preset("manufacturing")
+    reply = ClockRule(
+        name="reply",
+        label=Labels("答复", "reply"),
+        start="received",
+        stop="replied",
+        limit=Limit(24, TimeUnit.HOURS),
+        promise=PromiseMode.TWO_STAGE,
+        rule_id="F4-DL-03",
+        ladder=(LadderLevel(after=Limit(0, TimeUnit.MINUTES), action=EscalationAction.REMINDER, target="handler"),),
+    )
+    f4 = _attrs.evolve(base, policy_id="f4", clocks=(reply,))
+    service = bootstrap(uow=MemoryUnitOfWork(MemoryStore()), clock=FixedClock(sh(2026, 11, 2)), extra_policies=(f4,))
+    ref = service.receive(INTAKE, actor="cs", policy_id="f4", at=sh(2026, 11, 2, 9)).case_id
+    service.record_promise(ref, "reply", actor="cs", due=sh(2026, 11, 6, 17), at=sh(2026, 11, 2, 20))
+    assert service.sweep(now=sh(2026, 11, 3, 10)) == ()  # 24 h passed, but the promise moved the deadline
+    (late,) = service.sweep(now=sh(2026, 11, 6, 17, 1))
+    assert (late.rule_id, late.due) == ("F4-DL-03", sh(2026, 11, 6, 17))
