@@ -7,9 +7,10 @@ event. This is the single dispatch mechanism of the core (case, return, follow-u
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
+from .errors import DomainError
 from .events import DomainEvent
 
 A = TypeVar("A")
@@ -26,6 +27,23 @@ class Appliers(Generic[A]):
             return fn
 
         return register
+
+    def replay(
+        self,
+        events: Iterable[DomainEvent],
+        first: type[E],
+        create: Callable[[E], A],
+        apply: Callable[[DomainEvent, A], A],
+    ) -> A:
+        """Rebuild an aggregate: ``create`` from its first event (of type ``first``), then ``apply`` the rest."""
+        iterator = iter(events)
+        head = next(iterator, None)
+        if not isinstance(head, first):
+            raise DomainError(f"the history must start with {first.EVENT_TYPE}", rule="EVENT-VERSION")
+        state = create(head)
+        for event in iterator:
+            state = apply(event, state)
+        return state
 
     def handler(self, event: DomainEvent) -> Callable[[Any, A], A]:
         found = self._by_type.get(type(event))

@@ -577,14 +577,7 @@ def apply(event: DomainEvent, followup: FollowUp) -> FollowUp:
 
 def replay(events: Iterable[DomainEvent]) -> FollowUp:
     """Fold a follow-up's events, starting with its ``FollowUpScheduled``."""
-    it = iter(events)
-    first = next(it, None)
-    if not isinstance(first, FollowUpScheduled):
-        raise DomainError("a follow-up's history starts with followup.scheduled", rule="EVENT-VERSION")
-    followup = _scheduled(first)
-    for event in it:
-        followup = apply(event, followup)
-    return followup
+    return _APPLIERS.replay(events, FollowUpScheduled, _scheduled, apply)
 
 
 def _next(event: DomainEvent, followup: FollowUp, number: int, change: Callable[[Visit], Visit]) -> FollowUp:

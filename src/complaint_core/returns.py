@@ -926,14 +926,7 @@ def apply(event: DomainEvent, ret: Return) -> Return:
 
 def replay(events: Iterable[DomainEvent]) -> Return:
     """Fold a return's events, starting with its ``ReturnOpened``."""
-    iterator = iter(events)
-    first = next(iterator, None)
-    if not isinstance(first, ReturnOpened):
-        raise DomainError("a return's history starts with return.opened", rule="EVENT-VERSION")
-    ret = opened(first)
-    for event in iterator:
-        ret = apply(event, ret)
-    return ret
+    return _APPLIERS.replay(events, ReturnOpened, opened, apply)
 
 
 def _next(event: DomainEvent, ret: Return, **changes: Any) -> Return:
