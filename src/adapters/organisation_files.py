@@ -35,6 +35,7 @@ from complaint_core.organisation import (
     OrganisationInvalid,
     Person,
 )
+from complaint_core.timeutil import is_month
 
 __all__ = ["CSV_FILES", "TABLES", "load_organisation", "loads_organisation", "organisation_from_dict"]
 
@@ -73,7 +74,6 @@ _TABLES = (
 TABLES: Mapping[str, _Table] = {t.name: t for t in _TABLES}
 CSV_FILES = tuple(t.file_name for t in _TABLES)
 
-_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _AMOUNT = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 _CORE_ROW = re.compile(r"(departments|units|people)\[([0-9]+)\]")
@@ -157,7 +157,7 @@ class _Reader:
         if isinstance(value, date | datetime | time):
             raise self.error(row, f'month must be a string "YYYY-MM", not {_describe(value)}')
         month = self.required(row, "month")
-        if not _MONTH.fullmatch(month):
+        if not is_month(month):
             raise self.error(row, f"month {month!r} is not YYYY-MM (for example 2026-10)")
         return month
 

@@ -37,6 +37,7 @@ from .clocks import (
 )
 from .errors import AuthorityExceeded, DomainError, InvalidTransition, NotFound, RuleViolation
 from .intake import Intake
+from .money import amount as amount_of
 from .policy import Policy, PromiseMode
 from .responsibility import Party, Responsibility
 from .timeutil import require_aware
@@ -362,7 +363,7 @@ class Case:
     def propose(
         self, policy: Policy, *, at: datetime, actor: str, kind: RemedyKind, amount: Decimal, note: str = ""
     ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
-        _check_amount(amount)
+        amount_of(amount)
         return self._transition(
             policy,
             S.PROPOSED,
@@ -382,7 +383,7 @@ class Case:
         chosen = remedy or self.remedy
         if chosen is None:
             raise RuleViolation("nothing to approve: no remedy was proposed", rule="P1-APR-02")
-        _check_amount(chosen.amount)
+        amount_of(chosen.amount, "remedy amount")
         limit = policy.approval_limit(role)
         if limit is not None and chosen.amount > limit:
             needed = policy.approver_for(chosen.amount)
@@ -775,16 +776,6 @@ def _clocks_starting(policy: Policy, subject: ClockSubject, have: Set[str], mile
         if rule is not None and rule.start == milestone:
             started.append(name)
     return tuple(started)
-
-
-def _check_amount(amount: Decimal) -> None:
-    if (
-        not isinstance(amount, Decimal)
-        or not amount.is_finite()
-        or amount < 0
-        or amount != amount.quantize(Decimal("0.01"))
-    ):
-        raise RuleViolation(f"amount {amount!r} must be a non-negative Decimal with at most two places", rule="MONEY")
 
 
 def _check_intake(policy: Policy, intake: Intake) -> None:

@@ -31,7 +31,6 @@ command pays the O(people) rebuild once.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from enum import StrEnum
@@ -43,6 +42,7 @@ import attrs
 
 from .errors import MoneyError, NotFound, RuleViolation
 from .money import to_fen
+from .timeutil import is_month
 
 
 class LedgerError(RuleViolation):
@@ -178,7 +178,6 @@ class MonthClose:
 
 
 # ----- internals ---------------------------------------------------------------------------------
-_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _SHARDS = 256
 
 
@@ -188,7 +187,7 @@ def _d(fen: int) -> Decimal:
 
 
 def _check_month(month: str) -> str:
-    if not isinstance(month, str) or _MONTH.fullmatch(month) is None:
+    if not is_month(month):
         raise LedgerError(f"month must be 'YYYY-MM', got {month!r}", rule="LEDGER-MONTH")
     return month
 

@@ -31,6 +31,16 @@ def yuan(value: Decimal | int | str) -> Decimal:
     return quantized
 
 
+def amount(value: object, field: str = "amount", *, positive: bool = False) -> Decimal:
+    """A money amount handed over as a Decimal (never parsed from text or float): whole fen, not negative."""
+    if isinstance(value, bool) or not isinstance(value, Decimal):
+        raise MoneyError(f"{field} must be a Decimal amount in yuan, not {type(value).__name__}")
+    result = yuan(value)
+    if result < 0 or (positive and result == 0):
+        raise MoneyError(f"{field} must be {'positive' if positive else 'non-negative'}, got {result}")
+    return result
+
+
 def to_fen(amount: Decimal | int | str) -> int:
     """Yuan → integer fen, as stored in databases."""
     return int(yuan(amount) * 100)

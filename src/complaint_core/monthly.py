@@ -51,12 +51,15 @@ class PenaltyNotice:
 def penalty_notices(ledger: Ledger, month: str, org: Organisation) -> tuple[PenaltyNotice, ...]:
     """One notice per unit with what was posted in ``month`` (reversals shown as negative rows)."""
     by_unit: dict[str, list[NoticeRow]] = {}
+    names: dict[str, str] = {}
     for entry in ledger.entries_in(month):
         if entry.kind not in (EntryKind.POSTED, EntryKind.REVERSED):
             continue
         sign = 1 if entry.kind is EntryKind.POSTED else -1
         person = org.person(entry.person_id)
         unit = person.unit or person.department
+        if unit not in names:
+            names[unit] = org.unit(unit).name if person.unit else org.department(unit).name
         by_unit.setdefault(unit, []).append(
             NoticeRow(
                 person_id=person.id,
@@ -69,8 +72,7 @@ def penalty_notices(ledger: Ledger, month: str, org: Organisation) -> tuple[Pena
         )
     notices = []
     for unit in sorted(by_unit):
-        name = org.unit(unit).name if any(u.code == unit for u in org.units) else org.department(unit).name
-        notices.append(PenaltyNotice(month=month, unit=unit, unit_name=name, rows=tuple(by_unit[unit])))
+        notices.append(PenaltyNotice(month=month, unit=unit, unit_name=names[unit], rows=tuple(by_unit[unit])))
     return tuple(notices)
 
 

@@ -9,7 +9,6 @@ errors name the offending row (``people[3] (id E07)``) and the rule.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from enum import StrEnum
@@ -19,6 +18,7 @@ from typing import TypeVar
 import attrs
 
 from .errors import DomainError
+from .timeutil import is_month
 
 
 class OrganisationInvalid(DomainError, ValueError):
@@ -33,9 +33,6 @@ class OrganisationInvalid(DomainError, ValueError):
 
 def _read_only(bonuses: Mapping[tuple[str, str], Decimal]) -> Mapping[tuple[str, str], Decimal]:
     return MappingProxyType(dict(bonuses))
-
-
-_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])", re.ASCII)
 
 
 class DepartmentKind(StrEnum):
@@ -124,7 +121,7 @@ class Organisation:
             row = f"bonuses ({person_id}, {month})"
             if person_id not in people:
                 raise OrganisationInvalid(row, f"unknown person {person_id!r}")
-            if not isinstance(month, str) or not _MONTH.fullmatch(month):
+            if not is_month(month):
                 raise OrganisationInvalid(row, f"month {month!r} is not YYYY-MM")
             if not isinstance(amount, Decimal) or not amount.is_finite():
                 raise OrganisationInvalid(row, f"a bonus must be a Decimal amount, got {amount!r}")

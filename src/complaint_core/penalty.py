@@ -20,6 +20,7 @@ import attrs
 from .errors import RuleViolation
 from .labels import Labels
 from .money import FEN, apportion, yuan
+from .money import amount as amount_of
 from .organisation import DepartmentKind, Organisation, Person
 from .policy import CaseKind, PenaltyRules, Policy, SupervisorMode
 from .responsibility import Party, PartyKind, Responsibility
@@ -63,8 +64,7 @@ class PenaltyLine:
     capped: bool = True
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.amount, Decimal) or self.amount < 0 or self.amount != self.amount.quantize(FEN):
-            raise RuleViolation(f"a penalty amount must be >= 0 in fen, got {self.amount!r}", rule="MONEY")
+        amount_of(self.amount, "penalty amount")
         if self.party.external and self.amount:
             raise RuleViolation(f"external party {self.party.id!r} carries no deduction", rule="P1-CLS-06")
 

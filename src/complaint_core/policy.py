@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from .errors import PolicyInvalid
+from .errors import MoneyError, PolicyInvalid
 from .labels import Labels, Language
+from .money import amount as amount_of
 
 
 class TimeUnit(StrEnum):
@@ -662,8 +663,11 @@ def _validate(p: Policy) -> None:
 
 
 def _check_money(value: Decimal | None, path: str) -> None:
-    if value is not None and (not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01"))):
-        raise PolicyInvalid(path, f"{value} must be a non-negative amount in fen")
+    if value is not None:
+        try:
+            amount_of(value, path)
+        except MoneyError:
+            raise PolicyInvalid(path, f"{value} must be a non-negative amount in fen") from None
 
 
 def _validate_penalties(r: PenaltyRules, severities: set[str]) -> None:

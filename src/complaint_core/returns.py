@@ -56,7 +56,8 @@ from .case import Case, CaseStatus, RemedyKind
 from .errors import DomainError, InvalidTransition, MoneyError, RuleViolation
 from .events import DomainEvent
 from .labels import Labels
-from .money import ZERO, yuan
+from .money import ZERO
+from .money import amount as amount_of
 from .policy import Eligibility, EligibilityRule, Policy, ProofKind
 from .timeutil import require_aware
 
@@ -389,15 +390,6 @@ def check_quantity(value: object, field: str, *, minimum: int = 1) -> int:
     return value
 
 
-def _money(value: object, field: str, *, positive: bool = False) -> Decimal:
-    if not isinstance(value, Decimal):
-        raise MoneyError(f"{field} must be a Decimal amount in yuan, not {type(value).__name__}")
-    amount = yuan(value)
-    if amount < 0 or (positive and amount == 0):
-        raise MoneyError(f"{field} must be {'positive' if positive else 'non-negative'}, got {amount}")
-    return amount
-
-
 def _tolerance(value: object) -> Decimal | None:
     if value is None:
         return None
@@ -599,7 +591,7 @@ class Return:
                 check_quantity(claimed, "claimed")
             if unit_price is None:
                 raise MoneyError("a return needs the unit price to book its amount", rule="P1-RET-03")
-            price: Decimal | None = _money(unit_price, "unit_price")
+            price: Decimal | None = amount_of(unit_price, "unit_price")
             if agreed_amount is not None:
                 raise RuleViolation("a return books quantity × unit price, not an agreed amount", rule="P1-RET-03")
             amount = None
@@ -609,7 +601,7 @@ class Return:
                 raise RuleViolation(f"an {kind.value} moves no goods: give the agreed amount only", rule="P1-RET-02")
             if agreed_amount is None:
                 raise MoneyError(f"an {kind.value} needs its agreed amount", rule="P1-RET-02")
-            amount = _money(agreed_amount, "agreed_amount", positive=True)
+            amount = amount_of(agreed_amount, "agreed_amount", positive=True)
             price = None
             note = claim_note
         event = ReturnOpened(
@@ -1036,9 +1028,9 @@ def adjusted_collection_rate(*, collected: Decimal, receivable: Decimal, dispute
     150,000 / (200,000 − 40,000) = 0.9375 (93.75%). Receivables held up by a
     complaint leave the denominator; a zero or negative denominator is refused.
     """
-    collected = _money(collected, "collected")
-    receivable = _money(receivable, "receivable")
-    disputed_uncollected = _money(disputed_uncollected, "disputed_uncollected")
+    collected = amount_of(collected, "collected")
+    receivable = amount_of(receivable, "receivable")
+    disputed_uncollected = amount_of(disputed_uncollected, "disputed_uncollected")
     denominator = receivable - disputed_uncollected
     if denominator <= 0:
         raise RuleViolation(

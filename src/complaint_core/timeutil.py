@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import calendar as _stdcal
+import re
 from datetime import UTC, date, datetime, time, tzinfo
 
 END_OF_DAY = time(23, 59, 59, 999999)
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])", re.ASCII)
+
+
+def is_month(value: object) -> bool:
+    """A month key "YYYY-MM" in ASCII digits, as payroll bonuses and the ledger use it."""
+    return isinstance(value, str) and _MONTH.fullmatch(value) is not None
 
 
 def require_aware(value: datetime, field: str = "at") -> datetime:
