@@ -223,13 +223,7 @@ class Case:
 
     @property
     def subject(self) -> ClockSubject:
-        return ClockSubject(
-            market=self.intake.market,
-            kind=self.intake.kind,
-            category=self.intake.category,
-            severity=self.severity,
-            channel=self.intake.channel,
-        )
+        return _subject(self.intake, self.severity)
 
     @property
     def last_at(self) -> datetime:
@@ -278,10 +272,7 @@ class Case:
                 )
             if at < parent.last_at:
                 raise RuleViolation("a second complaint cannot predate its parent's closure", rule="CASE-TIME-ORDER")
-        subject = ClockSubject(
-            market=intake.market, kind=intake.kind, category=intake.category, severity=None, channel=intake.channel
-        )
-        started = _clocks_starting(policy, subject, frozenset(), S.RECEIVED.value)
+        started = _clocks_starting(policy, _subject(intake, None), frozenset(), S.RECEIVED.value)
         parent_id = parent.case_id if parent else None
         event = ev.CaseReceived(
             aggregate_id=case_id,
@@ -764,6 +755,13 @@ class Case:
     ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
         event = event_type(aggregate_id=self.case_id, version=self.version + 1, occurred_at=at, actor=actor, **payload)
         return apply(event, self), (event,)
+
+
+def _subject(intake: Intake, severity: str | None) -> ClockSubject:
+    """What clock conditions look at: the intake's market, kind, category and channel, and the severity."""
+    return ClockSubject(
+        market=intake.market, kind=intake.kind, category=intake.category, severity=severity, channel=intake.channel
+    )
 
 
 def _clocks_starting(policy: Policy, subject: ClockSubject, have: Set[str], milestone: str) -> tuple[str, ...]:
