@@ -8,6 +8,7 @@ checking versions then, so a lost update raises ``ConcurrencyConflict`` here too
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 from uuid import UUID
@@ -61,6 +62,10 @@ class MemoryCaseRepository:
         """Every case, staged writes first-hand; each is marked as loaded so it may be saved."""
         for case_id in [*self._store.cases, *(i for i in self.staged if i not in self._store.cases)]:
             yield self.get(case_id)
+
+    def sweep_candidates(self, as_of: datetime) -> Iterable[Case]:
+        """No index here: every case (the sweep itself skips those with nothing due)."""
+        return self.all()
 
     def save(self, case: Case) -> None:
         if case.case_id not in self.seen:

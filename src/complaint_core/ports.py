@@ -44,7 +44,17 @@ class CaseRepository(Protocol):
         ...
 
     def all(self) -> Iterable[Case]:
-        """Every stored case (as this unit of work sees it), for the escalation sweep; remembers versions."""
+        """Every stored case (as this unit of work sees it); remembers versions."""
+        ...
+
+    def sweep_candidates(self, as_of: datetime) -> Iterable[Case]:
+        """The cases the escalation sweep must look at ``as_of``; remembers versions.
+
+        At least every case with a running clock due at or before ``as_of`` and every
+        case with a late step still awaiting its inquiry; a superset is allowed (the
+        sweep decides). A store shared by several workers hands each case to one of
+        them at a time (``FOR UPDATE SKIP LOCKED``).
+        """
         ...
 
 

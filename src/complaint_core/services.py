@@ -277,7 +277,7 @@ class CaseService:
         def work(uow: UnitOfWork) -> tuple[SweepAction, ...]:
             done: list[SweepAction] = []
             plans: dict[tuple[str, int], tuple[WorkingCalendar, dict[str, timedelta | None]]] = {}
-            for case in list(uow.cases.all()):
+            for case in list(uow.cases.sweep_candidates(when)):
                 if case.last_at > when:
                     continue
                 policy = self.policy_of(case)

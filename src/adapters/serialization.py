@@ -1,0 +1,129 @@
+"""JSON documents for aggregates and events, through one cattrs converter.
+
+Storage (SQL bodies, history rows, outbox payloads) and webhooks share this one
+mapping, so an event reads the same in the database and on the wire. Loading
+goes through the domain constructors, so every invariant is checked again.
+Datetimes keep their offset (ISO-8601), money is a decimal string, ids are
+strings; events carry their stable ``EVENT_TYPE`` as ``type``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any, TypeVar
+from uuid import UUID
+
+import cattrs
+from cattrs.preconf.json import make_converter
+
+from complaint_core import events as core_events
+from complaint_core import followup as core_followup
+from complaint_core import returns as core_returns
+from complaint_core.errors import DomainError
+from complaint_core.events import DomainEvent
+
+T = TypeVar("T")
+
+
+class DocumentInvalid(DomainError, ValueError):
+    """A stored or received document does not make a valid domain object."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, rule="DOCUMENT")
+
+
+def _aware(value: object, _: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"expected an ISO-8601 string, got {value!r}")
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"datetime {value!r} has no UTC offset")
+    return parsed
+
+
+def _decimal(value: object, _: object) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"expected a decimal string, got {value!r}")
+    return Decimal(value)
+
+
+@cache
+def converter() -> cattrs.Converter:
+    """Built once per process on first use (no work at import time)."""
+    conv = make_converter(forbid_extra_keys=True, detailed_validation=False)
+    conv.register_unstructure_hook(datetime, lambda d: d.isoformat())
+    conv.register_structure_hook(datetime, _aware)
+    conv.register_unstructure_hook(date, lambda d: d.isoformat())
+    conv.register_structure_hook(date, lambda v, _: date.fromisoformat(v))
+    conv.register_unstructure_hook(Decimal, str)
+    conv.register_structure_hook(Decimal, _decimal)
+    conv.register_unstructure_hook(UUID, str)
+    conv.register_structure_hook(UUID, lambda v, _: UUID(v))
+    conv.register_unstructure_hook(frozenset, lambda s: sorted(s))
+    return conv
+
+
+@cache
+def event_types() -> dict[str, type[DomainEvent]]:
+    """Every concrete event class by its wire name."""
+    found: dict[str, type[DomainEvent]] = {}
+    for module in (core_events, core_returns, core_followup):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, DomainEvent) and value.EVENT_TYPE != "event":
+                if "EVENT_TYPE" in vars(value):
+                    found[value.EVENT_TYPE] = value
+    return found
+
+
+def to_data(obj: Any) -> Any:
+    """An aggregate or value object as plain JSON data."""
+    return converter().unstructure(obj)
+
+
+def from_data(data: Any, cls: type[T]) -> T:
+    try:
+        return converter().structure(data, cls)
+    except DomainError:
+        raise
+    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+        raise DocumentInvalid(f"not a valid {cls.__name__}: {_reason(exc)}") from exc
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(to_data(obj), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def loads(text: str | bytes, cls: type[T]) -> T:
+    return from_data(json.loads(text), cls)
+
+
+def event_data(event: DomainEvent) -> dict[str, Any]:
+    data: dict[str, Any] = converter().unstructure(event)
+    data["type"] = event.EVENT_TYPE
+    return data
+
+
+def event_from_data(data: dict[str, Any]) -> DomainEvent:
+    body = dict(data)
+    name = body.pop("type", None)
+    cls = event_types().get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise DocumentInvalid(f"unknown event type {name!r}")
+    return from_data(body, cls)
+
+
+def dump_event(event: DomainEvent) -> str:
+    return json.dumps(event_data(event), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def load_event(text: str | bytes) -> DomainEvent:
+    return event_from_data(json.loads(text))
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, cattrs.BaseValidationError):
+        return "; ".join(cattrs.transform_error(exc))
+    return str(exc)

@@ -1,0 +1,98 @@
+"""Engines for the two supported databases, set up the way the unit of work needs.
+
+SQLite (the embedded default, a file): WAL, ``synchronous=NORMAL``, foreign
+keys, a busy timeout, and ``BEGIN IMMEDIATE`` so a writer takes the lock up
+front (a deferred transaction that reads and then writes fails at once with
+"database is locked" instead of waiting). PostgreSQL: the same code through a
+``postgresql+psycopg://`` URL.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy.engine import URL, make_url
+
+from .errors import StorageError
+
+DEFAULT_DB = "./complaints.db"
+BUSY_TIMEOUT_MS = 30_000
+
+
+def database_url(db: str | None = None) -> URL:
+    """``--db`` / ``COMPLAINT_DB`` / ``./complaints.db``: a plain path means a SQLite file."""
+    raw = db or os.environ.get("COMPLAINT_DB") or DEFAULT_DB
+    if "://" not in raw:
+        return URL.create("sqlite", database=raw)
+    try:
+        url = make_url(raw)
+    except exc.ArgumentError as error:
+        raise StorageError(f"not a database URL: {raw!r}") from error
+    if url.drivername == "postgresql":  # psycopg 3, not the psycopg2 default
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StorageError(f"unsupported database {url.get_backend_name()!r}: use a SQLite path or postgresql://")
+    return url
+
+
+def safe(url: URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+def make_engine(db: str | URL | None = None, **options: Any) -> Engine:
+    url = db if isinstance(db, URL) else database_url(db)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite(url, **options)
+    return _postgres(url, **options)
+
+
+def _sqlite(url: URL, **options: Any) -> Engine:
+    path = url.database or ""
+    if path in ("", ":memory:"):
+        raise StorageError("an in-memory SQLite database cannot be shared: use a file, or the in-memory adapter")
+    file = Path(path)
+    if not file.parent.exists():
+        raise StorageError(f"cannot create the database {path!r}: the directory {str(file.parent)!r} does not exist")
+    if file.exists() and not os.access(file, os.W_OK):
+        raise StorageError(f"the database {path!r} is read-only: check its permissions")
+    if not file.exists() and not os.access(file.parent, os.W_OK):
+        raise StorageError(f"cannot create the database {path!r}: the directory is not writable")
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **options)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _: Any) -> None:
+        dbapi_conn.isolation_level = None  # pysqlite stops emitting its own BEGIN
+        cursor = dbapi_conn.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", f"busy_timeout={BUSY_TIMEOUT_MS}"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _postgres(url: URL, **options: Any) -> Engine:
+    try:
+        import psycopg  # noqa: F401
+    except ImportError as error:
+        raise StorageError("PostgreSQL needs psycopg: pip install 'complaint-core[postgres]'") from error
+    options.setdefault("pool_pre_ping", True)
+    return create_engine(url, connect_args={"connect_timeout": 10}, **options)
+
+
+def check_connection(engine: Engine) -> None:
+    """Connect once, turning driver errors into one clear message without secrets."""
+    try:
+        with engine.connect():
+            pass
+    except exc.OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else "connection failed"
+        raise StorageError(f"cannot open the database {safe(engine.url)}: {reason}") from error
+    except exc.DatabaseError as error:
+        raise StorageError(f"cannot use the database {safe(engine.url)}: {error.orig}") from error

@@ -1,0 +1,79 @@
+"""Schema migrations, run from code: ``upgrade_to_head(engine)``.
+
+The Alembic scripts ship inside the package; no ``alembic.ini`` is needed. A
+database stamped with a revision this code does not know was written by a newer
+version of the library: we refuse to touch it rather than guess.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from sqlalchemy import Connection, Engine, inspect, text
+
+from .errors import StorageError
+
+
+def _config(connection: Connection | None = None):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(files("adapters.sql") / "migrations"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head() -> str:
+    from alembic.script import ScriptDirectory
+
+    found = ScriptDirectory.from_config(_config()).get_current_head()
+    assert found is not None
+    return found
+
+
+def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    return {script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()}
+
+
+def current(engine: Engine) -> str | None:
+    """The revision the database is at, None for an empty database."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        return None if row is None else str(row[0])
+
+
+def check_known(engine: Engine) -> str | None:
+    revision = current(engine)
+    if revision is not None and revision not in known_revisions():
+        raise StorageError(
+            f"the database is at schema revision {revision!r}, which this version of complaint-core "
+            f"does not know (its head is {head()!r}); it was written by a newer version: upgrade complaint-core"
+        )
+    return revision
+
+
+def upgrade_to_head(engine: Engine) -> None:
+    from alembic import command
+
+    check_known(engine)
+    with engine.begin() as conn:
+        command.upgrade(_config(conn), "head")
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    with engine.begin() as conn:
+        command.downgrade(_config(conn), revision)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """On first use of an empty database, create the schema; refuse a newer one; migrate an older one."""
+    revision = check_known(engine)
+    if revision != head():
+        upgrade_to_head(engine)

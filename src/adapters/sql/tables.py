@@ -1,0 +1,249 @@
+"""The schema: SQLAlchemy Core tables on one ``MetaData`` with a naming convention.
+
+Each aggregate is one row holding its JSON document (``body``, loaded back
+through the domain constructors) plus the columns queries filter on; child
+tables (clocks, parties, penalty lines, ledger entries) exist for the queries
+that need an index. Money is integer fen; instants are UTC; enums are text with
+check constraints. Migrations in ``migrations/`` must produce exactly this.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from complaint_core.assessment import AssessmentStatus
+from complaint_core.case import CaseStatus
+
+from .types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+# SQLite's INTEGER PRIMARY KEY is the rowid; PostgreSQL wants a BIGINT identity.
+Serial = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _in(column: str, values: list[str]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("number", String(40), unique=True),
+    Column("policy_id", String(64), nullable=False),
+    Column("policy_version", Integer, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("customer", String(200), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("market", String(24), nullable=False),
+    Column("channel", String(24), nullable=False),
+    Column("severity", String(32)),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    Column("amount_fen", BigInteger),
+    Column("parent_id", String(36), ForeignKey("cases.id")),
+    Column("version", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    CheckConstraint(_in("status", [s.value for s in CaseStatus]), name="status"),
+    CheckConstraint("version >= 1", name="version"),
+    CheckConstraint("amount_fen IS NULL OR amount_fen >= 0", name="amount"),
+    Index(None, "status", "received_at"),
+    Index(None, "customer", "received_at"),
+    # the monthly report reads only this index (covering): closed in a range, grouped
+    Index(None, "closed_at", "category", "severity", "market", "status"),
+)
+
+case_clocks = Table(
+    "case_clocks",
+    metadata,
+    Column("case_id", String(36), ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime),
+    Column("stopped_at", UTCDateTime),
+    Column("level", Integer, nullable=False),
+    Column("inquiry_pending", Boolean, nullable=False),
+    # the sweep's query: running clocks by due time
+    Index(
+        "ix_case_clocks_running_due",
+        "due_at",
+        sqlite_where=text("stopped_at IS NULL"),
+        postgresql_where=text("stopped_at IS NULL"),
+    ),
+    Index(
+        "ix_case_clocks_inquiry_pending",
+        "case_id",
+        sqlite_where=text("inquiry_pending"),
+        postgresql_where=text("inquiry_pending"),
+    ),
+)
+
+case_parties = Table(
+    "case_parties",
+    metadata,
+    Column("case_id", String(36), ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), primary_key=True),
+    Column("party_kind", String(24), primary_key=True),
+    Column("party_id", String(64), primary_key=True),
+    Column("share", String(24), nullable=False),
+    CheckConstraint(_in("role", ["handler", "causer", "delay"]), name="role"),
+    Index(None, "party_id", "role"),
+)
+
+history = Table(
+    "history",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("aggregate_id", String(36), nullable=False),
+    Column("aggregate_type", String(24), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("body", Text, nullable=False),
+    Index(None, "aggregate_id", "version", unique=True),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("message_id", String(64), nullable=False, unique=True),
+    Column("aggregate_id", String(36), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("relayed_at", UTCDateTime),
+    Index(
+        "ix_outbox_pending",
+        "seq",
+        sqlite_where=text("relayed_at IS NULL"),
+        postgresql_where=text("relayed_at IS NULL"),
+    ),
+    Index(None, "aggregate_id", "seq"),
+)
+
+serials = Table(
+    "serials",
+    metadata,
+    Column("policy_id", String(64), primary_key=True),
+    Column("period", String(16), primary_key=True),
+    Column("last", Integer, nullable=False),
+    CheckConstraint("last >= 1", name="last"),
+)
+
+returns = Table(
+    "returns",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    CheckConstraint(_in("status", ["open", "booked"]), name="status"),
+)
+
+followups = Table(
+    "followups",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False, unique=True),
+    Column("next_due", UTCDateTime),
+    Column("version", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Index(None, "next_due"),
+)
+
+assessments = Table(
+    "assessments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    CheckConstraint(_in("status", [s.value for s in AssessmentStatus]), name="status"),
+)
+
+penalty_lines = Table(
+    "penalty_lines",
+    metadata,
+    Column("assessment_id", String(36), ForeignKey("assessments.id", ondelete="CASCADE"), primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("person_id", String(64), nullable=False, index=True),
+    Column("rule_id", String(32), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("points", Integer, nullable=False),
+)
+
+ledger_ops = Table(
+    "ledger_ops",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("body", Text, nullable=False),
+    CheckConstraint(_in("kind", ["post", "reverse", "close"]), name="kind"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("op_seq", Integer, ForeignKey("ledger_ops.seq"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("person_id", String(64), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("case_id", String(36), nullable=False),
+    Column("rule_id", String(32), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("capped", Boolean, nullable=False),
+    Index(None, "person_id", "month"),
+    Index(None, "month"),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("format", String(8), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("loaded_at", UTCDateTime, nullable=False),
+    CheckConstraint(_in("kind", ["policy", "calendar", "organisation"]), name="kind"),
+    CheckConstraint(_in("format", ["toml", "json", "csv"]), name="format"),
+)
+
+bonuses = Table(
+    "bonuses",
+    metadata,
+    Column("person_id", String(64), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("amount_fen", BigInteger, nullable=False),
+    CheckConstraint("amount_fen >= 0", name="amount"),
+)
