@@ -72,9 +72,8 @@ def event_types() -> dict[str, type[DomainEvent]]:
     found: dict[str, type[DomainEvent]] = {}
     for module in (core_events, core_returns, core_followup):
         for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, DomainEvent) and value.EVENT_TYPE != "event":
-                if "EVENT_TYPE" in vars(value):
-                    found[value.EVENT_TYPE] = value
+            if isinstance(value, type) and issubclass(value, DomainEvent) and "EVENT_TYPE" in vars(value):
+                found[value.EVENT_TYPE] = value
     return found
 
 
