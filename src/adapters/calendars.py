@@ -151,18 +151,25 @@ def with_weekend_fallback(base: TableCalendar, years: int = FALLBACK_YEARS) -> T
 class CalendarRegistry:
     """The ``CalendarSource`` adapter: the bundled ``cn`` calendar plus user files, built once each."""
 
-    def __init__(self, files: Sequence[Path] = (), *, bundled: bool = True) -> None:
+    def __init__(
+        self,
+        files: Sequence[Path] = (),
+        *,
+        bundled: bool = True,
+        documents: Sequence[tuple[str, Mapping[str, Any]]] = (),
+    ) -> None:
         self._files = tuple(files)
+        self._documents = tuple(documents)  # (source, parsed calendar file) e.g. stored in a database
         self._bundled = bundled
         self._cache: dict[tuple[str, bool], TableCalendar] = {}
 
     def _build(self, name: str) -> TableCalendar:
         base: TableCalendar | None = china_calendar() if self._bundled and name == "cn" else None
-        for path in self._files:
-            data = _read(path)
+        sources = [*((str(path), _read(path)) for path in self._files), *self._documents]
+        for source, data in sources:
             if data.get("name", "cn") != name:
                 continue
-            years = parse_calendar_data(data, str(path))
+            years = parse_calendar_data(dict(data), source)
             if base is None:
                 y0 = min(years)
                 base = TableCalendar(name=name, first=date(y0, 1, 1), last=date(y0, 12, 31))

@@ -7,18 +7,25 @@ checking versions then, so a lost update raises ``ConcurrencyConflict`` here too
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Generic, Self, TypeVar
 from uuid import UUID
 
 import attrs
 
+from complaint_core.assessment import Assessment
 from complaint_core.case import Case
 from complaint_core.errors import ConcurrencyConflict, NotFound
 from complaint_core.events import DomainEvent
+from complaint_core.followup import FollowUp
+from complaint_core.ledger import Ledger, LedgerEntry
+from complaint_core.ledger_journal import LedgerOp, apply_op
 from complaint_core.policy import Policy
+from complaint_core.returns import Return
+
+A = TypeVar("A")
 
 
 @attrs.define
@@ -27,6 +34,105 @@ class MemoryStore:
     serials: dict[tuple[str, str], int] = attrs.Factory(dict)
     outbox: list[DomainEvent] = attrs.Factory(list)
     numbers: dict[str, UUID] = attrs.Factory(dict)
+    returns: dict[UUID, Return] = attrs.Factory(dict)
+    followups: dict[UUID, FollowUp] = attrs.Factory(dict)
+    assessments: dict[UUID, Assessment] = attrs.Factory(dict)
+    ledger_ops: list[LedgerOp] = attrs.Factory(list)
+    ledger: Ledger = attrs.Factory(Ledger)
+
+
+class MemoryAggregates(Generic[A]):
+    """Returns, follow-ups or assessments in a dictionary, with staged writes checked on commit."""
+
+    def __init__(self, items: dict[UUID, A], key: Callable[[A], UUID]) -> None:
+        self._items = items
+        self._key = key
+        self.seen: dict[UUID, int] = {}
+        self.staged: dict[UUID, A] = {}
+        self.added: set[UUID] = set()
+
+    def get(self, aggregate_id: UUID) -> A:
+        item = self.staged.get(aggregate_id) or self._items.get(aggregate_id)
+        if item is None:
+            raise NotFound(f"no {aggregate_id}")
+        self.seen.setdefault(aggregate_id, _version(item))
+        return item
+
+    def add(self, item: A) -> None:
+        key = self._key(item)
+        if key in self._items or key in self.staged:
+            raise ConcurrencyConflict(f"{key} exists already")
+        self.staged[key] = item
+        self.added.add(key)
+
+    def save(self, item: A) -> None:
+        key = self._key(item)
+        if key not in self.seen and key not in self.added:
+            raise NotFound(f"{key} was not loaded in this unit of work")
+        self.staged[key] = item
+
+    def for_case(self, case_id: UUID) -> tuple[A, ...]:
+        keys = [*self._items, *(k for k in self.staged if k not in self._items)]
+        found = [self.get(k) for k in keys if _case_of(self.staged.get(k) or self._items[k]) == case_id]
+        return tuple(found)
+
+    def check(self) -> None:
+        for key in self.staged:
+            current = self._items.get(key)
+            if key in self.added:
+                if current is not None:
+                    raise ConcurrencyConflict(f"{key} exists already")
+            elif current is None or _version(current) != self.seen[key]:
+                raise ConcurrencyConflict(f"{key} changed since it was loaded")
+
+    def apply(self) -> None:
+        self._items.update(self.staged)
+
+    def clear(self) -> None:
+        self.seen.clear()
+        self.staged.clear()
+        self.added.clear()
+
+
+def _version(item: object) -> int:
+    return int(getattr(item, "version"))  # noqa: B009 - every aggregate has one
+
+
+def _case_of(item: object) -> UUID:
+    return getattr(item, "case_id")  # type: ignore[no-any-return]  # noqa: B009
+
+
+class MemoryLedger:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self.seen: int | None = None
+        self.staged: list[LedgerOp] = []
+        self.current: Ledger | None = None
+
+    def load(self) -> Ledger:
+        if self.current is None:
+            self.current = self._store.ledger
+            self.seen = len(self._store.ledger_ops)
+        return self.current
+
+    def append(self, op: LedgerOp, entries: Sequence[LedgerEntry]) -> None:
+        ledger = self.load()
+        self.current, _, _ = apply_op(ledger, op)
+        self.staged.append(op)
+
+    def check(self) -> None:
+        if self.staged and self.seen != len(self._store.ledger_ops):
+            raise ConcurrencyConflict("the ledger changed since it was loaded")
+
+    def apply(self) -> None:
+        if self.staged and self.current is not None:
+            self._store.ledger_ops.extend(self.staged)
+            self._store.ledger = self.current
+
+    def clear(self) -> None:
+        self.seen = None
+        self.staged = []
+        self.current = None
 
 
 class MemoryCaseRepository:
@@ -107,6 +213,12 @@ class MemoryUnitOfWork:
         self.cases = MemoryCaseRepository(self.store)
         self.serials = MemorySerials(self.store)
         self.outbox = MemoryOutbox()
+        self.returns: MemoryAggregates[Return] = MemoryAggregates(self.store.returns, lambda r: r.return_id)
+        self.followups: MemoryAggregates[FollowUp] = MemoryAggregates(self.store.followups, lambda f: f.followup_id)
+        self.assessments: MemoryAggregates[Assessment] = MemoryAggregates(
+            self.store.assessments, lambda a: a.assessment_id
+        )
+        self.ledger = MemoryLedger(self.store)
         self.committed = 0
 
     def __enter__(self) -> Self:
@@ -128,7 +240,12 @@ class MemoryUnitOfWork:
                     raise ConcurrencyConflict(f"case {case_id} exists already")
             elif current is None or current.version != cases.seen[case_id]:
                 raise ConcurrencyConflict(f"case {case_id} changed since it was loaded")
+        others = (self.returns, self.followups, self.assessments, self.ledger)
+        for repository in others:
+            repository.check()
         stored.update(cases.staged)
+        for repository in others:
+            repository.apply()
         numbers = store.numbers
         for case_id, case in cases.staged.items():
             number = case.number
@@ -142,6 +259,10 @@ class MemoryUnitOfWork:
 
     def rollback(self) -> None:
         self.cases.clear()
+        self.returns.clear()
+        self.followups.clear()
+        self.assessments.clear()
+        self.ledger.clear()
         if self.serials.staged:
             self.serials.staged.clear()
         if self.outbox.staged:

@@ -9,13 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, TypeVar
 from uuid import UUID
 
+from .assessment import Assessment
 from .calendar import WorkingCalendar
 from .case import Case
 from .events import DomainEvent
+from .followup import FollowUp
+from .ledger import Ledger, LedgerEntry
+from .ledger_journal import LedgerOp
+from .organisation import Organisation
 from .policy import CalendarSettings, Policy
+from .returns import Return
 
 
 class Clock(Protocol):
@@ -58,6 +64,39 @@ class CaseRepository(Protocol):
         ...
 
 
+A = TypeVar("A")
+
+
+class AggregateRepository(Protocol[A]):
+    """Returns, follow-ups and penalty assessments: stored whole, versioned like cases."""
+
+    def get(self, aggregate_id: UUID) -> A:
+        """Raises ``NotFound``; remembers the version seen for ``save``."""
+        ...
+
+    def add(self, item: A) -> None: ...
+
+    def save(self, item: A) -> None:
+        """Raises ``ConcurrencyConflict`` when the stored version is not the one loaded."""
+        ...
+
+    def for_case(self, case_id: UUID) -> tuple[A, ...]:
+        """Every one belonging to the case, oldest first; remembers versions."""
+        ...
+
+
+class LedgerStore(Protocol):
+    """The penalty ledger, kept as its journal of operations (``ledger_journal``)."""
+
+    def load(self) -> Ledger:
+        """The ledger as of now; remembers how many operations it has seen."""
+        ...
+
+    def append(self, op: LedgerOp, entries: Sequence[LedgerEntry]) -> None:
+        """Records ``op``; ``ConcurrencyConflict`` when another writer appended since ``load``."""
+        ...
+
+
 class Outbox(Protocol):
     def add(self, events: Sequence[DomainEvent]) -> None: ...
 
@@ -74,6 +113,18 @@ class UnitOfWork(Protocol):
     @property
     def outbox(self) -> Outbox: ...
 
+    @property
+    def returns(self) -> AggregateRepository[Return]: ...
+
+    @property
+    def followups(self) -> AggregateRepository[FollowUp]: ...
+
+    @property
+    def assessments(self) -> AggregateRepository[Assessment]: ...
+
+    @property
+    def ledger(self) -> LedgerStore: ...
+
     def __enter__(self) -> Self: ...
 
     def __exit__(
@@ -88,6 +139,12 @@ class UnitOfWork(Protocol):
 class PolicySource(Protocol):
     def get(self, policy_id: str, version: int | None = None) -> Policy:
         """A policy by id and version (the latest when ``version`` is None); raises ``NotFound``."""
+        ...
+
+
+class OrganisationSource(Protocol):
+    def get(self) -> Organisation:
+        """The current organisation with its monthly bonuses; raises ``NotFound`` when none is loaded."""
         ...
 
 

@@ -34,6 +34,18 @@ T = TypeVar("T")
 Command = Callable[[Case, Policy, datetime, UnitOfWork], tuple[Case, tuple[DomainEvent, ...]]]
 
 
+def in_transaction(uow: UnitOfWork, work: Callable[[UnitOfWork], T], retries: int) -> T:
+    """Run ``work`` in a unit of work, re-running it from a fresh read on a conflict, at most ``retries`` times."""
+    for attempt in range(retries + 1):
+        try:
+            with uow as open_uow:
+                return work(open_uow)
+        except ConcurrencyConflict:
+            if attempt == retries:
+                raise
+    raise AssertionError("unreachable")
+
+
 class CaseService:
     def __init__(
         self,
@@ -329,14 +341,7 @@ class CaseService:
         return format_number(policy.numbering, day, serial)
 
     def _transaction(self, work: Callable[[UnitOfWork], T]) -> T:
-        for attempt in range(self.conflict_retries + 1):
-            try:
-                with self.uow as uow:
-                    return work(uow)
-            except ConcurrencyConflict:
-                if attempt == self.conflict_retries:
-                    raise
-        raise AssertionError("unreachable")
+        return in_transaction(self.uow, work, self.conflict_retries)
 
     def _run(self, ref: str | UUID, at: datetime | None, command: Command) -> Case:
         when = self._at(at)

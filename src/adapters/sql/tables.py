@@ -235,8 +235,8 @@ documents = Table(
     Column("format", String(8), nullable=False),
     Column("source", Text, nullable=False),
     Column("loaded_at", UTCDateTime, nullable=False),
-    CheckConstraint(_in("kind", ["policy", "calendar", "organisation"]), name="kind"),
-    CheckConstraint(_in("format", ["toml", "json", "csv"]), name="format"),
+    CheckConstraint(_in("kind", ["policy", "calendar", "organisation", "setting"]), name="kind"),
+    CheckConstraint(_in("format", ["toml", "json", "csv", "text"]), name="format"),
 )
 
 bonuses = Table(

@@ -18,12 +18,23 @@ from uuid import UUID
 from sqlalchemy import Connection, Engine, RowMapping, and_, bindparam, delete, exc, func, insert, or_, select, update
 
 from adapters import serialization
+from complaint_core.assessment import Assessment
 from complaint_core.case import FINISHED, Case, CaseStatus
 from complaint_core.errors import ConcurrencyConflict, NotFound
 from complaint_core.events import DomainEvent
+from complaint_core.followup import FollowUp
 from complaint_core.money import to_fen
+from complaint_core.returns import Return
 
 from . import tables as t
+from .aggregates import (
+    SqlAggregates,
+    SqlLedger,
+    assessment_columns,
+    followup_columns,
+    penalty_line_rows,
+    return_columns,
+)
 from .indexing import ClockIndexer, no_index
 
 _CASE_BY_ID = select(t.cases.c.version, t.cases.c.body).where(t.cases.c.id == bindparam("id"))
@@ -347,6 +358,19 @@ class SqlUnitOfWork:
         self.cases = SqlCaseRepository(self, indexer)
         self.serials = SqlSerials(self)
         self.outbox = SqlOutbox(self)
+        self.returns = SqlAggregates(self, t.returns, Return, lambda r: r.return_id, return_columns)
+        self.followups = SqlAggregates(self, t.followups, FollowUp, lambda f: f.followup_id, followup_columns)
+        self.assessments = SqlAggregates(
+            self, t.assessments, Assessment, lambda a: a.assessment_id, assessment_columns, penalty_line_rows
+        )
+        self.ledger = SqlLedger(self)
+
+    def _forget(self) -> None:
+        self.cases.seen.clear()
+        self.returns.clear()
+        self.followups.clear()
+        self.assessments.clear()
+        self.ledger.clear()
 
     @property
     def connection(self) -> Connection:
@@ -365,7 +389,7 @@ class SqlUnitOfWork:
     ) -> None:
         connection = self._connection
         self._connection = None
-        self.cases.seen.clear()
+        self._forget()
         if connection is not None:
             try:
                 connection.rollback()
@@ -378,11 +402,11 @@ class SqlUnitOfWork:
             conn.commit()
         except exc.OperationalError as error:  # e.g. a serialization failure on PostgreSQL
             raise ConcurrencyConflict(f"the transaction could not commit: {error.orig}") from error
-        self.cases.seen.clear()
+        self._forget()
 
     def rollback(self) -> None:
         self.connection.rollback()
-        self.cases.seen.clear()
+        self._forget()
 
     def history(self, aggregate_id: UUID) -> list[DomainEvent]:
         return history_of(self.connection, aggregate_id)

@@ -74,8 +74,8 @@ def upgrade() -> None:
         sa.Column("format", sa.String(length=8), nullable=False),
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("loaded_at", adapters.sql.types.UTCDateTime(timezone=True), nullable=False),
-        sa.CheckConstraint("format IN ('toml', 'json', 'csv')", name=op.f("ck_documents_format")),
-        sa.CheckConstraint("kind IN ('policy', 'calendar', 'organisation')", name=op.f("ck_documents_kind")),
+        sa.CheckConstraint("format IN ('toml', 'json', 'csv', 'text')", name=op.f("ck_documents_format")),
+        sa.CheckConstraint("kind IN ('policy', 'calendar', 'organisation', 'setting')", name=op.f("ck_documents_kind")),
         sa.PrimaryKeyConstraint("kind", "name", "version", name=op.f("pk_documents")),
     )
     op.create_table(

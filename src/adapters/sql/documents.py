@@ -1,0 +1,134 @@
+"""Reference documents kept in the database: policies, calendars and the organisation.
+
+They are stored as the text the user imported (TOML, JSON or CSV), versioned,
+and parsed by the same loaders as files, so a database carries everything a
+process on another machine needs. The bundled presets are always available.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from sqlalchemy import Engine, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from adapters.calendars import CalendarRegistry
+from adapters.memory import MemoryPolicies
+from adapters.organisation_files import loads_organisation
+from adapters.policy_files import PRESETS, load_preset, loads_policy
+from complaint_core.errors import NotFound
+from complaint_core.money import from_fen, to_fen
+from complaint_core.organisation import Organisation
+from complaint_core.policy import Policy
+
+from . import tables as t
+
+Kind = str  # "policy" | "calendar" | "organisation"
+
+
+def store(
+    engine: Engine, *, kind: Kind, name: str, source: str, fmt: str, at: datetime, version: int | None = None
+) -> int:
+    """Store a new version of a document (the next number unless given); returns its version."""
+    d = t.documents.c
+    with engine.begin() as conn:
+        if version is None:
+            last = conn.execute(select(func.max(d.version)).where(d.kind == kind, d.name == name)).scalar()
+            version = int(last or 0) + 1
+        conn.execute(
+            t.documents.insert(),
+            {"kind": kind, "name": name, "version": version, "format": fmt, "source": source, "loaded_at": at},
+        )
+    return version
+
+
+def latest(engine: Engine, kind: Kind) -> list[tuple[str, int, str, str]]:
+    """(name, version, format, source) of the latest version of every document of ``kind``."""
+    d = t.documents.c
+    newest = select(d.name, func.max(d.version).label("version")).where(d.kind == kind).group_by(d.name).subquery()
+    query = (
+        select(d.name, d.version, d.format, d.source)
+        .join(newest, (d.name == newest.c.name) & (d.version == newest.c.version))
+        .where(d.kind == kind)
+        .order_by(d.name)
+    )
+    with engine.connect() as conn:
+        return [(r.name, r.version, r.format, r.source) for r in conn.execute(query)]
+
+
+def all_versions(engine: Engine, kind: Kind) -> list[tuple[str, int, str, str]]:
+    d = t.documents.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(d.name, d.version, d.format, d.source).where(d.kind == kind).order_by(d.name, d.version)
+        )
+        return [(r.name, r.version, r.format, r.source) for r in rows]
+
+
+def parse(fmt: str, source: str) -> dict[str, Any]:
+    data = json.loads(source) if fmt == "json" else tomllib.loads(source)
+    if not isinstance(data, dict):
+        raise ValueError("a document must hold a table")
+    return data
+
+
+def calendars(engine: Engine) -> CalendarRegistry:
+    docs = [
+        (f"database calendar {name} v{version}", parse(fmt, src))
+        for name, version, fmt, src in latest(engine, "calendar")
+    ]
+    return CalendarRegistry(documents=docs)
+
+
+def policies(engine: Engine) -> MemoryPolicies:
+    """The presets plus every stored policy version (a stored policy may replace a preset's id)."""
+    found: list[Policy] = [load_preset(name) for name in PRESETS]
+    stored = all_versions(engine, "policy")
+    loaded = [loads_policy(src, f"database policy {name} v{version}") for name, version, _, src in stored]
+    replaced = {q.policy_id for q in loaded}
+    source = MemoryPolicies([p for p in found if p.policy_id not in replaced])
+    for policy in loaded:
+        source.add(policy)
+    return source
+
+
+@attrs.define
+class SqlOrganisation:
+    """The latest stored organisation with the bonuses imported for it (``bonus import``)."""
+
+    engine: Engine
+    _cached: Organisation | None = None
+
+    def get(self) -> Organisation:
+        if self._cached is None:
+            docs = latest(self.engine, "organisation")
+            if not docs:
+                raise NotFound("no organisation loaded: run `complaint org import FILE` first")
+            _, version, _, source = docs[0]
+            org = loads_organisation(source, f"database organisation v{version}")
+            with self.engine.connect() as conn:
+                rows = conn.execute(select(t.bonuses)).all()
+            bonuses = dict(org.bonuses)
+            bonuses.update({(r.person_id, r.month): from_fen(r.amount_fen) for r in rows})
+            self._cached = attrs.evolve(org, bonuses=bonuses)
+        return self._cached
+
+
+def store_bonuses(engine: Engine, rows: list[tuple[str, str, Decimal]]) -> int:
+    """Insert or replace (person, month) bonuses in one transaction."""
+    if not rows:
+        return 0
+    values = [{"person_id": p, "month": m, "amount_fen": to_fen(a)} for p, m, a in rows]
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(t.bonuses).values(values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[t.bonuses.c.person_id, t.bonuses.c.month], set_={"amount_fen": statement.excluded.amount_fen}
+    )
+    with engine.begin() as conn:
+        conn.execute(statement)
+    return len(rows)

@@ -1,0 +1,123 @@
+"""Use cases of follow-up visits (DOMAIN §9): schedule after closure, record attempts, open second complaints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from uuid import UUID, uuid4
+
+from .case import Case
+from .followup import FollowUp, Triggers, open_second_complaint
+from .ports import UnitOfWork
+from .services import CaseService, in_transaction
+from .timeutil import require_aware
+
+
+class FollowUpService:
+    def __init__(self, cases: CaseService, *, new_id: Callable[[], UUID] = uuid4) -> None:
+        self.cases = cases
+        self.new_id = new_id
+
+    def _at(self, at: datetime | None) -> datetime:
+        return require_aware(at if at is not None else self.cases.clock.now())
+
+    def schedule(
+        self,
+        ref: str | UUID,
+        *,
+        actor: str,
+        rework_delivered_on: date | None = None,
+        at: datetime | None = None,
+    ) -> FollowUp:
+        when = self._at(at)
+
+        def work(uow: UnitOfWork) -> FollowUp:
+            case = self.cases._load(uow, ref)
+            policy = self.cases.policy_of(case)
+            followup, events = FollowUp.schedule(
+                policy,
+                case,
+                followup_id=self.new_id(),
+                triggers=Triggers.from_case(case, rework_delivered_on=rework_delivered_on),
+                at=when,
+                actor=actor,
+                calendar=self.cases.calendar_for(policy),
+            )
+            uow.followups.add(followup)
+            uow.outbox.add(events)
+            uow.commit()
+            return followup
+
+        return in_transaction(self.cases.uow, work, self.cases.conflict_retries)
+
+    def record(
+        self,
+        ref: str | UUID,
+        *,
+        visit: int,
+        reached: bool,
+        actor: str,
+        satisfaction: str | None = None,
+        notes: str = "",
+        at: datetime | None = None,
+    ) -> FollowUp:
+        """Record a visit attempt on the case's follow-up; a dissatisfied visit opens a second complaint at once."""
+        when = self._at(at)
+
+        def work(uow: UnitOfWork) -> FollowUp:
+            case = self.cases._load(uow, ref)
+            policy = self.cases.policy_of(case)
+            followup = self._of(uow, case)
+            new, events = followup.record_attempt(
+                policy,
+                visit=visit,
+                at=when,
+                actor=actor,
+                reached=reached,
+                satisfaction=satisfaction,
+                notes=notes,
+                calendar=self.cases.calendar_for(policy),
+            )
+            uow.followups.save(new)
+            uow.outbox.add(events)
+            if new.visit(visit).needs_second_complaint:
+                new = self._second(uow, case, new, visit, when, actor)
+            uow.commit()
+            return new
+
+        return in_transaction(self.cases.uow, work, self.cases.conflict_retries)
+
+    def _second(
+        self, uow: UnitOfWork, parent: Case, followup: FollowUp, visit: int, when: datetime, actor: str
+    ) -> FollowUp:
+        policy = self.cases.policy_of(parent)
+        number = None
+        if policy.numbering.assign_at == "received":
+            number = self.cases._next_number(uow, policy, when)
+        second = open_second_complaint(
+            policy, parent, followup, visit=visit, case_id=self.cases.new_id(), at=when, actor=actor, number=number
+        )
+        uow.cases.add(second.case)
+        uow.followups.save(second.followup)
+        uow.outbox.add(second.events)
+        return second.followup
+
+    def _of(self, uow: UnitOfWork, case: Case) -> FollowUp:
+        from .followup import require_schedule
+
+        found = uow.followups.for_case(case.case_id)
+        return require_schedule(found[-1] if found else None, case.case_id)
+
+    def get(self, ref: str | UUID) -> FollowUp:
+        with self.cases.uow as uow:
+            return self._of(uow, self.cases._load(uow, ref))
+
+    def due(self, on: date) -> tuple[tuple[FollowUp, int], ...]:
+        """(follow-up, visit number) of every open visit due on or before ``on`` in the policy's zone."""
+        out: list[tuple[FollowUp, int]] = []
+        with self.cases.uow as uow:
+            for case in uow.cases.all():
+                for followup in uow.followups.for_case(case.case_id):
+                    tz = self.cases.policy_of(case).tz
+                    out.extend((followup, v.number) for v in followup.open_visits if v.due_on(tz) <= on)
+        return tuple(out)

@@ -1,0 +1,136 @@
+"""What a penalty decision orders for one case, and the lines it comes to.
+
+A quality department decides a loss valuation, sanctions, tier amounts, fines
+and overdue days; ``assess_lines`` turns the decision into penalty lines with
+the rules of ``penalty`` (loss shares by fault and basis points, sanction
+minimums, tiers, doubling on a second complaint, supervisor liability).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import attrs
+
+from .case import Case
+from .errors import RuleViolation
+from .organisation import Organisation
+from .penalty import (
+    PenaltyLine,
+    Sanction,
+    apportion_loss,
+    doubled,
+    fine_line,
+    overdue_line,
+    sanction_line,
+    tier_line,
+    value_loss,
+    with_supervisors,
+)
+from .policy import Policy
+from .responsibility import Party, PartyKind
+
+
+@attrs.frozen(kw_only=True)
+class LossOrder:
+    """P1-PEN-01 inputs: the actual loss, or the resale window's prices."""
+
+    actual_loss: Decimal
+    decided_on: date | None = None
+    resold_on: date | None = None
+    a_grade_unit_price: Decimal | None = None
+    resale_unit_price: Decimal | None = None
+    quantity: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SanctionOrder:
+    person_id: str
+    sanction: Sanction
+    count: int = 1
+    amount: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TierOrder:
+    person_id: str
+    loss: Decimal = Decimal("0")
+    customer_lost: bool = False
+    amount: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class FineOrder:
+    party_id: str
+    code: str
+    occurrences: int = 1
+    party_kind: PartyKind = PartyKind.PERSON
+
+
+@attrs.frozen(kw_only=True)
+class OverdueOrder:
+    person_id: str
+    full_days_late: int
+
+
+@attrs.frozen(kw_only=True)
+class PenaltyOrder:
+    loss: LossOrder | None = None
+    sanctions: tuple[SanctionOrder, ...] = ()
+    tiers: tuple[TierOrder, ...] = ()
+    fines: tuple[FineOrder, ...] = ()
+    overdue: tuple[OverdueOrder, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return self.loss is None and not (self.sanctions or self.tiers or self.fines or self.overdue)
+
+
+def assess_lines(
+    case: Case, policy: Policy, org: Organisation, order: PenaltyOrder, *, month: str
+) -> tuple[PenaltyLine, ...]:
+    """The lines of one decision; a second complaint multiplies them (P4-PEN-06), supervisors share (P4-PEN-04)."""
+    rules = policy.penalties
+    lines: list[PenaltyLine] = []
+    if order.loss is not None:
+        if case.causer is None:
+            raise RuleViolation("a loss is apportioned by fault: attribute the case first", rule="P1-ROLE-07")
+        loss = order.loss
+        valuation = value_loss(
+            actual_loss=loss.actual_loss,
+            decided_on=loss.decided_on,
+            resold_on=loss.resold_on,
+            a_grade_unit_price=loss.a_grade_unit_price,
+            resale_unit_price=loss.resale_unit_price,
+            quantity=loss.quantity,
+        )
+        if valuation.amount > 0:
+            lines.extend(apportion_loss(valuation.amount, case.causer, org))
+    for s in order.sanctions:
+        person = org.person(s.person_id)
+        bonus = org.bonuses.get((s.person_id, month))
+        lines.append(sanction_line(person, s.sanction, rules=rules, count=s.count, amount=s.amount, month_bonus=bonus))
+    for tier in order.tiers:
+        if case.severity is None:
+            raise RuleViolation("a tier needs the case's severity: classify it first", rule="P4-PEN-01")
+        lines.append(
+            tier_line(
+                org.person(tier.person_id),
+                policy=policy,
+                severity=case.severity,
+                kind=case.intake.kind,
+                loss=tier.loss,
+                customer_lost=tier.customer_lost,
+                amount=tier.amount,
+            )
+        )
+    for fine in order.fines:
+        party = Party(kind=fine.party_kind, id=fine.party_id)
+        if fine.party_kind is PartyKind.PERSON:
+            org.person(fine.party_id)
+        lines.append(fine_line(party, fine.code, rules=rules, occurrences=fine.occurrences))
+    for late in order.overdue:
+        lines.append(overdue_line(org.person(late.person_id), rules=rules, full_days_late=late.full_days_late))
+    out = doubled(lines, rules.second_complaint_factor) if case.parent_case_id is not None else tuple(lines)
+    return with_supervisors(out, org, rules)

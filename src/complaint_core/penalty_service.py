@@ -1,0 +1,153 @@
+"""Use cases of penalties: assess a case, approve (which posts to the ledger), appeal, close a month.
+
+Each runs in one unit of work, like the case commands: the assessment, the
+ledger journal and the events commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+from .assessment import Assessment, AssessmentStatus
+from .case import Case
+from .errors import NotFound, RuleViolation
+from .ledger import Ledger, MonthClose
+from .ledger_journal import LedgerClose, LedgerPost, LedgerReverse, apply_op
+from .penalty_orders import PenaltyOrder, assess_lines
+from .ports import OrganisationSource, UnitOfWork
+from .services import CaseService, in_transaction
+from .timeutil import local_date, require_aware
+
+
+def month_of(moment: datetime, tz: tzinfo) -> str:
+    day = local_date(moment, tz)
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+class PenaltyService:
+    def __init__(
+        self,
+        cases: CaseService,
+        organisation: OrganisationSource,
+        *,
+        new_id: Callable[[], UUID] = uuid4,
+    ) -> None:
+        self.cases = cases
+        self.organisation = organisation
+        self.new_id = new_id
+
+    @property
+    def uow(self) -> UnitOfWork:
+        return self.cases.uow
+
+    def _at(self, at: datetime | None) -> datetime:
+        return require_aware(at if at is not None else self.cases.clock.now())
+
+    def assess(self, ref: str | UUID, order: PenaltyOrder, *, actor: str, at: datetime | None = None) -> Assessment:
+        """Propose the penalties of one case (P1-PEN-09: a proposal until approved)."""
+        when = self._at(at)
+        if order.empty:
+            raise RuleViolation("the penalty decision orders nothing", rule="P1-PEN-09")
+        org = self.organisation.get()
+
+        def work(uow: UnitOfWork) -> Assessment:
+            case = self.cases._load(uow, ref)
+            policy = self.cases.policy_of(case)
+            month = month_of(when, policy.tz)
+            lines = assess_lines(case, policy, org, order, month=month)
+            assessment, events = Assessment.propose(
+                policy, assessment_id=self.new_id(), case_id=case.case_id, lines=lines, at=when, actor=actor
+            )
+            uow.assessments.add(assessment)
+            uow.outbox.add(events)
+            uow.commit()
+            return assessment
+
+        return in_transaction(self.uow, work, self.cases.conflict_retries)
+
+    def approve(self, assessment_id: UUID, *, role: str, actor: str, at: datetime | None = None) -> Assessment:
+        """P1-APR-05: approval by a role the policy names; the deductible lines are posted in the month of approval."""
+        when = self._at(at)
+
+        def work(uow: UnitOfWork) -> Assessment:
+            assessment = uow.assessments.get(assessment_id)
+            policy = self.cases.policies.get(assessment.policy_id, assessment.policy_version)
+            approved, events = assessment.approve(policy, role=role, at=when, actor=actor)
+            postings = approved.postings()
+            if postings:
+                op = LedgerPost(month=month_of(when, policy.tz), postings=postings)
+                _, entries, _ = apply_op(uow.ledger.load(), op)
+                uow.ledger.append(op, entries)
+            uow.assessments.save(approved)
+            uow.outbox.add(events)
+            uow.commit()
+            return approved
+
+        return in_transaction(self.uow, work, self.cases.conflict_retries)
+
+    def appeal(
+        self, assessment_id: UUID, *, reason: str, actor: str, month: str | None = None, at: datetime | None = None
+    ) -> Assessment:
+        """A successful appeal reverses the assessment and its postings (never edits them)."""
+        when = self._at(at)
+
+        def work(uow: UnitOfWork) -> Assessment:
+            assessment = uow.assessments.get(assessment_id)
+            policy = self.cases.policies.get(assessment.policy_id, assessment.policy_version)
+            reversed_, events = assessment.reverse(reason=reason, at=when, actor=actor)
+            if assessment.deductible_lines():
+                op = LedgerReverse(month=month or month_of(when, policy.tz), case_id=assessment.case_id, reason=reason)
+                ledger = uow.ledger.load()
+                others = [a for a in uow.assessments.for_case(assessment.case_id) if a.assessment_id != assessment_id]
+                if any(a.status is AssessmentStatus.APPROVED for a in others):
+                    raise RuleViolation(
+                        "the ledger reverses a case's postings together; this case has other approved assessments",
+                        rule="LEDGER-REVERSE",
+                    )
+                _, entries, _ = apply_op(ledger, op)
+                uow.ledger.append(op, entries)
+            uow.assessments.save(reversed_)
+            uow.outbox.add(events)
+            uow.commit()
+            return reversed_
+
+        return in_transaction(self.uow, work, self.cases.conflict_retries)
+
+    def close_month(self, month: str, *, policy_id: str | None = None, cap_ratio: Decimal | None = None) -> MonthClose:
+        """P1-PEN-11: deduct up to the cap of each person's bonus (the policy's ratio by default), carry the rest."""
+        if cap_ratio is None:
+            pid = policy_id or self.cases.default_policy
+            if pid is None:
+                raise NotFound("no policy given and the service has no default policy")
+            cap_ratio = self.cases.policies.get(pid).penalties.monthly_cap_ratio
+        org = self.organisation.get()
+        bonuses = {person: amount for (person, m), amount in org.bonuses.items() if m == month}
+
+        def work(uow: UnitOfWork) -> MonthClose:
+            op = LedgerClose.of(month, bonuses, cap_ratio)
+            _, entries, close = apply_op(uow.ledger.load(), op)
+            uow.ledger.append(op, entries)
+            uow.commit()
+            assert close is not None
+            return close
+
+        return in_transaction(self.uow, work, self.cases.conflict_retries)
+
+    def ledger(self) -> Ledger:
+        with self.uow as uow:
+            return uow.ledger.load()
+
+    def assessments(self, ref: str | UUID) -> tuple[Case, tuple[Assessment, ...]]:
+        with self.uow as uow:
+            case = self.cases._load(uow, ref)
+            return case, uow.assessments.for_case(case.case_id)
+
+    def assessment(self, assessment_id: UUID) -> Assessment:
+        with self.uow as uow:
+            try:
+                return uow.assessments.get(assessment_id)
+            except NotFound:
+                raise NotFound(f"no penalty assessment {assessment_id}") from None
