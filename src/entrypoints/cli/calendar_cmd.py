@@ -1,0 +1,129 @@
+"""``complaint calendar …``: working-day arithmetic and calendar coverage (no database).
+
+The calendar is the one the policy's ``[calendar]`` settings name (default
+preset ``manufacturing``), built by ``adapters.calendars.CalendarRegistry``
+from the bundled China table plus any ``--calendar-file``. ``calendar import``
+(storing a calendar file in the database) comes with the SQL storage.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from .context import area, settings_of
+from .options import CalendarFilesOption, PolicyOption, date_param
+from .output import Texts, emit, table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+DEFAULT_POLICY = "manufacturing"
+
+TEXT = Texts(
+    {
+        "add_working": (
+            "{start} 之后第 {days} 个工作日是 {result}(日历 {calendar})",
+            "{days} working day(s) after {start} is {result} (calendar {calendar})",
+        ),
+        "add_calendar": ("{start} 加 {days} 天是 {result}", "{start} plus {days} calendar day(s) is {result}"),
+        "estimated": ("(按周末推算,非官方数据)", " (estimated: weekends only, not an official table)"),
+        "weekday": ("{day} 是工作日(周{dow})", "{day} is a working day ({dow})"),
+        "makeup_workday": ("{day} 是工作日(调休上班,周{dow})", "{day} is a working day (make-up working day, {dow})"),
+        "weekend": ("{day} 是休息日(周末,周{dow})", "{day} is a rest day (weekend, {dow})"),
+        "holiday": ("{day} 是休息日(法定节假日或调休,周{dow})", "{day} is a rest day (statutory holiday, {dow})"),
+        "coverage": ("日历覆盖范围", "Calendar coverage"),
+        "name": ("日历", "calendar"),
+        "first": ("起", "first"),
+        "last": ("止", "last"),
+        "estimated_from": ("推算自", "estimated from"),
+        "sources": ("来源", "sources"),
+    }
+)
+_DOW = {"zh": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+
+
+def add_days(
+    ctx: typer.Context,
+    start: Annotated[date, typer.Argument(parser=date_param, metavar="DATE", help="Start day (day 0), YYYY-MM-DD.")],
+    days: Annotated[int, typer.Argument(metavar="N", min=0, help="How many days to add (>= 0).")],
+    working: Annotated[bool, typer.Option("--working", help="Count working days instead of calendar days.")] = False,
+    policy: PolicyOption = DEFAULT_POLICY,
+    calendar_files: CalendarFilesOption = None,
+) -> None:
+    """The date N calendar days, or with --working the N-th working day, after DATE."""
+    from entrypoints.jsonshapes import add_days_json
+
+    from .loaders import calendar_of, load_policy_arg
+
+    settings = settings_of(ctx)
+    files = calendar_files or ()
+    loaded = load_policy_arg(policy, param_hint="'--policy'", calendar_files=files)
+    lang = settings.language(loaded.language)
+    if working:
+        from complaint_core.calendar import add_working_days
+
+        calendar = calendar_of(loaded, files)
+        result = add_working_days(calendar, start, days)
+        name, estimated = calendar.name, calendar.is_estimated(result)
+    else:
+        result, name, estimated = start + timedelta(days=days), loaded.calendar.name, False
+    doc = add_days_json(start, days, result, working=working, calendar=name, estimated=estimated)
+    key = "add_working" if working else "add_calendar"
+    message = TEXT(key, lang, start=start, days=days, result=result, calendar=name)
+    if estimated:
+        message += TEXT("estimated", lang)
+    emit(settings, doc, lambda console: console.print(message, markup=False, highlight=False))
+
+
+def is_workday(
+    ctx: typer.Context,
+    day: Annotated[date, typer.Argument(parser=date_param, metavar="DATE", help="The day, YYYY-MM-DD.")],
+    policy: PolicyOption = DEFAULT_POLICY,
+    calendar_files: CalendarFilesOption = None,
+) -> None:
+    """Whether DATE is a working day in the policy's calendar, and why (weekday, weekend, holiday, 调休)."""
+    from entrypoints.jsonshapes import workday_json
+
+    from .loaders import calendar_of, load_policy_arg
+
+    settings = settings_of(ctx)
+    files = calendar_files or ()
+    loaded = load_policy_arg(policy, param_hint="'--policy'", calendar_files=files)
+    lang = settings.language(loaded.language)
+    doc = workday_json(calendar_of(loaded, files), day)
+    message = TEXT(doc["kind"], lang, day=day, dow=_DOW[lang][day.weekday()])
+    if doc["estimated"]:
+        message += TEXT("estimated", lang)
+    emit(settings, doc, lambda console: console.print(message, markup=False, highlight=False))
+
+
+def coverage(ctx: typer.Context, calendar_files: CalendarFilesOption = None) -> None:
+    """The years each known calendar covers: the bundled China calendar and any calendar files."""
+    from entrypoints.jsonshapes import calendar_json
+
+    from .loaders import registry_calendars
+
+    settings = settings_of(ctx)
+    lang = settings.language()
+    calendars = registry_calendars(calendar_files or ())
+    doc = {"calendars": [calendar_json(cal, sources) for cal, sources in calendars]}
+
+    def human(console: Console) -> None:
+        rows = [
+            (c["name"], c["first"], c["last"], c["estimated_from"], ", ".join(c["sources"])) for c in doc["calendars"]
+        ]
+        columns = [TEXT(k, lang) for k in ("name", "first", "last", "estimated_from", "sources")]
+        console.print(table(TEXT("coverage", lang), columns, rows))
+
+    emit(settings, doc, human)
+
+
+def build() -> typer.Typer:
+    app = area("calendar", "Working days and calendar coverage. | 工作日计算与日历覆盖范围。")
+    app.command("add-days")(add_days)
+    app.command("is-workday")(is_workday)
+    app.command("coverage")(coverage)
+    return app

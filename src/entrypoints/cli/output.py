@@ -1,0 +1,137 @@
+"""Output helpers: one JSON document or rich tables on stdout, diagnostics and progress on stderr.
+
+A command builds its whole result first and calls ``emit`` once at the end, so
+a failure half-way leaves stdout empty. rich is imported when a table is drawn,
+not when the CLI starts.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Any, TextIO
+
+from .context import Language, Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+
+class Texts:
+    """User-facing strings of one area in zh and en: ``TEXT("key", lang)``, with ``str.format`` fields."""
+
+    def __init__(self, table: Mapping[str, tuple[str, str]]) -> None:
+        self._table = dict(table)
+
+    def __call__(self, key: str, lang: Language, **fields: object) -> str:
+        zh, en = self._table[key]
+        text = zh if lang == "zh" else en
+        return text.format(**fields) if fields else text
+
+
+def _default(value: Any) -> Any:
+    """Fallback encoding; money should already be a string from ``jsonshapes.money_str``."""
+    if isinstance(value, datetime):
+        from entrypoints.jsonshapes import utc_iso
+
+        return utc_iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    from decimal import Decimal
+    from uuid import UUID
+
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value) if isinstance(value, set | frozenset) else list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def dumps(doc: Any) -> str:
+    """The one JSON document: UTF-8 text (Chinese kept as is), two-space indent, keys in the shape's order."""
+    import json
+
+    return json.dumps(doc, ensure_ascii=False, indent=2, default=_default)
+
+
+def stdout_console(file: TextIO | None = None) -> Console:
+    from rich.console import Console
+
+    return Console(file=file if file is not None else sys.stdout, soft_wrap=False)
+
+
+def stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def emit(
+    settings: Settings,
+    doc: Any,
+    human: Callable[[Console], None],
+    *,
+    file: TextIO | None = None,
+) -> None:
+    """Print the result: ``doc`` as JSON with ``--json``, else ``human(console)`` draws it with rich."""
+    if settings.json:
+        out = file if file is not None else sys.stdout
+        out.write(dumps(doc) + "\n")
+        out.flush()
+    else:
+        human(stdout_console(file))
+
+
+def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
+    """A rich table; ``None`` cells print as "-"."""
+    from rich.table import Table
+
+    out = Table(title=title, title_justify="left")
+    for column in columns:
+        out.add_column(column)
+    for row in rows:
+        out.add_row(*("-" if cell is None else str(cell) for cell in row))
+    return out
+
+
+def diag(message: str) -> None:
+    """A diagnostic line on stderr (never on stdout, which belongs to the result)."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+class _NoProgress:
+    def advance(self, steps: int = 1) -> None:
+        return None
+
+
+class _RichProgress:
+    def __init__(self, progress: Any, task: Any) -> None:
+        self._progress = progress
+        self._task = task
+
+    def advance(self, steps: int = 1) -> None:
+        self._progress.advance(self._task, steps)
+
+
+@contextmanager
+def progress(description: str, total: int | None = None, *, stream: TextIO | None = None) -> Iterator[Any]:
+    """A progress bar on stderr, shown only when stderr is a terminal; yields an object with ``advance(n=1)``.
+
+    Never on stdout, so ``--json`` output stays one document; silent in pipes, CI and tests.
+    """
+    err = stream if stream is not None else sys.stderr
+    if not err.isatty():
+        yield _NoProgress()
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(file=err), transient=True) as bar:
+        yield _RichProgress(bar, bar.add_task(description, total=total))

@@ -1,0 +1,217 @@
+"""``complaint policy …``: the bundled presets, a policy's summary, and validating a policy file (no database)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from .context import Language, area, settings_of
+from .options import CalendarFilesOption
+from .output import Texts, emit, table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from complaint_core.policy import ClockCondition, Policy
+
+DEFAULT_POLICY = "manufacturing"
+
+TEXT = Texts(
+    {
+        "presets": ("策略预设", "Policy presets"),
+        "preset": ("预设", "preset"),
+        "title": ("名称", "name"),
+        "source": ("来源", "source"),
+        "version": ("版本", "version"),
+        "categories": ("投诉类别", "Categories"),
+        "code": ("代码", "code"),
+        "label": ("名称", "label"),
+        "department": ("主责部门", "department"),
+        "clocks": ("时限", "Clocks"),
+        "clock": ("时限", "clock"),
+        "rule": ("条款", "rule"),
+        "from_to": ("起止", "start → stop"),
+        "limit": ("期限", "limit"),
+        "when": ("适用条件", "applies when"),
+        "statutory": ("遇休息日顺延", "moves past rest days"),
+        "approval": ("核决权限", "Approval"),
+        "role": ("角色", "role"),
+        "up_to": ("金额上限(元)", "up to (yuan)"),
+        "no_limit": ("不限", "no limit"),
+        "none": ("无", "none"),
+        "always": ("全部", "always"),
+        "header": (
+            "{name}  [{policy_id} v{version}]\n来源:{source}\n时区:{zone}  语言:{language}  日历:{calendar}{fallback}",
+            "{name}  [{policy_id} v{version}]\nSource: {source}\nZone: {zone}  language: {language}  calendar: {calendar}{fallback}",
+        ),
+        "fallback": ("(无数据年份按周末推算)", " (weekends-only fallback)"),
+        "valid": (
+            "有效:{file} — 策略 {policy_id} v{version}({name}),{categories} 个类别,{clocks} 条时限,{tiers} 级核决权限",
+            "valid: {file} — policy {policy_id} v{version} ({name}), {categories} categories, {clocks} clock rules, "
+            "{tiers} approval tiers",
+        ),
+    }
+)
+
+
+def _condition(when: ClockCondition, lang: Language) -> str:
+    parts = []
+    for key in ("markets", "kinds", "categories", "severities", "channels"):
+        values: frozenset[Any] = getattr(when, key)
+        if values:
+            parts.append(f"{key}={','.join(sorted(str(v) for v in values))}")
+    return "; ".join(parts) if parts else TEXT("always", lang)
+
+
+def _limit(limit: object, rest_day: str, lang: Language) -> str | None:
+    if limit is None:
+        return None
+    return f"{limit}\n({TEXT('statutory', lang)})" if rest_day == "statutory" else str(limit)
+
+
+def _summary(policy: Policy, lang: Language) -> Any:
+    """The rich renderables of ``policy show``: header, categories, clocks, approval table."""
+    from rich.console import Group
+    from rich.text import Text
+
+    header = TEXT(
+        "header",
+        lang,
+        name=policy.name(lang),
+        policy_id=policy.policy_id,
+        version=policy.version,
+        source=policy.source or "-",
+        zone=policy.zone,
+        language=policy.language,
+        calendar=policy.calendar.name,
+        fallback=TEXT("fallback", lang) if policy.calendar.weekend_fallback else "",
+    )
+    categories = table(
+        TEXT("categories", lang),
+        [TEXT(k, lang) for k in ("code", "label", "department")],
+        [(c.code, c.label(lang), c.department) for c in policy.categories],
+    )
+    clocks = table(
+        TEXT("clocks", lang),
+        [TEXT(k, lang) for k in ("clock", "rule", "from_to", "limit", "when")],
+        [
+            (
+                f"{r.label(lang)}\n{r.name}",
+                r.rule_id or None,
+                f"{r.start}\n→ {r.stop}",
+                _limit(r.limit, r.on_rest_day.value, lang),
+                _condition(r.when, lang),
+            )
+            for r in policy.clocks
+        ],
+    )
+    approval = table(
+        TEXT("approval", lang),
+        [TEXT("role", lang), TEXT("up_to", lang)],
+        [(t.role, f"{t.limit:,.2f}" if t.limit is not None else TEXT("no_limit", lang)) for t in policy.approval],
+    )
+    return Group(Text(header), "", categories, clocks, approval)
+
+
+def presets(ctx: typer.Context) -> None:
+    """List the five bundled policy presets."""
+    from adapters.policy_files import PRESETS, load_preset
+    from entrypoints.jsonshapes import labels_json
+
+    settings = settings_of(ctx)
+    lang = settings.language()
+    loaded = [(name, load_preset(name)) for name in PRESETS]
+    doc = {
+        "presets": [
+            {
+                "name": name,
+                "policy": {"id": p.policy_id, "version": p.version},
+                "description": labels_json(p.name),
+                "source": p.source,
+                "language": p.language,
+            }
+            for name, p in loaded
+        ]
+    }
+
+    def human(console: Console) -> None:
+        console.print(
+            table(
+                TEXT("presets", lang),
+                [TEXT(k, lang) for k in ("preset", "title", "source", "version")],
+                [(name, p.name(lang), p.source, p.version) for name, p in loaded],
+            )
+        )
+
+    emit(settings, doc, human)
+
+
+def show(
+    ctx: typer.Context,
+    policy: Annotated[
+        str, typer.Argument(metavar="[PRESET|FILE]", help="A preset name or a policy TOML file.")
+    ] = DEFAULT_POLICY,
+    calendar_files: CalendarFilesOption = None,
+) -> None:
+    """Summarise a policy: categories, clocks and the approval table (--json: the full policy)."""
+    from adapters.policy_files import PRESETS, policy_to_dict
+
+    from .loaders import load_policy_arg
+
+    settings = settings_of(ctx)
+    loaded = load_policy_arg(policy, param_hint="'PRESET|FILE'", calendar_files=calendar_files or ())
+    lang = settings.language(loaded.language)
+    is_preset = policy in PRESETS
+    doc = {
+        "preset": policy if is_preset else None,
+        "file": None if is_preset else policy,
+        "policy": policy_to_dict(loaded),
+    }
+    emit(settings, doc, lambda console: console.print(_summary(loaded, lang)))
+
+
+def check(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Policy TOML file to validate.")],
+    calendar_files: CalendarFilesOption = None,
+) -> None:
+    """Validate a policy file. Invalid → exit 2 and one line naming the key path (e.g. approval[1].limit)."""
+    from adapters.policy_files import load_policy
+    from entrypoints.jsonshapes import labels_json
+
+    from .loaders import known_calendars
+
+    settings = settings_of(ctx)
+    policy = load_policy(file, known_calendars=known_calendars(calendar_files or ()))
+    lang = settings.language(policy.language)
+    doc = {
+        "valid": True,
+        "file": str(file),
+        "policy": {"id": policy.policy_id, "version": policy.version},
+        "name": labels_json(policy.name),
+        "categories": len(policy.categories),
+        "clocks": len(policy.clocks),
+        "approval_tiers": len(policy.approval),
+    }
+    message = TEXT(
+        "valid",
+        lang,
+        file=file,
+        policy_id=policy.policy_id,
+        version=policy.version,
+        name=policy.name(lang),
+        categories=len(policy.categories),
+        clocks=len(policy.clocks),
+        tiers=len(policy.approval),
+    )
+    emit(settings, doc, lambda console: console.print(message, markup=False, highlight=False))
+
+
+def build() -> typer.Typer:
+    app = area("policy", "Policy presets and policy files: list, show, check. | 策略预设与策略文件。")
+    app.command("presets")(presets)
+    app.command("show")(show)
+    app.command("check")(check)
+    return app

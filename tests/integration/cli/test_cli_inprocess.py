@@ -1,0 +1,388 @@
+"""The CLI frame in-process (typer's CliRunner): every command's --json, the exit-code mapping, parsers, output."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from complaint_core import (
+    AuthorityExceeded,
+    CalendarNotCovered,
+    ConcurrencyConflict,
+    DomainError,
+    InvalidTransition,
+    MoneyError,
+    NotFound,
+    OrganisationInvalid,
+    PolicyInvalid,
+    RuleViolation,
+)
+from entrypoints.cli.context import Settings, area, settings_of
+from entrypoints.cli.errors import DeliveryFailed, ExitCode, exit_code_for, is_typer_signal, report
+from entrypoints.cli.main import build_app
+from entrypoints.cli.options import (
+    at_or_now,
+    money_param,
+    parse_date,
+    parse_datetime,
+    parse_id_share,
+    parse_money,
+    parse_share,
+)
+from entrypoints.cli.output import Texts, dumps, emit, progress
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    return build_app()
+
+
+def invoke(app: typer.Typer, *args: str) -> Any:
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "120"})
+
+
+def as_json(app: typer.Typer, *args: str) -> Any:
+    result = invoke(app, "--json", *args)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+# ----- every command's --json -------------------------------------------------------------------
+def test_policy_presets_json(app: typer.Typer) -> None:
+    doc = as_json(app, "policy", "presets")
+    assert [p["name"] for p in doc["presets"]] == [
+        "manufacturing",
+        "furniture",
+        "auto-dealer",
+        "service",
+        "bank-branch",
+    ]
+    assert doc["presets"][0]["description"]["en"] == "Manufacturing customer-complaint policy"
+    assert doc["presets"][0]["policy"] == {"id": "manufacturing", "version": 1}
+
+
+def test_policy_show_json_is_the_full_policy(app: typer.Typer) -> None:
+    doc = as_json(app, "policy", "show", "furniture")
+    assert doc["preset"] == "furniture" and doc["file"] is None
+    assert doc["policy"]["policy_id"] == "furniture"
+    assert {"categories", "clocks", "approval", "calendar", "penalties"} <= set(doc["policy"])
+
+
+def test_policy_show_defaults_to_manufacturing_and_accepts_a_file(app: typer.Typer, tmp_path: Path) -> None:
+    from adapters.policy_files import preset_text
+
+    assert as_json(app, "policy", "show")["policy"]["policy_id"] == "manufacturing"
+    path = tmp_path / "mine.toml"
+    path.write_text(preset_text("service"), "utf-8")
+    doc = as_json(app, "policy", "show", str(path))
+    assert doc["file"] == str(path) and doc["policy"]["policy_id"] == "service"
+
+
+def test_policy_show_unknown_name_is_a_usage_error(app: typer.Typer) -> None:
+    result = invoke(app, "policy", "show", "no-such-preset")
+    assert result.exit_code == 2
+    assert "no-such-preset" in result.stderr and "manufacturing" in result.stderr
+
+
+def test_policy_check_json(app: typer.Typer, tmp_path: Path) -> None:
+    from adapters.policy_files import preset_text
+
+    path = tmp_path / "ok.toml"
+    path.write_text(preset_text("bank-branch"), "utf-8")
+    doc = as_json(app, "policy", "check", str(path))
+    assert doc["valid"] is True and doc["policy"] == {"id": "bank-branch", "version": 1}
+
+
+def test_policy_check_unknown_key_names_it(app: typer.Typer, tmp_path: Path) -> None:
+    from adapters.policy_files import preset_text
+
+    path = tmp_path / "bad.toml"
+    path.write_text(preset_text("manufacturing").replace("[numbering]", "[numbering]\ncolour = 1"), "utf-8")
+    result = invoke(app, "--json", "policy", "check", str(path))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "numbering.colour" in result.stderr
+
+
+def test_calendar_add_days_json_both_modes(app: typer.Typer) -> None:
+    doc = as_json(app, "calendar", "add-days", "2026-09-30", "3")
+    assert doc == {
+        "date": "2026-10-03",
+        "start": "2026-09-30",
+        "days": 3,
+        "working": False,
+        "calendar": "cn",
+        "estimated": False,
+    }
+    assert as_json(app, "calendar", "add-days", "2026-10-01", "5", "--working")["date"] == "2026-10-13"
+
+
+def test_calendar_is_workday_json(app: typer.Typer) -> None:
+    assert as_json(app, "calendar", "is-workday", "2026-10-10") == {
+        "date": "2026-10-10",
+        "workday": True,
+        "kind": "makeup_workday",
+        "calendar": "cn",
+        "estimated": False,
+    }
+    assert as_json(app, "calendar", "is-workday", "2026-10-01")["kind"] == "holiday"
+    assert as_json(app, "calendar", "is-workday", "2026-11-07")["kind"] == "weekend"
+
+
+def test_calendar_coverage_json_with_a_calendar_file(app: typer.Typer, tmp_path: Path) -> None:
+    base = as_json(app, "calendar", "coverage")["calendars"]
+    assert [c["name"] for c in base] == ["cn"] and base[0]["first"] == "2004-01-01"
+    extra = tmp_path / "cn-next.toml"
+    year = int(base[0]["last"][:4]) + 1
+    extra.write_text(f'name = "cn"\n[years.{year}]\nholidays = ["{year}-01-01"]\n', "utf-8")
+    doc = as_json(app, "calendar", "coverage", "--calendar-file", str(extra))
+    assert doc["calendars"][0]["last"] == f"{year}-12-31"
+    assert doc["calendars"][0]["sources"][-1] == str(extra)
+    assert as_json(app, "calendar", "is-workday", f"{year}-01-01", "-c", str(extra))["kind"] in ("holiday", "weekend")
+
+
+def test_policy_with_weekend_fallback_marks_estimates(app: typer.Typer, tmp_path: Path) -> None:
+    from adapters.policy_files import preset_text
+
+    text = preset_text("manufacturing").replace("weekend_fallback = false", "weekend_fallback = true")
+    assert "weekend_fallback = true" in text
+    path = tmp_path / "fallback.toml"
+    path.write_text(text, "utf-8")
+    last = as_json(app, "calendar", "coverage")["calendars"][0]["last"]
+    later = date.fromisoformat(last) + timedelta(days=40)
+    doc = as_json(app, "calendar", "is-workday", later.isoformat(), "--policy", str(path))
+    assert doc["estimated"] is True
+
+
+# ----- human output -------------------------------------------------------------------------------
+def test_lang_en_and_zh_differ(app: typer.Typer) -> None:
+    zh = invoke(app, "calendar", "is-workday", "2026-10-01")
+    en = invoke(app, "--lang", "en", "calendar", "is-workday", "2026-10-01")
+    assert "休息日" in zh.stdout
+    assert "rest day" in en.stdout
+    assert zh.exit_code == en.exit_code == 0
+
+
+def test_human_presets_table(app: typer.Typer) -> None:
+    result = invoke(app, "--lang", "en", "policy", "presets")
+    assert result.exit_code == 0 and "bank-branch" in result.stdout and "preset" in result.stdout
+
+
+# ----- exit codes ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        (NotFound("no case 261199"), ExitCode.NOT_FOUND),
+        (RuleViolation("nope", rule="P1-LC-08"), ExitCode.RULE_VIOLATION),
+        (InvalidTransition("nope"), ExitCode.RULE_VIOLATION),
+        (AuthorityExceeded("too much"), ExitCode.RULE_VIOLATION),
+        (MoneyError("bad amount"), ExitCode.RULE_VIOLATION),
+        (DomainError("x"), ExitCode.RULE_VIOLATION),
+        (ConcurrencyConflict("stale"), ExitCode.CONFLICT),
+        (CalendarNotCovered(date(2099, 1, 1), date(2004, 1, 1), date(2026, 12, 31)), ExitCode.CALENDAR_NOT_COVERED),
+        (PolicyInvalid("approval[1].limit", "descending"), ExitCode.USAGE),
+        (OrganisationInvalid("people[3]", "no department"), ExitCode.USAGE),
+        (DeliveryFailed("503 after 8 attempts", target="https://crm.example"), ExitCode.DELIVERY_FAILED),
+        (ValueError("boom"), ExitCode.UNEXPECTED),
+        (KeyError("k"), ExitCode.UNEXPECTED),
+    ],
+)
+def test_exit_code_for_each_exception(exc: BaseException, code: ExitCode) -> None:
+    assert exit_code_for(exc) is code
+
+
+def test_report_domain_error_is_one_line_naming_the_rule() -> None:
+    out = io.StringIO()
+    code = report(
+        AuthorityExceeded("sales_manager may approve up to 5000.00;\n8200.00 needs deputy_gm"), Settings(), out
+    )
+    assert code is ExitCode.RULE_VIOLATION
+    assert out.getvalue() == "错误: [P1-APR-02] sales_manager may approve up to 5000.00; 8200.00 needs deputy_gm\n"
+
+
+def test_report_unexpected_error_traceback_only_with_verbose() -> None:
+    def fail() -> None:
+        raise ValueError("boom")
+
+    try:
+        fail()
+    except ValueError as exc:
+        quiet, loud = io.StringIO(), io.StringIO()
+        assert report(exc, Settings(lang="en"), quiet) is ExitCode.UNEXPECTED
+        assert report(exc, Settings(lang="en", verbose=True), loud) is ExitCode.UNEXPECTED
+    assert quiet.getvalue() == "error: unexpected ValueError: boom (run with -v for the traceback)\n"
+    assert "Traceback" in loud.getvalue() and "in fail" in loud.getvalue()
+    assert loud.getvalue().splitlines()[-1] == "error: unexpected ValueError: boom"
+
+
+def test_typer_signals_pass_through() -> None:
+    assert (
+        is_typer_signal(typer.Exit(3)) and is_typer_signal(typer.BadParameter("x")) and is_typer_signal(typer.Abort())
+    )
+    assert not is_typer_signal(NotFound("x"))
+
+
+def _app_raising(exc: BaseException) -> typer.Typer:
+    """A throw-away root with one area whose command raises ``exc``: exercises the group's handler."""
+    from entrypoints.cli import main
+
+    def boom() -> None:
+        raise exc
+
+    sub = area("boom", "raises")
+    sub.command("now")(boom)
+    root = main.build_app(areas=())
+    root.add_typer(sub)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [(NotFound("no case"), 3), (ConcurrencyConflict("stale"), 5), (DeliveryFailed("gone"), 7), (RuntimeError("x"), 1)],
+)
+def test_group_maps_exceptions_to_exit_codes_with_empty_stdout(exc: BaseException, code: int) -> None:
+    result = invoke(_app_raising(exc), "--json", "boom", "now")
+    assert result.exit_code == code
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_verbose_shows_the_traceback_of_an_unexpected_error() -> None:
+    result = invoke(_app_raising(RuntimeError("kaputt")), "-v", "boom", "now")
+    assert result.exit_code == 1
+    assert "Traceback" in result.stderr and "kaputt" in result.stderr
+
+
+# ----- settings -----------------------------------------------------------------------------------
+def test_global_options_reach_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from entrypoints.cli import main
+
+    seen: list[Settings] = []
+
+    def probe(ctx: typer.Context) -> None:
+        seen.append(settings_of(ctx))
+
+    sub = area("probe", "records the settings")
+    sub.command("it")(probe)
+    root = main.build_app(areas=())
+    root.add_typer(sub)
+    runner = CliRunner()
+    assert runner.invoke(root, ["probe", "it"], env={"COMPLAINT_DB": "sqlite:///x.db"}).exit_code == 0
+    assert runner.invoke(root, ["--db", "y.db", "--json", "--lang", "en", "-v", "probe", "it"]).exit_code == 0
+    assert seen == [
+        Settings(db="sqlite:///x.db"),
+        Settings(db="y.db", json=True, lang="en", verbose=True),
+    ]
+    assert seen[0].language("en") == "en" and seen[0].language(None) == "zh" and seen[1].language("zh") == "en"
+
+
+# ----- parsers ------------------------------------------------------------------------------------
+def test_parse_date() -> None:
+    assert parse_date("2026-02-28") == date(2026, 2, 28)
+    for bad in ("2026-02-30", "2026-2-3", "20260203", "tomorrow"):
+        with pytest.raises(ValueError):
+            parse_date(bad)
+
+
+def test_parse_datetime_naive_means_the_policy_zone() -> None:
+    assert parse_datetime("2026-11-02T09:00", SHANGHAI) == datetime(2026, 11, 2, 9, tzinfo=SHANGHAI)
+    assert parse_datetime("2026-11-02 09:00:30", SHANGHAI).second == 30
+    assert parse_datetime("2026-11-02T01:00Z", SHANGHAI) == datetime(2026, 11, 2, 1, tzinfo=UTC)
+    plus8 = parse_datetime("2026-11-02T09:00+08:00")
+    assert plus8.utcoffset() == timedelta(hours=8)
+    assert parse_datetime("2026-11-02").tzinfo is None
+    for bad in ("2026-11-02T25:00", "2026-02-30T09:00", "9am", "2026-11-02T09"):
+        with pytest.raises(ValueError):
+            parse_datetime(bad, SHANGHAI)
+
+
+def test_at_or_now() -> None:
+    fixed = datetime(2026, 1, 1, tzinfo=UTC)
+    assert at_or_now(None, SHANGHAI, lambda: fixed) is fixed
+    assert at_or_now(datetime(2026, 1, 1, 9), SHANGHAI) == datetime(2026, 1, 1, 9, tzinfo=SHANGHAI)
+    aware = datetime(2026, 1, 1, 9, tzinfo=timezone(timedelta(hours=-5)))
+    assert at_or_now(aware, SHANGHAI) is aware
+    assert at_or_now(None, SHANGHAI).tzinfo is SHANGHAI
+
+
+def test_parse_money() -> None:
+    assert parse_money("700") == Decimal("700.00")
+    assert str(parse_money("12.5")) == "12.50"
+    assert parse_money("0") == Decimal("0.00")
+    for bad in ("12,5", "1,200.00", "-1", "1.234", "1e3", "", "abc", "NaN"):
+        with pytest.raises(ValueError):
+            parse_money(bad)
+
+
+def test_parse_share() -> None:
+    assert parse_share("0.5") == Decimal("0.5")
+    assert parse_share("1") == Decimal(1)
+    assert parse_share("1/4") == Decimal("0.25")
+    assert parse_share("40%") == Decimal("0.4")
+    for bad in ("0", "1.01", "1/3", "-0.5", "1/0", "half"):
+        with pytest.raises(ValueError):
+            parse_share(bad)
+
+
+def test_parse_id_share() -> None:
+    assert parse_id_share("smt-2=0.6") == ("smt-2", Decimal("0.6"))
+    for bad in ("smt-2", "=0.5", "smt-2=2"):
+        with pytest.raises(ValueError):
+            parse_id_share(bad)
+
+
+def test_bad_money_option_is_a_usage_error_naming_the_option() -> None:
+    from entrypoints.cli import main
+
+    def pay(amount: Annotated[Decimal, typer.Option("--amount", parser=money_param)]) -> None:
+        print(amount)
+
+    sub = area("pay", "pays")
+    sub.command("it")(pay)
+    root = main.build_app(areas=())
+    root.add_typer(sub)
+    result = invoke(root, "pay", "it", "--amount", "12,5")
+    assert result.exit_code == 2 and "--amount" in result.stderr and "12,5" in result.stderr
+    assert invoke(root, "pay", "it", "--amount", "12.5").stdout == "12.50\n"
+
+
+# ----- output -------------------------------------------------------------------------------------
+def test_emit_json_and_human() -> None:
+    doc = {"amount": "700.00", "at": datetime(2026, 11, 2, 9, tzinfo=SHANGHAI), "day": date(2026, 11, 2), "名": "张"}
+    out = io.StringIO()
+    emit(Settings(json=True), doc, lambda console: console.print("never"), file=out)
+    assert json.loads(out.getvalue()) == {
+        "amount": "700.00",
+        "at": "2026-11-02T01:00:00Z",
+        "day": "2026-11-02",
+        "名": "张",
+    }
+    human = io.StringIO()
+    emit(Settings(), doc, lambda console: console.print("a table"), file=human)
+    assert human.getvalue() == "a table\n"
+    with pytest.raises(TypeError):
+        dumps({"x": object()})
+
+
+def test_progress_is_silent_off_a_terminal() -> None:
+    err = io.StringIO()
+    with progress("importing", 3, stream=err) as bar:
+        for _ in range(3):
+            bar.advance()
+    assert err.getvalue() == ""
+
+
+def test_texts() -> None:
+    text = Texts({"hello": ("你好,{name}", "hello, {name}")})
+    assert text("hello", "zh", name="王") == "你好,王"
+    assert text("hello", "en", name="Wang") == "hello, Wang"

@@ -1,0 +1,93 @@
+"""The ``complaint`` CLI end to end, in subprocesses (each ~0.3-0.6 s): exit codes, --json, languages, start-up."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = str(Path(__file__).resolve().parents[3] / "src")
+HEAVY = ("sqlalchemy", "alembic", "httpx", "uvicorn")
+
+
+def run(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    env = {**os.environ, "PYTHONPATH": SRC, "COLUMNS": "120", **(env_extra or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli.main", *args], capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+def test_importing_the_cli_imports_no_heavy_library() -> None:
+    code = (
+        "import sys, entrypoints.cli.main as m; m.build_app(); "
+        f"print([n for n in {HEAVY!r} + ('complaint_core', 'cattrs') if n in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
+
+
+def test_help_lists_the_areas_and_exits_0() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    assert "policy" in result.stdout and "calendar" in result.stdout
+    assert result.stderr == ""
+
+
+def test_add_working_days_json() -> None:
+    result = run("--json", "calendar", "add-days", "2026-09-30", "3", "--working")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "date": "2026-10-10",
+        "start": "2026-09-30",
+        "days": 3,
+        "working": True,
+        "calendar": "cn",
+        "estimated": False,
+    }
+
+
+def test_february_30_is_a_usage_error_naming_the_argument() -> None:
+    result = run("--json", "calendar", "is-workday", "2026-02-30")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "DATE" in result.stderr and "2026-02-30" in result.stderr
+
+
+def test_unknown_option_is_a_usage_error() -> None:
+    result = run("calendar", "coverage", "--bogus")
+    assert result.returncode == 2
+    assert "--bogus" in result.stderr
+
+
+def test_date_outside_the_calendar_exits_6_with_empty_stdout() -> None:
+    result = run("--json", "calendar", "is-workday", "2099-01-05")
+    assert result.returncode == 6
+    assert result.stdout == ""
+    assert "CAL-COVERAGE" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_invalid_policy_file_exits_2_naming_the_key_path(tmp_path: Path) -> None:
+    from adapters.policy_files import preset_text
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(preset_text("manufacturing").replace('limit = "5000.00"', 'limit = "x"', 1) + "\n", "utf-8")
+    assert 'limit = "x"' in bad.read_text("utf-8")
+    result = run("--json", "policy", "check", str(bad))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "approval[0].limit" in result.stderr
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_policy_show_labels_follow_lang(lang: str) -> None:
+    result = run("--lang", lang, "policy", "show", "manufacturing")
+    assert result.returncode == 0, result.stderr
+    zh, en = "质量异常", "Quality abnormality"
+    assert (zh if lang == "zh" else en) in result.stdout
+    assert (en if lang == "zh" else zh) not in result.stdout
