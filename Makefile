@@ -42,6 +42,9 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_ledger.py
 	$(BIN)/python bench/bench_sweep.py
+	$(BIN)/python bench/bench_sql.py
+	$(BIN)/python bench/bench_cli.py
+	$(BIN)/python bench/bench_webhooks.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
