@@ -32,6 +32,7 @@ def test_readme_examples_run_and_print_what_they_say(monkeypatch: pytest.MonkeyP
     assert "损失 2,400.00 × 基点 4/6 = 1,600.00" in printed[3]
     assert "M05 deducted 800.00 of cap 800.00 carried 800.00" in printed  # P1-PEN-11: 50% of a 1,600.00 bonus
     assert "M06 deducted 0.00 of cap 0.00 carried 800.00" in printed  # no bonus this month: everything carries
+    assert "261101 ['case.received', 'case.registered']" in printed  # the storage example, a fresh SQLite file
     # the escalation example: reminder at due (11-15 end), department head +1 WD, GM +3 WD
     assert printed[-4:] == [
         "1 reminder late_department 2026-11-15",
