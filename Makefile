@@ -20,7 +20,7 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	touch $@ $(RUN_STAMP)
 
 demo: $(RUN_STAMP)
-	$(BIN)/python -m entrypoints.demo
+	$(BIN)/python -m entrypoints.cli demo
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench

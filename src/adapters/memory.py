@@ -240,6 +240,10 @@ class MemoryUnitOfWork:
                     raise ConcurrencyConflict(f"case {case_id} exists already")
             elif current is None or current.version != cases.seen[case_id]:
                 raise ConcurrencyConflict(f"case {case_id} changed since it was loaded")
+        numbers = store.numbers
+        for case_id, case in cases.staged.items():
+            if case.number is not None and numbers.get(case.number, case_id) != case_id:
+                raise ConcurrencyConflict(f"case number {case.number} is taken")
         others = (self.returns, self.followups, self.assessments, self.ledger)
         for repository in others:
             repository.check()

@@ -29,13 +29,23 @@ def database_url(db: str | None = None) -> URL:
         return URL.create("sqlite", database=raw)
     try:
         url = make_url(raw)
-    except exc.ArgumentError as error:
-        raise StorageError(f"not a database URL: {raw!r}") from error
+    except (exc.ArgumentError, ValueError) as error:
+        raise StorageError(f"not a database URL: {_masked(raw)!r}") from error
     if url.drivername == "postgresql":  # psycopg 3, not the psycopg2 default
         url = url.set(drivername="postgresql+psycopg")
     if url.get_backend_name() not in ("sqlite", "postgresql"):
         raise StorageError(f"unsupported database {url.get_backend_name()!r}: use a SQLite path or postgresql://")
     return url
+
+
+def _masked(raw: str) -> str:
+    """The text of an unparseable URL without what could be a password (anything between ':' and '@')."""
+    scheme, _, rest = raw.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if not at:
+        return raw
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
 
 
 def safe(url: URL) -> str:

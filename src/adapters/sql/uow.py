@@ -157,7 +157,13 @@ class SqlCaseRepository:
     def _write_children(self, case: Case, before: Case | None) -> None:
         cid = str(case.case_id)
         conn = self._conn
-        if before is None or before.clocks != case.clocks or before.severity != case.severity:
+        # due times depend on the clocks, the severity and the policy; a pending inquiry also on the status
+        if before is None or (before.clocks, before.severity, before.status, before.policy_version) != (
+            case.clocks,
+            case.severity,
+            case.status,
+            case.policy_version,
+        ):
             index = self._indexer(case)
             if before is not None and before.clocks:
                 conn.execute(delete(t.case_clocks).where(t.case_clocks.c.case_id == cid))

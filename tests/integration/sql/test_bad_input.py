@@ -1,0 +1,195 @@
+"""Bad storage input ends in one ``StorageError`` with a clear message, never with a password in it."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pwd
+import shutil
+import socket
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlkit import SECRET, database
+
+from adapters.sql import StorageError, open_database
+from adapters.sql.engine import database_url
+
+
+def test_missing_directory(tmp_path: Path) -> None:
+    path = tmp_path / "no" / "such" / "dir" / "c.db"
+    with pytest.raises(StorageError, match="does not exist") as caught:
+        open_database(str(path))
+    assert str(path.parent) in str(caught.value)
+    assert not path.parent.exists()
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A directory an unprivileged user can reach (pytest's tmp_path is 0700 under /tmp/pytest-of-root)."""
+    path = Path(tempfile.mkdtemp(prefix="complaint-ro-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+FORK = multiprocessing.get_context("fork")
+
+
+def _open_as(path: str, unprivileged: bool, queue: Any) -> None:
+    if unprivileged:  # drop root for good in this forked child (the interpreter under /root is not exec-able)
+        nobody = pwd.getpwnam("nobody")
+        os.setgroups([])
+        os.setgid(nobody.pw_gid)
+        os.setuid(nobody.pw_uid)
+    try:
+        open_database(path).dispose()
+    except StorageError as error:
+        queue.put(("StorageError", str(error)))
+    except BaseException as error:
+        queue.put((type(error).__name__, str(error)))
+    else:
+        queue.put(("opened", ""))
+
+
+def open_in_child(path: Path, *, unprivileged: bool) -> tuple[str, str]:
+    """Open the database in a forked child, as ``nobody`` if asked; returns (outcome, message)."""
+    queue = FORK.Queue()
+    proc = FORK.Process(target=_open_as, args=(str(path), unprivileged, queue))
+    proc.start()
+    try:
+        return queue.get(timeout=60)
+    finally:
+        proc.join(30)
+
+
+def test_read_only_file(shared_dir: Path) -> None:
+    """A 0444 database file is refused with "read-only".
+
+    As root, permission bits do not bind (``os.access`` says writable and SQLite would write), so the check runs
+    in a child process as ``nobody``: the user a read-only file is meant for.
+    """
+    path = shared_dir / "c.db"
+    with database(str(path)):
+        pass
+    path.chmod(0o444)
+    before = path.read_bytes()
+    outcome, message = open_in_child(path, unprivileged=os.geteuid() == 0)
+    assert outcome == "StorageError", message
+    assert "read-only" in message and str(path) in message
+    assert path.read_bytes() == before
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+
+
+def test_read_only_file_as_root_is_written(shared_dir: Path) -> None:
+    """What happens as root (documented, see the report): root may write a 0444 file, and the library lets it."""
+    path = shared_dir / "c.db"
+    with database(str(path)):
+        pass
+    path.chmod(0o444)
+    outcome, message = open_in_child(path, unprivileged=False)
+    if os.geteuid() == 0:
+        assert outcome == "opened", message
+        assert stat.S_IMODE(path.stat().st_mode) == 0o444
+    else:
+        assert outcome == "StorageError" and "read-only" in message
+
+
+def test_directory_not_writable_for_a_new_file(shared_dir: Path) -> None:
+    locked = shared_dir / "locked"
+    locked.mkdir(mode=0o555)
+    locked.chmod(0o555)
+    outcome, message = open_in_child(locked / "c.db", unprivileged=os.geteuid() == 0)
+    assert outcome == "StorageError", message
+    assert "not writable" in message
+    assert not (locked / "c.db").exists()
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = str(tmp_path / "c.db")
+    with database(path) as db, db.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    for migrate in (True, False):
+        with pytest.raises(StorageError) as caught:
+            open_database(path, migrate=migrate)
+        message = str(caught.value)
+        assert "9999_from_the_future" in message and "newer" in message and "upgrade" in message
+    with _raw(path) as conn:  # and left untouched
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "9999_from_the_future"
+
+
+def test_newer_schema_is_refused_on_postgres(pg_url: str) -> None:
+    with database(pg_url) as db, db.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    with pytest.raises(StorageError, match=r"9999_from_the_future.*newer"):
+        open_database(pg_url)
+
+
+class _raw:
+    def __init__(self, path: str) -> None:
+        from sqlalchemy import create_engine
+
+        self.engine = create_engine(f"sqlite:///{path}")
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        self.conn = self.engine.connect()
+        return self.conn
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.close()
+        self.engine.dispose()
+
+
+def unused_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def assert_clean(error: StorageError, *words: str) -> None:
+    message = str(error)
+    for word in words:
+        assert word in message, f"{word!r} not in {message!r}"
+    assert SECRET not in message, f"password in {message!r}"
+    assert SECRET not in repr(error)
+
+
+def test_postgres_unused_port() -> None:
+    url = f"postgresql+psycopg://complaints:{SECRET}@127.0.0.1:{unused_port()}/complaints"
+    with pytest.raises(StorageError) as caught:
+        open_database(url)
+    assert_clean(caught.value, "cannot open the database", "127.0.0.1", "refused")
+
+
+def test_postgres_bad_credentials(pg_url: str) -> None:
+    url = make_url(pg_url).set(username="nobody_here", password=SECRET)
+    with pytest.raises(StorageError) as caught:
+        open_database(url.render_as_string(hide_password=False))
+    assert_clean(caught.value, "cannot open the database", "nobody_here")
+
+
+def test_postgres_missing_database(pg_url: str) -> None:
+    url = make_url(pg_url).set(password=SECRET, database="no_such_db")
+    with pytest.raises(StorageError) as caught:
+        open_database(url.render_as_string(hide_password=False))
+    assert_clean(caught.value, "cannot open the database", "no_such_db")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        f"mysql://root:{SECRET}@localhost/db",  # unsupported
+        f"post gres://root:{SECRET}@localhost/db",  # unparsable
+        f"postgresql://root:{SECRET}@localhost:port/db",  # port not a number
+    ],
+)
+def test_bad_urls(raw: str) -> None:
+    with pytest.raises(StorageError) as caught:
+        database_url(raw)
+    assert_clean(caught.value)
