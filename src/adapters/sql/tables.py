@@ -247,3 +247,92 @@ bonuses = Table(
     Column("amount_fen", BigInteger, nullable=False),
     CheckConstraint("amount_fen >= 0", name="amount"),
 )
+
+# --- Webhooks (docs/webhooks.md) -----------------------------------------------------------------------------------
+DELIVERY_STATUSES = ["pending", "delivered", "dead", "cancelled"]
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("url", Text, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("event_filters", Text, nullable=False),  # JSON list of globs on the event type, e.g. ["case.*"]
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled_reason", Text),
+    Column("breaker_failures", Integer, nullable=False, server_default="0"),  # schedule.CircuitBreaker
+    Column("breaker_opened_at", UTCDateTime),
+    CheckConstraint("breaker_failures >= 0", name="breaker_failures"),
+)
+
+webhook_secrets = Table(
+    "webhook_secrets",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column(
+        "endpoint_id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("secret", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),  # set on rotation: the old secret keeps signing until then
+    Index(None, "endpoint_id", "created_at"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("outbox_seq", BigInteger().with_variant(Integer(), "sqlite"), ForeignKey("outbox.seq"), nullable=False),
+    Column(
+        "endpoint_id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("aggregate_id", String(36), nullable=False),  # copied from the outbox: per-case ordering
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("delivered_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),
+    CheckConstraint("attempts >= 0", name="attempts"),
+    Index(None, "outbox_seq", "endpoint_id", unique=True),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "endpoint_id", "aggregate_id", "outbox_seq"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column(
+        "delivery_id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("at", UTCDateTime, nullable=False),
+    Column("status_code", Integer),  # NULL: timeout or connection error
+    Column("latency_ms", Integer, nullable=False),
+    Column("error", Text),
+    Index(None, "delivery_id", "at"),
+)
+
+inbound_requests = Table(
+    "inbound_requests",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("webhook_id", String(255), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("status_code", Integer),  # NULL while the first request is being processed
+    Column("result", Text),  # the JSON answered the first time; a replay gets it again
+    Index(None, "source", "webhook_id", unique=True),
+)

@@ -2,13 +2,14 @@
 
 The calendar is the one the policy's ``[calendar]`` settings name (default
 preset ``manufacturing``), built by ``adapters.calendars.CalendarRegistry``
-from the bundled China table plus any ``--calendar-file``. ``calendar import``
-(storing a calendar file in the database) comes with the SQL storage.
+from the bundled China table plus any ``--calendar-file``. ``calendar import FILE``
+stores a calendar file in the database (the one the case commands use).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -40,6 +41,10 @@ TEXT = Texts(
         "last": ("止", "last"),
         "estimated_from": ("推算自", "estimated from"),
         "sources": ("来源", "sources"),
+        "imported": (
+            "已导入日历 {name} v{version}({first} 至 {last})",
+            "calendar {name} v{version} imported ({first}..{last})",
+        ),
     }
 )
 _DOW = {"zh": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
@@ -121,9 +126,52 @@ def coverage(ctx: typer.Context, calendar_files: CalendarFilesOption = None) -> 
     emit(settings, doc, human)
 
 
+def import_calendar(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Calendar file, TOML or JSON (docs/policies.md).")],
+) -> None:
+    """Validate a calendar file and store it in the database (a new version of the calendar it names)."""
+    import json
+    import tomllib
+    from datetime import UTC, datetime
+
+    from adapters.calendars import CalendarRegistry
+    from adapters.sql import documents as docs
+    from complaint_core.errors import PolicyInvalid
+    from complaint_core.policy import CalendarSettings
+
+    from .appctx import open_for
+
+    settings = settings_of(ctx)
+    fmt = "json" if file.suffix == ".json" else "toml"
+    try:
+        source = file.read_text(encoding="utf-8")
+        data = json.loads(source) if fmt == "json" else tomllib.loads(source)
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read {file}: {exc.strerror}", param_hint="'FILE'") from None
+    except ValueError as exc:
+        raise PolicyInvalid("", f"cannot read calendar file {file}: {exc}") from None
+    if not isinstance(data, dict):
+        raise PolicyInvalid("", f"calendar file {file} must hold a table")
+    name = str(data.get("name", "cn"))
+    calendar = CalendarRegistry(documents=[(str(file), data)]).get(CalendarSettings(name=name))
+    app = open_for(ctx)
+    version = docs.store(app.database.engine, kind="calendar", name=name, source=source, fmt=fmt, at=datetime.now(UTC))
+    doc = {
+        "name": name,
+        "version": version,
+        "file": str(file),
+        "first": calendar.first.isoformat(),
+        "last": calendar.last.isoformat(),
+    }
+    message = TEXT("imported", settings.language(), name=name, version=version, first=doc["first"], last=doc["last"])
+    emit(settings, doc, lambda console: console.print(message, markup=False, highlight=False))
+
+
 def build() -> typer.Typer:
     app = area("calendar", "Working days and calendar coverage. | 工作日计算与日历覆盖范围。")
     app.command("add-days")(add_days)
     app.command("is-workday")(is_workday)
     app.command("coverage")(coverage)
+    app.command("import")(import_calendar)
     return app

@@ -18,6 +18,22 @@ from .errors import HandledGroup
 AREAS: tuple[str, ...] = (
     "entrypoints.cli.policy_cmd",
     "entrypoints.cli.calendar_cmd",
+    "entrypoints.cli.init_cmd",
+    "entrypoints.cli.db_cmd",
+    "entrypoints.cli.org_cmd",
+    "entrypoints.cli.bonus_cmd",
+    "entrypoints.cli.case_cmd",
+    "entrypoints.cli.sweep_cmd",
+    "entrypoints.cli.penalty_cmd",
+    "entrypoints.cli.ledger_cmd",
+    "entrypoints.cli.returns_cmd",
+    "entrypoints.cli.allowance_cmd",
+    "entrypoints.cli.followup_cmd",
+    "entrypoints.cli.report_cmd",
+    "entrypoints.cli.demo_cmd",
+    "entrypoints.cli.webhook_cmd",
+    "entrypoints.cli.outbox_cmd",
+    "entrypoints.cli.serve_cmd",
 )
 
 HELP = """Customer-complaint policy as code (投诉管理制度).

@@ -1,0 +1,248 @@
+"""Bulk import: many already-built cases (and their events) in one transaction.
+
+``import_cases`` writes the same rows the unit of work writes for ``cases.add`` +
+``outbox.add`` (case row, clock rows with their due times, party rows, one history
+and one outbox row per event), but batched: each table gets one driver
+``executemany`` per batch, with the column values converted once per value by the
+columns' own bind processors (so SQLite datetimes are stored in exactly the format
+the Core queries compare with). Everything commits together or not at all.
+
+Use it for migrations from another system, for seeding, and for benchmarks; the
+service layer (``CaseService`` on ``SqlUnitOfWork``) stays the path for live
+commands. Parent cases must come before their second complaints in ``cases``
+(foreign keys are checked per statement).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Column, Connection, Dialect, Engine, Table, exc
+
+from adapters import serialization
+from complaint_core.case import Case
+from complaint_core.errors import ConcurrencyConflict
+from complaint_core.events import DomainEvent
+
+from . import tables as t
+from .indexing import ClockIndexer, no_index
+from .types import UTCDateTime
+from .uow import _party_rows, aggregate_type, case_row, message_id, outbox_payload
+
+DEFAULT_BATCH = 2_000
+
+Progress = Callable[[int], None]
+Row = tuple[Any, ...]
+CaseItem = Case | tuple[Case, Sequence[DomainEvent]]
+
+# The columns the import fills, in statement order (serial keys and relay state are left to the database).
+CASE_COLUMNS = tuple(c.name for c in t.cases.columns)
+CLOCK_COLUMNS = tuple(c.name for c in t.case_clocks.columns)
+PARTY_COLUMNS = tuple(c.name for c in t.case_parties.columns)
+HISTORY_COLUMNS = ("aggregate_id", "aggregate_type", "version", "type", "occurred_at", "actor", "body")
+OUTBOX_COLUMNS = ("message_id", "aggregate_id", "type", "created_at", "payload")
+
+
+def _sqlite_utc_text(value: datetime) -> str:
+    """What ``UTCDateTime`` + SQLite's ``DATETIME`` store (``2026-03-16 02:30:00.000000``, UTC), in one C call."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r}: timestamps must carry a time zone")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+class _Table:
+    """One table's driver-level INSERT and a row builder applying the columns' bind processors."""
+
+    def __init__(self, table: Table, columns: Sequence[str], dialect: Dialect) -> None:
+        self.columns = tuple(columns)
+        marker = "?" if dialect.paramstyle == "qmark" else "%s"
+        quote = dialect.identifier_preparer.quote
+        self.sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in self.columns)}) "
+            f"VALUES ({', '.join(marker for _ in self.columns)})"
+        )
+        if dialect.paramstyle not in ("qmark", "format", "pyformat"):
+            raise NotImplementedError(f"bulk import does not support the {dialect.paramstyle!r} paramstyle")
+        self.processors: list[tuple[int, Callable[[Any], Any]]] = []
+        for i, name in enumerate(self.columns):
+            column: Column[Any] = table.c[name]
+            if isinstance(column.type, UTCDateTime) and dialect.name == "sqlite":
+                processor: Callable[[Any], Any] | None = _sqlite_utc_text
+            else:
+                processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self.processors.append((i, processor))
+
+    def row(self, values: dict[str, Any]) -> Row:
+        row = [values[c] for c in self.columns]
+        for i, processor in self.processors:
+            value = row[i]
+            if value is not None:
+                row[i] = processor(value)
+        return tuple(row)
+
+
+class RowBuilder:
+    """Turns cases and events into the driver-ready row tuples of each table (no database access)."""
+
+    def __init__(self, dialect: Dialect, indexer: ClockIndexer = no_index) -> None:
+        self.indexer = indexer
+        self.cases = _Table(t.cases, CASE_COLUMNS, dialect)
+        self.clocks = _Table(t.case_clocks, CLOCK_COLUMNS, dialect)
+        self.parties = _Table(t.case_parties, PARTY_COLUMNS, dialect)
+        self.history = _Table(t.history, HISTORY_COLUMNS, dialect)
+        self.outbox = _Table(t.outbox, OUTBOX_COLUMNS, dialect)
+
+    def case_rows(self, cases: Iterable[Case]) -> tuple[list[Row], list[Row], list[Row]]:
+        case_rows: list[Row] = []
+        clock_rows: list[Row] = []
+        party_rows: list[Row] = []
+        for case in cases:
+            case_rows.append(self.cases.row(case_row(case)))
+            index = self.indexer(case) if case.clocks else {}
+            cid = str(case.case_id)
+            for state in case.clocks:
+                found = index.get(state.name)
+                clock = {
+                    "case_id": cid,
+                    "name": state.name,
+                    "started_at": state.started_at,
+                    "due_at": found.due_at if found else None,
+                    "stopped_at": state.stopped_at,
+                    "level": state.level,
+                    "inquiry_pending": bool(found and found.inquiry_pending),
+                }
+                clock_rows.append(self.clocks.row(clock))
+            party_rows.extend(self.parties.row(p) for p in _party_rows(case))
+        return case_rows, clock_rows, party_rows
+
+    def event_rows(self, events: Iterable[DomainEvent]) -> tuple[list[Row], list[Row]]:
+        history_rows: list[Row] = []
+        outbox_rows: list[Row] = []
+        for event in events:
+            data = serialization.event_data(event)
+            data.pop("type")
+            data_json = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+            aggregate_id = str(event.aggregate_id)
+            history_rows.append(
+                self.history.row(
+                    {
+                        "aggregate_id": aggregate_id,
+                        "aggregate_type": aggregate_type(event),
+                        "version": event.version,
+                        "type": event.EVENT_TYPE,
+                        "occurred_at": event.occurred_at,
+                        "actor": event.actor,
+                        "body": data_json,
+                    }
+                )
+            )
+            outbox_rows.append(
+                self.outbox.row(
+                    {
+                        "message_id": message_id(event),
+                        "aggregate_id": aggregate_id,
+                        "type": event.EVENT_TYPE,
+                        "created_at": event.occurred_at,
+                        "payload": outbox_payload(event, data_json),
+                    }
+                )
+            )
+        return history_rows, outbox_rows
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _connection_of(target: Any) -> tuple[Connection | None, Engine | None]:
+    if isinstance(target, Connection):
+        return target, None
+    engine = getattr(target, "engine", target)  # a Database or an Engine
+    if not isinstance(engine, Engine):
+        raise TypeError(f"import_cases needs a Database, an Engine or a Connection, not {type(target).__name__}")
+    return None, engine
+
+
+def import_cases(
+    target: Any,
+    cases: Iterable[CaseItem],
+    events: Iterable[DomainEvent] = (),
+    *,
+    indexer: ClockIndexer = no_index,
+    batch_size: int = DEFAULT_BATCH,
+    progress: Progress | None = None,
+) -> int:
+    """Insert ``cases`` (each a ``Case`` or a ``(Case, its events)`` pair) and ``events`` in one transaction.
+
+    ``target`` is a ``Database``, an ``Engine`` (a transaction is begun and committed
+    here) or a ``Connection`` (the rows join its transaction; the caller commits).
+    ``indexer`` computes the clocks' due times, as for the unit of work. ``events``
+    may hold events of any aggregate; they are recorded after the cases. ``progress``
+    is called with the number of cases written so far after each batch. Returns the
+    number of cases imported. A case id or number that exists already (or twice in
+    the import) raises ``ConcurrencyConflict`` and nothing is written.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    conn, engine = _connection_of(target)
+    if conn is not None:
+        return _import(conn, cases, events, indexer, batch_size, progress)
+    assert engine is not None
+    with engine.begin() as own:
+        return _import(own, cases, events, indexer, batch_size, progress)
+
+
+def _import(
+    conn: Connection,
+    cases: Iterable[CaseItem],
+    events: Iterable[DomainEvent],
+    indexer: ClockIndexer,
+    batch_size: int,
+    progress: Progress | None,
+) -> int:
+    rows = RowBuilder(conn.dialect, indexer)
+    done = 0
+    try:
+        for batch in _chunks(cases, batch_size):
+            plain: list[Case] = []
+            own_events: list[DomainEvent] = []
+            for item in batch:
+                if isinstance(item, Case):
+                    plain.append(item)
+                else:
+                    plain.append(item[0])
+                    own_events.extend(item[1])
+            case_rows, clock_rows, party_rows = rows.case_rows(plain)
+            _write(conn, rows.cases.sql, case_rows)
+            _write(conn, rows.clocks.sql, clock_rows)
+            _write(conn, rows.parties.sql, party_rows)
+            _write_events(conn, rows, own_events)
+            done += len(batch)
+            if progress is not None:
+                progress(done)
+        for chunk in _chunks(events, batch_size * 2):
+            _write_events(conn, rows, chunk)
+    except exc.IntegrityError as error:
+        raise ConcurrencyConflict(
+            f"bulk import refused: a case id or number, or an event version, exists already or twice ({error.orig})"
+        ) from error
+    return done
+
+
+def _write_events(conn: Connection, rows: RowBuilder, events: Sequence[DomainEvent]) -> None:
+    if events:
+        history_rows, outbox_rows = rows.event_rows(events)
+        _write(conn, rows.history.sql, history_rows)
+        _write(conn, rows.outbox.sql, outbox_rows)
+
+
+def _write(conn: Connection, sql: str, rows: list[Row]) -> None:
+    if rows:
+        conn.exec_driver_sql(sql, rows)

@@ -1,0 +1,93 @@
+"""``complaint bonus import FILE``: monthly efficiency bonuses (效益奖金) from a CSV ``person_id,month,amount``.
+
+Each (person, month) is inserted or replaced. A bad row exits 2 naming the line;
+nothing is stored unless every row is valid.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .context import area, settings_of
+from .options import parse_money
+from .output import Texts, emit
+
+TEXT = Texts({"imported": ("已导入 {count} 条奖金记录", "{count} bonus row(s) imported")})
+COLUMNS = ("person_id", "month", "amount")
+
+FileArg = Annotated[Path, typer.Argument(metavar="FILE", help="CSV with the header person_id,month,amount.")]
+
+
+def parse_bonus_csv(text: str, source: str) -> list[tuple[str, str, Decimal]]:
+    """The rows of a bonus CSV; ``OrganisationInvalid`` (exit 2) naming the file and line of a bad one."""
+    import re
+
+    from complaint_core.organisation import OrganisationInvalid
+
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip() for h in next(reader, [])]
+    if tuple(header) != COLUMNS:
+        raise OrganisationInvalid(f"{source} line 1", f"the header must be {','.join(COLUMNS)}, got {','.join(header)}")
+    rows: list[tuple[str, str, Decimal]] = []
+    for line, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        where = f"{source} line {line}"
+        if len(row) != 3:
+            raise OrganisationInvalid(where, f"expected 3 columns, got {len(row)}")
+        person, month, amount = (cell.strip() for cell in row)
+        if not person:
+            raise OrganisationInvalid(where, "person_id is empty")
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+            raise OrganisationInvalid(where, f"month {month!r} is not YYYY-MM")
+        try:
+            value = parse_money(amount)
+        except ValueError as exc:
+            raise OrganisationInvalid(where, f"amount: {exc}") from None
+        rows.append((person, month, value))
+    return rows
+
+
+def import_bonuses(ctx: typer.Context, file: FileArg) -> None:
+    """Store the bonuses of a CSV file (people must be in the stored organisation, if one is loaded)."""
+    from adapters.sql.documents import store_bonuses
+    from complaint_core.errors import NotFound
+    from complaint_core.organisation import OrganisationInvalid
+
+    from .appctx import open_for
+
+    settings = settings_of(ctx)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read {file}: {exc.strerror}", param_hint="'FILE'") from None
+    rows = parse_bonus_csv(text, str(file))
+    app = open_for(ctx)
+    try:
+        known = {p.id for p in app.organisation.get().people}
+    except NotFound:
+        known = None
+    if known is not None:
+        for i, (person, _, _) in enumerate(rows):
+            if person not in known:
+                raise OrganisationInvalid(f"{file} row {i + 1}", f"unknown person {person!r}")
+    count = store_bonuses(app.database.engine, rows)
+    doc = {
+        "file": str(file),
+        "count": count,
+        "bonuses": [{"person": p, "month": m, "amount": f"{a:.2f}"} for p, m, a in rows],
+    }
+    message = TEXT("imported", settings.language(), count=count)
+    emit(settings, doc, lambda console: console.print(message, markup=False, highlight=False))
+
+
+def build() -> typer.Typer:
+    app = area("bonus", "Monthly efficiency bonuses. | 效益奖金。")
+    app.command("import")(import_bonuses)
+    return app

@@ -1,0 +1,795 @@
+"""``complaint case …``: a complaint's lifecycle on the database, one command per step.
+
+A case is referred to by its number or its id. Every write command takes
+``--at`` (default now; without an offset it is in the case's policy zone) and
+``--actor`` (default ``$COMPLAINT_ACTOR``, else ``cli``), and prints the case
+(``--json``: ``jsonshapes.case_json``). Domain refusals exit 4 naming the rule,
+an unknown case exits 3, a bad option value exits 2 before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from .context import Language, area, settings_of
+from .options import AtOption, datetime_param, money_param, parse_date, parse_share
+from .output import Texts, emit, table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from complaint_core.case import Case
+    from complaint_core.organisation import Organisation
+    from complaint_core.policy import Policy
+    from complaint_core.responsibility import Party
+    from entrypoints.app import App
+
+    from .context import Settings
+
+TEXT = Texts(
+    {
+        "done": ("案件 {ref}:{status}(版本 {version})", "case {ref}: {status} (version {version})"),
+        "opened": ("已受理投诉,案件 {ref}(版本 {version})", "complaint received as case {ref} (version {version})"),
+        "second": (
+            "客户不接受处理结果:二次投诉 {ref},原案件 {parent}",
+            "the customer rejected the outcome: second complaint {ref} of {parent}",
+        ),
+        "field": ("项目", "field"),
+        "value": ("内容", "value"),
+        "clock": ("时限", "clock"),
+        "rule": ("条款", "rule"),
+        "started": ("起算", "started"),
+        "due": ("到期", "due"),
+        "stopped": ("停止", "stopped"),
+        "level": ("升级", "level"),
+        "overdue": ("逾期", "overdue"),
+        "status": ("状态", "status"),
+        "number": ("编号", "number"),
+        "customer": ("客户", "customer"),
+        "category": ("类别", "category"),
+        "received": ("受理时间", "received"),
+        "amount": ("索赔金额", "claimed"),
+        "handler": ("处理人", "handler"),
+        "causer": ("责任方", "causer"),
+        "remedy": ("处理方案", "remedy"),
+        "cases": ("投诉案件({count})", "Cases ({count})"),
+        "history": ("案件 {ref} 的记录", "History of case {ref}"),
+        "type": ("事件", "event"),
+        "at": ("时间", "at"),
+        "actor": ("操作人", "actor"),
+        "version": ("版本", "version"),
+        "yes": ("是", "yes"),
+        "no": ("否", "no"),
+    }
+)
+
+PARTY_KINDS = ("person", "group_unit", "department", "supplier", "carrier", "customer")
+CHANNELS = ("phone", "letter", "on_site", "opinion_book", "email", "web", "forwarded", "regulator")
+STATUSES = (
+    "received",
+    "registered",
+    "investigating",
+    "attributed",
+    "proposed",
+    "approved",
+    "replied",
+    "closed",
+    "settled",
+    "not_established",
+)
+REMEDIES = ("explanation", "allowance", "compensation", "return", "rework", "exchange")
+_PRODUCT_KEYS = {"order", "part", "shipped", "qty", "defective", "requested"}
+_QUANTITY = re.compile(r"\d+(?:\.\d+)?")
+
+
+# ----- value parsers (pure: ValueError → exit 2 naming the option) --------------------------------
+def parse_party_share(text: str) -> tuple[str | None, str, Decimal]:
+    """``[KIND:]ID=SHARE`` (``smt-2=0.6``, ``supplier:acme=0.4``); without a share it is ``1``."""
+    ident, sep, share_text = text.rpartition("=")
+    if not sep:
+        ident, share_text = text, "1"
+    kind: str | None = None
+    head, colon, rest = ident.partition(":")
+    if colon and head.strip() in PARTY_KINDS:
+        kind, ident = head.strip(), rest
+    if not ident.strip():
+        raise ValueError(f"{text!r} is not [KIND:]ID=SHARE, e.g. smt-2=0.6 or supplier:acme=0.4")
+    return kind, ident.strip(), parse_share(share_text)
+
+
+def parse_product(text: str) -> dict[str, Any]:
+    """``order=SO-1,part=PCB-4L,shipped=2026-10-20,qty=5000,defective=320,requested=320`` (every key optional)."""
+    out: dict[str, Any] = {}
+    for item in (p for p in text.split(",") if p.strip()):
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or key not in _PRODUCT_KEYS:
+            raise ValueError(f"{item!r}: a product is key=value pairs with keys {', '.join(sorted(_PRODUCT_KEYS))}")
+        if key == "shipped":
+            out["shipped_on"] = parse_date(value)
+        elif key in ("qty", "defective", "requested"):
+            if not _QUANTITY.fullmatch(value):
+                raise ValueError(f"{key}={value!r} is not a non-negative quantity such as 320 or 12.5")
+            out[{"qty": "quantity", "defective": "defective_quantity", "requested": "requested_quantity"}[key]] = (
+                Decimal(value)
+            )
+        else:
+            out["order_no" if key == "order" else "part_no"] = value
+    if not out:
+        raise ValueError(f"{text!r} names no product field")
+    if "quantity" in out and "defective_quantity" in out and out["defective_quantity"] > out["quantity"]:
+        raise ValueError(f"{text!r}: defective exceeds qty")
+    return out
+
+
+def parse_month(text: str) -> str:
+    value = text.strip()
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise ValueError(f"{text!r} is not a month in the form YYYY-MM")
+    return value
+
+
+def _param(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parser(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+
+    return parser
+
+
+month_param = _param(parse_month)
+
+
+def parse_each(values: list[str] | None, parse: Callable[[str], Any], hint: str) -> list[Any]:
+    """Each repeated option value through ``parse``; a bad one is a usage error naming the option (exit 2)."""
+    out = []
+    for value in values or ():
+        try:
+            out.append(parse(value))
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint=hint) from None
+    return out
+
+
+# ----- shared options -----------------------------------------------------------------------------
+CaseArg = Annotated[str, typer.Argument(metavar="CASE", help="Case number or id.")]
+ActorOption = Annotated[
+    str, typer.Option("--actor", envvar="COMPLAINT_ACTOR", help="Who does it (default $COMPLAINT_ACTOR, else cli).")
+]
+DEFAULT_ACTOR = "cli"
+
+
+# ----- machinery ----------------------------------------------------------------------------------
+def localize_at(app: App, at: datetime | None, ref: str | None = None, policy_id: str | None = None) -> datetime | None:
+    """``--at`` as an aware instant (naive: in the policy's zone; the case's when ``ref`` is given); None = now."""
+    if at is None or at.tzinfo is not None:
+        return at
+    if ref is not None:
+        policy = app.cases.policy_of(app.cases.get(ref))
+    else:
+        pid = policy_id or app.cases.default_policy or "manufacturing"
+        policy = app.cases.policies.get(pid)
+    return at.replace(tzinfo=policy.tz)
+
+
+def check_covered(app: App, policy: Policy, when: datetime | None) -> None:
+    """Refuse (exit 6) before writing anything when ``when`` lies outside the calendar of a policy that counts
+    working days: the deadlines could not be computed (the store would keep the case without due times)."""
+    from complaint_core.errors import CalendarNotCovered
+    from complaint_core.policy import TimeUnit
+    from complaint_core.timeutil import local_date
+
+    units = {limit.unit for rule in policy.clocks for limit in (rule.limit, rule.special_limit) if limit is not None}
+    if TimeUnit.WORKING_DAYS not in units:
+        return
+    calendar = app.cases.calendar_for(policy)
+    day = local_date(when or now_utc(), policy.tz)
+    if not calendar.first <= day <= calendar.last:
+        raise CalendarNotCovered(day, calendar.first, calendar.last, name=calendar.name)
+
+
+def now_utc() -> datetime:
+    from datetime import UTC
+
+    return datetime.now(UTC)
+
+
+def case_doc(app: App, case: Case, as_of: datetime, numbers: dict[Any, str | None] | None = None) -> dict[str, Any]:
+    """``case_json`` with the case's policy, calendar and parent number."""
+    from entrypoints.jsonshapes import case_json
+
+    policy = app.cases.policy_of(case)
+    parent_number = None
+    if case.parent_case_id is not None:
+        if numbers is not None and case.parent_case_id in numbers:
+            parent_number = numbers[case.parent_case_id]
+        else:
+            parent_number = app.cases.get(case.parent_case_id).number
+    return case_json(case, policy, app.cases.calendar_for(policy), as_of=as_of, parent_number=parent_number)
+
+
+def status_label(status: str, lang: Language) -> str:
+    from complaint_core.case import STATUS_LABELS, CaseStatus
+
+    zh, en = STATUS_LABELS[CaseStatus(status)]
+    return zh if lang == "zh" else en
+
+
+def policy_lang(app: App, case: Case, settings: Settings) -> Language:
+    return settings.language(app.cases.policy_of(case).language)
+
+
+def emit_case(settings: Settings, app: App, case: Case, when: datetime | None, message: str | None = None) -> None:
+    doc = case_doc(app, case, when or now_utc())
+    lang = policy_lang(app, case, settings)
+    line = message or TEXT(
+        "done", lang, ref=case.reference, status=status_label(doc["status"], lang), version=case.version
+    )
+    emit(settings, doc, lambda console: console.print(line, markup=False, highlight=False))
+
+
+def run_step(ctx: typer.Context, ref: str, at: datetime | None, step: Callable[[App, datetime | None], Case]) -> None:
+    """Open the app, place ``--at`` in the case's zone, run one service command, print the case."""
+    settings = settings_of(ctx)
+    from .appctx import open_for
+
+    app = open_for(ctx)
+    when = localize_at(app, at, ref)
+    check_covered(app, app.cases.policy_of(app.cases.get(ref)), when)
+    case = step(app, when)
+    emit_case(settings, app, case, when)
+
+
+def organisation_or_none(app: App) -> Organisation | None:
+    from complaint_core.errors import NotFound
+
+    try:
+        return app.organisation.get()
+    except NotFound:
+        return None
+
+
+def resolve_party(org: Organisation | None, kind: str | None, ident: str, option: str) -> Party:
+    """A party from ``[KIND:]ID``: the kind from the prefix, else looked up in the stored organisation."""
+    from complaint_core.responsibility import Party, PartyKind
+
+    people = {p.id: p for p in org.people} if org else {}
+    units = {u.code: u for u in org.units} if org else {}
+    departments = {d.code: d for d in org.departments} if org else {}
+    if kind is not None:
+        pk = PartyKind(kind)
+        names: dict[PartyKind, dict[str, str]] = {
+            PartyKind.PERSON: {k: v.name for k, v in people.items()},
+            PartyKind.GROUP_UNIT: {k: v.name for k, v in units.items()},
+            PartyKind.DEPARTMENT: {k: v.name for k, v in departments.items()},
+        }
+        found = names.get(pk)
+        if found is not None and org is not None and ident not in found:
+            raise typer.BadParameter(f"no {kind} {ident!r} in the stored organisation", param_hint=option)
+        name = found.get(ident, "") if found else ""
+        return Party(pk, ident, name)
+    if org is None:
+        raise typer.BadParameter(
+            f"{ident!r}: no organisation loaded to tell its kind; run `complaint org import FILE` "
+            f"or write KIND:{ident} (kinds: {', '.join(PARTY_KINDS)})",
+            param_hint=option,
+        )
+    if ident in people:
+        return Party(PartyKind.PERSON, ident, people[ident].name)
+    if ident in units:
+        return Party(PartyKind.GROUP_UNIT, ident, units[ident].name)
+    if ident in departments:
+        return Party(PartyKind.DEPARTMENT, ident, departments[ident].name)
+    raise typer.BadParameter(
+        f"{ident!r} is no person, group unit or department of the stored organisation "
+        f"(write KIND:{ident} for an external party)",
+        param_hint=option,
+    )
+
+
+# ----- commands: intake and lifecycle -------------------------------------------------------------
+def open_case(
+    ctx: typer.Context,
+    customer: Annotated[str, typer.Option("--customer", help="The complaining customer.")],
+    category: Annotated[str, typer.Option("--category", help="A category code of the policy.")],
+    channel: Annotated[str, typer.Option("--channel", help=f"How it came in: {', '.join(CHANNELS)}.")] = "phone",
+    kind: Annotated[str, typer.Option("--kind", help="external or internal.")] = "external",
+    market: Annotated[str, typer.Option("--market", help="domestic or foreign.")] = "domestic",
+    severity: Annotated[str | None, typer.Option("--severity", help="A severity code of the policy.")] = None,
+    description: Annotated[str, typer.Option("--description", help="What the customer said.")] = "",
+    amount: Annotated[
+        Decimal | None, typer.Option("--amount", parser=money_param, metavar="YUAN", help="The amount claimed.")
+    ] = None,
+    product: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--product",
+            metavar="K=V,…",
+            help="A product line: order=,part=,shipped=YYYY-MM-DD,qty=,defective=,requested= (repeatable).",
+        ),
+    ] = None,
+    policy: Annotated[
+        str | None, typer.Option("--policy", help="Policy id (default: the one `complaint init` chose).")
+    ] = None,
+    at: AtOption = None,
+    actor: ActorOption = DEFAULT_ACTOR,
+) -> None:
+    """Take in a complaint (受理): a new case with its clocks running."""
+    from complaint_core.intake import Intake, ProductLine
+    from complaint_core.policy import CaseKind, Channel, Market
+
+    from .appctx import open_for
+
+    lines = parse_each(product, parse_product, "'--product'")
+    settings = settings_of(ctx)
+    app = open_for(ctx)
+    pid = policy or app.cases.default_policy or "manufacturing"
+    loaded = app.cases.policies.get(pid)
+    codes = [c.code for c in loaded.categories]
+    if category not in codes:
+        raise typer.BadParameter(
+            f"{category!r} is not a category of policy {pid} ({', '.join(codes)})", param_hint="'--category'"
+        )
+    channels = [c.value for c in loaded.channels]
+    if channel not in channels:
+        raise typer.BadParameter(
+            f"{channel!r} is not a channel of policy {pid} ({', '.join(channels)})", param_hint="'--channel'"
+        )
+    severities = [s.code for s in loaded.severities]
+    if severity is not None and severity not in severities:
+        raise typer.BadParameter(
+            f"{severity!r} is not a severity of policy {pid} ({', '.join(severities) or 'none'})",
+            param_hint="'--severity'",
+        )
+    for value, enum, hint in ((kind, CaseKind, "'--kind'"), (market, Market, "'--market'")):
+        if value not in [e.value for e in enum]:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(e.value for e in enum)}", param_hint=hint)
+    intake = Intake(
+        customer=customer,
+        channel=Channel(channel),
+        category=category,
+        description=description,
+        market=Market(market),
+        kind=CaseKind(kind),
+        lines=tuple(ProductLine(**line) for line in lines),
+        claimed_amount=amount,
+    )
+    when = localize_at(app, at, policy_id=pid)
+    check_covered(app, loaded, when)
+    case = app.cases.receive(intake, actor=actor, at=when, policy_id=pid)
+    if severity is not None:
+        case = app.cases.classify(case.case_id, severity, actor=actor, at=when)
+    lang = settings.language(loaded.language)
+    emit_case(settings, app, case, when, TEXT("opened", lang, ref=case.reference, version=case.version))
+
+
+def register(ctx: typer.Context, case: CaseArg, at: AtOption = None, actor: ActorOption = DEFAULT_ACTOR) -> None:
+    """Register the case (立案); policies numbering at registration give it its number."""
+    run_step(ctx, case, at, lambda app, when: app.cases.register(case, actor=actor, at=when))
+
+
+def investigate(ctx: typer.Context, case: CaseArg, at: AtOption = None, actor: ActorOption = DEFAULT_ACTOR) -> None:
+    """Start the investigation (调查)."""
+    run_step(ctx, case, at, lambda app, when: app.cases.start_investigation(case, actor=actor, at=when))
+
+
+def attribute(
+    ctx: typer.Context,
+    case: CaseArg,
+    party: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--party",
+            metavar="[KIND:]ID=SHARE",
+            help="A causer and its fault share (repeatable; shares sum to 1). KIND: " + ", ".join(PARTY_KINDS),
+        ),
+    ] = None,
+    delay: Annotated[
+        list[str] | None,
+        typer.Option("--delay", metavar="[KIND:]ID[=SHARE]", help="Who delayed it (repeatable)."),
+    ] = None,
+    handler: Annotated[
+        str | None, typer.Option("--handler", metavar="[KIND:]ID", help="Who handles the case (a person).")
+    ] = None,
+    no_fault: Annotated[bool, typer.Option("--no-fault", help="Finding: no fault of ours (no causer).")] = False,
+    at: AtOption = None,
+    actor: ActorOption = DEFAULT_ACTOR,
+) -> None:
+    """Record the findings (责任认定): causers with fault shares, the delay, the handler (P1-LC-08)."""
+    from complaint_core.responsibility import FaultShare, Responsibility
+
+    from .appctx import open_for
+
+    parties = parse_each(party, parse_party_share, "'--party'")
+    delays = parse_each(delay, parse_party_share, "'--delay'")
+    settings = settings_of(ctx)
+    app = open_for(ctx)
+    needs_org = any(k is None for k, _, _ in [*parties, *delays]) or (handler is not None and ":" not in handler)
+    org = organisation_or_none(app) if needs_org else None
+
+    def responsibility(items: list[tuple[str | None, str, Decimal]] | None, option: str) -> Responsibility | None:
+        if not items:
+            return None
+        return Responsibility(tuple(FaultShare(resolve_party(org, k, i, option), s) for k, i, s in items))
+
+    causer = responsibility(parties, "'--party'")
+    delayed = responsibility(delays, "'--delay'")
+    handler_party = None
+    if handler is not None:
+        kind, _, ident = handler.rpartition(":")
+        handler_party = resolve_party(org, kind if kind in PARTY_KINDS else None, ident, "'--handler'")
+    when = localize_at(app, at, case)
+    check_covered(app, app.cases.policy_of(app.cases.get(case)), when)
+    found = app.cases.attribute(
+        case, actor=actor, at=when, handler=handler_party, causer=causer, delay=delayed, no_fault=no_fault
+    )
+    emit_case(settings, app, found, when)
+
+
+def propose(
+    ctx: typer.Context,
+    case: CaseArg,
+    remedy: Annotated[str, typer.Option("--remedy", help=f"The remedy: {', '.join(REMEDIES)}.")],
+    amount: Annotated[Decimal, typer.Option("--amount", parser=money_param, metavar="YUAN", help="Its amount.")],
+    note: Annotated[str, typer.Option("--note", help="A note on the remedy.")] = "",
+    at: AtOption = None,
+    actor: ActorOption = DEFAULT_ACTOR,
+) -> None:
+    """Propose the remedy (拟处理意见)."""
+    if remedy not in REMEDIES:
+        raise typer.BadParameter(f"{remedy!r} is not one of {', '.join(REMEDIES)}", param_hint="'--remedy'")
+    from complaint_core.case import RemedyKind
+
+    run_step(
+        ctx,
+        case,
+        at,
+        lambda app, when: app.cases.propose(
+            case, actor=actor, kind=RemedyKind(remedy), amount=amount, note=note, at=when
+        ),
+    )
+
+
+def approve(
+    ctx: typer.Context,
+    case: CaseArg,
+    by: Annotated[str, typer.Option("--by", metavar="PERSON", help="Who approves.")],
+    role: Annotated[str, typer.Option("--role", help="The approver's role in the policy's approval table.")],
+    at: AtOption = None,
+) -> None:
+    """Approve the proposed remedy (核决); the role's limit must cover the amount (P1-APR-02)."""
+    run_step(ctx, case, at, lambda app, when: app.cases.approve(case, actor=by, role=role, at=when))
+
+
+def reply(
+    ctx: typer.Context,
+    case: CaseArg,
+    message: Annotated[str, typer.Option("--message", help="What the customer was told.")],
+    reaction: Annotated[str, typer.Option("--reaction", help="How the customer took it.")] = "",
+    at: AtOption = None,
+    actor: ActorOption = DEFAULT_ACTOR,
+) -> None:
+    """Record the reply to the customer (答复)."""
+    run_step(
+        ctx, case, at, lambda app, when: app.cases.reply(case, actor=actor, message=message, reaction=reaction, at=when)
+    )
+
+
+def close(ctx: typer.Context, case: CaseArg, at: AtOption = None, actor: ActorOption = DEFAULT_ACTOR) -> None:
+    """Close the case (结案)."""
+    run_step(ctx, case, at, lambda app, when: app.cases.close(case, actor=actor, at=when))
+
+
+def settle(ctx: typer.Context, case: CaseArg, at: AtOption = None, actor: ActorOption = DEFAULT_ACTOR) -> None:
+    """Settle the closed case (结清)."""
+    run_step(ctx, case, at, lambda app, when: app.cases.settle(case, actor=actor, at=when))
+
+
+def reject(
+    ctx: typer.Context,
+    case: CaseArg,
+    reason: Annotated[str, typer.Option("--reason", help="Why the complaint is not established.")],
+    at: AtOption = None,
+    actor: ActorOption = DEFAULT_ACTOR,
+) -> None:
+    """Find the complaint not established (投诉不成立), with the reason (P1-LC-14)."""
+    run_step(ctx, case, at, lambda app, when: app.cases.find_not_established(case, actor=actor, reason=reason, at=when))
+
+
+def second(
+    ctx: typer.Context,
+    case: CaseArg,
+    description: Annotated[str, typer.Option("--description", help="What the customer objects to.")] = "",
+    at: AtOption = None,
+    actor: ActorOption = DEFAULT_ACTOR,
+) -> None:
+    """The customer rejects the outcome: open a linked second complaint (P1-LC-10)."""
+    from .appctx import open_for
+
+    settings = settings_of(ctx)
+    app = open_for(ctx)
+    when = localize_at(app, at, case)
+    parent = app.cases.get(case)
+    check_covered(app, app.cases.policy_of(parent), when)
+    new = app.cases.open_second_complaint(parent.case_id, actor=actor, at=when, description=description)
+    lang = policy_lang(app, new, settings)
+    emit_case(settings, app, new, when, TEXT("second", lang, ref=new.reference, parent=parent.reference))
+
+
+def pause(
+    ctx: typer.Context,
+    case: CaseArg,
+    clock: Annotated[str, typer.Option("--clock", help="The clock to pause.")],
+    reason: Annotated[str, typer.Option("--reason", help="A pause reason the clock's rule allows.")],
+    at: AtOption = None,
+    actor: ActorOption = DEFAULT_ACTOR,
+) -> None:
+    """Pause a clock for a reason its rule allows (waiting for the customer, say)."""
+    run_step(ctx, case, at, lambda app, when: app.cases.pause_clock(case, clock, actor=actor, reason=reason, at=when))
+
+
+def resume(
+    ctx: typer.Context,
+    case: CaseArg,
+    clock: Annotated[str, typer.Option("--clock", help="The paused clock.")],
+    at: AtOption = None,
+    actor: ActorOption = DEFAULT_ACTOR,
+) -> None:
+    """Resume a paused clock."""
+    run_step(ctx, case, at, lambda app, when: app.cases.resume_clock(case, clock, actor=actor, at=when))
+
+
+def extend(
+    ctx: typer.Context,
+    case: CaseArg,
+    clock: Annotated[str, typer.Option("--clock", help="The clock to extend.")],
+    reason: Annotated[str, typer.Option("--reason", help="The special circumstance.")],
+    by: Annotated[str, typer.Option("--by", metavar="PERSON", help="Who approved the extension.")],
+    at: AtOption = None,
+    actor: ActorOption = DEFAULT_ACTOR,
+) -> None:
+    """Declare a special circumstance: the clock runs on its extended limit (F2-DL-06)."""
+    run_step(
+        ctx,
+        case,
+        at,
+        lambda app, when: app.cases.declare_special_circumstance(
+            case, clock, actor=actor, reason=reason, approver=by, at=when
+        ),
+    )
+
+
+def promise(
+    ctx: typer.Context,
+    case: CaseArg,
+    clock: Annotated[str, typer.Option("--clock", help="The clock that takes a promised date.")],
+    due: Annotated[
+        datetime, typer.Option("--due", parser=datetime_param, metavar="DATETIME", help="The promised time, ISO-8601.")
+    ],
+    at: AtOption = None,
+    actor: ActorOption = DEFAULT_ACTOR,
+) -> None:
+    """Record the time promised to the customer (P4-DL-06)."""
+
+    def step(app: App, when: datetime | None) -> Case:
+        promised = due if due.tzinfo is not None else localize_at(app, due, case)
+        assert promised is not None
+        return app.cases.record_promise(case, clock, actor=actor, due=promised, at=when)
+
+    run_step(ctx, case, at, step)
+
+
+def petition(
+    ctx: typer.Context,
+    case: CaseArg,
+    department: Annotated[str, typer.Option("--department", help="The objecting department.")],
+    reason: Annotated[str, typer.Option("--reason", help="Its reason.")],
+    at: AtOption = None,
+    actor: ActorOption = DEFAULT_ACTOR,
+) -> None:
+    """A department objects to the decision (签呈): attribution re-opens (P1-LC-12)."""
+    run_step(
+        ctx,
+        case,
+        at,
+        lambda app, when: app.cases.petition(case, actor=actor, department=department, reason=reason, at=when),
+    )
+
+
+# ----- commands: queries --------------------------------------------------------------------------
+def _fmt_instant(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Shanghai"))
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def show(ctx: typer.Context, case: CaseArg, at: AtOption = None) -> None:
+    """One case with its clocks and deadlines (overdue as of --at, default now)."""
+    from .appctx import open_for
+
+    settings = settings_of(ctx)
+    app = open_for(ctx)
+    found = app.cases.get(case)
+    when = localize_at(app, at, case) or now_utc()
+    doc = case_doc(app, found, when)
+    lang = policy_lang(app, found, settings)
+
+    def human(console: Console) -> None:
+        causer = doc["responsibility"]["causer"] or []
+        remedy = doc["remedy"]
+        rows = [
+            (TEXT("number", lang), doc["number"] or doc["id"]),
+            (TEXT("status", lang), status_label(doc["status"], lang)),
+            (TEXT("customer", lang), doc["customer"]),
+            (TEXT("category", lang), doc["category"]),
+            (TEXT("received", lang), _fmt_instant(doc["received_at"])),
+            (TEXT("amount", lang), doc["amount"]),
+            (TEXT("handler", lang), doc["handler"]["id"] if doc["handler"] else None),
+            (TEXT("causer", lang), ", ".join(f"{c['party']['id']}={c['share']}" for c in causer) or None),
+            (TEXT("remedy", lang), f"{remedy['kind']} {remedy['amount']}" if remedy else None),
+        ]
+        console.print(table(None, [TEXT("field", lang), TEXT("value", lang)], rows))
+        clock_rows = [
+            (
+                (c["label"] or {}).get(lang, c["name"]) if c["label"] else c["name"],
+                c["rule"],
+                _fmt_instant(c["started_at"]),
+                _fmt_instant(c["due_at"]),
+                _fmt_instant(c["stopped_at"]),
+                c["level"],
+                TEXT("yes" if c["overdue"] else "no", lang),
+            )
+            for c in doc["clocks"]
+        ]
+        keys = ("clock", "rule", "started", "due", "stopped", "level", "overdue")
+        console.print(table(None, [TEXT(k, lang) for k in keys], clock_rows))
+
+    emit(settings, doc, human)
+
+
+def list_cases(
+    ctx: typer.Context,
+    status: Annotated[
+        list[str] | None, typer.Option("--status", help=f"Only these statuses (repeatable): {', '.join(STATUSES)}.")
+    ] = None,
+    customer: Annotated[str | None, typer.Option("--customer", help="Only this customer.")] = None,
+    department: Annotated[
+        str | None, typer.Option("--department", help="Only cases naming this party (department, unit or person).")
+    ] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only cases with a running clock overdue at --at.")
+    ] = False,
+    month: Annotated[
+        str | None, typer.Option("--month", parser=month_param, metavar="YYYY-MM", help="Received in this month.")
+    ] = None,
+    at: AtOption = None,
+) -> None:
+    """The cases, oldest first, with filters."""
+    from datetime import date
+
+    from complaint_core.case import CaseStatus
+
+    from .appctx import open_for
+
+    for value in status or ():
+        if value not in STATUSES:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(STATUSES)}", param_hint="'--status'")
+    settings = settings_of(ctx)
+    app = open_for(ctx)
+    default = app.cases.policies.get(app.cases.default_policy or "manufacturing")
+    tz = default.tz
+    when = localize_at(app, at) or now_utc()
+    received_from = received_before = None
+    if month is not None:
+        year, mon = int(month[:4]), int(month[5:])
+        received_from = datetime.combine(date(year, mon, 1), datetime.min.time(), tz)
+        nxt = date(year + (mon == 12), mon % 12 + 1, 1)
+        received_before = datetime.combine(nxt, datetime.min.time(), tz)
+    with app.uow as uow:
+        cases = uow.cases.list(
+            status=[CaseStatus(s) for s in status or ()],
+            customer=customer,
+            party=department,
+            received_from=received_from,
+            received_before=received_before,
+        )
+        late = {cid for cid, _, _ in uow.cases.overdue(when)} if overdue else None
+    if late is not None:
+        cases = [c for c in cases if str(c.case_id) in late]
+    numbers: dict[Any, str | None] = {c.case_id: c.number for c in cases}
+    docs = [case_doc(app, c, when, numbers) for c in cases]
+    doc = {"as_of": when, "count": len(docs), "cases": docs}
+    lang = settings.language(default.language)
+
+    def human(console: Console) -> None:
+        keys = ("number", "status", "customer", "category", "received", "amount", "overdue")
+        rows = [
+            (
+                d["number"] or d["id"],
+                status_label(d["status"], lang),
+                d["customer"],
+                d["category"],
+                _fmt_instant(d["received_at"]),
+                d["amount"],
+                TEXT("yes" if any(c["overdue"] for c in d["clocks"]) else "no", lang),
+            )
+            for d in docs
+        ]
+        console.print(table(TEXT("cases", lang, count=len(docs)), [TEXT(k, lang) for k in keys], rows))
+
+    emit(settings, doc, human)
+
+
+def history(ctx: typer.Context, case: CaseArg) -> None:
+    """The audit trail of the case: every recorded event, oldest first."""
+    from adapters.serialization import event_data
+    from entrypoints.jsonshapes import utc_iso
+
+    from .appctx import open_for
+
+    settings = settings_of(ctx)
+    app = open_for(ctx)
+    found = app.cases.get(case)
+    with app.uow as uow:
+        events = uow.history(found.case_id)
+    rows: list[dict[str, Any]] = []
+    for event in events:
+        data = event_data(event)
+        for key in ("type", "aggregate_id", "version", "occurred_at", "actor"):
+            data.pop(key, None)
+        rows.append(
+            {
+                "version": event.version,
+                "type": event.EVENT_TYPE,
+                "at": utc_iso(event.occurred_at),
+                "actor": event.actor,
+                "data": data,
+            }
+        )
+    doc = {"case": {"id": str(found.case_id), "number": found.number}, "events": rows}
+    lang = policy_lang(app, found, settings)
+
+    def human(console: Console) -> None:
+        keys = ("version", "type", "at", "actor")
+        lines = [(r["version"], r["type"], _fmt_instant(r["at"]), r["actor"]) for r in rows]
+        console.print(table(TEXT("history", lang, ref=found.reference), [TEXT(k, lang) for k in keys], lines))
+
+    emit(settings, doc, human)
+
+
+def build() -> typer.Typer:
+    app = area("case", "Complaint cases: intake, lifecycle, queries. | 投诉案件:受理、处理流程与查询。")
+    app.command("open")(open_case)
+    for name, command in (
+        ("register", register),
+        ("investigate", investigate),
+        ("attribute", attribute),
+        ("propose", propose),
+        ("approve", approve),
+        ("reply", reply),
+        ("close", close),
+        ("settle", settle),
+        ("reject", reject),
+        ("second", second),
+        ("pause", pause),
+        ("resume", resume),
+        ("extend", extend),
+        ("promise", promise),
+        ("petition", petition),
+        ("show", show),
+        ("list", list_cases),
+        ("history", history),
+    ):
+        app.command(name)(command)
+    return app

@@ -1,0 +1,167 @@
+"""``complaint followup …``: follow-up visits after closure (DOMAIN §9); a dissatisfied visit opens a second complaint."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from .appctx import open_for
+from .context import area, settings_of
+from .options import AtOption, date_param
+from .output import Texts, emit, table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from complaint_core.followup import FollowUp
+    from complaint_core.policy import Policy
+
+TEXT = Texts(
+    {
+        "due": ("{on} 前到期的回访", "Visits due by {on}"),
+        "case": ("案件", "case"),
+        "visit": ("回访", "visit"),
+        "kind": ("类型", "kind"),
+        "due_on": ("到期日", "due on"),
+        "status": ("状态", "status"),
+        "attempts": ("尝试次数", "attempts"),
+        "satisfaction": ("满意度", "satisfaction"),
+        "second": ("二次投诉", "second complaint"),
+        "followup": ("案件 {number} 的回访", "Follow-up of case {number}"),
+    }
+)
+
+
+def followup_json(followup: FollowUp, policy: Policy, *, case_number: str | None) -> dict[str, Any]:
+    from entrypoints.jsonshapes import utc_iso
+
+    return {
+        "id": str(followup.followup_id),
+        "case_id": str(followup.case_id),
+        "case_number": case_number,
+        "policy": {"id": followup.policy_id, "version": followup.policy_version},
+        "visits": [
+            {
+                "number": v.number,
+                "kind": v.kind.value,
+                "rule": v.rule_id,
+                "due_on": v.due_on(policy.tz).isoformat(),
+                "due_at": utc_iso(v.due),
+                "status": v.status.value,
+                "attempts": len(v.attempts),
+                "satisfaction": v.satisfaction,
+                "dissatisfied": v.dissatisfied,
+                "second_case_id": None if v.second_case_id is None else str(v.second_case_id),
+            }
+            for v in followup.visits
+        ],
+        "version": followup.version,
+    }
+
+
+def due(
+    ctx: typer.Context,
+    on: Annotated[
+        date | None, typer.Option("--on", parser=date_param, metavar="DATE", help="Due on or before (default today).")
+    ] = None,
+) -> None:
+    """Open visits due on or before a day (in each policy's zone)."""
+    from .penalty_cmd import case_numbers, default_policy
+
+    settings = settings_of(ctx)
+    app = open_for(ctx)
+    policy = default_policy(app)
+    lang = settings.language(policy.language)
+    day = on if on is not None else datetime.now(policy.tz).date()
+    found = app.followups.due(day)
+    numbers = case_numbers(app, {f.case_id for f, _ in found})
+    rows = []
+    for followup, number in found:
+        visit = followup.visit(number)
+        tz = app.cases.policies.get(followup.policy_id, followup.policy_version).tz
+        rows.append(
+            {
+                "case_id": str(followup.case_id),
+                "case_number": numbers[followup.case_id],
+                "visit": number,
+                "kind": visit.kind.value,
+                "rule": visit.rule_id,
+                "due_on": visit.due_on(tz).isoformat(),
+                "attempts": len(visit.attempts),
+            }
+        )
+    doc = {"on": day.isoformat(), "due": rows}
+    cols = [TEXT(k, lang) for k in ("case", "visit", "kind", "due_on", "attempts")]
+    body = [(r["case_number"], r["visit"], r["kind"], r["due_on"], r["attempts"]) for r in rows]
+    emit(settings, doc, lambda console: console.print(table(TEXT("due", lang, on=day), cols, body)))
+
+
+def _print(console: Console, doc: dict[str, Any], lang: Any) -> None:
+    cols = [TEXT(k, lang) for k in ("visit", "kind", "due_on", "status", "attempts", "satisfaction", "second")]
+    body = [
+        (v["number"], v["kind"], v["due_on"], v["status"], v["attempts"], v["satisfaction"], v["second_case_id"])
+        for v in doc["visits"]
+    ]
+    console.print(table(TEXT("followup", lang, number=doc["case_number"]), cols, body))
+
+
+def schedule(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Argument(metavar="CASE", help="A closed case.")],
+    rework_delivered_on: Annotated[
+        date | None, typer.Option("--rework-delivered-on", parser=date_param, metavar="DATE")
+    ] = None,
+    by: Annotated[str, typer.Option("--by", metavar="PERSON")] = "cli",
+    at: AtOption = None,
+) -> None:
+    """Schedule the visits the policy plans for a closed case."""
+    from .penalty_cmd import instant
+
+    settings = settings_of(ctx)
+    app = open_for(ctx)
+    found = app.cases.get(case)
+    policy = app.cases.policy_of(found)
+    lang = settings.language(policy.language)
+    followup = app.followups.schedule(
+        found.case_id, actor=by, rework_delivered_on=rework_delivered_on, at=instant(at, policy)
+    )
+    doc = followup_json(followup, policy, case_number=found.reference)
+    emit(settings, {"followup": doc}, lambda console: _print(console, doc, lang))
+
+
+def record(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Argument(metavar="CASE", help="The case visited.")],
+    visit: Annotated[int, typer.Option("--visit", min=1, metavar="N", help="Visit number.")],
+    reached: Annotated[bool, typer.Option("--reached/--unreached", help="Whether the customer was reached.")],
+    satisfaction: Annotated[
+        str | None, typer.Option("--satisfaction", metavar="CODE", help="On the policy's scale (reached only).")
+    ] = None,
+    notes: Annotated[str, typer.Option("--notes")] = "",
+    by: Annotated[str, typer.Option("--by", metavar="PERSON")] = "cli",
+    at: AtOption = None,
+) -> None:
+    """Record a visit attempt; a dissatisfied visit opens a second complaint at once (P4-ESC-04)."""
+    from .penalty_cmd import instant
+
+    settings = settings_of(ctx)
+    app = open_for(ctx)
+    found = app.cases.get(case)
+    policy = app.cases.policy_of(found)
+    lang = settings.language(policy.language)
+    followup = app.followups.record(
+        found.case_id, visit=visit, reached=reached, satisfaction=satisfaction, notes=notes, actor=by,
+        at=instant(at, policy),
+    )  # fmt: skip
+    doc = followup_json(followup, policy, case_number=found.reference)
+    emit(settings, {"followup": doc}, lambda console: _print(console, doc, lang))
+
+
+def build() -> typer.Typer:
+    app = area("followup", "Follow-up visits: schedule, due, record. | 回访。")
+    app.command("schedule")(schedule)
+    app.command("due")(due)
+    app.command("record")(record)
+    return app

@@ -1,0 +1,319 @@
+"""``complaint penalty …``: assess a case's penalties, approve them (posting to the ledger), appeal."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from .appctx import open_for
+from .context import Language, area, settings_of
+from .options import AtOption, at_or_now, date_param, money_param
+from .output import Texts, emit, table
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from rich.console import Console
+
+    from complaint_core.assessment import Assessment
+    from complaint_core.penalty_orders import PenaltyOrder
+    from complaint_core.policy import Policy
+    from entrypoints.app import App
+
+TEXT = Texts(
+    {
+        "assessed": (
+            "处罚建议 {id}(案件 {number},{status}),合计 {total} 元",
+            "Assessment {id} (case {number}, {status}), total {total}",
+        ),
+        "approved": (
+            "处罚已核准 {id}:{role} {by},合计 {total} 元",
+            "Assessment {id} approved by {role} {by}, total {total}",
+        ),
+        "appealed": ("处罚已撤销(申诉成立){id}:{reason}", "Assessment {id} reversed on appeal: {reason}"),
+        "party": ("责任人/单位", "party"),
+        "rule": ("条款", "rule"),
+        "kind": ("类型", "kind"),
+        "amount": ("金额(元)", "amount"),
+        "points": ("扣分", "points"),
+        "capped": ("受上限", "capped"),
+        "explanation": ("说明", "explanation"),
+        "yes": ("是", "yes"),
+        "no": ("否", "no"),
+    }
+)
+
+SANCTIONS = ("warning", "minor_demerit", "major_demerit")
+
+
+# ----- shared by the ledger, return and follow-up commands ---------------------------------------
+def instant(value: datetime | None, policy: Policy) -> datetime:
+    """``--at`` in the policy's zone (naive values are local), or now."""
+    return at_or_now(value, policy.tz)
+
+
+def default_policy(app: App) -> Policy:
+    return app.cases.policies.get(app.cases.default_policy or "manufacturing")
+
+
+def case_numbers(app: App, case_ids: set[UUID]) -> dict[UUID, str]:
+    """Case id → number (the id as text while the case has no number)."""
+    out: dict[UUID, str] = {}
+    with app.uow as uow:
+        for case_id in case_ids:
+            case = uow.cases.get(case_id)
+            out[case_id] = case.reference
+    return out
+
+
+def parse_uuid(text: str, what: str) -> UUID:
+    from uuid import UUID
+
+    try:
+        return UUID(text.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a {what} id (a UUID)") from None
+
+
+def _pair(text: str, option: str, example: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise typer.BadParameter(f"{text!r} is not KEY=VALUE, e.g. {example}", param_hint=f"'{option}'")
+    return key.strip(), value.strip()
+
+
+# ----- JSON ---------------------------------------------------------------------------------------
+def assessment_json(assessment: Assessment, *, case_number: str | None) -> dict[str, Any]:
+    from entrypoints.jsonshapes import money_str, penalty_line_json, utc_iso
+
+    return {
+        "id": str(assessment.assessment_id),
+        "case_id": str(assessment.case_id),
+        "case_number": case_number,
+        "policy": {"id": assessment.policy_id, "version": assessment.policy_version},
+        "status": assessment.status.value,
+        "proposed_at": utc_iso(assessment.proposed_at),
+        "approved_at": utc_iso(assessment.approved_at),
+        "approved_by": assessment.approved_by,
+        "role": assessment.role,
+        "reversal_reason": assessment.reversal_reason,
+        "total": money_str(assessment.total),
+        "lines": [penalty_line_json(line, case_number=case_number) for line in assessment.lines],
+        "version": assessment.version,
+    }
+
+
+def _human(assessment: Assessment, headline: str, lang: Any) -> Any:
+    from rich.console import Group
+    from rich.text import Text
+
+    lg: Language = "zh" if lang == "zh" else "en"
+    rows = [
+        (
+            f"{line.party.name or line.party.id} ({line.party.kind.value})",
+            line.rule_id,
+            line.kind.value,
+            f"{line.amount:,.2f}",
+            line.points,
+            TEXT("yes" if line.capped else "no", lg),
+            line.explanation.zh if lg == "zh" else line.explanation.en,
+        )
+        for line in assessment.lines
+    ]
+    columns = [TEXT(k, lg) for k in ("party", "rule", "kind", "amount", "points", "capped", "explanation")]
+    return Group(Text(headline), table(None, columns, rows))
+
+
+# ----- commands -----------------------------------------------------------------------------------
+def _order(
+    loss: Decimal | None,
+    decided_on: date | None,
+    resold_on: date | None,
+    a_grade_price: Decimal | None,
+    resale_price: Decimal | None,
+    quantity: str | None,
+    sanctions: list[str],
+    tiers: list[str],
+    fines: list[str],
+    overdue: list[str],
+) -> PenaltyOrder:
+    from decimal import InvalidOperation
+
+    from complaint_core.penalty import Sanction
+    from complaint_core.penalty_orders import FineOrder, LossOrder, OverdueOrder, PenaltyOrder, SanctionOrder, TierOrder
+
+    loss_order = None
+    valuation = (decided_on, resold_on, a_grade_price, resale_price, quantity)
+    if loss is not None or any(v is not None for v in valuation):
+        qty = None
+        if quantity is not None:
+            try:
+                qty = Decimal(quantity)
+            except InvalidOperation:
+                raise typer.BadParameter(f"{quantity!r} is not a number", param_hint="'--quantity'") from None
+        loss_order = LossOrder(
+            actual_loss=loss if loss is not None else Decimal("0.00"),
+            decided_on=decided_on,
+            resold_on=resold_on,
+            a_grade_unit_price=a_grade_price,
+            resale_unit_price=resale_price,
+            quantity=qty,
+        )
+    sanction_orders = []
+    for text in sanctions:
+        person, kind = _pair(text, "--sanction", "M05=warning")
+        if kind not in SANCTIONS:
+            raise typer.BadParameter(f"{kind!r} is not one of {', '.join(SANCTIONS)}", param_hint="'--sanction'")
+        sanction_orders.append(SanctionOrder(person_id=person, sanction=Sanction(kind)))
+    fine_orders = [FineOrder(party_id=k, code=v) for k, v in (_pair(t, "--fine", "M05=F01") for t in fines)]
+    overdue_orders = []
+    for text in overdue:
+        person, days = _pair(text, "--overdue", "S02=3")
+        if not days.isdigit():
+            raise typer.BadParameter(f"{days!r} is not a number of days", param_hint="'--overdue'")
+        overdue_orders.append(OverdueOrder(person_id=person, full_days_late=int(days)))
+    return PenaltyOrder(
+        loss=loss_order,
+        sanctions=tuple(sanction_orders),
+        tiers=tuple(TierOrder(person_id=p.strip()) for p in tiers),
+        fines=tuple(fine_orders),
+        overdue=tuple(overdue_orders),
+    )
+
+
+def assess(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Argument(metavar="CASE", help="Case number or id.")],
+    loss: Annotated[
+        Decimal | None, typer.Option("--loss", parser=money_param, metavar="YUAN", help="Actual loss (P1-PEN-01).")
+    ] = None,
+    decided_on: Annotated[
+        date | None, typer.Option("--decided-on", parser=date_param, metavar="DATE", help="Day the loss was decided.")
+    ] = None,
+    resold_on: Annotated[
+        date | None, typer.Option("--resold-on", parser=date_param, metavar="DATE", help="Day the goods were resold.")
+    ] = None,
+    a_grade_price: Annotated[
+        Decimal | None, typer.Option("--a-grade-price", parser=money_param, metavar="YUAN", help="A-grade unit price.")
+    ] = None,
+    resale_price: Annotated[
+        Decimal | None, typer.Option("--resale-price", parser=money_param, metavar="YUAN", help="Resale unit price.")
+    ] = None,
+    quantity: Annotated[str | None, typer.Option("--quantity", metavar="N", help="Resold quantity.")] = None,
+    sanction: Annotated[
+        list[str] | None,
+        typer.Option("--sanction", metavar="PERSON=KIND", help="warning|minor_demerit|major_demerit; repeatable."),
+    ] = None,
+    tier: Annotated[
+        list[str] | None, typer.Option("--tier", metavar="PERSON", help="Tier penalty; repeatable.")
+    ] = None,
+    fine: Annotated[list[str] | None, typer.Option("--fine", metavar="ID=CODE", help="Fixed fine; repeatable.")] = None,
+    overdue: Annotated[
+        list[str] | None, typer.Option("--overdue", metavar="PERSON=DAYS", help="Full days late; repeatable.")
+    ] = None,
+    by: Annotated[str, typer.Option("--by", metavar="PERSON", help="Who decides (the quality department).")] = "cli",
+    at: AtOption = None,
+) -> None:
+    """Propose the penalties of one case (P1-PEN-09); prints the assessment id and its lines."""
+    settings = settings_of(ctx)
+    order = _order(
+        loss, decided_on, resold_on, a_grade_price, resale_price, quantity, sanction or [], tier or [], fine or [],
+        overdue or [],
+    )  # fmt: skip
+    app = open_for(ctx)
+    found = app.cases.get(case)
+    policy = app.cases.policy_of(found)
+    lang = settings.language(policy.language)
+    assessment = app.penalties.assess(found.case_id, order, actor=by, at=instant(at, policy))
+    headline = TEXT(
+        "assessed", lang, id=assessment.assessment_id, number=found.reference, status=assessment.status.value,
+        total=f"{assessment.total:,.2f}",
+    )  # fmt: skip
+
+    def human(console: Console) -> None:
+        console.print(_human(assessment, headline, lang))
+
+    emit(settings, {"assessment": assessment_json(assessment, case_number=found.reference)}, human)
+
+
+def approve(
+    ctx: typer.Context,
+    assessment: Annotated[str, typer.Argument(metavar="ASSESSMENT", help="Assessment id.")],
+    role: Annotated[str, typer.Option("--role", metavar="ROLE", help="Approving role (P1-APR-05: gm).")],
+    by: Annotated[str, typer.Option("--by", metavar="PERSON", help="Who approves.")],
+    at: AtOption = None,
+) -> None:
+    """Approve an assessment: its deductible lines are posted in the month of approval."""
+    settings = settings_of(ctx)
+    assessment_id = parse_uuid(assessment, "assessment")
+    app = open_for(ctx)
+    current = app.penalties.assessment(assessment_id)
+    policy = app.cases.policies.get(current.policy_id, current.policy_version)
+    lang = settings.language(policy.language)
+    approved = app.penalties.approve(assessment_id, role=role, actor=by, at=instant(at, policy))
+    number = case_numbers(app, {approved.case_id})[approved.case_id]
+    headline = TEXT("approved", lang, id=approved.assessment_id, role=role, by=by, total=f"{approved.total:,.2f}")
+    emit(
+        settings,
+        {"assessment": assessment_json(approved, case_number=number)},
+        lambda console: console.print(_human(approved, headline, lang)),
+    )
+
+
+def appeal(
+    ctx: typer.Context,
+    assessment: Annotated[str, typer.Argument(metavar="ASSESSMENT", help="Assessment id.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the appeal succeeded.")],
+    by: Annotated[str, typer.Option("--by", metavar="PERSON", help="Who records it.")] = "cli",
+    month: Annotated[
+        str | None, typer.Option("--month", metavar="YYYY-MM", help="Ledger month of the reversal (default: of --at).")
+    ] = None,
+    at: AtOption = None,
+) -> None:
+    """A successful appeal: the assessment is reversed and its postings with it (never edited)."""
+    settings = settings_of(ctx)
+    assessment_id = parse_uuid(assessment, "assessment")
+    app = open_for(ctx)
+    current = app.penalties.assessment(assessment_id)
+    policy = app.cases.policies.get(current.policy_id, current.policy_version)
+    lang = settings.language(policy.language)
+    reversed_ = app.penalties.appeal(assessment_id, reason=reason, actor=by, month=month, at=instant(at, policy))
+    number = case_numbers(app, {reversed_.case_id})[reversed_.case_id]
+    headline = TEXT("appealed", lang, id=reversed_.assessment_id, reason=reason)
+    emit(
+        settings,
+        {"assessment": assessment_json(reversed_, case_number=number)},
+        lambda console: console.print(_human(reversed_, headline, lang)),
+    )
+
+
+def show(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Argument(metavar="CASE", help="Case number or id.")],
+) -> None:
+    """The penalty assessments of one case."""
+    settings = settings_of(ctx)
+    app = open_for(ctx)
+    found, assessments = app.penalties.assessments(case)
+    lang = settings.language(app.cases.policy_of(found).language)
+    doc = {"assessments": [assessment_json(a, case_number=found.reference) for a in assessments]}
+
+    def human(console: Console) -> None:
+        for a in assessments:
+            head = TEXT("assessed", lang, id=a.assessment_id, number=found.reference, status=a.status.value,
+                        total=f"{a.total:,.2f}")  # fmt: skip
+            console.print(_human(a, head, lang))
+
+    emit(settings, doc, human)
+
+
+def build() -> typer.Typer:
+    app = area("penalty", "Penalty assessments: assess, approve, appeal, show. | 处罚建议、核准与申诉。")
+    app.command("assess")(assess)
+    app.command("approve")(approve)
+    app.command("appeal")(appeal)
+    app.command("show")(show)
+    return app

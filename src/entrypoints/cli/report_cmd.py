@@ -1,0 +1,244 @@
+"""``complaint report …``: the monthly report (DOMAIN §10), the open overdue clocks, and the timeliness audit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from .appctx import open_for
+from .context import area, settings_of
+from .ledger_cmd import MonthArg
+from .options import AtOption
+from .output import Texts, diag, emit, table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from complaint_core.report import MonthlyReport
+    from entrypoints.app import App
+
+TEXT = Texts(
+    {
+        "written": ("{month} 月报({format})已写入 {out}", "Monthly report {month} ({format}) written to {out}"),
+        "overdue": ("{at} 时超期未完成的时限", "Clocks running past due at {at}"),
+        "timeliness": ("{month} 时效稽核(逾期完成的步骤)", "Timeliness audit {month} (steps finished late)"),
+        "case": ("案件", "case"),
+        "customer": ("客户", "customer"),
+        "clock": ("时限", "clock"),
+        "rule": ("条款", "rule"),
+        "due": ("到期", "due"),
+        "stopped": ("完成", "finished"),
+        "days_late": ("逾期天数", "days late"),
+        "working_days_late": ("逾期工作日", "working days late"),
+        "department": ("部门", "department"),
+        "delay": ("延误责任", "delay parties"),
+        "level": ("催办级别", "level"),
+    }
+)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    html = "html"
+
+
+def build_monthly(app: App, month: str) -> MonthlyReport:
+    """The monthly report of ``month`` from everything in the database: cases, losses valued by approved
+    assessments, the ledger's close of the month (when closed), follow-ups and the organisation (when loaded)."""
+    from complaint_core.assessment import AssessmentStatus
+    from complaint_core.errors import NotFound
+    from complaint_core.penalty import LineKind
+    from complaint_core.report import monthly_report
+
+    try:
+        org = app.organisation.get()
+    except NotFound:
+        org = None
+    losses: dict[Any, Decimal] = {}
+    followups: list[Any] = []
+    with app.uow as uow:
+        cases = list(uow.cases.all())
+        for case in cases:
+            for assessment in uow.assessments.for_case(case.case_id):
+                if assessment.status is not AssessmentStatus.APPROVED:
+                    continue
+                for line in assessment.lines:
+                    if line.kind is LineKind.LOSS_SHARE and "loss" in dict(line.basis):
+                        loss = Decimal(dict(line.basis)["loss"])
+                        losses[case.case_id] = max(losses.get(case.case_id, Decimal("0.00")), loss)
+            followups.extend(uow.followups.for_case(case.case_id))
+        ledger = uow.ledger.load()
+    close = ledger.month_close(month) if month in ledger.closed_months else None
+    return monthly_report(
+        cases,
+        month=month,
+        policy_for=app.cases.policy_of,
+        calendar_for=app.cases.calendar_for,
+        org=org,
+        losses=losses,
+        month_close=close,
+        followups=followups,
+    )
+
+
+def render(report: MonthlyReport, fmt: Format, lang: Any, tz: Any) -> str:
+    """The report as text in ``fmt`` (not ``table``)."""
+    from adapters.reports import to_csv, to_html, to_json_dict
+
+    from .output import dumps
+
+    if fmt is Format.json:
+        return dumps(to_json_dict(report)) + "\n"
+    if fmt is Format.csv:
+        return to_csv(report)
+    return to_html(report, lang, tz=tz)
+
+
+def monthly(
+    ctx: typer.Context,
+    month: MonthArg,
+    fmt: Annotated[Format | None, typer.Option("--format", "-f", help="Default: table (json with --json).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE", help="Write to FILE.")] = None,
+) -> None:
+    """The monthly report of the cases closed in a month: counts, clocks, money, Pareto, audit, charts (html)."""
+    from adapters.reports import to_json_dict, to_rich_tables
+
+    from .penalty_cmd import default_policy
+
+    settings = settings_of(ctx)
+    app = open_for(ctx)
+    policy = default_policy(app)
+    lang = settings.language(policy.language)
+    report = build_monthly(app, month)
+    chosen = fmt if fmt is not None else (Format.json if settings.json else Format.table)
+    if out is not None:
+        if chosen is Format.table:
+            from .output import stdout_console
+
+            with out.open("w", encoding="utf-8") as handle:
+                console = stdout_console(handle)
+                for part in to_rich_tables(report, lang, tz=policy.tz):
+                    console.print(part)
+        else:
+            out.write_text(render(report, chosen, lang, policy.tz), encoding="utf-8")
+        doc = {"month": month, "format": chosen.value, "out": str(out), "total": report.total}
+        message = TEXT("written", lang, month=month, format=chosen.value, out=out)
+        emit(settings, doc, lambda console: console.print(message, markup=False, highlight=False))
+        return
+    if chosen is Format.table:
+        if settings.json:
+            emit(settings, to_json_dict(report), lambda console: None)
+            return
+
+        def human(console: Console) -> None:
+            for part in to_rich_tables(report, lang, tz=policy.tz):
+                console.print(part)
+
+        emit(settings, None, human)
+        return
+    if settings.json and chosen is not Format.json:
+        diag(f"--json prints the report as JSON; --format {chosen.value} is written as is")
+    import sys
+
+    sys.stdout.write(render(report, chosen, lang, policy.tz))
+    sys.stdout.flush()
+
+
+def overdue(ctx: typer.Context, at: AtOption = None) -> None:
+    """Clocks of open cases running past their deadline at --at (default now)."""
+    from complaint_core.case import FINISHED, CaseStatus
+    from entrypoints.jsonshapes import utc_iso
+
+    from .penalty_cmd import default_policy, instant
+
+    settings = settings_of(ctx)
+    app = open_for(ctx)
+    policy = default_policy(app)
+    lang = settings.language(policy.language)
+    when = instant(at, policy)
+    rows: list[dict[str, Any]] = []
+    with app.uow as uow:
+        cases = list(uow.cases.all())
+    for case in cases:
+        if case.status in FINISHED or case.status is CaseStatus.NOT_ESTABLISHED:
+            continue
+        case_policy = app.cases.policy_of(case)
+        levels = {c.name: c.level for c in case.clocks}
+        for d in case.deadlines(case_policy, app.cases.calendar_for(case_policy), as_of=when):
+            if d.stopped_at is not None or d.due is None or not d.overdue_at(when):
+                continue
+            rows.append(
+                {
+                    "case_id": str(case.case_id),
+                    "case_number": case.number,
+                    "customer": case.intake.customer,
+                    "status": case.status.value,
+                    "clock": d.clock,
+                    "rule": d.rule_id,
+                    "due_at": utc_iso(d.due),
+                    "level": levels.get(d.clock, 0),
+                    "hours_late": int((when - d.due).total_seconds() // 3600),
+                }
+            )
+    rows.sort(key=lambda r: (r["due_at"], r["case_number"] or ""))
+    doc = {"as_of": utc_iso(when), "overdue": rows}
+    cols = [TEXT(k, lang) for k in ("case", "customer", "clock", "rule", "due", "level")]
+    fmt = "%Y-%m-%d %H:%M"
+    body = [
+        (
+            r["case_number"] or r["case_id"],
+            r["customer"],
+            r["clock"],
+            r["rule"],
+            datetime.fromisoformat(r["due_at"].replace("Z", "+00:00")).astimezone(policy.tz).strftime(fmt),
+            r["level"],
+        )
+        for r in rows
+    ]
+    title = TEXT("overdue", lang, at=when.astimezone(policy.tz).strftime(fmt))
+    emit(settings, doc, lambda console: console.print(table(title, cols, body)))
+
+
+def timeliness(ctx: typer.Context, month: MonthArg) -> None:
+    """The timeliness audit of a month: every step finished after its deadline (the 洽办单 lines, P1-ESC-02)."""
+    from adapters.reports import to_json_dict
+
+    from .penalty_cmd import default_policy
+
+    settings = settings_of(ctx)
+    app = open_for(ctx)
+    policy = default_policy(app)
+    lang = settings.language(policy.language)
+    report = build_monthly(app, month)
+    doc = {"month": month, "audit": to_json_dict(report)["audit"]}
+    fmt = "%Y-%m-%d %H:%M"
+    cols = [TEXT(k, lang) for k in ("case", "clock", "rule", "due", "stopped", "days_late", "department", "delay")]
+    body = [
+        (
+            s.reference,
+            s.clock_label.zh if lang == "zh" else s.clock_label.en,
+            s.rule_id,
+            s.due.astimezone(policy.tz).strftime(fmt),
+            s.stopped_at.astimezone(policy.tz).strftime(fmt),
+            s.days_late,
+            s.department,
+            ", ".join(s.delay_parties) or None,
+        )
+        for s in report.audit
+    ]
+    emit(settings, doc, lambda console: console.print(table(TEXT("timeliness", lang, month=month), cols, body)))
+
+
+def build() -> typer.Typer:
+    app = area("report", "Reports: monthly, overdue, timeliness. | 月报、超期与时效稽核。")
+    app.command("monthly")(monthly)
+    app.command("overdue")(overdue)
+    app.command("timeliness")(timeliness)
+    return app

@@ -1,0 +1,121 @@
+"""``complaint sweep``: the escalation sweep (DOMAIN §5) over every case, or a dry run of it.
+
+The sweep records each due ladder level on its case (``ClockEscalated`` events,
+delivered by the outbox); ``--dry-run`` computes the same actions in a unit of
+work that is rolled back, so nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from .context import TYPER_OPTIONS, settings_of
+from .options import AtOption
+from .output import Texts, emit, table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from complaint_core.escalation import SweepAction
+    from entrypoints.app import App
+
+TEXT = Texts(
+    {
+        "title": ("升级巡检 {at}:{count} 项", "Escalation sweep at {at}: {count} action(s)"),
+        "dry_title": (
+            "升级巡检(试运行,未写入){at}:{count} 项",
+            "Escalation sweep (dry run, nothing written) at {at}: {count} action(s)",
+        ),
+        "case": ("案件", "case"),
+        "clock": ("时限", "clock"),
+        "level": ("级别", "level"),
+        "kind": ("动作", "kind"),
+        "addressee": ("对象", "addressee"),
+        "due": ("到期", "due"),
+        "rule": ("条款", "rule"),
+    }
+)
+
+
+def single(name: str, help: str, command: Callable[..., None]) -> typer.Typer:
+    """A top-level command (``complaint NAME [OPTIONS]``) as an area: a group that runs its callback itself."""
+    options = {**TYPER_OPTIONS, "no_args_is_help": False}
+    app = typer.Typer(name=name, help=help, invoke_without_command=True, subcommand_metavar="", **options)
+    app.callback()(command)
+    return app
+
+
+def action_json(action: SweepAction) -> dict[str, Any]:
+    from entrypoints.jsonshapes import labels_json, utc_iso
+
+    return {
+        "case_id": str(action.case_id),
+        "case_number": action.reference,
+        "clock": action.clock,
+        "label": labels_json(action.label),
+        "level": action.level,
+        "kind": action.action.value,
+        "addressee": action.target,
+        "rule": action.rule_id,
+        "due": utc_iso(action.due),
+        "fires_at": utc_iso(action.fires_at),
+        "deliver_at": utc_iso(action.deliver_at),
+    }
+
+
+def dry_run(app: App, when: datetime) -> list[SweepAction]:
+    """What ``CaseService.sweep`` would record at ``when``, computed in a unit of work that is rolled back."""
+    from complaint_core.escalation import due_actions, due_floors
+
+    found: list[SweepAction] = []
+    service = app.cases
+    with app.uow as uow:
+        for case in list(uow.cases.sweep_candidates(when)):
+            if case.last_at > when:
+                continue
+            policy = service.policy_of(case)
+            found.extend(due_actions(case, policy, service.calendar_for(policy), when, floors=due_floors(policy)))
+        uow.rollback()
+    found.sort(key=lambda a: (a.case_id, a.clock, a.level))
+    return found
+
+
+def sweep(
+    ctx: typer.Context,
+    at: AtOption = None,
+    dry: bool = typer.Option(False, "--dry-run", help="Compute the actions without recording them."),
+) -> None:
+    """Run the escalation sweep: record every due reminder, escalation and alert; print what was done."""
+    from datetime import UTC
+
+    from entrypoints.jsonshapes import utc_iso
+
+    from .appctx import open_for
+
+    settings = settings_of(ctx)
+    app = open_for(ctx)
+    tz = app.cases.policies.get(app.cases.default_policy or "manufacturing").tz
+    when = datetime.now(UTC) if at is None else (at if at.tzinfo is not None else at.replace(tzinfo=tz))
+    actions = dry_run(app, when) if dry else list(app.cases.sweep(now=when))
+    items = [action_json(a) for a in actions]
+    doc = {"at": utc_iso(when), "dry_run": dry, "actions": items}
+    lang = settings.language(app.cases.policies.get(app.cases.default_policy or "manufacturing").language)
+
+    def human(console: Console) -> None:
+        stamp = when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        title = TEXT("dry_title" if dry else "title", lang, at=stamp, count=len(actions))
+        keys = ("case", "clock", "level", "kind", "addressee", "due", "rule")
+        rows = [
+            (a["case_number"], a["clock"], a["level"], a["kind"], a["addressee"], a["due"], a["rule"]) for a in items
+        ]
+        console.print(table(title, [TEXT(k, lang) for k in keys], rows))
+
+    emit(settings, doc, human)
+
+
+def build() -> typer.Typer:
+    return single("sweep", "Run the escalation sweep (--dry-run: compute only). | 时限升级巡检。", sweep)

@@ -1,0 +1,257 @@
+"""The case, setup and sweep commands in-process: exit codes, nothing written on bad input, filters, sweep."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+
+from .cli_cases_support import as_json, count, invoke, make_app
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    return make_app()
+
+
+@pytest.fixture
+def db(app: typer.Typer, tmp_path: Path) -> Path:
+    path = tmp_path / "c.db"
+    as_json(app, path, "init", "--policy", "manufacturing")
+    return path
+
+
+def open_case(app: typer.Typer, db: Path, *extra: str, at: str = "2026-11-02T09:00") -> dict:
+    return as_json(app, db, "case", "open", "--customer", "华东电子", "--category", "quality", "--at", at, *extra)
+
+
+def to_proposed(app: typer.Typer, db: Path, amount: str = "8200") -> str:
+    ref = open_case(app, db)["id"]
+    for hour, step in enumerate(
+        [("register",), ("investigate",), ("attribute", "--party", "group_unit:smt-2=1")], start=10
+    ):
+        as_json(app, db, "case", *step[:1], ref, *step[1:], "--at", f"2026-11-02T{hour}:00")
+    doc = as_json(
+        app, db, "case", "propose", ref, "--remedy", "allowance", "--amount", amount, "--at", "2026-11-02T14:00"
+    )
+    return str(doc["number"])
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (("--amount", "12,5"), "'--amount'"),
+        (("--at", "2026-02-30"), "'--at'"),
+        (("--category", "nope"), "'--category'"),
+        (("--channel", "fax"), "'--channel'"),
+        (("--severity", "light"), "'--severity'"),
+        (("--product", "order=SO-1,qty=x"), "'--product'"),
+    ],
+)
+def test_bad_intake_exits_2_naming_the_option_and_writes_nothing(
+    app: typer.Typer, db: Path, args: tuple[str, ...], names: str
+) -> None:
+    base = ["case", "open", "--customer", "A", "--category", "quality"]
+    if args[0] == "--category":
+        base = ["case", "open", "--customer", "A"]
+    result = invoke(app, db, "--json", *base, *args)
+    assert result.exit_code == 2, result.stderr
+    assert result.stdout == ""
+    assert names in result.stderr
+    assert count(db, "cases") == 0 and count(db, "history") == 0
+
+
+def test_share_above_one_exits_2_and_writes_nothing(app: typer.Typer, db: Path) -> None:
+    ref = open_case(app, db)["id"]
+    as_json(app, db, "case", "register", ref, "--at", "2026-11-02T10:00")
+    as_json(app, db, "case", "investigate", ref, "--at", "2026-11-02T11:00")
+    before = count(db, "history")
+    result = invoke(app, db, "case", "attribute", ref, "--party", "group_unit:smt-2=1.5")
+    assert result.exit_code == 2
+    assert "'--party'" in result.stderr and "at most 1" in result.stderr
+    # shares that do not sum to 1: a rule violation naming the rule
+    result = invoke(app, db, "case", "attribute", ref, "--party", "group_unit:a=0.5", "--at", "2026-11-02T12:00")
+    assert result.exit_code == 4 and "[P1-ROLE-07]" in result.stderr
+    # an unknown id without a kind and no organisation loaded
+    result = invoke(app, db, "case", "attribute", ref, "--party", "smt-2=1")
+    assert result.exit_code == 2 and "org import" in result.stderr
+    assert count(db, "history") == before
+    assert as_json(app, db, "case", "show", ref)["status"] == "investigating"
+
+
+def test_unknown_case_exits_3(app: typer.Typer, db: Path) -> None:
+    for command in (("show", "999999"), ("register", "999999"), ("history", "nope")):
+        result = invoke(app, db, "--json", "case", *command)
+        assert result.exit_code == 3, result.stderr
+        assert result.stdout == ""
+        assert command[1] in result.stderr and result.stderr.count("\n") == 1
+    assert count(db, "history") == 0
+
+
+def test_approval_beyond_authority_exits_4_naming_the_rule(app: typer.Typer, db: Path) -> None:
+    number = to_proposed(app, db)
+    history = count(db, "history")
+    result = invoke(app, db, "--json", "case", "approve", number, "--by", "wang", "--role", "sales_manager")
+    assert result.exit_code == 4
+    assert result.stdout == ""
+    assert result.stderr.startswith("错误: [P1-APR-02]") and "deputy_gm" in result.stderr
+    assert count(db, "history") == history
+    en = invoke(app, db, "--lang", "en", "case", "close", number)
+    assert en.exit_code == 4 and en.stderr.startswith("error: [CASE-TRANSITION]")
+
+
+def test_concurrency_conflict_exits_5(app: typer.Typer, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from complaint_core.errors import ConcurrencyConflict
+    from complaint_core.services import CaseService
+
+    ref = open_case(app, db)["id"]
+
+    def conflict(self: CaseService, *args: object, **kwargs: object) -> None:
+        raise ConcurrencyConflict("case changed since it was loaded (version 1)")
+
+    monkeypatch.setattr(CaseService, "register", conflict)
+    result = invoke(app, db, "--json", "case", "register", ref)
+    assert result.exit_code == 5
+    assert result.stdout == "" and "[CONCURRENCY]" in result.stderr
+
+
+def test_date_outside_the_calendar_exits_6_before_writing(app: typer.Typer, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    as_json(app, db, "init", "--policy", "service")
+    result = invoke(app, db, "case", "open", "--customer", "A", "--category", "quality", "--kind", "internal",
+                    "--at", "2040-01-01")  # fmt: skip
+    assert result.exit_code == 6, result.stderr
+    assert "[CAL-COVERAGE]" in result.stderr
+    assert count(db, "cases") == 0
+
+
+def test_side_routes_reject_second_petition_and_clock_commands(app: typer.Typer, db: Path) -> None:
+    ref = open_case(app, db)["id"]
+    as_json(app, db, "case", "register", ref, "--at", "2026-11-02T10:00")
+    rejected = as_json(app, db, "case", "reject", ref, "--reason", "客户使用不当", "--at", "2026-11-02T11:00")
+    assert rejected["status"] == "not_established" and rejected["not_established_reason"] == "客户使用不当"
+    petitioned = as_json(
+        app, db, "case", "petition", ref, "--department", "sales", "--reason", "复查", "--at", "2026-11-02T12:00"
+    )
+    assert petitioned["status"] == "investigating"
+    paused = invoke(app, db, "case", "pause", ref, "--clock", "close", "--reason", "waiting")
+    assert paused.exit_code == 4 and "[CLOCK-PAUSE]" in paused.stderr
+    extended = invoke(app, db, "case", "extend", ref, "--clock", "close", "--reason", "x", "--by", "gm")
+    assert extended.exit_code == 4 and "[F2-DL-06]" in extended.stderr
+    # a second complaint needs a closed parent; then it is linked
+    number = to_proposed(app, db, amount="100")
+    refused = invoke(app, db, "case", "second", number)
+    assert refused.exit_code == 4 and "[P1-LC-10]" in refused.stderr
+    for hour, step in enumerate(
+        [("approve", "--by", "li", "--role", "sales_manager"), ("reply", "--message", "ok"), ("close",)], start=15
+    ):
+        as_json(app, db, "case", step[0], number, *step[1:], "--at", f"2026-11-02T{hour}:00")
+    second = as_json(app, db, "case", "second", number, "--description", "不接受", "--at", "2026-11-03T09:00")
+    assert second["parent_number"] == number and second["repeat_count"] == 1
+    assert second["description"] == "不接受" and second["status"] == "received"
+
+
+def test_promise_on_a_promise_clock(app: typer.Typer, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    as_json(app, db, "init", "--policy", "service")
+    ref = open_case(app, db)["id"]
+    doc = as_json(app, db, "case", "promise", ref, "--clock", "promised_reply", "--due", "2026-11-03T17:00",
+                  "--at", "2026-11-02T10:00")  # fmt: skip
+    clock = next(c for c in doc["clocks"] if c["name"] == "promised_reply")
+    assert clock["due_at"] == "2026-11-03T09:00:00Z"
+
+
+def test_organisation_attribution_list_filters_and_history(app: typer.Typer, db: Path, tmp_path: Path) -> None:
+    imported = as_json(app, db, "org", "import", str(EXAMPLES / "organisation.toml"))
+    assert imported["version"] == 1 and {d["code"] for d in imported["departments"]} >= {"sales", "manufacturing"}
+    assert as_json(app, db, "org", "show")["people"][0]["id"] == "GM01"
+    ref = open_case(app, db)["id"]
+    as_json(app, db, "case", "register", ref, "--at", "2026-11-02T10:00")
+    as_json(app, db, "case", "investigate", ref, "--at", "2026-11-02T11:00")
+    doc = as_json(app, db, "case", "attribute", ref, "--party", "SMT2=0.75", "--party", "supplier:acme=25%",
+                  "--delay", "S01", "--handler", "Q01", "--at", "2026-11-02T12:00")  # fmt: skip
+    causer = {c["party"]["id"]: (c["party"]["kind"], c["share"]) for c in doc["responsibility"]["causer"]}
+    assert causer == {"SMT2": ("group_unit", "0.75"), "acme": ("supplier", "0.25")}
+    assert doc["handler"]["kind"] == "person" and doc["handler"]["id"] == "Q01"
+    assert doc["responsibility"]["delay"][0]["party"]["id"] == "S01"
+    unknown = invoke(app, db, "case", "attribute", ref, "--party", "XX=1")
+    assert unknown.exit_code == 2 and "'XX'" in unknown.stderr
+    open_case(app, db, "--at", "2026-10-05T09:00")
+    assert [c["id"] for c in as_json(app, db, "case", "list", "--department", "SMT2")["cases"]] == [ref]
+    assert as_json(app, db, "case", "list", "--month", "2026-10")["count"] == 1
+    assert as_json(app, db, "case", "list", "--customer", "nobody")["count"] == 0
+    assert as_json(app, db, "case", "list", "--status", "attributed")["count"] == 1
+    overdue = as_json(app, db, "case", "list", "--overdue", "--at", "2026-12-01T09:00")
+    assert overdue["count"] == 1 and overdue["cases"][0]["id"] == ref
+    assert invoke(app, db, "case", "list", "--month", "2026-13").exit_code == 2
+    events = as_json(app, db, "case", "history", ref)["events"]
+    assert [e["actor"] for e in events] == ["cli"] * 4
+    assert events[3]["data"]["causer"] is not None
+    text = invoke(app, db, "--lang", "en", "case", "show", ref)
+    assert text.exit_code == 0 and "Closing deadline" in text.stdout
+
+
+def test_sweep_dry_run_writes_nothing_then_records_once(app: typer.Typer, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    as_json(app, db, "init", "--policy", "service")
+    ref = as_json(app, db, "case", "open", "--customer", "A", "--category", "quality", "--kind", "internal",
+                  "--at", "2026-11-02T09:00")["id"]  # fmt: skip
+    history = count(db, "history")
+    dry = as_json(app, db, "sweep", "--at", "2026-11-10T09:00", "--dry-run")
+    assert dry["at"] == "2026-11-10T01:00:00Z" and dry["dry_run"] is True
+    assert [(a["case_id"], a["clock"], a["level"], a["kind"], a["addressee"]) for a in dry["actions"]] == [
+        (ref, "close", 1, "reminder", "late_department")
+    ]
+    assert count(db, "history") == history
+    done = as_json(app, db, "sweep", "--at", "2026-11-10T09:00")
+    assert [{k: a[k] for k in ("clock", "level", "kind")} for a in done["actions"]] == [
+        {"clock": "close", "level": 1, "kind": "reminder"}
+    ]
+    assert count(db, "history") == history + 1
+    assert as_json(app, db, "sweep", "--at", "2026-11-10T09:00")["actions"] == []
+    clocks = {c["name"]: c for c in as_json(app, db, "case", "show", ref)["clocks"]}
+    assert clocks["close"]["level"] == 1 and clocks["close"]["overdue"] is True
+
+
+def test_setup_commands(app: typer.Typer, tmp_path: Path) -> None:
+    from adapters.policy_files import preset_text
+
+    db = tmp_path / "x.db"
+    policy = tmp_path / "mine.toml"
+    policy.write_text(preset_text("service").replace('id = "service"', 'id = "mine"', 1), "utf-8")
+    init = as_json(app, db, "init", "--policy", str(policy))
+    assert init["default_policy"] == "mine" and init["stored_policy_version"] == 1
+    assert as_json(app, db, "db", "current") == {
+        "db": f"sqlite:///{db}", "current": init["schema"], "head": init["schema"], "up_to_date": True
+    }  # fmt: skip
+    assert as_json(app, db, "db", "upgrade")["changed"] is False
+    assert open_case(app, db, "--category", "quality")["policy"]["id"] == "mine"
+    bad = tmp_path / "bad.toml"
+    bad.write_text(preset_text("service").replace('limit = "1 working_days"', 'limit = "x"', 1), "utf-8")
+    assert invoke(app, db, "init", "--policy", str(bad)).exit_code == 2
+    assert invoke(app, db, "org", "show").exit_code == 3
+    as_json(app, db, "org", "import", str(EXAMPLES / "organisation.toml"))
+    bonuses = tmp_path / "b.csv"
+    bonuses.write_text("person_id,month,amount\nM01,2026-11,1600\nS01,2026-11,900.50\n", "utf-8")
+    assert as_json(app, db, "bonus", "import", str(bonuses))["count"] == 2
+    bonuses.write_text("person_id,month,amount\nM01,2026-11,16,00\n", "utf-8")
+    bad_bonus = invoke(app, db, "bonus", "import", str(bonuses))
+    assert bad_bonus.exit_code == 2 and "line 2" in bad_bonus.stderr
+    bonuses.write_text("person_id,month,amount\nNOBODY,2026-11,1\n", "utf-8")
+    assert invoke(app, db, "bonus", "import", str(bonuses)).exit_code == 2
+    cal = tmp_path / "cal2027.toml"
+    cal.write_text('name = "cn"\n[years.2027]\nholidays = ["2027-01-01"]\nworkdays = []\n', "utf-8")
+    imported = as_json(app, db, "calendar", "import", str(cal))
+    assert imported["last"] == "2027-12-31" and imported["version"] == 1
+    # the stored calendar now covers 2027 for the case commands
+    doc = as_json(app, db, "case", "open", "--customer", "A", "--category", "quality", "--kind", "internal",
+                  "--at", "2027-01-04T09:00")  # fmt: skip
+    assert doc["clocks"][0]["due_at"] is not None
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[years.2027]\nworkdays = ["2027-01-04"]\n', "utf-8")
+    assert invoke(app, db, "calendar", "import", str(broken)).exit_code == 2
+    assert json.loads(invoke(app, db, "--json", "org", "show").stdout)["units"]

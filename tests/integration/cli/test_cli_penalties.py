@@ -1,0 +1,163 @@
+"""Penalties, the ledger, returns and allowances through the CLI, in-process (``main([...])``) on a SQLite file."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from complaint_core import Channel, Intake, Market, Party, PartyKind, RemedyKind, Responsibility
+from entrypoints.cli.main import main
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def run(capsys: pytest.CaptureFixture[str], db: Path, *args: str) -> tuple[int, Any]:
+    """``complaint --db DB --json ARGS``: (exit code, parsed stdout or None)."""
+    try:
+        main(["--db", str(db), "--json", *args])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr().out
+    return code, json.loads(out) if out.strip() else None
+
+
+def sh(day: int, hour: int = 9) -> datetime:
+    return datetime(2026, 11, day, hour, tzinfo=SHANGHAI)
+
+
+def closed_case(db: Path, kind: RemedyKind, amount: str, causer: Party) -> str:
+    """A closed manufacturing case on ``db`` (with the example organisation stored), via the services."""
+    from adapters.sql import documents as docs
+    from entrypoints.app import open_app
+
+    app = open_app(str(db))
+    try:
+        if not docs.latest(app.database.engine, "organisation"):
+            source = (ROOT / "examples" / "organisation.toml").read_text(encoding="utf-8")
+            docs.store(
+                app.database.engine, kind="organisation", name="organisation", source=source, fmt="toml", at=sh(1)
+            )
+        s = app.cases
+        intake = Intake(customer="华东电子", channel=Channel.PHONE, category="quality", market=Market.DOMESTIC)
+        case = s.receive(intake, actor="S02", at=sh(2))
+        ref = s.register(case.case_id, actor="gm_office", at=sh(2, 10)).reference
+        s.start_investigation(ref, actor="Q02", at=sh(2, 11))
+        s.reach_milestone(ref, "investigation_done", actor="Q02", at=sh(3))
+        s.reach_milestone(ref, "report_submitted", actor="Q01", at=sh(4))
+        s.attribute(ref, actor="Q01", at=sh(4, 10), causer=Responsibility.sole(causer))
+        s.propose(ref, actor="S01", kind=kind, amount=Decimal(amount), at=sh(4, 11))
+        s.approve(ref, actor="S01", role="sales_manager", at=sh(4, 12))
+        s.reply(ref, actor="S02", message="ok", at=sh(5))
+        s.close(ref, actor="gm_office", at=sh(5, 10))
+        return ref
+    finally:
+        app.close()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "c.db"
+
+
+def test_assess_approve_close_show(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    ref = closed_case(db, RemedyKind.ALLOWANCE, "2400.00", Party(PartyKind.GROUP_UNIT, "SMT2", "SMT二班"))
+    code, doc = run(capsys, db, "penalty", "assess", ref, "--loss", "2400", "--sanction", "M06=warning",
+                    "--by", "Q01", "--at", "2026-11-06T09:00")  # fmt: skip
+    assert code == 0, doc
+    assessment = doc["assessment"]
+    assert assessment["status"] == "proposed" and assessment["case_number"] == ref
+    assert {line["person"] for line in assessment["lines"]} >= {"M05", "M06"}
+    assert all(set(line) >= {"person", "party", "rule", "kind", "amount", "points"} for line in assessment["lines"])
+
+    code, _ = run(capsys, db, "penalty", "approve", assessment["id"], "--role", "sales_manager", "--by", "S01")
+    assert code == 4  # P1-APR-05: only the GM approves penalty notices
+    code, doc = run(capsys, db, "penalty", "approve", assessment["id"], "--role", "gm", "--by", "GM01",
+                    "--at", "2026-11-07T09:00")  # fmt: skip
+    assert code == 0 and doc["assessment"]["status"] == "approved"
+
+    code, doc = run(capsys, db, "ledger", "close", "2026-11")
+    assert code == 0 and doc["month"] == "2026-11" and doc["cap_ratio"] == "0.5"
+    code, doc = run(capsys, db, "ledger", "show", "--person", "M05")
+    assert code == 0
+    [row] = doc["rows"]
+    assert set(row) >= {"person", "month", "bonus", "cap", "posted", "deducted", "carried_in", "carried_out"}
+    assert row["person"] == "M05" and row["month"] == "2026-11" and row["bonus"] == "1600.00"
+    assert row["cap"] == "800.00" and Decimal(row["deducted"]) <= Decimal(row["cap"])
+
+    code, doc = run(capsys, db, "ledger", "notice", "2026-11")
+    assert code == 0 and doc["notices"] and doc["notices"][0]["rows"][0]["case_number"] == ref
+    code, doc = run(capsys, db, "ledger", "sanctions", "2026-11")
+    assert code == 0 and [r["person"] for r in doc["sanctions"]] == ["M06"]
+    assert doc["sanctions"][0]["sanction"] == "warning"
+
+    code, doc = run(capsys, db, "ledger", "show", "--month", "2026-12")
+    assert code == 3 and doc is None  # not closed: not found, stdout empty
+
+
+def test_appeal_reverses(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    ref = closed_case(db, RemedyKind.ALLOWANCE, "1000.00", Party(PartyKind.PERSON, "S02", "李娜"))
+    _, doc = run(capsys, db, "penalty", "assess", ref, "--loss", "1000", "--at", "2026-11-06T09:00")
+    aid = doc["assessment"]["id"]
+    run(capsys, db, "penalty", "approve", aid, "--role", "gm", "--by", "GM01", "--at", "2026-11-07T09:00")
+    code, doc = run(capsys, db, "penalty", "appeal", aid, "--reason", "复核不成立", "--at", "2026-11-08T09:00")
+    assert code == 0 and doc["assessment"]["status"] == "reversed"
+    code, doc = run(capsys, db, "penalty", "show", ref)
+    assert code == 0 and [a["status"] for a in doc["assessments"]] == ["reversed"]
+
+
+def test_bad_options_are_usage_errors(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    assert run(capsys, db, "penalty", "assess", "X", "--sanction", "M06=scolding")[0] == 2
+    assert run(capsys, db, "penalty", "approve", "not-a-uuid", "--role", "gm", "--by", "GM01")[0] == 2
+    assert run(capsys, db, "ledger", "close", "2026-13")[0] == 2
+
+
+def test_return_within_and_above_tolerance(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    ref = closed_case(db, RemedyKind.RETURN, "2000.00", Party(PartyKind.GROUP_UNIT, "SMT1", "SMT一班"))
+    code, doc = run(capsys, db, "return", "authorise", ref, "--authorised", "100", "--unit-price", "20",
+                    "--at", "2026-11-06T09:00")  # fmt: skip
+    assert code == 0, doc
+    rid = doc["return"]["id"]
+    assert doc["return"]["document"]["missing"] == ["manager"]
+    assert run(capsys, db, "return", "receive", rid, "--quantity", "10", "--at", "2026-11-06T10:00")[0] == 4
+    run(capsys, db, "return", "sign", rid, "--as", "manager", "--signer", "王磊", "--at", "2026-11-06T11:00")
+    code, _ = run(capsys, db, "return", "receive", rid, "--quantity", "110", "--at", "2026-11-07T09:00")
+    assert code == 4  # above the authorised quantity: the warehouse asks first (P1-RET-06)
+    run(capsys, db, "return", "over-receipt", rid, "--up-to", "110", "--approver", "S01", "--reason", "多退",
+        "--at", "2026-11-07T10:00")  # fmt: skip
+    code, doc = run(capsys, db, "return", "receive", rid, "--quantity", "110", "--at", "2026-11-07T11:00")
+    assert code == 0 and doc["return"]["reconciliation"]["within"] is False and doc["return"]["blocked"] is True
+    run(capsys, db, "return", "inspect", rid, "--accepted", "108", "--rejected", "2", "--at", "2026-11-07T12:00")
+    args = ("return", "book", rid, "--proof", "original_invoice", "--reference", "INV-1")
+    assert run(capsys, db, *args, "--at", "2026-11-08T09:00")[0] == 4  # P1-RET-05
+    code, doc = run(capsys, db, *args, "--approver", "GM01", "--reason", "客户同意", "--at", "2026-11-08T10:00")
+    assert code == 0 and doc["return"]["booking"]["amount"] == "2200.00"
+    code, doc = run(capsys, db, "return", "show", ref)
+    assert code == 0 and [r["status"] for r in doc["returns"]] == ["booked"]
+
+
+def test_allowance_issue_and_book(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    ref = closed_case(db, RemedyKind.ALLOWANCE, "700.00", Party(PartyKind.DEPARTMENT, "sales", "销售部"))
+    code, doc = run(capsys, db, "allowance", "issue", ref, "--manager", "王磊", "--gm", "周建国",
+                    "--at", "2026-11-06T09:00")  # fmt: skip
+    assert code == 0 and doc["return"]["document"]["missing"] == ["customer"]
+    rid = doc["return"]["id"]
+    args = ("allowance", "book", rid, "--proof", "signed_certificate", "--reference", "ZR-1")
+    assert run(capsys, db, *args, "--at", "2026-11-06T10:00")[0] == 4  # the customer's seal is missing
+    run(capsys, db, "allowance", "sign", rid, "--as", "customer", "--signer", "华东", "--at", "2026-11-07T09:00")
+    code, doc = run(capsys, db, *args, "--at", "2026-11-07T10:00")
+    assert code == 0 and doc["return"]["booking"]["amount"] == "700.00" and doc["return"]["kind"] == "allowance"
+
+
+def test_followup_due_is_empty_under_manufacturing(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    ref = closed_case(db, RemedyKind.EXPLANATION, "0.00", Party(PartyKind.DEPARTMENT, "sales", "销售部"))
+    assert run(capsys, db, "followup", "schedule", ref, "--at", "2026-11-06T09:00")[0] == 4  # no visits planned
+    code, doc = run(capsys, db, "followup", "due", "--on", "2026-12-31")
+    assert code == 0 and doc == {"on": "2026-12-31", "due": []}

@@ -1,0 +1,89 @@
+"""``complaint report …`` and ``complaint demo`` through the CLI: formats parse, the HTML is written with its charts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from entrypoints.cli.main import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo month (20 cases), shared by the report tests."""
+    from entrypoints.cli.demo_cmd import run_demo
+
+    out = tmp_path_factory.mktemp("demo")
+    return run_demo(out, seed=7, cases=20).db
+
+
+def test_monthly_json_and_csv_parse(capsys: pytest.CaptureFixture[str], demo_db: Path) -> None:
+    code, out = run(capsys, "--db", str(demo_db), "--json", "report", "monthly", "2026-11")
+    assert code == 0
+    doc: dict[str, Any] = json.loads(out)
+    assert doc["month"] == "2026-11" and doc["total"] > 0 and doc["deductions"] is not None
+    code, out = run(capsys, "--db", str(demo_db), "report", "monthly", "2026-11", "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows and set(rows[0]) == {"section", "key", "label_zh", "label_en", "metric", "value"}
+
+
+def test_monthly_html_file(capsys: pytest.CaptureFixture[str], demo_db: Path, tmp_path: Path) -> None:
+    target = tmp_path / "r.html"
+    code, out = run(
+        capsys, "--db", str(demo_db), "--json", "report", "monthly", "2026-11", "-f", "html", "-o", str(target)
+    )
+    assert code == 0 and json.loads(out)["out"] == str(target)
+    html = target.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html") or "<html" in html
+    assert html.count("<svg") == 3
+
+
+def test_monthly_table_and_timeliness_and_overdue(capsys: pytest.CaptureFixture[str], demo_db: Path) -> None:
+    code, out = run(capsys, "--db", str(demo_db), "--lang", "en", "report", "monthly", "2026-11")
+    assert code == 0 and out.strip()
+    code, out = run(capsys, "--db", str(demo_db), "--json", "report", "timeliness", "2026-11")
+    assert code == 0 and isinstance(json.loads(out)["audit"], list)
+    code, out = run(capsys, "--db", str(demo_db), "--json", "report", "overdue", "--at", "2026-12-20T09:00")
+    doc = json.loads(out)
+    assert code == 0 and doc["as_of"] == "2026-12-20T01:00:00Z"
+    assert all(r["due_at"] < doc["as_of"] for r in doc["overdue"])
+    assert run(capsys, "--db", str(demo_db), "report", "monthly", "2026-13")[0] == 2
+
+
+def test_demo_is_deterministic(tmp_path: Path) -> None:
+    from entrypoints.cli.demo_cmd import run_demo
+
+    a = run_demo(tmp_path / "a", seed=3, cases=12).as_json()
+    b = run_demo(tmp_path / "b", seed=3, cases=12).as_json()
+    for doc in (a, b):
+        doc.pop("db"), doc.pop("report")
+    assert a == b and a["received"] == 12
+
+
+def test_demo_subprocess_writes_the_html_report(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", "--lang", "en", "demo", "--cases", "20", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = tmp_path / "report-2026-11.html"
+    assert str(report) in result.stdout.replace("\n", "")
+    html = report.read_text(encoding="utf-8")
+    assert html.count("<svg") == 3 and 'class="chart"' in html

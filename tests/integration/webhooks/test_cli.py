@@ -1,0 +1,63 @@
+"""``complaint webhook …`` / ``outbox …`` in-process (typer's CliRunner) against a real loopback receiver."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from test_relay import make_cases
+from typer.testing import CliRunner
+from whkit import Answer, Receiver
+
+from adapters.webhooks.signing import verify
+from entrypoints.cli.main import build_app
+
+
+def run(db: str, *args: str) -> Any:
+    return CliRunner().invoke(build_app(), ["--db", db, "--json", *args], env={"COLUMNS": "120"})
+
+
+def test_webhook_and_outbox_commands(db_url: str, receiver: Receiver) -> None:
+    ids = make_cases(db_url, 2)
+    added = run(db_url, "webhook", "add", receiver.url, "--event", "case.*", "--description", "crm")
+    assert added.exit_code == 0, added.output
+    endpoint = json.loads(added.stdout)
+    secret = endpoint["secret"]
+    listed = run(db_url, "webhook", "list")
+    assert listed.exit_code == 0 and secret not in listed.stdout
+    assert json.loads(listed.stdout)["endpoints"][0]["events"] == ["case.*"]
+    relayed = run(db_url, "outbox", "relay", "--once")
+    assert relayed.exit_code == 0, relayed.output
+    assert json.loads(relayed.stdout)["delivered"] == 2
+    assert sorted(receiver.ids()) == sorted(ids)
+    for request in receiver.requests:
+        verify(request.headers, request.body, [secret], now=int(request.headers["webhook-timestamp"]))
+    delivered = json.loads(run(db_url, "outbox", "list", "--status", "delivered").stdout)["deliveries"]
+    assert len(delivered) == 2
+    shown = json.loads(run(db_url, "outbox", "show", ids[0]).stdout)
+    assert shown["deliveries"][0]["attempts_made"][0]["status_code"] == 204
+    assert json.loads(run(db_url, "outbox", "replay", ids[0]).stdout)["queued"] == 1
+    assert json.loads(run(db_url, "outbox", "relay", "--once").stdout)["delivered"] == 1
+    rotated = json.loads(run(db_url, "webhook", "rotate-secret", str(endpoint["id"])).stdout)
+    assert rotated["secret"] != secret
+    assert run(db_url, "webhook", "test", str(endpoint["id"])).exit_code == 0
+    assert len(receiver.requests[-1].headers["webhook-signature"].split()) == 2
+    assert run(db_url, "webhook", "remove", "99").exit_code == 3
+    assert run(db_url, "outbox", "show", "msg_nope").exit_code == 3
+    assert run(db_url, "outbox", "list", "--status", "weird").exit_code == 2
+    assert run(db_url, "webhook", "add", "ftp://x").exit_code == 2
+
+
+def test_relay_exits_7_when_an_endpoint_is_gone(db_url: str) -> None:
+    gone = Receiver(lambda r, n: Answer(410))
+    try:
+        make_cases(db_url, 1)
+        assert run(db_url, "webhook", "add", gone.url).exit_code == 0
+        result = run(db_url, "outbox", "relay", "--once")
+        assert result.exit_code == 7 and result.stdout == ""
+        assert run(db_url, "webhook", "test", "1").exit_code == 7
+        listed = json.loads(run(db_url, "webhook", "list").stdout)["endpoints"][0]
+        assert listed["enabled"] is False and "410" in listed["disabled_reason"]
+        assert json.loads(run(db_url, "webhook", "enable", "1").stdout)["enabled"] is True
+    finally:
+        gone.stop()

@@ -1,0 +1,252 @@
+"""The inbound ASGI app: signatures, deduplication, limits, mapping errors; fuzzed; and once through uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from adapters.clock import FixedClock, SystemClock
+from adapters.sql import tables as t
+from adapters.webhooks.mapping import bundled_mapping_text, load_bundled_mapping
+from adapters.webhooks.signing import Signer, new_secret
+from entrypoints.asgi import SourcesFileError, WebhookApp, load_sources, make_app
+
+NOW = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
+SECRET = new_secret()
+EXAMPLES = Path(__file__).resolve().parents[3] / "src/adapters/webhooks/mappings/examples"
+CREATED = (EXAMPLES / "generic-complaint-created.json").read_bytes()
+
+
+def signed(body: bytes, msg_id: str = "msg_1", *, at: datetime = NOW, secret: str = SECRET) -> dict[str, str]:
+    return {
+        **Signer.from_secrets([secret]).headers(msg_id, int(at.timestamp()), body),
+        "content-type": "application/json",
+    }
+
+
+def call(app: Any, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"", chunk: int = 0):  # type: ignore[no-untyped-def]
+    """A tiny ASGI driver: one request, the body in ``chunk``-sized pieces (0: one piece); (status, headers, doc)."""
+    pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)] if chunk else [body]
+    messages = [{"type": "http.request", "body": p, "more_body": i < len(pieces) - 1} for i, p in enumerate(pieces)]
+    sent: list[dict[str, Any]] = []
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()],
+    }
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    start, body_msg = sent
+    return start["status"], dict(start["headers"]), json.loads(body_msg["body"])
+
+
+def counts(app: WebhookApp) -> tuple[int, int]:
+    with app.app().database.engine.connect() as conn:
+        cases = conn.execute(select(func.count()).select_from(t.cases)).scalar_one()
+        inbound = conn.execute(select(func.count()).select_from(t.inbound_requests)).scalar_one()
+    return int(cases), int(inbound)
+
+
+@pytest.fixture
+def app(db_url: str):  # type: ignore[no-untyped-def]
+    found = make_app(db_url, {"crm": (SECRET, load_bundled_mapping("generic"))}, FixedClock(NOW), max_body=4096)
+    yield found
+    found.close()
+
+
+def test_signed_intake_creates_one_case_and_a_replay_creates_none(app: WebhookApp) -> None:
+    status, _, doc = call(app, "POST", "/webhooks/crm", signed(CREATED), CREATED)
+    assert status == 202 and "number" in doc and doc["id"] and doc["external_id"] == "CRM-2026-0042"
+    assert counts(app) == (1, 1)
+    again, headers, doc2 = call(app, "POST", "/webhooks/crm", signed(CREATED), CREATED)
+    assert (again, doc2) == (202, doc) and headers[b"webhook-replayed"] == b"true"
+    assert counts(app) == (1, 1)
+    status3, _, doc3 = call(app, "POST", "/webhooks/crm", signed(CREATED, "msg_2"), CREATED)  # a new id: a new case
+    assert status3 == 202 and doc3["id"] != doc["id"] and counts(app) == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("expired", 401),
+        ("future", 401),
+        ("wrong_secret", 401),
+        ("tampered", 401),
+        ("unsigned", 401),
+        ("unknown_source", 404),
+        ("text_plain", 415),
+        ("too_big_declared", 413),
+        ("too_big_streamed", 413),
+        ("get", 405),
+    ],
+)
+def test_refusals_write_nothing(app: WebhookApp, case: str, expected: int) -> None:
+    body, path, headers, chunk = CREATED, "/webhooks/crm", signed(CREATED), 0
+    if case == "expired":
+        headers = signed(body, at=datetime.fromtimestamp(NOW.timestamp() - 301, UTC))
+    elif case == "future":
+        headers = signed(body, at=datetime.fromtimestamp(NOW.timestamp() + 301, UTC))
+    elif case == "wrong_secret":
+        headers = signed(body, secret=new_secret())
+    elif case == "tampered":
+        body = body.replace(b"2400.00", b"9400.00")
+    elif case == "unsigned":
+        headers = {"content-type": "application/json"}
+    elif case == "unknown_source":
+        path = "/webhooks/other"
+    elif case == "text_plain":
+        headers = {**headers, "content-type": "text/plain"}
+    elif case == "too_big_declared":
+        body = b" " * 5000 + CREATED
+        headers = {**signed(body), "content-length": str(len(body))}
+    elif case == "too_big_streamed":
+        body, chunk = b" " * 5000 + CREATED, 1000
+        headers = signed(body)
+    status, _, doc = call(app, "GET" if case == "get" else "POST", path, headers, body, chunk)
+    assert status == expected, doc
+    assert counts(app) == (0, 0)
+
+
+def test_mapping_errors_are_400_with_the_fields_and_other_events(app: WebhookApp) -> None:
+    payload = json.loads(CREATED)
+    del payload["customer"]
+    payload["category"] = "nonsense"
+    body = json.dumps(payload).encode()
+    status, _, doc = call(app, "POST", "/webhooks/crm", signed(body, "msg_bad"), body)
+    assert status == 400
+    assert {"customer", "category"} <= {e["field"] for e in doc["errors"]}
+    status, _, doc = call(app, "POST", "/webhooks/crm", signed(b"{nope", "msg_junk"), b"{nope")
+    assert status == 400 and doc["errors"]
+    ignored = json.dumps({"type": "complaint.archived", "id": "X"}).encode()
+    assert call(app, "POST", "/webhooks/crm", signed(ignored, "msg_ign"), ignored)[0] == 200
+    reply = (EXAMPLES / "generic-customer-replied.json").read_bytes()
+    status, _, doc = call(app, "POST", "/webhooks/crm", signed(reply, "msg_reply"), reply)
+    assert status == 202 and doc["applied"] is False
+    assert counts(app)[0] == 0
+    assert call(app, "GET", "/healthz")[0] == 200
+    assert call(app, "GET", "/nowhere")[0] == 404
+
+
+_headers = st.dictionaries(
+    st.sampled_from(["webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "content-length", "x"]),
+    st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=40),
+    max_size=6,
+)
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> tuple[str, dict[str, str], bytes, bool]:
+    kind = draw(st.sampled_from(["example", "json", "bytes"]))
+    if kind == "example":
+        payload = json.loads(CREATED)
+        for key in draw(st.lists(st.sampled_from(list(payload)), max_size=3)):
+            payload[key] = draw(st.none() | st.integers() | st.text(max_size=20) | st.lists(st.integers(), max_size=2))
+        body = json.dumps(payload, ensure_ascii=draw(st.booleans())).encode()
+    elif kind == "json":
+        body = json.dumps(
+            draw(st.recursive(st.none() | st.text(max_size=10) | st.integers(), st.lists, max_leaves=8))
+        ).encode()
+    else:
+        body = draw(st.binary(max_size=6000))
+    sign = draw(st.booleans())
+    headers = draw(_headers)
+    msg_id = draw(
+        st.text(st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="."), min_size=1, max_size=12)
+    )
+    if sign:
+        skew = draw(st.sampled_from([0, 0, 250, -250, 400, -400]))
+        headers.update(signed(body, msg_id, at=datetime.fromtimestamp(NOW.timestamp() + skew, UTC)))
+        if draw(st.booleans()):
+            headers["content-type"] = draw(st.sampled_from(["application/json; charset=utf-8", "text/json", ""]))
+    path = draw(st.sampled_from(["/webhooks/crm", "/webhooks/crm", "/webhooks/x", "/webhooks/", "/"]))
+    return path, headers, body, sign
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(request=requests(), chunk=st.sampled_from([0, 1000]))
+def test_fuzz_only_2xx_4xx_and_nothing_written_unless_signed(
+    app: WebhookApp, request: tuple[str, dict[str, str], bytes, bool], chunk: int
+) -> None:
+    path, headers, body, sign = request
+    before = counts(app)
+    status, _, doc = call(app, "POST", path, headers, body, chunk)
+    assert 200 <= status < 500, (status, doc)
+    event(f"status {status}")
+    after = counts(app)
+    if status in (401, 404, 405, 413, 415):
+        assert after == before
+    if not sign:
+        assert status != 202 and after == before
+    if after[0] > before[0]:
+        assert status == 202 and "number" in doc and after[0] == before[0] + 1
+
+
+def test_sources_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "mine.toml").write_text(bundled_mapping_text("generic"), encoding="utf-8")
+    monkeypatch.setenv("CRM_SECRET", SECRET)
+    file = tmp_path / "sources.toml"
+    file.write_text(
+        '[sources.crm]\nsecret_env = "CRM_SECRET"\nmapping = "mine.toml"\n'
+        f'[sources.hub]\nsecrets = ["{SECRET}"]\nmapping = "hubspot-tickets"\n',
+        encoding="utf-8",
+    )
+    sources = load_sources(file)
+    assert sorted(sources) == ["crm", "hub"] and sources["crm"].mapping.name == "generic"
+    assert SECRET not in repr(sources)
+    file.write_text('[sources.crm]\nsecret = "whsec_short"\nmapping = "generic"\n', encoding="utf-8")
+    with pytest.raises(SourcesFileError) as refused:
+        load_sources(file)
+    assert "whsec_short" not in str(refused.value)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_through_uvicorn_on_loopback(db_url: str) -> None:
+    app = make_app(db_url, {"crm": ([new_secret(), SECRET], load_bundled_mapping("generic"))}, SystemClock())
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client() as client:
+            assert client.get(f"{base}/healthz").status_code == 200
+            headers = signed(CREATED, "msg_uv", at=datetime.now(UTC))
+            first = client.post(f"{base}/webhooks/crm", content=CREATED, headers=headers)
+            assert first.status_code == 202, first.text
+            second = client.post(f"{base}/webhooks/crm", content=CREATED, headers=headers)
+            assert second.json() == first.json()
+            big = client.post(f"{base}/webhooks/crm", content=b" " * 300_000, headers=headers)
+            assert big.status_code == 413
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert counts(app)[0] == 1
+    app.close()

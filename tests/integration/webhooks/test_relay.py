@@ -1,0 +1,302 @@
+"""The outbox relay against a real HTTP receiver on 127.0.0.1 (no mocks on the delivery path)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from whkit import T0, Answer, JumpClock, OffsetClock, Receiver, engine_of, make_cases, rows
+
+from adapters.clock import FixedClock, SystemClock
+from adapters.sql import tables as t
+from adapters.webhooks import endpoints as ep
+from adapters.webhooks.relay import HttpxTransport, Relay, StdlibTransport, ping, replay, retry_dead
+from adapters.webhooks.schedule import MAX_ATTEMPTS
+from adapters.webhooks.signing import WebhookVerificationError, verify
+
+SRC = str(Path(__file__).resolve().parents[3] / "src")
+
+
+@pytest.mark.parametrize("transport", ["stdlib", "httpx"])
+def test_fails_three_times_then_delivered_once_same_id_signed(db_url: str, transport: str) -> None:
+    receiver = Receiver(lambda request, n: Answer(500 if n <= 3 else 204))
+    try:
+        (msg_id,) = make_cases(db_url)
+        engine = engine_of(db_url)
+        _, new = ep.add_endpoint(engine, receiver.url, events=["case.*"], now=T0)
+        client = httpx.Client(follow_redirects=False) if transport == "httpx" else None
+        with Relay(engine, client=client, clock=JumpClock(), rng=random.Random(1)) as relay:
+            counts = relay.run_once()
+        assert counts.fanned_out == 1
+        assert (counts.attempted, counts.delivered, counts.retried, counts.dead) == (4, 1, 3, 0)
+        assert receiver.ids() == [msg_id] * 4
+        stamps = [r.headers["webhook-timestamp"] for r in receiver.requests]
+        assert len(set(stamps)) == 4  # a fresh timestamp per attempt
+        for request in receiver.requests:
+            verify(request.headers, request.body, [new.secret], now=int(request.headers["webhook-timestamp"]))
+            assert json.loads(request.body)["type"] == "case.received"
+        (delivery,) = rows(engine, t.webhook_deliveries)
+        assert (delivery["status"], delivery["attempts"], delivery["last_status"]) == ("delivered", 4, 204)
+        assert [a["status_code"] for a in rows(engine, t.webhook_attempts)] == [500, 500, 500, 204]
+        assert Relay(engine, clock=JumpClock(), rng=0.5).run_once().attempted == 0  # nothing left to do
+    finally:
+        receiver.stop()
+
+
+def test_signature_verifies_with_the_wall_clock_and_a_wrong_secret_fails(db_url: str, receiver: Receiver) -> None:
+    make_cases(db_url)
+    engine = engine_of(db_url)
+    _, new = ep.add_endpoint(engine, receiver.url, now=T0)
+    with Relay(engine, clock=SystemClock(), rng=0.5) as relay:
+        assert relay.run_once().delivered == 1
+    (request,) = receiver.requests
+    verify(request.headers, request.body, [new.secret], now=int(time.time()))
+    with pytest.raises(WebhookVerificationError):
+        verify(request.headers, request.body, [ep.new_secret()], now=int(time.time()))
+    with pytest.raises(WebhookVerificationError):
+        verify(request.headers, request.body + b" ", [new.secret], now=int(time.time()))
+
+
+def test_410_disables_the_endpoint_and_cancels_its_pending_deliveries(db_url: str) -> None:
+    gone, fine = Receiver(lambda r, n: Answer(410)), Receiver()
+    try:
+        make_cases(db_url, 3)
+        engine = engine_of(db_url)
+        bad, _ = ep.add_endpoint(engine, gone.url, now=T0)
+        good, _ = ep.add_endpoint(engine, fine.url, now=T0)
+        with Relay(engine, clock=JumpClock(), rng=0.5) as relay:
+            counts = relay.run_once()
+        assert counts.disabled == 1
+        assert len(gone.requests) == 1  # the first 410 stops everything to that endpoint
+        assert len(fine.requests) == 3
+        endpoint = ep.get_endpoint(engine, bad.id)
+        assert not endpoint.enabled and "410" in (endpoint.disabled_reason or "")
+        assert ep.get_endpoint(engine, good.id).enabled
+        statuses = sorted((d["endpoint_id"], d["status"]) for d in rows(engine, t.webhook_deliveries))
+        assert statuses == [(bad.id, "cancelled")] * 3 + [(good.id, "delivered")] * 3
+        make_cases(db_url, 1)  # new messages are not fanned out to a disabled endpoint
+        with Relay(engine, clock=JumpClock(), rng=0.5) as relay:
+            assert relay.run_once().fanned_out == 1
+        assert len(gone.requests) == 1
+    finally:
+        gone.stop()
+        fine.stop()
+
+
+def test_slow_receiver_times_out_and_is_retried(db_url: str) -> None:
+    receiver = Receiver(lambda r, n: Answer(204, delay=1.0 if n == 1 else 0.0))
+    try:
+        make_cases(db_url)
+        engine = engine_of(db_url)
+        ep.add_endpoint(engine, receiver.url, now=T0)
+        with Relay(engine, clock=JumpClock(), rng=0.5, timeout=0.3, connect=0.3) as relay:
+            counts = relay.run_once()
+        assert (counts.attempted, counts.delivered, counts.retried) == (2, 1, 1)
+        first, second = rows(engine, t.webhook_attempts)
+        assert first["status_code"] is None and "timed out" in first["error"].lower()
+        assert second["status_code"] == 204
+    finally:
+        receiver.stop()
+
+
+def test_a_case_s_messages_are_delivered_in_order_per_endpoint(db_url: str) -> None:
+    # every message fails its first attempt: a later message of the same case must wait for the earlier one
+    receiver = Receiver(lambda r, n: Answer(503 if n == 1 else 200))
+    try:
+        ids = make_cases(db_url, 2, steps=True)
+        assert len(ids) == 6
+        engine = engine_of(db_url)
+        ep.add_endpoint(engine, receiver.url, now=T0)
+        with Relay(engine, clock=JumpClock(), rng=0.5, batch=4) as relay:
+            assert relay.run_once().delivered == 6
+        for case in {i.rsplit("_", 1)[0] for i in ids}:
+            sent = [i for i in receiver.ids() if i.startswith(case + "_")]
+            versions = [int(i.rsplit("_", 1)[1]) for i in sent]
+            assert versions == sorted(versions)
+            assert versions == [1, 1, 2, 2, 3, 3]  # never the next one before the previous succeeded
+    finally:
+        receiver.stop()
+
+
+def test_dead_after_the_last_attempt_then_retry_dead_and_replay(db_url: str) -> None:
+    receiver = Receiver(lambda r, n: Answer(500))
+    try:
+        (msg_id,) = make_cases(db_url)
+        engine = engine_of(db_url)
+        endpoint, _ = ep.add_endpoint(engine, receiver.url, now=T0)
+        relay = Relay(engine, clock=JumpClock(), rng=0.5, breaker_threshold=100)
+        counts = relay.run_once()
+        assert (counts.attempted, counts.dead) == (MAX_ATTEMPTS, 1)
+        assert rows(engine, t.webhook_deliveries)[0]["status"] == "dead"
+        receiver.behaviour = lambda r, n: Answer(204)
+        assert retry_dead(engine, now=relay.clock.now()) == 1
+        assert relay.run_once().delivered == 1
+        assert replay(engine, msg_id, now=relay.clock.now(), endpoint_id=endpoint.id) == 1
+        assert relay.run_once().delivered == 1
+        assert receiver.ids() == [msg_id] * (MAX_ATTEMPTS + 2)
+        relay.close()
+    finally:
+        receiver.stop()
+
+
+def test_breaker_opens_after_consecutive_failures_and_skips_the_endpoint(db_url: str) -> None:
+    receiver = Receiver(lambda r, n: Answer(500))
+    try:
+        make_cases(db_url, 10)
+        engine = engine_of(db_url)
+        endpoint, _ = ep.add_endpoint(engine, receiver.url, now=T0)
+        clock = FixedClock(T0)
+        with Relay(engine, clock=clock, rng=0.5, breaker_threshold=3) as relay:
+            counts = relay.run_once()
+            assert counts.attempted == 3  # the rest of the batch was not sent
+            assert ep.get_endpoint(engine, endpoint.id).breaker_opened_at == T0
+            assert relay.run_once().attempted == 0  # open
+            clock.advance_to(T0 + timedelta(minutes=6))  # half-open: one trial
+            assert relay.run_once().attempted == 1
+    finally:
+        receiver.stop()
+
+
+def test_rotation_sends_both_signatures_until_the_grace_period_ends(db_url: str, receiver: Receiver) -> None:
+    make_cases(db_url, 2)
+    engine = engine_of(db_url)
+    endpoint, old = ep.add_endpoint(engine, receiver.url, now=T0)
+    new = ep.rotate_secret(engine, endpoint.id, now=T0, grace=timedelta(hours=1))
+    with Relay(engine, clock=FixedClock(T0 + timedelta(minutes=1)), rng=0.5, batch=1) as relay:
+        relay.fan_out()
+        relay.record(relay.send(relay.claim()))
+        relay.clock = FixedClock(T0 + timedelta(hours=2))
+        relay.record(relay.send(relay.claim()))
+    first, second = receiver.requests
+    assert len(first.headers["webhook-signature"].split()) == 2
+    for secret in (old.secret, new.secret):
+        verify(first.headers, first.body, [secret], now=int(first.headers["webhook-timestamp"]))
+    assert len(second.headers["webhook-signature"].split()) == 1
+    verify(second.headers, second.body, [new.secret], now=int(second.headers["webhook-timestamp"]))
+    with pytest.raises(WebhookVerificationError):
+        verify(second.headers, second.body, [old.secret], now=int(second.headers["webhook-timestamp"]))
+
+
+def test_event_filters_select_endpoints(db_url: str) -> None:
+    cases_rx, other_rx = Receiver(), Receiver()
+    try:
+        make_cases(db_url, 1, steps=True)
+        engine = engine_of(db_url)
+        ep.add_endpoint(engine, cases_rx.url, events=["case.registered", "case.investigation_*"], now=T0)
+        ep.add_endpoint(engine, other_rx.url, events=["assessment.*"], now=T0)
+        with Relay(engine, clock=JumpClock(), rng=0.5) as relay:
+            relay.run_once()
+        types = [json.loads(r.body)["type"] for r in cases_rx.requests]
+        assert "case.received" not in types and "case.registered" in types
+        assert other_rx.requests == []
+    finally:
+        cases_rx.stop()
+        other_rx.stop()
+    assert ep.matches([], "x.y") and ep.matches(["case.*"], "case.closed") and not ep.matches(["case.*"], "cases")
+
+
+def test_endpoint_admin_and_secrets_stay_out_of_listings(db_url: str, receiver: Receiver) -> None:
+    engine = engine_of(db_url)
+    with pytest.raises(ep.InvalidEndpoint):
+        ep.add_endpoint(engine, "ftp://x", now=T0)
+    endpoint, new = ep.add_endpoint(engine, receiver.url, description="crm", now=T0)
+    assert new.secret not in repr(new) and new.secret not in repr(ep.list_endpoints(engine))
+    assert ping(engine, endpoint.id, clock=SystemClock()).status == 204
+    verify(receiver.requests[0].headers, receiver.requests[0].body, [new.secret], now=int(time.time()))
+    ep.remove_endpoint(engine, endpoint.id)
+    assert ep.list_endpoints(engine) == []
+    with pytest.raises(ep.EndpointNotFound):
+        ep.remove_endpoint(engine, endpoint.id)
+
+
+def test_unreachable_endpoint_error_is_recorded_without_secrets(db_url: str) -> None:
+    make_cases(db_url)
+    engine = engine_of(db_url)
+    _, new = ep.add_endpoint(engine, "http://user:pw@127.0.0.1:9/x?token=abc", now=T0)
+    with Relay(engine, clock=JumpClock(), rng=0.5, connect=0.5) as relay:
+        counts = relay.run_once(max_batches=1)
+    assert counts.retried == 1
+    (attempt,) = rows(engine, t.webhook_attempts)
+    assert attempt["status_code"] is None and attempt["error"]
+    assert new.secret not in attempt["error"] and "pw" not in attempt["error"]
+
+
+@pytest.mark.parametrize("kind", [StdlibTransport, HttpxTransport])
+def test_transports_do_not_follow_redirects(kind: type, receiver: Receiver) -> None:
+    receiver.behaviour = lambda r, n: Answer(302, {"location": "http://127.0.0.1:9/"})
+    transport = kind(timeout=2.0, connect=2.0)
+    try:
+        assert transport.post(receiver.url, b"{}", {}).status == 302
+        assert transport.post(receiver.url, b"{}", {}).status == 302  # the kept-alive connection is reused
+    finally:
+        transport.close()
+
+
+RELAY_CHILD = textwrap.dedent(
+    """
+    import random, sys
+    from adapters.clock import SystemClock
+    from adapters.sql import open_database
+    from adapters.webhooks.relay import Relay
+    Relay(open_database(sys.argv[1]).engine, clock=SystemClock(), rng=random.Random(), batch=25).run_once()
+    """
+)
+
+
+def test_kill_9_mid_batch_then_restart_loses_nothing(db_url: str) -> None:
+    receiver = Receiver(lambda r, n: Answer(204, delay=0.01))
+    try:
+        ids = make_cases(db_url, 150)
+        engine = engine_of(db_url)
+        ep.add_endpoint(engine, receiver.url, now=T0)
+        env = {**os.environ, "PYTHONPATH": SRC}
+        child = subprocess.Popen([sys.executable, "-c", RELAY_CHILD, db_url], env=env)
+        deadline = time.monotonic() + 60
+        while len(receiver.requests) < 40 and time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.005)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        assert child.returncode == -signal.SIGKILL  # killed, not finished
+        before = len(receiver.requests)
+        assert 40 <= before < len(ids)
+        # the restarted relay runs after the killed one's lease has expired
+        with Relay(engine, clock=OffsetClock(timedelta(days=1)), rng=0.5) as relay:
+            relay.run_once()
+        got = receiver.ids()
+        assert set(got) == set(ids)  # every message at least once
+        assert len(got) - len(ids) <= 50  # duplicates only from the interrupted batch and the one claimed next
+        assert {d["status"] for d in rows(engine, t.webhook_deliveries)} == {"delivered"}
+    finally:
+        receiver.stop()
+
+
+def test_postgres_two_relays_share_the_work_without_duplicates(pg_url: str, receiver: Receiver) -> None:
+    import threading
+
+    ids = make_cases(pg_url, 12, steps=True)
+    engine = engine_of(pg_url)
+    ep.add_endpoint(engine, receiver.url, now=T0)
+    relays = [Relay(engine, clock=SystemClock(), rng=0.5, batch=4) for _ in range(2)]
+    threads = [threading.Thread(target=r.run_once) for r in relays]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for relay in relays:
+        relay.run_once()  # whatever one relay unblocked while the other was finishing
+        relay.close()
+    got = receiver.ids()
+    assert sorted(got) == sorted(ids)  # each message exactly once: leases and SKIP LOCKED
+    for case in {i.rsplit("_", 1)[0] for i in ids}:
+        versions = [int(i.rsplit("_", 1)[1]) for i in got if i.startswith(case + "_")]
+        assert versions == [1, 2, 3]

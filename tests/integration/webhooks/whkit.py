@@ -1,0 +1,138 @@
+"""Helpers of the webhook tests: a threaded ``http.server`` receiver that records every request, and clocks."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import attrs
+from sqlalchemy import select
+
+from adapters.clock import FixedClock
+from adapters.sql import tables as t
+from complaint_core.intake import Intake
+from complaint_core.policy import Channel, Market
+from entrypoints.app import open_app
+
+INTAKE = Intake(customer="华东电子", channel=Channel.PHONE, category="quality", market=Market.DOMESTIC)
+T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+
+
+@attrs.frozen
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+
+@attrs.frozen
+class Answer:
+    status: int = 204
+    headers: dict[str, str] = attrs.Factory(dict)
+    delay: float = 0.0
+
+
+class Receiver:
+    """Answers POSTs with ``behaviour(request, n)`` (n counts requests with this webhook-id, from 1)."""
+
+    def __init__(self, behaviour: Callable[[Received, int], Answer] | None = None) -> None:
+        self.behaviour = behaviour or (lambda request, n: Answer())
+        self.requests: list[Received] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length)
+                request = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time())
+                with receiver.lock:
+                    receiver.requests.append(request)
+                    n = sum(
+                        1 for r in receiver.requests if r.headers.get("webhook-id") == request.headers.get("webhook-id")
+                    )
+                answer = receiver.behaviour(request, n)
+                if answer.delay:
+                    time.sleep(answer.delay)
+                try:
+                    self.send_response(answer.status)
+                    for name, value in answer.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                except OSError:
+                    pass
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def ids(self) -> list[str]:
+        with self.lock:
+            return [r.headers["webhook-id"] for r in self.requests]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@attrs.define
+class JumpClock:
+    """Each ``now()`` is ``step`` later than the previous one: every retry is due at the next pass."""
+
+    current: datetime = T0
+    step: timedelta = timedelta(hours=11)
+
+    def now(self) -> datetime:
+        self.current += self.step
+        return self.current
+
+
+@attrs.define
+class OffsetClock:
+    """The wall clock plus ``offset``."""
+
+    offset: timedelta = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+def make_cases(db_url: str, n: int = 1, *, steps: bool = False) -> list[str]:
+    """``n`` received cases (with ``steps``: also registered and under investigation); their outbox message ids."""
+    app = open_app(db_url, clock=FixedClock(T0))
+    try:
+        for _ in range(n):
+            case = app.cases.receive(INTAKE, actor="clerk")
+            if steps:
+                app.cases.register(case.case_id, actor="clerk")
+                app.cases.start_investigation(case.case_id, actor="clerk")
+        with app.database.engine.connect() as conn:
+            return [r.message_id for r in conn.execute(select(t.outbox.c.message_id).order_by(t.outbox.c.seq))]
+    finally:
+        app.close()
+
+
+def engine_of(db_url: str):  # type: ignore[no-untyped-def]
+    from adapters.sql import open_database
+
+    return open_database(db_url).engine
+
+
+def rows(engine, table):  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(table).order_by(table.c.id))]
