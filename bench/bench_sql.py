@@ -709,14 +709,17 @@ def verdict(ok: bool) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SQL_SCALE", "1")))
-    parser.add_argument("--repeats", type=int, default=1, help="rounds of the bulk imports (best kept; default 1)")
+    parser.add_argument(
+        "--repeats", type=int, default=2, help="rounds of the SQLite bulk import (best kept; default 2)"
+    )
+    parser.add_argument("--pg-repeats", type=int, default=1, help="rounds of the PostgreSQL bulk import (default 1)")
     parser.add_argument("--command-repeats", type=int, default=3, help="rounds of the command benchmark (default 3)")
     parser.add_argument("--query-repeats", type=int, default=7, help="rounds of the query benchmarks (best kept)")
     parser.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
     parser.add_argument("--dir", type=Path, default=None, help="where the database files go (default: a temp dir)")
     parser.add_argument("--profile", action="store_true", help="cProfile one extra bulk import, print top functions")
     args = parser.parse_args(argv)
-    if args.scale <= 0 or min(args.repeats, args.command_repeats, args.query_repeats) < 1:
+    if args.scale <= 0 or min(args.repeats, args.pg_repeats, args.command_repeats, args.query_repeats) < 1:
         parser.error("--scale must be > 0 and the repeats >= 1")
     n_bulk = max(int(BULK_CASES * args.scale), 10)
     n_cmd = max(int(COMMAND_CASES * args.scale), 5)
@@ -744,7 +747,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 log("starting a throwaway PostgreSQL server (tests/pgserver.py)")
                 server = pgserver.PgServer().start()
                 results["pg_start"] = server.startup_seconds
-                results["bulk_pg"] = bench_bulk_pg(setup, items, server, args.repeats)
+                results["bulk_pg"] = bench_bulk_pg(setup, items, server, args.pg_repeats)
                 results["commands_pg"] = bench_commands_pg(setup, n_cmd, server, args.command_repeats)
             except Exception as error:  # report and go on with SQLite
                 results["pg_error"] = f"{type(error).__name__}: {error}"
@@ -794,7 +797,8 @@ def report(results: dict[str, Any], n_bulk: int, n_cmd: int, n_stored: int, args
     )
     print(f"  scale {args.scale}: bulk {n_bulk:,} cases, commands on {n_cmd:,} cases, queries on {n_stored:,} cases")
     print(
-        f"  bulk/commands: best of {args.repeats} interleaved rounds; queries: warm-up + best of {args.query_repeats}"
+        f"  best of interleaved rounds: bulk SQLite {args.repeats}, bulk PG {args.pg_repeats}, commands"
+        f" {args.command_repeats}; queries: warm-up + best of {args.query_repeats}"
     )
     print(
         f"  building the {n_bulk:,} Case aggregates in the pure core (both sides, untimed): {results['build_cases']:.1f} s"
