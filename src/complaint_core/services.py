@@ -9,6 +9,8 @@ safe. The current time comes from the injected ``Clock`` unless ``at`` is given
 
 from __future__ import annotations
 
+import copy
+
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -65,6 +67,17 @@ class CaseService:
         self.default_policy = default_policy
         self.new_id = new_id
         self.conflict_retries = conflict_retries
+        self.before_commit: Callable[[UnitOfWork, Case], None] | None = None
+
+    def with_hook(self, before_commit: Callable[[UnitOfWork, Case], None]) -> CaseService:
+        """The same service, running ``before_commit(uow, case)`` inside each case transaction just before it commits.
+
+        Lets an adapter write its own rows atomically with the case (e.g. the inbound
+        webhook's dedupe record), so a crash leaves both or neither.
+        """
+        hooked = copy.copy(self)
+        hooked.before_commit = before_commit
+        return hooked
 
     # ----- queries -----------------------------------------------------------------------
     def get(self, ref: str | UUID) -> Case:
@@ -107,6 +120,8 @@ class CaseService:
             )
             uow.cases.add(case)
             uow.outbox.add(events)
+            if self.before_commit is not None:
+                self.before_commit(uow, case)
             uow.commit()
             return case
 
@@ -351,6 +366,8 @@ class CaseService:
             new, events = command(case, self.policy_of(case), when, uow)
             uow.cases.save(new)
             uow.outbox.add(events)
+            if self.before_commit is not None:
+                self.before_commit(uow, new)
             uow.commit()
             return new
 

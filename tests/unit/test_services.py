@@ -184,3 +184,21 @@ def test_p5_esc_01_02_beyond_authority_goes_up_step_by_step(service: CaseService
     for hour, step in enumerate(steps, start=10):
         case = service.reach_milestone(ref, step, actor="staff", at=sh(2026, 11, 2, hour))
     assert [m.name for m in case.milestones] == steps
+
+
+def test_before_commit_hook_runs_inside_the_transaction(service: CaseService, store: MemoryStore) -> None:
+    """An adapter's own write joins the case's transaction: a failing hook leaves nothing behind."""
+    seen: list[int] = []
+    hooked = service.with_hook(lambda uow, case: seen.append(case.version))
+    case = hooked.receive(INTAKE, actor="s")
+    hooked.register(case.case_id, actor="g")
+    assert seen == [1, 2]
+    assert service.before_commit is None  # the original service is unchanged
+
+    def refuse(uow: object, case: Case) -> None:
+        raise DomainError("the adapter refused", rule="TEST")
+
+    before = (len(store.cases), len(store.outbox))
+    with pytest.raises(DomainError):
+        service.with_hook(refuse).receive(INTAKE, actor="s")
+    assert (len(store.cases), len(store.outbox)) == before
