@@ -25,11 +25,11 @@ from adapters.memory import MemoryPolicies
 from adapters.policy_files import PRESETS, load_preset
 from adapters.sql import Database, open_database
 from adapters.sql import tables as t
-from adapters.sql.bulk import _sqlite_utc_text, import_cases
+from adapters.sql.bulk import import_cases
 from adapters.sql.indexing import clock_indexer
 from adapters.sql.report_queries import DIMENSIONS, monthly_counts
-from adapters.sql.types import UTCDateTime
-from adapters.sql.uow import finished_at
+from adapters.sql.rows import finished_at
+from adapters.sql.types import UTCDateTime, sqlite_utc_text
 from complaint_core.case import Case, RemedyKind
 from complaint_core.errors import ConcurrencyConflict
 from complaint_core.events import DomainEvent
@@ -244,9 +244,9 @@ def test_sqlite_datetime_text_is_what_the_column_type_stores() -> None:
         datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=ZoneInfo("Asia/Shanghai")),
         datetime(5, 1, 1, 7, 0, 0, 1, tzinfo=ZoneInfo("Asia/Shanghai")),
     ):
-        assert _sqlite_utc_text(moment) == process(moment)
+        assert sqlite_utc_text(moment) == process(moment)
     with pytest.raises(ValueError, match="naive"):
-        _sqlite_utc_text(datetime(2026, 1, 1))
+        sqlite_utc_text(datetime(2026, 1, 1))
 
 
 def python_counts(items: list[Item], start: datetime, end: datetime) -> dict[str, dict[str | None, int]]:
@@ -279,8 +279,8 @@ def test_monthly_counts_equal_counts_computed_in_python(
         assert nonempty >= 2
         everything = monthly_counts(conn, BASE - timedelta(days=1), BASE + timedelta(days=400))
         assert sum(everything["status"].values()) == sum(1 for case, _ in items if finished_at(case) is not None)
-        # ``closed_at`` is set when a case is closed or settled (``uow.finished_at``), not when found not established
-        assert set(everything["status"]) == {"closed", "settled"}
+        # ``closed_at`` is the outcome's time: closed, settled, or found not established (``rows.finished_at``)
+        assert set(everything["status"]) == {"closed", "settled", "not_established"}
         with pytest.raises(ValueError, match="time zone"):
             monthly_counts(conn, datetime(2026, 1, 1), datetime(2026, 2, 1))
 

@@ -15,23 +15,20 @@ commands. Parent cases must come before their second complaints in ``cases``
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
 from sqlalchemy import Column, Connection, Dialect, Engine, Table, exc
 
-from adapters import serialization
 from complaint_core.case import Case
 from complaint_core.errors import ConcurrencyConflict
 from complaint_core.events import DomainEvent
 
 from . import tables as t
 from .indexing import ClockIndexer, no_index
-from .types import UTCDateTime
-from .uow import _party_rows, aggregate_type, case_row, message_id, outbox_payload
+from .rows import case_row, clock_rows, event_rows, party_rows
+from .types import UTCDateTime, sqlite_utc_text
 
 DEFAULT_BATCH = 2_000
 
@@ -45,13 +42,6 @@ CLOCK_COLUMNS = tuple(c.name for c in t.case_clocks.columns)
 PARTY_COLUMNS = tuple(c.name for c in t.case_parties.columns)
 HISTORY_COLUMNS = ("aggregate_id", "aggregate_type", "version", "type", "occurred_at", "actor", "body")
 OUTBOX_COLUMNS = ("message_id", "aggregate_id", "type", "created_at", "payload")
-
-
-def _sqlite_utc_text(value: datetime) -> str:
-    """What ``UTCDateTime`` + SQLite's ``DATETIME`` store (``2026-03-16 02:30:00.000000``, UTC), in one C call."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"naive datetime {value!r}: timestamps must carry a time zone")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class _Table:
@@ -71,7 +61,7 @@ class _Table:
         for i, name in enumerate(self.columns):
             column: Column[Any] = table.c[name]
             if isinstance(column.type, UTCDateTime) and dialect.name == "sqlite":
-                processor: Callable[[Any], Any] | None = _sqlite_utc_text
+                processor: Callable[[Any], Any] | None = sqlite_utc_text
             else:
                 processor = column.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
@@ -99,59 +89,22 @@ class RowBuilder:
 
     def case_rows(self, cases: Iterable[Case]) -> tuple[list[Row], list[Row], list[Row]]:
         case_rows: list[Row] = []
-        clock_rows: list[Row] = []
-        party_rows: list[Row] = []
+        clock_rows_: list[Row] = []
+        party_rows_: list[Row] = []
         for case in cases:
             case_rows.append(self.cases.row(case_row(case)))
-            index = self.indexer(case) if case.clocks else {}
-            cid = str(case.case_id)
-            for state in case.clocks:
-                found = index.get(state.name)
-                clock = {
-                    "case_id": cid,
-                    "name": state.name,
-                    "started_at": state.started_at,
-                    "due_at": found.due_at if found else None,
-                    "stopped_at": state.stopped_at,
-                    "level": state.level,
-                    "inquiry_pending": bool(found and found.inquiry_pending),
-                }
-                clock_rows.append(self.clocks.row(clock))
-            party_rows.extend(self.parties.row(p) for p in _party_rows(case))
-        return case_rows, clock_rows, party_rows
+            if case.clocks:
+                clock_rows_.extend(self.clocks.row(row) for row in clock_rows(case, self.indexer(case)))
+            party_rows_.extend(self.parties.row(row) for row in party_rows(case))
+        return case_rows, clock_rows_, party_rows_
 
     def event_rows(self, events: Iterable[DomainEvent]) -> tuple[list[Row], list[Row]]:
         history_rows: list[Row] = []
         outbox_rows: list[Row] = []
         for event in events:
-            data = serialization.event_data(event)
-            data.pop("type")
-            data_json = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-            aggregate_id = str(event.aggregate_id)
-            history_rows.append(
-                self.history.row(
-                    {
-                        "aggregate_id": aggregate_id,
-                        "aggregate_type": aggregate_type(event),
-                        "version": event.version,
-                        "type": event.EVENT_TYPE,
-                        "occurred_at": event.occurred_at,
-                        "actor": event.actor,
-                        "body": data_json,
-                    }
-                )
-            )
-            outbox_rows.append(
-                self.outbox.row(
-                    {
-                        "message_id": message_id(event),
-                        "aggregate_id": aggregate_id,
-                        "type": event.EVENT_TYPE,
-                        "created_at": event.occurred_at,
-                        "payload": outbox_payload(event, data_json),
-                    }
-                )
-            )
+            history, outbox = event_rows(event)
+            history_rows.append(self.history.row(history))
+            outbox_rows.append(self.outbox.row(outbox))
         return history_rows, outbox_rows
 
 

@@ -2,16 +2,38 @@
 
 ``DateTime(timezone=True)`` on SQLite silently drops the offset, so instants are
 stored as UTC and come back as aware UTC datetimes; a naive value is refused
-before it reaches the database.
+before it reaches the database. On SQLite one C-level conversion each way
+replaces SQLAlchemy's chain of processors (the stored text is the same
+``YYYY-MM-DD HH:MM:SS.ffffff`` SQLAlchemy's ``DATETIME`` writes).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
+
+
+def _require_aware(value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r}: timestamps must carry a time zone")
+
+
+def sqlite_utc_text(value: datetime) -> str:
+    """What a SQLite ``UTCDateTime`` column stores for ``value``: UTC, microseconds, a space separator."""
+    _require_aware(value)
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_bind(value: datetime | None) -> str | None:
+    return None if value is None else sqlite_utc_text(value)
+
+
+def _sqlite_result(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -21,8 +43,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r}: timestamps must carry a time zone")
+        _require_aware(value)
         utc = value.astimezone(UTC)
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
@@ -30,3 +51,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name == "sqlite":
+            return _sqlite_bind
+        return super().bind_processor(dialect)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+        if dialect.name == "sqlite":
+            return _sqlite_result
+        return super().result_processor(dialect, coltype)

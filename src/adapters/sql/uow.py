@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
@@ -23,7 +23,6 @@ from complaint_core.case import FINISHED, Case, CaseStatus
 from complaint_core.errors import ConcurrencyConflict, NotFound
 from complaint_core.events import DomainEvent
 from complaint_core.followup import FollowUp
-from complaint_core.money import to_fen
 from complaint_core.returns import Return
 
 from . import tables as t
@@ -36,66 +35,59 @@ from .aggregates import (
     return_columns,
 )
 from .indexing import ClockIndexer, no_index
+from .rows import (
+    aggregate_type,
+    case_row,
+    clock_rows,
+    event_rows,
+    finished_at,
+    message_id,
+    outbox_payload,
+    party_rows,
+)
 
+__all__ = [
+    "SqlCaseRepository",
+    "SqlOutbox",
+    "SqlSerials",
+    "SqlUnitOfWork",
+    "aggregate_type",
+    "case_row",
+    "finished_at",
+    "history_of",
+    "message_id",
+    "outbox_payload",
+]
+
+# Statements built once: SQLAlchemy then only looks them up in its compiled cache per call.
 _CASE_BY_ID = select(t.cases.c.version, t.cases.c.body).where(t.cases.c.id == bindparam("id"))
+_CASE_BY_NUMBER = select(t.cases.c.version, t.cases.c.body).where(t.cases.c.number == bindparam("number"))
+_INSERT_CASE = insert(t.cases)
+_UPDATE_CASE = (
+    update(t.cases)
+    .where(t.cases.c.id == bindparam("b_id"), t.cases.c.version == bindparam("b_seen"))
+    .values({c.name: bindparam(c.name, type_=c.type) for c in t.cases.columns if c.name != "id"})
+)
+_DELETE_CLOCKS = delete(t.case_clocks).where(t.case_clocks.c.case_id == bindparam("b_case"))
+_INSERT_CLOCKS = insert(t.case_clocks)
+_DELETE_PARTIES = delete(t.case_parties).where(t.case_parties.c.case_id == bindparam("b_case"))
+_INSERT_PARTIES = insert(t.case_parties)
+_INSERT_HISTORY = insert(t.history)
+_INSERT_OUTBOX = insert(t.outbox)
 
 
-def finished_at(case: Case) -> datetime | None:
-    """When the case reached its terminal state (closed, settled, not established), None while open."""
-    if case.status not in FINISHED:
-        return None
-    for step in reversed(case.steps):
-        if step.status in FINISHED:
-            return step.at
-    return None
+def _index_changed(before: Case | None, case: Case) -> bool:
+    """Whether the clock rows (due times, pending inquiries) may differ from the stored ones.
 
-
-def case_row(case: Case) -> dict[str, Any]:
-    intake = case.intake
-    amount = intake.claimed_amount
-    return {
-        "id": str(case.case_id),
-        "number": case.number,
-        "policy_id": case.policy_id,
-        "policy_version": case.policy_version,
-        "status": case.status.value,
-        "customer": intake.customer,
-        "category": intake.category,
-        "kind": intake.kind.value,
-        "market": intake.market.value,
-        "channel": intake.channel.value,
-        "severity": case.severity,
-        "received_at": case.received_at,
-        "closed_at": finished_at(case),
-        "amount_fen": None if amount is None else to_fen(amount),
-        "parent_id": None if case.parent_case_id is None else str(case.parent_case_id),
-        "version": case.version,
-        "body": serialization.dumps(case),
-    }
-
-
-def _party_rows(case: Case) -> list[dict[str, Any]]:
-    cid = str(case.case_id)
-    rows: list[dict[str, Any]] = []
-    if case.handler is not None:
-        rows.append(
-            {"case_id": cid, "role": "handler", "party_kind": case.handler.kind.value, "party_id": case.handler.id}
-            | {"share": "1"}
-        )
-    for role, responsibility in (("causer", case.causer), ("delay", case.delay)):
-        if responsibility is None:
-            continue
-        for item in responsibility.shares:
-            rows.append(
-                {
-                    "case_id": cid,
-                    "role": role,
-                    "party_kind": item.party.kind.value,
-                    "party_id": item.party.id,
-                    "share": str(item.share),
-                }
-            )
-    return rows
+    Due times depend on the clocks, the severity and the policy version; a pending
+    inquiry also on whether the case is finished (``case_inquiries`` looks at closed
+    cases only). Anything else (most status changes) leaves the rows as they are.
+    """
+    if before is None:
+        return True
+    if (before.clocks, before.severity, before.policy_version) != (case.clocks, case.severity, case.policy_version):
+        return True
+    return (before.status in FINISHED) != (case.status in FINISHED)
 
 
 class SqlCaseRepository:
@@ -122,12 +114,12 @@ class SqlCaseRepository:
         return self._load(row)
 
     def find_by_number(self, number: str) -> Case | None:
-        row = self._conn.execute(select(t.cases.c.version, t.cases.c.body).where(t.cases.c.number == number)).first()
+        row = self._conn.execute(_CASE_BY_NUMBER, {"number": number}).first()
         return None if row is None else self._load(row)
 
     def add(self, case: Case) -> None:
         try:
-            self._conn.execute(insert(t.cases), case_row(case))
+            self._conn.execute(_INSERT_CASE, case_row(case))
         except exc.IntegrityError as error:
             raise ConcurrencyConflict(f"case {case.case_id} or its number {case.number} exists already") from error
         self._write_children(case, None)
@@ -140,13 +132,10 @@ class SqlCaseRepository:
         if case is before:
             return
         row = case_row(case)
-        del row["id"]
+        row["b_id"] = row.pop("id")
+        row["b_seen"] = before.version
         try:
-            result = self._conn.execute(
-                update(t.cases)
-                .where(t.cases.c.id == str(case.case_id), t.cases.c.version == before.version)
-                .values(**row)
-            )
+            result = self._conn.execute(_UPDATE_CASE, row)
         except exc.IntegrityError as error:
             raise ConcurrencyConflict(f"case number {case.number} is taken") from error
         if result.rowcount != 1:
@@ -155,40 +144,18 @@ class SqlCaseRepository:
         self.seen[case.case_id] = case
 
     def _write_children(self, case: Case, before: Case | None) -> None:
-        cid = str(case.case_id)
         conn = self._conn
-        # due times depend on the clocks, the severity and the policy; a pending inquiry also on the status
-        if before is None or (before.clocks, before.severity, before.status, before.policy_version) != (
-            case.clocks,
-            case.severity,
-            case.status,
-            case.policy_version,
-        ):
-            index = self._indexer(case)
+        if _index_changed(before, case):
             if before is not None and before.clocks:
-                conn.execute(delete(t.case_clocks).where(t.case_clocks.c.case_id == cid))
-            rows = []
-            for state in case.clocks:
-                found = index.get(state.name)
-                rows.append(
-                    {
-                        "case_id": cid,
-                        "name": state.name,
-                        "started_at": state.started_at,
-                        "due_at": found.due_at if found else None,
-                        "stopped_at": state.stopped_at,
-                        "level": state.level,
-                        "inquiry_pending": bool(found and found.inquiry_pending),
-                    }
-                )
-            if rows:
-                conn.execute(insert(t.case_clocks), rows)
+                conn.execute(_DELETE_CLOCKS, {"b_case": str(case.case_id)})
+            if case.clocks:
+                conn.execute(_INSERT_CLOCKS, clock_rows(case, self._indexer(case)))
         if before is None or (before.handler, before.causer, before.delay) != (case.handler, case.causer, case.delay):
             if before is not None:
-                conn.execute(delete(t.case_parties).where(t.case_parties.c.case_id == cid))
-            parties = _party_rows(case)
+                conn.execute(_DELETE_PARTIES, {"b_case": str(case.case_id)})
+            parties = party_rows(case)
             if parties:
-                conn.execute(insert(t.case_parties), parties)
+                conn.execute(_INSERT_PARTIES, parties)
 
     def all(self) -> Iterable[Case]:
         for row in self._conn.execute(select(t.cases.c.version, t.cases.c.body).order_by(t.cases.c.id)).all():
@@ -223,7 +190,7 @@ class SqlCaseRepository:
         )
         if limit is not None:
             query = query.limit(limit)
-        return [(r.case_id, r.name, r.due_at) for r in self._conn.execute(query)]
+        return [(case_id, name, due) for case_id, name, due in self._conn.execute(query).all()]
 
     def list(
         self,
@@ -281,25 +248,6 @@ class SqlSerials:
         return int(conn.execute(statement).scalar_one())
 
 
-def message_id(event: DomainEvent) -> str:
-    """Stable per event: the same ``webhook-id`` on every delivery attempt and every replay."""
-    return f"msg_{event.aggregate_id.hex}_{event.version}"
-
-
-def aggregate_type(event: DomainEvent) -> str:
-    return event.EVENT_TYPE.split(".", 1)[0]
-
-
-def _utc_z(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def outbox_payload(event: DomainEvent, data_json: str) -> bytes:
-    """``{"type": …, "timestamp": …, "data": …}``, serialised once and stored as the bytes sent."""
-    head = json.dumps({"type": event.EVENT_TYPE, "timestamp": _utc_z(event.occurred_at)}, ensure_ascii=False)
-    return (head[:-1] + ',"data":' + data_json + "}").encode()
-
-
 class SqlOutbox:
     """Each event becomes a history row (the audit trail) and an outbox row, in the unit of work's transaction."""
 
@@ -309,37 +257,11 @@ class SqlOutbox:
     def add(self, events: Sequence[DomainEvent]) -> None:
         if not events:
             return
-        history_rows = []
-        outbox_rows = []
-        for event in events:
-            data = serialization.event_data(event)
-            data.pop("type")
-            data_json = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-            aggregate_id = str(event.aggregate_id)
-            history_rows.append(
-                {
-                    "aggregate_id": aggregate_id,
-                    "aggregate_type": aggregate_type(event),
-                    "version": event.version,
-                    "type": event.EVENT_TYPE,
-                    "occurred_at": event.occurred_at,
-                    "actor": event.actor,
-                    "body": data_json,
-                }
-            )
-            outbox_rows.append(
-                {
-                    "message_id": message_id(event),
-                    "aggregate_id": aggregate_id,
-                    "type": event.EVENT_TYPE,
-                    "created_at": event.occurred_at,
-                    "payload": outbox_payload(event, data_json),
-                }
-            )
+        rows = [event_rows(event) for event in events]
         conn = self._uow.connection
         try:
-            conn.execute(insert(t.history), history_rows)
-            conn.execute(insert(t.outbox), outbox_rows)
+            conn.execute(_INSERT_HISTORY, [history for history, _ in rows])
+            conn.execute(_INSERT_OUTBOX, [outbox for _, outbox in rows])
         except exc.IntegrityError as error:
             raise ConcurrencyConflict("an event with this version was recorded already") from error
 
