@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
@@ -45,6 +45,7 @@ from .rows import (
     outbox_payload,
     party_rows,
 )
+from .types import sqlite_utc_text
 
 __all__ = [
     "SqlCaseRepository",
@@ -74,6 +75,10 @@ _DELETE_PARTIES = delete(t.case_parties).where(t.case_parties.c.case_id == bindp
 _INSERT_PARTIES = insert(t.case_parties)
 _INSERT_HISTORY = insert(t.history)
 _INSERT_OUTBOX = insert(t.outbox)
+# the same statement the Core query compiles to, read without per-row processors
+_OVERDUE_SQLITE = (
+    "SELECT case_id, name, due_at FROM case_clocks WHERE stopped_at IS NULL AND due_at < ? ORDER BY due_at"
+)
 
 
 def _index_changed(before: Case | None, case: Case) -> bool:
@@ -181,7 +186,16 @@ class SqlCaseRepository:
             yield self._load(row)
 
     def overdue(self, as_of: datetime, *, limit: int | None = None) -> list[tuple[str, str, datetime]]:
-        """(case id, clock, due) of running clocks due before ``as_of``, oldest due first (uses the partial index)."""
+        """(case id, clock, due) of running clocks due before ``as_of``, oldest due first (uses the partial index).
+
+        On SQLite the rows are read at driver level and each due time converted once
+        (``datetime.fromisoformat``): this list can hold a large backlog.
+        """
+        if self._uow.dialect == "sqlite":
+            sql = _OVERDUE_SQLITE + ("" if limit is None else f" LIMIT {int(limit)}")
+            cursor = self._conn.exec_driver_sql(sql, (sqlite_utc_text(as_of),))
+            parse = datetime.fromisoformat
+            return [(case_id, name, parse(due).replace(tzinfo=UTC)) for case_id, name, due in cursor.fetchall()]
         clocks = t.case_clocks
         query = (
             select(clocks.c.case_id, clocks.c.name, clocks.c.due_at)

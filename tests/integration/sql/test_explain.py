@@ -89,3 +89,31 @@ def test_overdue_and_report_queries_use_their_indexes(sql_url: str) -> None:
                 assert "Index Only Scan" in report, report
             counts = monthly_counts(conn, sh(2026, 11, 1), sh(2026, 12, 1))
             assert counts["category"] == {"service": 3, "business": 3, "other": 2}
+
+
+def test_overdue_fast_path_returns_what_the_core_query_returns(sql_url: str) -> None:
+    """The SQLite driver-level read gives the same rows, order and aware UTC due times as the Core query."""
+    from datetime import UTC
+
+    from sqlalchemy import select
+
+    from adapters.sql import tables as t
+
+    with database(sql_url) as db:
+        fill(db)
+        uow = sql_uow(db)
+        as_of = sh(2026, 11, 20)
+        with uow:
+            c = t.case_clocks.c
+            core = [
+                tuple(row)
+                for row in uow.connection.execute(
+                    select(c.case_id, c.name, c.due_at)
+                    .where(c.stopped_at.is_(None), c.due_at < as_of)
+                    .order_by(c.due_at)
+                ).all()
+            ]
+            fast = uow.cases.overdue(as_of)
+            assert fast == core and fast
+            assert all(due.tzinfo is UTC for _, _, due in fast)
+            assert uow.cases.overdue(as_of, limit=1) == core[:1]
