@@ -327,12 +327,17 @@ class Case:
         causer: Responsibility | None = None,
         delay: Responsibility | None = None,
         no_fault: bool = False,
+        cause_code: str | None = None,
     ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
-        """The three findings (P1-LC-08): handler, causer with fault shares, and delay."""
+        """The three findings (P1-LC-08): handler, causer with fault shares, and delay; and the root cause found."""
+        if cause_code is not None and not cause_code.strip():
+            raise RuleViolation("a cause code cannot be blank", rule="P1-LC-08")
         if causer is None and not no_fault:
             raise RuleViolation("attribution needs a causer unless the finding is 'no fault of ours'", rule="P1-LC-08")
         if causer is not None and no_fault:
             raise RuleViolation("a 'no fault of ours' finding cannot name a causer", rule="P1-LC-08")
+        if handler is None:
+            handler = self.handler  # the one assigned earlier, if any
         if causer is not None and self.handler_is_accused(handler, causer):
             raise RuleViolation("the person complained about may not handle their own case", rule="F8-RO-01")
         return self._transition(
@@ -345,6 +350,7 @@ class Case:
             causer=causer,
             delay=delay,
             no_fault=no_fault,
+            cause_code=cause_code,
         )
 
     @staticmethod
@@ -489,6 +495,17 @@ class Case:
             )
             reason = f"{reason}; {note}" if reason else note
         return self._emit(ev.SeverityClassified, self._check_time(at), actor, severity=raised, reason=reason)
+
+    def assign(
+        self, policy: Policy, *, at: datetime, actor: str, handler: Party
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """Name the handler of an open case; the person complained about may not handle it (F8-RO-01)."""
+        self._check_open(policy)
+        if self.causer is not None and self.handler_is_accused(handler, self.causer):
+            raise RuleViolation("the person complained about may not handle their own case", rule="F8-RO-01")
+        if handler == self.handler:
+            raise RuleViolation(f"{handler.id} handles the case already", rule="CASE-ASSIGN")
+        return self._emit(ev.HandlerAssigned, self._check_time(at), actor, handler=handler)
 
     def flag_major(
         self, policy: Policy, *, at: datetime, actor: str, reason: str
@@ -874,8 +891,15 @@ def _(event: ev.InvestigationStarted, case: Case) -> Case:
 
 @_APPLIERS.on(ev.ResponsibilityAttributed)
 def _(event: ev.ResponsibilityAttributed, case: Case) -> Case:
+    intake = case.intake if event.cause_code is None else attrs.evolve(case.intake, cause_code=event.cause_code)
     return _transitioned(
-        event, case, handler=event.handler, causer=event.causer, delay=event.delay, no_fault=event.no_fault
+        event,
+        case,
+        handler=event.handler,
+        causer=event.causer,
+        delay=event.delay,
+        no_fault=event.no_fault,
+        intake=intake,
     )
 
 
@@ -939,6 +963,11 @@ def _(event: ev.MilestoneReached, case: Case) -> Case:
 @_APPLIERS.on(ev.SeverityClassified)
 def _(event: ev.SeverityClassified, case: Case) -> Case:
     return _next(event, case, severity=event.severity)
+
+
+@_APPLIERS.on(ev.HandlerAssigned)
+def _(event: ev.HandlerAssigned, case: Case) -> Case:
+    return _next(event, case, handler=event.handler)
 
 
 @_APPLIERS.on(ev.MajorComplaintFlagged)

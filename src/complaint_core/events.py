@@ -62,6 +62,7 @@ class ResponsibilityAttributed(Transitioned):
     causer: Responsibility | None
     delay: Responsibility | None
     no_fault: bool
+    cause_code: str | None = None  # the root cause found (Pareto of causes, DOMAIN §10); None keeps the intake's
 
 
 @attrs.frozen(kw_only=True)
@@ -123,6 +124,14 @@ class SeverityClassified(DomainEvent):
     EVENT_TYPE: ClassVar[str] = "case.severity_classified"
     severity: str
     reason: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class HandlerAssigned(DomainEvent):
+    """Who handles the case, named before the findings (the handler may change until attribution)."""
+
+    EVENT_TYPE: ClassVar[str] = "case.handler_assigned"
+    handler: Party
 
 
 @attrs.frozen(kw_only=True)
@@ -210,6 +219,7 @@ CASE_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     PetitionFiled,
     MilestoneReached,
     SeverityClassified,
+    HandlerAssigned,
     MajorComplaintFlagged,
     EmergencyMeetingRecorded,
     ClockPaused,

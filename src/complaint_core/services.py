@@ -162,12 +162,20 @@ class CaseService:
         causer: Responsibility | None = None,
         delay: Responsibility | None = None,
         no_fault: bool = False,
+        cause_code: str | None = None,
     ) -> Case:
         return self._run(
             ref,
             at,
             lambda c, p, t, _: c.attribute(
-                p, at=t, actor=actor, handler=handler, causer=causer, delay=delay, no_fault=no_fault
+                p,
+                at=t,
+                actor=actor,
+                handler=handler,
+                causer=causer,
+                delay=delay,
+                no_fault=no_fault,
+                cause_code=cause_code,
             ),
         )
 
@@ -235,6 +243,9 @@ class CaseService:
                 p, at=t, actor=actor, severity=severity, reason=reason, delay_days=delay_days
             ),
         )
+
+    def assign(self, ref: str | UUID, handler: Party, *, actor: str, at: datetime | None = None) -> Case:
+        return self._run(ref, at, lambda c, p, t, _: c.assign(p, at=t, actor=actor, handler=handler))
 
     def flag_major(self, ref: str | UUID, *, actor: str, reason: str, at: datetime | None = None) -> Case:
         return self._run(ref, at, lambda c, p, t, _: c.flag_major(p, at=t, actor=actor, reason=reason))

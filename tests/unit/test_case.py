@@ -405,3 +405,41 @@ def test_a_clock_stopped_in_time_never_escalates(manufacturing: Policy, cn: Tabl
     with pytest.raises(RuleViolation) as err:
         s("record_escalation", clock="close", level=1, calendar=cn, at=sh(2026, 12, 1))
     assert err.value.rule == "ESC-DUE"
+
+
+def test_handler_assigned_before_the_findings_is_kept_and_checked(manufacturing: Policy, sh: Maker) -> None:
+    """F8-RO-01 also holds for a handler named early: attribution keeps them and refuses them as the accused."""
+    s = Script(manufacturing, sh(2026, 11, 2))
+    s("register", number="1")
+    qa = Party(kind=PartyKind.DEPARTMENT, id="QA")
+    case = s("assign", handler=qa)
+    assert case.handler == qa
+    with pytest.raises(RuleViolation) as same:
+        s("assign", handler=qa)
+    assert same.value.rule == "CASE-ASSIGN"
+    s("start_investigation")
+    case = s("attribute", causer=Responsibility.sole(SMT))
+    assert case.handler == qa  # not cleared by an attribution that names no handler
+    folded = s.events[0]
+    rebuilt = Case.receive(s.policy, case_id=case.case_id, intake=INTAKE, at=folded.occurred_at, actor="clerk")[0]
+    for event in s.events[1:]:
+        rebuilt = apply(event, rebuilt)
+    assert rebuilt == case
+
+    t = Script(manufacturing, sh(2026, 11, 2))
+    t("register", number="2")
+    t("assign", handler=SMT)
+    t("start_investigation")
+    with pytest.raises(RuleViolation) as accused:
+        t("attribute", causer=Responsibility.sole(SMT))
+    assert accused.value.rule == "F8-RO-01"
+
+
+def test_attribution_records_the_root_cause_for_the_pareto(manufacturing: Policy, sh: Maker) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2))
+    s("register", number="1")
+    s("start_investigation")
+    case = s("attribute", causer=Responsibility.sole(SMT), cause_code="welding")
+    assert case.intake.cause_code == "welding"
+    with pytest.raises(RuleViolation):
+        Script(manufacturing, sh(2026, 11, 2))("attribute", no_fault=True, cause_code="  ")

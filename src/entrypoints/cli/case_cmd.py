@@ -400,10 +400,13 @@ def attribute(
         str | None, typer.Option("--handler", metavar="[KIND:]ID", help="Who handles the case (a person).")
     ] = None,
     no_fault: Annotated[bool, typer.Option("--no-fault", help="Finding: no fault of ours (no causer).")] = False,
+    cause: Annotated[
+        str | None, typer.Option("--cause", metavar="CODE", help="The root cause found (counted in the Pareto).")
+    ] = None,
     at: AtOption = None,
     actor: ActorOption = DEFAULT_ACTOR,
 ) -> None:
-    """Record the findings (责任认定): causers with fault shares, the delay, the handler (P1-LC-08)."""
+    """Record the findings (责任认定): causers with fault shares, the delay, the handler, the cause (P1-LC-08)."""
     from complaint_core.responsibility import FaultShare, Responsibility
 
     from .appctx import open_for
@@ -429,9 +432,34 @@ def attribute(
     when = localize_at(app, at, case)
     check_covered(app, app.cases.policy_of(app.cases.get(case)), when)
     found = app.cases.attribute(
-        case, actor=actor, at=when, handler=handler_party, causer=causer, delay=delayed, no_fault=no_fault
+        case,
+        actor=actor,
+        at=when,
+        handler=handler_party,
+        causer=causer,
+        delay=delayed,
+        no_fault=no_fault,
+        cause_code=cause,
     )
     emit_case(settings, app, found, when)
+
+
+def assign(
+    ctx: typer.Context,
+    case: CaseArg,
+    handler: Annotated[str, typer.Option("--handler", metavar="[KIND:]ID", help="Who handles the case.")],
+    at: AtOption = None,
+    actor: ActorOption = DEFAULT_ACTOR,
+) -> None:
+    """Name the handler before the findings (经办人); the accused may not handle their case (F8-RO-01)."""
+    from .appctx import open_for
+
+    app = open_for(ctx)
+    kind, _, ident = handler.rpartition(":")
+    org = organisation_or_none(app) if not kind else None
+    party = resolve_party(org, kind if kind in PARTY_KINDS else None, ident, "'--handler'")
+    when = localize_at(app, at, case)
+    emit_case(settings_of(ctx), app, app.cases.assign(case, party, actor=actor, at=when), when)
 
 
 def propose(
@@ -773,6 +801,7 @@ def build() -> typer.Typer:
     app.command("open")(open_case)
     for name, command in (
         ("register", register),
+        ("assign", assign),
         ("investigate", investigate),
         ("attribute", attribute),
         ("propose", propose),

@@ -255,3 +255,37 @@ def test_setup_commands(app: typer.Typer, tmp_path: Path) -> None:
     broken.write_text('[years.2027]\nworkdays = ["2027-01-04"]\n', "utf-8")
     assert invoke(app, db, "calendar", "import", str(broken)).exit_code == 2
     assert json.loads(invoke(app, db, "--json", "org", "show").stdout)["units"]
+
+
+def test_assign_then_attribute_with_a_cause(app: typer.Typer, db: Path) -> None:
+    """`case assign` names the handler early (F8-RO-01 still applies); `--cause` records the root cause."""
+    ref = open_case(app, db)["id"]
+    as_json(app, db, "case", "register", ref, "--at", "2026-11-02T10:00")
+    doc = as_json(app, db, "case", "assign", ref, "--handler", "department:QA", "--at", "2026-11-02T11:00")
+    assert doc["handler"]["id"] == "QA"
+    as_json(app, db, "case", "investigate", ref, "--at", "2026-11-02T12:00")
+    doc = as_json(
+        app,
+        db,
+        "case",
+        "attribute",
+        ref,
+        "--party",
+        "group_unit:smt-2=1",
+        "--cause",
+        "welding",
+        "--at",
+        "2026-11-02T13:00",
+    )
+    assert doc["handler"]["id"] == "QA" and doc["status"] == "attributed"
+    history = as_json(app, db, "case", "history", ref)
+    assert "case.handler_assigned" in json.dumps(history)
+
+    other = open_case(app, db)["id"]
+    as_json(app, db, "case", "register", other, "--at", "2026-11-02T10:00")
+    as_json(app, db, "case", "assign", other, "--handler", "group_unit:smt-2", "--at", "2026-11-02T11:00")
+    as_json(app, db, "case", "investigate", other, "--at", "2026-11-02T12:00")
+    before = count(db, "history")
+    refused = invoke(app, db, "case", "attribute", other, "--party", "group_unit:smt-2=1", "--at", "2026-11-02T13:00")
+    assert refused.exit_code == 4 and "F8-RO-01" in refused.stderr
+    assert count(db, "history") == before
