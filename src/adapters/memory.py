@@ -233,28 +233,28 @@ class MemoryUnitOfWork:
         store = self.store
         cases = self.cases
         stored = store.cases
-        for case_id in cases.staged:
+        numbers = store.numbers
+        renumbered: list[tuple[str, UUID]] = []
+        for case_id, case in cases.staged.items():
             current = stored.get(case_id)
             if case_id in cases.added:
                 if current is not None:
                     raise ConcurrencyConflict(f"case {case_id} exists already")
             elif current is None or current.version != cases.seen[case_id]:
                 raise ConcurrencyConflict(f"case {case_id} changed since it was loaded")
-        numbers = store.numbers
-        for case_id, case in cases.staged.items():
-            if case.number is not None and numbers.get(case.number, case_id) != case_id:
-                raise ConcurrencyConflict(f"case number {case.number} is taken")
-        others = (self.returns, self.followups, self.assessments, self.ledger)
+            number = case.number
+            if number is not None and (current is None or current.number != number):
+                if numbers.get(number, case_id) != case_id:
+                    raise ConcurrencyConflict(f"case number {number} is taken")
+                renumbered.append((number, case_id))
+        others = [r for r in (self.returns, self.followups, self.assessments, self.ledger) if r.staged]
         for repository in others:
             repository.check()
         stored.update(cases.staged)
         for repository in others:
             repository.apply()
-        numbers = store.numbers
-        for case_id, case in cases.staged.items():
-            number = case.number
-            if number is not None and number not in numbers:
-                numbers[number] = case_id
+        for number, case_id in renumbered:
+            numbers[number] = case_id
         if self.serials.staged:
             store.serials.update(self.serials.staged)
         store.outbox.extend(self.outbox.staged)
@@ -263,9 +263,9 @@ class MemoryUnitOfWork:
 
     def rollback(self) -> None:
         self.cases.clear()
-        self.returns.clear()
-        self.followups.clear()
-        self.assessments.clear()
+        for repository in (self.returns, self.followups, self.assessments):
+            if repository.staged or repository.seen:
+                repository.clear()
         self.ledger.clear()
         if self.serials.staged:
             self.serials.staged.clear()
