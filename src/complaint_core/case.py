@@ -406,6 +406,19 @@ class Case:
             raise RuleViolation("a reply needs the message the customer was given", rule="CASE-REPLY")
         return self._transition(policy, S.REPLIED, at, actor, ev.CustomerReplied, message=message, reaction=reaction)
 
+    def record_reaction(
+        self, policy: Policy, *, at: datetime, actor: str, reaction: str
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """The customer's reaction to a reply already given (before closure); a second reaction replaces the first."""
+        self._check_open(policy)
+        if self.status is not S.REPLIED or self.reply is None:
+            raise InvalidTransition(
+                f"case {self.reference} is {self.status.value}: a reaction follows a recorded reply", rule="CASE-REPLY"
+            )
+        if not reaction.strip():
+            raise RuleViolation("a reaction cannot be blank", rule="CASE-REPLY")
+        return self._emit(ev.ReactionRecorded, self._check_time(at), actor, reaction=reaction)
+
     def close(self, policy: Policy, *, at: datetime, actor: str) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
         if self.major and self.meeting is None:
             raise RuleViolation("a major complaint needs its emergency-meeting record before closure", rule="P3-ESC-01")
@@ -963,6 +976,12 @@ def _(event: ev.MilestoneReached, case: Case) -> Case:
 @_APPLIERS.on(ev.SeverityClassified)
 def _(event: ev.SeverityClassified, case: Case) -> Case:
     return _next(event, case, severity=event.severity)
+
+
+@_APPLIERS.on(ev.ReactionRecorded)
+def _(event: ev.ReactionRecorded, case: Case) -> Case:
+    assert case.reply is not None  # checked by record_reaction; a replayed history has its reply first
+    return _next(event, case, reply=attrs.evolve(case.reply, reaction=event.reaction))
 
 
 @_APPLIERS.on(ev.HandlerAssigned)

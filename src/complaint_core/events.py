@@ -127,6 +127,14 @@ class SeverityClassified(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
+class ReactionRecorded(DomainEvent):
+    """How the customer took the reply, learnt after it was recorded (e.g. from the CRM)."""
+
+    EVENT_TYPE: ClassVar[str] = "case.reaction_recorded"
+    reaction: str
+
+
+@attrs.frozen(kw_only=True)
 class HandlerAssigned(DomainEvent):
     """Who handles the case, named before the findings (the handler may change until attribution)."""
 
@@ -220,6 +228,7 @@ CASE_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     MilestoneReached,
     SeverityClassified,
     HandlerAssigned,
+    ReactionRecorded,
     MajorComplaintFlagged,
     EmergencyMeetingRecorded,
     ClockPaused,

@@ -10,7 +10,6 @@ safe. The current time comes from the injected ``Clock`` unless ``at`` is given
 from __future__ import annotations
 
 import copy
-
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -204,6 +203,9 @@ class CaseService:
         return self._run(
             ref, at, lambda c, p, t, _: c.reply_to_customer(p, at=t, actor=actor, message=message, reaction=reaction)
         )
+
+    def record_reaction(self, ref: str | UUID, *, actor: str, reaction: str, at: datetime | None = None) -> Case:
+        return self._run(ref, at, lambda c, p, t, _: c.record_reaction(p, at=t, actor=actor, reaction=reaction))
 
     def close(self, ref: str | UUID, *, actor: str, at: datetime | None = None) -> Case:
         return self._run(ref, at, lambda c, p, t, _: c.close(p, at=t, actor=actor))

@@ -4,9 +4,14 @@
 
 1. unknown source → 404; body over ``max_body`` → 413; not ``application/json`` → 415;
 2. signature checked with the source's secret(s) and a 5-minute tolerance → 401 when bad or expired;
-3. deduplicated on ``(source, webhook-id)``: a replay gets the first answer again and changes nothing;
-4. mapped with the source's mapping (field errors → 400), and a new complaint is created through
-   ``App.cases.receive`` → 202 ``{"number": …, "id": …}``; a rule violation → 422 with the rule id.
+3. deduplicated on ``(source, webhook-id)``: a replay gets the stored first answer (one indexed read, no write);
+4. mapped with the source's mapping (field errors → 400); a new complaint is created through ``App.cases.receive``
+   → 202 ``{"number", "id", "external_id"}``; a CRM update runs the case command it implies on the case created
+   from the same external id → 202 ``{"applied": true, …}`` (unknown external id → 404); a rule violation → 422.
+
+One write transaction per request: the dedupe record (with the answer) and the external-id link are written by a
+``CaseService.with_hook`` hook inside the case's own transaction, so a crash leaves both or neither, and a
+concurrent duplicate that loses the race on the unique key rolls its case back and answers the first answer.
 
 No input yields a 500: unexpected errors while handling a request are logged and answered 400 (a storage
 failure, which is not the sender's fault, is answered 503 so the CRM retries). ``GET /healthz`` → 200.
@@ -22,13 +27,16 @@ import os
 import tomllib
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID
 
 import attrs
 
 from adapters.webhooks.mapping import (
+    EventKind,
+    FieldError,
     Ignored,
     InboundMapping,
     MappedIntake,
@@ -42,14 +50,18 @@ from adapters.webhooks.mapping import (
 from adapters.webhooks.signing import ID_HEADER, Signer, WebhookVerificationError
 
 if TYPE_CHECKING:
-    from complaint_core.ports import Clock
+    from sqlalchemy import Engine
+
+    from adapters.sql.uow import SqlUnitOfWork
+    from complaint_core.case import Case
+    from complaint_core.policy import Policy
+    from complaint_core.ports import Clock, UnitOfWork
     from entrypoints.app import App
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 256 * 1024
 TOLERANCE = 300
-STALE_CLAIM = timedelta(seconds=60)  # a first request that never finished (crash): a replay may take it over
 PREFIX = "/webhooks/"
 
 Scope = MutableMapping[str, Any]
@@ -163,6 +175,7 @@ class WebhookApp:
         self.tolerance = tolerance
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="webhook-db")
         self._app: App | None = None
+        self._store: _Store | None = None
 
     # --- ASGI ------------------------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -211,6 +224,9 @@ class WebhookApp:
         return self._app
 
     def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
         if self._app is not None:
             self._app.close()
             self._app = None
@@ -268,114 +284,280 @@ class WebhookApp:
         from sqlalchemy import exc
 
         from adapters.sql.errors import StorageError
+        from complaint_core.errors import ConcurrencyConflict
 
         try:
             app = self.app()
-            first = self._claim(app, source.name, webhook_id, now)
+            store = self._store_of(app)
+            first = store.answer(source.name, webhook_id)
             if first is not None:
                 return first
-            try:
-                answer = self._intake(app, source, body, now)
-            except Exception:
-                self._release(app, source.name, webhook_id)
-                raise
-            self._finish(app, source.name, webhook_id, answer)
-            return answer
-        except (StorageError, exc.OperationalError, exc.InterfaceError) as error:
+            return self._new_request(app, store, source, webhook_id, body, now)
+        except (StorageError, ConcurrencyConflict, exc.OperationalError, exc.InterfaceError) as error:
             log.error("webhook from %s: storage unavailable: %s", source.name, type(error).__name__)
             return Answer(503, {"error": "storage unavailable, retry later"}, ((b"retry-after", b"30"),))
 
-    def _claim(self, app: App, source: str, webhook_id: str, now: datetime) -> Answer | None:
-        """Record the request as in progress; a replay gets the stored answer (or 409 while the first runs)."""
-        from sqlalchemy import exc, insert, select, update
+    def _store_of(self, app: App) -> _Store:
+        if self._store is None or self._store.engine is not app.database.engine:
+            self._store = _Store(app.database.engine)
+        return self._store
 
-        from adapters.sql import tables as t
-
-        i = t.inbound_requests.c
-        engine = app.database.engine
-        try:
-            with engine.begin() as conn:
-                conn.execute(insert(t.inbound_requests).values(source=source, webhook_id=webhook_id, received_at=now))
-            return None
-        except exc.IntegrityError:
-            pass
-        with engine.begin() as conn:
-            row = conn.execute(
-                select(i.status_code, i.result, i.received_at).where(i.source == source, i.webhook_id == webhook_id)
-            ).first()
-            if row is None:  # released between our insert and this read: try once more
-                conn.execute(insert(t.inbound_requests).values(source=source, webhook_id=webhook_id, received_at=now))
-                return None
-            if row.status_code is not None:
-                return Answer(int(row.status_code), json.loads(row.result), ((b"webhook-replayed", b"true"),))
-            if row.received_at + STALE_CLAIM > now:
-                return Answer(409, {"error": "this webhook-id is being processed"}, ((b"retry-after", b"5"),))
-            conn.execute(
-                update(t.inbound_requests).where(i.source == source, i.webhook_id == webhook_id).values(received_at=now)
-            )
-            return None
-
-    def _release(self, app: App, source: str, webhook_id: str) -> None:
-        from sqlalchemy import delete
-
-        from adapters.sql import tables as t
-
-        i = t.inbound_requests.c
-        with app.database.engine.begin() as conn:
-            conn.execute(
-                delete(t.inbound_requests).where(
-                    i.source == source, i.webhook_id == webhook_id, i.status_code.is_(None)
-                )
-            )
-
-    def _finish(self, app: App, source: str, webhook_id: str, answer: Answer) -> None:
-        from sqlalchemy import update
-
-        from adapters.sql import tables as t
-
-        i = t.inbound_requests.c
-        with app.database.engine.begin() as conn:
-            conn.execute(
-                update(t.inbound_requests)
-                .where(i.source == source, i.webhook_id == webhook_id)
-                .values(status_code=answer.status, result=_json(answer.doc).decode())
-            )
-
-    def _intake(self, app: App, source: Source, body: bytes, now: datetime) -> Answer:
+    def _policy(self, app: App) -> Policy | None:
         from complaint_core.errors import DomainError
 
+        cases = app.cases
+        if cases.default_policy is None:
+            return None
+        try:
+            return cases.policies.get(cases.default_policy)
+        except DomainError:
+            return None
+
+    def _new_request(
+        self, app: App, store: _Store, source: Source, webhook_id: str, body: bytes, now: datetime
+    ) -> Answer:
         try:
             payload = parse_body(body)
         except PayloadRejected as rejected:
             return _field_errors(rejected.errors)
-        policy = None
-        if app.cases.default_policy is not None:
-            try:
-                policy = app.cases.policies.get(app.cases.default_policy)
-            except DomainError:
-                policy = None
-        outcome = source.mapping.apply(payload, policy=policy)
+        outcome = source.mapping.apply(payload, policy=self._policy(app))
         if isinstance(outcome, Rejected):
             return _field_errors(outcome.errors)
         if isinstance(outcome, Ignored):
             return Answer(200, {"ignored": True, "event_type": outcome.event_type, "reason": outcome.reason})
+        request = _Request(source.name, webhook_id, now)
         if isinstance(outcome, MappedUpdate):
+            return self._update(app, store, request, outcome)
+        assert isinstance(outcome, MappedIntake)
+        return self._intake(app, store, request, outcome)
+
+    def _intake(self, app: App, store: _Store, request: _Request, outcome: MappedIntake) -> Answer:
+        """A new complaint: the case, its dedupe record and its link commit together, or nothing does.
+
+        An external id that already has a case is found by the link's unique key (the transaction rolls back and
+        the existing case is answered): no read is spent on it in the common path.
+        """
+        from complaint_core.errors import ConcurrencyConflict, DomainError
+
+        at = outcome.received_at if outcome.received_at is not None and outcome.received_at <= request.now else None
+        external_id = outcome.external_id
+
+        def answer(case: Case) -> Answer:
+            return Answer(202, {"number": case.number, "id": str(case.case_id), "external_id": external_id})
+
+        try:
+            hooked = app.cases.with_hook(store.hook(request, answer, link=external_id))
+            case = hooked.receive(outcome.to_intake(), actor=f"webhook:{request.source}", at=at)
+        except _Duplicate:
+            return self._after_duplicate(store, request, external_id)
+        except ConcurrencyConflict:
+            raise
+        except DomainError as refused:
+            return store.record(request, Answer(422, {"error": refused.message, "rule": refused.rule}))
+        return answer(case)
+
+    def _update(self, app: App, store: _Store, request: _Request, update: MappedUpdate) -> Answer:
+        """A CRM update: the case command its event implies, on the case linked to its external id."""
+        from complaint_core.case import CaseStatus
+        from complaint_core.errors import ConcurrencyConflict, DomainError
+
+        base = {"event": update.event.value, "external_id": update.external_id}
+        linked = store.linked_case(request.source, update.external_id)
+        if linked is None:
+            return Answer(
+                404,
+                {**base, "error": f"no case was created from external id {update.external_id!r} of this source"},
+            )
+        if update.event is EventKind.CUSTOMER_REPLY and not update.message.strip():
+            return _field_errors([FieldError("message", "a customer reply needs the customer's message")])
+        command = _STATUS_COMMANDS.get(update.status or "") if update.event is EventKind.STATUS_UPDATE else "reply"
+        if command is None:
+            known = ", ".join(sorted(_STATUS_COMMANDS))
             return Answer(
                 202,
                 {
-                    "event": outcome.event.value,
-                    "external_id": outcome.external_id,
+                    **base,
+                    "status": update.status,
                     "applied": False,
-                    "reason": "updates from a CRM are acknowledged; apply them in complaint-core",
+                    "reason": f"status {update.status!r} names no case command (applied: {known})",
                 },
             )
-        assert isinstance(outcome, MappedIntake)
-        at = outcome.received_at if outcome.received_at is not None and outcome.received_at <= now else None
+        case_id = UUID(linked[0])
+        actor = f"webhook:{request.source}"
+
+        def answer(case: Case) -> Answer:
+            return Answer(
+                202,
+                {**base, "applied": True, "command": command, "number": case.number, "id": str(case.case_id)}
+                | {"status": case.status.value},
+            )
+
         try:
-            case = app.cases.receive(outcome.to_intake(), actor=f"webhook:{source.name}", at=at)
+            case = app.cases.get(case_id)
+            at = max(_not_after(update.received_at, request.now), case.last_at)
+            hooked = app.cases.with_hook(store.hook(request, answer))
+            if command == "reply" and case.status is CaseStatus.REPLIED:  # the reply is on record: its reaction
+                case = hooked.record_reaction(case_id, actor=actor, reaction=update.message.strip(), at=at)
+            elif command == "reply":
+                told = f"{_decision(case)} (through {request.source}, ticket {update.external_id})"
+                case = hooked.reply(case_id, actor=actor, message=told, reaction=update.message.strip(), at=at)
+            else:
+                run = {"register": hooked.register, "start_investigation": hooked.start_investigation}.get(
+                    command, hooked.close
+                )
+                case = run(case_id, actor=actor, at=at)
+        except _Duplicate:
+            return self._after_duplicate(store, request, None)
+        except ConcurrencyConflict:
+            raise
         except DomainError as refused:
-            return Answer(422, {"error": refused.message, "rule": refused.rule})
-        return Answer(202, {"number": case.number, "id": str(case.case_id), "external_id": outcome.external_id})
+            return store.record(request, Answer(422, {**base, "error": refused.message, "rule": refused.rule}))
+        return answer(case)
+
+    def _after_duplicate(self, store: _Store, request: _Request, external_id: str | None) -> Answer:
+        """Our transaction lost a race (it rolled back): the winner's answer."""
+        first = store.answer(request.source, request.webhook_id)
+        if first is not None:
+            return first
+        if external_id is not None:
+            existing = store.linked_case(request.source, external_id)
+            if existing is not None:
+                return _existing(existing, external_id)
+        return Answer(409, {"error": "a concurrent request conflicted; retry"}, ((b"retry-after", b"1"),))
+
+
+class _Duplicate(Exception):
+    """Raised by the commit hook on a unique-constraint violation: a concurrent request got there first."""
+
+
+@attrs.frozen
+class _Request:
+    source: str
+    webhook_id: str
+    now: datetime
+
+
+class _Store:
+    """The inbound tables, through the driver: a replay costs one indexed SELECT on a connection kept for reads
+    (autocommit: no transaction, no lock), and the rows of a new request are two INSERTs inside the case's own
+    transaction (``CaseService.with_hook``). Not for two threads at once: it lives on the app's worker thread.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        from adapters.sql import tables as t
+
+        self.engine = engine
+        dialect = engine.dialect
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self._answer_sql = (
+            f"SELECT status_code, result FROM inbound_requests WHERE source = {mark} AND webhook_id = {mark}"
+        )
+        self._link_sql = (
+            "SELECT l.case_id, c.number FROM inbound_links l JOIN cases c ON c.id = l.case_id "
+            f"WHERE l.source = {mark} AND l.external_id = {mark}"
+        )
+        self._insert_request_sql = (
+            "INSERT INTO inbound_requests (source, webhook_id, received_at, status_code, result) "
+            f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})"
+        )
+        self._insert_link_sql = f"INSERT INTO inbound_links (source, external_id, case_id, created_at) VALUES ({mark}, {mark}, {mark}, {mark})"
+        process = t.inbound_requests.c.received_at.type.bind_processor(dialect)
+        self._when: Callable[[datetime], Any] = process if process is not None else (lambda value: value)
+        self.unique_violation: type[Exception] = dialect.loaded_dbapi.IntegrityError
+        self._reader: Any = None
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def _one(self, sql: str, params: tuple[str, str]) -> Any:
+        if self._reader is None:
+            reader = self.engine.raw_connection()
+            if self.engine.dialect.name != "sqlite":  # SQLite's connections are in autocommit already (engine.py)
+                reader.driver_connection.autocommit = True  # type: ignore[union-attr]
+            self._reader = reader
+        cursor = self._reader.cursor()
+        try:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+        finally:
+            cursor.close()
+
+    def answer(self, source: str, webhook_id: str) -> Answer | None:
+        """The stored answer to this webhook-id, marked as a replay; None for a new one."""
+        row = self._one(self._answer_sql, (source, webhook_id))
+        if row is None:
+            return None
+        return Answer(int(row[0]), json.loads(row[1]), ((b"webhook-replayed", b"true"),))
+
+    def linked_case(self, source: str, external_id: str) -> tuple[str, str | None] | None:
+        """(case id, number) of the case created from this external id."""
+        row = self._one(self._link_sql, (source, external_id))
+        return None if row is None else (str(row[0]), row[1])
+
+    def _write(self, cursor: Any, request: _Request, answer: Answer) -> None:
+        cursor.execute(
+            self._insert_request_sql,
+            (request.source, request.webhook_id, self._when(request.now), answer.status, _json(answer.doc).decode()),
+        )
+
+    def hook(
+        self, request: _Request, answer: Callable[[Case], Answer], *, link: str | None = None
+    ) -> Callable[[UnitOfWork, Case], None]:
+        """``before_commit`` for ``CaseService.with_hook``: the dedupe record (and the link) join the case's commit."""
+
+        def before_commit(uow: UnitOfWork, case: Case) -> None:
+            cursor = cast("SqlUnitOfWork", uow).connection.connection.cursor()
+            try:
+                self._write(cursor, request, answer(case))
+                if link is not None:
+                    now = self._when(request.now)
+                    cursor.execute(self._insert_link_sql, (request.source, link, str(case.case_id), now))
+            except self.unique_violation as error:
+                raise _Duplicate from error
+            finally:
+                cursor.close()
+
+        return before_commit
+
+    def record(self, request: _Request, answer: Answer) -> Answer:
+        """Store a refusal that depends on a case's state, so that a retry cannot apply it to a later state."""
+        try:
+            with self.engine.begin() as conn:
+                cursor = conn.connection.cursor()
+                try:
+                    self._write(cursor, request, answer)
+                finally:
+                    cursor.close()
+        except self.unique_violation:
+            first = self.answer(request.source, request.webhook_id)
+            if first is not None:
+                return first
+        return answer
+
+
+# A CRM status (after the mapping's [values.status]) that names one of our lifecycle states reachable by a command
+# that needs nothing more; other statuses are CRM workflow states and are acknowledged without a change.
+_STATUS_COMMANDS = {"registered": "register", "investigating": "start_investigation", "closed": "close"}
+
+
+def _not_after(moment: datetime | None, now: datetime) -> datetime:
+    return moment if moment is not None and moment <= now else now
+
+
+def _decision(case: Case) -> str:
+    """What the customer was told: the approved remedy, or why the complaint was not established."""
+    if case.remedy is not None:
+        return f"the approved remedy: {case.remedy.kind.value} {case.remedy.amount}"
+    if case.not_established_reason:
+        return f"the complaint was found not established: {case.not_established_reason}"
+    return "the decision"
+
+
+def _existing(linked: tuple[str, str | None], external_id: str) -> Answer:
+    case_id, number = linked
+    return Answer(200, {"number": number, "id": case_id, "external_id": external_id, "created": False})
 
 
 def _field_errors(errors: Sequence[Any]) -> Answer:

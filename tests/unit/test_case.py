@@ -443,3 +443,22 @@ def test_attribution_records_the_root_cause_for_the_pareto(manufacturing: Policy
     assert case.intake.cause_code == "welding"
     with pytest.raises(RuleViolation):
         Script(manufacturing, sh(2026, 11, 2))("attribute", no_fault=True, cause_code="  ")
+
+
+def test_reaction_after_the_reply_replaces_it_before_closure(manufacturing: Policy, sh: Maker) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2))
+    s("register", number="1")
+    with pytest.raises(InvalidTransition):
+        s("record_reaction", reaction="不满意")  # no reply yet
+    s("start_investigation")
+    s("attribute", causer=Responsibility.sole(SMT))
+    s("propose", kind=RemedyKind.ALLOWANCE, amount=D("100"))
+    s("approve", role="gm")
+    s("reply_to_customer", message="同意折让", reaction="")
+    case = s("record_reaction", reaction="接受")
+    assert case.reply is not None and case.reply.reaction == "接受" and case.reply.message == "同意折让"
+    with pytest.raises(RuleViolation):
+        s("record_reaction", reaction=" ")
+    s("close")
+    with pytest.raises(InvalidTransition):
+        s("record_reaction", reaction="again")

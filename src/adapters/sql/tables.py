@@ -336,3 +336,14 @@ inbound_requests = Table(
     Column("result", Text),  # the JSON answered the first time; a replay gets it again
     Index(None, "source", "webhook_id", unique=True),
 )
+
+# The CRM's id of the ticket a case was created from (entrypoints.asgi): a CRM update finds its case here.
+# Written in the case's own transaction; one case per (source, external id).
+inbound_links = Table(
+    "inbound_links",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("external_id", String(255), primary_key=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -17,6 +15,7 @@ import uvicorn
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from whkit import call
 
 from adapters.clock import FixedClock, SystemClock
 from adapters.sql import tables as t
@@ -35,29 +34,6 @@ def signed(body: bytes, msg_id: str = "msg_1", *, at: datetime = NOW, secret: st
         **Signer.from_secrets([secret]).headers(msg_id, int(at.timestamp()), body),
         "content-type": "application/json",
     }
-
-
-def call(app: Any, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"", chunk: int = 0):  # type: ignore[no-untyped-def]
-    """A tiny ASGI driver: one request, the body in ``chunk``-sized pieces (0: one piece); (status, headers, doc)."""
-    pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)] if chunk else [body]
-    messages = [{"type": "http.request", "body": p, "more_body": i < len(pieces) - 1} for i, p in enumerate(pieces)]
-    sent: list[dict[str, Any]] = []
-    scope = {
-        "type": "http",
-        "method": method,
-        "path": path,
-        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()],
-    }
-
-    async def receive() -> dict[str, Any]:
-        return messages.pop(0) if messages else {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    start, body_msg = sent
-    return start["status"], dict(start["headers"]), json.loads(body_msg["body"])
 
 
 def counts(app: WebhookApp) -> tuple[int, int]:
@@ -81,8 +57,12 @@ def test_signed_intake_creates_one_case_and_a_replay_creates_none(app: WebhookAp
     again, headers, doc2 = call(app, "POST", "/webhooks/crm", signed(CREATED), CREATED)
     assert (again, doc2) == (202, doc) and headers[b"webhook-replayed"] == b"true"
     assert counts(app) == (1, 1)
-    status3, _, doc3 = call(app, "POST", "/webhooks/crm", signed(CREATED, "msg_2"), CREATED)  # a new id: a new case
+    other = CREATED.replace(b"CRM-2026-0042", b"CRM-2026-0043")  # a new id for another ticket: a new case
+    status3, _, doc3 = call(app, "POST", "/webhooks/crm", signed(other, "msg_2"), other)
     assert status3 == 202 and doc3["id"] != doc["id"] and counts(app) == (2, 2)
+    # a new webhook-id for a ticket that has its case already: that case, nothing created or stored
+    status4, _, doc4 = call(app, "POST", "/webhooks/crm", signed(CREATED, "msg_3"), CREATED)
+    assert status4 == 200 and doc4 == {**doc, "created": False} and counts(app) == (2, 2)
 
 
 @pytest.mark.parametrize(
@@ -141,8 +121,8 @@ def test_mapping_errors_are_400_with_the_fields_and_other_events(app: WebhookApp
     assert call(app, "POST", "/webhooks/crm", signed(ignored, "msg_ign"), ignored)[0] == 200
     reply = (EXAMPLES / "generic-customer-replied.json").read_bytes()
     status, _, doc = call(app, "POST", "/webhooks/crm", signed(reply, "msg_reply"), reply)
-    assert status == 202 and doc["applied"] is False
-    assert counts(app)[0] == 0
+    assert status == 404 and doc["external_id"] == "CRM-2026-0042"  # no case was created from that ticket
+    assert counts(app) == (0, 0)  # answers that depend on nothing stored are not stored: a retry is re-evaluated
     assert call(app, "GET", "/healthz")[0] == 200
     assert call(app, "GET", "/nowhere")[0] == 404
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import attrs
 from sqlalchemy import select
@@ -136,3 +139,26 @@ def engine_of(db_url: str):  # type: ignore[no-untyped-def]
 def rows(engine, table):  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(select(table).order_by(table.c.id))]
+
+
+def call(app: Any, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"", chunk: int = 0):  # type: ignore[no-untyped-def]
+    """A tiny ASGI driver: one request, the body in ``chunk``-sized pieces (0: one piece); (status, headers, doc)."""
+    pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)] if chunk else [body]
+    messages = [{"type": "http.request", "body": p, "more_body": i < len(pieces) - 1} for i, p in enumerate(pieces)]
+    sent: list[dict[str, Any]] = []
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()],
+    }
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    start, body_msg = sent
+    return start["status"], dict(start["headers"]), json.loads(body_msg["body"])
