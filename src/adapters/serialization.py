@@ -13,17 +13,16 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 import cattrs
 from cattrs.preconf.json import make_converter
 
-from complaint_core import events as core_events
-from complaint_core import followup as core_followup
-from complaint_core import returns as core_returns
 from complaint_core.errors import DomainError
-from complaint_core.events import DomainEvent
+
+if TYPE_CHECKING:
+    from complaint_core.events import DomainEvent
 
 T = TypeVar("T")
 
@@ -68,7 +67,13 @@ def converter() -> cattrs.Converter:
 
 @cache
 def event_types() -> dict[str, type[DomainEvent]]:
-    """Every concrete event class by its wire name."""
+    """Every concrete event class by its wire name (the modules of returns and follow-ups are imported here,
+    not with this module: reading a case needs neither)."""
+    from complaint_core import events as core_events
+    from complaint_core import followup as core_followup
+    from complaint_core import returns as core_returns
+    from complaint_core.events import DomainEvent
+
     found: dict[str, type[DomainEvent]] = {}
     for module in (core_events, core_returns, core_followup):
         for value in vars(module).values():

@@ -3,38 +3,112 @@
 ``open_app(db)`` is what the CLI and the webhook server use; embedders may too.
 Policies, calendars and the organisation come from the database (the presets
 are always there), and the clock is injectable for tests and back-dated entry.
+
+Opening is cheap, for a CLI that starts a process per command: the services
+other than ``cases`` are built on first use, and a policy is parsed when it is
+first asked for (a case command needs one, not every preset).
 """
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import attrs
-
-from complaint_core.followup_service import FollowUpService
-from complaint_core.penalty_service import PenaltyService
-from complaint_core.ports import Clock, OrganisationSource
-from complaint_core.returns_service import ReturnService
-from complaint_core.services import CaseService
-
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from adapters.memory import MemoryPolicies
     from adapters.sql import Database
     from adapters.sql.uow import SqlUnitOfWork
+    from complaint_core.followup_service import FollowUpService
+    from complaint_core.penalty_service import PenaltyService
+    from complaint_core.policy import Policy
+    from complaint_core.ports import Clock, OrganisationSource
+    from complaint_core.returns_service import ReturnService
+    from complaint_core.services import CaseService
 
 
-@attrs.frozen
 class App:
-    database: Database
-    uow: SqlUnitOfWork
-    cases: CaseService
-    penalties: PenaltyService
-    returns: ReturnService
-    followups: FollowUpService
-    organisation: OrganisationSource
+    """The services of one database; ``close()`` disposes of its engine."""
+
+    def __init__(
+        self, database: Database, uow: SqlUnitOfWork, cases: CaseService, organisation: OrganisationSource
+    ) -> None:
+        self.database = database
+        self.uow = uow
+        self.cases = cases
+        self.organisation = organisation
+
+    @cached_property
+    def penalties(self) -> PenaltyService:
+        from complaint_core.penalty_service import PenaltyService
+
+        return PenaltyService(self.cases, self.organisation)
+
+    @cached_property
+    def returns(self) -> ReturnService:
+        from complaint_core.returns_service import ReturnService
+
+        return ReturnService(self.cases)
+
+    @cached_property
+    def followups(self) -> FollowUpService:
+        from complaint_core.followup_service import FollowUpService
+
+        return FollowUpService(self.cases)
 
     def close(self) -> None:
         self.database.dispose()
+
+
+class StoredPolicies:
+    """``documents.policies(engine)`` (the presets plus every stored policy version, a stored policy
+    replacing a preset of the same id), loaded on demand: the stored versions on the first ``get``,
+    a preset when its id is asked for (its file has the id's name; any other id loads them all)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._source: MemoryPolicies | None = None
+        self._stored_ids: frozenset[str] = frozenset()
+        self._presets_for: set[str] = set()
+        self._all_presets = False
+
+    def _loaded(self) -> MemoryPolicies:
+        if self._source is None:
+            from adapters.memory import MemoryPolicies
+            from adapters.policy_files import loads_policy
+            from adapters.sql import documents as docs
+
+            stored = [
+                loads_policy(src, f"database policy {name} v{version}")
+                for name, version, _, src in docs.all_versions(self._engine, "policy")
+            ]
+            self._source = MemoryPolicies(stored)
+            self._stored_ids = frozenset(p.policy_id for p in stored)
+        return self._source
+
+    def _add_presets(self, policy_id: str) -> None:
+        from adapters.policy_files import PRESETS, load_preset
+
+        source = self._loaded()
+        if self._all_presets or policy_id in self._stored_ids or policy_id in self._presets_for:
+            return
+        self._presets_for.add(policy_id)
+        if policy_id in PRESETS:
+            preset = load_preset(policy_id)
+            if preset.policy_id == policy_id:
+                source.add(preset)
+                return
+        self._all_presets = True
+        for name in PRESETS:
+            preset = load_preset(name)
+            if preset.policy_id not in self._stored_ids:
+                source.add(preset)
+
+    def get(self, policy_id: str, version: int | None = None) -> Policy:
+        self._add_presets(policy_id)
+        return self._loaded().get(policy_id, version)
 
 
 def open_app(
@@ -48,9 +122,10 @@ def open_app(
     from adapters.sql import documents as docs
     from adapters.sql import open_database
     from adapters.sql.indexing import clock_indexer
+    from complaint_core.services import CaseService
 
     database = open_database(db)
-    policies = docs.policies(database.engine)
+    policies = StoredPolicies(database.engine)
     calendars = docs.calendars(database.engine)
     if calendar_files:
         from adapters.calendars import CalendarRegistry
@@ -64,16 +139,7 @@ def open_app(
         clock=clock if clock is not None else SystemClock(),
         default_policy=default_policy or current_policy(database) or "manufacturing",
     )
-    organisation = docs.SqlOrganisation(database.engine)
-    return App(
-        database=database,
-        uow=uow,
-        cases=cases,
-        penalties=PenaltyService(cases, organisation),
-        returns=ReturnService(cases),
-        followups=FollowUpService(cases),
-        organisation=organisation,
-    )
+    return App(database=database, uow=uow, cases=cases, organisation=docs.SqlOrganisation(database.engine))
 
 
 def current_policy(database: Database) -> str | None:

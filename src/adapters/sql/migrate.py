@@ -3,6 +3,11 @@
 The Alembic scripts ship inside the package; no ``alembic.ini`` is needed. A
 database stamped with a revision this code does not know was written by a newer
 version of the library: we refuse to touch it rather than guess.
+
+Opening a database that is already at ``HEAD`` (every open but the first after
+an upgrade) needs no Alembic at all: the stored revision is compared with the
+constant. A test checks that ``HEAD`` is the head of the scripts, so it cannot
+drift when a migration is added.
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ from importlib.resources import files
 from sqlalchemy import Connection, Engine, inspect, text
 
 from .errors import StorageError
+
+# The newest revision in migrations/versions (tests/integration/cli/test_startup.py checks it against Alembic).
+HEAD = "0003"
 
 
 def _config(connection: Connection | None = None):  # type: ignore[no-untyped-def]
@@ -47,9 +55,13 @@ def current(engine: Engine) -> str | None:
         return None if row is None else str(row[0])
 
 
-def check_known(engine: Engine) -> str | None:
-    revision = current(engine)
-    if revision is not None and revision not in known_revisions():
+def check_known(engine: Engine, revision: str | None = None) -> str | None:
+    """The database's revision (``revision`` if the caller just read it); a revision newer than this code is refused."""
+    if revision is None:
+        revision = current(engine)
+    if revision is None or revision == HEAD:
+        return revision
+    if revision not in known_revisions():
         raise StorageError(
             f"the database is at schema revision {revision!r}, which this version of complaint-core "
             f"does not know (its head is {head()!r}); it was written by a newer version: upgrade complaint-core"
@@ -73,7 +85,13 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """On first use of an empty database, create the schema; refuse a newer one; migrate an older one."""
-    revision = check_known(engine)
+    """On first use of an empty database, create the schema; refuse a newer one; migrate an older one.
+
+    A database at ``HEAD`` is left alone without loading Alembic (the common case: a look at alembic_version).
+    """
+    revision = current(engine)
+    if revision == HEAD:
+        return
+    check_known(engine, revision)
     if revision != head():
         upgrade_to_head(engine)

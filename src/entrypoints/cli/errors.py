@@ -109,7 +109,19 @@ def is_typer_signal(exc: BaseException) -> bool:
 
 
 class HandledGroup(TyperGroup):
-    """The root group: runs the whole command chain and turns exceptions into exit codes (see ``report``)."""
+    """The root group: runs the whole command chain and turns exceptions into exit codes (see ``report``).
+
+    Before parsing it gives the parameters of the whole tree the pydantic-free value coercion
+    (``options.install_fast_coercion``), so a command run does not import pydantic.
+    """
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        if not getattr(self, "_fast_coercion", False):
+            from .options import install_fast_coercion
+
+            install_fast_coercion(self)
+            self._fast_coercion = True
+        return super().make_context(info_name, args, parent=parent, **extra)
 
     def invoke(self, ctx: Any) -> Any:
         try:

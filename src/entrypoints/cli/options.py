@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -177,3 +177,135 @@ AtOption = Annotated[
         help="When it happened, ISO-8601; without an offset it is in the policy's zone. Default: now.",
     ),
 ]
+
+
+# ----- value coercion without pydantic ------------------------------------------------------------
+# typer 0.29 converts every parameter value through a pydantic TypeAdapter built on first use; importing
+# pydantic and building the adapters costs ~150 ms per command run, more than typer itself. The values of
+# this CLI are almost all plain: a str, a bool, a choice, a str list, a small int, or a ``parser=`` that
+# does its own conversion. ``install_fast_coercion`` gives such parameters a coercion that accepts exactly
+# the values that are unambiguous (a str for a str, a decimal literal for an int, ...) and hands anything
+# else, including every invalid value, to typer's own pydantic coercion: results and error messages stay
+# typer's, only the common valid case skips pydantic. tests/integration/cli/test_startup.py compares both.
+_INT = re.compile(r"-?(0|[1-9][0-9]{0,17})")
+
+
+def _fast_kind(param: Any) -> str | None:
+    """Which fast coercion fits a typer parameter, None to leave it to typer (paths, files, floats, ...)."""
+    from enum import Enum
+
+    desc = param.type_descriptor
+    info, annotation = desc.parameter_info, desc.annotation
+    if desc.is_file:
+        return None
+    if info.parser is not None:
+        return None if desc.is_list or desc.is_tuple else "parser"
+    if desc.is_list:
+        return "str_list" if annotation == list[str] else None
+    if desc.is_tuple or desc.is_path:
+        return None
+    if annotation is str:
+        return "str"
+    if annotation is bool:
+        return "bool"
+    if annotation is int and info.min is None and info.max is None and not info.clamp:
+        return "int"
+    if isinstance(annotation, type) and issubclass(annotation, Enum) and desc.choices is not None:
+        return "choice"
+    return None
+
+
+def install_fast_coercion(command: Any) -> int:
+    """Give every plain parameter of ``command`` and its sub-commands the pydantic-free coercion; how many.
+
+    Parameters that already have a coercion, or that this does not recognise, keep typer's. If typer's
+    internals are not the expected ones (another typer version) nothing is changed.
+    """
+    try:
+        from typer._coercion import RuntimeParam, build_runtime_param
+        from typer._param_types import coerce_cli_choice
+        from typer.core import _TyperParameter
+    except ImportError:  # pragma: no cover - a typer without these internals keeps its own coercion
+        return 0
+
+    class FastRuntimeParam(RuntimeParam):
+        _kind: str
+        _fallback: RuntimeParam | None
+        _descriptor: Any
+
+        def __init__(self, param: Any, kind: str) -> None:
+            desc = param.type_descriptor
+            super().__init__(parameter_info=desc.parameter_info, annotation=desc.annotation)
+            object.__setattr__(self, "_kind", kind)
+            object.__setattr__(self, "_fallback", None)
+            object.__setattr__(self, "_descriptor", param.type_descriptor)
+
+        def typer_coercion(self) -> RuntimeParam:
+            fallback = self._fallback
+            if fallback is None:
+                fallback = build_runtime_param(self._descriptor)
+                object.__setattr__(self, "_fallback", fallback)
+            return fallback
+
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            kind = self._kind
+            parser = self.parameter_info.parser
+            if kind == "parser" and parser is not None:
+                try:
+                    return parser(value)
+                except (ValueError, AssertionError):
+                    pass  # typer's coercion reports it in its own words
+            elif kind == "str":
+                if isinstance(value, str):
+                    return value
+            elif kind == "bool":
+                if isinstance(value, bool):
+                    return value
+            elif kind == "int":
+                if isinstance(value, int) and not isinstance(value, bool):
+                    return value
+                if isinstance(value, str) and _INT.fullmatch(value):
+                    return int(value)
+            elif kind == "str_list":
+                if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+                    return list(value)
+            elif kind == "choice":
+                try:
+                    return coerce_cli_choice(
+                        value,
+                        choices=self._descriptor.choices,
+                        case_sensitive=self._descriptor.case_sensitive,
+                        ctx=ctx,
+                    )
+                except ValueError:
+                    pass
+            return self.typer_coercion()._coerce_value(value, param=param, ctx=ctx)
+
+    def install(param: Any) -> bool:
+        if not isinstance(param, _TyperParameter) or getattr(param, "_runtime_param", True) is not None:
+            return False
+        kind = _fast_kind(param)
+        if kind is None:
+            return False
+        param._runtime_param = FastRuntimeParam(param, kind)
+        return True
+
+    def fast_help(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        # Each command makes its --help option when it parses; give that one the fast coercion too.
+        def get_help_option(ctx: Any) -> Any:
+            option = original(ctx)
+            if option is not None:
+                install(option)
+            return option
+
+        return get_help_option
+
+    installed = 0
+    stack = [command]
+    while stack:
+        cmd = stack.pop()
+        stack.extend(getattr(cmd, "commands", {}).values())
+        installed += sum(install(param) for param in cmd.params)
+        if callable(getattr(cmd, "get_help_option", None)):
+            cmd.get_help_option = fast_help(cmd.get_help_option)
+    return installed
