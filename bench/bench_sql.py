@@ -69,6 +69,7 @@ from adapters.sql import open_database
 from adapters.sql.bulk import RowBuilder, import_cases
 from adapters.sql.indexing import ClockIndexer, clock_indexer
 from adapters.sql.report_queries import DIMENSIONS, monthly_counts
+from adapters.sql.types import sqlite_utc_text
 from complaint_core.case import Case, RemedyKind
 from complaint_core.events import DomainEvent
 from complaint_core.intake import Intake
@@ -526,7 +527,12 @@ CATEGORIES = ("quality", "non_quality", "grievance", "packaging", "service_quali
 
 
 def _text(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return sqlite_utc_text(moment)
+
+
+def _naive_text(naive_utc: datetime) -> str:
+    """The stored text of a naive UTC instant (the population loop works on naive datetimes for speed)."""
+    return sqlite_utc_text(naive_utc.replace(tzinfo=UTC))
 
 
 def populate_million(path: Path, n: int) -> dict[str, Any]:
@@ -555,7 +561,7 @@ def populate_million(path: Path, n: int) -> dict[str, Any]:
             due = received + timedelta(days=13)
             if bucket < 17:
                 status = STATUSES_FINISHED[bucket]
-                closed: str | None = (received + timedelta(days=1 + i % 12)).isoformat(" ", "microseconds")
+                closed: str | None = _naive_text(received + timedelta(days=1 + i % 12))
                 stopped = closed
             else:
                 status = STATUSES_OPEN[bucket - 17]
@@ -566,13 +572,13 @@ def populate_million(path: Path, n: int) -> dict[str, Any]:
                 else:
                     due = now_naive + timedelta(minutes=1 + i % 20000)
             case_id = f"{i:032x}"
-            received_text = received.isoformat(" ", "microseconds")
+            received_text = _naive_text(received)
             case = (
                 case_id, f"M{i:08d}", "manufacturing", 1, status, f"customer-{i % 997}",
                 CATEGORIES[i % 6], "external", "foreign" if i % 7 == 0 else "domestic", "phone",
                 SEVERITIES[(i // 3) % 4], received_text, closed, None, None, 3, "{}",
             )  # fmt: skip
-            clock = (case_id, "close", received_text, due.isoformat(" ", "microseconds"), stopped, 0, 0)
+            clock = (case_id, "close", received_text, _naive_text(due), stopped, 0, 0)
             yield case, clock
 
     t0 = time.perf_counter()
@@ -640,7 +646,7 @@ def bench_queries_sqlite(path: Path, repeats: int) -> dict[str, Any]:
 
     def raw_overdue_dt() -> list[tuple[str, str, datetime]]:
         rows = con.execute(RAW_OVERDUE, (now_text,)).fetchall()
-        return [(a, b, datetime.fromisoformat(c).replace(tzinfo=UTC)) for a, b, c in rows]
+        return [(a, b, datetime.fromisoformat(c)) for a, b, c in rows]
 
     def ours_report() -> dict[str, dict[str | None, int]]:
         with db.engine.connect() as conn:

@@ -3,8 +3,11 @@
 ``DateTime(timezone=True)`` on SQLite silently drops the offset, so instants are
 stored as UTC and come back as aware UTC datetimes; a naive value is refused
 before it reaches the database. On SQLite one C-level conversion each way
-replaces SQLAlchemy's chain of processors (the stored text is the same
-``YYYY-MM-DD HH:MM:SS.ffffff`` SQLAlchemy's ``DATETIME`` writes).
+replaces SQLAlchemy's chain of processors: the text is
+``YYYY-MM-DD HH:MM:SS.ffffff+00:00``, which sorts like the instant (every value
+has the same offset) and which ``datetime.fromisoformat`` turns back into an
+aware UTC datetime in one step (several times cheaper than attaching the zone
+afterwards; this is what makes reading a long overdue list cheap).
 """
 
 from __future__ import annotations
@@ -23,17 +26,22 @@ def _require_aware(value: datetime) -> None:
 
 
 def sqlite_utc_text(value: datetime) -> str:
-    """What a SQLite ``UTCDateTime`` column stores for ``value``: UTC, microseconds, a space separator."""
+    """What a SQLite ``UTCDateTime`` column stores for ``value``: UTC, microseconds, a space, ``+00:00``."""
     _require_aware(value)
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.astimezone(UTC).isoformat(" ", "microseconds")
 
 
 def _sqlite_bind(value: datetime | None) -> str | None:
     return None if value is None else sqlite_utc_text(value)
 
 
-def _sqlite_result(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+def sqlite_instant(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)  # text written without the offset
+
+
+def sqlite_datetime(value: str | None) -> datetime | None:
+    return None if value is None else sqlite_instant(value)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -59,5 +67,5 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
         if dialect.name == "sqlite":
-            return _sqlite_result
+            return sqlite_datetime
         return super().result_processor(dialect, coltype)
