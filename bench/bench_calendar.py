@@ -38,6 +38,7 @@ from datetime import date, timedelta
 from importlib import metadata
 from typing import Any
 
+import timing
 from adapters.calendars import china_calendar
 from complaint_core.calendar import TableCalendar, add_working_days
 
@@ -56,16 +57,7 @@ Pair = tuple[date, int]
 
 
 def best_of(fns: dict[str, Callable[[], Any]], repeats: int = REPEATS) -> dict[str, tuple[float, Any]]:
-    """Warm each up once, then ``repeats`` rounds timing each in turn (interleaved, so a burst of
-    load on the machine hits all variants alike); per variant, the best time (s) and its result."""
-    results = {name: fn() for name, fn in fns.items()}
-    best = dict.fromkeys(fns, float("inf"))
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            results[name] = fn()
-            best[name] = min(best[name], time.perf_counter() - t0)
-    return {name: (best[name], results[name]) for name in fns}
+    return timing.best_of(fns, repeats)
 
 
 def last_safe_start(cal: TableCalendar, n_max: int) -> date:

@@ -29,13 +29,13 @@ import io
 import platform
 import pstats
 import sys
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import timing
 from adapters.calendars import china_calendar
 from adapters.clock import FixedClock
 from adapters.memory import MemoryPolicies, MemoryStore, MemoryUnitOfWork
@@ -263,16 +263,7 @@ def check(n: int, uow: MemoryUnitOfWork, ids: list[UUID], plain: dict[UUID, Plai
 
 
 def best_of(fns: dict[str, Callable[[], Any]], repeats: int = REPEATS) -> dict[str, tuple[float, Any]]:
-    """Warm each up once, then ``repeats`` rounds timing each in turn (interleaved, so a burst of
-    load on the machine hits all variants alike); per variant, the best time (s) and its result."""
-    results = {name: fn() for name, fn in fns.items()}
-    best = dict.fromkeys(fns, float("inf"))
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            results[name] = fn()
-            best[name] = min(best[name], time.perf_counter() - t0)
-    return {name: (best[name], results[name]) for name in fns}
+    return timing.best_of(fns, repeats)
 
 
 def profile_ours(n: int, calendar: WorkingCalendar, top: int) -> str:

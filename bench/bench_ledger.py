@@ -31,12 +31,12 @@ import argparse
 import platform
 import random
 import sys
-import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import timing
 from complaint_core.ledger import EntryKind, Ledger, MonthClose, Posting
 from complaint_core.money import apportion, to_fen
 
@@ -50,15 +50,7 @@ FIRST, SECOND = "2026-10", "2026-11"
 
 
 def best_of(fns: dict[str, Callable[[], Any]], repeats: int = REPEATS) -> dict[str, tuple[float, Any]]:
-    """Warm each up once, then ``repeats`` interleaved rounds; per variant, the best time (s) and its result."""
-    results = {name: fn() for name, fn in fns.items()}
-    best = dict.fromkeys(fns, float("inf"))
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            results[name] = fn()
-            best[name] = min(best[name], time.perf_counter() - t0)
-    return {name: (best[name], results[name]) for name in fns}
+    return timing.best_of(fns, repeats)
 
 
 def make_postings(n: int, people: int, rng: random.Random, first_case: int) -> list[Posting]:

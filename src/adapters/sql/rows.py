@@ -123,7 +123,7 @@ def event_rows(event: DomainEvent) -> tuple[dict[str, Any], dict[str, Any]]:
     """The history row (the audit trail) and the outbox row of one event; the event is serialised once."""
     data = serialization.event_data(event)
     data.pop("type")
-    data_json = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    data_json = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     aggregate_id = str(event.aggregate_id)
     history = {
         "aggregate_id": aggregate_id,
