@@ -84,6 +84,15 @@ def event_types() -> dict[str, type[DomainEvent]]:
     return found
 
 
+# One encoder for every document: json.dumps with options builds a new encoder per call.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def encode(data: Any) -> str:
+    """Plain JSON data as compact UTF-8-friendly text (non-ASCII kept as is)."""
+    return _encode(data)
+
+
 def to_data(obj: Any) -> Any:
     """An aggregate or value object as plain JSON data."""
     return converter().unstructure(obj)
@@ -99,7 +108,7 @@ def from_data(data: Any, cls: type[T]) -> T:
 
 
 def dumps(obj: Any) -> str:
-    return json.dumps(to_data(obj), ensure_ascii=False, separators=(",", ":"))
+    return _encode(to_data(obj))
 
 
 def loads(text: str | bytes, cls: type[T]) -> T:
@@ -122,7 +131,7 @@ def event_from_data(data: dict[str, Any]) -> DomainEvent:
 
 
 def dump_event(event: DomainEvent) -> str:
-    return json.dumps(event_data(event), ensure_ascii=False, separators=(",", ":"))
+    return _encode(event_data(event))
 
 
 def load_event(text: str | bytes) -> DomainEvent:

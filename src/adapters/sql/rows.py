@@ -7,7 +7,6 @@ stored byte for byte alike.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -115,15 +114,15 @@ def _utc_z(moment: datetime) -> str:
 
 def outbox_payload(event: DomainEvent, data_json: str) -> bytes:
     """``{"type": …, "timestamp": …, "data": …}``, serialised once and stored as the bytes sent."""
-    head = json.dumps({"type": event.EVENT_TYPE, "timestamp": _utc_z(event.occurred_at)}, ensure_ascii=False)
-    return (head[:-1] + ',"data":' + data_json + "}").encode()
+    # the type is an ASCII constant and the timestamp ISO-8601: both are JSON strings as they stand
+    return f'{{"type":"{event.EVENT_TYPE}","timestamp":"{_utc_z(event.occurred_at)}","data":{data_json}}}'.encode()
 
 
 def event_rows(event: DomainEvent) -> tuple[dict[str, Any], dict[str, Any]]:
     """The history row (the audit trail) and the outbox row of one event; the event is serialised once."""
     data = serialization.event_data(event)
     data.pop("type")
-    data_json = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    data_json = serialization.encode(data)
     aggregate_id = str(event.aggregate_id)
     history = {
         "aggregate_id": aggregate_id,
