@@ -9,19 +9,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
-from uuid import UUID
+from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
-from .assessment import Assessment
-from .calendar import WorkingCalendar
-from .case import Case
-from .events import DomainEvent
-from .followup import FollowUp
-from .ledger import Ledger, LedgerEntry
-from .ledger_journal import LedgerOp
-from .organisation import Organisation
-from .policy import CalendarSettings, Policy
-from .returns import Return
+if TYPE_CHECKING:  # annotations only: importing the ports loads no aggregate module
+    from uuid import UUID
+
+    from .assessment import Assessment
+    from .calendar import WorkingCalendar
+    from .case import Case
+    from .events import DomainEvent
+    from .followup import FollowUp
+    from .ledger import Ledger, LedgerEntry
+    from .ledger_journal import LedgerOp
+    from .organisation import Organisation
+    from .policy import CalendarSettings, Policy
+    from .returns import Return
 
 
 class Clock(Protocol):

@@ -3,21 +3,19 @@
 They are stored as the text the user imported (TOML, JSON or CSV), versioned,
 and parsed by the same loaders as files, so a database carries everything a
 process on another machine needs. The bundled presets are always available.
+Choosing the policy and calendars of a case is ``entrypoints.app`` (``StoredPolicies``,
+``stored_calendars``), shared with the read-only SQLite path of ``case show``.
 """
 
 from __future__ import annotations
 
-import json
-import tomllib
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 import attrs
 from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from adapters.calendars import CalendarRegistry
 from adapters.memory import MemoryPolicies
 from adapters.organisation_files import loads_organisation
 from adapters.policy_files import PRESETS, load_preset, loads_policy
@@ -68,21 +66,6 @@ def all_versions(engine: Engine, kind: Kind) -> list[tuple[str, int, str, str]]:
             select(d.name, d.version, d.format, d.source).where(d.kind == kind).order_by(d.name, d.version)
         )
         return [(r.name, r.version, r.format, r.source) for r in rows]
-
-
-def parse(fmt: str, source: str) -> dict[str, Any]:
-    data = json.loads(source) if fmt == "json" else tomllib.loads(source)
-    if not isinstance(data, dict):
-        raise ValueError("a document must hold a table")
-    return data
-
-
-def calendars(engine: Engine) -> CalendarRegistry:
-    docs = [
-        (f"database calendar {name} v{version}", parse(fmt, src))
-        for name, version, fmt, src in latest(engine, "calendar")
-    ]
-    return CalendarRegistry(documents=docs)
 
 
 def policies(engine: Engine) -> MemoryPolicies:

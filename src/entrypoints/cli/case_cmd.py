@@ -642,16 +642,36 @@ def _fmt_instant(value: str | None) -> str | None:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
+def _show_doc(ctx: typer.Context, ref: str, at: datetime | None) -> tuple[dict[str, Any], str]:
+    """``case_doc`` of the case and its policy's language: read-only with ``sqlite3`` alone when the database
+    is a SQLite file at the current schema (no SQLAlchemy: a quick start), else through ``open_for``."""
+    from entrypoints.app import ReadOnlyCases
+
+    store = ReadOnlyCases.open(settings_of(ctx).db)
+    if store is None:
+        from .appctx import open_for
+
+        app = open_for(ctx)
+        found = app.cases.get(ref)
+        when = localize_at(app, at, ref) or now_utc()
+        return case_doc(app, found, when), app.cases.policy_of(found).language
+    from entrypoints.jsonshapes import case_json
+
+    try:
+        found = store.get(ref)
+        policy = store.policy_of(found)
+        when = (at if at is None or at.tzinfo is not None else at.replace(tzinfo=policy.tz)) or now_utc()
+        parent = None if found.parent_case_id is None else store.number_of(found.parent_case_id)
+        return case_json(found, policy, store.calendar_for(policy), as_of=when, parent_number=parent), policy.language
+    finally:
+        store.close()
+
+
 def show(ctx: typer.Context, case: CaseArg, at: AtOption = None) -> None:
     """One case with its clocks and deadlines (overdue as of --at, default now)."""
-    from .appctx import open_for
-
     settings = settings_of(ctx)
-    app = open_for(ctx)
-    found = app.cases.get(case)
-    when = localize_at(app, at, case) or now_utc()
-    doc = case_doc(app, found, when)
-    lang = policy_lang(app, found, settings)
+    doc, policy_language = _show_doc(ctx, case, at)
+    lang = settings.language(policy_language)
 
     def human(console: Console) -> None:
         causer = doc["responsibility"]["causer"] or []

@@ -266,7 +266,7 @@ def test_stored_policies_are_the_documents_policies(tmp_path: Path) -> None:
         assert "version = 7" in text
         docs.store(database.engine, kind="policy", name="manufacturing", source=text, fmt="toml", at=datetime.now(UTC))
         full = docs.policies(database.engine)
-        lazy = StoredPolicies(database.engine)
+        lazy = StoredPolicies(lambda: docs.all_versions(database.engine, "policy"))
         for pid in PRESETS:
             assert lazy.get(pid) == full.get(pid)
         assert lazy.get("manufacturing").version == 7
