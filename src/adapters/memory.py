@@ -22,8 +22,11 @@ from complaint_core.events import DomainEvent
 from complaint_core.followup import FollowUp
 from complaint_core.ledger import Ledger, LedgerEntry
 from complaint_core.ledger_journal import LedgerOp, apply_op
-from complaint_core.policy import Policy
 from complaint_core.returns import Return
+
+from .policy_table import MemoryPolicies
+
+__all__ = ["MemoryAggregates", "MemoryLedger", "MemoryPolicies", "MemoryStore", "MemoryUnitOfWork"]
 
 A = TypeVar("A")
 
@@ -271,30 +274,3 @@ class MemoryUnitOfWork:
             self.serials.staged.clear()
         if self.outbox.staged:
             self.outbox.staged = []
-
-
-class MemoryPolicies:
-    """Policies by id and version, e.g. the presets or files loaded at start-up."""
-
-    def __init__(self, policies: Sequence[Policy] = ()) -> None:
-        self._by_key: dict[tuple[str, int], Policy] = {}
-        for policy in policies:
-            self.add(policy)
-
-    def add(self, policy: Policy) -> None:
-        key = (policy.policy_id, policy.version)
-        if key in self._by_key and self._by_key[key] != policy:
-            raise ConcurrencyConflict(f"policy {policy.policy_id} v{policy.version} exists with other content")
-        self._by_key[key] = policy
-
-    def get(self, policy_id: str, version: int | None = None) -> Policy:
-        if version is None:
-            versions = [v for (pid, v) in self._by_key if pid == policy_id]
-            if not versions:
-                known = sorted({pid for pid, _ in self._by_key})
-                raise NotFound(f"no policy {policy_id!r} (known: {known})")
-            version = max(versions)
-        try:
-            return self._by_key[(policy_id, version)]
-        except KeyError:
-            raise NotFound(f"no policy {policy_id!r} version {version}") from None

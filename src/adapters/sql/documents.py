@@ -3,8 +3,9 @@
 They are stored as the text the user imported (TOML, JSON or CSV), versioned,
 and parsed by the same loaders as files, so a database carries everything a
 process on another machine needs. The bundled presets are always available.
-Choosing the policy and calendars of a case is ``entrypoints.app`` (``StoredPolicies``,
-``stored_calendars``), shared with the read-only SQLite path of ``case show``.
+Choosing the policy and calendars of a case is ``adapters.stored_documents``
+(``StoredPolicies``, ``stored_calendars``), shared with the read-only SQLite path
+of ``case show``.
 """
 
 from __future__ import annotations
@@ -16,13 +17,10 @@ import attrs
 from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from adapters.memory import MemoryPolicies
 from adapters.organisation_files import loads_organisation
-from adapters.policy_files import PRESETS, load_preset, loads_policy
 from complaint_core.errors import NotFound
 from complaint_core.money import from_fen, to_fen
 from complaint_core.organisation import Organisation
-from complaint_core.policy import Policy
 
 from . import tables as t
 
@@ -66,18 +64,6 @@ def all_versions(engine: Engine, kind: Kind) -> list[tuple[str, int, str, str]]:
             select(d.name, d.version, d.format, d.source).where(d.kind == kind).order_by(d.name, d.version)
         )
         return [(r.name, r.version, r.format, r.source) for r in rows]
-
-
-def policies(engine: Engine) -> MemoryPolicies:
-    """The presets plus every stored policy version (a stored policy may replace a preset's id)."""
-    found: list[Policy] = [load_preset(name) for name in PRESETS]
-    stored = all_versions(engine, "policy")
-    loaded = [loads_policy(src, f"database policy {name} v{version}") for name, version, _, src in stored]
-    replaced = {q.policy_id for q in loaded}
-    source = MemoryPolicies([p for p in found if p.policy_id not in replaced])
-    for policy in loaded:
-        source.add(policy)
-    return source
 
 
 @attrs.define

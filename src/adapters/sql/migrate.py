@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from .errors import StorageError
 
 # The newest revision in migrations/versions (tests/integration/cli/test_startup.py checks it against Alembic).
-HEAD = "0003"
+from .head import HEAD
 
 
 def _config(connection: Connection | None = None):  # type: ignore[no-untyped-def]

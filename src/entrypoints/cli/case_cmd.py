@@ -645,7 +645,7 @@ def _fmt_instant(value: str | None) -> str | None:
 def _show_doc(ctx: typer.Context, ref: str, at: datetime | None) -> tuple[dict[str, Any], str]:
     """``case_doc`` of the case and its policy's language: read-only with ``sqlite3`` alone when the database
     is a SQLite file at the current schema (no SQLAlchemy: a quick start), else through ``open_for``."""
-    from entrypoints.app import ReadOnlyCases
+    from adapters.sql.readonly import ReadOnlyCases
 
     store = ReadOnlyCases.open(settings_of(ctx).db)
     if store is None:

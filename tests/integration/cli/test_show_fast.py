@@ -1,4 +1,4 @@
-"""``case show`` on a SQLite file at the current schema reads it with ``sqlite3`` alone (``app.ReadOnlyCases``):
+"""``case show`` on a SQLite file at the current schema reads it with ``sqlite3`` alone (``adapters.sql.readonly.ReadOnlyCases``):
 the same JSON as the normal path (``open_app``), the same errors, a fall-back when the file is missing or at
 another revision, and no SQLAlchemy in the process."""
 
@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import typer
 
-from entrypoints.app import SCHEMA_HEAD, ReadOnlyCases
+from adapters.sql.head import HEAD as SCHEMA_HEAD
+from adapters.sql.readonly import ReadOnlyCases
 
 from .cli_cases_support import as_json, invoke, make_app, run
 

@@ -6,7 +6,7 @@
 - a command line builds only its area (and command): the same help and errors as the full tree;
 - parameter values are coerced without pydantic (``options.install_fast_coercion``): the same values
   and messages as typer's own coercion;
-- ``app.StoredPolicies`` loads policies on demand: the same policies as ``documents.policies``.
+- ``StoredPolicies`` loads policies on demand: the same policies as loading every preset and stored version.
 """
 
 from __future__ import annotations
@@ -252,11 +252,12 @@ def test_fast_coercion_covers_the_cli_parameters_but_paths_and_floats() -> None:
 
 # ----- policies on demand ------------------------------------------------------------------------
 def test_stored_policies_are_the_documents_policies(tmp_path: Path) -> None:
-    from adapters.policy_files import PRESETS, load_preset, preset_text
+    from adapters.policy_files import PRESETS, load_preset, loads_policy, preset_text
+    from adapters.policy_table import MemoryPolicies
     from adapters.sql import documents as docs
     from adapters.sql import open_database
+    from adapters.stored_documents import StoredPolicies
     from complaint_core.errors import NotFound
-    from entrypoints.app import StoredPolicies
 
     database = open_database(str(tmp_path / "c.db"))
     try:
@@ -265,13 +266,15 @@ def test_stored_policies_are_the_documents_policies(tmp_path: Path) -> None:
         text = preset_text("manufacturing").replace("version = 1", "version = 7", 1)
         assert "version = 7" in text
         docs.store(database.engine, kind="policy", name="manufacturing", source=text, fmt="toml", at=datetime.now(UTC))
-        full = docs.policies(database.engine)
+        stored = [loads_policy(src, name) for name, _, _, src in docs.all_versions(database.engine, "policy")]
+        replaced = {p.policy_id for p in stored}
+        full = MemoryPolicies([*(load_preset(n) for n in PRESETS if n not in replaced), *stored])  # eagerly
         lazy = StoredPolicies(lambda: docs.all_versions(database.engine, "policy"))
         for pid in PRESETS:
             assert lazy.get(pid) == full.get(pid)
         assert lazy.get("manufacturing").version == 7
         with pytest.raises(NotFound):
-            lazy.get("manufacturing", 1)  # replaced by the stored policy, as in documents.policies
+            lazy.get("manufacturing", 1)  # replaced by the stored policy, as when loading eagerly
         with pytest.raises(NotFound):
             full.get("manufacturing", 1)
         with pytest.raises(NotFound):
