@@ -10,9 +10,10 @@ approver), allowances are signed and booked, penalties are assessed and approved
 The month is closed in the ledger and the monthly report is written as HTML.
 
 Everything is drawn from ``random.Random(seed)`` and every command is back-dated with ``at=``,
-so one seed gives the same cases, numbers, ids and figures. The manufacturing preset schedules
-no follow-up visits (its ``[followups]`` table is empty), so no dissatisfied visit opens a
-second complaint here; the demo says so in its summary.
+so one seed gives the same cases, numbers, ids and figures. P1, and so the manufacturing
+preset, schedules no follow-up visit; the demo stores the preset as version 2 with one visit a
+week after the reply (``DEMO_FOLLOWUPS``), so customer service calls the customers and a
+dissatisfied one opens a linked second complaint (P1-LC-10), as the summary counts.
 """
 
 from __future__ import annotations
@@ -130,6 +131,24 @@ class DemoResult:
             "second_complaints": t.second_complaints,
             "ledger": {"people": self.people, "deducted": self.deducted, "carried_out": self.carried},
         }
+
+
+DEMO_FOLLOWUPS = """[followups]
+# Demo addition (version 2 of the preset): P1 itself schedules no visit. Like many companies, the demo's
+# adds one a week after the reply (compare P2-DL-06's 15 days), so dissatisfied customers reopen cases.
+after_reply = "7 calendar_days"
+retry_after = "1 working_days"
+"""
+
+
+def demo_policy_text() -> str:
+    """The ``manufacturing`` preset as version 2 with a follow-up visit after the reply (see ``DEMO_FOLLOWUPS``)."""
+    from adapters.policy_files import preset_text
+
+    text = preset_text("manufacturing")
+    if "\nversion = 1\n" not in text or "\n[followups]\n" not in text:
+        raise RuntimeError("the manufacturing preset changed shape: update the demo policy")
+    return text.replace("\nversion = 1\n", "\nversion = 2\n", 1).replace("\n[followups]\n", "\n" + DEMO_FOLLOWUPS, 1)
 
 
 def organisation_file() -> Path:
@@ -297,7 +316,7 @@ class Simulation:
             self.add(self.allowance(ref, at))
         if kind is not RemedyKind.EXPLANATION and causer.kind is not PartyKind.DEPARTMENT and rng.random() < 0.6:
             self.add(self.penalty(ref, at, amount, causer))
-        if not self.tally.followups_supported and self.tally.closed == 1:
+        if self.tally.followups_supported or self.tally.closed == 1:
             self._try_followup(ref, at)
 
     def _causer(self, category: str) -> Any:
@@ -329,11 +348,27 @@ class Simulation:
         from complaint_core.errors import DomainError
 
         try:
-            self.app.followups.schedule(ref, actor="sales", at=at)
+            followup = self.app.followups.schedule(ref, actor="sales", at=at)
         except DomainError:
             return
         self.tally.followups_supported = True
         self.tally.followups_scheduled += 1
+        for visit in followup.visits:
+            self.add(self.visit(ref, visit.number, max(visit.due - self.hours(2, 48), at + self.hours(1, 4))))
+
+    def visit(self, ref: str, number: int, when: datetime) -> Iterator[datetime]:
+        """The customer service call: mostly satisfied; a dissatisfied customer opens a second complaint."""
+        yield when
+        pick = self.rng.random()
+        reached = pick < 0.9
+        satisfaction = (
+            None if not reached else "dissatisfied" if pick < 0.12 else "neutral" if pick < 0.3 else "satisfied"
+        )
+        followup = self.app.followups.record(
+            ref, visit=number, reached=reached, satisfaction=satisfaction, actor="cs", at=when, notes="回访 / visit"
+        )
+        if followup.visit(number).second_case_id is not None:
+            self.tally.second_complaints += 1
 
     def goods_return(self, ref: str, closed: datetime, quantity: int, unit_price: Any) -> Iterator[datetime]:
         from decimal import Decimal
@@ -462,6 +497,14 @@ def run_demo(
 
     app = open_app(str(db), clock=FixedClock(datetime.fromisoformat("2026-11-01T00:00:00+08:00")))
     try:
+        docs.store(
+            app.database.engine,
+            kind="policy",
+            name="manufacturing",
+            source=demo_policy_text(),
+            fmt="toml",
+            at=datetime.fromisoformat("2026-11-01T00:00:00+08:00"),
+        )
         policy = app.cases.policies.get("manufacturing")
         tz = policy.tz
         start = datetime(2026, 11, 1, tzinfo=tz)

@@ -87,3 +87,20 @@ def test_demo_subprocess_writes_the_html_report(tmp_path: Path) -> None:
     assert str(report) in result.stdout.replace("\n", "")
     html = report.read_text(encoding="utf-8")
     assert html.count("<svg") == 3 and 'class="chart"' in html
+
+
+def test_demo_month_has_visits_and_second_complaints(tmp_path: Path) -> None:
+    """The demo's policy (manufacturing v2 with a visit after the reply): dissatisfied customers reopen cases."""
+    import sqlite3
+
+    from entrypoints.cli.demo_cmd import run_demo
+
+    result = run_demo(tmp_path, seed=7, cases=60)
+    doc = result.as_json()
+    assert doc["followups_supported"] and doc["followups_scheduled"] > 0
+    assert doc["second_complaints"] > 0
+    with sqlite3.connect(result.db) as conn:
+        linked = conn.execute("SELECT count(*) FROM cases WHERE parent_id IS NOT NULL").fetchone()[0]
+        versions = {v for (v,) in conn.execute("SELECT DISTINCT policy_version FROM cases")}
+    assert linked == doc["second_complaints"]  # every second complaint is a case linked to its parent
+    assert versions == {2}
