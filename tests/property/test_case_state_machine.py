@@ -49,6 +49,7 @@ from complaint_core.case import (
     CaseStatus,
     Remedy,
     RemedyKind,
+    Reply,
     apply,
     reopen_state,
     transitions,
@@ -427,12 +428,35 @@ class CaseMachine(RuleBasedStateMachine):
     def attribute(
         self, handler: Party | None, causer: Responsibility | None, delay: Responsibility | None, no_fault: bool
     ) -> None:
-        """P1-LC-08: a causer unless 'no fault of ours'; F8-RO-01: the accused may not handle the case."""
-        accused = causer is not None and handler is not None and any(s.party == handler for s in causer.shares)
+        """P1-LC-08: a causer unless 'no fault of ours'; F8-RO-01: the accused may not handle the case.
+
+        Naming no handler keeps the one assigned (or found) before, who is then checked like a named one.
+        """
+        effective = handler if handler is not None else self.case.handler
+        accused = causer is not None and effective is not None and any(s.party == effective for s in causer.shares)
         expect = self.moves(S.ATTRIBUTED) and ((causer is None) == no_fault) and not accused
         new = self._attempt("attribute", expect, handler=handler, causer=causer, delay=delay, no_fault=no_fault)
         if new is not None:
-            assert (new.causer, new.no_fault, new.handler, new.delay) == (causer, no_fault, handler, delay)
+            assert (new.causer, new.no_fault, new.handler, new.delay) == (causer, no_fault, effective, delay)
+
+    @rule(reaction=TEXT)
+    def record_reaction(self, reaction: str) -> None:
+        """A reaction follows a recorded reply, before closure; the message told stays as it was."""
+        expect = self.case.status is S.REPLIED and not _blank(reaction)
+        before = self.case.reply
+        new = self._attempt("record_reaction", expect, reaction=reaction)
+        if new is not None:
+            assert before is not None and new.reply == Reply(before.message, reaction, before.at)
+
+    @rule(handler=st.sampled_from(PEOPLE))
+    def assign(self, handler: Party) -> None:
+        """The handler named before the findings: an open case, a change, and never the accused (F8-RO-01)."""
+        causer = self.case.causer
+        accused = causer is not None and any(s.party == handler for s in causer.shares)
+        expect = self.case.status not in FINISHED and handler != self.case.handler and not accused
+        new = self._attempt("assign", expect, handler=handler)
+        if new is not None:
+            assert new.handler == handler and new.status is self.case.status
 
     @rule(kind=st.sampled_from(RemedyKind), amount=st.one_of(AMOUNTS, BAD_AMOUNTS))
     def propose(self, kind: RemedyKind, amount: Decimal) -> None:
@@ -521,7 +545,10 @@ class CaseMachine(RuleBasedStateMachine):
                 if data.draw(st.booleans(), label="no_fault"):
                     self._attempt("attribute", True, no_fault=True)
                 else:
-                    self._attempt("attribute", True, causer=data.draw(responsibilities(), label="causer"))
+                    causer = data.draw(responsibilities(), label="causer")
+                    handler = self.case.handler
+                    accused = handler is not None and any(share.party == handler for share in causer.shares)
+                    self._attempt("attribute", not accused, causer=causer)  # F8-RO-01 for the assigned handler
             elif target is S.PROPOSED:
                 self._attempt("propose", True, kind=RemedyKind.ALLOWANCE, amount=data.draw(AMOUNTS, label="amount"))
             elif target is S.APPROVED:
