@@ -19,21 +19,20 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Column, Connection, Dialect, Engine, Table, exc
+from sqlalchemy import Connection, Dialect, Engine, exc
 
 from complaint_core.case import Case
 from complaint_core.errors import ConcurrencyConflict
 from complaint_core.events import DomainEvent
 
 from . import tables as t
+from .driver import DriverInsert, Row
 from .indexing import ClockIndexer, no_index
 from .rows import case_row, clock_rows, event_rows, party_rows
-from .types import UTCDateTime, sqlite_utc_text
 
 DEFAULT_BATCH = 2_000
 
 Progress = Callable[[int], None]
-Row = tuple[Any, ...]
 CaseItem = Case | tuple[Case, Sequence[DomainEvent]]
 
 # The columns the import fills, in statement order (serial keys and relay state are left to the database).
@@ -44,48 +43,16 @@ HISTORY_COLUMNS = ("aggregate_id", "aggregate_type", "version", "type", "occurre
 OUTBOX_COLUMNS = ("message_id", "aggregate_id", "type", "created_at", "payload")
 
 
-class _Table:
-    """One table's driver-level INSERT and a row builder applying the columns' bind processors."""
-
-    def __init__(self, table: Table, columns: Sequence[str], dialect: Dialect) -> None:
-        self.columns = tuple(columns)
-        marker = "?" if dialect.paramstyle == "qmark" else "%s"
-        quote = dialect.identifier_preparer.quote
-        self.sql = (
-            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in self.columns)}) "
-            f"VALUES ({', '.join(marker for _ in self.columns)})"
-        )
-        if dialect.paramstyle not in ("qmark", "format", "pyformat"):
-            raise NotImplementedError(f"bulk import does not support the {dialect.paramstyle!r} paramstyle")
-        self.processors: list[tuple[int, Callable[[Any], Any]]] = []
-        for i, name in enumerate(self.columns):
-            column: Column[Any] = table.c[name]
-            if isinstance(column.type, UTCDateTime) and dialect.name == "sqlite":
-                processor: Callable[[Any], Any] | None = sqlite_utc_text
-            else:
-                processor = column.type.dialect_impl(dialect).bind_processor(dialect)
-            if processor is not None:
-                self.processors.append((i, processor))
-
-    def row(self, values: dict[str, Any]) -> Row:
-        row = [values[c] for c in self.columns]
-        for i, processor in self.processors:
-            value = row[i]
-            if value is not None:
-                row[i] = processor(value)
-        return tuple(row)
-
-
 class RowBuilder:
     """Turns cases and events into the driver-ready row tuples of each table (no database access)."""
 
     def __init__(self, dialect: Dialect, indexer: ClockIndexer = no_index) -> None:
         self.indexer = indexer
-        self.cases = _Table(t.cases, CASE_COLUMNS, dialect)
-        self.clocks = _Table(t.case_clocks, CLOCK_COLUMNS, dialect)
-        self.parties = _Table(t.case_parties, PARTY_COLUMNS, dialect)
-        self.history = _Table(t.history, HISTORY_COLUMNS, dialect)
-        self.outbox = _Table(t.outbox, OUTBOX_COLUMNS, dialect)
+        self.cases = DriverInsert(t.cases, CASE_COLUMNS, dialect)
+        self.clocks = DriverInsert(t.case_clocks, CLOCK_COLUMNS, dialect)
+        self.parties = DriverInsert(t.case_parties, PARTY_COLUMNS, dialect)
+        self.history = DriverInsert(t.history, HISTORY_COLUMNS, dialect)
+        self.outbox = DriverInsert(t.outbox, OUTBOX_COLUMNS, dialect)
 
     def case_rows(self, cases: Iterable[Case]) -> tuple[list[Row], list[Row], list[Row]]:
         case_rows: list[Row] = []

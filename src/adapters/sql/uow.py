@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, RowMapping, and_, bindparam, delete, exc, func, insert, or_, select, update
+from sqlalchemy import Connection, Dialect, Engine, RowMapping, and_, exc, func, or_, select
 
 from adapters import serialization
 from complaint_core.assessment import Assessment
@@ -34,6 +34,7 @@ from .aggregates import (
     penalty_line_rows,
     return_columns,
 )
+from .driver import DriverInsert, DriverUpdate, where
 from .indexing import ClockIndexer, no_index
 from .rows import (
     aggregate_type,
@@ -60,21 +61,27 @@ __all__ = [
     "outbox_payload",
 ]
 
-# Statements built once: SQLAlchemy then only looks them up in its compiled cache per call.
-_CASE_BY_ID = select(t.cases.c.version, t.cases.c.body).where(t.cases.c.id == bindparam("id"))
-_CASE_BY_NUMBER = select(t.cases.c.version, t.cases.c.body).where(t.cases.c.number == bindparam("number"))
-_INSERT_CASE = insert(t.cases)
-_UPDATE_CASE = (
-    update(t.cases)
-    .where(t.cases.c.id == bindparam("b_id"), t.cases.c.version == bindparam("b_seen"))
-    .values({c.name: bindparam(c.name, type_=c.type) for c in t.cases.columns if c.name != "id"})
-)
-_DELETE_CLOCKS = delete(t.case_clocks).where(t.case_clocks.c.case_id == bindparam("b_case"))
-_INSERT_CLOCKS = insert(t.case_clocks)
-_DELETE_PARTIES = delete(t.case_parties).where(t.case_parties.c.case_id == bindparam("b_case"))
-_INSERT_PARTIES = insert(t.case_parties)
-_INSERT_HISTORY = insert(t.history)
-_INSERT_OUTBOX = insert(t.outbox)
+_CASE_COLUMNS = tuple(c.name for c in t.cases.columns)
+_HISTORY_COLUMNS = ("aggregate_id", "aggregate_type", "version", "type", "occurred_at", "actor", "body")
+_OUTBOX_COLUMNS = ("message_id", "aggregate_id", "type", "created_at", "payload")
+
+
+class Statements:
+    """The hot statements of a unit of work, written once per dialect and sent to the driver directly."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.case_by_id = where(t.cases, ("version", "body"), ("id",), dialect)
+        self.case_by_number = where(t.cases, ("version", "body"), ("number",), dialect)
+        self.insert_case = DriverInsert(t.cases, _CASE_COLUMNS, dialect)
+        self.update_case = DriverUpdate(t.cases, [c for c in _CASE_COLUMNS if c != "id"], ("id", "version"), dialect)
+        self.delete_clocks = where(t.case_clocks, (), ("case_id",), dialect, verb="DELETE")
+        self.insert_clocks = DriverInsert(t.case_clocks, tuple(c.name for c in t.case_clocks.columns), dialect)
+        self.delete_parties = where(t.case_parties, (), ("case_id",), dialect, verb="DELETE")
+        self.insert_parties = DriverInsert(t.case_parties, tuple(c.name for c in t.case_parties.columns), dialect)
+        self.insert_history = DriverInsert(t.history, _HISTORY_COLUMNS, dialect)
+        self.insert_outbox = DriverInsert(t.outbox, _OUTBOX_COLUMNS, dialect)
+
+
 # the same statement the Core query compiles to, read without per-row processors
 _OVERDUE_SQLITE = (
     "SELECT case_id, name, due_at FROM case_clocks WHERE stopped_at IS NULL AND due_at < ? ORDER BY due_at"
@@ -95,38 +102,68 @@ def _index_changed(before: Case | None, case: Case) -> bool:
     return (before.status in FINISHED) != (case.status in FINISHED)
 
 
+DECODED_CACHE = 4096
+
+
 class SqlCaseRepository:
+    """Cases in SQL. Keeps the last bodies it wrote or read with their decoded cases (by exact text), so
+    loading a case it has just saved does not parse the JSON again: equal text is an equal case."""
+
     def __init__(self, uow: SqlUnitOfWork, indexer: ClockIndexer) -> None:
         self._uow = uow
         self._indexer = indexer
         self.seen: dict[UUID, Case] = {}
+        self._decoded: dict[str, tuple[str, Case]] = {}  # case id -> (body text, case), oldest first
+        self._sql = uow.statements
+
+    def _remember(self, case_id: str, body: str, case: Case) -> None:
+        decoded = self._decoded
+        decoded.pop(case_id, None)
+        if len(decoded) >= DECODED_CACHE:
+            del decoded[next(iter(decoded))]
+        decoded[case_id] = (body, case)
 
     @property
     def _conn(self) -> Connection:
         return self._uow.connection
 
     def _load(self, row: RowMapping | Any) -> Case:
-        case = serialization.loads(row.body, Case)
+        body: str = row.body
+        case = self._cached(body)
+        if case is None:
+            case = serialization.loads(body, Case)
+            self._remember(str(case.case_id), body, case)
         if case.version != row.version:
             raise serialization.DocumentInvalid(f"case {case.case_id}: body version {case.version} != {row.version}")
         self.seen.setdefault(case.case_id, case)
         return case
 
+    def _cached(self, body: str) -> Case | None:
+        """The case decoded from exactly this text before, if any (the id is read from the text's head)."""
+        start = body.find('"case_id":"')
+        if start < 0:
+            return None
+        start += len('"case_id":"')
+        found = self._decoded.get(body[start : start + 36])
+        return found[1] if found is not None and found[0] == body else None
+
     def get(self, case_id: UUID) -> Case:
-        row = self._conn.execute(_CASE_BY_ID, {"id": str(case_id)}).first()
+        row = self._conn.exec_driver_sql(self._sql.case_by_id, (str(case_id),)).first()
         if row is None:
             raise NotFound(f"no case {case_id}")
         return self._load(row)
 
     def find_by_number(self, number: str) -> Case | None:
-        row = self._conn.execute(_CASE_BY_NUMBER, {"number": number}).first()
+        row = self._conn.exec_driver_sql(self._sql.case_by_number, (number,)).first()
         return None if row is None else self._load(row)
 
     def add(self, case: Case) -> None:
         try:
-            self._conn.execute(_INSERT_CASE, case_row(case))
+            row = case_row(case)
+            self._conn.exec_driver_sql(self._sql.insert_case.sql, self._sql.insert_case.row(row))
         except exc.IntegrityError as error:
             raise ConcurrencyConflict(f"case {case.case_id} or its number {case.number} exists already") from error
+        self._remember(row["id"], row["body"], case)
         self._write_children(case, None)
         self.seen[case.case_id] = case
 
@@ -137,30 +174,35 @@ class SqlCaseRepository:
         if case is before:
             return
         row = case_row(case)
-        row["b_id"] = row.pop("id")
-        row["b_seen"] = before.version
+        update_case = self._sql.update_case
+        values = (*update_case.row(row)[:-1], before.version)  # the key: this id at the version loaded
         try:
-            result = self._conn.execute(_UPDATE_CASE, row)
+            result = self._conn.exec_driver_sql(update_case.sql, values)
         except exc.IntegrityError as error:
             raise ConcurrencyConflict(f"case number {case.number} is taken") from error
         if result.rowcount != 1:
             raise ConcurrencyConflict(f"case {case.reference} changed since it was loaded (version {before.version})")
+        self._remember(row["id"], row["body"], case)
         self._write_children(case, before)
         self.seen[case.case_id] = case
 
     def _write_children(self, case: Case, before: Case | None) -> None:
         conn = self._conn
+        sql = self._sql
+        key = (str(case.case_id),)
         if _index_changed(before, case):
             if before is not None and before.clocks:
-                conn.execute(_DELETE_CLOCKS, {"b_case": str(case.case_id)})
+                conn.exec_driver_sql(sql.delete_clocks, key)
             if case.clocks:
-                conn.execute(_INSERT_CLOCKS, clock_rows(case, self._indexer(case)))
+                insert_clocks = sql.insert_clocks
+                rows = [insert_clocks.row(r) for r in clock_rows(case, self._indexer(case))]
+                conn.exec_driver_sql(insert_clocks.sql, rows if len(rows) > 1 else rows[0])
         if before is None or (before.handler, before.causer, before.delay) != (case.handler, case.causer, case.delay):
             if before is not None:
-                conn.execute(_DELETE_PARTIES, {"b_case": str(case.case_id)})
-            parties = party_rows(case)
+                conn.exec_driver_sql(sql.delete_parties, key)
+            parties = [sql.insert_parties.row(r) for r in party_rows(case)]
             if parties:
-                conn.execute(_INSERT_PARTIES, parties)
+                conn.exec_driver_sql(sql.insert_parties.sql, parties if len(parties) > 1 else parties[0])
 
     def all(self) -> Iterable[Case]:
         for row in self._conn.execute(select(t.cases.c.version, t.cases.c.body).order_by(t.cases.c.id)).all():
@@ -271,11 +313,14 @@ class SqlOutbox:
     def add(self, events: Sequence[DomainEvent]) -> None:
         if not events:
             return
+        sql = self._uow.statements
         rows = [event_rows(event) for event in events]
+        history = [sql.insert_history.row(h) for h, _ in rows]
+        outbox = [sql.insert_outbox.row(o) for _, o in rows]
         conn = self._uow.connection
         try:
-            conn.execute(_INSERT_HISTORY, [history for history, _ in rows])
-            conn.execute(_INSERT_OUTBOX, [outbox for _, outbox in rows])
+            conn.exec_driver_sql(sql.insert_history.sql, history if len(history) > 1 else history[0])
+            conn.exec_driver_sql(sql.insert_outbox.sql, outbox if len(outbox) > 1 else outbox[0])
         except exc.IntegrityError as error:
             raise ConcurrencyConflict("an event with this version was recorded already") from error
 
@@ -295,6 +340,7 @@ class SqlUnitOfWork:
     def __init__(self, engine: Engine, *, indexer: ClockIndexer = no_index) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self.statements = Statements(engine.dialect)
         self._indexer = indexer
         self._connection: Connection | None = None
         self.cases = SqlCaseRepository(self, indexer)

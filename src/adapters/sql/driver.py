@@ -1,0 +1,78 @@
+"""Statements handed to the DB-API driver directly, for the hot paths (a command's load and save, the bulk import).
+
+SQLAlchemy's per-statement machinery costs more than SQLite itself spends on these
+few-row statements. The values still go through each column's own bind
+processor (so the stored text is exactly what Core queries compare with); the
+SQL is written once per dialect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Column, Dialect, Table
+
+Row = tuple[Any, ...]
+
+
+def _marker(dialect: Dialect) -> str:
+    if dialect.paramstyle == "qmark":
+        return "?"
+    if dialect.paramstyle in ("format", "pyformat"):
+        return "%s"
+    raise NotImplementedError(f"driver-level statements do not support the {dialect.paramstyle!r} paramstyle")
+
+
+class _Values:
+    """Turns a mapping into the driver's tuple for ``columns``, applying each column's bind processor."""
+
+    def __init__(self, table: Table, columns: Sequence[str], dialect: Dialect) -> None:
+        self.columns = tuple(columns)
+        self.processors: list[tuple[int, Callable[[Any], Any]]] = []
+        for i, name in enumerate(self.columns):
+            column: Column[Any] = table.c[name]
+            processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self.processors.append((i, processor))
+
+    def row(self, values: Mapping[str, Any]) -> Row:
+        row = [values[c] for c in self.columns]
+        for i, processor in self.processors:
+            value = row[i]
+            if value is not None:
+                row[i] = processor(value)
+        return tuple(row)
+
+
+class DriverInsert(_Values):
+    def __init__(self, table: Table, columns: Sequence[str], dialect: Dialect) -> None:
+        super().__init__(table, columns, dialect)
+        quote = dialect.identifier_preparer.quote
+        marker = _marker(dialect)
+        self.sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in self.columns)}) "
+            f"VALUES ({', '.join(marker for _ in self.columns)})"
+        )
+
+
+class DriverUpdate(_Values):
+    """``UPDATE table SET … WHERE k1 = ? AND k2 = ?``: ``row`` takes the new values and the keys in one mapping."""
+
+    def __init__(self, table: Table, columns: Sequence[str], keys: Sequence[str], dialect: Dialect) -> None:
+        super().__init__(table, [*columns, *keys], dialect)
+        quote = dialect.identifier_preparer.quote
+        marker = _marker(dialect)
+        assignments = ", ".join(f"{quote(c)} = {marker}" for c in columns)
+        condition = " AND ".join(f"{quote(k)} = {marker}" for k in keys)
+        self.sql = f"UPDATE {quote(table.name)} SET {assignments} WHERE {condition}"
+
+
+def where(table: Table, columns: Sequence[str], keys: Sequence[str], dialect: Dialect, verb: str = "SELECT") -> str:
+    """``SELECT columns FROM table WHERE key = ? AND …`` (or ``DELETE FROM table WHERE …`` with no columns)."""
+    quote = dialect.identifier_preparer.quote
+    marker = _marker(dialect)
+    condition = " AND ".join(f"{quote(k)} = {marker}" for k in keys)
+    if verb == "DELETE":
+        return f"DELETE FROM {quote(table.name)} WHERE {condition}"
+    return f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table.name)} WHERE {condition}"
