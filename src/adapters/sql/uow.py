@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
@@ -46,7 +46,7 @@ from .rows import (
     outbox_payload,
     party_rows,
 )
-from .types import sqlite_instant, sqlite_utc_text
+from .types import sqlite_utc_text
 
 __all__ = [
     "SqlCaseRepository",
@@ -236,8 +236,11 @@ class SqlCaseRepository:
         if self._uow.dialect == "sqlite":
             sql = _OVERDUE_SQLITE + ("" if limit is None else f" LIMIT {int(limit)}")
             cursor = self._conn.exec_driver_sql(sql, (sqlite_utc_text(as_of),))
-            parse = sqlite_instant
-            return [(case_id, name, parse(due)) for case_id, name, due in cursor.fetchall()]
+            parse = datetime.fromisoformat  # the stored text carries +00:00: aware UTC in one step
+            found = [(case_id, name, parse(due)) for case_id, name, due in cursor.fetchall()]
+            if any(due.tzinfo is None for _, _, due in found):  # text written without the offset
+                found = [(case_id, name, due.replace(tzinfo=due.tzinfo or UTC)) for case_id, name, due in found]
+            return found
         clocks = t.case_clocks
         query = (
             select(clocks.c.case_id, clocks.c.name, clocks.c.due_at)

@@ -117,3 +117,17 @@ def test_overdue_fast_path_returns_what_the_core_query_returns(sql_url: str) -> 
             assert fast == core and fast
             assert all(due.tzinfo is UTC for _, _, due in fast)
             assert uow.cases.overdue(as_of, limit=1) == core[:1]
+
+
+def test_overdue_reads_text_stored_without_an_offset_as_utc(tmp_path: Any) -> None:
+    """Rows written by another tool without ``+00:00`` still come back as aware UTC instants."""
+    from datetime import UTC
+
+    with database(str(tmp_path / "c.db")) as db:
+        fill(db)
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE case_clocks SET due_at = substr(due_at, 1, 26) WHERE stopped_at IS NULL")
+        uow = sql_uow(db)
+        with uow:
+            rows = uow.cases.overdue(sh(2026, 11, 20))
+        assert rows and all(due.tzinfo is UTC for _, _, due in rows)
