@@ -7,7 +7,7 @@ ledger journal and the events commit together or not at all.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
@@ -19,12 +19,7 @@ from .ledger_journal import LedgerClose, LedgerPost, LedgerReverse, apply_op
 from .penalty_orders import PenaltyOrder, assess_lines
 from .ports import OrganisationSource, UnitOfWork
 from .services import CaseService, in_transaction
-from .timeutil import local_date, require_aware
-
-
-def month_of(moment: datetime, tz: tzinfo) -> str:
-    day = local_date(moment, tz)
-    return f"{day.year:04d}-{day.month:02d}"
+from .timeutil import month_key, require_aware
 
 
 class PenaltyService:
@@ -56,7 +51,7 @@ class PenaltyService:
         def work(uow: UnitOfWork) -> Assessment:
             case = self.cases._load(uow, ref)
             policy = self.cases.policy_of(case)
-            month = month_of(when, policy.tz)
+            month = month_key(when, policy.tz)
             lines = assess_lines(case, policy, org, order, month=month)
             assessment, events = Assessment.propose(
                 policy, assessment_id=self.new_id(), case_id=case.case_id, lines=lines, at=when, actor=actor
@@ -78,7 +73,7 @@ class PenaltyService:
             approved, events = assessment.approve(policy, role=role, at=when, actor=actor)
             postings = approved.postings()
             if postings:
-                op = LedgerPost(month=month_of(when, policy.tz), postings=postings)
+                op = LedgerPost(month=month_key(when, policy.tz), postings=postings)
                 _, entries, _ = apply_op(uow.ledger.load(), op)
                 uow.ledger.append(op, entries)
             uow.assessments.save(approved)
@@ -99,7 +94,7 @@ class PenaltyService:
             policy = self.cases.policies.get(assessment.policy_id, assessment.policy_version)
             reversed_, events = assessment.reverse(reason=reason, at=when, actor=actor)
             if assessment.deductible_lines():
-                op = LedgerReverse(month=month or month_of(when, policy.tz), case_id=assessment.case_id, reason=reason)
+                op = LedgerReverse(month=month or month_key(when, policy.tz), case_id=assessment.case_id, reason=reason)
                 ledger = uow.ledger.load()
                 others = [a for a in uow.assessments.for_case(assessment.case_id) if a.assessment_id != assessment_id]
                 if any(a.status is AssessmentStatus.APPROVED for a in others):

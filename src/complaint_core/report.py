@@ -44,7 +44,7 @@ from .money import from_fen, to_fen
 from .organisation import Organisation, OrganisationInvalid
 from .policy import Market, Policy, TimeUnit
 from .responsibility import PartyKind
-from .timeutil import is_month, local_date
+from .timeutil import is_month, local_date, month_key
 
 PolicyFor = Callable[[Case], Policy]
 CalendarFor = Callable[[Policy], WorkingCalendar | None]
@@ -266,8 +266,7 @@ def closing_time(case: Case) -> datetime | None:
 
 
 def month_of(instant: datetime, policy: Policy) -> str:
-    day = local_date(instant, policy.tz)
-    return f"{day.year:04d}-{day.month:02d}"
+    return month_key(instant, policy.tz)
 
 
 def iso_week(day: date) -> str:

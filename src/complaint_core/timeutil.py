@@ -30,6 +30,17 @@ def local_date(instant: datetime, tz: tzinfo) -> date:
     return instant.astimezone(tz).date()
 
 
+def month_key(instant: datetime, tz: tzinfo) -> str:
+    """The "YYYY-MM" month of ``instant`` in zone ``tz``: the ledger's and the reports' month."""
+    day = local_date(instant, tz)
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def utc_z(instant: datetime) -> str:
+    """An aware instant as UTC ISO-8601 with ``Z`` (the wire format of JSON output and webhooks)."""
+    return require_aware(instant, "instant").isoformat().replace("+00:00", "Z")
+
+
 def end_of_day(day: date, tz: tzinfo) -> datetime:
     """23:59:59.999999 local on ``day``, as UTC: day-based limits end there (DOMAIN §4)."""
     return datetime.combine(day, END_OF_DAY, tzinfo=tz).astimezone(UTC)

@@ -9,9 +9,11 @@ Kept apart from the CLI so the webhook app and tests produce the very same shape
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, overload
+
+from complaint_core.timeutil import utc_z
 
 if TYPE_CHECKING:
     from complaint_core.calendar import WorkingCalendar
@@ -57,7 +59,7 @@ def utc_iso(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{value.isoformat()} is naive; instants leave the program in UTC")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
+    return utc_z(value)
 
 
 def date_str(value: date | None) -> str | None:

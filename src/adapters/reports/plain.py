@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -28,12 +28,13 @@ import attrs
 
 from complaint_core.labels import Labels
 from complaint_core.report import Group, MonthlyReport, Rate, Week, duration_days
+from complaint_core.timeutil import utc_z
 
 CSV_COLUMNS: tuple[str, ...] = ("section", "key", "label_zh", "label_en", "metric", "value")
 
 
 def utc(instant: datetime) -> str:
-    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return utc_z(instant)
 
 
 def rate_value(value: Rate) -> str | None:

@@ -25,8 +25,7 @@ from complaint_core.case import Case
 from complaint_core.errors import ConcurrencyConflict
 from complaint_core.events import DomainEvent
 
-from . import tables as t
-from .driver import DriverInsert, Row
+from .driver import Row, Statements
 from .indexing import ClockIndexer, no_index
 from .rows import case_row, clock_rows, event_rows, party_rows
 
@@ -35,24 +34,18 @@ DEFAULT_BATCH = 2_000
 Progress = Callable[[int], None]
 CaseItem = Case | tuple[Case, Sequence[DomainEvent]]
 
-# The columns the import fills, in statement order (serial keys and relay state are left to the database).
-CASE_COLUMNS = tuple(c.name for c in t.cases.columns)
-CLOCK_COLUMNS = tuple(c.name for c in t.case_clocks.columns)
-PARTY_COLUMNS = tuple(c.name for c in t.case_parties.columns)
-HISTORY_COLUMNS = ("aggregate_id", "aggregate_type", "version", "type", "occurred_at", "actor", "body")
-OUTBOX_COLUMNS = ("message_id", "aggregate_id", "type", "created_at", "payload")
-
 
 class RowBuilder:
     """Turns cases and events into the driver-ready row tuples of each table (no database access)."""
 
     def __init__(self, dialect: Dialect, indexer: ClockIndexer = no_index) -> None:
         self.indexer = indexer
-        self.cases = DriverInsert(t.cases, CASE_COLUMNS, dialect)
-        self.clocks = DriverInsert(t.case_clocks, CLOCK_COLUMNS, dialect)
-        self.parties = DriverInsert(t.case_parties, PARTY_COLUMNS, dialect)
-        self.history = DriverInsert(t.history, HISTORY_COLUMNS, dialect)
-        self.outbox = DriverInsert(t.outbox, OUTBOX_COLUMNS, dialect)
+        statements = Statements(dialect)  # the unit of work's own inserts: the same rows, written in bulk
+        self.cases = statements.insert_case
+        self.clocks = statements.insert_clocks
+        self.parties = statements.insert_parties
+        self.history = statements.insert_history
+        self.outbox = statements.insert_outbox
 
     def case_rows(self, cases: Iterable[Case]) -> tuple[list[Row], list[Row], list[Row]]:
         case_rows: list[Row] = []

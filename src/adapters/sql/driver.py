@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import Column, Dialect, Table
 
+from . import tables as t
+
 Row = tuple[Any, ...]
 
 
@@ -76,3 +78,24 @@ def where(table: Table, columns: Sequence[str], keys: Sequence[str], dialect: Di
     if verb == "DELETE":
         return f"DELETE FROM {quote(table.name)} WHERE {condition}"
     return f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table.name)} WHERE {condition}"
+
+
+_CASE_COLUMNS = tuple(c.name for c in t.cases.columns)
+_HISTORY_COLUMNS = ("aggregate_id", "aggregate_type", "version", "type", "occurred_at", "actor", "body")
+_OUTBOX_COLUMNS = ("message_id", "aggregate_id", "type", "created_at", "payload")
+
+
+class Statements:
+    """The hot statements of a unit of work, written once per dialect and sent to the driver directly."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.case_by_id = where(t.cases, ("version", "body"), ("id",), dialect)
+        self.case_by_number = where(t.cases, ("version", "body"), ("number",), dialect)
+        self.insert_case = DriverInsert(t.cases, _CASE_COLUMNS, dialect)
+        self.update_case = DriverUpdate(t.cases, [c for c in _CASE_COLUMNS if c != "id"], ("id", "version"), dialect)
+        self.delete_clocks = where(t.case_clocks, (), ("case_id",), dialect, verb="DELETE")
+        self.insert_clocks = DriverInsert(t.case_clocks, tuple(c.name for c in t.case_clocks.columns), dialect)
+        self.delete_parties = where(t.case_parties, (), ("case_id",), dialect, verb="DELETE")
+        self.insert_parties = DriverInsert(t.case_parties, tuple(c.name for c in t.case_parties.columns), dialect)
+        self.insert_history = DriverInsert(t.history, _HISTORY_COLUMNS, dialect)
+        self.insert_outbox = DriverInsert(t.outbox, _OUTBOX_COLUMNS, dialect)

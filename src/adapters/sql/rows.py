@@ -8,13 +8,14 @@ stored byte for byte alike.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from adapters import serialization
 from complaint_core.case import FINISHED, Case, CaseStatus
 from complaint_core.events import DomainEvent
 from complaint_core.money import to_fen
+from complaint_core.timeutil import utc_z
 
 from .indexing import ClockIndex
 
@@ -108,14 +109,10 @@ def aggregate_type(event: DomainEvent) -> str:
     return event.EVENT_TYPE.split(".", 1)[0]
 
 
-def _utc_z(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def outbox_payload(event: DomainEvent, data_json: str) -> bytes:
     """``{"type": …, "timestamp": …, "data": …}``, serialised once and stored as the bytes sent."""
     # the type is an ASCII constant and the timestamp ISO-8601: both are JSON strings as they stand
-    return f'{{"type":"{event.EVENT_TYPE}","timestamp":"{_utc_z(event.occurred_at)}","data":{data_json}}}'.encode()
+    return f'{{"type":"{event.EVENT_TYPE}","timestamp":"{utc_z(event.occurred_at)}","data":{data_json}}}'.encode()
 
 
 def event_rows(event: DomainEvent) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
-from sqlalchemy import Connection, Dialect, Engine, RowMapping, and_, exc, func, or_, select
+from sqlalchemy import Connection, Engine, RowMapping, and_, exc, func, or_, select
 
 from adapters import serialization
 from complaint_core.assessment import Assessment
@@ -34,7 +34,7 @@ from .aggregates import (
     penalty_line_rows,
     return_columns,
 )
-from .driver import DriverInsert, DriverUpdate, where
+from .driver import Statements
 from .indexing import ClockIndexer, no_index
 from .rows import (
     aggregate_type,
@@ -60,27 +60,6 @@ __all__ = [
     "message_id",
     "outbox_payload",
 ]
-
-_CASE_COLUMNS = tuple(c.name for c in t.cases.columns)
-_HISTORY_COLUMNS = ("aggregate_id", "aggregate_type", "version", "type", "occurred_at", "actor", "body")
-_OUTBOX_COLUMNS = ("message_id", "aggregate_id", "type", "created_at", "payload")
-
-
-class Statements:
-    """The hot statements of a unit of work, written once per dialect and sent to the driver directly."""
-
-    def __init__(self, dialect: Dialect) -> None:
-        self.case_by_id = where(t.cases, ("version", "body"), ("id",), dialect)
-        self.case_by_number = where(t.cases, ("version", "body"), ("number",), dialect)
-        self.insert_case = DriverInsert(t.cases, _CASE_COLUMNS, dialect)
-        self.update_case = DriverUpdate(t.cases, [c for c in _CASE_COLUMNS if c != "id"], ("id", "version"), dialect)
-        self.delete_clocks = where(t.case_clocks, (), ("case_id",), dialect, verb="DELETE")
-        self.insert_clocks = DriverInsert(t.case_clocks, tuple(c.name for c in t.case_clocks.columns), dialect)
-        self.delete_parties = where(t.case_parties, (), ("case_id",), dialect, verb="DELETE")
-        self.insert_parties = DriverInsert(t.case_parties, tuple(c.name for c in t.case_parties.columns), dialect)
-        self.insert_history = DriverInsert(t.history, _HISTORY_COLUMNS, dialect)
-        self.insert_outbox = DriverInsert(t.outbox, _OUTBOX_COLUMNS, dialect)
-
 
 # the same statement the Core query compiles to, read without per-row processors
 _OVERDUE_SQLITE = (

@@ -37,6 +37,7 @@ from sqlalchemy import Connection, Engine, bindparam, exists, insert, select, up
 from sqlalchemy.orm import aliased
 
 from adapters.sql import tables as t
+from complaint_core.timeutil import utc_z
 
 from .endpoints import Endpoint, endpoint_from_row, signer_for
 from .schedule import BreakerState, CircuitBreaker, Decision, Fate, Outcome, classify, decide
@@ -760,7 +761,7 @@ def ping(engine: Engine, endpoint_id: int, *, clock: Clock, transport: Transport
         signer = signer_for(conn, endpoint_id, now)
     if signer is None:
         return Response(None, error="endpoint has no valid secret")
-    stamp = now.isoformat().replace("+00:00", "Z")
+    stamp = utc_z(now)
     body = json.dumps({"type": "webhook.test", "timestamp": stamp, "data": {"endpoint_id": endpoint_id}}).encode()
     msg_id = f"msg_test_{int(now.timestamp() * 1000)}"
     own = transport is None

@@ -70,13 +70,19 @@ def _resolve(qualified: str) -> type[BaseException] | None:
     return found if isinstance(found, type) and issubclass(found, BaseException) else None
 
 
-def exit_code_for(exc: BaseException, table: tuple[tuple[str, ExitCode], ...] = EXIT_CODES) -> ExitCode:
-    """The exit code of ``exc``: the first class in ``table`` it is an instance of, else 1 (unexpected)."""
+def _mapped(exc: BaseException, table: tuple[tuple[str, ExitCode], ...] = EXIT_CODES) -> ExitCode | None:
+    """The code of the first class in ``table`` that ``exc`` is an instance of; None for an unforeseen error."""
     for qualified, code in table:
         cls = _resolve(qualified)
         if cls is not None and isinstance(exc, cls):
             return code
-    return ExitCode.UNEXPECTED
+    return None
+
+
+def exit_code_for(exc: BaseException, table: tuple[tuple[str, ExitCode], ...] = EXIT_CODES) -> ExitCode:
+    """The exit code of ``exc``: the first class in ``table`` it is an instance of, else 1 (unexpected)."""
+    found = _mapped(exc, table)
+    return ExitCode.UNEXPECTED if found is None else found
 
 
 def one_line(text: str) -> str:
@@ -90,9 +96,10 @@ def report(exc: BaseException, settings: Settings, stream: TextIO | None = None)
     a non-zero exit code always means "no document".
     """
     out = stream if stream is not None else sys.stderr
-    code = exit_code_for(exc)
+    found = _mapped(exc)
+    code = ExitCode.UNEXPECTED if found is None else found
     prefix = _PREFIX[settings.language()]
-    if code is ExitCode.UNEXPECTED:
+    if found is None:  # a mapped error (e.g. a database that cannot be used, code 1 too) is its message alone
         if settings.verbose:
             traceback.print_exception(exc, file=out)
         hint = "" if settings.verbose else " (run with -v for the traceback)"

@@ -197,7 +197,7 @@ def notice(ctx: typer.Context, month: MonthArg) -> None:
 
 def approved_in(app: App, month: str) -> list[Assessment]:
     """The assessments approved in ``month`` (in their policy's zone), in case order."""
-    from complaint_core.penalty_service import month_of
+    from complaint_core.timeutil import month_key
 
     out = []
     with app.uow as uow:
@@ -206,7 +206,7 @@ def approved_in(app: App, month: str) -> list[Assessment]:
                 if assessment.approved_at is None:
                     continue
                 policy = app.cases.policies.get(assessment.policy_id, assessment.policy_version)
-                if month_of(assessment.approved_at, policy.tz) == month:
+                if month_key(assessment.approved_at, policy.tz) == month:
                     out.append(assessment)
     return out
 
