@@ -44,10 +44,37 @@ class MemoryStore:
     ledger: Ledger = attrs.Factory(Ledger)
 
 
-class MemoryAggregates(Generic[A]):
+class _Tracked:
+    """A repository that joins its unit of work's ``touched`` list the first time a transaction uses it.
+
+    Commit and rollback then visit only the repositories a transaction used: most
+    transactions touch one case and nothing else.
+    """
+
+    def __init__(self, touched: list[_Tracked]) -> None:
+        self._touched = touched
+        self._in_use = False
+
+    def _use(self) -> None:
+        if not self._in_use:
+            self._in_use = True
+            self._touched.append(self)
+
+    def check(self) -> None:
+        """Raise ``ConcurrencyConflict`` if a staged write would lose an update."""
+
+    def apply(self) -> None:
+        """Write the staged changes to the store."""
+
+    def clear(self) -> None:
+        self._in_use = False
+
+
+class MemoryAggregates(_Tracked, Generic[A]):
     """Returns, follow-ups or assessments in a dictionary, with staged writes checked on commit."""
 
-    def __init__(self, items: dict[UUID, A], key: Callable[[A], UUID]) -> None:
+    def __init__(self, items: dict[UUID, A], key: Callable[[A], UUID], touched: list[_Tracked] | None = None) -> None:
+        super().__init__(touched if touched is not None else [])
         self._items = items
         self._key = key
         self.seen: dict[UUID, int] = {}
@@ -55,6 +82,7 @@ class MemoryAggregates(Generic[A]):
         self.added: set[UUID] = set()
 
     def get(self, aggregate_id: UUID) -> A:
+        self._use()
         item = self.staged.get(aggregate_id) or self._items.get(aggregate_id)
         if item is None:
             raise NotFound(f"no {aggregate_id}")
@@ -62,6 +90,7 @@ class MemoryAggregates(Generic[A]):
         return item
 
     def add(self, item: A) -> None:
+        self._use()
         key = self._key(item)
         if key in self._items or key in self.staged:
             raise ConcurrencyConflict(f"{key} exists already")
@@ -69,6 +98,7 @@ class MemoryAggregates(Generic[A]):
         self.added.add(key)
 
     def save(self, item: A) -> None:
+        self._use()
         key = self._key(item)
         if key not in self.seen and key not in self.added:
             raise NotFound(f"{key} was not loaded in this unit of work")
@@ -92,6 +122,7 @@ class MemoryAggregates(Generic[A]):
         self._items.update(self.staged)
 
     def clear(self) -> None:
+        super().clear()
         self.seen.clear()
         self.staged.clear()
         self.added.clear()
@@ -105,14 +136,16 @@ def _case_of(item: object) -> UUID:
     return getattr(item, "case_id")  # type: ignore[no-any-return]  # noqa: B009
 
 
-class MemoryLedger:
-    def __init__(self, store: MemoryStore) -> None:
+class MemoryLedger(_Tracked):
+    def __init__(self, store: MemoryStore, touched: list[_Tracked] | None = None) -> None:
+        super().__init__(touched if touched is not None else [])
         self._store = store
         self.seen: int | None = None
         self.staged: list[LedgerOp] = []
         self.current: Ledger | None = None
 
     def load(self) -> Ledger:
+        self._use()
         if self.current is None:
             self.current = self._store.ledger
             self.seen = len(self._store.ledger_ops)
@@ -133,23 +166,31 @@ class MemoryLedger:
             self._store.ledger = self.current
 
     def clear(self) -> None:
+        super().clear()
         self.seen = None
         self.staged = []
         self.current = None
 
 
 class MemoryCaseRepository:
+    """The cases of one transaction: ``read`` holds each case as first read (``None`` when added here), ``staged`` the writes.
+
+    The store replaces a case object on every committed write, so "changed since it
+    was read" is an identity check on commit.
+    """
+
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
-        self.seen: dict[UUID, int] = {}
+        self.read: dict[UUID, Case | None] = {}
         self.staged: dict[UUID, Case] = {}
-        self.added: set[UUID] = set()
 
     def get(self, case_id: UUID) -> Case:
-        case = self.staged.get(case_id) or self._store.cases.get(case_id)
+        case = self.staged.get(case_id)
         if case is None:
-            raise NotFound(f"no case {case_id}")
-        self.seen.setdefault(case_id, case.version)
+            case = self._store.cases.get(case_id)
+            if case is None:
+                raise NotFound(f"no case {case_id}")
+            self.read.setdefault(case_id, case)
         return case
 
     def find_by_number(self, number: str) -> Case | None:
@@ -165,7 +206,7 @@ class MemoryCaseRepository:
         if case.number and self.find_by_number(case.number) is not None:
             raise ConcurrencyConflict(f"case number {case.number} is taken")
         self.staged[case.case_id] = case
-        self.added.add(case.case_id)
+        self.read[case.case_id] = None
 
     def all(self) -> Iterable[Case]:
         """Every case, staged writes first-hand; each is marked as loaded so it may be saved."""
@@ -177,15 +218,33 @@ class MemoryCaseRepository:
         return self.all()
 
     def save(self, case: Case) -> None:
-        if case.case_id not in self.seen:
+        if case.case_id not in self.read:
             raise NotFound(f"case {case.case_id} was not loaded in this unit of work")
         self.staged[case.case_id] = case
 
+    def check(self) -> list[tuple[str, UUID]]:
+        """Refuse a commit that would lose an update or reuse a number; returns the numbers to record."""
+        stored = self._store.cases
+        numbers = self._store.numbers
+        read = self.read
+        renumbered: list[tuple[str, UUID]] = []
+        for case_id, case in self.staged.items():
+            current = stored.get(case_id)
+            if current is not read[case_id]:
+                if read[case_id] is None:
+                    raise ConcurrencyConflict(f"case {case_id} exists already")
+                raise ConcurrencyConflict(f"case {case_id} changed since it was loaded")
+            number = case.number
+            if number is not None and (current is None or current.number != number):
+                if numbers.get(number, case_id) != case_id:
+                    raise ConcurrencyConflict(f"case number {number} is taken")
+                renumbered.append((number, case_id))
+        return renumbered
+
     def clear(self) -> None:
-        if self.staged or self.seen:
-            self.seen.clear()
-            self.staged.clear()
-            self.added.clear()
+        if self.read:
+            self.read = {}
+            self.staged = {}
 
 
 class MemorySerials:
@@ -216,13 +275,16 @@ class MemoryUnitOfWork:
         self.cases = MemoryCaseRepository(self.store)
         self.serials = MemorySerials(self.store)
         self.outbox = MemoryOutbox()
-        self.returns: MemoryAggregates[Return] = MemoryAggregates(self.store.returns, lambda r: r.return_id)
-        self.followups: MemoryAggregates[FollowUp] = MemoryAggregates(self.store.followups, lambda f: f.followup_id)
-        self.assessments: MemoryAggregates[Assessment] = MemoryAggregates(
-            self.store.assessments, lambda a: a.assessment_id
+        self._touched: list[_Tracked] = []
+        touched = self._touched
+        self.returns: MemoryAggregates[Return] = MemoryAggregates(self.store.returns, lambda r: r.return_id, touched)
+        self.followups: MemoryAggregates[FollowUp] = MemoryAggregates(
+            self.store.followups, lambda f: f.followup_id, touched
         )
-        self.ledger = MemoryLedger(self.store)
-        self.committed = 0
+        self.assessments: MemoryAggregates[Assessment] = MemoryAggregates(
+            self.store.assessments, lambda a: a.assessment_id, touched
+        )
+        self.ledger = MemoryLedger(self.store, touched)
 
     def __enter__(self) -> Self:
         return self  # every exit rolls back what was not committed, so a transaction starts clean
@@ -235,42 +297,27 @@ class MemoryUnitOfWork:
     def commit(self) -> None:
         store = self.store
         cases = self.cases
-        stored = store.cases
-        numbers = store.numbers
-        renumbered: list[tuple[str, UUID]] = []
-        for case_id, case in cases.staged.items():
-            current = stored.get(case_id)
-            if case_id in cases.added:
-                if current is not None:
-                    raise ConcurrencyConflict(f"case {case_id} exists already")
-            elif current is None or current.version != cases.seen[case_id]:
-                raise ConcurrencyConflict(f"case {case_id} changed since it was loaded")
-            number = case.number
-            if number is not None and (current is None or current.number != number):
-                if numbers.get(number, case_id) != case_id:
-                    raise ConcurrencyConflict(f"case number {number} is taken")
-                renumbered.append((number, case_id))
-        others = [r for r in (self.returns, self.followups, self.assessments, self.ledger) if r.staged]
-        for repository in others:
+        renumbered = cases.check() if cases.staged else ()
+        touched = self._touched
+        for repository in touched:
             repository.check()
-        stored.update(cases.staged)
-        for repository in others:
+        store.cases.update(cases.staged)
+        for repository in touched:
             repository.apply()
         for number, case_id in renumbered:
-            numbers[number] = case_id
+            store.numbers[number] = case_id
         if self.serials.staged:
             store.serials.update(self.serials.staged)
         store.outbox.extend(self.outbox.staged)
-        self.committed += 1
         self.rollback()
 
     def rollback(self) -> None:
         self.cases.clear()
-        for repository in (self.returns, self.followups, self.assessments):
-            if repository.staged or repository.seen:
+        if self._touched:
+            for repository in self._touched:
                 repository.clear()
-        self.ledger.clear()
+            self._touched.clear()
         if self.serials.staged:
-            self.serials.staged.clear()
+            self.serials.staged = {}
         if self.outbox.staged:
             self.outbox.staged = []

@@ -10,7 +10,7 @@ side routes below), checked by one guard.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Set
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -30,6 +30,7 @@ from .clocks import (
     Pause,
     Promise,
     SpecialCircumstance,
+    clock_plan,
     compute_deadline,
     select_rule,
     shift,
@@ -73,6 +74,7 @@ PETITION_FROM = frozenset({S.ATTRIBUTED, S.PROPOSED, S.APPROVED, S.REPLIED, S.NO
 TERMINAL = frozenset({S.SETTLED})
 MAJOR_FLAGGED = "major_flagged"  # the milestone flag_major reaches: alert clocks start there
 FINISHED = frozenset({S.CLOSED, S.SETTLED})
+NEEDS_REPLY = frozenset({S.REPLIED, S.CLOSED, S.SETTLED})
 
 STATUS_LABELS: dict[CaseStatus, tuple[str, str]] = {
     S.RECEIVED: ("已受理", "received"),
@@ -211,9 +213,9 @@ class Case:
     def __attrs_post_init__(self) -> None:
         if self.version < 1:
             raise RuleViolation(f"version must be >= 1, got {self.version}", rule="CASE-VERSION")
-        if self.status is S.NOT_ESTABLISHED and not self.not_established_reason:
+        if self.status == "not_established" and not self.not_established_reason:
             raise RuleViolation("a not-established case needs a reason", rule="P1-LC-14")
-        if self.status in (S.REPLIED, S.CLOSED, S.SETTLED) and self.reply is None:
+        if self.status in NEEDS_REPLY and self.reply is None:
             raise RuleViolation(f"a {self.status.value} case needs a recorded reply", rule="CASE-REPLY")
 
     # ----- views -------------------------------------------------------------------------
@@ -272,7 +274,7 @@ class Case:
                 )
             if at < parent.last_at:
                 raise RuleViolation("a second complaint cannot predate its parent's closure", rule="CASE-TIME-ORDER")
-        started = _clocks_starting(policy, _subject(intake, None), frozenset(), S.RECEIVED.value)
+        started = clock_plan(policy, _subject(intake, None)).starting.get(S.RECEIVED.value, ())
         parent_id = parent.case_id if parent else None
         event = ev.CaseReceived(
             aggregate_id=case_id,
@@ -726,24 +728,24 @@ class Case:
         return state, rule
 
     def _starts(self, policy: Policy, milestone: str) -> tuple[str, ...]:
+        """The clocks ``milestone`` starts on this case: those whose rule starts there and that never ran."""
         if not policy.clocks_starting_at(milestone):
             return ()
-        return _clocks_starting(policy, self.subject, {c.name for c in self.clocks}, milestone)
+        names = clock_plan(policy, self.subject).starting.get(milestone, ())
+        if names and self.clocks:
+            have = {c.name for c in self.clocks}
+            return tuple(n for n in names if n not in have)
+        return names
 
     def _stops(self, policy: Policy, milestone: str, *, all_clocks: bool = False) -> tuple[str, ...]:
+        """The running clocks ``milestone`` stops: those whose rule stops there, or all of them."""
         if all_clocks:
             return tuple(state.name for state in self.clocks if state.stopped_at is None)
         candidates = policy.clocks_stopping_at(milestone)
-        running = [s.name for s in self.clocks if s.stopped_at is None and s.name in candidates]
-        if not running:
+        if not candidates or not any(s.stopped_at is None and s.name in candidates for s in self.clocks):
             return ()
-        subject = self.subject
-        stopped = []
-        for name in running:
-            rule = select_rule(policy, name, subject)
-            if rule is not None and rule.stop == milestone:
-                stopped.append(name)
-        return tuple(stopped)
+        stopping = clock_plan(policy, self.subject).stopping.get(milestone, frozenset())
+        return tuple(s.name for s in self.clocks if s.stopped_at is None and s.name in stopping)
 
     def _transition(
         self,
@@ -767,7 +769,7 @@ class Case:
                 f"case {self.reference}: cannot go from {self.status.value} to {target.value}", rule="CASE-TRANSITION"
             )
         at = self._check_time(at)
-        milestone = target.value
+        milestone = _MILESTONE[target]
         event = event_type(
             aggregate_id=self.case_id,
             version=self.version + 1,
@@ -789,21 +791,7 @@ class Case:
 
 def _subject(intake: Intake, severity: str | None) -> ClockSubject:
     """What clock conditions look at: the intake's market, kind, category and channel, and the severity."""
-    return ClockSubject(
-        market=intake.market, kind=intake.kind, category=intake.category, severity=severity, channel=intake.channel
-    )
-
-
-def _clocks_starting(policy: Policy, subject: ClockSubject, have: Set[str], milestone: str) -> tuple[str, ...]:
-    """The clocks ``milestone`` starts on a case with ``subject`` that already has clocks ``have``."""
-    started = []
-    for name in policy.clocks_starting_at(milestone):
-        if name in have:
-            continue
-        rule = select_rule(policy, name, subject)
-        if rule is not None and rule.start == milestone:
-            started.append(name)
-    return tuple(started)
+    return ClockSubject(intake.market, intake.kind, intake.category, severity, intake.channel)
 
 
 def _check_intake(policy: Policy, intake: Intake) -> None:
@@ -834,6 +822,7 @@ def _check_number(policy: Policy, milestone: str, number: str | None) -> None:
 # ----- apply: one function per event type ---------------------------------------------------
 _APPLIERS: Appliers[Case] = Appliers()
 _STATUS_BY_VALUE: dict[str, CaseStatus] = {s.value: s for s in CaseStatus}
+_MILESTONE: dict[CaseStatus, str] = {s: s.value for s in CaseStatus}  # ``.value`` is a slow property on 3.11
 
 
 def apply(event: ev.DomainEvent, case: Case) -> Case:
@@ -843,19 +832,24 @@ def apply(event: ev.DomainEvent, case: Case) -> Case:
 
 
 def _next(event: ev.DomainEvent, case: Case, **changes: Any) -> Case:
+    return _changed(event, case, changes)
+
+
+def _changed(event: ev.DomainEvent, case: Case, changes: dict[str, Any]) -> Case:
+    """The case after ``event`` with ``changes``: a copy of its fields, checked by the same invariants as ``__init__``."""
     if event.version != case.version + 1:
         raise DomainError(
             f"event version {event.version} does not follow case version {case.version}", rule="EVENT-VERSION"
         )
-    if event.aggregate_id != case.case_id:
+    if event.aggregate_id is not case.case_id and event.aggregate_id != case.case_id:
         raise DomainError("event belongs to another case", rule="EVENT-VERSION")
-    new = object.__new__(Case)
-    values = new.__dict__
-    values.update(case.__dict__)
+    values = case.__dict__.copy()
     values.update(changes)
     values["version"] = event.version
     values["last_event_at"] = event.occurred_at
-    new.__attrs_post_init__()  # the invariants hold for every state, built this way or by __init__
+    new = object.__new__(Case)
+    object.__setattr__(new, "__dict__", values)
+    new.__attrs_post_init__()
     return new
 
 
@@ -864,28 +858,18 @@ def _with_clocks(
 ) -> tuple[ClockState, ...]:
     if not started and not stopped:
         return case.clocks
-    clocks = []
-    for state in case.clocks:
-        if state.name in stopped:
-            pauses = state.pauses
-            if state.paused:
-                pauses = (*pauses[:-1], attrs.evolve(pauses[-1], until=at))
-            state = attrs.evolve(state, stopped_at=at, pauses=pauses)
-        clocks.append(state)
+    clocks = [state.stop(at) if state.name in stopped else state for state in case.clocks]
     clocks.extend(ClockState(name=name, started_at=at) for name in started)
     return tuple(clocks)
 
 
 def _transitioned(event: ev.Transitioned, case: Case, reason: str = "", **changes: Any) -> Case:
     status = _STATUS_BY_VALUE[event.to_status]
-    return _next(
-        event,
-        case,
-        status=status,
-        steps=(*case.steps, Step(status, event.occurred_at, event.actor, reason)),
-        clocks=_with_clocks(case, event.occurred_at, event.clocks_started, event.clocks_stopped),
-        **changes,
-    )
+    changes["status"] = status
+    changes["steps"] = (*case.steps, Step(status, event.occurred_at, event.actor, reason))
+    if event.clocks_started or event.clocks_stopped:
+        changes["clocks"] = _with_clocks(case, event.occurred_at, event.clocks_started, event.clocks_stopped)
+    return _changed(event, case, changes)
 
 
 def _update_clock(case: Case, name: str, change: Callable[[ClockState], ClockState]) -> tuple[ClockState, ...]:

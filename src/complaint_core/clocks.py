@@ -12,6 +12,7 @@ deadline forward.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import NamedTuple
 
 import attrs
 
@@ -66,10 +67,26 @@ class ClockState:
     def paused(self) -> bool:
         return bool(self.pauses) and self.pauses[-1].until is None
 
+    def stop(self, at: datetime) -> ClockState:
+        """The clock stopped at ``at``; a pause still open ends there too."""
+        pauses = self.pauses
+        if pauses and pauses[-1].until is None:
+            last = pauses[-1]
+            pauses = (*pauses[:-1], Pause(last.since, last.reason, at))
+        return ClockState(
+            name=self.name,
+            started_at=self.started_at,
+            stopped_at=at,
+            pauses=pauses,
+            special=self.special,
+            promise=self.promise,
+            level=self.level,
+            inquired=self.inquired,
+        )
 
-@attrs.frozen(kw_only=True)
-class ClockSubject:
-    """The case attributes clock conditions look at."""
+
+class ClockSubject(NamedTuple):
+    """The case attributes clock conditions look at (a tuple: cheap to build, and a key of the clock plan)."""
 
     market: Market | None = None
     kind: CaseKind | None = None
@@ -101,6 +118,33 @@ class Deadline:
         if self.stopped_at is None or self.due is None:
             return None
         return self.stopped_at <= self.due
+
+
+@attrs.frozen
+class ClockPlan:
+    """The clocks each milestone starts and stops on cases with one subject: ``select_rule`` worked out once."""
+
+    starting: dict[str, tuple[str, ...]]
+    stopping: dict[str, frozenset[str]]
+
+
+def clock_plan(policy: Policy, subject: ClockSubject) -> ClockPlan:
+    """The plan of ``policy`` for cases like ``subject``, kept with the policy (commands look it up on every step)."""
+    return policy.derived((ClockPlan, subject), lambda: _plan(policy, subject))
+
+
+def _plan(policy: Policy, subject: ClockSubject) -> ClockPlan:
+    starting: dict[str, tuple[str, ...]] = {}
+    stopping: dict[str, frozenset[str]] = {}
+    for name in policy.clock_names():
+        rule = select_rule(policy, name, subject)
+        if rule is not None:
+            starting[rule.start] = (*starting.get(rule.start, ()), name)
+            stopping[rule.stop] = stopping.get(rule.stop, frozenset()) | {name}
+    # the order a milestone starts its clocks in is the policy's (``clocks_starting_at``)
+    for milestone, names in starting.items():
+        starting[milestone] = tuple(n for n in policy.clocks_starting_at(milestone) if n in names)
+    return ClockPlan(starting, stopping)
 
 
 def select_rule(policy: Policy, name: str, subject: ClockSubject) -> ClockRule | None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable, Hashable
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -18,6 +20,8 @@ import attrs
 from .errors import MoneyError, PolicyInvalid
 from .labels import Labels, Language
 from .money import amount as amount_of
+
+T = TypeVar("T")
 
 
 class TimeUnit(StrEnum):
@@ -402,6 +406,7 @@ class Policy:
     _rules_by_name: dict[str, tuple[ClockRule, ...]] = attrs.field(init=False, repr=False, eq=False, hash=False)
     _starting_at: dict[str, tuple[str, ...]] = attrs.field(init=False, repr=False, eq=False, hash=False)
     _stopping_at: dict[str, frozenset[str]] = attrs.field(init=False, repr=False, eq=False, hash=False)
+    _derived: dict[Hashable, Any] = attrs.field(init=False, factory=dict, repr=False, eq=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
         _validate(self)
@@ -417,6 +422,14 @@ class Policy:
         object.__setattr__(self, "_rules_by_name", index)
         object.__setattr__(self, "_starting_at", starting)
         object.__setattr__(self, "_stopping_at", stopping)
+
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """A value worked out from this policy alone, computed once: a policy never changes, so it never goes stale."""
+        try:
+            value: T = self._derived[key]
+        except KeyError:
+            value = self._derived[key] = compute()
+        return value
 
     @property
     def tz(self) -> ZoneInfo:

@@ -37,14 +37,15 @@ Command = Callable[[Case, Policy, datetime, UnitOfWork], tuple[Case, tuple[Domai
 
 def in_transaction(uow: UnitOfWork, work: Callable[[UnitOfWork], T], retries: int) -> T:
     """Run ``work`` in a unit of work, re-running it from a fresh read on a conflict, at most ``retries`` times."""
-    for attempt in range(retries + 1):
+    attempt = 0
+    while True:
         try:
             with uow as open_uow:
                 return work(open_uow)
         except ConcurrencyConflict:
-            if attempt == retries:
+            if attempt >= retries:
                 raise
-    raise AssertionError("unreachable")
+            attempt += 1
 
 
 class CaseService:
@@ -384,4 +385,4 @@ class CaseService:
             uow.commit()
             return new
 
-        return self._transaction(work)
+        return in_transaction(self.uow, work, self.conflict_retries)
