@@ -47,7 +47,7 @@ from complaint_core.policy import CalendarSettings, Channel
 from complaint_core.responsibility import Party, PartyKind, Responsibility
 from complaint_core.services import CaseService
 
-REPEATS = 3
+REPEATS = 5
 TARGET_RATIO = 10.0
 TARGET_RATE = 5_000.0
 NOW = datetime(2026, 3, 16, 2, 30, tzinfo=UTC)  # 10:30 in Shanghai, a Monday

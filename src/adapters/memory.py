@@ -185,7 +185,7 @@ class MemoryCaseRepository:
         self.staged: dict[UUID, Case] = {}
 
     def get(self, case_id: UUID) -> Case:
-        case = self.staged.get(case_id)
+        case = self.staged.get(case_id) if self.staged else None
         if case is None:
             case = self._store.cases.get(case_id)
             if case is None:
@@ -292,7 +292,8 @@ class MemoryUnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.rollback()
+        if self.cases.read or self._touched or self.serials.staged or self.outbox.staged:
+            self.rollback()  # commit leaves nothing behind; this is a failed or read-only transaction
 
     def commit(self) -> None:
         store = self.store

@@ -20,6 +20,7 @@ class MemoryPolicies:
 
     def __init__(self, policies: Iterable[Policy] = ()) -> None:
         self._by_key: dict[tuple[str, int], Policy] = {}
+        self._latest: dict[str, int] = {}
         for policy in policies:
             self.add(policy)
 
@@ -28,14 +29,13 @@ class MemoryPolicies:
         if key in self._by_key and self._by_key[key] != policy:
             raise ConcurrencyConflict(f"policy {policy.policy_id} v{policy.version} exists with other content")
         self._by_key[key] = policy
+        self._latest[policy.policy_id] = max(policy.version, self._latest.get(policy.policy_id, policy.version))
 
     def get(self, policy_id: str, version: int | None = None) -> Policy:
         if version is None:
-            versions = [v for (pid, v) in self._by_key if pid == policy_id]
-            if not versions:
-                known = sorted({pid for pid, _ in self._by_key})
-                raise NotFound(f"no policy {policy_id!r} (known: {known})")
-            version = max(versions)
+            version = self._latest.get(policy_id)
+            if version is None:
+                raise NotFound(f"no policy {policy_id!r} (known: {sorted(self._latest)})")
         try:
             return self._by_key[(policy_id, version)]
         except KeyError:

@@ -711,7 +711,7 @@ class Case:
 
     def _check_time(self, at: datetime) -> datetime:
         at = require_aware(at)
-        if at < self.last_at:
+        if at < (self.last_event_at or self.received_at):
             raise RuleViolation(
                 f"{at.isoformat()} is before the case's last step at {self.last_at.isoformat()}", rule="CASE-TIME-ORDER"
             )

@@ -57,8 +57,8 @@ class Intake:
     def __attrs_post_init__(self) -> None:
         if not self.customer.strip():
             raise RuleViolation("customer is required", rule="INTAKE")
-        unknown = sorted(self.flags - CASE_FLAGS)
-        if unknown:
+        if self.flags and not self.flags <= CASE_FLAGS:
+            unknown = sorted(self.flags - CASE_FLAGS)
             raise RuleViolation(f"unknown flags {unknown}; known: {sorted(CASE_FLAGS)}", rule="INTAKE")
         if self.claimed_amount is not None:
             amount = self.claimed_amount

@@ -17,26 +17,38 @@ ZERO = Decimal("0.00")
 
 def yuan(value: Decimal | int | str) -> Decimal:
     """Parse an amount in yuan; more than two decimal places is an error, never rounded away."""
+    if value.__class__ is Decimal:
+        return _whole_fen(value, value)
     if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
         raise MoneyError(f"amount must be Decimal, int or str, not {type(value).__name__}")
     try:
-        amount = Decimal(value)
+        parsed = Decimal(value)
     except InvalidOperation:
         raise MoneyError(f"amount {value!r} is not a number") from None
+    return _whole_fen(parsed, value)
+
+
+def _whole_fen(amount: Decimal, given: object) -> Decimal:
+    """``amount`` with exactly two places, refusing what is not finite, too large, or finer than a fen."""
     if not amount.is_finite():
-        raise MoneyError(f"amount {value!r} is not finite")
-    quantized = amount.quantize(FEN)
+        raise MoneyError(f"amount {given!r} is not finite")
+    try:
+        quantized = amount.quantize(FEN)
+    except InvalidOperation:  # more digits than the decimal context holds
+        raise MoneyError(f"amount {given!r} is too large") from None
     if quantized != amount:
-        raise MoneyError(f"amount {value!r} has more than two decimal places (fen)")
+        raise MoneyError(f"amount {given!r} has more than two decimal places (fen)")
+    if quantized.is_zero() and quantized.is_signed():
+        return ZERO  # -0.00 is zero
     return quantized
 
 
 def amount(value: object, field: str = "amount", *, positive: bool = False) -> Decimal:
     """A money amount handed over as a Decimal (never parsed from text or float): whole fen, not negative."""
-    if isinstance(value, bool) or not isinstance(value, Decimal):
+    if value.__class__ is not Decimal and (isinstance(value, bool) or not isinstance(value, Decimal)):
         raise MoneyError(f"{field} must be a Decimal amount in yuan, not {type(value).__name__}")
-    result = yuan(value)
-    if result < 0 or (positive and result == 0):
+    result = _whole_fen(value, value)
+    if result < 0 or (positive and not result):
         raise MoneyError(f"{field} must be {'positive' if positive else 'non-negative'}, got {result}")
     return result
 

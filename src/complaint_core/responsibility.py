@@ -51,14 +51,16 @@ class Responsibility:
         if not self.shares:
             raise RuleViolation("a responsibility needs at least one party", rule="P1-ROLE-07")
         seen: set[tuple[PartyKind, str]] = set()
+        total = Decimal(0)
         for i, item in enumerate(self.shares):
             key = (item.party.kind, item.party.id)
             if key in seen:
                 raise RuleViolation(f"shares[{i}]: party {item.party.id!r} appears twice", rule="P1-ROLE-07")
             seen.add(key)
-            if not isinstance(item.share, Decimal) or not item.share.is_finite() or not 0 < item.share <= 1:
-                raise RuleViolation(f"shares[{i}]: share {item.share} must be in (0, 1]", rule="P1-ROLE-07")
-        total = sum((s.share for s in self.shares), Decimal(0))
+            share = item.share
+            if not isinstance(share, Decimal) or not share.is_finite() or not 0 < share <= 1:
+                raise RuleViolation(f"shares[{i}]: share {share} must be in (0, 1]", rule="P1-ROLE-07")
+            total += share
         if total != 1:
             raise RuleViolation(f"fault shares sum to {total}, not exactly 1", rule="P1-ROLE-07")
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from complaint_core import MoneyError, apportion, from_fen, to_fen, yuan
+from complaint_core.money import amount
 
 D = Decimal
 
@@ -16,10 +17,23 @@ def test_yuan_and_fen_round_trip() -> None:
     assert str(from_fen(5)) == "0.05"
 
 
-@pytest.mark.parametrize("bad", ["1.005", "abc", "NaN", "Infinity", 1.5, True, None])
+@pytest.mark.parametrize("bad", ["1.005", "abc", "NaN", "Infinity", 1.5, True, None, "1e30", D("1E+40"), D("1.001")])
 def test_yuan_refuses_sub_fen_floats_and_junk(bad: object) -> None:
     with pytest.raises(MoneyError):
         yuan(bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [D("1E+30"), D("-0.01"), D("sNaN"), D("0.001"), 5, "5.00", True])
+def test_amount_refuses_with_a_money_error_never_a_decimal_signal(bad: object) -> None:
+    """A huge amount used to escape as ``decimal.InvalidOperation`` from quantize: bad input must not crash."""
+    with pytest.raises(MoneyError):
+        amount(bad)
+
+
+def test_negative_zero_is_zero() -> None:
+    assert str(yuan(D("-0.00"))) == "0.00"
+    assert str(amount(D("-0"))) == "0.00"
+    assert amount(D("1E+2")) == D("100.00") and str(amount(D("1.200"))) == "1.20"
 
 
 def test_three_way_split_gives_the_extra_fen_to_the_first_party() -> None:
