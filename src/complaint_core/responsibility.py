@@ -24,6 +24,7 @@ class PartyKind(StrEnum):
 
 
 EXTERNAL_KINDS = frozenset({PartyKind.SUPPLIER, PartyKind.CARRIER, PartyKind.CUSTOMER})
+_NONE, _WHOLE = Decimal(0), Decimal(1)  # no fault, all of it (Decimal against Decimal compares fastest)
 
 
 @attrs.frozen
@@ -51,19 +52,19 @@ class Responsibility:
         if not self.shares:
             raise RuleViolation("a responsibility needs at least one party", rule="P1-ROLE-07")
         seen: set[tuple[PartyKind, str]] = set()
-        total = Decimal(0)
+        total = _NONE
         for i, item in enumerate(self.shares):
             key = (item.party.kind, item.party.id)
             if key in seen:
                 raise RuleViolation(f"shares[{i}]: party {item.party.id!r} appears twice", rule="P1-ROLE-07")
             seen.add(key)
             share = item.share
-            if not isinstance(share, Decimal) or not share.is_finite() or not 0 < share <= 1:
+            if not isinstance(share, Decimal) or not share.is_finite() or not _NONE < share <= _WHOLE:
                 raise RuleViolation(f"shares[{i}]: share {share} must be in (0, 1]", rule="P1-ROLE-07")
             total += share
-        if total != 1:
+        if total != _WHOLE:
             raise RuleViolation(f"fault shares sum to {total}, not exactly 1", rule="P1-ROLE-07")
 
     @classmethod
     def sole(cls, party: Party) -> Responsibility:
-        return cls((FaultShare(party, Decimal(1)),))
+        return cls((FaultShare(party, _WHOLE),))
