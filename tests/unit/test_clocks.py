@@ -1,5 +1,6 @@
 """DOMAIN §4: deadlines in hours, calendar days, working days and months."""
 
+import itertools
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -8,6 +9,7 @@ import attrs
 import pytest
 
 from adapters.calendars import with_weekend_fallback
+from adapters.policy_files import load_preset
 from complaint_core import (
     CalendarNotCovered,
     ClockRule,
@@ -21,7 +23,8 @@ from complaint_core import (
     TimeUnit,
     compute_deadline,
 )
-from complaint_core.clocks import Pause, Promise, SpecialCircumstance
+from complaint_core.clocks import ClockSubject, Pause, Promise, SpecialCircumstance, clock_plan, select_rule
+from complaint_core.policy import CaseKind, Channel, Market
 
 SH = ZoneInfo("Asia/Shanghai")
 L = Labels("时限", "clock")
@@ -163,3 +166,42 @@ def test_due_is_utc_inside(sh: Maker) -> None:
     d = compute_deadline(rule(1, TimeUnit.CALENDAR_DAYS), state, calendar=None, tz=SH)
     assert d.due is not None and d.due.tzinfo is UTC
     assert d.due - timedelta(microseconds=d.due.microsecond) == datetime(2026, 11, 3, 15, 59, 59, tzinfo=UTC)
+
+
+# ----- the clock plan: select_rule worked out once per policy and case subject -------------------------------
+@pytest.mark.parametrize("preset", ["manufacturing", "furniture", "auto-dealer", "service", "bank-branch"])
+def test_clock_plan_agrees_with_select_rule_for_every_subject(preset: str) -> None:
+    """The cached plan must give, for every case subject and milestone, exactly what a rule-by-rule walk gives."""
+
+    policy = load_preset(preset)
+    milestones = {r.start for r in policy.clocks} | {r.stop for r in policy.clocks}
+    severities = [None, *(s.code for s in policy.severities)]
+    for market, kind, category, severity, channel in itertools.product(
+        [None, *Market], [None, *CaseKind], [c.code for c in policy.categories], severities, [None, *Channel]
+    ):
+        subject = ClockSubject(market, kind, category, severity, channel)
+        plan = clock_plan(policy, subject)
+        for milestone in milestones:
+            walked_starts = tuple(
+                name
+                for name in policy.clocks_starting_at(milestone)
+                if (r := select_rule(policy, name, subject)) is not None and r.start == milestone
+            )
+            walked_stops = frozenset(
+                name
+                for name in policy.clock_names()
+                if (r := select_rule(policy, name, subject)) is not None and r.stop == milestone
+            )
+            assert plan.starting.get(milestone, ()) == walked_starts, (subject, milestone)
+            assert plan.stopping.get(milestone, frozenset()) == walked_stops, (subject, milestone)
+        assert clock_plan(policy, subject) is plan  # worked out once
+
+
+def test_policy_memo_is_not_part_of_its_value() -> None:
+    """A policy that has cached plans still equals, hashes and evolves like one that has not."""
+
+    used, fresh = load_preset("manufacturing"), load_preset("manufacturing")
+    clock_plan(used, ClockSubject(category="quality"))
+    assert used == fresh and repr(used) == repr(fresh)
+    evolved = attrs.evolve(used, version=used.version + 1)
+    assert evolved.derived("probe", lambda: 1) == 1 and used.derived("probe", lambda: 2) == 2
