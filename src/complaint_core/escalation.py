@@ -195,7 +195,8 @@ def sweep(
 ) -> tuple[SweepAction, ...]:
     """Every ladder level due at ``now`` over ``cases``, sorted by (case id, clock, level).
 
-    ``policy_for`` is called once per case with clocks, ``calendar_for`` once per distinct policy.
+    ``policy_for`` is called when a case runs another policy (id or version) than the case before it,
+    ``calendar_for`` once per distinct policy: a case's policy is a function of those two fields.
     """
     now = require_aware(now, "now")
     out: list[SweepAction] = []
@@ -203,6 +204,7 @@ def sweep(
     plans: dict[int, tuple[Policy, WorkingCalendar | None, dict[str, timedelta | None], dict[str, datetime]]] = {}
     closed, settled = CaseStatus.CLOSED, CaseStatus.SETTLED
     last_policy: Policy | None = None
+    last_id, last_version = "", 0  # the policy id and version ``last_policy`` was looked up for
     calendar: WorkingCalendar | None = None
     floors: dict[str, timedelta | None] = {}
     latest_start: dict[str, datetime] = {}
@@ -212,7 +214,11 @@ def sweep(
         clocks = case.clocks
         if status is closed or status is settled or not clocks:
             continue
-        policy = policy_for(case)
+        if last_policy is None or case.policy_version != last_version or case.policy_id != last_id:
+            last_id, last_version = case.policy_id, case.policy_version
+            policy = policy_for(case)
+        else:
+            policy = last_policy
         if policy is not last_policy:
             plan = plans.get(id(policy))
             if plan is None or plan[0] is not policy:

@@ -252,6 +252,35 @@ def test_sweep_is_pure_and_sorted(service: CaseService, store: MemoryStore, sh: 
     assert sweep(store.cases.values(), service.policy_of, service.calendar_for, now) == ()
 
 
+def test_sweep_looks_a_policy_up_once_per_run_of_cases_that_share_it(
+    service: CaseService, store: MemoryStore, sh: Maker
+) -> None:
+    """A case's policy depends only on its policy id and version: the sweep does not ask again for each case."""
+    for policy_id in ("manufacturing", "manufacturing", "bank-branch", "bank-branch", "manufacturing"):
+        category = "quality" if policy_id == "manufacturing" else "service"
+        case = service.receive(
+            Intake(customer="客户", channel=Channel.PHONE, category=category),
+            actor="cs",
+            policy_id=policy_id,
+            at=sh(2026, 11, 2),
+        )
+        service.register(case.case_id, actor="gm_office", at=sh(2026, 11, 2, 10))
+    asked: list[str] = []
+
+    def policy_for(case: Case) -> Policy:
+        asked.append(case.policy_id)
+        return service.policy_of(case)
+
+    cases = list(store.cases.values())
+    assert all(c.clocks for c in cases)
+    assert [c.policy_id for c in cases] == ["manufacturing"] * 2 + ["bank-branch"] * 2 + ["manufacturing"]
+    now = sh(2026, 11, 30, 9)
+    assert sweep(cases, policy_for, service.calendar_for, now) == sweep(
+        cases, service.policy_of, service.calendar_for, now
+    )
+    assert asked == ["manufacturing", "bank-branch", "manufacturing"]
+
+
 def test_p3_esc_01_major_complaint_alerts_at_once_and_escalates_unacknowledged(
     store: MemoryStore, service: CaseService, sh: Maker
 ) -> None:
