@@ -128,6 +128,17 @@ class MemoryAggregates(_Tracked, Generic[A]):
         self.added.clear()
 
 
+class MemoryFollowUps(MemoryAggregates[FollowUp]):
+    def open_due_before(self, instant: datetime) -> tuple[FollowUp, ...]:
+        """No index here: every follow-up whose earliest open visit is due before ``instant``."""
+        keys = [*self._items, *(k for k in self.staged if k not in self._items)]
+        return tuple(
+            self.get(k)
+            for k in keys
+            if any(v.due < instant for v in (self.staged.get(k) or self._items[k]).open_visits)
+        )
+
+
 def _version(item: object) -> int:
     return int(getattr(item, "version"))  # noqa: B009 - every aggregate has one
 
@@ -278,9 +289,7 @@ class MemoryUnitOfWork:
         self._touched: list[_Tracked] = []
         touched = self._touched
         self.returns: MemoryAggregates[Return] = MemoryAggregates(self.store.returns, lambda r: r.return_id, touched)
-        self.followups: MemoryAggregates[FollowUp] = MemoryAggregates(
-            self.store.followups, lambda f: f.followup_id, touched
-        )
+        self.followups = MemoryFollowUps(self.store.followups, lambda f: f.followup_id, touched)
         self.assessments: MemoryAggregates[Assessment] = MemoryAggregates(
             self.store.assessments, lambda a: a.assessment_id, touched
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID, uuid4
 
 from .case import Case
@@ -113,11 +113,20 @@ class FollowUpService:
             return self._of(uow, self.cases._load(uow, ref))
 
     def due(self, on: date) -> tuple[tuple[FollowUp, int], ...]:
-        """(follow-up, visit number) of every open visit due on or before ``on`` in the policy's zone."""
-        out: list[tuple[FollowUp, int]] = []
+        """(follow-up, visit number) of every open visit due on or before ``on`` in its policy's zone, earliest first.
+
+        Asks the store only for follow-ups due before the end of ``on`` anywhere on
+        earth (midnight in UTC-12), then keeps the visits due by ``on`` in their own zone.
+        """
+        bound = datetime.combine(on + timedelta(days=1), time(12), tzinfo=UTC)
+        out: list[tuple[datetime, str, int, FollowUp]] = []
         with self.cases.uow as uow:
-            for case in uow.cases.all():
-                for followup in uow.followups.for_case(case.case_id):
-                    tz = self.cases.policy_of(case).tz
-                    out.extend((followup, v.number) for v in followup.open_visits if v.due_on(tz) <= on)
-        return tuple(out)
+            for followup in uow.followups.open_due_before(bound):
+                tz = self.cases.policies.get(followup.policy_id, followup.policy_version).tz
+                out.extend(
+                    (v.due, str(followup.case_id), v.number, followup)
+                    for v in followup.open_visits
+                    if v.due_on(tz) <= on
+                )
+        out.sort(key=lambda item: item[:3])
+        return tuple((followup, number) for _, _, number, followup in out)

@@ -87,6 +87,16 @@ class AggregateRepository(Protocol[A]):
         ...
 
 
+class FollowUpRepository(AggregateRepository["FollowUp"], Protocol):
+    def open_due_before(self, instant: datetime) -> tuple[FollowUp, ...]:
+        """At least every follow-up with an open visit due before ``instant`` (a superset is allowed); remembers versions.
+
+        Stores keep the earliest open due of each follow-up indexed, so a daily
+        "what is due" never reads every case.
+        """
+        ...
+
+
 class LedgerStore(Protocol):
     """The penalty ledger, kept as its journal of operations (``ledger_journal``)."""
 
@@ -119,7 +129,7 @@ class UnitOfWork(Protocol):
     def returns(self) -> AggregateRepository[Return]: ...
 
     @property
-    def followups(self) -> AggregateRepository[FollowUp]: ...
+    def followups(self) -> FollowUpRepository: ...
 
     @property
     def assessments(self) -> AggregateRepository[Assessment]: ...

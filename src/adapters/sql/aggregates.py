@@ -112,6 +112,16 @@ class SqlAggregates(Generic[A]):
         self.seen.clear()
 
 
+class SqlFollowUps(SqlAggregates[FollowUp]):
+    def open_due_before(self, instant: datetime) -> tuple[FollowUp, ...]:
+        """Through the index on ``next_due``, the earliest open visit of each follow-up."""
+        c = self._table.c
+        rows = self._uow.connection.execute(
+            select(c.version, c.body).where(c.next_due < instant).order_by(c.next_due, c.id)
+        ).all()
+        return tuple(self._load(row) for row in rows)
+
+
 def return_columns(item: Return) -> dict[str, Any]:
     return {"case_id": str(item.case_id), "status": item.status.value}
 

@@ -28,6 +28,7 @@ from complaint_core.returns import Return
 from . import tables as t
 from .aggregates import (
     SqlAggregates,
+    SqlFollowUps,
     SqlLedger,
     assessment_columns,
     followup_columns,
@@ -329,7 +330,7 @@ class SqlUnitOfWork:
         self.serials = SqlSerials(self)
         self.outbox = SqlOutbox(self)
         self.returns = SqlAggregates(self, t.returns, Return, lambda r: r.return_id, return_columns)
-        self.followups = SqlAggregates(self, t.followups, FollowUp, lambda f: f.followup_id, followup_columns)
+        self.followups = SqlFollowUps(self, t.followups, FollowUp, lambda f: f.followup_id, followup_columns)
         self.assessments = SqlAggregates(
             self, t.assessments, Assessment, lambda a: a.assessment_id, assessment_columns, penalty_line_rows
         )

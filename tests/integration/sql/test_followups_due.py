@@ -1,0 +1,72 @@
+"""DOMAIN §9: "which visits are due" reads the follow-ups due by then, not every case, on every store.
+
+The answer must equal a scan of every follow-up of every case, on memory, SQLite and
+PostgreSQL (the SQL stores answer through the index on the earliest open due).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from uuid import UUID
+
+from sqlkit import SH, Backend, policies, service_on
+
+from complaint_core import Channel, Intake, Party, PartyKind, RemedyKind, Responsibility
+from complaint_core.followup import FollowUp
+from complaint_core.followup_service import FollowUpService
+
+CAUSER = Responsibility.sole(Party(PartyKind.DEPARTMENT, "front_desk"))
+
+
+def closed_service_case(backend: Backend, start: datetime, customer: str) -> UUID:
+    """A ``service``-preset case taken to closure, one command an hour from ``start``."""
+    policy = policies().get("service")
+    steps = [start + timedelta(hours=h) for h in range(8)]
+    svc = service_on(backend.uow(), start)
+    intake = Intake(customer=customer, channel=Channel.PHONE, category=policy.categories[0].code)
+    ref = svc.receive(intake, actor="cs", policy_id="service", at=steps[0]).case_id
+    svc.register(ref, actor="cs", at=steps[1])
+    svc.start_investigation(ref, actor="cs", at=steps[2])
+    svc.attribute(ref, actor="cs", causer=CAUSER, at=steps[3])
+    svc.propose(ref, actor="cs", kind=RemedyKind.EXPLANATION, amount=Decimal("0.00"), at=steps[4])
+    svc.approve(ref, actor="head", role=policy.approval[-1].role, at=steps[5])
+    svc.reply(ref, actor="cs", message="已处理", at=steps[6])
+    svc.close(ref, actor="cs", at=steps[7])
+    return ref
+
+
+def scan(backend: Backend, on: date) -> list[tuple[datetime, str, int]]:
+    """Every open visit due by ``on`` in its policy's zone, found by reading every case."""
+    out = []
+    uow = backend.uow()
+    with uow:
+        for case in list(uow.cases.all()):
+            for followup in uow.followups.for_case(case.case_id):
+                tz = policies().get(followup.policy_id, followup.policy_version).tz
+                out.extend((v.due, str(case.case_id), v.number) for v in followup.open_visits if v.due_on(tz) <= on)
+    return sorted(out)
+
+
+def test_due_visits_equal_a_scan_of_every_case_and_come_earliest_first(backend: Backend) -> None:
+    followups = FollowUpService(backend.service())
+    scheduled: list[FollowUp] = []
+    for i, start in enumerate((datetime(2026, 1, 5, 9, tzinfo=SH), datetime(2026, 2, 27, 23, tzinfo=SH))):
+        ref = closed_service_case(backend, start, f"客户{i}")
+        scheduled.append(followups.schedule(ref, actor="cs", at=start + timedelta(hours=9)))
+    closed_service_case(backend, datetime(2026, 3, 2, 9, tzinfo=SH), "未安排回访的客户")  # no schedule: never due
+    dues = sorted({v.due.astimezone(SH).date() for f in scheduled for v in f.visits})
+    assert len(dues) >= 4
+    probes = {
+        dues[0] - timedelta(days=1),
+        *dues,
+        *(d - timedelta(days=1) for d in dues),
+        dues[-1] + timedelta(days=400),
+    }
+    for on in sorted(probes):
+        found = followups.due(on)
+        got = [(f.visit(n).due, str(f.case_id), n) for f, n in found]
+        assert got == scan(backend, on), on
+    assert followups.due(dues[0] - timedelta(days=1)) == ()
+    everything = followups.due(dues[-1] + timedelta(days=400))
+    assert len(everything) == sum(len(f.open_visits) for f in scheduled)
