@@ -187,21 +187,22 @@ class MemoryCaseRepository:
     """The cases of one transaction: ``read`` holds each case as first read (``None`` when added here), ``staged`` the writes.
 
     The store replaces a case object on every committed write, so "changed since it
-    was read" is an identity check on commit.
+    was read" is an identity check on commit. The transaction's own maps are keyed by
+    ``case_id.int``: a UUID hashes in Python code, an int in C.
     """
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
-        self.read: dict[UUID, Case | None] = {}
-        self.staged: dict[UUID, Case] = {}
+        self.read: dict[int, Case | None] = {}
+        self.staged: dict[int, Case] = {}
 
     def get(self, case_id: UUID) -> Case:
-        case = self.staged.get(case_id) if self.staged else None
+        case = self.staged.get(case_id.int) if self.staged else None
         if case is None:
             case = self._store.cases.get(case_id)
             if case is None:
                 raise NotFound(f"no case {case_id}")
-            self.read.setdefault(case_id, case)
+            self.read.setdefault(case_id.int, case)
         return case
 
     def find_by_number(self, number: str) -> Case | None:
@@ -212,16 +213,19 @@ class MemoryCaseRepository:
         return self._store.cases[case_id] if case_id is not None else None
 
     def add(self, case: Case) -> None:
-        if case.case_id in self._store.cases or case.case_id in self.staged:
+        key = case.case_id.int
+        if case.case_id in self._store.cases or key in self.staged:
             raise ConcurrencyConflict(f"case {case.case_id} exists already")
         if case.number and self.find_by_number(case.number) is not None:
             raise ConcurrencyConflict(f"case number {case.number} is taken")
-        self.staged[case.case_id] = case
-        self.read[case.case_id] = None
+        self.staged[key] = case
+        self.read[key] = None
 
     def all(self) -> Iterable[Case]:
         """Every case, staged writes first-hand; each is marked as loaded so it may be saved."""
-        for case_id in [*self._store.cases, *(i for i in self.staged if i not in self._store.cases)]:
+        stored = self._store.cases
+        added = [c.case_id for c in self.staged.values() if c.case_id not in stored]
+        for case_id in [*stored, *added]:
             yield self.get(case_id)
 
     def sweep_candidates(self, as_of: datetime) -> Iterable[Case]:
@@ -229,9 +233,10 @@ class MemoryCaseRepository:
         return self.all()
 
     def save(self, case: Case) -> None:
-        if case.case_id not in self.read:
+        key = case.case_id.int
+        if key not in self.read:
             raise NotFound(f"case {case.case_id} was not loaded in this unit of work")
-        self.staged[case.case_id] = case
+        self.staged[key] = case
 
     def check(self) -> list[tuple[str, UUID]]:
         """Refuse a commit that would lose an update or reuse a number; returns the numbers to record."""
@@ -239,10 +244,11 @@ class MemoryCaseRepository:
         numbers = self._store.numbers
         read = self.read
         renumbered: list[tuple[str, UUID]] = []
-        for case_id, case in self.staged.items():
+        for key, case in self.staged.items():
+            case_id = case.case_id
             current = stored.get(case_id)
-            if current is not read[case_id]:
-                if read[case_id] is None:
+            if current is not read[key]:
+                if read[key] is None:
                     raise ConcurrencyConflict(f"case {case_id} exists already")
                 raise ConcurrencyConflict(f"case {case_id} changed since it was loaded")
             number = case.number
@@ -251,6 +257,11 @@ class MemoryCaseRepository:
                     raise ConcurrencyConflict(f"case number {number} is taken")
                 renumbered.append((number, case_id))
         return renumbered
+
+    def write(self) -> None:
+        stored = self._store.cases
+        for case in self.staged.values():
+            stored[case.case_id] = case
 
     def clear(self) -> None:
         if self.read:
@@ -311,7 +322,7 @@ class MemoryUnitOfWork:
         touched = self._touched
         for repository in touched:
             repository.check()
-        store.cases.update(cases.staged)
+        cases.write()
         for repository in touched:
             repository.apply()
         for number, case_id in renumbered:
