@@ -118,7 +118,10 @@ class FollowUpService:
         Asks the store only for follow-ups due before the end of ``on`` anywhere on
         earth (midnight in UTC-12), then keeps the visits due by ``on`` in their own zone.
         """
-        bound = datetime.combine(on + timedelta(days=1), time(12), tzinfo=UTC)
+        if on >= date.max - timedelta(days=1):
+            bound = datetime.max.replace(tzinfo=UTC)  # the end of the calendar: everything open
+        else:
+            bound = datetime.combine(on + timedelta(days=1), time(12), tzinfo=UTC)
         out: list[tuple[datetime, str, int, FollowUp]] = []
         with self.cases.uow as uow:
             for followup in uow.followups.open_due_before(bound):

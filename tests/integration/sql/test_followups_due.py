@@ -70,3 +70,4 @@ def test_due_visits_equal_a_scan_of_every_case_and_come_earliest_first(backend: 
     assert followups.due(dues[0] - timedelta(days=1)) == ()
     everything = followups.due(dues[-1] + timedelta(days=400))
     assert len(everything) == sum(len(f.open_visits) for f in scheduled)
+    assert followups.due(date.max) == everything  # the last day of the calendar is a day like any other
