@@ -51,8 +51,8 @@ class _Tracked:
     transactions touch one case and nothing else.
     """
 
-    def __init__(self, touched: list[_Tracked]) -> None:
-        self._touched = touched
+    def __init__(self, touched: list[_Tracked] | None = None) -> None:
+        self._touched = touched if touched is not None else []
         self._in_use = False
 
     def _use(self) -> None:
@@ -74,7 +74,7 @@ class MemoryAggregates(_Tracked, Generic[A]):
     """Returns, follow-ups or assessments in a dictionary, with staged writes checked on commit."""
 
     def __init__(self, items: dict[UUID, A], key: Callable[[A], UUID], touched: list[_Tracked] | None = None) -> None:
-        super().__init__(touched if touched is not None else [])
+        super().__init__(touched)
         self._items = items
         self._key = key
         self.seen: dict[UUID, int] = {}
@@ -104,10 +104,13 @@ class MemoryAggregates(_Tracked, Generic[A]):
             raise NotFound(f"{key} was not loaded in this unit of work")
         self.staged[key] = item
 
+    def _current(self) -> list[tuple[UUID, A]]:
+        """Every item as this transaction sees it (its staged writes first-hand), without marking it loaded."""
+        staged, items = self.staged, self._items
+        return [(k, staged.get(k) or items[k]) for k in [*items, *(k for k in staged if k not in items)]]
+
     def for_case(self, case_id: UUID) -> tuple[A, ...]:
-        keys = [*self._items, *(k for k in self.staged if k not in self._items)]
-        found = [self.get(k) for k in keys if _case_of(self.staged.get(k) or self._items[k]) == case_id]
-        return tuple(found)
+        return tuple(self.get(k) for k, item in self._current() if _case_of(item) == case_id)
 
     def check(self) -> None:
         for key in self.staged:
@@ -131,12 +134,7 @@ class MemoryAggregates(_Tracked, Generic[A]):
 class MemoryFollowUps(MemoryAggregates[FollowUp]):
     def open_due_before(self, instant: datetime) -> tuple[FollowUp, ...]:
         """No index here: every follow-up whose earliest open visit is due before ``instant``."""
-        keys = [*self._items, *(k for k in self.staged if k not in self._items)]
-        return tuple(
-            self.get(k)
-            for k in keys
-            if any(v.due < instant for v in (self.staged.get(k) or self._items[k]).open_visits)
-        )
+        return tuple(self.get(k) for k, item in self._current() if (due := item.next_due) is not None and due < instant)
 
 
 def _version(item: object) -> int:
@@ -149,7 +147,7 @@ def _case_of(item: object) -> UUID:
 
 class MemoryLedger(_Tracked):
     def __init__(self, store: MemoryStore, touched: list[_Tracked] | None = None) -> None:
-        super().__init__(touched if touched is not None else [])
+        super().__init__(touched)
         self._store = store
         self.seen: int | None = None
         self.staged: list[LedgerOp] = []
@@ -210,7 +208,10 @@ class MemoryCaseRepository:
             if case.number == number:
                 return case
         case_id = self._store.numbers.get(number)
-        return self._store.cases[case_id] if case_id is not None else None
+        if case_id is None:
+            return None
+        case = self.get(case_id)
+        return case if case.number == number else None  # renumbered in this transaction
 
     def add(self, case: Case) -> None:
         key = case.case_id.int
@@ -330,15 +331,7 @@ class MemoryUnitOfWork:
         if self.serials.staged:
             store.serials.update(self.serials.staged)
         store.outbox.extend(self.outbox.staged)
-        # what rollback does, without its tests: everything staged was just written
-        cases.read = {}
-        cases.staged = {}
-        if touched:
-            for repository in touched:
-                repository.clear()
-            touched.clear()
-        self.serials.staged = {}
-        self.outbox.staged = []
+        self.rollback()  # everything staged is written; start the next transaction clean
 
     def rollback(self) -> None:
         self.cases.clear()

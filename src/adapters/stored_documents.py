@@ -21,8 +21,8 @@ Doc = tuple[str, int, str, str]
 
 
 class StoredPolicies:
-    """``documents.policies(engine)`` (the presets plus every stored policy version, a stored policy
-    replacing a preset of the same id), loaded on demand: the stored versions on the first ``get``,
+    """The presets plus every stored policy version (a stored policy replacing a preset of the same id),
+    loaded on demand: the stored versions on the first ``get``,
     a preset when its id is asked for (its file has the id's name; any other id loads them all).
 
     ``read_versions()`` gives every stored policy version (``documents.all_versions(engine, "policy")``,

@@ -340,8 +340,7 @@ class Case:
             raise RuleViolation("a 'no fault of ours' finding cannot name a causer", rule="P1-LC-08")
         if handler is None:
             handler = self.handler  # the one assigned earlier, if any
-        if causer is not None and self.handler_is_accused(handler, causer):
-            raise RuleViolation("the person complained about may not handle their own case", rule="F8-RO-01")
+        _check_not_accused(handler, causer)
         return self._transition(
             policy,
             S.ATTRIBUTED,
@@ -354,10 +353,6 @@ class Case:
             no_fault=no_fault,
             cause_code=cause_code,
         )
-
-    @staticmethod
-    def handler_is_accused(handler: Party | None, causer: Responsibility) -> bool:
-        return handler is not None and any(s.party == handler for s in causer.shares)
 
     def propose(
         self, policy: Policy, *, at: datetime, actor: str, kind: RemedyKind, amount: Decimal, note: str = ""
@@ -516,8 +511,7 @@ class Case:
     ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
         """Name the handler of an open case; the person complained about may not handle it (F8-RO-01)."""
         self._check_open(policy)
-        if self.causer is not None and self.handler_is_accused(handler, self.causer):
-            raise RuleViolation("the person complained about may not handle their own case", rule="F8-RO-01")
+        _check_not_accused(handler, self.causer)
         if handler == self.handler:
             raise RuleViolation(f"{handler.id} handles the case already", rule="CASE-ASSIGN")
         return self._emit(ev.HandlerAssigned, self._check_time(at), actor, handler=handler)
@@ -742,10 +736,11 @@ class Case:
         if all_clocks:
             return tuple(state.name for state in self.clocks if state.stopped_at is None)
         candidates = policy.clocks_stopping_at(milestone)
-        if not candidates or not any(s.stopped_at is None and s.name in candidates for s in self.clocks):
+        running = [s.name for s in self.clocks if s.stopped_at is None and s.name in candidates] if candidates else ()
+        if not running:
             return ()
         stopping = clock_plan(policy, self.subject).stopping.get(milestone, frozenset())
-        return tuple(s.name for s in self.clocks if s.stopped_at is None and s.name in stopping)
+        return tuple(name for name in running if name in stopping)
 
     def _transition(
         self,
@@ -792,6 +787,12 @@ class Case:
 def _subject(intake: Intake, severity: str | None) -> ClockSubject:
     """What clock conditions look at: the intake's market, kind, category and channel, and the severity."""
     return ClockSubject(intake.market, intake.kind, intake.category, severity, intake.channel)
+
+
+def _check_not_accused(handler: Party | None, causer: Responsibility | None) -> None:
+    """The person complained about may not handle their own case (F8-RO-01)."""
+    if handler is not None and causer is not None and any(s.party == handler for s in causer.shares):
+        raise RuleViolation("the person complained about may not handle their own case", rule="F8-RO-01")
 
 
 def _check_intake(policy: Policy, intake: Intake) -> None:
@@ -993,10 +994,7 @@ def _(event: ev.ClockPaused, case: Case) -> Case:
 
 @_APPLIERS.on(ev.ClockResumed)
 def _(event: ev.ClockResumed, case: Case) -> Case:
-    def resume(c: ClockState) -> ClockState:
-        return attrs.evolve(c, pauses=(*c.pauses[:-1], attrs.evolve(c.pauses[-1], until=event.occurred_at)))
-
-    return _next(event, case, clocks=_update_clock(case, event.clock, resume))
+    return _next(event, case, clocks=_update_clock(case, event.clock, lambda c: c.resumed(event.occurred_at)))
 
 
 @_APPLIERS.on(ev.SpecialCircumstanceDeclared)

@@ -67,22 +67,14 @@ class ClockState:
     def paused(self) -> bool:
         return bool(self.pauses) and self.pauses[-1].until is None
 
+    def resumed(self, at: datetime) -> ClockState:
+        """The clock with its open pause ended at ``at``."""
+        last = self.pauses[-1]
+        return attrs.evolve(self, pauses=(*self.pauses[:-1], attrs.evolve(last, until=at)))
+
     def stop(self, at: datetime) -> ClockState:
         """The clock stopped at ``at``; a pause still open ends there too."""
-        pauses = self.pauses
-        if pauses and pauses[-1].until is None:
-            last = pauses[-1]
-            pauses = (*pauses[:-1], Pause(last.since, last.reason, at))
-        return ClockState(
-            name=self.name,
-            started_at=self.started_at,
-            stopped_at=at,
-            pauses=pauses,
-            special=self.special,
-            promise=self.promise,
-            level=self.level,
-            inquired=self.inquired,
-        )
+        return attrs.evolve(self.resumed(at) if self.paused else self, stopped_at=at)
 
 
 class ClockSubject(NamedTuple):

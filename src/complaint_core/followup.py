@@ -319,6 +319,11 @@ class FollowUp:
         return tuple(v for v in self.visits if not v.closed)
 
     @property
+    def next_due(self) -> datetime | None:
+        """When the earliest open visit is due; ``None`` once every visit is closed. Stores index it."""
+        return min((v.due for v in self.open_visits), default=None)
+
+    @property
     def finished(self) -> bool:
         return not self.open_visits
 

@@ -45,7 +45,7 @@ def _whole_fen(amount: Decimal, given: object) -> Decimal:
 
 def amount(value: object, field: str = "amount", *, positive: bool = False) -> Decimal:
     """A money amount handed over as a Decimal (never parsed from text or float): whole fen, not negative."""
-    if value.__class__ is not Decimal and (isinstance(value, bool) or not isinstance(value, Decimal)):
+    if not isinstance(value, Decimal):
         raise MoneyError(f"{field} must be a Decimal amount in yuan, not {type(value).__name__}")
     result = _whole_fen(value, value)
     if result < 0 or (positive and not result):

@@ -357,7 +357,7 @@ class CaseService:
             return uow.cases.get(ref)
         found = uow.cases.find_by_number(ref)
         if found is not None:
-            return uow.cases.get(found.case_id)
+            return found
         try:
             case_id = UUID(ref)
         except ValueError:
@@ -385,4 +385,4 @@ class CaseService:
             uow.commit()
             return new
 
-        return in_transaction(self.uow, work, self.conflict_retries)
+        return self._transaction(work)

@@ -127,8 +127,7 @@ def return_columns(item: Return) -> dict[str, Any]:
 
 
 def followup_columns(item: FollowUp) -> dict[str, Any]:
-    due: datetime | None = min((v.due for v in item.open_visits), default=None)
-    return {"case_id": str(item.case_id), "next_due": due}
+    return {"case_id": str(item.case_id), "next_due": item.next_due}
 
 
 def assessment_columns(item: Assessment) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from decimal import Decimal
 
 import attrs
 from sqlalchemy import Engine, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.organisation_files import loads_organisation
 from complaint_core.errors import NotFound
@@ -23,6 +22,7 @@ from complaint_core.money import from_fen, to_fen
 from complaint_core.organisation import Organisation
 
 from . import tables as t
+from .engine import dialect_insert
 
 Kind = str  # "policy" | "calendar" | "organisation"
 
@@ -93,8 +93,7 @@ def store_bonuses(engine: Engine, rows: list[tuple[str, str, Decimal]]) -> int:
     if not rows:
         return 0
     values = [{"person_id": p, "month": m, "amount_fen": to_fen(a)} for p, m, a in rows]
-    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(t.bonuses).values(values)
+    statement = dialect_insert(engine.dialect.name)(t.bonuses).values(values)
     statement = statement.on_conflict_do_update(
         index_elements=[t.bonuses.c.person_id, t.bonuses.c.month], set_={"amount_fen": statement.excluded.amount_fen}
     )

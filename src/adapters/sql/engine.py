@@ -10,6 +10,7 @@ front (a deferred transaction that reads and then writes fails at once with
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,17 @@ def _postgres(url: URL, **options: Any) -> Engine:
         raise StorageError("PostgreSQL needs psycopg: pip install 'complaint-core[postgres]'") from error
     options.setdefault("pool_pre_ping", True)
     return create_engine(url, connect_args={"connect_timeout": 10}, **options)
+
+
+def dialect_insert(dialect: str) -> Callable[..., Any]:
+    """The dialect's ``insert``, which has ``on_conflict_do_update``/``do_nothing`` on both stores."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def check_connection(engine: Engine) -> None:

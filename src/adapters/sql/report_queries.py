@@ -31,7 +31,7 @@ def monthly_counts_query(start: datetime, end: datetime) -> Select[Any]:
 def monthly_counts(conn: Connection, start: datetime, end: datetime) -> MonthlyCounts:
     """Cases whose ``closed_at`` is in [start, end), counted by each dimension.
 
-    ``closed_at`` is what ``uow.finished_at`` stores: when the case was closed or settled.
+    ``closed_at`` is what ``rows.finished_at`` stores: when the case was closed or settled.
     Returns ``{"category": {...}, "severity": {...}, "market": {...}, "status": {...}}``; every
     inner dict sums to the number of such cases. A case without a severity counts under ``None``;
     a value appears only when it occurs.

@@ -36,31 +36,17 @@ from .aggregates import (
     return_columns,
 )
 from .driver import Statements
+from .engine import dialect_insert
 from .indexing import ClockIndexer, no_index
 from .rows import (
-    aggregate_type,
     case_row,
     clock_rows,
     event_rows,
-    finished_at,
-    message_id,
-    outbox_payload,
     party_rows,
 )
 from .types import sqlite_utc_text
 
-__all__ = [
-    "SqlCaseRepository",
-    "SqlOutbox",
-    "SqlSerials",
-    "SqlUnitOfWork",
-    "aggregate_type",
-    "case_row",
-    "finished_at",
-    "history_of",
-    "message_id",
-    "outbox_payload",
-]
+__all__ = ["SqlCaseRepository", "SqlOutbox", "SqlSerials", "SqlUnitOfWork", "history_of"]
 
 # the same statement the Core query compiles to, read without per-row processors
 _OVERDUE_SQLITE = (
@@ -274,12 +260,8 @@ class SqlSerials:
     def next_serial(self, policy_id: str, period: str) -> int:
         conn = self._uow.connection
         s = t.serials
-        if self._uow.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
         statement = (
-            upsert(s)
+            dialect_insert(self._uow.dialect)(s)
             .values(policy_id=policy_id, period=period, last=1)
             .on_conflict_do_update(index_elements=[s.c.policy_id, s.c.period], set_={"last": s.c.last + 1})
             .returning(s.c.last)

@@ -134,13 +134,9 @@ def list_endpoints(engine: Engine) -> list[Endpoint]:
 
 
 def remove_endpoint(engine: Engine, endpoint_id: int) -> None:
-    """Delete the endpoint, its secrets, deliveries and attempts."""
+    """Delete the endpoint; its secrets, deliveries and attempts go with it (``ON DELETE CASCADE``)."""
     with engine.begin() as conn:
         _get(conn, endpoint_id)
-        deliveries = select(t.webhook_deliveries.c.id).where(t.webhook_deliveries.c.endpoint_id == endpoint_id)
-        conn.execute(delete(t.webhook_attempts).where(t.webhook_attempts.c.delivery_id.in_(deliveries)))
-        conn.execute(delete(t.webhook_deliveries).where(t.webhook_deliveries.c.endpoint_id == endpoint_id))
-        conn.execute(delete(t.webhook_secrets).where(t.webhook_secrets.c.endpoint_id == endpoint_id))
         conn.execute(delete(t.webhook_endpoints).where(t.webhook_endpoints.c.id == endpoint_id))
 
 

@@ -26,7 +26,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -37,6 +37,7 @@ from sqlalchemy import Connection, Engine, bindparam, exists, insert, select, up
 from sqlalchemy.orm import aliased
 
 from adapters.sql import tables as t
+from adapters.sql.engine import dialect_insert
 from complaint_core.timeutil import utc_z
 
 from .endpoints import Endpoint, endpoint_from_row, signer_for
@@ -256,16 +257,6 @@ class RelayCounts:
         return attrs.asdict(self)
 
 
-def _dialect_insert(engine: Engine) -> Callable[..., Any]:
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert
-
-
 def breaker_of(endpoint: Endpoint, threshold: int = 5) -> CircuitBreaker:
     return CircuitBreaker(
         threshold=threshold,
@@ -316,7 +307,7 @@ class Relay:
         else:
             self.transport = client  # type: ignore[assignment]
         self._pool = ThreadPoolExecutor(concurrency) if concurrency > 1 else None
-        self._insert = _dialect_insert(engine)
+        self._insert = dialect_insert(engine.dialect.name)
         self._postgres = engine.dialect.name == "postgresql"
         self._in_flight: dict[
             int, int

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from .context import Language, area, settings_of
-from .options import AtOption, datetime_param, money_param, parse_date, parse_share
+from .options import AtOption, at_or_now, datetime_param, localize, money_param, month_param, parse_date, parse_share
 from .output import Texts, emit, table
 
 if TYPE_CHECKING:
@@ -89,18 +89,23 @@ _QUANTITY = re.compile(r"\d+(?:\.\d+)?")
 
 
 # ----- value parsers (pure: ValueError → exit 2 naming the option) --------------------------------
+def parse_party_ref(text: str) -> tuple[str | None, str]:
+    """``[KIND:]ID``: a known party kind before the first colon, else the whole text is the id (it may hold a colon)."""
+    head, colon, rest = text.partition(":")
+    if colon and head.strip() in PARTY_KINDS:
+        return head.strip(), rest.strip()
+    return None, text.strip()
+
+
 def parse_party_share(text: str) -> tuple[str | None, str, Decimal]:
     """``[KIND:]ID=SHARE`` (``smt-2=0.6``, ``supplier:acme=0.4``); without a share it is ``1``."""
     ident, sep, share_text = text.rpartition("=")
     if not sep:
         ident, share_text = text, "1"
-    kind: str | None = None
-    head, colon, rest = ident.partition(":")
-    if colon and head.strip() in PARTY_KINDS:
-        kind, ident = head.strip(), rest
-    if not ident.strip():
+    kind, ident = parse_party_ref(ident)
+    if not ident:
         raise ValueError(f"{text!r} is not [KIND:]ID=SHARE, e.g. smt-2=0.6 or supplier:acme=0.4")
-    return kind, ident.strip(), parse_share(share_text)
+    return kind, ident, parse_share(share_text)
 
 
 def parse_product(text: str) -> dict[str, Any]:
@@ -126,26 +131,6 @@ def parse_product(text: str) -> dict[str, Any]:
     if "quantity" in out and "defective_quantity" in out and out["defective_quantity"] > out["quantity"]:
         raise ValueError(f"{text!r}: defective exceeds qty")
     return out
-
-
-def parse_month(text: str) -> str:
-    value = text.strip()
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
-        raise ValueError(f"{text!r} is not a month in the form YYYY-MM")
-    return value
-
-
-def _param(parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    def parser(text: str) -> Any:
-        try:
-            return parse(text)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc)) from None
-
-    return parser
-
-
-month_param = _param(parse_month)
 
 
 def parse_each(values: list[str] | None, parse: Callable[[str], Any], hint: str) -> list[Any]:
@@ -236,14 +221,22 @@ def emit_case(settings: Settings, app: App, case: Case, when: datetime | None, m
     emit(settings, doc, lambda console: console.print(line, markup=False, highlight=False))
 
 
+def case_at(app: App, ref: str, at: datetime | None) -> tuple[Case, datetime | None]:
+    """The case, and ``--at`` placed in its policy's zone (None = now) and checked against the calendar: one read."""
+    case = app.cases.get(ref)
+    policy = app.cases.policy_of(case)
+    when = None if at is None else localize(at, policy.tz)
+    check_covered(app, policy, when)
+    return case, when
+
+
 def run_step(ctx: typer.Context, ref: str, at: datetime | None, step: Callable[[App, datetime | None], Case]) -> None:
     """Open the app, place ``--at`` in the case's zone, run one service command, print the case."""
     settings = settings_of(ctx)
     from .appctx import open_for
 
     app = open_for(ctx)
-    when = localize_at(app, at, ref)
-    check_covered(app, app.cases.policy_of(app.cases.get(ref)), when)
+    _, when = case_at(app, ref, at)
     case = step(app, when)
     emit_case(settings, app, case, when)
 
@@ -415,7 +408,10 @@ def attribute(
     delays = parse_each(delay, parse_party_share, "'--delay'")
     settings = settings_of(ctx)
     app = open_for(ctx)
-    needs_org = any(k is None for k, _, _ in [*parties, *delays]) or (handler is not None and ":" not in handler)
+    handler_ref = None if handler is None else parse_party_ref(handler)
+    needs_org = any(k is None for k, _, _ in [*parties, *delays]) or (
+        handler_ref is not None and handler_ref[0] is None
+    )
     org = organisation_or_none(app) if needs_org else None
 
     def responsibility(items: list[tuple[str | None, str, Decimal]] | None, option: str) -> Responsibility | None:
@@ -425,12 +421,8 @@ def attribute(
 
     causer = responsibility(parties, "'--party'")
     delayed = responsibility(delays, "'--delay'")
-    handler_party = None
-    if handler is not None:
-        kind, _, ident = handler.rpartition(":")
-        handler_party = resolve_party(org, kind if kind in PARTY_KINDS else None, ident, "'--handler'")
-    when = localize_at(app, at, case)
-    check_covered(app, app.cases.policy_of(app.cases.get(case)), when)
+    handler_party = None if handler_ref is None else resolve_party(org, *handler_ref, "'--handler'")
+    _, when = case_at(app, case, at)
     found = app.cases.attribute(
         case,
         actor=actor,
@@ -455,9 +447,9 @@ def assign(
     from .appctx import open_for
 
     app = open_for(ctx)
-    kind, _, ident = handler.rpartition(":")
-    org = organisation_or_none(app) if not kind else None
-    party = resolve_party(org, kind if kind in PARTY_KINDS else None, ident, "'--handler'")
+    kind, ident = parse_party_ref(handler)
+    org = organisation_or_none(app) if kind is None else None
+    party = resolve_party(org, kind, ident, "'--handler'")
     when = localize_at(app, at, case)
     emit_case(settings_of(ctx), app, app.cases.assign(case, party, actor=actor, at=when), when)
 
@@ -544,9 +536,7 @@ def second(
 
     settings = settings_of(ctx)
     app = open_for(ctx)
-    when = localize_at(app, at, case)
-    parent = app.cases.get(case)
-    check_covered(app, app.cases.policy_of(parent), when)
+    parent, when = case_at(app, case, at)
     new = app.cases.open_second_complaint(parent.case_id, actor=actor, at=when, description=description)
     lang = policy_lang(app, new, settings)
     emit_case(settings, app, new, when, TEXT("second", lang, ref=new.reference, parent=parent.reference))
@@ -633,16 +623,15 @@ def petition(
 
 
 # ----- commands: queries --------------------------------------------------------------------------
-def _fmt_instant(value: str | None) -> str | None:
+def _fmt_instant(value: str | None, tz: tzinfo) -> str | None:
+    """A wire instant (UTC ISO-8601) as the minute it was in the policy's zone."""
     if value is None:
         return None
-    from zoneinfo import ZoneInfo
-
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Shanghai"))
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(tz)
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def _show_doc(ctx: typer.Context, ref: str, at: datetime | None) -> tuple[dict[str, Any], str]:
+def _show_doc(ctx: typer.Context, ref: str, at: datetime | None) -> tuple[dict[str, Any], Policy]:
     """``case_doc`` of the case and its policy's language: read-only with ``sqlite3`` alone when the database
     is a SQLite file at the current schema (no SQLAlchemy: a quick start), else through ``open_for``."""
     from adapters.sql.readonly import ReadOnlyCases
@@ -653,16 +642,16 @@ def _show_doc(ctx: typer.Context, ref: str, at: datetime | None) -> tuple[dict[s
 
         app = open_for(ctx)
         found = app.cases.get(ref)
-        when = localize_at(app, at, ref) or now_utc()
-        return case_doc(app, found, when), app.cases.policy_of(found).language
+        policy = app.cases.policy_of(found)
+        return case_doc(app, found, at_or_now(at, policy.tz, now_utc)), policy
     from entrypoints.jsonshapes import case_json
 
     try:
         found = store.get(ref)
         policy = store.policy_of(found)
-        when = (at if at is None or at.tzinfo is not None else at.replace(tzinfo=policy.tz)) or now_utc()
+        when = at_or_now(at, policy.tz, now_utc)
         parent = None if found.parent_case_id is None else store.number_of(found.parent_case_id)
-        return case_json(found, policy, store.calendar_for(policy), as_of=when, parent_number=parent), policy.language
+        return case_json(found, policy, store.calendar_for(policy), as_of=when, parent_number=parent), policy
     finally:
         store.close()
 
@@ -670,8 +659,9 @@ def _show_doc(ctx: typer.Context, ref: str, at: datetime | None) -> tuple[dict[s
 def show(ctx: typer.Context, case: CaseArg, at: AtOption = None) -> None:
     """One case with its clocks and deadlines (overdue as of --at, default now)."""
     settings = settings_of(ctx)
-    doc, policy_language = _show_doc(ctx, case, at)
-    lang = settings.language(policy_language)
+    doc, policy = _show_doc(ctx, case, at)
+    lang = settings.language(policy.language)
+    tz = policy.tz
 
     def human(console: Console) -> None:
         causer = doc["responsibility"]["causer"] or []
@@ -681,7 +671,7 @@ def show(ctx: typer.Context, case: CaseArg, at: AtOption = None) -> None:
             (TEXT("status", lang), status_label(doc["status"], lang)),
             (TEXT("customer", lang), doc["customer"]),
             (TEXT("category", lang), doc["category"]),
-            (TEXT("received", lang), _fmt_instant(doc["received_at"])),
+            (TEXT("received", lang), _fmt_instant(doc["received_at"], tz)),
             (TEXT("amount", lang), doc["amount"]),
             (TEXT("handler", lang), doc["handler"]["id"] if doc["handler"] else None),
             (TEXT("causer", lang), ", ".join(f"{c['party']['id']}={c['share']}" for c in causer) or None),
@@ -692,9 +682,9 @@ def show(ctx: typer.Context, case: CaseArg, at: AtOption = None) -> None:
             (
                 (c["label"] or {}).get(lang, c["name"]) if c["label"] else c["name"],
                 c["rule"],
-                _fmt_instant(c["started_at"]),
-                _fmt_instant(c["due_at"]),
-                _fmt_instant(c["stopped_at"]),
+                _fmt_instant(c["started_at"], tz),
+                _fmt_instant(c["due_at"], tz),
+                _fmt_instant(c["stopped_at"], tz),
                 c["level"],
                 TEXT("yes" if c["overdue"] else "no", lang),
             )
@@ -757,6 +747,7 @@ def list_cases(
         cases = [c for c in cases if str(c.case_id) in late]
     numbers: dict[Any, str | None] = {c.case_id: c.number for c in cases}
     docs = [case_doc(app, c, when, numbers) for c in cases]
+    zones = [app.cases.policy_of(c).tz for c in cases]
     doc = {"as_of": when, "count": len(docs), "cases": docs}
     lang = settings.language(default.language)
 
@@ -768,11 +759,11 @@ def list_cases(
                 status_label(d["status"], lang),
                 d["customer"],
                 d["category"],
-                _fmt_instant(d["received_at"]),
+                _fmt_instant(d["received_at"], zone),
                 d["amount"],
                 TEXT("yes" if any(c["overdue"] for c in d["clocks"]) else "no", lang),
             )
-            for d in docs
+            for d, zone in zip(docs, zones, strict=True)
         ]
         console.print(table(TEXT("cases", lang, count=len(docs)), [TEXT(k, lang) for k in keys], rows))
 
@@ -810,7 +801,8 @@ def history(ctx: typer.Context, case: CaseArg) -> None:
 
     def human(console: Console) -> None:
         keys = ("version", "type", "at", "actor")
-        lines = [(r["version"], r["type"], _fmt_instant(r["at"]), r["actor"]) for r in rows]
+        tz = app.cases.policy_of(found).tz
+        lines = [(r["version"], r["type"], _fmt_instant(r["at"], tz), r["actor"]) for r in rows]
         console.print(table(TEXT("history", lang, ref=found.reference), [TEXT(k, lang) for k in keys], lines))
 
     emit(settings, doc, human)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -10,7 +9,7 @@ import typer
 
 from .appctx import open_for
 from .context import area, settings_of
-from .options import share_param
+from .options import month_param, share_param
 from .output import Texts, emit, table
 
 if TYPE_CHECKING:
@@ -49,16 +48,6 @@ TEXT = Texts(
         "none": ("无", "none"),
     }
 )
-
-MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-
-
-def month_param(text: str) -> str:
-    """A month, ``YYYY-MM``."""
-    value = text.strip()
-    if not MONTH_RE.fullmatch(value):
-        raise typer.BadParameter(f"{text!r} is not a month in the form YYYY-MM")
-    return value
 
 
 MonthArg = Annotated[str, typer.Argument(metavar="YYYY-MM", parser=month_param, help="The month.")]

@@ -143,6 +143,19 @@ def param(parse: Callable[[str], T]) -> Callable[[str], T]:
     return parser
 
 
+def parse_month(text: str) -> str:
+    """A month, ``YYYY-MM``: the key of bonuses, the ledger and the reports."""
+    from complaint_core.timeutil import is_month
+
+    value = text.strip()
+    if not is_month(value):
+        raise ValueError(f"{text!r} is not a month in the form YYYY-MM")
+    return value
+
+
+month_param = param(parse_month)
+
+
 date_param = param(parse_date)
 datetime_param = param(parse_datetime)  # naive stays naive: place it with at_or_now(value, policy.tz)
 money_param = param(parse_money)

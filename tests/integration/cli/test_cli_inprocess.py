@@ -386,3 +386,14 @@ def test_texts() -> None:
     text = Texts({"hello": ("你好,{name}", "hello, {name}")})
     assert text("hello", "zh", name="王") == "你好,王"
     assert text("hello", "en", name="Wang") == "hello, Wang"
+
+
+def test_party_references_keep_ids_that_hold_a_colon() -> None:
+    """``[KIND:]ID``: only a known kind before the first colon is a kind; ``--handler a:b`` is the id ``a:b``."""
+    from entrypoints.cli.case_cmd import parse_party_ref, parse_party_share
+
+    assert parse_party_ref("person:p1") == ("person", "p1")
+    assert parse_party_ref("erp:p1") == (None, "erp:p1")
+    assert parse_party_ref(" smt-2 ") == (None, "smt-2")
+    assert parse_party_share("supplier:acme=0.4")[:2] == ("supplier", "acme")
+    assert parse_party_share("erp:7=0.5")[:2] == (None, "erp:7")

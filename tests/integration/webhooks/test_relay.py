@@ -229,6 +229,8 @@ def test_unreachable_endpoint_error_is_recorded_without_secrets(db_url: str) -> 
     (attempt,) = rows(engine, t.webhook_attempts)
     assert attempt["status_code"] is None and attempt["error"]
     assert new.secret not in attempt["error"] and "pw" not in attempt["error"]
+    ep.remove_endpoint(engine, new.endpoint_id)  # its secrets, deliveries and attempts go with it
+    assert [rows(engine, table) for table in (t.webhook_secrets, t.webhook_deliveries, t.webhook_attempts)] == [[]] * 3
 
 
 @pytest.mark.parametrize("kind", [StdlibTransport, HttpxTransport])
