@@ -229,6 +229,7 @@ class Job:
     message_id: str
     payload: bytes = attrs.field(repr=False)
     signer: Signer | None = attrs.field(repr=False)
+    breaker: CircuitBreaker = attrs.field(repr=False)  # the endpoint's, as claimed
 
 
 @attrs.frozen(kw_only=True)
@@ -257,12 +258,38 @@ class RelayCounts:
         return attrs.asdict(self)
 
 
-def breaker_of(endpoint: Endpoint, threshold: int = 5) -> CircuitBreaker:
+def breaker_of(endpoint: Endpoint, threshold: int = 5, cool_down: timedelta = timedelta(minutes=5)) -> CircuitBreaker:
+    """The endpoint's breaker as stored with it."""
     return CircuitBreaker(
         threshold=threshold,
+        cool_down=cool_down,
         consecutive_failures=endpoint.breaker_failures,
         opened_at=endpoint.breaker_opened_at,
     )
+
+
+class _BatchBreakers:
+    """Within one batch, each endpoint's breaker from its stored state on, plus the endpoints that answered 410.
+
+    Shared by the relay's worker threads, so a failing endpoint stops taking the batch's
+    time with concurrency too (a few sends may race past the threshold).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._breakers: dict[int, CircuitBreaker] = {}
+        self._gone: set[int] = set()
+
+    def allows(self, job: Job, now: datetime) -> bool:
+        with self._lock:
+            breaker = self._breakers.setdefault(job.endpoint_id, job.breaker)
+            return job.endpoint_id not in self._gone and breaker.allows(now)
+
+    def record(self, job: Job, outcome: Outcome, now: datetime) -> None:
+        with self._lock:
+            if outcome is Outcome.DISABLE_ENDPOINT:
+                self._gone.add(job.endpoint_id)
+            self._breakers[job.endpoint_id] = self._breakers.get(job.endpoint_id, job.breaker).record(outcome, now)
 
 
 class Relay:
@@ -441,12 +468,13 @@ class Relay:
                 message_id=row.message_id,
                 payload=bytes(row.payload),
                 signer=signers[row.endpoint_id],
+                breaker=self._breaker(endpoints[row.endpoint_id]),
             )
             for row in rows
         ]
 
     def _breaker(self, endpoint: Endpoint) -> CircuitBreaker:
-        return attrs.evolve(breaker_of(endpoint, self.breaker_threshold), cool_down=self.breaker_cool_down)
+        return breaker_of(endpoint, self.breaker_threshold, self.breaker_cool_down)
 
     # --- 3. send -------------------------------------------------------------------------------------------------
     def _send(self, job: Job) -> Result:
@@ -462,23 +490,21 @@ class Relay:
         return Result(job=job, at=at, response=response, latency_ms=latency)
 
     def send(self, jobs: Sequence[Job]) -> list[Result]:
-        """Post every job; skip the rest of an endpoint's jobs after a 410 or ``breaker_threshold`` failures in a row."""
-        if self._pool is not None:
-            return list(self._pool.map(self._send, jobs))
-        results: list[Result] = []
-        failures: dict[int, int] = {}
-        gone: set[int] = set()
-        for job in jobs:
-            if job.endpoint_id in gone or failures.get(job.endpoint_id, 0) >= self.breaker_threshold:
-                results.append(Result(job=job, at=self.clock.now(), response=None, latency_ms=0))
-                continue
+        """Post every job; skip the rest of an endpoint's jobs once its breaker opens or it answers 410."""
+        breakers = _BatchBreakers()
+
+        def send_one(job: Job) -> Result:
+            now = self.clock.now()
+            if not breakers.allows(job, now):
+                return Result(job=job, at=now, response=None, latency_ms=0)
             result = self._send(job)
-            outcome = classify(result.response.status if result.response is not None else None)
-            failures[job.endpoint_id] = 0 if outcome is Outcome.DELIVERED else failures.get(job.endpoint_id, 0) + 1
-            if outcome is Outcome.DISABLE_ENDPOINT:
-                gone.add(job.endpoint_id)
-            results.append(result)
-        return results
+            status = result.response.status if result.response is not None else None
+            breakers.record(job, classify(status), result.at)
+            return result
+
+        if self._pool is not None:
+            return list(self._pool.map(send_one, jobs))
+        return [send_one(job) for job in jobs]
 
     # --- 4. record -----------------------------------------------------------------------------------------------
     def record(self, results: Iterable[Result]) -> RelayCounts:

@@ -167,6 +167,21 @@ def test_breaker_opens_after_consecutive_failures_and_skips_the_endpoint(db_url:
         receiver.stop()
 
 
+def test_breaker_skips_a_failing_endpoint_with_concurrency_too(db_url: str) -> None:
+    """The worker threads share the batch's breakers: a dead endpoint does not take every job's timeout."""
+    receiver = Receiver(lambda r, n: Answer(500))
+    try:
+        make_cases(db_url, 10)
+        engine = engine_of(db_url)
+        endpoint, _ = ep.add_endpoint(engine, receiver.url, now=T0)
+        with Relay(engine, clock=FixedClock(T0), rng=0.5, breaker_threshold=3, concurrency=2) as relay:
+            counts = relay.run_once()
+        assert 3 <= counts.attempted <= 4  # two threads may both send while the third failure is being counted
+        assert ep.get_endpoint(engine, endpoint.id).breaker_opened_at == T0
+    finally:
+        receiver.stop()
+
+
 def test_rotation_sends_both_signatures_until_the_grace_period_ends(db_url: str, receiver: Receiver) -> None:
     make_cases(db_url, 2)
     engine = engine_of(db_url)
