@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from adapters.sql.uow import SqlUnitOfWork
     from complaint_core.followup_service import FollowUpService
     from complaint_core.penalty_service import PenaltyService
+    from complaint_core.policy import Policy
     from complaint_core.ports import Clock, OrganisationSource
     from complaint_core.returns_service import ReturnService
     from complaint_core.services import CaseService
@@ -53,6 +54,10 @@ class App:
         from complaint_core.followup_service import FollowUpService
 
         return FollowUpService(self.cases)
+
+    def default_policy(self) -> Policy:
+        """The policy new cases get unless told otherwise: ``complaint init``'s choice, else manufacturing."""
+        return self.cases.policies.get(self.cases.default_policy or "manufacturing")
 
     def close(self) -> None:
         self.database.dispose()

@@ -725,7 +725,7 @@ def list_cases(
             raise typer.BadParameter(f"{value!r} is not one of {', '.join(STATUSES)}", param_hint="'--status'")
     settings = settings_of(ctx)
     app = open_for(ctx)
-    default = app.cases.policies.get(app.cases.default_policy or "manufacturing")
+    default = app.default_policy()
     tz = default.tz
     when = localize_at(app, at) or now_utc()
     received_from = received_before = None

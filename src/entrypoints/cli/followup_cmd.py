@@ -68,11 +68,11 @@ def due(
     ] = None,
 ) -> None:
     """Open visits due on or before a day (in each policy's zone)."""
-    from .penalty_cmd import case_numbers, default_policy
+    from .penalty_cmd import case_numbers
 
     settings = settings_of(ctx)
     app = open_for(ctx)
-    policy = default_policy(app)
+    policy = app.default_policy()
     lang = settings.language(policy.language)
     day = on if on is not None else datetime.now(policy.tz).date()
     found = app.followups.due(day)

@@ -71,11 +71,9 @@ def close(
     """Close a month: deduct up to the cap of each person's bonus, carry the rest (P1-PEN-11)."""
     from entrypoints.jsonshapes import month_close_json
 
-    from .penalty_cmd import default_policy
-
     settings = settings_of(ctx)
     app = open_for(ctx)
-    lang = settings.language(default_policy(app).language)
+    lang = settings.language(app.default_policy().language)
     result = app.penalties.close_month(month, policy_id=policy, cap_ratio=cap_ratio)
 
     def human(console: Console) -> None:
@@ -118,11 +116,9 @@ def show(
     """The rows of closed months (all closed months unless --month), one per person and month."""
     from entrypoints.jsonshapes import ledger_row_json
 
-    from .penalty_cmd import default_policy
-
     settings = settings_of(ctx)
     app = open_for(ctx)
-    lang = settings.language(default_policy(app).language)
+    lang = settings.language(app.default_policy().language)
     ledger = app.penalties.ledger()
     months = [month] if month is not None else list(ledger.closed_months)
     rows: list[tuple[str, Any]] = []
@@ -138,11 +134,11 @@ def notice(ctx: typer.Context, month: MonthArg) -> None:
     from complaint_core.monthly import penalty_notices
     from entrypoints.jsonshapes import money_str
 
-    from .penalty_cmd import case_numbers, default_policy
+    from .penalty_cmd import case_numbers
 
     settings = settings_of(ctx)
     app = open_for(ctx)
-    lang = settings.language(default_policy(app).language)
+    lang = settings.language(app.default_policy().language)
     notices = penalty_notices(app.penalties.ledger(), month, app.organisation.get())
     numbers = case_numbers(app, {row.case_id for n in notices for row in n.rows})
     doc = {
@@ -205,11 +201,11 @@ def sanctions(ctx: typer.Context, month: MonthArg) -> None:
     from complaint_core.monthly import sanction_list
     from entrypoints.jsonshapes import money_str
 
-    from .penalty_cmd import case_numbers, default_policy
+    from .penalty_cmd import case_numbers
 
     settings = settings_of(ctx)
     app = open_for(ctx)
-    lang = settings.language(default_policy(app).language)
+    lang = settings.language(app.default_policy().language)
     rows = sanction_list(approved_in(app, month), app.organisation.get())
     numbers = case_numbers(app, {r.case_id for r in rows})
     doc = {

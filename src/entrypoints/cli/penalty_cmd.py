@@ -55,10 +55,6 @@ def instant(value: datetime | None, policy: Policy) -> datetime:
     return at_or_now(value, policy.tz)
 
 
-def default_policy(app: App) -> Policy:
-    return app.cases.policies.get(app.cases.default_policy or "manufacturing")
-
-
 def case_numbers(app: App, case_ids: set[UUID]) -> dict[UUID, str]:
     """Case id → number (the id as text while the case has no number)."""
     out: dict[UUID, str] = {}

@@ -110,11 +110,9 @@ def monthly(
     """The monthly report of the cases closed in a month: counts, clocks, money, Pareto, audit, charts (html)."""
     from adapters.reports import to_json_dict, to_rich_tables
 
-    from .penalty_cmd import default_policy
-
     settings = settings_of(ctx)
     app = open_for(ctx)
-    policy = default_policy(app)
+    policy = app.default_policy()
     lang = settings.language(policy.language)
     report = build_monthly(app, month)
     chosen = fmt if fmt is not None else (Format.json if settings.json else Format.table)
@@ -156,11 +154,11 @@ def overdue(ctx: typer.Context, at: AtOption = None) -> None:
     from complaint_core.case import FINISHED, CaseStatus
     from entrypoints.jsonshapes import utc_iso
 
-    from .penalty_cmd import default_policy, instant
+    from .penalty_cmd import instant
 
     settings = settings_of(ctx)
     app = open_for(ctx)
-    policy = default_policy(app)
+    policy = app.default_policy()
     lang = settings.language(policy.language)
     when = instant(at, policy)
     rows: list[dict[str, Any]] = []
@@ -210,11 +208,9 @@ def timeliness(ctx: typer.Context, month: MonthArg) -> None:
     """The timeliness audit of a month: every step finished after its deadline (the 洽办单 lines, P1-ESC-02)."""
     from adapters.reports import to_json_dict
 
-    from .penalty_cmd import default_policy
-
     settings = settings_of(ctx)
     app = open_for(ctx)
-    policy = default_policy(app)
+    policy = app.default_policy()
     lang = settings.language(policy.language)
     report = build_monthly(app, month)
     doc = {"month": month, "audit": to_json_dict(report)["audit"]}

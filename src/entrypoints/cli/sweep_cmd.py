@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from .context import TYPER_OPTIONS, settings_of
-from .options import AtOption
+from .options import AtOption, at_or_now
 from .output import Texts, emit, table
 
 if TYPE_CHECKING:
@@ -90,7 +90,6 @@ def sweep(
     dry: bool = typer.Option(False, "--dry-run", help="Compute the actions without recording them."),
 ) -> None:
     """Run the escalation sweep: record every due reminder, escalation and alert; print what was done."""
-    from datetime import UTC
 
     from entrypoints.jsonshapes import utc_iso
 
@@ -98,12 +97,13 @@ def sweep(
 
     settings = settings_of(ctx)
     app = open_for(ctx)
-    tz = app.cases.policies.get(app.cases.default_policy or "manufacturing").tz
-    when = datetime.now(UTC) if at is None else (at if at.tzinfo is not None else at.replace(tzinfo=tz))
+    policy = app.default_policy()
+    tz = policy.tz
+    when = at_or_now(at, tz)
     actions = dry_run(app, when) if dry else list(app.cases.sweep(now=when))
     items = [action_json(a) for a in actions]
     doc = {"at": utc_iso(when), "dry_run": dry, "actions": items}
-    lang = settings.language(app.cases.policies.get(app.cases.default_policy or "manufacturing").language)
+    lang = settings.language(policy.language)
 
     def human(console: Console) -> None:
         stamp = when.astimezone(tz).strftime("%Y-%m-%d %H:%M")

@@ -21,9 +21,12 @@ IdArg = Annotated[int, typer.Argument(metavar="ID", help="Endpoint id (see `webh
 
 
 def engine_for(ctx: typer.Context) -> Engine:
+    """The engine on ``--db`` (created and migrated on first use); disposed of when the command ends."""
     from adapters.sql import open_database
 
-    return open_database(settings_of(ctx).db).engine
+    database = open_database(settings_of(ctx).db)
+    ctx.call_on_close(database.dispose)
+    return database.engine
 
 
 def now() -> Any:
