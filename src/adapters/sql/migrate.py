@@ -55,10 +55,12 @@ def current(engine: Engine) -> str | None:
         return None if row is None else str(row[0])
 
 
-def check_known(engine: Engine, revision: str | None = None) -> str | None:
-    """The database's revision (``revision`` if the caller just read it); a revision newer than this code is refused."""
-    if revision is None:
-        revision = current(engine)
+def check_known(engine: Engine) -> str | None:
+    """The database's revision; a revision newer than this code is refused."""
+    return _refuse_newer(current(engine))
+
+
+def _refuse_newer(revision: str | None) -> str | None:
     if revision is None or revision == HEAD:
         return revision
     if revision not in known_revisions():
@@ -70,9 +72,13 @@ def check_known(engine: Engine, revision: str | None = None) -> str | None:
 
 
 def upgrade_to_head(engine: Engine) -> None:
+    check_known(engine)
+    _upgrade(engine)
+
+
+def _upgrade(engine: Engine) -> None:
     from alembic import command
 
-    check_known(engine)
     with engine.begin() as conn:
         command.upgrade(_config(conn), "head")
 
@@ -92,6 +98,5 @@ def ensure_schema(engine: Engine) -> None:
     revision = current(engine)
     if revision == HEAD:
         return
-    check_known(engine, revision)
-    if revision != head():
-        upgrade_to_head(engine)
+    _refuse_newer(revision)
+    _upgrade(engine)
