@@ -12,8 +12,10 @@ Flow of one ``run_once()``:
    ``webhook-id`` = the outbox message id on every attempt) and posted with keep-alive connections.
 4. **Record** every attempt and its outcome via ``schedule.decide`` in one transaction per batch.
 
-Delivery is at-least-once: a relay killed between 3 and 4 sends the leased messages again once the lease
-has expired. Secrets never appear in logs or recorded errors.
+While deliveries are in flight (claimed, not yet recorded) a heartbeat thread renews their lease every third
+of it, so a long batch never outlives its lease and the lease can stay short. Delivery is at-least-once: a
+relay killed between 3 and 4 stops renewing, and its leased messages are sent again once the lease has
+expired (a minute by default). Secrets never appear in logs or recorded errors.
 """
 
 from __future__ import annotations
@@ -297,8 +299,9 @@ class Relay:
 
     ``client`` is an ``httpx.Client`` (used through ``HttpxTransport``), any ``Transport``, or None for the
     standard-library transport. ``clock`` gives every instant (attempt timestamps, due times); ``rng`` the
-    retry jitter. ``lease`` is how long a claimed delivery stays invisible to other relays (default: enough
-    for a whole batch to time out).
+    retry jitter. ``lease`` is how long a claimed delivery stays invisible to other relays unless renewed
+    (default: three request timeouts, at least a minute); the relay renews it every third of that while
+    the delivery is in flight, so it is also how soon another relay takes over after a crash.
     """
 
     def __init__(
@@ -325,7 +328,9 @@ class Relay:
         self.concurrency = concurrency
         self.breaker_threshold = breaker_threshold
         self.breaker_cool_down = breaker_cool_down
-        self.lease = lease if lease is not None else timedelta(seconds=(timeout + connect) * batch / concurrency + 60)
+        self.lease = lease if lease is not None else timedelta(seconds=max(60.0, 3 * (timeout + connect)))
+        if self.lease <= timedelta(0):
+            raise ValueError("lease must be positive")
         self._owns_transport = client is None or _is_httpx(client)
         if client is None:
             self.transport: Transport = StdlibTransport(timeout=timeout, connect=connect)
@@ -340,8 +345,14 @@ class Relay:
             int, int
         ] = {}  # delivery id -> endpoint id, claimed by this relay and not yet recorded: never claimed twice
         self._lock = threading.Lock()
+        self._recording = threading.Lock()  # a renewal never lands after ``record`` has set a delivery's fate
+        self._stop_heartbeat = threading.Event()
+        self._heartbeat: threading.Thread | None = None
 
     def close(self) -> None:
+        self._stop_heartbeat.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join()
         if self._pool is not None:
             self._pool.shutdown()
         if self._owns_transport:
@@ -459,6 +470,7 @@ class Relay:
             signers = {eid: signer_for(conn, eid, now) for eid in {row.endpoint_id for row in rows}}
         with self._lock:
             self._in_flight.update((row.id, row.endpoint_id) for row in rows)
+        self._start_heartbeat()
         return [
             Job(
                 delivery_id=row.id,
@@ -475,6 +487,33 @@ class Relay:
 
     def _breaker(self, endpoint: Endpoint) -> CircuitBreaker:
         return breaker_of(endpoint, self.breaker_threshold, self.breaker_cool_down)
+
+    # --- the lease -----------------------------------------------------------------------------------------------
+    def renew(self) -> int:
+        """Extend to ``now + lease`` the lease of every delivery this relay has in flight; how many were renewed."""
+        d = t.webhook_deliveries.c
+        with self._recording:
+            with self._lock:
+                ids = sorted(self._in_flight)
+            if not ids:
+                return 0
+            statement = update(t.webhook_deliveries).where(d.id.in_(ids), d.status == PENDING)
+            with self.engine.begin() as conn:
+                return conn.execute(statement.values(next_attempt_at=self.clock.now() + self.lease)).rowcount or 0
+
+    def _start_heartbeat(self) -> None:
+        if self._heartbeat is None and not self._stop_heartbeat.is_set():
+            self._heartbeat = threading.Thread(target=self._beat, name="relay-lease", daemon=True)
+            self._heartbeat.start()
+
+    def _beat(self) -> None:
+        """Renew every third of the lease until ``close``; a failed renewal is logged and tried again."""
+        interval = self.lease.total_seconds() / 3
+        while not self._stop_heartbeat.wait(interval):
+            try:
+                self.renew()
+            except Exception:  # the database may be briefly unavailable: the next beat tries again
+                log.warning("could not renew the relay's delivery leases", exc_info=True)
 
     # --- 3. send -------------------------------------------------------------------------------------------------
     def _send(self, job: Job) -> Result:
@@ -561,42 +600,45 @@ class Relay:
                 row.update(_status=CANCELLED)
                 disabled[job.endpoint_id] = f"410 Gone from the endpoint at {result.at.isoformat()}"
             updates.append(row)
-        with self.engine.begin() as conn:
-            if updates:
-                conn.execute(
-                    update(t.webhook_deliveries)
-                    .where(d.id == bindparam("_id"))
-                    .values(
-                        status=bindparam("_status"),
-                        attempts=bindparam("_attempts"),
-                        next_attempt_at=bindparam("_next"),
-                        last_status=bindparam("_last_status"),
-                        last_error=bindparam("_last_error"),
-                        delivered_at=bindparam("_delivered_at"),
-                    ),
-                    updates,
-                )
-            if attempts:
-                conn.execute(insert(t.webhook_attempts), attempts)
-            if released:
-                conn.execute(update(t.webhook_deliveries).where(d.id.in_(released)).values(next_attempt_at=now))
-            for endpoint_id, folded in outcomes.items():
-                self._fold_breaker(conn, endpoint_id, folded)
-            for endpoint_id, reason in disabled.items():
-                counts.disabled += 1
-                conn.execute(
-                    update(t.webhook_endpoints).where(e.id == endpoint_id).values(enabled=False, disabled_reason=reason)
-                )
-                cancelled = conn.execute(
-                    update(t.webhook_deliveries)
-                    .where(d.endpoint_id == endpoint_id, d.status == PENDING)
-                    .values(status=CANCELLED, last_error="endpoint disabled (410 Gone)")
-                )
-                counts.cancelled += cancelled.rowcount or 0
-                log.warning("webhook endpoint %d answered 410 Gone: disabled", endpoint_id)
-        with self._lock:
-            for result in results:
-                self._in_flight.pop(result.job.delivery_id, None)
+        with self._recording:  # the fates and the end of the lease, before any renewal can touch them
+            with self.engine.begin() as conn:
+                if updates:
+                    conn.execute(
+                        update(t.webhook_deliveries)
+                        .where(d.id == bindparam("_id"))
+                        .values(
+                            status=bindparam("_status"),
+                            attempts=bindparam("_attempts"),
+                            next_attempt_at=bindparam("_next"),
+                            last_status=bindparam("_last_status"),
+                            last_error=bindparam("_last_error"),
+                            delivered_at=bindparam("_delivered_at"),
+                        ),
+                        updates,
+                    )
+                if attempts:
+                    conn.execute(insert(t.webhook_attempts), attempts)
+                if released:
+                    conn.execute(update(t.webhook_deliveries).where(d.id.in_(released)).values(next_attempt_at=now))
+                for endpoint_id, folded in outcomes.items():
+                    self._fold_breaker(conn, endpoint_id, folded)
+                for endpoint_id, reason in disabled.items():
+                    counts.disabled += 1
+                    conn.execute(
+                        update(t.webhook_endpoints)
+                        .where(e.id == endpoint_id)
+                        .values(enabled=False, disabled_reason=reason)
+                    )
+                    cancelled = conn.execute(
+                        update(t.webhook_deliveries)
+                        .where(d.endpoint_id == endpoint_id, d.status == PENDING)
+                        .values(status=CANCELLED, last_error="endpoint disabled (410 Gone)")
+                    )
+                    counts.cancelled += cancelled.rowcount or 0
+                    log.warning("webhook endpoint %d answered 410 Gone: disabled", endpoint_id)
+            with self._lock:
+                for result in results:
+                    self._in_flight.pop(result.job.delivery_id, None)
         return counts
 
     def _fold_breaker(self, conn: Connection, endpoint_id: int, folded: list[tuple[Outcome, datetime]]) -> None:
@@ -620,26 +662,34 @@ class Relay:
         next one. That is safe because claimed deliveries are leased, and a later message of a case stays
         blocked while an earlier one is pending.
         """
+        if max_batches is not None and max_batches < 1:
+            raise ValueError("max_batches must be at least 1 (or None for no limit)")
         counts = RelayCounts(fanned_out=self.fan_out())
-        batches = 0
-        with ThreadPoolExecutor(1, thread_name_prefix="relay-db") as db:
-            recording: Future[RelayCounts] | None = None
-            jobs = self.claim()
-            while jobs and (max_batches is None or batches < max_batches):
-                batches += 1
-                more = max_batches is None or batches < max_batches
-                next_claim = db.submit(self.claim) if more else None
-                results = self.send(jobs)
+        try:
+            batches = 0
+            with ThreadPoolExecutor(1, thread_name_prefix="relay-db") as db:
+                recording: Future[RelayCounts] | None = None
+                jobs = self.claim()
+                while jobs and (max_batches is None or batches < max_batches):
+                    batches += 1
+                    more = max_batches is None or batches < max_batches
+                    next_claim = db.submit(self.claim) if more else None
+                    results = self.send(jobs)
+                    if recording is not None:
+                        counts.add(recording.result())
+                    recording = db.submit(self.record, results)
+                    jobs = next_claim.result() if next_claim is not None else []
+                    if not jobs and more:  # recording this batch may unblock (or make due) more deliveries
+                        counts.add(recording.result())
+                        recording = None
+                        jobs = self.claim()
                 if recording is not None:
                     counts.add(recording.result())
-                recording = db.submit(self.record, results)
-                jobs = next_claim.result() if next_claim is not None else []
-                if not jobs and more:  # recording this batch may unblock (or make due) more deliveries
-                    counts.add(recording.result())
-                    recording = None
-                    jobs = self.claim()
-            if recording is not None:
-                counts.add(recording.result())
+        except BaseException:
+            # whatever was claimed and not recorded is no longer renewed: its lease lapses and it is sent again
+            with self._lock:
+                self._in_flight.clear()
+            raise
         return counts
 
     def run_forever(self, *, poll: float = 1.0, stop: threading.Event | None = None) -> RelayCounts:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from whkit import T0, Answer, JumpClock, OffsetClock, Receiver, engine_of, make_cases, rows
+from whkit import T0, Answer, JumpClock, Receiver, engine_of, make_cases, rows
 
 from adapters.clock import FixedClock, SystemClock
 from adapters.sql import tables as t
@@ -262,10 +262,12 @@ def test_transports_do_not_follow_redirects(kind: type, receiver: Receiver) -> N
 RELAY_CHILD = textwrap.dedent(
     """
     import random, sys
+    from datetime import timedelta
     from adapters.clock import SystemClock
     from adapters.sql import open_database
     from adapters.webhooks.relay import Relay
-    Relay(open_database(sys.argv[1]).engine, clock=SystemClock(), rng=random.Random(), batch=25).run_once()
+    engine = open_database(sys.argv[1]).engine
+    Relay(engine, clock=SystemClock(), rng=random.Random(), batch=25, lease=timedelta(seconds=2)).run_once()
     """
 )
 
@@ -283,11 +285,17 @@ def test_kill_9_mid_batch_then_restart_loses_nothing(db_url: str) -> None:
             time.sleep(0.005)
         child.send_signal(signal.SIGKILL)
         child.wait()
+        killed_at = time.monotonic()
         assert child.returncode == -signal.SIGKILL  # killed, not finished
         before = len(receiver.requests)
         assert 40 <= before < len(ids)
-        # the restarted relay runs after the killed one's lease has expired
-        with Relay(engine, clock=OffsetClock(timedelta(days=1)), rng=0.5) as relay:
+        # restarted at once, the relay sends what the killed one had not claimed; what it had leased
+        # (no longer renewed) follows as soon as the 2 s lease lapses, not a day later
+        with Relay(engine, clock=SystemClock(), rng=0.5) as relay:
+            relay.run_once()
+            leased = [d for d in rows(engine, t.webhook_deliveries) if d["status"] == "pending"]
+            assert len(leased) <= 50  # the interrupted batch and the one claimed next
+            time.sleep(max(0.0, killed_at + 2.2 - time.monotonic()))
             relay.run_once()
         got = receiver.ids()
         assert set(got) == set(ids)  # every message at least once

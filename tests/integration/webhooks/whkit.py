@@ -105,16 +105,6 @@ class JumpClock:
         return self.current
 
 
-@attrs.define
-class OffsetClock:
-    """The wall clock plus ``offset``."""
-
-    offset: timedelta = timedelta(0)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-
 def make_cases(db_url: str, n: int = 1, *, steps: bool = False) -> list[str]:
     """``n`` received cases (with ``steps``: also registered and under investigation); their outbox message ids."""
     app = open_app(db_url, clock=FixedClock(T0))

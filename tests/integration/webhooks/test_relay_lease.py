@@ -1,0 +1,123 @@
+"""The relay's leases: renewed while deliveries are in flight, so they can be short and a crash is
+recovered from within one lease (real SQLite and PostgreSQL, a real receiver on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from whkit import T0, Answer, Receiver, engine_of, make_cases, rows
+
+from adapters.clock import FixedClock, SystemClock
+from adapters.sql import tables as t
+from adapters.webhooks import endpoints as ep
+from adapters.webhooks.relay import Relay
+
+LEASE = timedelta(seconds=60)
+
+
+def leases(engine) -> dict[int, object]:  # type: ignore[no-untyped-def]
+    return {d["id"]: d["next_attempt_at"] for d in rows(engine, t.webhook_deliveries) if d["status"] == "pending"}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, db_url: str) -> str:
+    return db_url if request.param == "sqlite" else request.getfixturevalue("pg_url")
+
+
+def test_the_default_lease_is_three_request_timeouts_and_at_least_a_minute(db_url: str) -> None:
+    engine = engine_of(db_url)
+    with Relay(engine, clock=SystemClock(), rng=0.5) as relay:
+        assert relay.lease == timedelta(seconds=60)  # 3 x (15 + 5)
+    with Relay(engine, clock=SystemClock(), rng=0.5, timeout=30, connect=10, batch=500) as relay:
+        assert relay.lease == timedelta(seconds=120)  # no longer grows with the batch
+    with pytest.raises(ValueError, match="lease"):
+        Relay(engine, clock=SystemClock(), rng=0.5, lease=timedelta(0))
+
+
+def test_renew_extends_only_what_is_in_flight_and_never_a_recorded_fate(url: str, receiver: Receiver) -> None:
+    make_cases(url, 3)
+    engine = engine_of(url)
+    ep.add_endpoint(engine, receiver.url, now=T0)
+    clock = FixedClock(T0)
+    with Relay(engine, clock=clock, rng=0.5, lease=LEASE, batch=2) as relay:
+        relay.fan_out()
+        jobs = relay.claim()
+        claimed = {job.delivery_id for job in jobs}
+        before = leases(engine)
+        assert len(claimed) == 2 and all(before[i] == T0 + LEASE for i in claimed)
+        (waiting,) = set(before) - claimed
+        assert before[waiting] == T0  # due, not leased
+
+        clock.advance_to(T0 + timedelta(seconds=50))
+        assert relay.renew() == 2
+        after = leases(engine)
+        assert {i: after[i] for i in claimed} == dict.fromkeys(claimed, T0 + timedelta(seconds=110))
+        assert after[waiting] == T0  # another relay's (or nobody's) delivery is left alone
+
+        receiver.behaviour = lambda r, n: Answer(500)  # a retry: its due time must survive later renewals
+        relay.record(relay.send(jobs))
+        retry_times = leases(engine)
+        clock.advance_to(T0 + timedelta(seconds=55))
+        assert relay.renew() == 0
+        assert leases(engine) == retry_times
+        assert all(retry_times[i] < T0 + timedelta(seconds=110) for i in claimed)
+
+
+def test_a_batch_longer_than_its_lease_is_not_taken_by_a_second_relay(pg_url: str) -> None:
+    """PostgreSQL, two relays: A's batch takes ~4 lease lengths; B polls all along and must get none of it."""
+    receiver = Receiver(lambda r, n: Answer(204, delay=0.4))
+    try:
+        ids = make_cases(pg_url, 8)
+        engine = engine_of(pg_url)
+        ep.add_endpoint(engine, receiver.url, now=T0)
+        lease = timedelta(seconds=1.2)  # renewed every 0.4 s
+        a = Relay(engine, clock=SystemClock(), rng=0.5, batch=8, lease=lease)
+        b = Relay(engine, clock=SystemClock(), rng=0.5, batch=8, lease=lease)
+        stolen = []
+        a.fan_out()
+        jobs = a.claim()
+        assert len(jobs) == 8
+        done = threading.Event()
+
+        def poll() -> None:
+            while not done.is_set():
+                stolen.extend(b.claim())
+                time.sleep(0.1)
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        try:
+            a.record(a.send(jobs))  # ~3.2 s, sequentially
+        finally:
+            done.set()
+            poller.join(30)
+            a.close()
+            b.close()
+        assert stolen == []
+        assert sorted(receiver.ids()) == sorted(ids)  # each message exactly once
+        assert {d["status"] for d in rows(engine, t.webhook_deliveries)} == {"delivered"}
+    finally:
+        receiver.stop()
+
+
+def test_deliveries_of_a_failed_run_are_no_longer_renewed(db_url: str, receiver: Receiver) -> None:
+    make_cases(db_url, 2)
+    engine = engine_of(db_url)
+    ep.add_endpoint(engine, receiver.url, now=T0)
+    clock = FixedClock(T0)
+
+    class Broken(Relay):
+        def record(self, results):  # type: ignore[no-untyped-def]
+            raise RuntimeError("the database went away")
+
+    with Broken(engine, clock=clock, rng=0.5, lease=LEASE) as relay:
+        with pytest.raises(RuntimeError):
+            relay.run_once()
+        clock.advance_to(T0 + timedelta(seconds=30))
+        assert relay.renew() == 0  # the leases lapse at T0 + 60 s and the messages go out again
+    assert set(leases(engine).values()) == {T0 + LEASE}
+    with pytest.raises(ValueError, match="max_batches"):
+        Relay(engine, clock=clock, rng=0.5).run_once(max_batches=0)
