@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,8 @@ def _dates(values: Any, path: str) -> set[date]:
         raise PolicyInvalid(path, "expected a list of dates (YYYY-MM-DD)")
     out = set()
     for i, value in enumerate(values):
+        if isinstance(value, datetime):  # a TOML date-time: which day it means is ambiguous, so it is refused
+            raise PolicyInvalid(f"{path}[{i}]", f"{value.isoformat()} is a date and time; give a date (YYYY-MM-DD)")
         if isinstance(value, date):
             out.add(value)
             continue

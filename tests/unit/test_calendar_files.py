@@ -59,6 +59,7 @@ def test_a_calendar_of_its_own_name(tmp_path: Path) -> None:
     ("text", "path"),
     [
         ('[years.2027]\nholidays = ["2027-13-01"]\n', "years.2027.holidays[0]"),
+        ("[years.2027]\nholidays = [2027-01-01, 2027-01-04T00:00:00]\n", "years.2027.holidays[1]"),
         ('[years.2027]\nworkdays = ["2027-02-08"]\n', "years.2027.workdays"),
         ('[years.2027]\nholidays = ["2026-02-08"]\n', "years.2027.holidays"),
         ('[years.2027]\nholiday = ["2027-02-08"]\n', "years.2027.holiday"),
