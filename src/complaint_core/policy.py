@@ -524,8 +524,11 @@ def _check_limit(limit: Limit | None, path: str) -> None:
 
 
 def _unique(codes: list[str], path: str, what: str) -> None:
+    """Codes, roles and names identify things: each must be given, and given once."""
     seen: set[str] = set()
     for i, code in enumerate(codes):
+        if not code.strip():
+            raise PolicyInvalid(f"{path}[{i}]", f"a {what} needs a name; an empty one cannot be referred to")
         if code in seen:
             raise PolicyInvalid(f"{path}[{i}]", f"duplicate {what} {code!r}")
         seen.add(code)
@@ -721,7 +724,12 @@ def _validate_penalties(r: PenaltyRules, severities: set[str]) -> None:
     _unique([f.code for f in r.fines], f"{path}.fines", "fine")
     for i, fine in enumerate(r.fines):
         _check_money(fine.amount, f"{path}.fines[{i}].amount")
-    if r.severity_raise is not None and r.severity_raise.to not in severities:
-        raise PolicyInvalid(f"{path}.severity_raise.to", f"unknown severity {r.severity_raise.to!r}")
+    if r.severity_raise is not None:
+        if r.severity_raise.to not in severities:
+            raise PolicyInvalid(f"{path}.severity_raise.to", f"unknown severity {r.severity_raise.to!r}")
+        for key in ("same_issue_count", "delay_days"):
+            value = getattr(r.severity_raise, key)
+            if value is not None and value < 1:  # 0 or less would raise the severity of every case
+                raise PolicyInvalid(f"{path}.severity_raise.{key}", f"must be at least 1, got {value}")
     if not r.approver_roles:
         raise PolicyInvalid(f"{path}.approver_roles", "someone must be able to approve penalties")

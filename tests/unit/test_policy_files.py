@@ -81,6 +81,30 @@ def test_descending_approval_limits() -> None:
     assert error(text).path == "approval[1].limit"
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "path"),
+    [
+        ('role = "manager"', 'role = ""', "approval[0]"),
+        ('code = "quality"', 'code = " "', "categories[0]"),
+        ('channels = ["phone"]', 'channels = ["phone"]\nroles = ["", "x"]', "roles[0]"),
+    ],
+)
+def test_empty_identifiers_are_refused(old: str, new: str, path: str) -> None:
+    err = error(GOOD.replace(old, new))
+    assert err.path == path and "empty" in str(err)
+
+
+@pytest.mark.parametrize(("key", "value"), [("same_issue_count", 0), ("delay_days", -2)])
+def test_severity_raise_counts_are_positive(key: str, value: int) -> None:
+    """P4-CLS-04: a count below 1 would raise the severity of every case."""
+    raise_ = f'severity_raise = {{ to = "s", {key} = {value} }}'
+    severities = 'severities = [{ code = "s", label = { zh = "重", en = "severe" } }]'
+    text = GOOD.replace('channels = ["phone"]', f'channels = ["phone"]\n{severities}') + f"[penalties]\n{raise_}\n"
+    err = error(text)
+    assert err.path == f"penalties.severity_raise.{key}" and "at least 1" in str(err)
+    assert loads_policy(text.replace(f"{key} = {value}", f"{key} = 3")).penalties.severity_raise is not None
+
+
 def test_unknown_calendar() -> None:
     text = GOOD + '[calendar]\nname = "mars"\n'
     err = error(text, known_calendars={"cn"})
