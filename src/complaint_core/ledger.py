@@ -714,19 +714,22 @@ def _apply_deltas(balances: Mapping[str, int], deltas: Mapping[str, int]) -> Map
     return MappingProxyType(out)
 
 
-def _deducted(seq: int, person: str, month: str, lot: _Lot, take: int) -> LedgerEntry:
-    src = lot.entry
+def _entry_of(
+    src: LedgerEntry, *, seq: int, kind: EntryKind, person: str, month: str, fen: int, note: str = ""
+) -> LedgerEntry:
+    """An entry of a month close for ``fen`` of the posting (or reversal) ``src``: it names that posting."""
     return LedgerEntry(
         seq=seq,
-        kind=EntryKind.DEDUCTED,
+        kind=kind,
         person_id=person,
         month=month,
         case_id=src.case_id,
         line_id=src.line_id,
         rule_id=src.rule_id,
-        amount=_d(take),
+        amount=_d(fen),
         points=src.points,
         capped=src.capped,
+        note=note,
     )
 
 
@@ -772,7 +775,7 @@ def _close_person(
         for j, lot in enumerate(chunk):
             take = lot.fen if room is None else min(lot.fen, room)
             seq += 1
-            out.append(_deducted(seq, person, month, lot, take))
+            out.append(_entry_of(lot.entry, seq=seq, kind=EntryKind.DEDUCTED, person=person, month=month, fen=take))
             deducted += take
             chunks_left -= take
             if room is not None:
@@ -800,7 +803,7 @@ def _close_person(
                 fresh.append(lot if take == 0 else lot._replace(fen=lot.fen - take))
         if take:
             seq += 1
-            out.append(_deducted(seq, person, month, lot, take))
+            out.append(_entry_of(lot.entry, seq=seq, kind=EntryKind.DEDUCTED, person=person, month=month, fen=take))
     carry_out = chunks_left + sum(lot.fen for lot in fresh)
     new_carry: _Carry | None = None
     if fresh:
@@ -875,39 +878,13 @@ def _apply_reversals(
             if credit_left[c] == 0:
                 c += 1
             seq += 1
-            out.append(
-                LedgerEntry(
-                    seq=seq,
-                    kind=EntryKind.OFFSET,
-                    person_id=person,
-                    month=month,
-                    case_id=src.case_id,
-                    line_id=src.line_id,
-                    rule_id=src.rule_id,
-                    amount=_d(take),
-                    points=src.points,
-                    capped=src.capped,
-                    note=f"set against the reversal of case {against.case_id} line {against.line_id}",
-                )
-            )
+            note = f"set against the reversal of case {against.case_id} line {against.line_id}"
+            out.append(_entry_of(src, seq=seq, kind=EntryKind.OFFSET, person=person, month=month, fen=take, note=note))
     refunded = 0
     for credit, avail in zip(credit_revs[c:], credit_left[c:], strict=True):
         rev = credit.entry
         refunded += avail
         seq += 1
-        out.append(
-            LedgerEntry(
-                seq=seq,
-                kind=EntryKind.REFUNDED,
-                person_id=person,
-                month=month,
-                case_id=rev.case_id,
-                line_id=rev.line_id,
-                rule_id=rev.rule_id,
-                amount=_d(avail),
-                points=rev.points,
-                capped=rev.capped,
-                note="refund of an amount deducted before the appeal succeeded",
-            )
-        )
+        note = "refund of an amount deducted before the appeal succeeded"
+        out.append(_entry_of(rev, seq=seq, kind=EntryKind.REFUNDED, person=person, month=month, fen=avail, note=note))
     return [lot._replace(fen=f) for lot, f in zip(lots, left, strict=True) if f > 0], seq, refunded
