@@ -13,10 +13,14 @@ from .options import AtOption, date_param
 from .output import Texts, emit, table
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from uuid import UUID
+
     from rich.console import Console
 
     from complaint_core.followup import FollowUp
     from complaint_core.policy import Policy
+    from entrypoints.app import App
 
 TEXT = Texts(
     {
@@ -117,18 +121,12 @@ def schedule(
     at: AtOption = None,
 ) -> None:
     """Schedule the visits the policy plans for a closed case."""
-    from .penalty_cmd import instant
-
-    settings = settings_of(ctx)
-    app = open_for(ctx)
-    found = app.cases.get(case)
-    policy = app.cases.policy_of(found)
-    lang = settings.language(policy.language)
-    followup = app.followups.schedule(
-        found.case_id, actor=by, rework_delivered_on=rework_delivered_on, at=instant(at, policy)
-    )
-    doc = followup_json(followup, policy, case_number=found.reference)
-    emit(settings, {"followup": doc}, lambda console: _print(console, doc, lang))
+    _change(
+        ctx, case, at,
+        lambda app, case_id, when: app.followups.schedule(
+            case_id, actor=by, rework_delivered_on=rework_delivered_on, at=when
+        ),
+    )  # fmt: skip
 
 
 def record(
@@ -144,6 +142,18 @@ def record(
     at: AtOption = None,
 ) -> None:
     """Record a visit attempt; a dissatisfied visit opens a second complaint at once (P4-ESC-04)."""
+    _change(
+        ctx, case, at,
+        lambda app, case_id, when: app.followups.record(
+            case_id, visit=visit, reached=reached, satisfaction=satisfaction, notes=notes, actor=by, at=when
+        ),
+    )  # fmt: skip
+
+
+def _change(
+    ctx: typer.Context, case: str, at: datetime | None, change: Callable[[App, UUID, datetime], FollowUp]
+) -> None:
+    """Run ``change`` on the follow-up of ``case`` at ``--at`` in its policy's zone and print the visits."""
     from .penalty_cmd import instant
 
     settings = settings_of(ctx)
@@ -151,10 +161,7 @@ def record(
     found = app.cases.get(case)
     policy = app.cases.policy_of(found)
     lang = settings.language(policy.language)
-    followup = app.followups.record(
-        found.case_id, visit=visit, reached=reached, satisfaction=satisfaction, notes=notes, actor=by,
-        at=instant(at, policy),
-    )  # fmt: skip
+    followup = change(app, found.case_id, instant(at, policy))
     doc = followup_json(followup, policy, case_number=found.reference)
     emit(settings, {"followup": doc}, lambda console: _print(console, doc, lang))
 

@@ -14,6 +14,7 @@ from .options import AtOption, at_or_now, date_param, money_param
 from .output import Texts, emit, table
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from uuid import UUID
 
     from rich.console import Console
@@ -243,20 +244,13 @@ def approve(
     at: AtOption = None,
 ) -> None:
     """Approve an assessment: its deductible lines are posted in the month of approval."""
-    settings = settings_of(ctx)
-    assessment_id = parse_uuid(assessment, "assessment")
-    app = open_for(ctx)
-    current = app.penalties.assessment(assessment_id)
-    policy = app.cases.policies.get(current.policy_id, current.policy_version)
-    lang = settings.language(policy.language)
-    approved = app.penalties.approve(assessment_id, role=role, actor=by, at=instant(at, policy))
-    number = case_numbers(app, {approved.case_id})[approved.case_id]
-    headline = TEXT("approved", lang, id=approved.assessment_id, role=role, by=by, total=f"{approved.total:,.2f}")
-    emit(
-        settings,
-        {"assessment": assessment_json(approved, case_number=number)},
-        lambda console: console.print(_human(approved, headline, lang)),
-    )
+    _decide(
+        ctx, assessment, at,
+        lambda app, assessment_id, when: app.penalties.approve(assessment_id, role=role, actor=by, at=when),
+        lambda approved, lang: TEXT(
+            "approved", lang, id=approved.assessment_id, role=role, by=by, total=f"{approved.total:,.2f}"
+        ),
+    )  # fmt: skip
 
 
 def appeal(
@@ -270,19 +264,36 @@ def appeal(
     at: AtOption = None,
 ) -> None:
     """A successful appeal: the assessment is reversed and its postings with it (never edited)."""
+    _decide(
+        ctx, assessment, at,
+        lambda app, assessment_id, when: app.penalties.appeal(
+            assessment_id, reason=reason, actor=by, month=month, at=when
+        ),
+        lambda reversed_, lang: TEXT("appealed", lang, id=reversed_.assessment_id, reason=reason),
+    )  # fmt: skip
+
+
+def _decide(
+    ctx: typer.Context,
+    assessment: str,
+    at: datetime | None,
+    decision: Callable[[App, UUID, datetime], Assessment],
+    headline: Callable[[Assessment, Language], str],
+) -> None:
+    """Run ``decision`` on an assessment at ``--at`` in its policy's zone and print the result."""
     settings = settings_of(ctx)
     assessment_id = parse_uuid(assessment, "assessment")
     app = open_for(ctx)
     current = app.penalties.assessment(assessment_id)
     policy = app.cases.policies.get(current.policy_id, current.policy_version)
     lang = settings.language(policy.language)
-    reversed_ = app.penalties.appeal(assessment_id, reason=reason, actor=by, month=month, at=instant(at, policy))
-    number = case_numbers(app, {reversed_.case_id})[reversed_.case_id]
-    headline = TEXT("appealed", lang, id=reversed_.assessment_id, reason=reason)
+    decided = decision(app, assessment_id, instant(at, policy))
+    number = case_numbers(app, {decided.case_id})[decided.case_id]
+    text = headline(decided, lang)
     emit(
         settings,
-        {"assessment": assessment_json(reversed_, case_number=number)},
-        lambda console: console.print(_human(reversed_, headline, lang)),
+        {"assessment": assessment_json(decided, case_number=number)},
+        lambda console: console.print(_human(decided, text, lang)),
     )
 
 

@@ -106,7 +106,10 @@ def test_appeal_reverses(capsys: pytest.CaptureFixture[str], db: Path) -> None:
     ref = closed_case(db, RemedyKind.ALLOWANCE, "1000.00", Party(PartyKind.PERSON, "S02", "李娜"))
     _, doc = run(capsys, db, "penalty", "assess", ref, "--loss", "1000", "--at", "2026-11-06T09:00")
     aid = doc["assessment"]["id"]
-    run(capsys, db, "penalty", "approve", aid, "--role", "gm", "--by", "GM01", "--at", "2026-11-07T09:00")
+    with pytest.raises(SystemExit) as done:  # in words, as a clerk reads it
+        main(["--db", str(db), "--lang", "en", "penalty", "approve", aid, "--role", "gm", "--by", "GM01",
+              "--at", "2026-11-07T09:00"])  # fmt: skip
+    assert done.value.code in (0, None) and f"Assessment {aid} approved by gm GM01" in capsys.readouterr().out
     code, doc = run(capsys, db, "penalty", "appeal", aid, "--reason", "复核不成立", "--at", "2026-11-08T09:00")
     assert code == 0 and doc["assessment"]["status"] == "reversed"
     code, doc = run(capsys, db, "penalty", "show", ref)

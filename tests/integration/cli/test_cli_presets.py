@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from .cli_cases_support import as_json, make_app
+from .cli_cases_support import as_json, invoke, make_app
 
 # preset → (category, channel, approval role covering 500.00, how its numbers look)
 PRESETS = {
@@ -65,3 +65,42 @@ def test_lifecycle_under_each_preset_ends_closed(app: typer.Typer, tmp_path: Pat
     assert len(types) == doc["version"]
     listed = as_json(app, db, "case", "list", "--status", "closed")
     assert [c["number"] for c in listed["cases"]] == [number]
+
+
+def test_followup_visits_through_the_cli_under_the_service_preset(app: typer.Typer, tmp_path: Path) -> None:
+    """P4-FU-03: a second investigation 15 days after (EXAMPLE interval); P4-FU-04/05, P4-DL-07: a solved external
+    ticket gets a visit a month for 3 months; a dissatisfied visit opens a second complaint at once (P4-ESC-04)."""
+    db = tmp_path / "c.db"
+    as_json(app, db, "init", "--policy", "service")
+    ref = as_json(
+        app, db, "case", "open", "--customer", "华东电子", "--category", "quality", "--channel", "forwarded",
+        "--at", "2026-11-02T09:00",
+    )["id"]  # fmt: skip
+    for hour, command in enumerate(("register", "investigate"), start=10):
+        as_json(app, db, "case", command, ref, "--at", f"2026-11-02T{hour}:00")
+    as_json(app, db, "case", "attribute", ref, "--party", "department:service=1", "--at", "2026-11-02T12:00")
+    as_json(app, db, "case", "propose", ref, "--remedy", "explanation", "--amount", "0", "--at", "2026-11-02T13:00")
+    as_json(app, db, "case", "approve", ref, "--by", "boss", "--role", "gm", "--at", "2026-11-02T14:00")
+    as_json(app, db, "case", "reply", ref, "--message", "已解决", "--at", "2026-11-02T15:00")
+    number = as_json(app, db, "case", "close", ref, "--at", "2026-11-02T16:00")["number"]
+
+    scheduled = as_json(app, db, "followup", "schedule", number, "--by", "cs", "--at", "2026-11-02T17:00")
+    visits = scheduled["followup"]["visits"]
+    assert [(v["kind"], v["due_on"]) for v in visits] == [
+        ("secondary_check", "2026-11-17"),  # closed 11-02 + 15 calendar days
+        *[("monthly", day) for day in ("2026-12-02", "2027-01-02", "2027-02-02")],  # + 1, 2, 3 months
+    ]
+    assert scheduled["followup"]["case_number"] == number and {v["status"] for v in visits} == {"open"}
+    assert as_json(app, db, "followup", "due", "--on", "2026-11-16")["due"] == []
+    (due,) = as_json(app, db, "followup", "due", "--on", "2026-12-01")["due"]
+    assert (due["case_number"], due["visit"], due["kind"]) == (number, 1, "secondary_check")
+
+    recorded = as_json(app, db, "followup", "record", number, "--visit", "2", "--reached", "--satisfaction",
+                       "dissatisfied", "--by", "cs", "--at", "2026-12-02T10:00")  # fmt: skip
+    visit = recorded["followup"]["visits"][1]
+    assert visit["dissatisfied"] is True and visit["second_case_id"] is not None
+    second = as_json(app, db, "case", "show", visit["second_case_id"])
+    assert second["status"] == "received"
+    human = invoke(app, db, "--lang", "en", "followup", "record", number, "--visit", "3", "--unreached",
+                   "--at", "2026-12-28T10:00")  # fmt: skip
+    assert human.exit_code == 0 and f"Follow-up of case {number}" in human.stdout
