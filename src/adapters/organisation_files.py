@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -37,7 +38,14 @@ from complaint_core.organisation import (
 )
 from complaint_core.timeutil import is_month
 
-__all__ = ["CSV_FILES", "TABLES", "load_organisation", "loads_organisation", "organisation_from_dict"]
+__all__ = [
+    "CSV_FILES",
+    "TABLES",
+    "dumps_organisation",
+    "load_organisation",
+    "loads_organisation",
+    "organisation_from_dict",
+]
 
 
 @attrs.frozen
@@ -77,6 +85,7 @@ CSV_FILES = tuple(t.file_name for t in _TABLES)
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _AMOUNT = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 _CORE_ROW = re.compile(r"(departments|units|people)\[([0-9]+)\]")
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]")  # not allowed in a TOML comment, or not UTF-8
 
 
 @attrs.frozen
@@ -299,6 +308,44 @@ def loads_organisation(text: str, source: str = "organisation") -> Organisation:
     except tomllib.TOMLDecodeError as exc:
         raise OrganisationInvalid("", f"{source} is not valid TOML: {exc}") from None
     return organisation_from_dict(data, source)
+
+
+def dumps_organisation(org: Organisation, *, comment: str = "") -> str:
+    """The organisation as TOML in the documented format; ``loads_organisation`` reads back an equal value.
+
+    So an organisation read from CSV files can be stored, and shown, as one document.
+    """
+    lines = [f"# {_UNPRINTABLE.sub('?', line)}".rstrip() for line in comment.splitlines()]
+    for d in org.departments:
+        lines += [
+            "",
+            "[[departments]]",
+            f"code = {_toml(d.code)}",
+            f"name = {_toml(d.name)}",
+            f"kind = {_toml(d.kind)}",
+        ]
+    for u in org.units:
+        lines += ["", "[[units]]", f"code = {_toml(u.code)}", f"name = {_toml(u.name)}"]
+        lines.append(f"department = {_toml(u.department)}")
+    for p in org.people:
+        lines += ["", "[[people]]", f"id = {_toml(p.id)}", f"name = {_toml(p.name)}"]
+        lines.append(f"department = {_toml(p.department)}")
+        lines += [f"{key} = {_toml(value)}" for key, value in (("unit", p.unit), ("supervisor", p.supervisor)) if value]
+        lines.append(f"basis_points = {p.basis_points}")
+    for (person, month), amount in org.bonuses.items():
+        lines += [
+            "",
+            "[[bonuses]]",
+            f"person = {_toml(person)}",
+            f"month = {_toml(month)}",
+            f"amount = {_toml(amount)}",
+        ]
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _toml(value: object) -> str:
+    """A TOML basic string: JSON's escapes are TOML's, except that TOML also wants DEL escaped."""
+    return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 # -- CSV ----------------------------------------------------------------------------------------------

@@ -38,7 +38,10 @@ TEXT = Texts(
     }
 )
 
-FileArg = Annotated[Path, typer.Argument(metavar="FILE", help="Organisation TOML file (docs/organisation.md).")]
+FileArg = Annotated[
+    Path,
+    typer.Argument(metavar="PATH", help="Organisation TOML file, or a directory of CSV files (docs/organisation.md)."),
+]
 
 
 def organisation_json(org: Organisation) -> dict[str, Any]:
@@ -60,20 +63,28 @@ def organisation_json(org: Organisation) -> dict[str, Any]:
 
 
 def import_org(ctx: typer.Context, file: FileArg) -> None:
-    """Validate an organisation file and store it as the current organisation."""
+    """Validate an organisation (a TOML file or a directory of CSV files) and store it as the current one.
+
+    A TOML file is stored as written; CSV files are stored as the equivalent TOML.
+    """
     from datetime import UTC, datetime
 
-    from adapters.organisation_files import loads_organisation
+    from adapters.organisation_files import dumps_organisation, load_organisation, loads_organisation
     from complaint_core.organisation import OrganisationInvalid
 
     from .appctx import open_for
 
     settings = settings_of(ctx)
-    try:
-        source = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise typer.BadParameter(f"cannot read {file}: {exc.strerror}", param_hint="'FILE'") from None
-    org = loads_organisation(source, str(file))
+    if file.is_dir():
+        org = load_organisation(file)
+        source = dumps_organisation(org, comment=f"Imported from the CSV files in {file.name}/ (docs/organisation.md)")
+    else:
+        try:
+            source = file.read_text(encoding="utf-8-sig")  # Windows editors may add a BOM
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise typer.BadParameter(f"cannot read {file}: {why}", param_hint="'PATH'") from None
+        org = loads_organisation(source, str(file))
     if not org.departments:
         raise OrganisationInvalid(str(file), "no departments")
     app = open_for(ctx)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -193,6 +194,26 @@ def test_organisation_attribution_list_filters_and_history(app: typer.Typer, db:
     assert events[3]["data"]["causer"] is not None
     text = invoke(app, db, "--lang", "en", "case", "show", ref)
     assert text.exit_code == 0 and "Closing deadline" in text.stdout
+
+
+def test_org_import_of_a_csv_directory_stores_the_same_organisation(app: typer.Typer, tmp_path: Path) -> None:
+    from_toml = as_json(app, tmp_path / "a.db", "org", "import", str(EXAMPLES / "organisation.toml"))
+    from_csv = as_json(app, tmp_path / "b.db", "org", "import", str(EXAMPLES / "organisation"))
+    assert {k: v for k, v in from_csv.items() if k != "file"} == {k: v for k, v in from_toml.items() if k != "file"}
+    assert as_json(app, tmp_path / "b.db", "org", "show") == as_json(app, tmp_path / "a.db", "org", "show")
+
+    bad = tmp_path / "bad"
+    shutil.copytree(EXAMPLES / "organisation", bad)
+    people = bad / "people.csv"
+    people.write_text(people.read_text(encoding="utf-8").replace(",GM01,", ",GM99,", 1), encoding="utf-8")
+    result = invoke(app, tmp_path / "b.db", "org", "import", str(bad))
+    assert result.exit_code == 2 and "people.csv line" in result.stderr and "GM99" in result.stderr
+    gbk = tmp_path / "org.toml"
+    gbk.write_bytes((EXAMPLES / "organisation.toml").read_text(encoding="utf-8").encode("gbk"))
+    result = invoke(app, tmp_path / "b.db", "org", "import", str(gbk))
+    assert result.exit_code == 2 and "not UTF-8" in result.stderr
+    again = as_json(app, tmp_path / "b.db", "org", "import", str(EXAMPLES / "organisation"))
+    assert again["version"] == 2  # neither bad import stored a version
 
 
 def test_sweep_dry_run_writes_nothing_then_records_once(app: typer.Typer, tmp_path: Path) -> None:
