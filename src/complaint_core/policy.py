@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from decimal import Decimal
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -518,9 +519,27 @@ def offsets_ascend(this: Limit, previous: Limit) -> bool:
     return latest_this > earliest_previous
 
 
+# Ten years in each unit: no complaint duty runs longer, and beyond it dates overflow (year 9999)
+MAX_LIMIT: Mapping[TimeUnit, int] = MappingProxyType(
+    {
+        TimeUnit.MINUTES: 10 * 366 * 24 * 60,
+        TimeUnit.HOURS: 10 * 366 * 24,
+        TimeUnit.CALENDAR_DAYS: 10 * 366,
+        TimeUnit.WORKING_DAYS: 10 * 366,
+        TimeUnit.CALENDAR_MONTHS: 10 * 12,
+    }
+)
+
+
 def _check_limit(limit: Limit | None, path: str) -> None:
-    if limit is not None and limit.amount < 0:
+    if limit is None:
+        return
+    if limit.amount < 0:
         raise PolicyInvalid(path + ".amount", f"a time limit cannot be negative ({limit.amount})")
+    if limit.amount > MAX_LIMIT[limit.unit]:
+        raise PolicyInvalid(
+            path + ".amount", f"{limit} is longer than ten years (at most {MAX_LIMIT[limit.unit]} {limit.unit.value})"
+        )
 
 
 def _unique(codes: list[str], path: str, what: str) -> None:

@@ -71,6 +71,19 @@ def test_negative_limit() -> None:
     assert err.path == "clocks[0].limit.amount"
 
 
+@pytest.mark.parametrize("limit", ["3661 calendar_days", "121 calendar_months", "87841 hours", "99999999999 hours"])
+def test_a_limit_longer_than_ten_years_is_refused(limit: str) -> None:
+    """Beyond ten years dates overflow (a sweep would crash); no complaint duty runs that long."""
+    err = error(GOOD.replace('"3 calendar_days"', f'"{limit}"'))
+    assert err.path == "clocks[0].limit.amount" and "ten years" in str(err)
+
+
+def test_a_limit_of_ten_years_loads() -> None:
+    assert str(loads_policy(GOOD.replace('"3 calendar_days"', '"120 calendar_months"')).clocks[0].limit) == (
+        "120 calendar_months"
+    )
+
+
 def test_bad_unit() -> None:
     err = error(GOOD.replace('"3 calendar_days"', '"3 fortnights"'))
     assert err.path == "clocks[0].limit" and "fortnights" in str(err)
