@@ -589,8 +589,14 @@ class Case:
             raise RuleViolation(f"clock {clock!r} does not take promised dates", rule="P4-DL-06")
         if due <= at:
             raise RuleViolation("a promised date must lie after the moment it is made", rule="P4-DL-06")
+        if state.promise is not None and at > state.promise.due:
+            raise RuleViolation(
+                f"the promise of {state.promise.due.isoformat()} was missed, and a missed promise counts as overdue: "
+                "it cannot be replaced by a later one",
+                rule="P4-DL-06",
+            )
         if rule.limit is not None:
-            first_due = stage_one_due(rule, state, calendar=calendar, tz=policy.tz)
+            first_due = stage_one_due(rule, state, calendar=calendar, tz=policy.tz, as_of=at)
             if rule.promise is PromiseMode.TWO_STAGE and at > first_due:
                 raise RuleViolation(
                     f"the promise had to be made by {first_due.isoformat()} (two-stage 24-hour rule)", rule="F4-DL-03"
@@ -634,10 +640,8 @@ class Case:
             raise RuleViolation(f"clock {clock!r} has no deadline now (paused or awaiting a promise)", rule="ESC-DUE")
         rung = rule.ladder[level - 1]
         fires_at = shift(deadline.due, rung.after, calendar=calendar, tz=policy.tz)
-        if at < fires_at:
-            raise RuleViolation(
-                f"level {level} of {clock!r} fires at {fires_at.isoformat()}, not before", rule="ESC-DUE"
-            )
+        if at <= fires_at:  # at the due instant itself the step is still in time
+            raise RuleViolation(f"level {level} of {clock!r} fires after {fires_at.isoformat()}", rule="ESC-DUE")
         if state.stopped_at is not None and state.stopped_at <= deadline.due:
             raise RuleViolation(f"clock {clock!r} stopped in time; nothing escalates", rule="ESC-DUE")
         return self._emit(

@@ -186,6 +186,13 @@ def _end_day(
         day = add_months(start_day, limit.amount)
     else:
         raise ValueError(f"{limit.unit} is not a day-based unit")
+    return _rest_day_rule(day, limit, calendar, rest_rule, warnings)
+
+
+def _rest_day_rule(
+    day: date, limit: Limit, calendar: WorkingCalendar | None, rest_rule: RestDayRule, warnings: _Warnings
+) -> date:
+    """The statutory rule moves a period's last day off a rest day (Civil Code art. 203); working days never are."""
     if rest_rule is RestDayRule.STATUTORY and limit.unit is not TimeUnit.WORKING_DAYS:
         day = next_working_day(_need(calendar), day)
     warnings.check(day)
@@ -252,25 +259,27 @@ def compute_deadline(
     if limit.unit in (TimeUnit.MINUTES, TimeUnit.HOURS):
         paused = sum((b - a for a, b in pauses), timedelta())
         return result(shift(state.started_at, limit, calendar=calendar, tz=tz) + paused)
-    day = _end_day(local_date(state.started_at, tz), limit, calendar, rule.on_rest_day, warnings)
-    if pauses:
-        if limit.unit is TimeUnit.WORKING_DAYS:
-            cal = _need(calendar)
-            extra = sum(working_days_between(cal, local_date(a, tz), local_date(b, tz)) for a, b in pauses)
-            day = add_working_days(cal, day, extra) if extra else day
-        else:
-            extra = sum((local_date(b, tz) - local_date(a, tz)).days for a, b in pauses)
-            if extra:
-                day = day + timedelta(days=extra)
-                if rule.on_rest_day is RestDayRule.STATUTORY:
-                    day = next_working_day(_need(calendar), day)
-        warnings.check(day)
-    return result(end_of_day(day, tz))
+    if not pauses:
+        return result(
+            end_of_day(_end_day(local_date(state.started_at, tz), limit, calendar, rule.on_rest_day, warnings), tz)
+        )
+    # paused days lengthen the period itself: the rest-day rule looks at the lengthened period's last day
+    day = _end_day(local_date(state.started_at, tz), limit, calendar, RestDayRule.INTERNAL, warnings)
+    if limit.unit is TimeUnit.WORKING_DAYS:
+        cal = _need(calendar)
+        extra = sum(working_days_between(cal, local_date(a, tz), local_date(b, tz)) for a, b in pauses)
+        day = add_working_days(cal, day, extra) if extra else day
+    else:
+        day += timedelta(days=sum((local_date(b, tz) - local_date(a, tz)).days for a, b in pauses))
+    return result(end_of_day(_rest_day_rule(day, limit, calendar, rule.on_rest_day, warnings), tz))
 
 
-def stage_one_due(rule: ClockRule, state: ClockState, *, calendar: WorkingCalendar | None, tz: tzinfo) -> datetime:
-    """The limit's own due, ignoring any promise: a promise must be made before it (F4-DL-03)."""
+def stage_one_due(
+    rule: ClockRule, state: ClockState, *, calendar: WorkingCalendar | None, tz: tzinfo, as_of: datetime
+) -> datetime:
+    """The limit's own due at ``as_of``, ignoring any promise (an open pause counts up to ``as_of``, as for any
+    deadline): a promise must be made before it (F4-DL-03) and may not promise beyond it (P5-DL-02)."""
     plain = attrs.evolve(state, promise=None)
-    deadline = compute_deadline(rule, plain, calendar=calendar, tz=tz, as_of=state.started_at)
+    deadline = compute_deadline(rule, plain, calendar=calendar, tz=tz, as_of=as_of)
     assert deadline.due is not None
     return deadline.due

@@ -158,7 +158,7 @@ def due_actions(
         if rule is None or state.level >= len(rule.ladder):
             continue
         due = compute_deadline(rule, state, calendar=calendar, tz=tz).due
-        if due is None or due > now:  # every rung fires at or after due (offsets are >= 0)
+        if due is None or due >= now:  # every rung fires after due (offsets are >= 0): at due it is in time
             continue
         for level in range(state.level + 1, len(rule.ladder) + 1):
             rung = rule.ladder[level - 1]
@@ -170,7 +170,7 @@ def due_actions(
                 if found is None:
                     found = memo[key] = shift(due, rung.after, calendar=calendar, tz=tz)
                 fires_at = found
-            if fires_at > now:
+            if fires_at >= now:
                 break
             out.append(
                 SweepAction(

@@ -43,7 +43,8 @@ def utc_z(instant: datetime) -> str:
 
 def end_of_day(day: date, tz: tzinfo) -> datetime:
     """23:59:59.999999 local on ``day``, as UTC: day-based limits end there (DOMAIN §4)."""
-    return datetime.combine(day, END_OF_DAY, tzinfo=tz).astimezone(UTC)
+    # fold=1: where a DST change repeats the day's last hour (America/Santiago), the later one ends the day
+    return datetime.combine(day, END_OF_DAY, tzinfo=tz).replace(fold=1).astimezone(UTC)
 
 
 def add_months(day: date, months: int) -> date:

@@ -317,6 +317,40 @@ def test_pause_resume_and_special_circumstance(manufacturing: Policy, cn: TableC
     assert err.value.rule == "F2-DL-06"
 
 
+def test_p4_dl_06_a_missed_promise_cannot_be_replaced(manufacturing: Policy, cn: TableCalendar, sh: Maker) -> None:
+    """P4-DL-06: a missed promise counts as overdue; a new promise after it would wipe the breach out."""
+    policy = service_policy(manufacturing)
+    s = Script(policy, sh(2026, 11, 2, 9))
+    s("record_promise", clock="first_reply", due=sh(2026, 11, 4, 10), calendar=cn, at=sh(2026, 11, 2, 20))
+    s("record_promise", clock="first_reply", due=sh(2026, 11, 5, 10), calendar=cn, at=sh(2026, 11, 3, 9))  # in time
+    with pytest.raises(RuleViolation) as err:
+        s("record_promise", clock="first_reply", due=sh(2026, 11, 9, 10), calendar=cn, at=sh(2026, 11, 5, 11))
+    assert err.value.rule == "P4-DL-06" and "missed" in str(err.value)
+    first = next(d for d in s.case.deadlines(policy, cn) if d.clock == "first_reply")
+    assert first.due == sh(2026, 11, 5, 10) and first.overdue_at(sh(2026, 11, 5, 11))
+
+
+def test_f4_dl_03_an_open_pause_counts_towards_the_24_hours(
+    manufacturing: Policy, cn: TableCalendar, sh: Maker
+) -> None:
+    """Paused time is excluded (DOMAIN §4), also while the pause is still open when the promise is made."""
+    base = service_policy(manufacturing)
+    clocks = tuple(
+        attrs.evolve(c, pause_reasons=frozenset({"waiting_on_customer"})) if c.name == "first_reply" else c
+        for c in base.clocks
+    )
+    policy = attrs.evolve(base, clocks=clocks)
+    s = Script(policy, sh(2026, 11, 2, 9))
+    s("pause_clock", clock="first_reply", reason="waiting_on_customer", at=sh(2026, 11, 2, 14))
+    # 24 h from Mon 09:00 plus the 25 h paused so far (Mon 14:00 .. Tue 15:00): due Wed 10:00, so still in time
+    s("record_promise", clock="first_reply", due=sh(2026, 11, 10, 17), calendar=cn, at=sh(2026, 11, 3, 15))
+    with pytest.raises(RuleViolation) as err:  # the same promise without the pause came too late
+        Script(policy, sh(2026, 11, 2, 9))(
+            "record_promise", clock="first_reply", due=sh(2026, 11, 10, 17), calendar=cn, at=sh(2026, 11, 3, 15)
+        )
+    assert err.value.rule == "F4-DL-03"
+
+
 def test_pause_is_kept_across_a_policy_change(manufacturing: Policy, cn: TableCalendar, sh: Maker) -> None:
     policy = service_policy(manufacturing)
     newer = attrs.evolve(policy, version=2)

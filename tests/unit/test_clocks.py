@@ -205,3 +205,32 @@ def test_policy_memo_is_not_part_of_its_value() -> None:
     assert used == fresh and repr(used) == repr(fresh)
     evolved = attrs.evolve(used, version=used.version + 1)
     assert evolved.derived("probe", lambda: 1) == 1 and used.derived("probe", lambda: 2) == 2
+
+
+def test_statutory_rule_moves_the_paused_period_end_once(cn: TableCalendar) -> None:
+    """Civil Code art. 203 (DOMAIN §4): 5 calendar days from Mon 2025-03-03 end Sat 03-08, moved to Mon 03-10.
+    A 1-day pause lengthens the period to Sun 03-09, still moved to Mon 03-10; a 3-day pause to Tue 03-11."""
+    r = rule(5, TimeUnit.CALENDAR_DAYS, on_rest_day=RestDayRule.STATUTORY)
+    start = datetime(2025, 3, 3, 9, tzinfo=SH)
+
+    def paused(days: int) -> ClockState:
+        since = datetime(2025, 3, 4, 9, tzinfo=SH)
+        return ClockState(
+            name="c", started_at=start, pauses=(Pause(since=since, reason="r", until=since + timedelta(days=days)),)
+        )
+
+    assert due(r, ClockState(name="c", started_at=start), cn).date() == date(2025, 3, 10)
+    assert due(r, paused(1), cn).date() == date(2025, 3, 10)
+    assert due(r, paused(2), cn).date() == date(2025, 3, 10)
+    assert due(r, paused(3), cn).date() == date(2025, 3, 11)
+
+
+def test_the_day_ends_after_the_repeated_hour_where_dst_ends_at_midnight() -> None:
+    """America/Santiago left DST at midnight 2025-04-05/06: 23:00-23:59 of the 5th happened twice (-03, then -04).
+    A day-based limit ending on the 5th ends at the second 23:59:59.999999."""
+    from complaint_core.timeutil import end_of_day
+
+    santiago = ZoneInfo("America/Santiago")
+    assert end_of_day(date(2025, 4, 5), santiago) == datetime(2025, 4, 6, 3, 59, 59, 999999, tzinfo=UTC)
+    assert end_of_day(date(2025, 4, 4), santiago) == datetime(2025, 4, 5, 2, 59, 59, 999999, tzinfo=UTC)
+    assert end_of_day(date(2026, 11, 2), SH) == datetime(2026, 11, 2, 15, 59, 59, 999999, tzinfo=UTC)

@@ -11,6 +11,7 @@ from adapters.clock import FixedClock
 from adapters.memory import MemoryStore, MemoryUnitOfWork
 from complaint_core import CaseService, Channel, Intake, RemedyKind, TableCalendar
 from complaint_core.case import Case
+from complaint_core.errors import RuleViolation
 from complaint_core.escalation import deliver_at, inquiries, lateness_days, sweep
 from complaint_core.events import ClockEscalated
 from complaint_core.policy import CaseKind, EscalationAction, Market, Policy, TimeUnit
@@ -157,6 +158,27 @@ def test_p4_dl_03_deemed_waiver_after_one_working_day(store: MemoryStore, servic
     assert head_reply(sh(2026, 11, 4, 0, 1)) == []
     assert head_reply(sh(2026, 11, 9, 9)) == []  # waived once; the case proceeds
     assert service.get(case.case_id).clock("head_reply").level == 1
+
+
+def test_p4_dl_03_nothing_fires_at_the_due_instant_itself(store: MemoryStore, service: CaseService, sh: Maker) -> None:
+    """At its due instant a step is still in time (``Deadline.overdue_at`` is ``end > due``): a "0 minutes" rung
+    (the deemed waiver) fires only after it, so a head reply at that same instant is met and waives nothing."""
+    intake = Intake(customer="前台", channel=Channel.PHONE, category="attitude", kind=CaseKind.INTERNAL)
+    case = service.receive(intake, actor="gm_secretary", at=sh(2026, 11, 2), policy_id="service")
+    service.reach_milestone(case.case_id, "forwarded_to_head", actor="gm_secretary", at=sh(2026, 11, 2, 10))
+    due = end_of(2026, 11, 3)
+    assert [a for a in service.sweep(now=due) if a.clock == "head_reply"] == []
+    found = service.get(case.case_id)
+    policy = service.policy_of(found)
+    with pytest.raises(RuleViolation) as err:
+        found.record_escalation(
+            policy, at=due, actor="sweep", clock="head_reply", level=1, calendar=service.calendar_for(policy)
+        )
+    assert err.value.rule == "ESC-DUE"
+    service.reach_milestone(case.case_id, "head_replied", actor="head", at=due)
+    assert [a for a in service.sweep(now=due + timedelta(microseconds=1)) if a.clock == "head_reply"] == []
+    (head_reply,) = [d for d in service.deadlines(case.case_id) if d.clock == "head_reply"]
+    assert head_reply.met is True
 
 
 def test_p4_dl_03_a_head_reply_in_time_waives_nothing(store: MemoryStore, service: CaseService, sh: Maker) -> None:
