@@ -22,7 +22,7 @@ from complaint_core.money import from_fen, to_fen
 from complaint_core.organisation import Organisation
 
 from . import tables as t
-from .engine import dialect_insert
+from .engine import dialect_insert, reading
 
 Kind = str  # "policy" | "calendar" | "organisation"
 
@@ -53,13 +53,13 @@ def latest(engine: Engine, kind: Kind) -> list[tuple[str, int, str, str]]:
         .where(d.kind == kind)
         .order_by(d.name)
     )
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return [(r.name, r.version, r.format, r.source) for r in conn.execute(query)]
 
 
 def all_versions(engine: Engine, kind: Kind) -> list[tuple[str, int, str, str]]:
     d = t.documents.c
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(
             select(d.name, d.version, d.format, d.source).where(d.kind == kind).order_by(d.name, d.version)
         )
@@ -80,7 +80,7 @@ class SqlOrganisation:
                 raise NotFound("no organisation loaded: run `complaint org import FILE` first")
             _, version, _, source = docs[0]
             org = loads_organisation(source, f"database organisation v{version}")
-            with self.engine.connect() as conn:
+            with reading(self.engine) as conn:
                 rows = conn.execute(select(t.bonuses)).all()
             bonuses = dict(org.bonuses)
             bonuses.update({(r.person_id, r.month): from_fen(r.amount_fen) for r in rows})

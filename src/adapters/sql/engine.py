@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 
 from .errors import StorageError
@@ -83,7 +83,9 @@ def _sqlite(url: URL, **options: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # a writer takes the lock up front (no upgrade deadlock); a reader's deferred transaction waits for no
+        # writer (WAL: it reads the last commit), so loading a policy inside a unit of work cannot lock itself out
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -95,6 +97,15 @@ def _postgres(url: URL, **options: Any) -> Engine:
         raise StorageError("PostgreSQL needs psycopg: pip install 'complaint-core[postgres]'") from error
     options.setdefault("pool_pre_ping", True)
     return create_engine(url, connect_args={"connect_timeout": 10}, **options)
+
+
+_READ_ONLY = "complaint_read_only"
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for reads only (use it in ``with``). On SQLite its transaction is deferred, where a writer's
+    is ``BEGIN IMMEDIATE``; on PostgreSQL it is an ordinary connection."""
+    return engine.connect().execution_options(**{_READ_ONLY: True})
 
 
 def dialect_insert(dialect: str) -> Callable[..., Any]:

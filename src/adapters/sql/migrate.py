@@ -16,6 +16,7 @@ from importlib.resources import files
 
 from sqlalchemy import Connection, Engine, inspect, text
 
+from .engine import reading
 from .errors import StorageError
 
 # The newest revision in migrations/versions (tests/integration/cli/test_startup.py checks it against Alembic).
@@ -48,7 +49,7 @@ def known_revisions() -> set[str]:
 
 def current(engine: Engine) -> str | None:
     """The revision the database is at, None for an empty database."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         if not inspect(conn).has_table("alembic_version"):
             return None
         row = conn.execute(text("SELECT version_num FROM alembic_version")).first()

@@ -18,6 +18,7 @@ import attrs
 from sqlalchemy import Connection, Engine, delete, insert, or_, select, update
 
 from adapters.sql import tables as t
+from adapters.sql.engine import reading
 
 from .signing import Signer, new_secret
 
@@ -123,12 +124,12 @@ def _get(conn: Connection, endpoint_id: int) -> Endpoint:
 
 
 def get_endpoint(engine: Engine, endpoint_id: int) -> Endpoint:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return _get(conn, endpoint_id)
 
 
 def list_endpoints(engine: Engine) -> list[Endpoint]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(select(t.webhook_endpoints).order_by(t.webhook_endpoints.c.id)).all()
     return [endpoint_from_row(r) for r in rows]
 

@@ -39,7 +39,7 @@ from sqlalchemy import Connection, Engine, bindparam, exists, insert, select, up
 from sqlalchemy.orm import aliased
 
 from adapters.sql import tables as t
-from adapters.sql.engine import dialect_insert
+from adapters.sql.engine import dialect_insert, reading
 from complaint_core.timeutil import utc_z
 
 from .endpoints import Endpoint, endpoint_from_row, signer_for
@@ -788,7 +788,7 @@ def list_deliveries(
         query = query.where(d.c.status == status)
     if endpoint_id is not None:
         query = query.where(d.c.endpoint_id == endpoint_id)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
 
 
@@ -796,7 +796,7 @@ def show_message(engine: Engine, message: str | int) -> dict[str, Any]:
     """An outbox message with its deliveries and their attempts."""
     o, d, a = t.outbox.c, t.webhook_deliveries.c, t.webhook_attempts.c
     where = o.seq == int(message) if isinstance(message, int) or str(message).isdigit() else o.message_id == message
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(select(t.outbox).where(where)).first()
         if row is None:
             raise LookupError(f"no outbox message {message!r}")
@@ -821,7 +821,7 @@ def show_message(engine: Engine, message: str | int) -> dict[str, Any]:
 def ping(engine: Engine, endpoint_id: int, *, clock: Clock, transport: Transport | None = None) -> Response:
     """Post a signed ``webhook.test`` message to one endpoint once (nothing is stored)."""
     now = clock.now()
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(select(t.webhook_endpoints).where(t.webhook_endpoints.c.id == endpoint_id)).first()
         if row is None:
             raise LookupError(f"no webhook endpoint with id {endpoint_id}")
