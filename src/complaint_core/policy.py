@@ -519,6 +519,15 @@ def offsets_ascend(this: Limit, previous: Limit) -> bool:
     return latest_this > earliest_previous
 
 
+TOLERANCE_PLACES = 6  # a ratio such as 0.05 or 0.125; finer would only slow the exact arithmetic down
+
+
+def tolerance_is_plain(value: Decimal) -> bool:
+    """At most ``TOLERANCE_PLACES`` decimal places."""
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -TOLERANCE_PLACES
+
+
 # Ten years in each unit: no complaint duty runs longer, and beyond it dates overflow (year 9999)
 MAX_LIMIT: Mapping[TimeUnit, int] = MappingProxyType(
     {
@@ -667,8 +676,11 @@ def _validate(p: Policy) -> None:
             )
         last_limit = tier.limit
     tolerance = p.returns.default_tolerance
-    if not tolerance.is_finite() or tolerance < 0:
-        raise PolicyInvalid("returns.default_tolerance", f"tolerance must be >= 0, got {tolerance}")
+    if not tolerance.is_finite() or tolerance < 0 or not tolerance_is_plain(tolerance):
+        raise PolicyInvalid(
+            "returns.default_tolerance",
+            f"tolerance must be >= 0 with at most {TOLERANCE_PLACES} decimal places, got {tolerance}",
+        )
     ratio = p.penalties.monthly_cap_ratio
     if ratio is not None and (not ratio.is_finite() or not 0 < ratio <= 1):
         raise PolicyInvalid("penalties.monthly_cap_ratio", f"cap ratio must be in (0, 1], got {ratio}")

@@ -46,7 +46,8 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal, localcontext
 from enum import StrEnum
-from typing import Any, ClassVar, TypeAlias
+from fractions import Fraction
+from typing import Any, ClassVar, TypeAlias, TypeVar
 from uuid import UUID
 
 import attrs
@@ -58,7 +59,7 @@ from .events import DomainEvent
 from .labels import Labels
 from .money import ZERO
 from .money import amount as amount_of
-from .policy import Eligibility, EligibilityRule, Policy, ProofKind
+from .policy import TOLERANCE_PLACES, Eligibility, EligibilityRule, Policy, ProofKind, tolerance_is_plain
 from .timeutil import require_aware
 
 UNDETERMINED = "客户加工中未确定"  # P1-LC-02: the claimed quantity is not known yet
@@ -146,6 +147,7 @@ FORMS: dict[DocumentKind, FormSpec] = {
 # P1-RET-06: once the warehouse signs for the goods, copy ③ goes to Accounting and copy ④ back to Sales.
 SIGNED_FOR_HOLDERS: dict[int, CopyHolder] = {2: CopyHolder.WAREHOUSE, 3: CopyHolder.ACCOUNTING, 4: CopyHolder.SALES}
 
+M = TypeVar("M", bound=StrEnum)
 ALLOWANCE_KINDS = frozenset({RemedyKind.ALLOWANCE, RemedyKind.COMPENSATION})
 GOODS_KINDS = frozenset({RemedyKind.RETURN, RemedyKind.REWORK, RemedyKind.EXCHANGE})
 
@@ -189,11 +191,24 @@ class Document:
 # ----- value objects ---------------------------------------------------------------------------
 
 
+def _member(enum: type[M], value: object, what: str, rule: str) -> M:
+    """``enum(value)``, or a domain error naming the field and the rule (not a bare ValueError)."""
+    try:
+        return enum(value)  # type: ignore[arg-type]
+    except ValueError:
+        allowed = ", ".join(str(m.value) for m in enum)
+        raise RuleViolation(f"{what} {value!r} is not one of {allowed}", rule=rule) from None
+
+
+def _proof_kind(value: object) -> ProofKind:
+    return _member(ProofKind, value, "the proof kind", "P1-RET-08")
+
+
 @attrs.frozen(kw_only=True)
 class Proof:
     """A proof of return or allowance (P1-RET-08/09): its kind, a reference and whether the buyer stamped it."""
 
-    kind: ProofKind
+    kind: ProofKind = attrs.field(converter=_proof_kind)
     reference: str
     buyer_stamped: bool
 
@@ -393,9 +408,11 @@ def check_quantity(value: object, field: str, *, minimum: int = 1) -> int:
 def _tolerance(value: object) -> Decimal | None:
     if value is None:
         return None
-    if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
+    if not isinstance(value, Decimal) or not value.is_finite() or value < 0 or not tolerance_is_plain(value):
         raise RuleViolation(
-            f"the customer's over-quantity acceptance ratio must be a Decimal >= 0, got {value!r}", rule="P1-RET-05"
+            f"the customer's over-quantity acceptance ratio must be a Decimal >= 0 with at most "
+            f"{TOLERANCE_PLACES} decimal places, got {value!r}",
+            rule="P1-RET-05",
         )
     return value
 
@@ -414,9 +431,10 @@ def within_tolerance(actual: int, authorised: int, tolerance: Decimal) -> bool:
 
 def tolerance_limit(authorised: int, tolerance: Decimal) -> Decimal:
     """authorised × (1 + tolerance), exactly (the context is wide enough that nothing is rounded)."""
+    exact = Fraction(authorised) * (1 + Fraction(tolerance))
     with localcontext() as ctx:
-        ctx.prec = len(str(authorised)) + len((1 + tolerance).as_tuple().digits) + 10
-        return Decimal(authorised) * (1 + tolerance)
+        ctx.prec = len(str(exact.numerator)) + 2
+        return Decimal(exact.numerator) / exact.denominator  # the denominator divides a power of ten: exact
 
 
 # ----- the aggregate ---------------------------------------------------------------------------
@@ -577,7 +595,7 @@ class Return:
         Allowances and compensation need the agreed amount and move no goods.
         """
         at = require_aware(at)
-        kind = RemedyKind(kind)
+        kind = _member(RemedyKind, kind, "the remedy kind", "P1-RET-01")
         doc = document_kind(kind)
         _text(customer, "the customer", "P1-RET-01")
         tolerance = _tolerance(customer_tolerance)
@@ -677,7 +695,7 @@ class Return:
     def sign(self, *, signatory: Signatory, signer: str, at: datetime, actor: str) -> Result:
         """A signature or seal the document needs (P1-APR-06: manager, GM, customer; P1-APR-07: manager)."""
         spec = self.document.spec
-        signatory = Signatory(signatory)
+        signatory = _member(Signatory, signatory, "the signatory", "P1-APR-06")
         if signatory not in spec.signatories:
             raise RuleViolation(f"{spec.label.en} is not signed by {signatory.value}", rule=spec.approval_rule)
         if signatory not in self.document.missing:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
+from .errors import RuleViolation
 from .events import DomainEvent
 from .ports import UnitOfWork
 from .returns import Proof, Return, Signatory
@@ -34,13 +35,25 @@ class ReturnService:
         unit_price: Decimal | None = None,
         customer_tolerance: Decimal | None = None,
         document_number: str = "",
+        signatures: Sequence[tuple[Signatory, str]] = (),
         at: datetime | None = None,
     ) -> Return:
-        """Open the return (or allowance) of a closed case's approved remedy (P1-RET-01)."""
+        """Open the return (or allowance) of a closed case's approved remedy (P1-RET-01), with the ``signatures``
+        (signatory, signer) given at once: all in one transaction, so a refused signature leaves nothing behind.
+
+        A remedy is executed once: a case that has its return or allowance already is refused.
+        """
         when = self._at(at)
 
         def work(uow: UnitOfWork) -> Return:
             case = self.cases._load(uow, ref)
+            existing = uow.returns.for_case(case.case_id)
+            if existing:
+                raise RuleViolation(
+                    f"case {case.reference} has its {existing[0].document.kind.value} already "
+                    f"({existing[0].return_id}): a remedy is executed once",
+                    rule="P1-RET-01",
+                )
             policy = self.cases.policy_of(case)
             item, events = Return.for_case(
                 policy,
@@ -54,6 +67,9 @@ class ReturnService:
                 customer_tolerance=customer_tolerance,
                 document_number=document_number,
             )
+            for signatory, signer in signatures:
+                item, signed = item.sign(signatory=signatory, signer=signer, at=when, actor=actor)
+                events += signed
             uow.returns.add(item)
             uow.outbox.add(events)
             uow.commit()

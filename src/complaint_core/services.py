@@ -29,6 +29,7 @@ from .numbering import format_number, period_key
 from .policy import Policy
 from .ports import CalendarSource, Clock, PolicySource, UnitOfWork
 from .responsibility import Party, Responsibility
+from .settlement import open_items as unsettled
 from .timeutil import local_date, require_aware
 
 T = TypeVar("T")
@@ -214,7 +215,14 @@ class CaseService:
     def settle(
         self, ref: str | UUID, *, actor: str, open_items: tuple[str, ...] = (), at: datetime | None = None
     ) -> Case:
-        return self._run(ref, at, lambda c, p, t, _: c.settle(p, at=t, actor=actor, open_items=open_items))
+        """Settle a closed case; its unbooked returns and allowances and its undecided penalty assessments are
+        open items (DOMAIN §3), as are any ``open_items`` the caller knows of."""
+
+        def settle(case: Case, policy: Policy, when: datetime, uow: UnitOfWork) -> tuple[Case, tuple[DomainEvent, ...]]:
+            found = unsettled(uow.returns.for_case(case.case_id), uow.assessments.for_case(case.case_id))
+            return case.settle(policy, at=when, actor=actor, open_items=(*open_items, *found))
+
+        return self._run(ref, at, settle)
 
     def find_not_established(self, ref: str | UUID, *, actor: str, reason: str, at: datetime | None = None) -> Case:
         return self._run(ref, at, lambda c, p, t, _: c.find_not_established(p, at=t, actor=actor, reason=reason))

@@ -341,14 +341,11 @@ def issue(
     found = app.cases.get(case)
     policy = app.cases.policy_of(found)
     when = _when(at, policy)
-    item = app.returns.authorise(found.case_id, actor=by, document_number=document_number, at=when)
-    for signatory, signer in (
-        (Signatory.MANAGER, manager),
-        (Signatory.GENERAL_MANAGER, gm),
-        (Signatory.CUSTOMER, customer),
-    ):
-        if signer:
-            item = app.returns.sign(item.return_id, signatory, signer=signer, actor=by, at=when)
+    given = ((Signatory.MANAGER, manager), (Signatory.GENERAL_MANAGER, gm), (Signatory.CUSTOMER, customer))
+    signatures = [(signatory, signer) for signatory, signer in given if signer is not None]
+    item = app.returns.authorise(
+        found.case_id, actor=by, document_number=document_number, signatures=signatures, at=when
+    )
     _emit(ctx, app, [item])
 
 

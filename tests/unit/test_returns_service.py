@@ -1,0 +1,127 @@
+"""Returns and allowances through the services (memory adapters): a remedy is executed once, a certificate is
+issued with its signatures in one transaction, and a case settles only when its remedy is booked (DOMAIN §3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+
+from adapters.clock import FixedClock
+from adapters.memory import MemoryStore, MemoryUnitOfWork
+from complaint_core import Channel, Intake, Party, PartyKind, RemedyKind, Responsibility
+from complaint_core.errors import RuleViolation
+from complaint_core.returns import Proof, ReturnStatus, Signatory
+from complaint_core.returns_service import ReturnService
+from complaint_core.services import CaseService
+from entrypoints.bootstrap import bootstrap
+
+Maker = Callable[..., datetime]
+SIGNED = [(Signatory.MANAGER, "王磊"), (Signatory.GENERAL_MANAGER, "周建国"), (Signatory.CUSTOMER, "华东电子")]
+
+
+def closed_allowance(cases: CaseService, sh: Maker) -> UUID:
+    intake = Intake(customer="华东电子", channel=Channel.PHONE, category="quality")
+    ref = cases.receive(intake, actor="S02", at=sh(2026, 11, 2)).case_id
+    cases.register(ref, actor="gm_office", at=sh(2026, 11, 2, 10))
+    cases.start_investigation(ref, actor="Q02", at=sh(2026, 11, 2, 11))
+    cases.attribute(ref, actor="Q01", at=sh(2026, 11, 3), causer=Responsibility.sole(Party(PartyKind.PERSON, "M06")))
+    cases.propose(ref, actor="S01", kind=RemedyKind.ALLOWANCE, amount=Decimal("800.00"), at=sh(2026, 11, 3, 10))
+    cases.approve(ref, actor="S01", role="sales_manager", at=sh(2026, 11, 3, 11))
+    cases.reply(ref, actor="S02", message="同意折让", at=sh(2026, 11, 4))
+    cases.close(ref, actor="gm_office", at=sh(2026, 11, 4, 10))
+    return ref
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def cases(store: MemoryStore, sh: Maker) -> CaseService:
+    return bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 11, 2)))
+
+
+def test_p1_ret_01_a_remedy_is_executed_once(cases: CaseService, store: MemoryStore, sh: Maker) -> None:
+    ref = closed_allowance(cases, sh)
+    returns = ReturnService(cases)
+    first = returns.authorise(ref, actor="S02", at=sh(2026, 11, 5))
+    with pytest.raises(RuleViolation) as err:
+        returns.authorise(ref, actor="S02", at=sh(2026, 11, 5, 10))
+    assert err.value.rule == "P1-RET-01" and str(first.return_id) in str(err.value)
+    assert list(store.returns) == [first.return_id]
+
+
+def test_p1_apr_06_issue_with_signatures_is_all_or_nothing(cases: CaseService, store: MemoryStore, sh: Maker) -> None:
+    ref = closed_allowance(cases, sh)
+    returns = ReturnService(cases)
+    outbox = len(store.outbox)
+    with pytest.raises(RuleViolation) as err:
+        returns.authorise(
+            ref, actor="S02", signatures=[SIGNED[0], (Signatory.GENERAL_MANAGER, "  ")], at=sh(2026, 11, 5)
+        )
+    assert err.value.rule == "P1-APR-06"
+    assert store.returns == {} and len(store.outbox) == outbox  # neither the certificate nor the first signature
+    issued = returns.authorise(ref, actor="S02", signatures=SIGNED, at=sh(2026, 11, 5))
+    assert issued.document.complete and issued.version == 4
+
+
+def test_settling_needs_the_remedy_booked(cases: CaseService, sh: Maker) -> None:
+    """DOMAIN §3: settled needs every return/allowance booked (and every penalty decided)."""
+    ref = closed_allowance(cases, sh)
+    returns = ReturnService(cases)
+    issued = returns.authorise(ref, actor="S02", signatures=SIGNED, at=sh(2026, 11, 5))
+    with pytest.raises(RuleViolation) as err:
+        cases.settle(ref, actor="gm_office", at=sh(2026, 11, 6))
+    assert err.value.rule == "CASE-SETTLE" and str(issued.return_id) in str(err.value)
+    proof = Proof(kind="signed_certificate", reference="ZR-1", buyer_stamped=True)  # a plain string is a kind too
+    booked = returns.book(issued.return_id, proof=proof, actor="accounting", at=sh(2026, 11, 6))
+    assert booked.status is ReturnStatus.BOOKED
+    assert cases.settle(ref, actor="gm_office", at=sh(2026, 11, 7)).status.value == "settled"
+
+
+@pytest.mark.parametrize(
+    ("make", "rule"),
+    [
+        (lambda: Proof(kind="fax", reference="x", buyer_stamped=True), "P1-RET-08"),
+        (lambda: Proof(kind=None, reference="x", buyer_stamped=True), "P1-RET-08"),  # type: ignore[arg-type]
+    ],
+)
+def test_a_bad_proof_kind_is_a_domain_error(make: Callable[[], Proof], rule: str) -> None:
+    with pytest.raises(RuleViolation) as err:
+        make()
+    assert err.value.rule == rule and "original_invoice" in str(err.value)
+
+
+def test_a_bad_signatory_is_a_domain_error(cases: CaseService, sh: Maker) -> None:
+    ref = closed_allowance(cases, sh)
+    issued = ReturnService(cases).authorise(ref, actor="S02", at=sh(2026, 11, 5))
+    with pytest.raises(RuleViolation) as err:
+        ReturnService(cases).sign(issued.return_id, "boss", signer="x", actor="S02", at=sh(2026, 11, 5))  # type: ignore[arg-type]
+    assert err.value.rule == "P1-APR-06"
+
+
+def test_p1_ret_05_a_tolerance_finer_than_six_places_is_refused(cases: CaseService, sh: Maker) -> None:
+    """The exact tolerance arithmetic grows with the digits: 1E-10000000 took seconds per check."""
+    from adapters.policy_files import load_preset, policy_from_dict, policy_to_dict
+    from complaint_core import PolicyInvalid
+    from complaint_core.returns import Return, tolerance_limit
+
+    with pytest.raises(RuleViolation) as err:
+        Return.open(
+            load_preset("manufacturing"), return_id=UUID(int=1), case_id=UUID(int=2), customer="c",
+            kind=RemedyKind.RETURN, at=sh(2026, 11, 5), actor="S02", authorised=10, unit_price=Decimal("1.00"),
+            customer_tolerance=Decimal("1E-10000000"),
+        )  # fmt: skip
+    assert err.value.rule == "P1-RET-05"
+    data = policy_to_dict(load_preset("manufacturing"))
+    data["returns"]["default_tolerance"] = "0.0000001"
+    with pytest.raises(PolicyInvalid) as bad:
+        policy_from_dict(data)
+    assert bad.value.path == "returns.default_tolerance"
+    assert tolerance_limit(3, Decimal("0.333333")) == Decimal("3.999999")
+    assert tolerance_limit(10**30, Decimal("0.000001")) == Decimal(10**30 + 10**24)  # beyond 28 digits, exact
