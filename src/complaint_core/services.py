@@ -373,9 +373,14 @@ class CaseService:
         return uow.cases.get(case_id)
 
     def _next_number(self, uow: UnitOfWork, policy: Policy, when: datetime) -> str:
+        """The policy's next serial, skipping numbers already taken: a case number is unique in the store,
+        and two policies with the same template (or imported cases) would otherwise collide for ever."""
         day = local_date(when, policy.tz)
-        serial = uow.serials.next_serial(policy.policy_id, period_key(policy.numbering, day))
-        return format_number(policy.numbering, day, serial)
+        period = period_key(policy.numbering, day)
+        while True:
+            number = format_number(policy.numbering, day, uow.serials.next_serial(policy.policy_id, period))
+            if uow.cases.find_by_number(number) is None:
+                return number
 
     def _transaction(self, work: Callable[[UnitOfWork], T]) -> T:
         return in_transaction(self.uow, work, self.conflict_retries)
