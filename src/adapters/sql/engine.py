@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 
-from .errors import StorageError
+from .errors import StorageBusy, StorageError
 
 DEFAULT_DB = "./complaints.db"
 BUSY_TIMEOUT_MS = 30_000
@@ -85,7 +85,15 @@ def _sqlite(url: URL, **options: Any) -> Engine:
     def _begin(conn: Any) -> None:
         # a writer takes the lock up front (no upgrade deadlock); a reader's deferred transaction waits for no
         # writer (WAL: it reads the last commit), so loading a policy inside a unit of work cannot lock itself out
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
+        try:
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
+        except exc.OperationalError as error:
+            if "locked" not in str(error.orig) and "busy" not in str(error.orig):
+                raise
+            raise StorageBusy(
+                f"the database {path!r} is busy: another process has held its write lock for "
+                f"{BUSY_TIMEOUT_MS // 1000} s; try again when it has finished"
+            ) from error
 
     return engine
 

@@ -54,6 +54,7 @@ EXIT_CODES: tuple[tuple[str, ExitCode], ...] = (
     ("complaint_core.errors.CalendarNotCovered", ExitCode.CALENDAR_NOT_COVERED),
     ("complaint_core.errors.NotFound", ExitCode.NOT_FOUND),
     ("complaint_core.errors.ConcurrencyConflict", ExitCode.CONFLICT),
+    ("adapters.sql.errors.StorageBusy", ExitCode.CONFLICT),  # another process holds the SQLite write lock
     ("complaint_core.errors.PolicyInvalid", ExitCode.USAGE),  # a malformed policy/calendar file: input error
     ("complaint_core.organisation.OrganisationInvalid", ExitCode.USAGE),  # a malformed organisation file
     ("adapters.sql.errors.StorageError", ExitCode.UNEXPECTED),  # bad --db, read-only file, newer schema: one line

@@ -164,3 +164,27 @@ def test_followup_due_is_empty_under_manufacturing(capsys: pytest.CaptureFixture
     assert run(capsys, db, "followup", "schedule", ref, "--at", "2026-11-06T09:00")[0] == 4  # no visits planned
     code, doc = run(capsys, db, "followup", "due", "--on", "2026-12-31")
     assert code == 0 and doc == {"on": "2026-12-31", "due": []}
+
+
+def test_a_database_locked_by_another_process_is_a_clear_conflict(
+    capsys: pytest.CaptureFixture[str], db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer that holds the SQLite lock past the busy timeout: exit 5 with one line, not an unexpected error."""
+    import sqlite3
+
+    from adapters.sql import engine
+
+    run(capsys, db, "init")
+    monkeypatch.setattr(engine, "BUSY_TIMEOUT_MS", 200)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(SystemExit) as done:
+            main(["--db", str(db), "--json", "case", "list"])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    out, err = capsys.readouterr()
+    assert (done.value.code, out) == (5, "")
+    assert "busy" in err and "unexpected" not in err
+    assert run(capsys, db, "case", "list")[0] == 0
