@@ -160,9 +160,11 @@ def load_policy(path: Path | str, *, known_calendars: Collection[str] | None = N
     """A policy from a TOML file; errors name the file and the key path."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Windows editors may add a BOM
     except OSError as exc:
         raise PolicyInvalid("", f"cannot read policy file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise PolicyInvalid("", f"policy file {path} is not UTF-8 text (GBK?): save it as UTF-8") from None
     return loads_policy(text, str(path), known_calendars=known_calendars)
 
 

@@ -13,6 +13,8 @@ from .errors import MoneyError
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
+# No complaint moves a quadrillion yuan; the bound keeps every amount, and sums of many, storable as 64-bit fen
+MAX_AMOUNT = Decimal("999999999999999.99")
 
 
 def yuan(value: Decimal | int | str) -> Decimal:
@@ -38,6 +40,8 @@ def _whole_fen(amount: Decimal, given: object) -> Decimal:
         raise MoneyError(f"amount {given!r} is too large") from None
     if quantized != amount:
         raise MoneyError(f"amount {given!r} has more than two decimal places (fen)")
+    if abs(quantized) > MAX_AMOUNT:
+        raise MoneyError(f"amount {given!r} is too large (at most {MAX_AMOUNT:,})")
     if quantized.is_zero() and quantized.is_signed():
         return ZERO  # -0.00 is zero
     return quantized

@@ -57,7 +57,7 @@ from .case import Case, CaseStatus, RemedyKind
 from .errors import DomainError, InvalidTransition, MoneyError, RuleViolation
 from .events import DomainEvent
 from .labels import Labels
-from .money import ZERO
+from .money import ZERO, yuan
 from .money import amount as amount_of
 from .policy import TOLERANCE_PLACES, Eligibility, EligibilityRule, Policy, ProofKind, tolerance_is_plain
 from .timeutil import require_aware
@@ -148,6 +148,7 @@ FORMS: dict[DocumentKind, FormSpec] = {
 SIGNED_FOR_HOLDERS: dict[int, CopyHolder] = {2: CopyHolder.WAREHOUSE, 3: CopyHolder.ACCOUNTING, 4: CopyHolder.SALES}
 
 M = TypeVar("M", bound=StrEnum)
+MAX_QUANTITY = 10**12  # pieces: so quantity × unit price stays a storable amount of fen
 ALLOWANCE_KINDS = frozenset({RemedyKind.ALLOWANCE, RemedyKind.COMPENSATION})
 GOODS_KINDS = frozenset({RemedyKind.RETURN, RemedyKind.REWORK, RemedyKind.EXCHANGE})
 
@@ -393,6 +394,13 @@ Result: TypeAlias = tuple["Return", tuple[DomainEvent, ...]]
 # ----- validation helpers ----------------------------------------------------------------------
 
 
+def _goods_value(quantity: int, unit_price: Decimal) -> Decimal:
+    """Quantity × unit price, exact to the fen, or a ``MoneyError`` when it is no storable amount."""
+    with localcontext() as ctx:
+        ctx.prec = 60  # 10**12 pieces × a 17-digit price: exact, then checked by yuan()
+        return yuan(quantity * unit_price)
+
+
 def check_quantity(value: object, field: str, *, minimum: int = 1) -> int:
     """A whole number of pieces: an ``int`` (not ``bool``, float or Decimal) of at least ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, int):
@@ -402,6 +410,8 @@ def check_quantity(value: object, field: str, *, minimum: int = 1) -> int:
         )
     if value < minimum:
         raise RuleViolation(f"{field} must be at least {minimum}, got {value}", rule="RET-QUANTITY")
+    if value > MAX_QUANTITY:
+        raise RuleViolation(f"{field} must be at most {MAX_QUANTITY:,} pieces, got {value}", rule="RET-QUANTITY")
     return value
 
 
@@ -756,7 +766,7 @@ class Return:
         self._settle(quantity, "refund")
         assert self.unit_price is not None
         return self._emit(
-            Refunded, at, actor, quantity=quantity, amount=quantity * self.unit_price, reference=reference
+            Refunded, at, actor, quantity=quantity, amount=_goods_value(quantity, self.unit_price), reference=reference
         )
 
     def replace(self, *, quantity: int, at: datetime, actor: str) -> Result:
@@ -845,7 +855,7 @@ class Return:
             at,
             actor,
             quantity=check.actual,
-            amount=check.actual * self.unit_price,
+            amount=_goods_value(check.actual, self.unit_price),
             proof_kind=proof.kind.value,
             proof_reference=proof.reference,
             tolerance=check.tolerance,

@@ -11,8 +11,10 @@ _MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])", re.ASCII)
 
 
 def is_month(value: object) -> bool:
-    """A month key "YYYY-MM" in ASCII digits, as payroll bonuses and the ledger use it."""
-    return isinstance(value, str) and _MONTH.fullmatch(value) is not None
+    """A month key "YYYY-MM" in ASCII digits, years 1000-9998, as payroll bonuses and the ledger use it.
+
+    (Year 1 or 9999 would overflow once the month becomes a range of instants in a zone.)"""
+    return isinstance(value, str) and _MONTH.fullmatch(value) is not None and "1000" <= value[:4] <= "9998"
 
 
 def require_aware(value: datetime, field: str = "at") -> datetime:

@@ -48,12 +48,36 @@ def known_revisions() -> set[str]:
 
 
 def current(engine: Engine) -> str | None:
-    """The revision the database is at, None for an empty database."""
+    """The revision the database is at, None for an empty database.
+
+    A database that has no revision but is not empty is refused, never written into: our tables without a
+    revision mean a damaged database; other tables in a SQLite file, another application's database.
+    """
+    from .tables import metadata
+
     with reading(engine) as conn:
-        if not inspect(conn).has_table("alembic_version"):
-            return None
-        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
-        return None if row is None else str(row[0])
+        names = set(inspect(conn).get_table_names())
+        rows = conn.execute(text("SELECT version_num FROM alembic_version")).all() if "alembic_version" in names else []
+    if len(rows) > 1:
+        raise StorageError(
+            f"the database has several schema revisions ({', '.join(sorted(str(r[0]) for r in rows))}): it was "
+            "written by a newer version of complaint-core; upgrade complaint-core"
+        )
+    if rows:
+        return str(rows[0][0])
+    ours = sorted(names & set(metadata.tables))
+    if ours:
+        raise StorageError(
+            f"the database has complaint-core tables ({', '.join(ours[:3])}{', …' if len(ours) > 3 else ''}) "
+            "but no schema revision: it is damaged or was made by another tool; restore a backup or use a new file"
+        )
+    others = sorted(names - {"alembic_version"})
+    if others and engine.dialect.name == "sqlite":
+        raise StorageError(
+            f"the file is another application's SQLite database (tables {', '.join(others[:3])}"
+            f"{', …' if len(others) > 3 else ''}); use a new file for complaint-core"
+        )
+    return None
 
 
 def check_known(engine: Engine) -> str | None:

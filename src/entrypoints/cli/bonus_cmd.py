@@ -26,15 +26,15 @@ FileArg = Annotated[Path, typer.Argument(metavar="FILE", help="CSV with the head
 
 def parse_bonus_csv(text: str, source: str) -> list[tuple[str, str, Decimal]]:
     """The rows of a bonus CSV; ``OrganisationInvalid`` (exit 2) naming the file and line of a bad one."""
-    import re
-
     from complaint_core.organisation import OrganisationInvalid
+    from complaint_core.timeutil import is_month
 
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in next(reader, [])]
     if tuple(header) != COLUMNS:
         raise OrganisationInvalid(f"{source} line 1", f"the header must be {','.join(COLUMNS)}, got {','.join(header)}")
     rows: list[tuple[str, str, Decimal]] = []
+    lines: dict[tuple[str, str], int] = {}
     for line, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -44,8 +44,11 @@ def parse_bonus_csv(text: str, source: str) -> list[tuple[str, str, Decimal]]:
         person, month, amount = (cell.strip() for cell in row)
         if not person:
             raise OrganisationInvalid(where, "person_id is empty")
-        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        if not is_month(month):
             raise OrganisationInvalid(where, f"month {month!r} is not YYYY-MM")
+        if (person, month) in lines:
+            raise OrganisationInvalid(where, f"{person} {month} is listed twice (also on line {lines[person, month]})")
+        lines[person, month] = line
         try:
             value = parse_money(amount)
         except ValueError as exc:
@@ -64,9 +67,13 @@ def import_bonuses(ctx: typer.Context, file: FileArg) -> None:
 
     settings = settings_of(ctx)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = file.read_text(encoding="utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
     except OSError as exc:
         raise typer.BadParameter(f"cannot read {file}: {exc.strerror}", param_hint="'FILE'") from None
+    except UnicodeDecodeError:
+        raise typer.BadParameter(
+            f'{file} is not UTF-8 text (GBK?); save it as "CSV UTF-8" in Excel', param_hint="'FILE'"
+        ) from None
     rows = parse_bonus_csv(text, str(file))
     app = open_for(ctx)
     try:

@@ -173,6 +173,12 @@ def invoked(argv: Sequence[str]) -> tuple[tuple[str, ...] | None, str | None]:
 def main(argv: Sequence[str] | None = None) -> None:
     """The ``complaint`` console script; exits with the documented code."""
     args = list(argv) if argv is not None else sys.argv[1:]
+    for arg in args:
+        if not arg.isascii() and any("\ud800" <= c <= "\udfff" for c in arg):
+            # bytes that are not UTF-8 (a GBK terminal?) reach Python as lone surrogates: no store can keep them
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            sys.stderr.write(f"error: the argument {shown!r} is not UTF-8 text; use a UTF-8 terminal or locale\n")
+            raise SystemExit(2)
     areas, command = invoked(args)
     app = build_index() if areas is None else build_app(areas, command=command)
     app(args=args, prog_name="complaint")
