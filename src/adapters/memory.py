@@ -112,6 +112,9 @@ class MemoryAggregates(_Tracked, Generic[A]):
     def for_case(self, case_id: UUID) -> tuple[A, ...]:
         return tuple(self.get(k) for k, item in self._current() if _case_of(item) == case_id)
 
+    def all(self) -> tuple[A, ...]:
+        return tuple(self.get(k) for k, _ in self._current())
+
     def check(self) -> None:
         for key in self.staged:
             current = self._items.get(key)

@@ -88,6 +88,10 @@ class AggregateRepository(Protocol[A]):
         """Every one belonging to the case, oldest first; remembers versions."""
         ...
 
+    def all(self) -> tuple[A, ...]:
+        """Every one, of every case, in one read (reports); remembers versions."""
+        ...
+
 
 class FollowUpRepository(AggregateRepository["FollowUp"], Protocol):
     def open_due_before(self, instant: datetime) -> tuple[FollowUp, ...]:

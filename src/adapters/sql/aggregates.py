@@ -108,6 +108,11 @@ class SqlAggregates(Generic[A]):
         ).all()
         return tuple(self._load(row) for row in rows)
 
+    def all(self) -> tuple[A, ...]:
+        c = self._table.c
+        rows = self._uow.connection.execute(select(c.version, c.body).order_by(c.case_id, c.id)).all()
+        return tuple(self._load(row) for row in rows)
+
     def clear(self) -> None:
         self.seen.clear()
 

@@ -743,9 +743,11 @@ def list_cases(
             received_before=received_before,
         )
         late = {cid for cid, _, _ in uow.cases.overdue(when)} if overdue else None
-    if late is not None:
-        cases = [c for c in cases if str(c.case_id) in late]
-    numbers: dict[Any, str | None] = {c.case_id: c.number for c in cases}
+        if late is not None:
+            cases = [c for c in cases if str(c.case_id) in late]
+        numbers: dict[Any, str | None] = {c.case_id: c.number for c in cases}
+        parents = {c.parent_case_id for c in cases if c.parent_case_id is not None} - set(numbers)
+        numbers.update({parent: uow.cases.get(parent).number for parent in parents})  # in this one transaction
     docs = [case_doc(app, c, when, numbers) for c in cases]
     zones = [app.cases.policy_of(c).tz for c in cases]
     doc = {"as_of": when, "count": len(docs), "cases": docs}

@@ -185,15 +185,14 @@ def approved_in(app: App, month: str) -> list[Assessment]:
     from complaint_core.timeutil import month_key
 
     out = []
-    with app.uow as uow:
-        for case in uow.cases.all():
-            for assessment in uow.assessments.for_case(case.case_id):
-                if assessment.approved_at is None:
-                    continue
-                policy = app.cases.policies.get(assessment.policy_id, assessment.policy_version)
-                if month_key(assessment.approved_at, policy.tz) == month:
-                    out.append(assessment)
-    return out
+    with app.uow as uow:  # one read, not one per case
+        for assessment in uow.assessments.all():
+            if assessment.approved_at is None:
+                continue
+            policy = app.cases.policies.get(assessment.policy_id, assessment.policy_version)
+            if month_key(assessment.approved_at, policy.tz) == month:
+                out.append(assessment)
+    return sorted(out, key=lambda a: str(a.case_id))
 
 
 def sanctions(ctx: typer.Context, month: MonthArg) -> None:

@@ -63,17 +63,16 @@ def build_monthly(app: App, month: str) -> MonthlyReport:
         org = None
     losses: dict[Any, Decimal] = {}
     followups: list[Any] = []
-    with app.uow as uow:
+    with app.uow as uow:  # one read per kind, not one per case
         cases = list(uow.cases.all())
-        for case in cases:
-            for assessment in uow.assessments.for_case(case.case_id):
-                if assessment.status is not AssessmentStatus.APPROVED:
-                    continue
-                for line in assessment.lines:
-                    if line.kind is LineKind.LOSS_SHARE and "loss" in dict(line.basis):
-                        loss = Decimal(dict(line.basis)["loss"])
-                        losses[case.case_id] = max(losses.get(case.case_id, Decimal("0.00")), loss)
-            followups.extend(uow.followups.for_case(case.case_id))
+        for assessment in uow.assessments.all():
+            if assessment.status is not AssessmentStatus.APPROVED:
+                continue
+            for line in assessment.lines:
+                if line.kind is LineKind.LOSS_SHARE and "loss" in dict(line.basis):
+                    loss = Decimal(dict(line.basis)["loss"])
+                    losses[assessment.case_id] = max(losses.get(assessment.case_id, Decimal("0.00")), loss)
+        followups.extend(uow.followups.all())
         ledger = uow.ledger.load()
     close = ledger.month_close(month) if month in ledger.closed_months else None
     return monthly_report(
