@@ -522,10 +522,13 @@ def offsets_ascend(this: Limit, previous: Limit) -> bool:
 TOLERANCE_PLACES = 6  # a ratio such as 0.05 or 0.125; finer would only slow the exact arithmetic down
 
 
+MAX_TOLERANCE = Decimal(100)  # 10,000% over the authorised quantity; beyond, exact arithmetic only gets slow
+
+
 def tolerance_is_plain(value: Decimal) -> bool:
-    """At most ``TOLERANCE_PLACES`` decimal places."""
+    """At most ``TOLERANCE_PLACES`` decimal places and at most ``MAX_TOLERANCE``."""
     exponent = value.as_tuple().exponent
-    return isinstance(exponent, int) and exponent >= -TOLERANCE_PLACES
+    return isinstance(exponent, int) and exponent >= -TOLERANCE_PLACES and value <= MAX_TOLERANCE
 
 
 # Ten years in each unit: no complaint duty runs longer, and beyond it dates overflow (year 9999)
@@ -679,7 +682,7 @@ def _validate(p: Policy) -> None:
     if not tolerance.is_finite() or tolerance < 0 or not tolerance_is_plain(tolerance):
         raise PolicyInvalid(
             "returns.default_tolerance",
-            f"tolerance must be >= 0 with at most {TOLERANCE_PLACES} decimal places, got {tolerance}",
+            f"tolerance must be between 0 and {MAX_TOLERANCE} with at most {TOLERANCE_PLACES} decimal places, got {tolerance}",
         )
     ratio = p.penalties.monthly_cap_ratio
     if ratio is not None and (not ratio.is_finite() or not 0 < ratio <= 1):

@@ -59,7 +59,7 @@ from .events import DomainEvent
 from .labels import Labels
 from .money import ZERO, yuan
 from .money import amount as amount_of
-from .policy import TOLERANCE_PLACES, Eligibility, EligibilityRule, Policy, ProofKind, tolerance_is_plain
+from .policy import MAX_TOLERANCE, TOLERANCE_PLACES, Eligibility, EligibilityRule, Policy, ProofKind, tolerance_is_plain
 from .timeutil import require_aware
 
 UNDETERMINED = "客户加工中未确定"  # P1-LC-02: the claimed quantity is not known yet
@@ -420,8 +420,8 @@ def _tolerance(value: object) -> Decimal | None:
         return None
     if not isinstance(value, Decimal) or not value.is_finite() or value < 0 or not tolerance_is_plain(value):
         raise RuleViolation(
-            f"the customer's over-quantity acceptance ratio must be a Decimal >= 0 with at most "
-            f"{TOLERANCE_PLACES} decimal places, got {value!r}",
+            f"the customer's over-quantity acceptance ratio must be a Decimal between 0 and {MAX_TOLERANCE} with at "
+            f"most {TOLERANCE_PLACES} decimal places, got {value!r}",
             rule="P1-RET-05",
         )
     return value
@@ -619,7 +619,9 @@ class Return:
                 check_quantity(claimed, "claimed")
             if unit_price is None:
                 raise MoneyError("a return needs the unit price to book its amount", rule="P1-RET-03")
-            price: Decimal | None = amount_of(unit_price, "unit_price")
+            unit = amount_of(unit_price, "unit_price")
+            _goods_value(authorised, unit)  # an amount no store can keep is refused now, not when booking
+            price: Decimal | None = unit
             if agreed_amount is not None:
                 raise RuleViolation("a return books quantity × unit price, not an agreed amount", rule="P1-RET-03")
             amount = None
@@ -740,6 +742,8 @@ class Return:
             )
         _text(approver, "the approver", "P1-RET-06")
         _text(reason, "the reason", "P1-RET-06")
+        assert self.unit_price is not None  # a goods return has one (``open``)
+        _goods_value(up_to, self.unit_price)  # booking what may now come in needs an amount
         return self._emit(OverReceiptApproved, at, actor, up_to=up_to, approver=approver, reason=reason)
 
     def inspect(self, *, accepted: int, rejected: int, at: datetime, actor: str) -> Result:

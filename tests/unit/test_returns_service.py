@@ -4,7 +4,7 @@ issued with its signatures in one transaction, and a case settles only when its 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -125,3 +125,42 @@ def test_p1_ret_05_a_tolerance_finer_than_six_places_is_refused(cases: CaseServi
     assert bad.value.path == "returns.default_tolerance"
     assert tolerance_limit(3, Decimal("0.333333")) == Decimal("3.999999")
     assert tolerance_limit(10**30, Decimal("0.000001")) == Decimal(10**30 + 10**24)  # beyond 28 digits, exact
+
+
+def test_goods_worth_more_than_a_storable_amount_are_refused_before_they_come_in(sh: Maker) -> None:
+    """Booking needs quantity × unit price as an amount: refused at opening and receipt, not once the goods are in
+    (the return could then never be booked, and its case never settled)."""
+    from adapters.policy_files import load_preset
+    from complaint_core.errors import MoneyError
+    from complaint_core.returns import Return
+
+    policy = load_preset("manufacturing")
+
+    def opened(authorised: int, price: str) -> Return:
+        item, _ = Return.open(
+            policy, return_id=UUID(int=1), case_id=UUID(int=2), customer="c", kind=RemedyKind.RETURN,
+            at=sh(2026, 11, 5), actor="S02", authorised=authorised, unit_price=Decimal(price),
+            customer_tolerance=Decimal("0.5"),
+        )  # fmt: skip
+        return item
+
+    with pytest.raises(MoneyError):
+        opened(10**12, "1000000.00")
+    item = opened(5 * 10**11, "1999.00")
+    item, _ = item.sign(signatory=Signatory.MANAGER, signer="王磊", at=sh(2026, 11, 5), actor="S01")
+    with pytest.raises(MoneyError):  # 7 × 10**11 pieces × 1999.00 is too large
+        item.approve_over_receipt(up_to=7 * 10**11, approver="GM01", reason="多退", at=sh(2026, 11, 6), actor="S01")
+    assert item.receive(quantity=5 * 10**11, at=sh(2026, 11, 6), actor="warehouse")[0].received == 5 * 10**11
+
+
+def test_p1_ret_05_a_huge_tolerance_is_refused() -> None:
+    from adapters.policy_files import load_preset
+    from complaint_core.returns import Return
+
+    with pytest.raises(RuleViolation) as err:
+        Return.open(
+            load_preset("manufacturing"), return_id=UUID(int=1), case_id=UUID(int=2), customer="c",
+            kind=RemedyKind.RETURN, at=datetime(2026, 11, 5, tzinfo=UTC), actor="S02", authorised=10,
+            unit_price=Decimal("1.00"), customer_tolerance=Decimal("1E+5000"),
+        )  # fmt: skip
+    assert err.value.rule == "P1-RET-05"

@@ -507,13 +507,17 @@ class Relay:
             self._heartbeat.start()
 
     def _beat(self) -> None:
-        """Renew every third of the lease until ``close``; a failed renewal is logged and tried again."""
+        """Renew every third of the lease until ``close``; a failed renewal is logged and tried again within a
+        second (a busy SQLite may already have taken 30 s of the lease)."""
         interval = self.lease.total_seconds() / 3
-        while not self._stop_heartbeat.wait(interval):
+        wait = interval
+        while not self._stop_heartbeat.wait(wait):
             try:
                 self.renew()
-            except Exception:  # the database may be briefly unavailable: the next beat tries again
+                wait = interval
+            except Exception:  # the database may be briefly unavailable: try again soon
                 log.warning("could not renew the relay's delivery leases", exc_info=True)
+                wait = min(interval, 1.0)
 
     # --- 3. send -------------------------------------------------------------------------------------------------
     def _send(self, job: Job) -> Result:

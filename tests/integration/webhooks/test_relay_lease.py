@@ -121,3 +121,31 @@ def test_deliveries_of_a_failed_run_are_no_longer_renewed(db_url: str, receiver:
     assert set(leases(engine).values()) == {T0 + LEASE}
     with pytest.raises(ValueError, match="max_batches"):
         Relay(engine, clock=clock, rng=0.5).run_once(max_batches=0)
+
+
+def test_a_failed_renewal_is_tried_again_within_a_second(db_url: str) -> None:
+    """A busy SQLite may take 30 s of a 60 s lease before the renewal fails: the next try must not wait 20 s more."""
+
+    class Waits:
+        def __init__(self, beats: int) -> None:
+            self.asked: list[float] = []
+            self.beats = beats
+
+        def wait(self, timeout: float) -> bool:
+            self.asked.append(timeout)
+            return len(self.asked) > self.beats  # True: stopped
+
+    relay = Relay(engine_of(db_url), clock=SystemClock(), rng=0.5, lease=LEASE)
+    outcomes = iter([RuntimeError("database is busy"), 3, 2])
+
+    def renew() -> int:
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    waits = Waits(beats=3)
+    relay.renew = renew  # type: ignore[method-assign]
+    relay._stop_heartbeat = waits  # type: ignore[assignment]
+    relay._beat()
+    assert waits.asked == [20.0, 1.0, 20.0, 20.0]  # (the relay is not closed: its stop event is the fake)
