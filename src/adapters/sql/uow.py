@@ -36,7 +36,7 @@ from .aggregates import (
     return_columns,
 )
 from .driver import Statements
-from .engine import dialect_insert
+from .engine import dialect_insert, reading
 from .indexing import ClockIndexer, no_index
 from .rows import (
     case_row,
@@ -302,8 +302,9 @@ def history_of(conn: Connection, aggregate_id: UUID) -> list[DomainEvent]:
 class SqlUnitOfWork:
     """Each ``with`` block opens a connection and a transaction; not for two threads at once."""
 
-    def __init__(self, engine: Engine, *, indexer: ClockIndexer = no_index) -> None:
+    def __init__(self, engine: Engine, *, indexer: ClockIndexer = no_index, read_only: bool = False) -> None:
         self.engine = engine
+        self._read_only = read_only
         self.dialect = engine.dialect.name
         self.statements = Statements(engine.dialect)
         self._indexer = indexer
@@ -334,8 +335,14 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         if self._connection is not None:
             raise RuntimeError("this unit of work is open already")
-        self._connection = self.engine.connect()  # the transaction begins with the first statement
+        # the transaction begins with the first statement
+        self._connection = reading(self.engine) if self._read_only else self.engine.connect()
         return self
+
+    def read_only(self) -> SqlUnitOfWork:
+        """A unit of work for reports and listings: on SQLite its transaction is deferred, so it reads the last
+        commit (WAL) without waiting for a writer's lock, and no writer waits for it. It must not write."""
+        return SqlUnitOfWork(self.engine, indexer=self._indexer, read_only=True)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc_value: BaseException | None, tb: TracebackType | None

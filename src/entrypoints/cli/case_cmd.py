@@ -734,7 +734,7 @@ def list_cases(
         received_from = datetime.combine(date(year, mon, 1), datetime.min.time(), tz)
         nxt = date(year + (mon == 12), mon % 12 + 1, 1)
         received_before = datetime.combine(nxt, datetime.min.time(), tz)
-    with app.uow as uow:
+    with app.uow.read_only() as uow:
         cases = uow.cases.list(
             status=[CaseStatus(s) for s in status or ()],
             customer=customer,
@@ -782,7 +782,7 @@ def history(ctx: typer.Context, case: CaseArg) -> None:
     settings = settings_of(ctx)
     app = open_for(ctx)
     found = app.cases.get(case)
-    with app.uow as uow:
+    with app.uow.read_only() as uow:
         events = uow.history(found.case_id)
     rows: list[dict[str, Any]] = []
     for event in events:

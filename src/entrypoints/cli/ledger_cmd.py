@@ -185,7 +185,7 @@ def approved_in(app: App, month: str) -> list[Assessment]:
     from complaint_core.timeutil import month_key
 
     out = []
-    with app.uow as uow:  # one read, not one per case
+    with app.uow.read_only() as uow:  # one read, not one per case
         for assessment in uow.assessments.all():
             if assessment.approved_at is None:
                 continue

@@ -59,7 +59,7 @@ def instant(value: datetime | None, policy: Policy) -> datetime:
 def case_numbers(app: App, case_ids: set[UUID]) -> dict[UUID, str]:
     """Case id → number (the id as text while the case has no number)."""
     out: dict[UUID, str] = {}
-    with app.uow as uow:
+    with app.uow.read_only() as uow:
         for case_id in case_ids:
             case = uow.cases.get(case_id)
             out[case_id] = case.reference

@@ -63,7 +63,7 @@ def build_monthly(app: App, month: str) -> MonthlyReport:
         org = None
     losses: dict[Any, Decimal] = {}
     followups: list[Any] = []
-    with app.uow as uow:  # one read per kind, not one per case
+    with app.uow.read_only() as uow:  # one read per kind, not one per case
         cases = list(uow.cases.all())
         for assessment in uow.assessments.all():
             if assessment.status is not AssessmentStatus.APPROVED:
@@ -161,7 +161,7 @@ def overdue(ctx: typer.Context, at: AtOption = None) -> None:
     lang = settings.language(policy.language)
     when = instant(at, policy)
     rows: list[dict[str, Any]] = []
-    with app.uow as uow:
+    with app.uow.read_only() as uow:
         cases = list(uow.cases.all())
     for case in cases:
         if case.status in FINISHED or case.status is CaseStatus.NOT_ESTABLISHED:

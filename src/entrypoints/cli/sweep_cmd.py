@@ -73,7 +73,7 @@ def dry_run(app: App, when: datetime) -> list[SweepAction]:
 
     found: list[SweepAction] = []
     service = app.cases
-    with app.uow as uow:
+    with app.uow.read_only() as uow:
         for case in list(uow.cases.sweep_candidates(when)):
             if case.last_at > when:
                 continue

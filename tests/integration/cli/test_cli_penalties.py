@@ -169,7 +169,8 @@ def test_followup_due_is_empty_under_manufacturing(capsys: pytest.CaptureFixture
 def test_a_database_locked_by_another_process_is_a_clear_conflict(
     capsys: pytest.CaptureFixture[str], db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A writer that holds the SQLite lock past the busy timeout: exit 5 with one line, not an unexpected error."""
+    """A writer that holds the SQLite lock past the busy timeout: a write is exit 5 with one line, not an
+    unexpected error; a listing reads the last commit meanwhile (WAL), without waiting."""
     import sqlite3
 
     from adapters.sql import engine
@@ -179,12 +180,15 @@ def test_a_database_locked_by_another_process_is_a_clear_conflict(
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
+        listed = run(capsys, db, "case", "list")
         with pytest.raises(SystemExit) as done:
-            main(["--db", str(db), "--json", "case", "list"])
+            main(["--db", str(db), "--json", "case", "open", "--customer", "华东电子", "--category", "quality",
+                  "--channel", "phone"])  # fmt: skip
     finally:
         holder.execute("ROLLBACK")
         holder.close()
     out, err = capsys.readouterr()
     assert (done.value.code, out) == (5, "")
     assert "busy" in err and "unexpected" not in err
+    assert listed[0] == 0 and listed[1]["count"] == 0
     assert run(capsys, db, "case", "list")[0] == 0
