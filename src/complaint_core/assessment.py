@@ -59,9 +59,13 @@ class Assessment:
         return totals
 
     def deductible_lines(self) -> tuple[tuple[str, PenaltyLine], ...]:
-        """(line id, line) of every line that is deducted from a person's bonus: what the ledger posts."""
+        """(line id, line) of every line that is deducted from a person's bonus: what the ledger posts.
+
+        A line id names the assessment too: a case may have several approved assessments (a new one after an
+        appeal), and the ledger refuses a (case, line, person) posted twice.
+        """
         return tuple(
-            (str(i), line)
+            (f"{self.assessment_id}/{i}", line)
             for i, line in enumerate(self.lines)
             if line.party.kind is PartyKind.PERSON and line.kind is not LineKind.REPORTED and line.amount > 0
         )

@@ -41,7 +41,7 @@ from uuid import UUID
 import attrs
 
 from .errors import MoneyError, NotFound, RuleViolation
-from .money import to_fen
+from .money import MAX_AMOUNT, to_fen
 from .timeutil import is_month
 
 
@@ -407,7 +407,7 @@ class Ledger:
             if isinstance(posting.points, bool) or not isinstance(posting.points, int):
                 raise LedgerError(f"postings[{index}].points must be an int", rule="LEDGER-POSTING")
             amount = posting.amount
-            if type(amount) is Decimal and amount.as_tuple().exponent == -2:  # already yuan with two places
+            if type(amount) is Decimal and amount.as_tuple().exponent == -2 and amount <= MAX_AMOUNT:  # yuan already
                 fen = int(amount.scaleb(2))
             else:
                 fen = to_fen(amount)
