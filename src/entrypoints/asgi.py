@@ -151,7 +151,9 @@ class Answer:
 
 
 def _json(doc: Any) -> bytes:
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    # an answer may echo the payload's text, and JSON lets a payload carry a lone surrogate ("\ud800"):
+    # backslashreplace writes it as that same escape instead of failing to encode (a 500)
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8", "backslashreplace")
 
 
 class WebhookApp:

@@ -195,6 +195,8 @@ def parse_body(body: bytes) -> object:
         return json.loads(body, parse_float=Decimal)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise PayloadRejected([FieldError("", f"body is not UTF-8 JSON: {error}")]) from None
+    except (ValueError, RecursionError) as error:  # an integer of over 4300 digits; nesting deeper than Python's stack
+        raise PayloadRejected([FieldError("", f"body is JSON this service cannot read: {error}")]) from None
 
 
 # --- applying a mapping ---------------------------------------------------------------------------------
@@ -311,10 +313,11 @@ class _Run:
                 parsed = datetime.fromtimestamp(number / 1000 if abs(number) >= _MS_THRESHOLD else number, UTC)
             else:
                 raise ValueError(f"expected an ISO-8601 text or epoch number, got {type(value).__name__}")
+            aware = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=self.m.zone)
+            return aware.astimezone(UTC)  # here, so an instant beyond year 1..9999 in UTC is this field's error
         except (ValueError, OverflowError, OSError) as error:
             self.error(field, f"not a timestamp: {error}")
             return None
-        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=self.m.zone)
 
     def event(self) -> tuple[EventKind | None, str | None]:
         selector = self.m.event
@@ -348,6 +351,9 @@ class _Run:
         lines = []
         for i, item in enumerate(items):
             where = f"products[{i}]"
+            if not isinstance(item, Mapping):
+                self.error(where, f"expected an object at {spec.pointer}/{i}, got {type(item).__name__}")
+                continue
             values: dict[str, Any] = {}
             for name, pointer in spec.fields.items():
                 value = pointer.get(item)

@@ -127,6 +127,28 @@ def test_mapping_errors_are_400_with_the_fields_and_other_events(app: WebhookApp
     assert call(app, "GET", "/nowhere")[0] == 404
 
 
+def test_odd_json_gets_a_4xx_naming_the_field_never_a_500(db_url: str) -> None:
+    """JSON that Python cannot take whole (a lone surrogate, a 5000-digit number, deep nesting, an instant
+    before year 1 in UTC, products that are no objects): a 4xx with the field, or the usual answer."""
+    app = make_app(db_url, {"crm": (SECRET, load_bundled_mapping("generic"))}, FixedClock(NOW), max_body=100_000)
+    ignored = b'{"type":"\\ud800","id":"X"}'  # an event type the mapping ignores, echoed in the answer
+    status, _, doc = call(app, "POST", "/webhooks/crm", signed(ignored, "msg_s"), ignored)
+    assert status == 200 and doc["event_type"] == "\ud800"
+    payload = json.loads(CREATED)
+    cases = {
+        "digits": CREATED.rstrip()[:-1] + b', "extra": ' + b"1" * 5000 + b"}",  # an integer, not a string
+        "nesting": b"[" * 20_000 + b"]" * 20_000,
+        "instant": json.dumps({**payload, "occurred_at": "0001-01-01T00:00:00+14:00"}).encode(),
+        "products": json.dumps({**payload, "products": [[1], None, "s", 5]}).encode(),
+    }
+    for name, body in cases.items():
+        status, _, doc = call(app, "POST", "/webhooks/crm", signed(body, f"msg_{name}"), body)
+        assert status == 400 and doc.get("errors"), (name, doc)
+    assert {e["field"] for e in doc["errors"]} >= {"products[0]", "products[3]"}
+    assert counts(app) == (0, 0)
+    app.close()
+
+
 _headers = st.dictionaries(
     st.sampled_from(["webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "content-length", "x"]),
     st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=40),
