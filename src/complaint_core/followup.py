@@ -40,7 +40,7 @@ from .appliers import Appliers
 from .calendar import WorkingCalendar
 from .case import Case, CaseStatus, RemedyKind
 from .clocks import shift
-from .errors import DomainError, RuleViolation
+from .errors import DomainError, InvalidTransition, RuleViolation
 from .events import DomainEvent
 from .intake import Intake
 from .policy import CaseKind, FollowUpRules, Limit, Policy, SatisfactionLevel, TimeUnit
@@ -352,6 +352,13 @@ class FollowUp:
                 f"case {case.reference} runs policy {case.policy_id} v{case.policy_version}, "
                 f"not {policy.policy_id} v{policy.version}",
                 rule=RULE_POLICY,
+            )
+        if case.status not in (CaseStatus.CLOSED, CaseStatus.SETTLED):
+            # visits follow the solution, and a dissatisfied one opens a second complaint, which needs a closed
+            # parent (P1-LC-10): scheduling earlier would lose that visit's record
+            raise InvalidTransition(
+                f"follow-up visits are scheduled for a closed case; case {case.reference} is {case.status.value}",
+                rule=RULE_SCHEDULE,
             )
         planned = plan_for_case(policy, case, triggers, calendar)
         if not planned:

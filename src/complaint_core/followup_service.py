@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID, uuid4
 
 from .case import Case
-from .followup import FollowUp, Triggers, open_second_complaint
+from .errors import RuleViolation
+from .followup import RULE_SCHEDULE, FollowUp, Triggers, open_second_complaint
 from .ports import UnitOfWork
 from .services import CaseService, in_transaction
 from .timeutil import require_aware
@@ -33,6 +34,11 @@ class FollowUpService:
 
         def work(uow: UnitOfWork) -> FollowUp:
             case = self.cases._load(uow, ref)
+            existing = uow.followups.for_case(case.case_id)
+            if existing:
+                raise RuleViolation(
+                    f"case {case.reference} has its follow-up already ({existing[0].followup_id})", rule=RULE_SCHEDULE
+                )
             policy = self.cases.policy_of(case)
             followup, events = FollowUp.schedule(
                 policy,

@@ -222,6 +222,31 @@ def test_schedule_refusals(furniture: Policy, manufacturing: Policy, cn: TableCa
     assert err.value.rule == "FU-POLICY"
 
 
+def test_visits_are_scheduled_once_and_for_a_closed_case(furniture: Policy, cn: TableCalendar, sh: Maker) -> None:
+    """A dissatisfied visit opens a second complaint, which needs a closed parent (P1-LC-10): a visit scheduled on a
+    replied case could never be recorded. A second schedule would leave the first one's visits open for ever."""
+    from adapters.clock import FixedClock
+    from adapters.memory import MemoryStore, MemoryUnitOfWork
+    from complaint_core import FollowUpService
+    from complaint_core.errors import InvalidTransition
+    from entrypoints.bootstrap import bootstrap
+
+    replied = closed_case(furniture, sh(2026, 11, 2))
+    replied = attrs.evolve(replied, status=CaseStatus.REPLIED)
+    with pytest.raises(InvalidTransition) as refused:
+        schedule(furniture, replied, cn)
+    assert refused.value.rule == "FU-SCHEDULE" and "replied" in str(refused.value)
+
+    case = closed_case(furniture, sh(2026, 11, 2))
+    store = MemoryStore(cases={case.case_id: case})
+    visits = FollowUpService(bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 11, 3))))
+    first = visits.schedule(case.case_id, actor="cs")
+    with pytest.raises(RuleViolation) as twice:
+        visits.schedule(case.case_id, actor="cs")
+    assert twice.value.rule == "FU-SCHEDULE" and str(first.followup_id) in str(twice.value)
+    assert list(store.followups) == [first.followup_id]
+
+
 def test_reached_visit_records_satisfaction_on_the_policy_scale(
     furniture: Policy, cn: TableCalendar, sh: Maker
 ) -> None:
