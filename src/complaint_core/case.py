@@ -36,7 +36,7 @@ from .clocks import (
     shift,
     stage_one_due,
 )
-from .errors import AuthorityExceeded, DomainError, InvalidTransition, NotFound, RuleViolation
+from .errors import AuthorityExceeded, DomainError, InvalidTransition, NotFound, RuleViolation, enum_member
 from .intake import Intake
 from .money import amount as amount_of
 from .policy import Policy, PromiseMode
@@ -358,13 +358,14 @@ class Case:
         self, policy: Policy, *, at: datetime, actor: str, kind: RemedyKind, amount: Decimal, note: str = ""
     ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
         amount_of(amount)
+        remedy = enum_member(RemedyKind, kind, "the remedy kind", "REMEDY")
         return self._transition(
             policy,
             S.PROPOSED,
             at,
             actor,
             ev.RemedyProposed,
-            remedy_kind=RemedyKind(kind).value,
+            remedy_kind=remedy.value,
             amount=amount,
             note=note,
         )

@@ -8,6 +8,8 @@ class to an exit code or status and a user can look the rule up.
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
+from typing import TypeVar
 
 
 class DomainError(Exception):
@@ -86,3 +88,16 @@ class ConcurrencyConflict(DomainError):
     """Someone else saved the aggregate since it was loaded; retry from a fresh read."""
 
     rule = "CONCURRENCY"
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def enum_member(enum: type[E], value: object, what: str, rule: str) -> E:
+    """``enum(value)``, or a ``RuleViolation`` naming the field, the allowed values and the rule (not a bare
+    ValueError, nor an AttributeError later on a plain string)."""
+    try:
+        return enum(value)  # type: ignore[arg-type]
+    except ValueError:
+        allowed = ", ".join(str(m.value) for m in enum)
+        raise RuleViolation(f"{what} {value!r} is not one of {allowed}", rule=rule) from None

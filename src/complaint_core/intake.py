@@ -7,10 +7,12 @@ from decimal import Decimal
 
 import attrs
 
-from .errors import RuleViolation
+from .errors import MoneyError, RuleViolation, enum_member
+from .money import yuan
 from .policy import CaseKind, Channel, ComplainantKind, Market
 
 CASE_FLAGS = frozenset({"needs_joint_inspection", "caused_loss", "hq_produced"})
+_ENUMS = (("channel", Channel), ("complainant_kind", ComplainantKind), ("market", Market), ("kind", CaseKind))
 
 
 def _quantity(field: str, value: Decimal | None) -> None:
@@ -55,12 +57,26 @@ class Intake:
     flags: frozenset[str] = frozenset()
 
     def __attrs_post_init__(self) -> None:
-        if not self.customer.strip():
+        if not isinstance(self.customer, str) or not self.customer.strip():
             raise RuleViolation("customer is required", rule="INTAKE")
-        if self.flags and not self.flags <= CASE_FLAGS:
-            unknown = sorted(self.flags - CASE_FLAGS)
-            raise RuleViolation(f"unknown flags {unknown}; known: {sorted(CASE_FLAGS)}", rule="INTAKE")
+        for field, enum in _ENUMS:
+            value = getattr(self, field)
+            if value.__class__ is not enum:  # a plain string would pass some checks and crash others later
+                enum_member(enum, value, field, "INTAKE")
+                raise RuleViolation(f"{field} must be a {enum.__name__}, not the text {value!r}", rule="INTAKE")
+        if self.flags:
+            if not isinstance(self.flags, frozenset):
+                raise RuleViolation(f"flags must be a frozenset, not {type(self.flags).__name__}", rule="INTAKE")
+            if not self.flags <= CASE_FLAGS:
+                unknown = sorted(map(str, self.flags - CASE_FLAGS))
+                raise RuleViolation(f"unknown flags {unknown}; known: {sorted(CASE_FLAGS)}", rule="INTAKE")
+        if self.lines and not all(isinstance(line, ProductLine) for line in self.lines):
+            raise RuleViolation("lines must be ProductLine values", rule="INTAKE")
         if self.claimed_amount is not None:
             amount = self.claimed_amount
             if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
                 raise RuleViolation(f"claimed_amount must be a non-negative amount, got {amount!r}", rule="INTAKE")
+            try:
+                yuan(amount)
+            except MoneyError as error:  # whole fen: a report sums it (DOMAIN §7)
+                raise RuleViolation(f"claimed_amount: {error.message}", rule="INTAKE") from None

@@ -47,14 +47,14 @@ from datetime import date, datetime
 from decimal import Decimal, localcontext
 from enum import StrEnum
 from fractions import Fraction
-from typing import Any, ClassVar, TypeAlias, TypeVar
+from typing import Any, ClassVar, TypeAlias
 from uuid import UUID
 
 import attrs
 
 from .appliers import Appliers
 from .case import Case, CaseStatus, RemedyKind
-from .errors import DomainError, InvalidTransition, MoneyError, RuleViolation
+from .errors import DomainError, InvalidTransition, MoneyError, RuleViolation, enum_member
 from .events import DomainEvent
 from .labels import Labels
 from .money import ZERO, yuan
@@ -147,7 +147,6 @@ FORMS: dict[DocumentKind, FormSpec] = {
 # P1-RET-06: once the warehouse signs for the goods, copy ③ goes to Accounting and copy ④ back to Sales.
 SIGNED_FOR_HOLDERS: dict[int, CopyHolder] = {2: CopyHolder.WAREHOUSE, 3: CopyHolder.ACCOUNTING, 4: CopyHolder.SALES}
 
-M = TypeVar("M", bound=StrEnum)
 MAX_QUANTITY = 10**12  # pieces: so quantity × unit price stays a storable amount of fen
 ALLOWANCE_KINDS = frozenset({RemedyKind.ALLOWANCE, RemedyKind.COMPENSATION})
 GOODS_KINDS = frozenset({RemedyKind.RETURN, RemedyKind.REWORK, RemedyKind.EXCHANGE})
@@ -192,17 +191,8 @@ class Document:
 # ----- value objects ---------------------------------------------------------------------------
 
 
-def _member(enum: type[M], value: object, what: str, rule: str) -> M:
-    """``enum(value)``, or a domain error naming the field and the rule (not a bare ValueError)."""
-    try:
-        return enum(value)  # type: ignore[arg-type]
-    except ValueError:
-        allowed = ", ".join(str(m.value) for m in enum)
-        raise RuleViolation(f"{what} {value!r} is not one of {allowed}", rule=rule) from None
-
-
 def _proof_kind(value: object) -> ProofKind:
-    return _member(ProofKind, value, "the proof kind", "P1-RET-08")
+    return enum_member(ProofKind, value, "the proof kind", "P1-RET-08")
 
 
 @attrs.frozen(kw_only=True)
@@ -605,7 +595,7 @@ class Return:
         Allowances and compensation need the agreed amount and move no goods.
         """
         at = require_aware(at)
-        kind = _member(RemedyKind, kind, "the remedy kind", "P1-RET-01")
+        kind = enum_member(RemedyKind, kind, "the remedy kind", "P1-RET-01")
         doc = document_kind(kind)
         _text(customer, "the customer", "P1-RET-01")
         tolerance = _tolerance(customer_tolerance)
@@ -707,7 +697,7 @@ class Return:
     def sign(self, *, signatory: Signatory, signer: str, at: datetime, actor: str) -> Result:
         """A signature or seal the document needs (P1-APR-06: manager, GM, customer; P1-APR-07: manager)."""
         spec = self.document.spec
-        signatory = _member(Signatory, signatory, "the signatory", "P1-APR-06")
+        signatory = enum_member(Signatory, signatory, "the signatory", "P1-APR-06")
         if signatory not in spec.signatories:
             raise RuleViolation(f"{spec.label.en} is not signed by {signatory.value}", rule=spec.approval_rule)
         if signatory not in self.document.missing:

@@ -251,6 +251,35 @@ def test_milestones_start_and_stop_custom_clocks(manufacturing: Policy, cn: Tabl
         s("reach_milestone", milestone="closed")
 
 
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"claimed_amount": Decimal("10.005")}, "two decimal places"),  # it broke the whole monthly report
+        ({"channel": "fax"}, "channel 'fax' is not one of"),
+        ({"channel": "phone"}, "must be a Channel"),
+        ({"market": "moon"}, "market 'moon'"),
+        ({"customer": None}, "customer is required"),
+        ({"flags": ["caused_loss"]}, "flags must be a frozenset"),
+        ({"lines": ("abc",)}, "ProductLine"),
+    ],
+)
+def test_bad_intake_values_are_refused_naming_the_field(changes: dict[str, object], words: str) -> None:
+    values: dict[str, object] = {"customer": "华东电子", "channel": Channel.PHONE, "category": "quality", **changes}
+    with pytest.raises(RuleViolation) as err:
+        Intake(**values)  # type: ignore[arg-type]
+    assert err.value.rule == "INTAKE" and words in str(err.value)
+
+
+def test_a_bad_remedy_kind_is_refused_naming_it(manufacturing: Policy, sh: Maker) -> None:
+    s = Script(manufacturing, sh(2026, 11, 2))
+    for step, kw in (("register", {"number": "261101"}), ("start_investigation", {})):
+        s(step, **kw)
+    s("attribute", causer=Responsibility.sole(Party(PartyKind.DEPARTMENT, "production")))
+    with pytest.raises(RuleViolation) as err:
+        s("propose", kind="bogus", amount=Decimal("1.00"))
+    assert err.value.rule == "REMEDY" and "compensation" in str(err.value)
+
+
 def test_intake_is_checked_against_the_policy(manufacturing: Policy, sh: Maker) -> None:
     with pytest.raises(RuleViolation, match="category"):
         Script(manufacturing, sh(2026, 11, 2), category="bakery")
