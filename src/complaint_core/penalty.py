@@ -177,6 +177,31 @@ def _person_party(person: Person) -> Party:
     return Party(PartyKind.PERSON, person.id, person.name)
 
 
+def split_to_members(line: PenaltyLine, org: Organisation) -> tuple[PenaltyLine, ...]:
+    """A department's or unit's line split among its members by basis points (DOMAIN §7, P1-PEN-10/13).
+
+    Only a person's bonus is deducted: a line left on a unit would be approved and never deducted.
+    """
+    if line.party.kind not in (PartyKind.GROUP_UNIT, PartyKind.DEPARTMENT):
+        return (line,)
+    unit = line.party.id
+    members = _members(org, line.party)
+    total = sum(m.basis_points for m in members)
+    return tuple(
+        attrs.evolve(
+            line,
+            party=_person_party(member),
+            amount=part,
+            explanation=Labels(
+                f"{line.explanation.zh};{unit} 按基点 {member.basis_points}/{total} = {money(part)}",
+                f"{line.explanation.en}; {unit} by basis points {member.basis_points}/{total} = {money(part)}",
+            ),
+            basis=(*line.basis, ("unit", unit), ("basis_points", f"{member.basis_points}/{total}")),
+        )
+        for member, part in zip(members, apportion(line.amount, [m.basis_points for m in members]), strict=True)
+    )
+
+
 def apportion_loss(loss: Decimal, causer: Responsibility, org: Organisation) -> tuple[PenaltyLine, ...]:
     """P1-PEN-02 then P1-PEN-10/13: the loss by fault share, then a unit's or section's share by basis points.
 

@@ -24,6 +24,7 @@ from .penalty import (
     fine_line,
     overdue_line,
     sanction_line,
+    split_to_members,
     tier_line,
     value_loss,
     with_supervisors,
@@ -129,7 +130,7 @@ def assess_lines(
         party = Party(kind=fine.party_kind, id=fine.party_id)
         if fine.party_kind is PartyKind.PERSON:
             org.person(fine.party_id)
-        lines.append(fine_line(party, fine.code, rules=rules, occurrences=fine.occurrences))
+        lines.extend(split_to_members(fine_line(party, fine.code, rules=rules, occurrences=fine.occurrences), org))
     for late in order.overdue:
         lines.append(overdue_line(org.person(late.person_id), rules=rules, full_days_late=late.full_days_late))
     out = doubled(lines, rules.second_complaint_factor) if case.parent_case_id is not None else tuple(lines)

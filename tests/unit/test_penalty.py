@@ -328,3 +328,26 @@ def test_s1_pn_five_tiers_as_policy_data(org: Organisation) -> None:
     assert tier_line(person, policy=s1, severity="s5", kind=ext).amount == D("0.00")
     with pytest.raises(PolicyInvalid):  # a maximum needs a minimum tier
         attrs.evolve(s1, penalties=PenaltyRules(tiers=(PenaltyTier(severity="s1", amount=D("30"), maximum=D("100")),)))
+
+
+def test_p2_pen_01_a_department_fine_is_split_among_its_members_by_basis_points(org: Organisation) -> None:
+    """DOMAIN §7: a department's (or unit's) amount is deducted from its members by basis points; a fine left on
+    the department was approved and never deducted. 50.00 over S0 (40) and S1 (20): 33.33 and 16.67."""
+    from types import SimpleNamespace
+
+    from complaint_core.penalty_orders import FineOrder, PenaltyOrder, assess_lines
+
+    furniture = load_preset("furniture")
+    case = SimpleNamespace(causer=None, severity=None, intake=SimpleNamespace(kind=CaseKind.EXTERNAL),
+                           parent_case_id=None, case_id=uuid4())  # fmt: skip
+    fine = FineOrder(party_id="sales", code="policy_misunderstanding", party_kind=PartyKind.DEPARTMENT)
+    lines = assess_lines(case, furniture, org, PenaltyOrder(fines=(fine,)), month="2026-11")  # type: ignore[arg-type]
+    fines = {line.party.id: line.amount for line in lines if line.rule_id == "P2-PEN-01"}
+    assert fines == {"S0": D("33.33"), "S1": D("16.67")}
+    proposal, _ = Assessment.propose(furniture, assessment_id=uuid4(), case_id=case.case_id, lines=lines, at=AT,
+                                     actor="qa")  # fmt: skip
+    approved, _ = proposal.approve(furniture, role="gm", at=AT, actor="gm")
+    assert sum(p.amount for p in approved.postings()) == approved.total  # everything approved is deducted
+    nobody = FineOrder(party_id="no-such-unit", code="unapproved_notice", party_kind=PartyKind.GROUP_UNIT)
+    with pytest.raises(DomainError, match="no-such-unit"):
+        assess_lines(case, furniture, org, PenaltyOrder(fines=(nobody,)), month="2026-11")  # type: ignore[arg-type]
