@@ -15,6 +15,7 @@ FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
 # No complaint moves a quadrillion yuan; the bound keeps every amount, and sums of many, storable as 64-bit fen
 MAX_AMOUNT = Decimal("999999999999999.99")
+MAX_QUANTITY = 10**12  # pieces: so quantity × a unit price stays an amount (returns, loss valuation)
 
 
 def yuan(value: Decimal | int | str) -> Decimal:

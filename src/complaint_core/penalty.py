@@ -11,15 +11,15 @@ data (``Policy.penalties``); the functions here only apply them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 
 import attrs
 
 from .errors import RuleViolation
 from .labels import Labels
-from .money import FEN, apportion, yuan
+from .money import FEN, MAX_QUANTITY, apportion, yuan
 from .money import amount as amount_of
 from .organisation import DepartmentKind, Organisation, Person
 from .policy import CaseKind, PenaltyRules, Policy, SupervisorMode
@@ -86,6 +86,21 @@ class LossValuation:
     rule_id: str = "P1-PEN-01"
 
 
+def _count(value: object, what: str, rule: str, *, minimum: int) -> int:
+    """A whole number (an ``int``, not ``bool``, float or text) of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RuleViolation(f"{what} must be a whole number, not {type(value).__name__} {value!r}", rule=rule)
+    if value < minimum:
+        raise RuleViolation(f"{what} must be at least {minimum}, got {value}", rule=rule)
+    return value
+
+
+def _day(value: object, what: str) -> date:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise RuleViolation(f"{what} must be a date, not {type(value).__name__} {value!r}", rule="P1-PEN-01")
+    return value
+
+
 def value_loss(
     *,
     actual_loss: Decimal,
@@ -100,6 +115,8 @@ def value_loss(
     actual = yuan(actual_loss)
     if actual < 0:
         raise RuleViolation(f"a loss cannot be negative ({actual})", rule="P1-PEN-01")
+    decided_on = None if decided_on is None else _day(decided_on, "decided_on")
+    resold_on = None if resold_on is None else _day(resold_on, "resold_on")
     if resold_on is None or decided_on is None:
         return LossValuation(
             amount=actual, explanation=Labels(f"实际损失 {money(actual)}", f"actual loss {money(actual)}")
@@ -115,9 +132,15 @@ def value_loss(
         )
     if a_grade_unit_price is None or resale_unit_price is None or quantity is None:
         raise RuleViolation("a resale needs the A-grade price, the resale price and the quantity", rule="P1-PEN-01")
-    if quantity < 0 or resale_unit_price < 0 or a_grade_unit_price < 0:
-        raise RuleViolation("prices and quantities cannot be negative", rule="P1-PEN-01")
-    loss = max(((a_grade_unit_price - resale_unit_price) * quantity).quantize(FEN, ROUND_HALF_UP), Decimal("0.00"))
+    a_grade = amount_of(a_grade_unit_price, "a_grade_unit_price")
+    resale = amount_of(resale_unit_price, "resale_unit_price")
+    if not isinstance(quantity, Decimal | int) or isinstance(quantity, bool) or not Decimal(quantity).is_finite():
+        raise RuleViolation(f"quantity must be a finite Decimal, not {quantity!r}", rule="P1-PEN-01")
+    if not 0 <= quantity <= MAX_QUANTITY:
+        raise RuleViolation(f"quantity must lie between 0 and {MAX_QUANTITY:,}, got {quantity}", rule="P1-PEN-01")
+    with localcontext() as ctx:
+        ctx.prec = 60  # exact for every price and quantity allowed; yuan() then refuses what no store keeps
+        loss = max(yuan(((a_grade - resale) * quantity).quantize(FEN, ROUND_HALF_UP)), Decimal("0.00"))
     return LossValuation(
         amount=loss,
         explanation=Labels(
@@ -276,7 +299,11 @@ def apportion_loss(loss: Decimal, causer: Responsibility, org: Organisation) -> 
 
 def repair_split(budget: Decimal, factory_ratio: Decimal) -> tuple[Decimal, Decimal]:
     """P2-ROLE-03 / P2-PEN-05: a repair budget split factory/customer by liability (3000 at 60% → 1800/1200)."""
-    if not 0 <= factory_ratio <= 1:
+    if (
+        not isinstance(factory_ratio, Decimal | int)
+        or not Decimal(factory_ratio).is_finite()
+        or not 0 <= factory_ratio <= 1
+    ):
         raise RuleViolation(f"the factory ratio must be in [0, 1], got {factory_ratio}", rule="P2-ROLE-03")
     total = yuan(budget)
     if total < 0:
@@ -301,8 +328,7 @@ def sanction_line(
     set more, never less); a major demerit takes the whole month's bonus and is not capped by default."""
     party = _person_party(person)
     label = SANCTION_LABELS[sanction]
-    if count < 1:
-        raise RuleViolation("a sanction is given at least once", rule="P1-PEN-07")
+    _count(count, "a sanction's count", "P1-PEN-07", minimum=1)
     if sanction is Sanction.MAJOR_DEMERIT:
         if month_bonus is None:
             raise RuleViolation("a major demerit needs the month's bonus", rule="P1-PEN-06")
@@ -446,8 +472,7 @@ def overdue_line(person: Person, *, rules: PenaltyRules, full_days_late: int) ->
     """P4-PEN-05 (压单): 50 per overdue ticket plus 50 per full day late (3 days late → 200)."""
     if rules.overdue_fine is None:
         raise RuleViolation("the policy has no overdue fine", rule="P4-PEN-05")
-    if full_days_late < 0:
-        raise RuleViolation("days late cannot be negative", rule="P4-PEN-05")
+    _count(full_days_late, "full days late", "P4-PEN-05", minimum=0)
     per_day = rules.overdue_fine_per_day or Decimal("0.00")
     amount = rules.overdue_fine + per_day * full_days_late
     return PenaltyLine(
@@ -467,8 +492,7 @@ def overdue_line(person: Person, *, rules: PenaltyRules, full_days_late: int) ->
 # ----- modifiers ----------------------------------------------------------------------------------
 def doubled(lines: Sequence[PenaltyLine], factor: int) -> tuple[PenaltyLine, ...]:
     """P4-PEN-06: on a second complaint amounts and points are multiplied (doubled in P4), exactly."""
-    if factor < 1:
-        raise RuleViolation("the factor must be >= 1", rule="P4-PEN-06")
+    _count(factor, "the second-complaint factor", "P4-PEN-06", minimum=1)
     if factor == 1:
         return tuple(lines)
     return tuple(

@@ -57,7 +57,7 @@ from .case import Case, CaseStatus, RemedyKind
 from .errors import DomainError, InvalidTransition, MoneyError, RuleViolation, enum_member
 from .events import DomainEvent
 from .labels import Labels
-from .money import ZERO, yuan
+from .money import MAX_QUANTITY, ZERO, yuan
 from .money import amount as amount_of
 from .policy import MAX_TOLERANCE, TOLERANCE_PLACES, Eligibility, EligibilityRule, Policy, ProofKind, tolerance_is_plain
 from .timeutil import require_aware
@@ -147,7 +147,6 @@ FORMS: dict[DocumentKind, FormSpec] = {
 # P1-RET-06: once the warehouse signs for the goods, copy ③ goes to Accounting and copy ④ back to Sales.
 SIGNED_FOR_HOLDERS: dict[int, CopyHolder] = {2: CopyHolder.WAREHOUSE, 3: CopyHolder.ACCOUNTING, 4: CopyHolder.SALES}
 
-MAX_QUANTITY = 10**12  # pieces: so quantity × unit price stays a storable amount of fen
 ALLOWANCE_KINDS = frozenset({RemedyKind.ALLOWANCE, RemedyKind.COMPENSATION})
 GOODS_KINDS = frozenset({RemedyKind.RETURN, RemedyKind.REWORK, RemedyKind.EXCHANGE})
 

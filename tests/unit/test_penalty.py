@@ -351,3 +351,39 @@ def test_p2_pen_01_a_department_fine_is_split_among_its_members_by_basis_points(
     nobody = FineOrder(party_id="no-such-unit", code="unapproved_notice", party_kind=PartyKind.GROUP_UNIT)
     with pytest.raises(DomainError, match="no-such-unit"):
         assess_lines(case, furniture, org, PenaltyOrder(fines=(nobody,)), month="2026-11")  # type: ignore[arg-type]
+
+
+RESALE = {"actual_loss": D("100.00"), "decided_on": date(2026, 11, 2), "resold_on": date(2026, 11, 20)}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"quantity": D("NaN"), "a_grade_unit_price": D("10.00"), "resale_unit_price": D("4.00")},
+        {"quantity": D("5"), "a_grade_unit_price": D("Infinity"), "resale_unit_price": D("4.00")},
+        {"quantity": D("5"), "a_grade_unit_price": 10.5, "resale_unit_price": D("4.00")},
+        {"quantity": D("1e30"), "a_grade_unit_price": D("10.00"), "resale_unit_price": D("4.00")},
+        {"quantity": D("5"), "a_grade_unit_price": D("1e30"), "resale_unit_price": D("4.00")},
+        {"quantity": D("5"), "a_grade_unit_price": D("10.00"), "resale_unit_price": D("4.00"),
+         "resold_on": datetime(2026, 11, 20, tzinfo=UTC)},
+    ],
+)  # fmt: skip
+def test_p1_pen_01_bad_valuation_inputs_are_domain_errors(changes: dict[str, object]) -> None:
+    """They crashed with InvalidOperation, AttributeError or TypeError; now a domain error names the field."""
+    with pytest.raises(DomainError):
+        value_loss(**{**RESALE, **changes})  # type: ignore[arg-type]
+
+
+def test_counts_must_be_whole_numbers(org: Organisation, service: Policy) -> None:
+    rules = load_preset("manufacturing").penalties
+    for count in ("2", 1.5, True):
+        with pytest.raises(RuleViolation) as err:
+            sanction_line(org.person("A1"), Sanction.WARNING, rules=rules, count=count)  # type: ignore[arg-type]
+        assert err.value.rule == "P1-PEN-07"
+    for days in (1.5, None):
+        with pytest.raises(RuleViolation):
+            overdue_line(org.person("A1"), rules=service.penalties, full_days_late=days)  # type: ignore[arg-type]
+    with pytest.raises(RuleViolation):
+        doubled((), 2.5)  # type: ignore[arg-type]
+    with pytest.raises(RuleViolation):
+        repair_split(D("3000.00"), D("NaN"))
