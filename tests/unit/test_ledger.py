@@ -240,6 +240,25 @@ def test_reversal_after_deductions_drops_the_carry_and_refunds_what_was_deducted
     assert ledger.month_close("2026-12").people == ()
 
 
+def test_reversal_decided_after_a_month_left_open_lands_in_that_month() -> None:
+    """October closed (800 deducted, 1100 carried); November's payroll is still open when the appeal succeeds in
+    December: the reversal lands in November, so November does not deduct another 800 of an overturned penalty
+    only to refund it a month later."""
+    ledger, _ = Ledger().post([posting("wang", A, "1900")], month="2026-10")
+    ledger, _ = close(ledger, "2026-10")
+    ledger, (rev,) = ledger.reverse(A, month="2026-12", reason="appeal upheld")
+    assert rev.month == "2026-11"
+    ledger, row = close(ledger, "2026-11")
+    assert (row.carry_in, row.reversed, row.deducted, row.refunded, row.carry_out) == (
+        D("1100.00"),
+        D("1900.00"),
+        D("0.00"),
+        D("800.00"),
+        D("0.00"),
+    )
+    assert ledger.outstanding("wang") == D("0.00")
+
+
 def test_reversal_after_deductions_is_set_against_other_open_amounts_first() -> None:
     """Case A (800) was deducted in October; case B (500) is posted in November; A's appeal succeeds
     in November. due = 0 + 500 - 800 = -300: B's 500 is settled against the 800 owed back (an offset,
