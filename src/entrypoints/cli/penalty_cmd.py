@@ -259,7 +259,12 @@ def appeal(
     reason: Annotated[str, typer.Option("--reason", help="Why the appeal succeeded.")],
     by: Annotated[str, typer.Option("--by", metavar="PERSON", help="Who records it.")] = "cli",
     month: Annotated[
-        str | None, typer.Option("--month", metavar="YYYY-MM", help="Ledger month of the reversal (default: of --at).")
+        str | None,
+        typer.Option(
+            "--month",
+            metavar="YYYY-MM",
+            help="Latest ledger month of the reversal (default: of --at); an earlier open month takes it.",
+        ),
     ] = None,
     at: AtOption = None,
 ) -> None:
