@@ -23,7 +23,7 @@ from .ledger import Posting
 from .penalty import LineKind, PenaltyLine
 from .policy import Policy
 from .responsibility import PartyKind
-from .timeutil import require_aware
+from .timeutil import month_key, require_aware
 
 
 class AssessmentStatus(StrEnum):
@@ -130,6 +130,14 @@ class Assessment:
             allowed = ", ".join(sorted(policy.penalties.approver_roles))
             raise RuleViolation(f"{role} may not approve penalties (allowed: {allowed})", rule="P1-APR-05")
         at = self._after(at)
+        if any(line.kind is LineKind.MAJOR_DEMERIT for line in self.lines):
+            proposed, approved = month_key(self.proposed_at, policy.tz), month_key(at, policy.tz)
+            if proposed != approved:  # the line holds the proposal month's bonus; it would be posted in another
+                raise RuleViolation(
+                    f"a major demerit takes the whole bonus of the month it is posted in: this one holds {proposed}'s "
+                    f"bonus, but approval on {approved} posts it there; assess it again in {approved}",
+                    rule="P1-PEN-06",
+                )
         event = ev.AssessmentApproved(
             aggregate_id=self.assessment_id, version=self.version + 1, occurred_at=at, actor=actor, role=role
         )

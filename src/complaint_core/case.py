@@ -36,7 +36,15 @@ from .clocks import (
     shift,
     stage_one_due,
 )
-from .errors import AuthorityExceeded, DomainError, InvalidTransition, NotFound, RuleViolation, enum_member
+from .errors import (
+    AuthorityExceeded,
+    DomainError,
+    InvalidTransition,
+    NotFound,
+    PolicyInvalid,
+    RuleViolation,
+    enum_member,
+)
 from .intake import Intake
 from .money import amount as amount_of
 from .policy import Policy, PromiseMode
@@ -379,7 +387,10 @@ class Case:
         if chosen is None:
             raise RuleViolation("nothing to approve: no remedy was proposed", rule="P1-APR-02")
         amount_of(chosen.amount, "remedy amount")
-        limit = policy.approval_limit(role)
+        try:
+            limit = policy.approval_limit(role)
+        except PolicyInvalid as error:  # a role outside the table: an approval refused, not a broken policy
+            raise AuthorityExceeded(error.message, rule="P1-APR-02") from None
         if limit is not None and chosen.amount > limit:
             needed = policy.approver_for(chosen.amount)
             raise AuthorityExceeded(

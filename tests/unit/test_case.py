@@ -525,3 +525,17 @@ def test_reaction_after_the_reply_replaces_it_before_closure(manufacturing: Poli
     s("close")
     with pytest.raises(InvalidTransition):
         s("record_reaction", reaction="again")
+
+
+def test_p1_apr_02_a_role_outside_the_approval_table_is_refused_as_an_approval(
+    manufacturing: Policy, sh: Maker
+) -> None:
+    """Not a PolicyInvalid (the policy is fine): the approver lacks authority."""
+    s = Script(manufacturing, sh(2026, 11, 2))
+    s("register", number="261101")
+    s("start_investigation")
+    s("attribute", causer=Responsibility.sole(Party(PartyKind.DEPARTMENT, "production")))
+    s("propose", kind=RemedyKind.ALLOWANCE, amount=Decimal("100.00"))
+    with pytest.raises(AuthorityExceeded) as err:
+        s("approve", role="janitor")
+    assert err.value.rule == "P1-APR-02" and "janitor" in str(err.value)

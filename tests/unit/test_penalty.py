@@ -188,6 +188,22 @@ def test_p1_pen_06_major_demerit_takes_the_whole_bonus_uncapped(org: Organisatio
     assert line.amount == D("1600.00") and line.kind is LineKind.MAJOR_DEMERIT and not line.capped
 
 
+def test_p1_pen_06_a_major_demerit_is_approved_in_the_month_whose_bonus_it_holds(org: Organisation) -> None:
+    """Its line holds November's whole bonus; approved in December it would be posted (and deducted, uncapped)
+    against December's bonus: refused, to be assessed again in December."""
+    policy = load_preset("manufacturing")
+    line = sanction_line(org.person("A1"), Sanction.MAJOR_DEMERIT, rules=policy.penalties, month_bonus=D("1600.00"))
+    proposed_at = datetime(2026, 11, 30, 8, tzinfo=UTC)  # 16:00 in Shanghai, 30 November
+    proposal, _ = Assessment.propose(
+        policy, assessment_id=uuid4(), case_id=uuid4(), lines=(line,), at=proposed_at, actor="qa"
+    )
+    with pytest.raises(RuleViolation) as err:
+        proposal.approve(policy, role="gm", at=datetime(2026, 11, 30, 17, tzinfo=UTC), actor="gm")  # 1 Dec local
+    assert err.value.rule == "P1-PEN-06" and "2026-12" in str(err.value)
+    approved, _ = proposal.approve(policy, role="gm", at=datetime(2026, 11, 30, 15, tzinfo=UTC), actor="gm")
+    assert approved.status is AssessmentStatus.APPROVED
+
+
 @pytest.mark.parametrize(
     ("severity", "kind", "loss", "lost", "amount", "points"),
     [
