@@ -59,13 +59,9 @@ class Assessment:
         return totals
 
     def deductible_lines(self) -> tuple[tuple[str, PenaltyLine], ...]:
-        """(line id, line) of every line that is deducted from a person's bonus: what the ledger posts.
-
-        A line id names the assessment too: a case may have several approved assessments (a new one after an
-        appeal), and the ledger refuses a (case, line, person) posted twice.
-        """
+        """(line id, line) of every line that is deducted from a person's bonus: what the ledger posts."""
         return tuple(
-            (f"{self.assessment_id}/{i}", line)
+            (str(i), line)
             for i, line in enumerate(self.lines)
             if line.party.kind is PartyKind.PERSON and line.kind is not LineKind.REPORTED and line.amount > 0
         )
@@ -119,12 +115,21 @@ class Assessment:
         return assessment, (event,)
 
     def approve(
-        self, policy: Policy, *, role: str, at: datetime, actor: str
+        self, policy: Policy, *, role: str, at: datetime, actor: str, others: Sequence[Assessment] = ()
     ) -> tuple[Assessment, tuple[ev.DomainEvent, ...]]:
         """P1-APR-05: penalties are proposals until a role the policy names approves them."""
         if self.status is not AssessmentStatus.PROPOSED:
             raise InvalidTransition(
                 f"the assessment is {self.status.value}; only a proposal is approved", rule="PEN-APPROVE"
+            )
+        decided = [
+            a for a in others if a.assessment_id != self.assessment_id and a.status is not AssessmentStatus.PROPOSED
+        ]
+        if decided:  # the ledger posts and reverses a case's lines together
+            raise RuleViolation(
+                f"case {self.case_id} has a penalty decided already (assessment {decided[0].assessment_id}, "
+                f"{decided[0].status.value}): a case is assessed once, and an appeal reverses it",
+                rule="PEN-APPROVE",
             )
         if role not in policy.penalties.approver_roles:
             allowed = ", ".join(sorted(policy.penalties.approver_roles))

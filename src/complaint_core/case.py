@@ -812,6 +812,10 @@ def _check_not_accused(handler: Party | None, causer: Responsibility | None) -> 
 
 
 def _check_intake(policy: Policy, intake: Intake) -> None:
+    """A new complaint's intake against its policy. (Checks here, not in ``Intake`` itself, bind new complaints
+    only: a case stored before a check was added still loads.)"""
+    if intake.claimed_amount is not None:
+        amount_of(intake.claimed_amount, "claimed_amount")  # whole fen: the monthly report sums it
     codes = [c.code for c in policy.categories]
     if intake.category not in codes:
         raise RuleViolation(

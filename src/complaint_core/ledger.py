@@ -376,6 +376,11 @@ class Ledger:
             raise NotFound(f"month {month} is not closed (closed: {', '.join(self._closed) or 'none'})")
         return result
 
+    def earliest_open(self, month: str) -> str:
+        """``month``, or the first open month when that is earlier: where an appeal decided in ``month`` reverses."""
+        _check_month(month)
+        return min(month, _next_month(self._closed[-1])) if self._closed else month
+
     def is_open(self, month: str) -> bool:
         """Whether entries may still be recorded in ``month``: any month after the last closed one."""
         _check_month(month)
@@ -502,11 +507,11 @@ class Ledger:
 
         Nothing is edited or deleted. A line whose month is still open is reversed
         in that same month, so an overturned penalty is never deducted; a line
-        from a closed month is reversed in the first open month (or ``month``, if
-        earlier), where at its close the part still carried is dropped and the part
-        already deducted is set against what the person owes, the rest refunded.
-        (Reversed later, the carried part would be deducted once more at the close
-        of every month in between.)
+        from a closed month is reversed in ``month`` (an open month), where at
+        its close the part still carried is dropped and the part already
+        deducted is set against what the person owes, the rest refunded. Pass
+        ``earliest_open(month)``: reversed later than the first open month, the
+        carried part is deducted once more at the close of every month between.
         Refuses (``LEDGER-REVERSE``) a case with nothing posted or already
         reversed, or a missing reason; a closed ``month`` is ``LEDGER-CLOSED``.
         """
@@ -524,9 +529,8 @@ class Ledger:
         entries: list[LedgerEntry] = []
         deltas: dict[str, int] = {}
         by_month: dict[str, dict[str, list[_Lot]]] = {}
-        first_open = _next_month(self._closed[-1]) if self._closed else month
         for line in record.lines:
-            target = line.month if self.is_open(line.month) else min(month, first_open)
+            target = line.month if self.is_open(line.month) else month
             fen = to_fen(line.amount)
             seq += 1
             entry = LedgerEntry(

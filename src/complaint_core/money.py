@@ -52,7 +52,10 @@ def amount(value: object, field: str = "amount", *, positive: bool = False) -> D
     """A money amount handed over as a Decimal (never parsed from text or float): whole fen, not negative."""
     if not isinstance(value, Decimal):
         raise MoneyError(f"{field} must be a Decimal amount in yuan, not {type(value).__name__}")
-    result = _whole_fen(value, value)
+    try:
+        result = _whole_fen(value, value)
+    except MoneyError as error:
+        raise MoneyError(f"{field}: {error.message}") from None
     if result < 0 or (positive and not result):
         raise MoneyError(f"{field} must be {'positive' if positive else 'non-negative'}, got {result}")
     return result

@@ -452,8 +452,7 @@ def fine_line(party: Party, code: str, *, rules: PenaltyRules, occurrences: int 
     if fine is None:
         known = [f.code for f in rules.fines]
         raise RuleViolation(f"the policy has no fine {code!r} (fines: {known})", rule="P2-PEN-01")
-    if occurrences < 1:
-        raise RuleViolation("a fine is for at least one occurrence", rule=fine.rule_id or "P2-PEN-01")
+    _count(occurrences, "a fine's occurrences", fine.rule_id or "P2-PEN-01", minimum=1)
     amount = fine.amount * occurrences
     return PenaltyLine(
         party=party,

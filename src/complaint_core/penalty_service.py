@@ -70,7 +70,8 @@ class PenaltyService:
         def work(uow: UnitOfWork) -> Assessment:
             assessment = uow.assessments.get(assessment_id)
             policy = self.cases.policies.get(assessment.policy_id, assessment.policy_version)
-            approved, events = assessment.approve(policy, role=role, at=when, actor=actor)
+            others = uow.assessments.for_case(assessment.case_id)
+            approved, events = assessment.approve(policy, role=role, at=when, actor=actor, others=others)
             postings = approved.postings()
             if postings:
                 op = LedgerPost(month=month_key(when, policy.tz), postings=postings)
@@ -94,8 +95,9 @@ class PenaltyService:
             policy = self.cases.policies.get(assessment.policy_id, assessment.policy_version)
             reversed_, events = assessment.reverse(reason=reason, at=when, actor=actor)
             if assessment.deductible_lines():
-                op = LedgerReverse(month=month or month_key(when, policy.tz), case_id=assessment.case_id, reason=reason)
                 ledger = uow.ledger.load()
+                latest = month or month_key(when, policy.tz)  # a payroll month still open before it takes it
+                op = LedgerReverse(month=ledger.earliest_open(latest), case_id=assessment.case_id, reason=reason)
                 others = [a for a in uow.assessments.for_case(assessment.case_id) if a.assessment_id != assessment_id]
                 if any(a.status is AssessmentStatus.APPROVED for a in others):
                     raise RuleViolation(

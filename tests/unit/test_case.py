@@ -20,6 +20,7 @@ from complaint_core import (
     Labels,
     Limit,
     Market,
+    MoneyError,
     Party,
     PartyKind,
     Policy,
@@ -254,7 +255,6 @@ def test_milestones_start_and_stop_custom_clocks(manufacturing: Policy, cn: Tabl
 @pytest.mark.parametrize(
     ("changes", "words"),
     [
-        ({"claimed_amount": Decimal("10.005")}, "two decimal places"),  # it broke the whole monthly report
         ({"channel": "fax"}, "channel 'fax' is not one of"),
         ({"channel": "phone"}, "must be a Channel"),
         ({"market": "moon"}, "market 'moon'"),
@@ -268,6 +268,15 @@ def test_bad_intake_values_are_refused_naming_the_field(changes: dict[str, objec
     with pytest.raises(RuleViolation) as err:
         Intake(**values)  # type: ignore[arg-type]
     assert err.value.rule == "INTAKE" and words in str(err.value)
+
+
+def test_a_new_complaint_claims_whole_fen(manufacturing: Policy, sh: Maker) -> None:
+    """A claimed amount finer than a fen broke the whole monthly report. Refused when a complaint is received; an
+    ``Intake`` stored before this check still loads."""
+    intake = Intake(customer="华东电子", channel=Channel.PHONE, category="quality", claimed_amount=Decimal("10.005"))
+    with pytest.raises(MoneyError) as err:
+        Case.receive(manufacturing, case_id=uuid4(), intake=intake, at=sh(2026, 11, 2), actor="clerk")
+    assert "claimed_amount" in str(err.value) and "two decimal places" in str(err.value)
 
 
 def test_a_bad_remedy_kind_is_refused_naming_it(manufacturing: Policy, sh: Maker) -> None:

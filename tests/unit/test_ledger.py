@@ -246,7 +246,10 @@ def test_reversal_decided_after_a_month_left_open_lands_in_that_month() -> None:
     only to refund it a month later."""
     ledger, _ = Ledger().post([posting("wang", A, "1900")], month="2026-10")
     ledger, _ = close(ledger, "2026-10")
-    ledger, (rev,) = ledger.reverse(A, month="2026-12", reason="appeal upheld")
+    assert ledger.earliest_open("2026-12") == "2026-11" and ledger.earliest_open("2026-11") == "2026-11"
+    _, (as_asked,) = ledger.reverse(A, month="2026-12", reason="appeal upheld")
+    assert as_asked.month == "2026-12"  # reverse() records the month it is given: stored ops replay unchanged
+    ledger, (rev,) = ledger.reverse(A, month=ledger.earliest_open("2026-12"), reason="appeal upheld")
     assert rev.month == "2026-11"
     ledger, row = close(ledger, "2026-11")
     assert (row.carry_in, row.reversed, row.deducted, row.refunded, row.carry_out) == (

@@ -112,8 +112,11 @@ _READ_ONLY = "complaint_read_only"
 
 def reading(engine: Engine) -> Connection:
     """A connection for reads only (use it in ``with``). On SQLite its transaction is deferred, where a writer's
-    is ``BEGIN IMMEDIATE``; on PostgreSQL it is an ordinary connection."""
-    return engine.connect().execution_options(**{_READ_ONLY: True})
+    is ``BEGIN IMMEDIATE``; on PostgreSQL it is a READ ONLY transaction, so a write through it is an error."""
+    options: dict[str, Any] = {_READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    return engine.connect().execution_options(**options)
 
 
 def dialect_insert(dialect: str) -> Callable[..., Any]:

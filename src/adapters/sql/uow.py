@@ -188,7 +188,7 @@ class SqlCaseRepository:
             .distinct()
         )
         query = select(t.cases.c.version, t.cases.c.body).where(t.cases.c.id.in_(ids)).order_by(t.cases.c.id)
-        if self._uow.dialect == "postgresql":
+        if self._uow.dialect == "postgresql" and not self._uow.is_read_only:  # a dry run locks nothing
             query = query.with_for_update(skip_locked=True, of=t.cases)
         for row in self._conn.execute(query).all():
             yield self._load(row)
@@ -339,9 +339,14 @@ class SqlUnitOfWork:
         self._connection = reading(self.engine) if self._read_only else self.engine.connect()
         return self
 
+    @property
+    def is_read_only(self) -> bool:
+        return self._read_only
+
     def read_only(self) -> SqlUnitOfWork:
         """A unit of work for reports and listings: on SQLite its transaction is deferred, so it reads the last
-        commit (WAL) without waiting for a writer's lock, and no writer waits for it. It must not write."""
+        commit (WAL) without waiting for a writer's lock, and no writer waits for it; on PostgreSQL it is READ ONLY
+        and takes no row locks. It cannot write."""
         return SqlUnitOfWork(self.engine, indexer=self._indexer, read_only=True)
 
     def __exit__(

@@ -10,6 +10,7 @@ A bad *payload* never raises half-way: every field is checked and all problems c
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
@@ -189,14 +190,39 @@ class InboundMapping:
         return outcome
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def parse_body(body: bytes) -> object:
     """Request bytes -> JSON, decimals kept exact (``1.10`` stays ``Decimal("1.10")``)."""
     try:
-        return json.loads(body, parse_float=Decimal)
+        data = json.loads(body, parse_float=Decimal)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise PayloadRejected([FieldError("", f"body is not UTF-8 JSON: {error}")]) from None
     except (ValueError, RecursionError) as error:  # an integer of over 4300 digits; nesting deeper than Python's stack
         raise PayloadRejected([FieldError("", f"body is JSON this service cannot read: {error}")]) from None
+    where = _lone_surrogate(data)
+    if where is not None:  # JSON may escape half of a UTF-16 pair ("\ud800"): no text store can keep it
+        raise PayloadRejected([FieldError(where, "contains a lone UTF-16 surrogate, which is not text")])
+    return data
+
+
+def _lone_surrogate(data: object) -> str | None:
+    """The JSON pointer of the first key or string holding a lone surrogate, if any."""
+    todo: list[tuple[str, object]] = [("", data)]
+    while todo:
+        where, value = todo.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return where or "/"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if _SURROGATE.search(key):
+                    return f"{where}/{key!r}"
+                todo.append((f"{where}/{key}", item))
+        elif isinstance(value, list):
+            todo.extend((f"{where}/{i}", item) for i, item in enumerate(value))
+    return None
 
 
 # --- applying a mapping ---------------------------------------------------------------------------------

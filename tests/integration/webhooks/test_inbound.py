@@ -131,11 +131,11 @@ def test_odd_json_gets_a_4xx_naming_the_field_never_a_500(db_url: str) -> None:
     """JSON that Python cannot take whole (a lone surrogate, a 5000-digit number, deep nesting, an instant
     before year 1 in UTC, products that are no objects): a 4xx with the field, or the usual answer."""
     app = make_app(db_url, {"crm": (SECRET, load_bundled_mapping("generic"))}, FixedClock(NOW), max_body=100_000)
-    ignored = b'{"type":"\\ud800","id":"X"}'  # an event type the mapping ignores, echoed in the answer
-    status, _, doc = call(app, "POST", "/webhooks/crm", signed(ignored, "msg_s"), ignored)
-    assert status == 200 and doc["event_type"] == "\ud800"
     payload = json.loads(CREATED)
     cases = {
+        "surrogate_type": b'{"type":"\\ud800","id":"X"}',  # an ignored event type was echoed: a 500
+        "surrogate_customer": CREATED.replace(b'"customer"', b'"customer_x"').rstrip()[:-1]
+        + b', "customer": "\\udc80"}',  # refused by the store with a traceback
         "digits": CREATED.rstrip()[:-1] + b', "extra": ' + b"1" * 5000 + b"}",  # an integer, not a string
         "nesting": b"[" * 20_000 + b"]" * 20_000,
         "instant": json.dumps({**payload, "occurred_at": "0001-01-01T00:00:00+14:00"}).encode(),
@@ -144,6 +144,7 @@ def test_odd_json_gets_a_4xx_naming_the_field_never_a_500(db_url: str) -> None:
     for name, body in cases.items():
         status, _, doc = call(app, "POST", "/webhooks/crm", signed(body, f"msg_{name}"), body)
         assert status == 400 and doc.get("errors"), (name, doc)
+        assert name != "surrogate_customer" or doc["errors"][0]["field"] == "/customer"
     assert {e["field"] for e in doc["errors"]} >= {"products[0]", "products[3]"}
     assert counts(app) == (0, 0)
     app.close()
