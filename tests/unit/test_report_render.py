@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 from rich.console import Console
 
@@ -148,3 +149,24 @@ def test_rich_tables_in_both_languages(report: MonthlyReport) -> None:
         for word in words:
             assert word in text
         assert "261102" in text and "1,934.50" in text
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_start_with_an_apostrophe(report: MonthlyReport) -> None:
+    """CSV injection: a customer name from a CRM such as '=HYPERLINK(...)' must open in Excel as text. Numbers,
+    negative ones too, stay numbers."""
+    hostile = '=HYPERLINK("http://evil.example","点我")'
+    lines = tuple(attrs.evolve(line, customer=hostile) for line in report.cases)
+    rows = list(csv.DictReader(io.StringIO(to_csv(attrs.evolve(report, cases=lines)))))
+    customers = {r["value"] for r in rows if r["section"] == "case" and r["metric"] == "customer"}
+    assert customers == {"'" + hostile}
+    assert all(not r[c].startswith(("=", "+", "@")) for r in rows for c in CSV_COLUMNS)
+    from adapters.reports.plain import _inert
+
+    assert [_inert(t) for t in ("-800.00", "+5", "-", "@x", "\tcmd", "plain")] == [
+        "-800.00",
+        "+5",
+        "'-",
+        "'@x",
+        "'\tcmd",
+        "plain",
+    ]

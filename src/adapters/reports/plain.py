@@ -10,13 +10,17 @@ CSV (``to_csv``): one long ("tidy") table with the columns of ``CSV_COLUMNS``, s
 handles every section: ``section`` (summary, deductions, satisfaction, category, cause,
 department, severity, market, clock, handling, pareto, week, audit, case), ``key`` (the
 row's code, a week, a case reference or ``reference:clock``), both labels, ``metric`` and
-``value`` (formatted as in JSON; booleans as true/false, lists joined with ``;``).
+``value`` (formatted as in JSON; booleans as true/false, lists joined with ``;``). A text cell that a
+spreadsheet would run as a formula (first character ``=``, ``+``, ``-``, ``@``, tab or CR, and not a
+number) starts with an apostrophe: customer names come from CRMs and clerks, and this file is opened
+in Excel (CSV injection).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -96,6 +100,17 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
+
+def _inert(text: str) -> str:
+    """``text``, with an apostrophe first if a spreadsheet would run it as a formula (numbers stay numbers)."""
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 Row = tuple[str, str, Labels | None, str, Any]
 
 
@@ -160,5 +175,6 @@ def to_csv(report: MonthlyReport) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for section, key, label, metric, value in _rows(report):
-        writer.writerow((section, key, label.zh if label else "", label.en if label else "", metric, _cell(value)))
+        cells = (section, key, label.zh if label else "", label.en if label else "", metric, _cell(value))
+        writer.writerow([_inert(cell) for cell in cells])
     return out.getvalue()
