@@ -7,7 +7,7 @@ method on whole fen so the parts always add up to the total.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 from .errors import MoneyError
 
@@ -59,6 +59,14 @@ def amount(value: object, field: str = "amount", *, positive: bool = False) -> D
     if result < 0 or (positive and not result):
         raise MoneyError(f"{field} must be {'positive' if positive else 'non-negative'}, got {result}")
     return result
+
+
+def value_of(quantity: Decimal | int, unit_price: Decimal) -> Decimal:
+    """Quantity × unit price, rounded half up to the fen, exactly (in a context wide enough for every allowed
+    quantity and price), or a ``MoneyError`` when the result is no storable amount."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return yuan((quantity * unit_price).quantize(FEN, ROUND_HALF_UP))
 
 
 def to_fen(amount: Decimal | int | str) -> int:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 import attrs
 
 from .errors import RuleViolation
 from .labels import Labels
-from .money import FEN, MAX_QUANTITY, apportion, yuan
+from .money import FEN, MAX_QUANTITY, apportion, value_of, yuan
 from .money import amount as amount_of
 from .organisation import DepartmentKind, Organisation, Person
 from .policy import CaseKind, PenaltyRules, Policy, SupervisorMode
@@ -138,9 +138,7 @@ def value_loss(
         raise RuleViolation(f"quantity must be a finite Decimal, not {quantity!r}", rule="P1-PEN-01")
     if not 0 <= quantity <= MAX_QUANTITY:
         raise RuleViolation(f"quantity must lie between 0 and {MAX_QUANTITY:,}, got {quantity}", rule="P1-PEN-01")
-    with localcontext() as ctx:
-        ctx.prec = 60  # exact for every price and quantity allowed; yuan() then refuses what no store keeps
-        loss = max(yuan(((a_grade - resale) * quantity).quantize(FEN, ROUND_HALF_UP)), Decimal("0.00"))
+    loss = max(value_of(quantity, a_grade - resale), Decimal("0.00"))
     return LossValuation(
         amount=loss,
         explanation=Labels(
@@ -216,8 +214,8 @@ def split_to_members(line: PenaltyLine, org: Organisation) -> tuple[PenaltyLine,
             party=_person_party(member),
             amount=part,
             explanation=Labels(
-                f"{line.explanation.zh};{unit} 按基点 {member.basis_points}/{total} = {money(part)}",
-                f"{line.explanation.en}; {unit} by basis points {member.basis_points}/{total} = {money(part)}",
+                f"{line.explanation.zh} × 基点 {member.basis_points}/{total} = {money(part)}",
+                f"{line.explanation.en} × basis points {member.basis_points}/{total} = {money(part)}",
             ),
             basis=(*line.basis, ("unit", unit), ("basis_points", f"{member.basis_points}/{total}")),
         )
@@ -270,30 +268,18 @@ def apportion_loss(loss: Decimal, causer: Responsibility, org: Organisation) -> 
                 )
             )
             continue
-        members = _members(org, party)
-        points_total = sum(m.basis_points for m in members)
-        rule = "P1-PEN-10" if party.kind is PartyKind.GROUP_UNIT else "P1-PEN-13"
-        for member, part in zip(members, apportion(amount, [m.basis_points for m in members]), strict=True):
-            zh_base = f"损失 {money(total)}" if single else f"{head_zh} = {money(amount)}"
-            en_base = f"loss {money(total)}" if single else f"{head_en} = {money(amount)}"
-            lines.append(
-                PenaltyLine(
-                    party=_person_party(member),
-                    rule_id=rule,
-                    kind=LineKind.LOSS_SHARE,
-                    amount=part,
-                    explanation=Labels(
-                        f"{zh_base} × 基点 {member.basis_points}/{points_total} = {money(part)}",
-                        f"{en_base} × basis points {member.basis_points}/{points_total} = {money(part)}",
-                    ),
-                    basis=(
-                        ("loss", str(total)),
-                        ("share", str(share)),
-                        ("unit", party.id),
-                        ("basis_points", f"{member.basis_points}/{points_total}"),
-                    ),
-                )
-            )
+        unit_line = PenaltyLine(
+            party=party,
+            rule_id="P1-PEN-10" if party.kind is PartyKind.GROUP_UNIT else "P1-PEN-13",
+            kind=LineKind.LOSS_SHARE,
+            amount=amount,
+            explanation=Labels(
+                f"损失 {money(total)}" if single else f"{head_zh} = {money(amount)}",
+                f"loss {money(total)}" if single else f"{head_en} = {money(amount)}",
+            ),
+            basis=(("loss", str(total)), ("share", str(share))),
+        )
+        lines.extend(split_to_members(unit_line, org))
     return tuple(lines)
 
 

@@ -57,7 +57,7 @@ from .case import Case, CaseStatus, RemedyKind
 from .errors import DomainError, InvalidTransition, MoneyError, RuleViolation, enum_member
 from .events import DomainEvent
 from .labels import Labels
-from .money import MAX_QUANTITY, ZERO, yuan
+from .money import MAX_QUANTITY, ZERO, value_of
 from .money import amount as amount_of
 from .policy import MAX_TOLERANCE, TOLERANCE_PLACES, Eligibility, EligibilityRule, Policy, ProofKind, tolerance_is_plain
 from .timeutil import require_aware
@@ -383,13 +383,6 @@ Result: TypeAlias = tuple["Return", tuple[DomainEvent, ...]]
 # ----- validation helpers ----------------------------------------------------------------------
 
 
-def _goods_value(quantity: int, unit_price: Decimal) -> Decimal:
-    """Quantity × unit price, exact to the fen, or a ``MoneyError`` when it is no storable amount."""
-    with localcontext() as ctx:
-        ctx.prec = 60  # 10**12 pieces × a 17-digit price: exact, then checked by yuan()
-        return yuan(quantity * unit_price)
-
-
 def check_quantity(value: object, field: str, *, minimum: int = 1) -> int:
     """A whole number of pieces: an ``int`` (not ``bool``, float or Decimal) of at least ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, int):
@@ -609,7 +602,7 @@ class Return:
             if unit_price is None:
                 raise MoneyError("a return needs the unit price to book its amount", rule="P1-RET-03")
             unit = amount_of(unit_price, "unit_price")
-            _goods_value(authorised, unit)  # an amount no store can keep is refused now, not when booking
+            value_of(authorised, unit)  # an amount no store can keep is refused now, not when booking
             price: Decimal | None = unit
             if agreed_amount is not None:
                 raise RuleViolation("a return books quantity × unit price, not an agreed amount", rule="P1-RET-03")
@@ -732,7 +725,7 @@ class Return:
         _text(approver, "the approver", "P1-RET-06")
         _text(reason, "the reason", "P1-RET-06")
         assert self.unit_price is not None  # a goods return has one (``open``)
-        _goods_value(up_to, self.unit_price)  # booking what may now come in needs an amount
+        value_of(up_to, self.unit_price)  # booking what may now come in needs an amount
         return self._emit(OverReceiptApproved, at, actor, up_to=up_to, approver=approver, reason=reason)
 
     def inspect(self, *, accepted: int, rejected: int, at: datetime, actor: str) -> Result:
@@ -759,7 +752,7 @@ class Return:
         self._settle(quantity, "refund")
         assert self.unit_price is not None
         return self._emit(
-            Refunded, at, actor, quantity=quantity, amount=_goods_value(quantity, self.unit_price), reference=reference
+            Refunded, at, actor, quantity=quantity, amount=value_of(quantity, self.unit_price), reference=reference
         )
 
     def replace(self, *, quantity: int, at: datetime, actor: str) -> Result:
@@ -848,7 +841,7 @@ class Return:
             at,
             actor,
             quantity=check.actual,
-            amount=_goods_value(check.actual, self.unit_price),
+            amount=value_of(check.actual, self.unit_price),
             proof_kind=proof.kind.value,
             proof_reference=proof.reference,
             tolerance=check.tolerance,

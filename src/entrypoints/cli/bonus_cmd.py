@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from .context import area, settings_of
-from .options import parse_money
+from .options import parse_money, read_text_file
 from .output import Texts, emit
 
 TEXT = Texts({"imported": ("已导入 {count} 条奖金记录", "{count} bonus row(s) imported")})
@@ -66,14 +66,7 @@ def import_bonuses(ctx: typer.Context, file: FileArg) -> None:
     from .appctx import open_for
 
     settings = settings_of(ctx)
-    try:
-        text = file.read_text(encoding="utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
-    except OSError as exc:
-        raise typer.BadParameter(f"cannot read {file}: {exc.strerror}", param_hint="'FILE'") from None
-    except UnicodeDecodeError:
-        raise typer.BadParameter(
-            f'{file} is not UTF-8 text (GBK?); save it as "CSV UTF-8" in Excel', param_hint="'FILE'"
-        ) from None
+    text = read_text_file(file, "'FILE'", hint='save it as "CSV UTF-8" in Excel')
     rows = parse_bonus_csv(text, str(file))
     app = open_for(ctx)
     try:

@@ -143,6 +143,17 @@ def param(parse: Callable[[str], T]) -> Callable[[str], T]:
     return parser
 
 
+def read_text_file(path: Path, param_hint: str, *, hint: str = "save it as UTF-8") -> str:
+    """A UTF-8 file given as an argument (a BOM, as Windows editors and Excel write it, is dropped); a file that
+    cannot be read, or is not UTF-8 (GBK?), is a usage error naming it."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint=param_hint) from None
+    except UnicodeDecodeError:
+        raise typer.BadParameter(f"{path} is not UTF-8 text (GBK?); {hint}", param_hint=param_hint) from None
+
+
 def parse_month(text: str) -> str:
     """A month, ``YYYY-MM``: the key of bonuses, the ledger and the reports."""
     from complaint_core.timeutil import is_month

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from .context import area, settings_of
+from .options import read_text_file
 from .output import Texts, emit, table
 
 if TYPE_CHECKING:
@@ -79,11 +80,7 @@ def import_org(ctx: typer.Context, file: FileArg) -> None:
         org = load_organisation(file)
         source = dumps_organisation(org, comment=f"Imported from the CSV files in {file.name}/ (docs/organisation.md)")
     else:
-        try:
-            source = file.read_text(encoding="utf-8-sig")  # Windows editors may add a BOM
-        except (OSError, UnicodeDecodeError) as exc:
-            why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise typer.BadParameter(f"cannot read {file}: {why}", param_hint="'PATH'") from None
+        source = read_text_file(file, "'PATH'")
         org = loads_organisation(source, str(file))
     if not org.departments:
         raise OrganisationInvalid(str(file), "no departments")
