@@ -41,7 +41,7 @@ from uuid import UUID
 import attrs
 
 from .errors import MoneyError, NotFound, RuleViolation
-from .money import MAX_AMOUNT, to_fen
+from .money import MAX_AMOUNT, MAX_RATIO_PLACES, decimal_places, to_fen
 from .timeutil import is_month
 
 
@@ -630,7 +630,7 @@ class Ledger:
         deltas: dict[str, int] = {}
         for person in people:
             bonus_fen = checked_bonus.get(person)
-            cap = None if ratio is None else (int(ratio * bonus_fen) if bonus_fen else 0)
+            cap = None if ratio is None else (_cap(ratio, bonus_fen) if bonus_fen else 0)
             row, seq, carry, delta = _close_person(
                 person,
                 month,
@@ -688,7 +688,7 @@ class Ledger:
             return
         for row in done.people:
             given = bonuses.get(row.person_id)
-            cap = _d(int(ratio * to_fen(given))) if given is not None else _d(0)
+            cap = _d(_cap(ratio, to_fen(given))) if given is not None else _d(0)
             if cap != row.cap:
                 raise LedgerError(
                     f"{done.month} is already closed with a cap of {row.cap} for {row.person_id}"
@@ -705,7 +705,16 @@ def _check_ratio(cap_ratio: Decimal | None) -> Decimal | None:
     ratio = Decimal(cap_ratio)
     if not ratio.is_finite() or not 0 <= ratio <= 1:
         raise MoneyError(f"cap_ratio must lie between 0 and 1, got {cap_ratio}", rule="P1-PEN-11")
+    if decimal_places(ratio) > MAX_RATIO_PLACES:
+        raise MoneyError(f"cap_ratio {cap_ratio} has more than {MAX_RATIO_PLACES} decimal places", rule="P1-PEN-11")
     return ratio
+
+
+def _cap(ratio: Decimal, bonus_fen: int) -> int:
+    """floor(ratio × bonus) in fen, exactly: ``int(ratio * bonus_fen)`` rounds to 28 digits first, and a
+    rounded-up product would give a cap above the ratio (P1-PEN-11)."""
+    numerator, denominator = ratio.as_integer_ratio()
+    return bonus_fen * numerator // denominator
 
 
 def _apply_deltas(balances: Mapping[str, int], deltas: Mapping[str, int]) -> Mapping[str, int]:

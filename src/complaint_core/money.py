@@ -16,6 +16,15 @@ ZERO = Decimal("0.00")
 # No complaint moves a quadrillion yuan; the bound keeps every amount, and sums of many, storable as 64-bit fen
 MAX_AMOUNT = Decimal("999999999999999.99")
 MAX_QUANTITY = 10**12  # pieces: so quantity × a unit price stays an amount (returns, loss valuation)
+# Fault shares, basis points and ratios: finer than this is no one's intent, and it keeps their sums exact
+# in the default 28-digit context and their scaled integers small (a 1E-999999999 weight would hang)
+MAX_RATIO_PLACES = 18
+
+
+def decimal_places(value: Decimal) -> int:
+    """How many digits ``value`` has after the point (0 for an integral exponent)."""
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
 def yuan(value: Decimal | int | str) -> Decimal:
@@ -99,14 +108,16 @@ def apportion(total: Decimal | int | str, weights: Sequence[Decimal | int]) -> t
         if isinstance(weight, Decimal):
             if not weight.is_finite():
                 raise MoneyError(f"weights[{index}] is not finite")
-            exponent = weight.as_tuple().exponent
-            assert isinstance(exponent, int)
-            scale = max(scale, -exponent)
+            places = decimal_places(weight)
+            if places > MAX_RATIO_PLACES:
+                raise MoneyError(f"weights[{index}] {weight} has more than {MAX_RATIO_PLACES} decimal places")
+            scale = max(scale, places)
         if weight <= 0:
             raise MoneyError(f"weights[{index}] is {weight}; every weight must be positive")
-    # Integers only: scale Decimal weights to whole numbers, then each share is total × w / W exactly.
+    # Integers only: scale the weights to whole numbers exactly (``w * factor`` would round a weight of more
+    # than 28 digits), then each share is total × w / W exactly.
     factor = 10**scale
-    ints = [int(w * factor) for w in weights]
+    ints = [w * factor if isinstance(w, int) else _scaled(w, factor) for w in weights]
     whole = sum(ints)
     floors: list[int] = []
     remainders: list[int] = []
@@ -120,3 +131,8 @@ def apportion(total: Decimal | int | str, weights: Sequence[Decimal | int]) -> t
     for i in order[:left]:
         floors[i] += 1
     return tuple(Decimal(f).scaleb(-2) for f in floors)
+
+
+def _scaled(weight: Decimal, factor: int) -> int:
+    numerator, denominator = weight.as_integer_ratio()  # exact; the denominator divides ``factor``
+    return numerator * (factor // denominator)

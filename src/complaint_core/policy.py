@@ -20,6 +20,7 @@ import attrs
 
 from .errors import MoneyError, PolicyInvalid
 from .labels import Labels, Language
+from .money import MAX_RATIO_PLACES, decimal_places
 from .money import amount as amount_of
 
 T = TypeVar("T")
@@ -527,8 +528,7 @@ MAX_TOLERANCE = Decimal(100)  # 10,000% over the authorised quantity; beyond, ex
 
 def tolerance_is_plain(value: Decimal) -> bool:
     """At most ``TOLERANCE_PLACES`` decimal places and at most ``MAX_TOLERANCE``."""
-    exponent = value.as_tuple().exponent
-    return isinstance(exponent, int) and exponent >= -TOLERANCE_PLACES and value <= MAX_TOLERANCE
+    return value.is_finite() and decimal_places(value) <= TOLERANCE_PLACES and value <= MAX_TOLERANCE
 
 
 # Ten years in each unit: no complaint duty runs longer, and beyond it dates overflow (year 9999)
@@ -685,8 +685,11 @@ def _validate(p: Policy) -> None:
             f"tolerance must be between 0 and {MAX_TOLERANCE} with at most {TOLERANCE_PLACES} decimal places, got {tolerance}",
         )
     ratio = p.penalties.monthly_cap_ratio
-    if ratio is not None and (not ratio.is_finite() or not 0 < ratio <= 1):
-        raise PolicyInvalid("penalties.monthly_cap_ratio", f"cap ratio must be in (0, 1], got {ratio}")
+    if ratio is not None and (not ratio.is_finite() or not 0 < ratio <= 1 or not _ratio_is_plain(ratio)):
+        raise PolicyInvalid(
+            "penalties.monthly_cap_ratio",
+            f"cap ratio must be in (0, 1] with at most {MAX_RATIO_PLACES} decimal places, got {ratio}",
+        )
     _validate_penalties(p.penalties, {s.code for s in p.severities})
     _check_limit(p.followups.after_reply, "followups.after_reply")
     _check_limit(p.followups.after_rework_delivery, "followups.after_rework_delivery")
@@ -712,6 +715,10 @@ def _validate(p: Policy) -> None:
         raise PolicyInvalid("calendar.work_starts", "working hours need 0 <= work_starts < work_ends <= 23")
 
 
+def _ratio_is_plain(value: Decimal) -> bool:
+    return decimal_places(value) <= MAX_RATIO_PLACES
+
+
 def _check_money(value: Decimal | None, path: str) -> None:
     if value is not None:
         try:
@@ -733,8 +740,11 @@ def _validate_penalties(r: PenaltyRules, severities: set[str]) -> None:
     ):
         _check_money(getattr(r, key), f"{path}.{key}")
     share = r.supervisor_share
-    if share is not None and (not share.is_finite() or not 0 < share < 1):
-        raise PolicyInvalid(f"{path}.supervisor_share", f"share must be in (0, 1), got {share}")
+    if share is not None and (not share.is_finite() or not 0 < share < 1 or not _ratio_is_plain(share)):
+        raise PolicyInvalid(
+            f"{path}.supervisor_share",
+            f"share must be in (0, 1) with at most {MAX_RATIO_PLACES} decimal places, got {share}",
+        )
     seen: set[tuple[str, frozenset[CaseKind]]] = set()
     for i, tier in enumerate(r.tiers):
         if tier.severity not in severities:

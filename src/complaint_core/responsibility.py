@@ -12,6 +12,7 @@ from enum import StrEnum
 import attrs
 
 from .errors import RuleViolation
+from .money import MAX_RATIO_PLACES, decimal_places
 
 
 class PartyKind(StrEnum):
@@ -61,6 +62,10 @@ class Responsibility:
             share = item.share
             if not isinstance(share, Decimal) or not share.is_finite() or not _NONE < share <= _WHOLE:
                 raise RuleViolation(f"shares[{i}]: share {share} must be in (0, 1]", rule="P1-ROLE-07")
+            if decimal_places(share) > MAX_RATIO_PLACES:  # beyond it the sum below would be rounded, not exact
+                raise RuleViolation(
+                    f"shares[{i}]: share {share} has more than {MAX_RATIO_PLACES} decimal places", rule="P1-ROLE-07"
+                )
             total += share
         if total != _WHOLE:
             raise RuleViolation(f"fault shares sum to {total}, not exactly 1", rule="P1-ROLE-07")

@@ -106,6 +106,26 @@ def test_p1_pen_11_a_cap_with_half_a_fen_is_rounded_down() -> None:
     assert (row.cap, row.deducted, row.carry_out) == (D("800.00"), D("800.00"), D("100.00"))
 
 
+def test_p1_pen_11_the_cap_is_floor_of_ratio_times_bonus_exactly() -> None:
+    """P1-PEN-11: ratio × bonus has 35 digits here; rounded to 28 first, it came out a whole fen above the exact
+    99999999999999.989999..., so the cap exceeded the ratio of the bonus."""
+    bonus_fen = 10**17 - 1  # the largest bonus an amount can hold
+    ratio_fen = (-pow(bonus_fen, -1, 10**18)) % 10**18  # ratio × bonus falls just below a whole fen
+    ratio = D(ratio_fen).scaleb(-18)
+    expected = D(bonus_fen * ratio_fen // 10**18).scaleb(-2)
+    ledger, _ = Ledger().post([posting("wang", A, "999999999999999.99")], month="2026-10")
+    ledger, result = ledger.close_month("2026-10", bonuses={"wang": D(bonus_fen).scaleb(-2)}, cap_ratio=ratio)
+    (row,) = result.people
+    assert row.cap == expected == D("99999999999999.99")
+    assert row.deducted == expected
+
+
+def test_a_cap_ratio_finer_than_18_places_is_refused() -> None:
+    with pytest.raises(MoneyError, match="18 decimal places") as error:
+        Ledger().close_month("2026-10", bonuses={}, cap_ratio=D("0.5000000000000000000000000000001"))
+    assert error.value.rule == "P1-PEN-11"
+
+
 @pytest.mark.parametrize("bonus", ["0", None])
 def test_p1_pen_11_zero_or_missing_bonus_carries_everything(bonus: str | None) -> None:
     """P1-PEN-11: no bonus this month → a cap of 0 → every capped yuan carries to the next month."""

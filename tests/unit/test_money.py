@@ -69,3 +69,18 @@ def test_zero_total_is_allowed() -> None:
 def test_apportion_refuses_bad_input(total: Decimal, weights: list[int]) -> None:
     with pytest.raises(MoneyError):
         apportion(total, weights)
+
+
+def test_weights_of_more_than_28_digits_are_scaled_exactly() -> None:
+    """DOMAIN §7: the fen goes to the larger exact remainder; ``int(w * 10**scale)`` rounded both weights
+    to the same 28 digits, and the tie went to the first party."""
+    smaller, larger = D("1234567890123.123456789012345678"), D("1234567890123.123456789012345679")
+    assert apportion(D("0.01"), [smaller, larger]) == (D("0.00"), D("0.01"))
+    assert apportion(D("0.01"), [larger, smaller]) == (D("0.01"), D("0.00"))
+
+
+def test_weights_finer_than_18_places_are_refused() -> None:
+    """A weight of 1E-999999999 would scale to a billion-digit integer; finer than 18 places is no one's intent."""
+    with pytest.raises(MoneyError, match=r"weights\[1\].*18 decimal places"):
+        apportion(D("1"), [D("0.5"), D("0.5000000000000000001")])
+    assert apportion(D("1"), [D("0.5"), D("0.500000000000000001")]) == (D("0.50"), D("0.50"))

@@ -402,3 +402,20 @@ def test_counts_must_be_whole_numbers(org: Organisation, service: Policy) -> Non
         doubled((), 2.5)  # type: ignore[arg-type]
     with pytest.raises(RuleViolation):
         repair_split(D("3000.00"), D("NaN"))
+
+
+def test_p1_role_07_shares_sum_to_exactly_one_not_to_28_digits() -> None:
+    """DOMAIN §2: shares sum to exactly 1; 0.5 + 0.5000…01 (31 digits) summed to 1 in the default context."""
+    half = FaultShare(Party(PartyKind.PERSON, "S1"), D("0.5"))
+    with pytest.raises(RuleViolation, match=r"shares\[1\].*18 decimal places") as error:
+        Responsibility((half, FaultShare(Party(PartyKind.PERSON, "S2"), D("0.5000000000000000000000000000001"))))
+    assert error.value.rule == "P1-ROLE-07"
+    thirds = (D("0.333333333333333333"), D("0.333333333333333333"), D("0.333333333333333334"))
+    parties = [Party(PartyKind.PERSON, f"S{i}") for i in range(3)]
+    assert len(Responsibility(tuple(FaultShare(p, s) for p, s in zip(parties, thirds, strict=True))).shares) == 3
+
+
+def test_p2_role_03_a_factory_ratio_finer_than_18_places_is_refused() -> None:
+    with pytest.raises(RuleViolation, match="18 decimal places") as error:
+        repair_split(D("3000"), D("0.6000000000000000000000000000001"))
+    assert error.value.rule == "P2-ROLE-03"

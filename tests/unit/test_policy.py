@@ -113,6 +113,9 @@ def test_other_fields(manufacturing: Policy) -> None:
     assert (
         broken(manufacturing, penalties=PenaltyRules(monthly_cap_ratio=D("1.5"))).path == "penalties.monthly_cap_ratio"
     )
+    fine = D("0.5000000000000000001")  # 19 places: the ledger's exact arithmetic refuses it, so the policy does
+    assert broken(manufacturing, penalties=PenaltyRules(monthly_cap_ratio=fine)).path == "penalties.monthly_cap_ratio"
+    assert broken(manufacturing, penalties=PenaltyRules(supervisor_share=fine)).path == "penalties.supervisor_share"
 
 
 def test_rules_sharing_a_name_select_by_condition(manufacturing: Policy) -> None:
