@@ -271,10 +271,11 @@ def breaker_of(endpoint: Endpoint, threshold: int = 5, cool_down: timedelta = ti
 
 
 class _BatchBreakers:
-    """Within one batch, each endpoint's breaker from its stored state on, plus the endpoints that answered 410.
+    """Within one run, each endpoint's breaker from its stored state on, plus the endpoints that answered 410.
 
     Shared by the relay's worker threads, so a failing endpoint stops taking the batch's
-    time with concurrency too (a few sends may race past the threshold).
+    time with concurrency too (a few sends may race past the threshold), and by the run's
+    batches: the next batch is claimed before this one is recorded, so the stored state lags.
     """
 
     def __init__(self) -> None:
@@ -421,6 +422,15 @@ class Relay:
             earlier.c.outbox_seq < d.c.outbox_seq,
             earlier.c.status == PENDING,
         )
+        if self._postgres:
+            # Another relay's fan-out may hold an earlier message of the case under SKIP LOCKED, not yet a
+            # delivery: this one must not overtake it (a case's messages reach each endpoint in order).
+            unrelayed = aliased(t.outbox)
+            blocked = blocked | exists().where(
+                unrelayed.c.aggregate_id == d.c.aggregate_id,
+                unrelayed.c.seq < d.c.outbox_seq,
+                unrelayed.c.relayed_at.is_(None),
+            )
         with self.engine.begin() as conn:
             endpoints = {
                 e.id: e
@@ -532,9 +542,10 @@ class Relay:
             log.info("webhook %s to %s failed: %s", job.message_id, redact_url(job.url), response.error)
         return Result(job=job, at=at, response=response, latency_ms=latency)
 
-    def send(self, jobs: Sequence[Job]) -> list[Result]:
-        """Post every job; skip the rest of an endpoint's jobs once its breaker opens or it answers 410."""
-        breakers = _BatchBreakers()
+    def send(self, jobs: Sequence[Job], breakers: _BatchBreakers | None = None) -> list[Result]:
+        """Post every job; skip the rest of an endpoint's jobs once its breaker opens or it answers 410
+        (in this batch, or in the earlier batches that shared ``breakers``)."""
+        breakers = breakers if breakers is not None else _BatchBreakers()
 
         def send_one(job: Job) -> Result:
             now = self.clock.now()
@@ -609,7 +620,7 @@ class Relay:
                 if updates:
                     conn.execute(
                         update(t.webhook_deliveries)
-                        .where(d.id == bindparam("_id"))
+                        .where(d.id == bindparam("_id"), d.status == PENDING)  # not one a 410 has cancelled
                         .values(
                             status=bindparam("_status"),
                             attempts=bindparam("_attempts"),
@@ -627,12 +638,14 @@ class Relay:
                 for endpoint_id, folded in outcomes.items():
                     self._fold_breaker(conn, endpoint_id, folded)
                 for endpoint_id, reason in disabled.items():
-                    counts.disabled += 1
-                    conn.execute(
+                    newly = conn.execute(
                         update(t.webhook_endpoints)
-                        .where(e.id == endpoint_id)
+                        .where(e.id == endpoint_id, e.enabled.is_(True))
                         .values(enabled=False, disabled_reason=reason)
                     )
+                    if not newly.rowcount:
+                        continue  # an earlier batch's 410 already disabled it
+                    counts.disabled += 1
                     cancelled = conn.execute(
                         update(t.webhook_deliveries)
                         .where(d.endpoint_id == endpoint_id, d.status == PENDING)
@@ -671,6 +684,7 @@ class Relay:
         counts = RelayCounts(fanned_out=self.fan_out())
         try:
             batches = 0
+            breakers = _BatchBreakers()
             with ThreadPoolExecutor(1, thread_name_prefix="relay-db") as db:
                 recording: Future[RelayCounts] | None = None
                 jobs = self.claim()
@@ -678,7 +692,7 @@ class Relay:
                     batches += 1
                     more = max_batches is None or batches < max_batches
                     next_claim = db.submit(self.claim) if more else None
-                    results = self.send(jobs)
+                    results = self.send(jobs, breakers)
                     if recording is not None:
                         counts.add(recording.result())
                     recording = db.submit(self.record, results)

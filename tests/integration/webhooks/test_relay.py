@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from whkit import T0, Answer, JumpClock, Receiver, engine_of, make_cases, rows
+from whkit import INTAKE, T0, Answer, JumpClock, Receiver, engine_of, make_cases, rows
 
 from adapters.clock import FixedClock, SystemClock
 from adapters.sql import tables as t
@@ -23,6 +23,7 @@ from adapters.webhooks import endpoints as ep
 from adapters.webhooks.relay import HttpxTransport, Relay, StdlibTransport, ping, replay, retry_dead
 from adapters.webhooks.schedule import MAX_ATTEMPTS
 from adapters.webhooks.signing import WebhookVerificationError, verify
+from entrypoints.app import open_app
 
 SRC = str(Path(__file__).resolve().parents[3] / "src")
 
@@ -65,6 +66,31 @@ def test_signature_verifies_with_the_wall_clock_and_a_wrong_secret_fails(db_url:
         verify(request.headers, request.body, [ep.new_secret()], now=int(time.time()))
     with pytest.raises(WebhookVerificationError):
         verify(request.headers, request.body + b" ", [new.secret], now=int(time.time()))
+
+
+def test_410_stops_the_batches_already_claimed_behind_it(db_url: str) -> None:
+    """410 disables the endpoint: the pipelined relay claims the next batch while this one is being sent, and
+    that batch must not go to an endpoint that has said Gone (nor count it as disabled twice)."""
+    answered: list[int] = []
+
+    def seven_then_gone(request: object, n: int) -> Answer:
+        answered.append(204 if len(answered) < 7 else 410)
+        return Answer(answered[-1], delay=0.05)
+
+    gone = Receiver(seven_then_gone)
+    try:
+        make_cases(db_url, 40)
+        engine = engine_of(db_url)
+        endpoint, _ = ep.add_endpoint(engine, gone.url, now=T0)
+        with Relay(engine, clock=SystemClock(), rng=0.5, batch=5) as relay:
+            counts = relay.run_once()
+        assert answered == [204] * 7 + [410]  # nothing after the first 410
+        assert (counts.delivered, counts.disabled, counts.cancelled) == (7, 1, 32)
+        assert not ep.get_endpoint(engine, endpoint.id).enabled
+        statuses = sorted(d["status"] for d in rows(engine, t.webhook_deliveries))
+        assert statuses == ["cancelled"] * 33 + ["delivered"] * 7
+    finally:
+        gone.stop()
 
 
 def test_410_disables_the_endpoint_and_cancels_its_pending_deliveries(db_url: str) -> None:
@@ -325,3 +351,33 @@ def test_postgres_two_relays_share_the_work_without_duplicates(pg_url: str, rece
     for case in {i.rsplit("_", 1)[0] for i in ids}:
         versions = [int(i.rsplit("_", 1)[1]) for i in got if i.startswith(case + "_")]
         assert versions == [1, 2, 3]
+
+
+def test_postgres_a_message_waits_for_an_earlier_one_another_relay_is_still_fanning_out(
+    pg_url: str, receiver: Receiver
+) -> None:
+    """Per endpoint, a case's messages arrive in order, also with several relays: relay A holds the case's
+    first message under FOR UPDATE SKIP LOCKED (mid fan-out) while the second is written; relay B skips
+    the first, fans out the second, and must not send it before the first."""
+    import psycopg
+
+    app = open_app(pg_url, clock=FixedClock(T0))
+    try:
+        engine = app.database.engine
+        ep.add_endpoint(engine, receiver.url, now=T0)
+        case = app.cases.receive(INTAKE, actor="clerk")
+        relay_a = psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://"))
+        try:
+            relay_a.execute("SELECT seq FROM outbox WHERE relayed_at IS NULL ORDER BY seq FOR UPDATE SKIP LOCKED")
+            app.cases.register(case.case_id, actor="clerk")
+            with Relay(engine, clock=SystemClock(), rng=0.5) as relay_b:
+                counts = relay_b.run_once()
+            assert (counts.fanned_out, counts.attempted) == (1, 0)  # the second is a delivery, held back
+        finally:
+            relay_a.rollback()
+            relay_a.close()
+        with Relay(engine, clock=SystemClock(), rng=0.5) as relay:
+            assert relay.run_once().delivered == 2
+        assert [json.loads(r.body)["type"] for r in receiver.requests] == ["case.received", "case.registered"]
+    finally:
+        app.close()
