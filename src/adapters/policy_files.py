@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, get_origin
 
+import attrs
 import cattrs
+from cattrs.cols import is_mapping, mapping_structure_factory
+from cattrs.gen import make_dict_structure_fn
 from cattrs.preconf.json import make_converter
 from cattrs.v import format_exception
 
@@ -73,12 +77,61 @@ def _structure_limit(value: Any, _: type) -> Limit:
     return Limit(int(match.group(1)), unit)
 
 
+def _structure_str(value: Any, _: type) -> str:
+    if not isinstance(value, str):  # cattrs would call str() on it: 5 → "5", ["a"] → "['a']"
+        raise _BadValue(f"expected a string, got {value!r}")
+    return value
+
+
+def _structure_enum(value: Any, type_: type[StrEnum]) -> StrEnum:
+    try:
+        return type_(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in type_)
+        raise _BadValue(f"{value!r} is not one of {allowed}") from None
+
+
+def _shape_checked(expected: type | tuple[type, ...], what: str, inner: Callable[[Any, Any], Any]) -> Any:
+    """``inner`` after a check of the raw value's shape: cattrs would iterate a string given for a list
+    ("gm" → {"g", "m"}) or fail on a string given for a table with "unknown error"."""
+
+    def structure(value: Any, type_: Any) -> Any:
+        if not isinstance(value, expected):
+            raise _BadValue(f"expected {what}, got {value!r}")
+        return inner(value, type_)
+
+    return structure
+
+
+def _is_collection(type_: Any) -> bool:
+    return get_origin(type_) in (tuple, frozenset)
+
+
 @cache
 def policy_converter() -> cattrs.Converter:
     converter = make_converter(forbid_extra_keys=True)
     converter.register_structure_hook(Decimal, _structure_decimal)
     converter.register_structure_hook(int, _structure_int)
     converter.register_structure_hook(bool, _structure_bool)
+    converter.register_structure_hook(str, _structure_str)
+    converter.register_structure_hook(StrEnum, _structure_enum)  # more specific than str for a StrEnum
+    # The generic collection hooks, taken before ours wrap them (they structure any element type).
+    as_tuple = converter.get_structure_hook(tuple[str, ...])
+    as_frozenset = converter.get_structure_hook(frozenset[str])
+
+    def collection(type_: Any) -> Any:
+        return _shape_checked((list, tuple), "a list", as_tuple if get_origin(type_) is tuple else as_frozenset)
+
+    converter.register_structure_hook_factory(_is_collection, collection)
+    converter.register_structure_hook_factory(
+        is_mapping, lambda type_: _shape_checked(dict, "a table", mapping_structure_factory(type_, converter))
+    )
+    converter.register_structure_hook_factory(
+        attrs.has,
+        lambda type_: _shape_checked(
+            dict, "a table", make_dict_structure_fn(type_, converter, _cattrs_forbid_extra_keys=True)
+        ),
+    )
     converter.register_unstructure_hook(Decimal, str)
     converter.register_structure_hook(Limit, _structure_limit)
     converter.register_structure_hook(Limit | None, lambda v, _: None if v is None else _structure_limit(v, Limit))
@@ -109,6 +162,8 @@ def _structure(data: dict[str, Any], source: str) -> Policy:
         return policy_converter().structure(data, Policy)
     except PolicyInvalid:
         raise
+    except _BadValue as exc:  # the document itself is no table
+        raise PolicyInvalid("", f"{exc} (in {source})") from None
     except cattrs.BaseValidationError as exc:
         messages = cattrs.transform_error(exc, format_exception=_format_exception)
         inner = _first_policy_error(exc)

@@ -319,7 +319,8 @@ class Case:
     ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
         """立案/登记. Policies numbering at registration (P1-NUM-03) pass ``number`` here."""
         self._check_policy(policy)
-        _check_number(policy, "registered", number)
+        if S.REGISTERED in transitions(policy.skip_states)[self.status]:  # else the transition error says why
+            _check_number(policy, "registered", number)
         return self._transition(policy, S.REGISTERED, at, actor, ev.CaseRegistered, number=number)
 
     def start_investigation(

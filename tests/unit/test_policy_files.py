@@ -62,6 +62,48 @@ def test_wrong_type_names_the_path() -> None:
     assert err.path == "version" and "int" in str(err)
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "path", "says"),
+    [
+        # a string for a list was split into letters: approver_roles "gm" became {"g", "m"}
+        ('channels = ["phone"]', 'channels = ["phone"]\nskip_states = "investigating"', "skip_states", "a list"),
+        ('channels = ["phone"]', 'channels = "phone"', "channels", "a list"),
+        (
+            'limit = "3 calendar_days"',
+            'limit = "3 calendar_days"\nwhen = { categories = "quality" }',
+            "clocks[0].when.categories",
+            "a list",
+        ),
+        # other values were turned into text: 5 → "5", ["a"] → "['a']", true → "True"
+        ('code = "quality"', "code = 5", "categories[0].code", "a string"),
+        ('{ zh = "质量", en = "quality" }', '{ zh = true, en = "quality" }', "categories[0].label.zh", "a string"),
+        ('role = "gm"', 'role = ["gm"]', "approval[1].role", "a string"),
+        # a string for a table failed with "unknown error ('str' object has no attribute 'keys')"
+        ('name = { zh = "测试", en = "test" }', 'name = "test"', "name", "a table"),
+        (
+            'categories = [{ code = "quality", label = { zh = "质量", en = "quality" } }]',
+            'categories = ["quality"]',
+            "categories[0]",
+            "a table",
+        ),
+        # an enum names the values it takes
+        ('channels = ["phone"]', 'channels = ["pigeon"]', "channels[0]", "not one of"),
+    ],
+)
+def test_values_of_the_wrong_shape_are_refused_not_coerced(old: str, new: str, path: str, says: str) -> None:
+    """docs/policies.md: values must have the right type; one PolicyInvalid naming the key path."""
+    assert old in GOOD
+    err = error(GOOD.replace(old, new, 1))
+    assert err.path == path and says in err.message, (err.path, err.message)
+
+
+@pytest.mark.parametrize("data", [[], None, "policy", 5])
+def test_a_document_that_is_no_table_is_refused(data: object) -> None:
+    with pytest.raises(PolicyInvalid, match="expected a table") as err:
+        policy_from_dict(data, "doc.json")  # type: ignore[arg-type]
+    assert err.value.path == ""
+
+
 def test_missing_required_key() -> None:
     assert error(GOOD.replace('role = "manager"', "")).path == "approval[0].role"
 

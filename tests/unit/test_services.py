@@ -59,6 +59,18 @@ def test_lookup_by_number_or_id(service: CaseService, sh: Maker) -> None:
         service.get("no-such-case")
 
 
+def test_registering_twice_is_an_illegal_transition_not_a_numbering_error(
+    service: CaseService, store: MemoryStore
+) -> None:
+    """Issue 2: an illegal transition names its rule (CASE-TRANSITION); it said P1-NUM-03 'assigns the case
+    number at registered', because the service passes no number for a case that has one."""
+    case = service.register(service.receive(INTAKE, actor="s").case_id, actor="g")
+    with pytest.raises(DomainError) as error:
+        service.register(case.case_id, actor="g")
+    assert error.value.rule == "CASE-TRANSITION" and "registered to registered" in error.value.message
+    assert service.get(case.case_id) == case and len(store.outbox) == 2
+
+
 def test_clock_default_time_and_events_in_the_outbox(service: CaseService, store: MemoryStore, sh: Maker) -> None:
     case = service.receive(INTAKE, actor="s")
     assert case.received_at == sh(2026, 11, 2)

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import attrs
-from sqlalchemy import Connection, Engine, bindparam, exists, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, bindparam, exists, insert, select, update
 from sqlalchemy.orm import aliased
 
 from adapters.sql import tables as t
@@ -416,7 +416,7 @@ class Relay:
         now = self.clock.now()
         d, o = t.webhook_deliveries, t.outbox
         earlier = aliased(t.webhook_deliveries)
-        blocked = exists().where(
+        blocked: ColumnElement[bool] = exists().where(
             earlier.c.endpoint_id == d.c.endpoint_id,
             earlier.c.aggregate_id == d.c.aggregate_id,
             earlier.c.outbox_seq < d.c.outbox_seq,
