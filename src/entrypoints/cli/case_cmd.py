@@ -254,6 +254,8 @@ def resolve_party(org: Organisation | None, kind: str | None, ident: str, option
     """A party from ``[KIND:]ID``: the kind from the prefix, else looked up in the stored organisation."""
     from complaint_core.responsibility import Party, PartyKind
 
+    if not ident:
+        raise typer.BadParameter("an id is required: [KIND:]ID, e.g. person:S1 or smt-2", param_hint=option)
     people = {p.id: p for p in org.people} if org else {}
     units = {u.code: u for u in org.units} if org else {}
     departments = {d.code: d for d in org.departments} if org else {}
@@ -409,10 +411,7 @@ def attribute(
     settings = settings_of(ctx)
     app = open_for(ctx)
     handler_ref = None if handler is None else parse_party_ref(handler)
-    needs_org = any(k is None for k, _, _ in [*parties, *delays]) or (
-        handler_ref is not None and handler_ref[0] is None
-    )
-    org = organisation_or_none(app) if needs_org else None
+    org = organisation_or_none(app)  # also checks a KIND:ID against it
 
     def responsibility(items: list[tuple[str | None, str, Decimal]] | None, option: str) -> Responsibility | None:
         if not items:
@@ -448,8 +447,7 @@ def assign(
 
     app = open_for(ctx)
     kind, ident = parse_party_ref(handler)
-    org = organisation_or_none(app) if kind is None else None
-    party = resolve_party(org, kind, ident, "'--handler'")
+    party = resolve_party(organisation_or_none(app), kind, ident, "'--handler'")
     when = localize_at(app, at, case)
     emit_case(settings_of(ctx), app, app.cases.assign(case, party, actor=actor, at=when), when)
 

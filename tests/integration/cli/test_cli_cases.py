@@ -181,6 +181,25 @@ def test_organisation_attribution_list_filters_and_history(app: typer.Typer, db:
     assert doc["responsibility"]["delay"][0]["party"]["id"] == "S01"
     unknown = invoke(app, db, "case", "attribute", ref, "--party", "XX=1")
     assert unknown.exit_code == 2 and "'XX'" in unknown.stderr
+    # a KIND:ID is checked against the stored organisation too (a ghost stored here blocked the assessment
+    # later with ORG-UNKNOWN), and an empty id after the kind names no one
+    history = count(db, "history")
+    for option, value in [
+        ("--party", "person:GHOST=1"),
+        ("--party", "group_unit:NOPE=1"),
+        ("--delay", "department:nope"),
+        ("--handler", "person:GHOST"),
+        ("--handler", "person:"),
+        ("--party", "person:  =1"),
+    ]:
+        result = invoke(app, db, "case", "attribute", ref, "--party", "SMT2=1", option, value)
+        if option == "--party":
+            result = invoke(app, db, "case", "attribute", ref, option, value)
+        assert result.exit_code == 2 and f"'{option}'" in result.stderr, (value, result.stderr)
+    for value in ("person:GHOST", "person:"):
+        result = invoke(app, db, "case", "assign", ref, "--handler", value)
+        assert result.exit_code == 2 and "'--handler'" in result.stderr, (value, result.stderr)
+    assert count(db, "history") == history
     open_case(app, db, "--at", "2026-10-05T09:00")
     assert [c["id"] for c in as_json(app, db, "case", "list", "--department", "SMT2")["cases"]] == [ref]
     assert as_json(app, db, "case", "list", "--month", "2026-10")["count"] == 1
