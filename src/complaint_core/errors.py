@@ -45,6 +45,14 @@ class AuthorityExceeded(RuleViolation):
     rule = "P1-APR-02"
 
 
+class InvalidInstant(DomainError, ValueError, TypeError):
+    """An instant that is no aware ``datetime`` or cannot be placed in UTC (DOMAIN §4: all instants are aware).
+
+    Still a ``ValueError``/``TypeError`` for callers that caught those before it was a domain error."""
+
+    rule = "INSTANT"
+
+
 class MoneyError(DomainError, ValueError):
     """Malformed money or apportionment input (DOMAIN §7)."""
 

@@ -321,7 +321,7 @@ class CaseService:
         later sweep (no event may be dated before the case's last one). Closed-case inquiries
         (P1-ESC-02) are recorded too, once per late step, as ``InquiryIssued`` events.
         """
-        when = self._at(now)
+        when = self._at(now, "now")
 
         def work(uow: UnitOfWork) -> tuple[SweepAction, ...]:
             done: list[SweepAction] = []
@@ -357,12 +357,14 @@ class CaseService:
         return self._transaction(work)
 
     # ----- machinery ---------------------------------------------------------------------
-    def _at(self, at: datetime | None) -> datetime:
-        return require_aware(at if at is not None else self.clock.now())
+    def _at(self, at: datetime | None, field: str = "at") -> datetime:
+        return require_aware(at if at is not None else self.clock.now(), field)
 
     def _load(self, uow: UnitOfWork, ref: str | UUID) -> Case:
         if isinstance(ref, UUID):
             return uow.cases.get(ref)
+        if not isinstance(ref, str):
+            raise NotFound(f"no case {ref!r}: a case is named by its number or id as str, or its UUID")
         found = uow.cases.find_by_number(ref)
         if found is not None:
             return found

@@ -6,15 +6,21 @@ import calendar as _stdcal
 import re
 from datetime import UTC, date, datetime, time, tzinfo
 
+from .errors import InvalidInstant
+
 END_OF_DAY = time(23, 59, 59, 999999)
 _MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])", re.ASCII)
 
 
-def is_month(value: object) -> bool:
-    """A month key "YYYY-MM" in ASCII digits, years 1000-9998, as payroll bonuses and the ledger use it.
+# Years of months and of entered instants: year 1 or 9999 would overflow once a month becomes a range of
+# instants in a zone, or an instant moves to UTC or by a day.
+FIRST_YEAR, LAST_YEAR = 1000, 9998
 
-    (Year 1 or 9999 would overflow once the month becomes a range of instants in a zone.)"""
-    return isinstance(value, str) and _MONTH.fullmatch(value) is not None and "1000" <= value[:4] <= "9998"
+
+def is_month(value: object) -> bool:
+    """A month key "YYYY-MM" in ASCII digits, years ``FIRST_YEAR``-``LAST_YEAR``, as payroll bonuses and the
+    ledger use it."""
+    return isinstance(value, str) and _MONTH.fullmatch(value) is not None and FIRST_YEAR <= int(value[:4]) <= LAST_YEAR
 
 
 def require_aware(value: datetime, field: str = "at") -> datetime:
@@ -22,10 +28,13 @@ def require_aware(value: datetime, field: str = "at") -> datetime:
     if value.__class__ is datetime and value.tzinfo is UTC:
         return value
     if not isinstance(value, datetime):
-        raise TypeError(f"{field} must be a datetime, not {type(value).__name__}")
+        raise InvalidInstant(f"{field} must be a datetime, not {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{field} must be timezone-aware, got naive {value.isoformat()}")
-    return value.astimezone(UTC)
+        raise InvalidInstant(f"{field} must be timezone-aware, got naive {value.isoformat()}")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInstant(f"{field} {value.isoformat()} cannot be placed in UTC (year 1 or 9999)") from None
 
 
 def local_date(instant: datetime, tz: tzinfo) -> date:

@@ -214,3 +214,32 @@ def test_before_commit_hook_runs_inside_the_transaction(service: CaseService, st
     with pytest.raises(DomainError):
         service.with_hook(refuse).receive(INTAKE, actor="s")
     assert (len(store.cases), len(store.outbox)) == before
+
+
+def test_bad_instants_and_references_are_domain_errors_naming_the_field(
+    service: CaseService, store: MemoryStore
+) -> None:
+    """README: every refusal derives from DomainError; a naive or unplaceable instant was a bare ValueError,
+    TypeError or OverflowError, and an int reference an AttributeError. InvalidInstant stays a ValueError and
+    a TypeError for callers that caught those."""
+    from zoneinfo import ZoneInfo
+
+    from complaint_core import InvalidInstant
+
+    cases: list[tuple[Callable[[], object], str]] = [
+        (lambda: service.receive(INTAKE, actor="s", at=datetime(2026, 11, 2, 9)), "at must be timezone-aware"),
+        (lambda: service.receive(INTAKE, actor="s", at="2026-11-02T09:00"), "at must be a datetime"),  # type: ignore[arg-type]
+        (lambda: service.sweep(now=datetime(2026, 11, 19, 9)), "now must be timezone-aware"),
+        (
+            lambda: service.receive(INTAKE, actor="s", at=datetime(1, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai"))),
+            "cannot be placed in UTC",
+        ),
+    ]
+    for call, says in cases:
+        with pytest.raises(InvalidInstant) as error:
+            call()
+        assert isinstance(error.value, DomainError) and isinstance(error.value, ValueError | TypeError)
+        assert says in error.value.message and error.value.rule == "INSTANT"
+    with pytest.raises(NotFound, match="number or id as str"):
+        service.register(261101, actor="a")  # type: ignore[arg-type]
+    assert not store.cases and not store.outbox

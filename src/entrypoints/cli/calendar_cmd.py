@@ -74,7 +74,11 @@ def add_days(
         result = add_working_days(calendar, start, days)
         name, estimated = calendar.name, calendar.is_estimated(result)
     else:
-        result, name, estimated = start + timedelta(days=days), loaded.calendar.name, False
+        try:
+            result = start + timedelta(days=days)
+        except OverflowError:
+            raise typer.BadParameter(f"{start} + {days} days is past the year 9999", param_hint="'N'") from None
+        name, estimated = loaded.calendar.name, False
     doc = add_days_json(start, days, result, working=working, calendar=name, estimated=estimated)
     key = "add_working" if working else "add_calendar"
     message = TEXT(key, lang, start=start, days=days, result=result, calendar=name)

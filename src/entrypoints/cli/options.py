@@ -53,6 +53,10 @@ def parse_datetime(text: str, tz: tzinfo | None = None) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a valid date-time: {exc}") from None
+    from complaint_core.timeutil import FIRST_YEAR, LAST_YEAR
+
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:  # year 1 or 9999 in a zone overflows on the way to UTC
+        raise ValueError(f"{text!r}: the year must lie between {FIRST_YEAR} and {LAST_YEAR}")
     return localize(parsed, tz) if tz is not None else parsed
 
 

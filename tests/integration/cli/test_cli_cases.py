@@ -130,6 +130,32 @@ def test_date_outside_the_calendar_exits_6_before_writing(app: typer.Typer, tmp_
     assert count(db, "cases") == 0
 
 
+@pytest.mark.parametrize("at", ["0001-01-01T00:00", "9999-12-31T23:00-10:00", "0999-12-31", "9999-01-01"])
+def test_an_at_beyond_the_years_1000_to_9998_exits_2_naming_it(app: typer.Typer, db: Path, at: str) -> None:
+    """Year 1 in Shanghai is before year 1 in UTC: it crashed with an unexpected OverflowError (exit 1)."""
+    result = invoke(app, db, "case", "open", "--customer", "A", "--category", "quality", "--at", at)
+    assert result.exit_code == 2 and "'--at'" in result.stderr and "1000 and 9998" in result.stderr, result.stderr
+    assert count(db, "cases") == 0
+
+
+def test_a_write_outside_the_calendar_of_a_policy_whose_ladders_count_working_days_exits_6(
+    app: typer.Typer, db: Path
+) -> None:
+    """manufacturing counts its clocks in calendar days but escalates after 1 and 3 working days: a case
+    registered in year 1000 (or 9998) was stored, and then every sweep failed with CAL-COVERAGE, for
+    every case. docs/cli.md: a write outside the working calendar exits 6 before anything is written."""
+    good = open_case(app, db)["id"]
+    as_json(app, db, "case", "register", good, "--at", "2026-11-02T10:00")
+    history = count(db, "history")
+    for at in ("1000-01-01T12:00", "9998-12-30T12:00"):
+        result = invoke(app, db, "case", "open", "--customer", "B", "--category", "quality", "--at", at)
+        assert result.exit_code == 6 and "[CAL-COVERAGE]" in result.stderr, result.stderr
+        result = invoke(app, db, "case", "investigate", good, "--at", at)
+        assert result.exit_code == 6 and "[CAL-COVERAGE]" in result.stderr, result.stderr
+    assert count(db, "cases") == 1 and count(db, "history") == history
+    assert invoke(app, db, "sweep", "--dry-run", "--at", "2026-11-20T10:00").exit_code == 0
+
+
 def test_side_routes_reject_second_petition_and_clock_commands(app: typer.Typer, db: Path) -> None:
     ref = open_case(app, db)["id"]
     as_json(app, db, "case", "register", ref, "--at", "2026-11-02T10:00")
