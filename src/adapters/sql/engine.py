@@ -55,6 +55,8 @@ def safe(url: URL) -> str:
 
 def make_engine(db: str | URL | None = None, **options: Any) -> Engine:
     url = db if isinstance(db, URL) else database_url(db)
+    # A database error's text ends up in logs and on stderr: it may show the SQL, never the customer data bound to it
+    options.setdefault("hide_parameters", True)
     if url.get_backend_name() == "sqlite":
         return _sqlite(url, **options)
     return _postgres(url, **options)
@@ -80,6 +82,12 @@ def _sqlite(url: URL, **options: Any) -> Engine:
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", f"busy_timeout={BUSY_TIMEOUT_MS}"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+
+    @event.listens_for(engine, "handle_error")
+    def _read_only(context: Any) -> None:
+        # os.access cannot see every read-only database: a `?mode=ro` URI, a read-only mount
+        if "readonly database" in str(context.original_exception):
+            raise StorageError(f"the database {path!r} is read-only: it cannot take this write")
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -154,6 +155,20 @@ def test_a_write_outside_the_calendar_of_a_policy_whose_ladders_count_working_da
         assert result.exit_code == 6 and "[CAL-COVERAGE]" in result.stderr, result.stderr
     assert count(db, "cases") == 1 and count(db, "history") == history
     assert invoke(app, db, "sweep", "--dry-run", "--at", "2026-11-20T10:00").exit_code == 0
+
+
+def test_a_read_only_database_uri_is_one_line_without_the_sql_parameters(
+    app: typer.Typer, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `?mode=ro` URI is read-only in a way os.access cannot see: the write failed as an unexpected
+    OperationalError that printed the INSERT with its parameters, i.e. the customer's data, on stderr."""
+    monkeypatch.chdir(db.parent)
+    read_only: Any = f"sqlite:///file:{db.name}?mode=ro&uri=true"  # invoke passes str(db) as --db
+    result = invoke(app, read_only, "case", "open", "--customer", "王秘密", "--category", "quality")
+    assert result.exit_code == 1 and "read-only" in result.stderr, result.stderr
+    assert "unexpected" not in result.stderr and "王秘密" not in result.stderr and "INSERT" not in result.stderr
+    assert invoke(app, read_only, "--json", "case", "list").exit_code == 0  # reading works
+    assert count(db, "cases") == 0
 
 
 def test_side_routes_reject_second_petition_and_clock_commands(app: typer.Typer, db: Path) -> None:
