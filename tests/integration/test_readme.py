@@ -1,6 +1,7 @@
 """The README's examples really run, and `make demo`'s entry point works."""
 
 import io
+import os
 import re
 import subprocess
 import sys
@@ -75,4 +76,24 @@ def test_core_imports_nothing_from_the_adapter_side() -> None:
         "print(bad); sys.exit(1 if bad else 0)"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_readme_examples_type_check_strictly(tmp_path: Path) -> None:
+    """Issue 2: the public API is fully typed, so the README's examples pass `mypy --strict` as written
+    (they did not: `case.number` is `str | None`, and a deadline's `due` is None while paused)."""
+    files = []
+    for i, block in enumerate(python_blocks()):
+        path = tmp_path / f"readme_{i}.py"
+        path.write_text(block, encoding="utf-8")
+        files.append(str(path))
+    run = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--config-file", "/dev/null", *files],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, "MYPYPATH": str(ROOT / "src")},
+    )
     assert run.returncode == 0, run.stdout + run.stderr
