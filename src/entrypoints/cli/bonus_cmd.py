@@ -24,8 +24,9 @@ COLUMNS = ("person_id", "month", "amount")
 FileArg = Annotated[Path, typer.Argument(metavar="FILE", help="CSV with the header person_id,month,amount.")]
 
 
-def parse_bonus_csv(text: str, source: str) -> list[tuple[str, str, Decimal]]:
-    """The rows of a bonus CSV; ``OrganisationInvalid`` (exit 2) naming the file and line of a bad one."""
+def parse_bonus_csv(text: str, source: str) -> list[tuple[int, tuple[str, str, Decimal]]]:
+    """The rows of a bonus CSV with their line numbers; ``OrganisationInvalid`` (exit 2) naming the file and line
+    of a bad one."""
     from complaint_core.organisation import OrganisationInvalid
     from complaint_core.timeutil import is_month
 
@@ -33,7 +34,7 @@ def parse_bonus_csv(text: str, source: str) -> list[tuple[str, str, Decimal]]:
     header = [h.strip() for h in next(reader, [])]
     if tuple(header) != COLUMNS:
         raise OrganisationInvalid(f"{source} line 1", f"the header must be {','.join(COLUMNS)}, got {','.join(header)}")
-    rows: list[tuple[str, str, Decimal]] = []
+    rows: list[tuple[int, tuple[str, str, Decimal]]] = []
     lines: dict[tuple[str, str], int] = {}
     for line, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
@@ -53,7 +54,7 @@ def parse_bonus_csv(text: str, source: str) -> list[tuple[str, str, Decimal]]:
             value = parse_money(amount)
         except ValueError as exc:
             raise OrganisationInvalid(where, f"amount: {exc}") from None
-        rows.append((person, month, value))
+        rows.append((line, (person, month, value)))
     return rows
 
 
@@ -67,16 +68,17 @@ def import_bonuses(ctx: typer.Context, file: FileArg) -> None:
 
     settings = settings_of(ctx)
     text = read_text_file(file, "'FILE'", hint='save it as "CSV UTF-8" in Excel')
-    rows = parse_bonus_csv(text, str(file))
+    numbered = parse_bonus_csv(text, str(file))
     app = open_for(ctx)
     try:
         known = {p.id for p in app.organisation.get().people}
     except NotFound:
         known = None
     if known is not None:
-        for i, (person, _, _) in enumerate(rows):
+        for line, (person, _, _) in numbered:
             if person not in known:
-                raise OrganisationInvalid(f"{file} row {i + 1}", f"unknown person {person!r}")
+                raise OrganisationInvalid(f"{file} line {line}", f"unknown person {person!r}")
+    rows = [row for _, row in numbered]
     count = store_bonuses(app.database.engine, rows)
     doc = {
         "file": str(file),

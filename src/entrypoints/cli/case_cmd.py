@@ -353,6 +353,8 @@ def open_case(
     for value, enum, hint in ((kind, CaseKind, "'--kind'"), (market, Market, "'--market'")):
         if value not in [e.value for e in enum]:
             raise typer.BadParameter(f"{value!r} is not one of {', '.join(e.value for e in enum)}", param_hint=hint)
+    if not customer.strip():
+        raise typer.BadParameter("a customer is required", param_hint="'--customer'")
     intake = Intake(
         customer=customer,
         channel=Channel(channel),

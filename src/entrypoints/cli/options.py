@@ -85,7 +85,12 @@ def parse_money(text: str) -> Decimal:
         raise ValueError(f"{text!r}: an amount cannot be negative")
     if not _MONEY.fullmatch(value):
         raise ValueError(f"{text!r} is not an amount in yuan with at most two decimals, e.g. 700 or 700.50")
-    return Decimal(value).quantize(Decimal("0.01"))
+    from complaint_core.money import MAX_AMOUNT
+
+    amount = Decimal(value)
+    if amount > MAX_AMOUNT:  # before quantize, which fails beyond 28 digits
+        raise ValueError(f"{text!r} is too large: at most {MAX_AMOUNT}")
+    return amount.quantize(Decimal("0.01"))
 
 
 def _exact_fraction(num: int, den: int, text: str) -> Decimal:

@@ -7,6 +7,7 @@ not when the CLI starts.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -88,15 +89,25 @@ def emit(
         human(stdout_console(file))
 
 
+# Text from customers, CRMs and clerks must not drive the terminal: control characters (an ESC starts a colour or
+# cursor sequence, a newline splits a row) and bidi overrides that reorder what is shown print as escapes.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def inert(text: str) -> str:
+    """``text`` with every control character shown as its escape, e.g. ``\\x1b``, ``\\n``."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
-    """A rich table; ``None`` cells print as "-"."""
+    """A rich table; ``None`` cells print as "-", text cells with control characters escaped (``inert``)."""
     from rich.table import Table
 
-    out = Table(title=title, title_justify="left")
+    out = Table(title=None if title is None else inert(title), title_justify="left")
     for column in columns:
         out.add_column(column)
     for row in rows:
-        out.add_row(*("-" if cell is None else str(cell) for cell in row))
+        out.add_row(*("-" if cell is None else inert(str(cell)) for cell in row))
     return out
 
 

@@ -139,18 +139,29 @@ def _order(
 ) -> PenaltyOrder:
     from decimal import InvalidOperation
 
+    from complaint_core.money import MAX_QUANTITY
     from complaint_core.penalty import Sanction
     from complaint_core.penalty_orders import FineOrder, LossOrder, OverdueOrder, PenaltyOrder, SanctionOrder, TierOrder
 
     loss_order = None
     valuation = (decided_on, resold_on, a_grade_price, resale_price, quantity)
+    resale = {"--a-grade-price": a_grade_price, "--resale-price": resale_price, "--quantity": quantity}
+    for option, value in resale.items():
+        if value is not None and (decided_on is None or resold_on is None):  # else it would be silently unused
+            raise typer.BadParameter(
+                "values a resale (P1-PEN-01): give --decided-on and --resold-on too", param_hint=f"'{option}'"
+            )
     if loss is not None or any(v is not None for v in valuation):
         qty = None
         if quantity is not None:
             try:
-                qty = Decimal(quantity)
+                qty = Decimal(quantity.strip())
             except InvalidOperation:
                 raise typer.BadParameter(f"{quantity!r} is not a number", param_hint="'--quantity'") from None
+            if not qty.is_finite() or not 0 <= qty <= MAX_QUANTITY:
+                raise typer.BadParameter(
+                    f"{quantity!r} is not a quantity between 0 and {MAX_QUANTITY:,}", param_hint="'--quantity'"
+                )
         loss_order = LossOrder(
             actual_loss=loss if loss is not None else Decimal("0.00"),
             decided_on=decided_on,

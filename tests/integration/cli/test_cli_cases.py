@@ -67,6 +67,32 @@ def test_bad_intake_exits_2_naming_the_option_and_writes_nothing(
     assert count(db, "cases") == 0 and count(db, "history") == 0
 
 
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("--customer", "   "), "'--customer'"),  # was exit 4 [INTAKE]
+        (("--customer", "A", "--amount", "99999999999999999999999"), "'--amount'"),  # was exit 4 [MONEY]
+        (("--customer", "A", "--amount", "999999999999999999999999999999"), "'--amount'"),  # was exit 1
+    ],
+)
+def test_more_bad_intake_exits_2_naming_the_option(
+    app: typer.Typer, db: Path, args: tuple[str, ...], option: str
+) -> None:
+    result = invoke(app, db, "case", "open", "--category", "quality", *args)
+    assert result.exit_code == 2 and option in result.stderr, result.stderr
+    assert count(db, "cases") == 0
+
+
+def test_control_characters_in_stored_text_print_as_escapes(app: typer.Typer, db: Path) -> None:
+    """A customer name from a CRM or a clerk must not drive the terminal (ESC sequences) or split a row."""
+    open_case(app, db)  # a plain one
+    as_json(app, db, "case", "open", "--customer", "A\x01\x1b[31mB\nC\u202eD", "--category", "quality")
+    for args in (("case", "list"), ("case", "show", "261101")):
+        out = invoke(app, db, "--lang", "en", *args).stdout
+        assert "\x1b" not in out and "\x01" not in out and "\u202e" not in out
+    assert "A\\x01\\x1b[31mB\\nC\\u202eD" in invoke(app, db, "case", "list").stdout
+
+
 def test_share_above_one_exits_2_and_writes_nothing(app: typer.Typer, db: Path) -> None:
     ref = open_case(app, db)["id"]
     as_json(app, db, "case", "register", ref, "--at", "2026-11-02T10:00")

@@ -122,6 +122,46 @@ def test_bad_options_are_usage_errors(capsys: pytest.CaptureFixture[str], db: Pa
     assert run(capsys, db, "ledger", "close", "2026-13")[0] == 2
 
 
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        # were exit 4, "[P1-PEN-01] quantity must be a finite Decimal", or "needs at least one line" for -1
+        (("--decided-on", "2026-11-01", "--resold-on", "2026-11-10", "--quantity", "NaN"), "'--quantity'"),
+        (("--decided-on", "2026-11-01", "--resold-on", "2026-11-10", "--quantity", "1e400"), "'--quantity'"),
+        (("--decided-on", "2026-11-01", "--resold-on", "2026-11-10", "--quantity", "-1"), "'--quantity'"),
+        # a resale price without the dates that make it count was silently unused
+        (("--a-grade-price", "10"), "'--a-grade-price'"),
+        (("--loss", "100", "--quantity", "5"), "'--quantity'"),
+        # beyond an amount: exit 4 [MONEY], or an unexpected InvalidOperation (exit 1) beyond 28 digits
+        (("--loss", "99999999999999999999999"), "'--loss'"),
+        (("--loss", "999999999999999999999999999999"), "'--loss'"),
+    ],
+)
+def test_bad_valuation_options_exit_2_naming_the_option(
+    capsys: pytest.CaptureFixture[str], db: Path, args: tuple[str, ...], option: str
+) -> None:
+    ref = closed_case(db, RemedyKind.ALLOWANCE, "1000.00", Party(PartyKind.PERSON, "S02", "李娜"))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:
+        main(["--db", str(db), "--json", "penalty", "assess", ref, *args, "--at", "2026-11-06T09:00"])
+    out, err = capsys.readouterr()
+    assert (done.value.code, out) == (2, "") and option in err, err
+    assert run(capsys, db, "penalty", "show", ref)[1]["assessments"] == []
+
+
+def test_bonus_import_names_the_line_of_an_unknown_person(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path
+) -> None:
+    """docs/cli.md: exit 2 naming the line; an unknown person was "row 2" where a bad amount is "line 3"."""
+    closed_case(db, RemedyKind.ALLOWANCE, "1000.00", Party(PartyKind.PERSON, "S02", "李娜"))  # stores the org
+    csv = tmp_path / "bonus.csv"
+    csv.write_text("person_id,month,amount\nM05,2026-11,1600.00\nNOPE,2026-11,1000.00\n", encoding="utf-8")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:
+        main(["--db", str(db), "bonus", "import", str(csv)])
+    assert done.value.code == 2 and f"{csv} line 3: unknown person 'NOPE'" in capsys.readouterr().err
+
+
 def test_return_within_and_above_tolerance(capsys: pytest.CaptureFixture[str], db: Path) -> None:
     ref = closed_case(db, RemedyKind.RETURN, "2000.00", Party(PartyKind.GROUP_UNIT, "SMT1", "SMT一班"))
     code, doc = run(capsys, db, "return", "authorise", ref, "--authorised", "100", "--unit-price", "20",
