@@ -30,16 +30,17 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(db: str | URL | None = None, *, migrate: bool = True) -> Database:
+def open_database(db: str | URL | None = None, *, migrate: bool = True, newer_ok: bool = False) -> Database:
     """Open (and on first use create) the database ``db``; ``None`` reads ``COMPLAINT_DB``.
 
     With ``migrate`` an empty or older database is brought to the current schema;
-    a database from a newer version of the library is refused either way.
+    a database from a newer version of the library is refused either way, unless
+    ``newer_ok`` (without ``migrate``: only to report its revision).
     """
     engine = make_engine(db if db is not None else database_url())
     check_connection(engine)
     if migrate:
         ensure_schema(engine)
-    else:
+    elif not newer_ok:
         check_known(engine)
     return Database(engine)

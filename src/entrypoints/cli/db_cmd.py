@@ -17,6 +17,10 @@ TEXT = Texts(
         "current": ("{db}:结构版本 {current}(最新 {head})", "{db}: schema {current} (head {head})"),
         "upgraded": ("{db}:结构 {before} → {after}", "{db}: schema {before} -> {after}"),
         "none": ("(空)", "(empty)"),
+        "newer": (
+            ";该结构来自更新版本的 complaint-core,请升级 complaint-core",
+            "; written by a newer complaint-core: upgrade complaint-core",
+        ),
     }
 )
 
@@ -46,16 +50,19 @@ def upgrade(ctx: typer.Context) -> None:
 def show_current(ctx: typer.Context) -> None:
     """The schema revision of the database and the newest one this version knows."""
     from adapters.sql import open_database
-    from adapters.sql.migrate import current, head
+    from adapters.sql.migrate import current, head, known_revisions
 
     settings = settings_of(ctx)
-    database = open_database(settings.db, migrate=False)
+    database = open_database(settings.db, migrate=False, newer_ok=True)  # a newer schema is reported, not refused
     ctx.call_on_close(database.dispose)
     revision = current(database.engine)
     newest = head()
-    doc = {"db": database.url, "current": revision, "head": newest, "up_to_date": revision == newest}
+    newer = revision is not None and revision not in known_revisions()
+    doc = {"db": database.url, "current": revision, "head": newest, "up_to_date": revision == newest, "newer": newer}
     lang = settings.language()
     message = TEXT("current", lang, db=doc["db"], current=revision or TEXT("none", lang), head=newest)
+    if newer:
+        message += TEXT("newer", lang)
 
     def human(console: Console) -> None:
         console.print(message, markup=False, highlight=False)

@@ -333,7 +333,7 @@ def test_setup_commands(app: typer.Typer, tmp_path: Path) -> None:
     init = as_json(app, db, "init", "--policy", str(policy))
     assert init["default_policy"] == "mine" and init["stored_policy_version"] == 1
     assert as_json(app, db, "db", "current") == {
-        "db": f"sqlite:///{db}", "current": init["schema"], "head": init["schema"], "up_to_date": True
+        "db": f"sqlite:///{db}", "current": init["schema"], "head": init["schema"], "up_to_date": True, "newer": False
     }  # fmt: skip
     assert as_json(app, db, "db", "upgrade")["changed"] is False
     assert open_case(app, db, "--category", "quality")["policy"]["id"] == "mine"

@@ -157,9 +157,17 @@ def test_missing_file_or_other_revision_falls_back(app: typer.Typer, tmp_path: P
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '9999'")
     unknown = invoke(app, db, "--json", "case", "show", ref)
-    newer = invoke(app, db, "--json", "db", "current")
+    newer = invoke(app, db, "--json", "db", "upgrade")
     assert unknown.exit_code != 0 and unknown.exit_code == newer.exit_code
     assert unknown.stderr == newer.stderr
+    # db current reports the newer schema instead of refusing it (docs/cli.md), in JSON and in words
+    reported = invoke(app, db, "--json", "db", "current")
+    assert reported.exit_code == 0, reported.stderr
+    assert json.loads(reported.stdout) | {"db": None} == {
+        "db": None, "current": "9999", "head": SCHEMA_HEAD, "up_to_date": False, "newer": True
+    }  # fmt: skip
+    words = invoke(app, db, "--lang", "en", "db", "current")
+    assert words.exit_code == 0 and "newer complaint-core" in words.stdout
 
 
 def test_schema_head_is_the_migrations_head() -> None:
