@@ -107,6 +107,16 @@ class RemedyKind(StrEnum):
     EXCHANGE = "exchange"
 
 
+REMEDY_LABELS: dict[RemedyKind, tuple[str, str]] = {
+    RemedyKind.EXPLANATION: ("解释说明", "explanation"),
+    RemedyKind.ALLOWANCE: ("折让", "allowance"),
+    RemedyKind.COMPENSATION: ("赔偿", "compensation"),
+    RemedyKind.RETURN: ("退货", "return"),
+    RemedyKind.REWORK: ("返工", "rework"),
+    RemedyKind.EXCHANGE: ("换货", "exchange"),
+}
+
+
 @lru_cache(maxsize=64)
 def transitions(skip_states: frozenset[str]) -> dict[CaseStatus, frozenset[CaseStatus]]:
     """The allowed transitions of a policy that skips ``skip_states``."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,7 +19,7 @@ import typer
 
 from .context import Language, area, settings_of
 from .options import AtOption, at_or_now, datetime_param, localize, money_param, month_param, parse_date, parse_share
-from .output import Texts, emit, table
+from .output import Texts, emit, local_minute, table
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -205,6 +205,19 @@ def case_doc(app: App, case: Case, as_of: datetime, numbers: dict[Any, str | Non
         else:
             parent_number = app.cases.get(case.parent_case_id).number
     return case_json(case, policy, app.cases.calendar_for(policy), as_of=as_of, parent_number=parent_number)
+
+
+def category_label(policy: Policy, code: str, lang: Language) -> str:
+    """The policy's label of a category (质量异常 for ``quality``); the code itself if the policy lost it."""
+    found = next((c for c in policy.categories if c.code == code), None)
+    return found.label(lang) if found is not None else code
+
+
+def remedy_label(kind: str, lang: Language) -> str:
+    from complaint_core.case import REMEDY_LABELS, RemedyKind
+
+    zh, en = REMEDY_LABELS[RemedyKind(kind)]
+    return zh if lang == "zh" else en
 
 
 def status_label(status: str, lang: Language) -> str:
@@ -629,14 +642,6 @@ def petition(
 
 
 # ----- commands: queries --------------------------------------------------------------------------
-def _fmt_instant(value: str | None, tz: tzinfo) -> str | None:
-    """A wire instant (UTC ISO-8601) as the minute it was in the policy's zone."""
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(tz)
-    return moment.strftime("%Y-%m-%d %H:%M")
-
-
 def _show_doc(ctx: typer.Context, ref: str, at: datetime | None) -> tuple[dict[str, Any], Policy]:
     """``case_doc`` of the case and its policy's language: read-only with ``sqlite3`` alone when the database
     is a SQLite file at the current schema (no SQLAlchemy: a quick start), else through ``open_for``."""
@@ -676,21 +681,21 @@ def show(ctx: typer.Context, case: CaseArg, at: AtOption = None) -> None:
             (TEXT("number", lang), doc["number"] or doc["id"]),
             (TEXT("status", lang), status_label(doc["status"], lang)),
             (TEXT("customer", lang), doc["customer"]),
-            (TEXT("category", lang), doc["category"]),
-            (TEXT("received", lang), _fmt_instant(doc["received_at"], tz)),
+            (TEXT("category", lang), category_label(policy, doc["category"], lang)),
+            (TEXT("received", lang), local_minute(doc["received_at"], tz)),
             (TEXT("amount", lang), doc["amount"]),
             (TEXT("handler", lang), doc["handler"]["id"] if doc["handler"] else None),
             (TEXT("causer", lang), ", ".join(f"{c['party']['id']}={c['share']}" for c in causer) or None),
-            (TEXT("remedy", lang), f"{remedy['kind']} {remedy['amount']}" if remedy else None),
+            (TEXT("remedy", lang), f"{remedy_label(remedy['kind'], lang)} {remedy['amount']}" if remedy else None),
         ]
         console.print(table(None, [TEXT("field", lang), TEXT("value", lang)], rows))
         clock_rows = [
             (
                 (c["label"] or {}).get(lang, c["name"]) if c["label"] else c["name"],
                 c["rule"],
-                _fmt_instant(c["started_at"], tz),
-                _fmt_instant(c["due_at"], tz),
-                _fmt_instant(c["stopped_at"], tz),
+                local_minute(c["started_at"], tz),
+                local_minute(c["due_at"], tz),
+                local_minute(c["stopped_at"], tz),
                 c["level"],
                 TEXT("yes" if c["overdue"] else "no", lang),
             )
@@ -755,7 +760,7 @@ def list_cases(
         parents = {c.parent_case_id for c in cases if c.parent_case_id is not None} - set(numbers)
         numbers.update({parent: uow.cases.get(parent).number for parent in parents})  # in this one transaction
     docs = [case_doc(app, c, when, numbers) for c in cases]
-    zones = [app.cases.policy_of(c).tz for c in cases]
+    policies = [app.cases.policy_of(c) for c in cases]
     doc = {"as_of": when, "count": len(docs), "cases": docs}
     lang = settings.language(default.language)
 
@@ -766,12 +771,12 @@ def list_cases(
                 d["number"] or d["id"],
                 status_label(d["status"], lang),
                 d["customer"],
-                d["category"],
-                _fmt_instant(d["received_at"], zone),
+                category_label(policy, d["category"], lang),
+                local_minute(d["received_at"], policy.tz),
                 d["amount"],
                 TEXT("yes" if any(c["overdue"] for c in d["clocks"]) else "no", lang),
             )
-            for d, zone in zip(docs, zones, strict=True)
+            for d, policy in zip(docs, policies, strict=True)
         ]
         console.print(table(TEXT("cases", lang, count=len(docs)), [TEXT(k, lang) for k in keys], rows))
 
@@ -810,7 +815,7 @@ def history(ctx: typer.Context, case: CaseArg) -> None:
     def human(console: Console) -> None:
         keys = ("version", "type", "at", "actor")
         tz = app.cases.policy_of(found).tz
-        lines = [(r["version"], r["type"], _fmt_instant(r["at"], tz), r["actor"]) for r in rows]
+        lines = [(r["version"], r["type"], local_minute(r["at"], tz), r["actor"]) for r in rows]
         console.print(table(TEXT("history", lang, ref=found.reference), [TEXT(k, lang) for k in keys], lines))
 
     emit(settings, doc, human)

@@ -11,7 +11,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -97,6 +97,14 @@ _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 def inert(text: str) -> str:
     """``text`` with every control character shown as its escape, e.g. ``\\x1b``, ``\\n``."""
     return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def local_minute(value: str | None, tz: tzinfo) -> str | None:
+    """A wire instant (UTC ISO-8601) as the minute it was in the policy's zone, as every table shows times."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(tz)
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:

@@ -45,6 +45,14 @@ TEXT = Texts(
         "yes": ("是", "yes"),
         "no": ("否", "no"),
         "none": ("无", "none"),
+        "open": ("未入账", "open"),
+        "undetermined": ("客户加工中未确定", "not known yet (the customer is still processing)"),
+        "original_invoice": ("原始发票", "original invoice"),
+        "stamped_copy": ("盖章复印件", "stamped copy"),
+        "signed_certificate": ("签章证明单", "signed certificate"),
+        "manager": ("经(副)理", "manager"),
+        "general_manager": ("总(副)经理", "general manager"),
+        "customer": ("客户签章", "customer's seal"),
     }
 )
 
@@ -121,12 +129,14 @@ def return_json(item: Return, policy: Policy, *, case_number: str | None) -> dic
 
 
 def _human(item: Return, policy: Policy, number: str, lang: Any) -> Any:
+    from .case_cmd import remedy_label
+
     doc = item.document.spec.label.zh if lang == "zh" else item.document.spec.label.en
     rows: list[tuple[str, object]] = []
     if item.moves_goods:
         rows += [
             (TEXT("authorised", lang), item.authorised),
-            (TEXT("claimed", lang), item.claimed if item.claimed is not None else item.claim_note or None),
+            (TEXT("claimed", lang), item.claimed if item.claimed is not None else _note(item.claim_note, lang)),
             (TEXT("unit_price", lang), item.unit_price),
             (TEXT("received", lang), item.received),
             (TEXT("accepted", lang), item.accepted),
@@ -140,12 +150,19 @@ def _human(item: Return, policy: Policy, number: str, lang: Any) -> Any:
             ]
     else:
         rows.append((TEXT("agreed_amount", lang), f"{item.agreed_amount:,.2f}"))
-    rows.append((TEXT("missing", lang), ", ".join(s.value for s in item.document.missing) or TEXT("none", lang)))
+    missing = ", ".join(TEXT(s.value, lang) for s in item.document.missing)
+    rows.append((TEXT("missing", lang), missing or TEXT("none", lang)))
     if item.booking is not None:
-        rows.append((TEXT("booked", lang), f"{item.booking.amount:,.2f} ({item.booking.proof.kind.value})"))
-    title = TEXT("title", lang, doc=doc, id=item.return_id, number=number, kind=item.kind.value,
-                 status=item.status.value)  # fmt: skip
+        rows.append((TEXT("booked", lang), f"{item.booking.amount:,.2f} ({TEXT(item.booking.proof.kind.value, lang)})"))
+    title = TEXT("title", lang, doc=doc, id=item.return_id, number=number, kind=remedy_label(item.kind.value, lang),
+                 status=TEXT(item.status.value, lang))  # fmt: skip
     return table(title, [TEXT("field", lang), TEXT("value", lang)], rows)
+
+
+def _note(note: str, lang: Any) -> str | None:
+    from complaint_core.returns import UNDETERMINED
+
+    return TEXT("undetermined", lang) if note == UNDETERMINED else note or None
 
 
 def _emit(ctx: typer.Context, app: App, items: list[Return], *, many: bool = False) -> None:

@@ -15,7 +15,7 @@ import typer
 
 from .context import TYPER_OPTIONS, settings_of
 from .options import AtOption, at_or_now
-from .output import Texts, emit, table
+from .output import Texts, emit, local_minute, table
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -37,6 +37,15 @@ TEXT = Texts(
         "addressee": ("对象", "addressee"),
         "due": ("到期", "due"),
         "rule": ("条款", "rule"),
+        # the ladder's actions, and the addressees named relative to the case (a policy's roles print as named)
+        "reminder": ("催办", "reminder"),
+        "escalate": ("升级", "escalate"),
+        "alert": ("通报", "alert"),
+        "waive": ("视为放弃", "deemed waiver"),
+        "late_department": ("逾期部门", "late department"),
+        "department_head": ("部门负责人", "department head"),
+        "accused_department": ("被投诉部门", "accused department"),
+        "handler": ("经办人", "handler"),
     }
 )
 
@@ -106,11 +115,23 @@ def sweep(
     lang = settings.language(policy.language)
 
     def human(console: Console) -> None:
+        from complaint_core.policy import CASE_TARGETS
+
+        clocks = {rule.name: rule.label(lang) for rule in reversed(policy.clocks)}  # the first rule's name wins
         stamp = when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         title = TEXT("dry_title" if dry else "title", lang, at=stamp, count=len(actions))
         keys = ("case", "clock", "level", "kind", "addressee", "due", "rule")
         rows = [
-            (a["case_number"], a["clock"], a["level"], a["kind"], a["addressee"], a["due"], a["rule"]) for a in items
+            (
+                a["case_number"],
+                clocks.get(a["clock"], a["clock"]),
+                a["level"],
+                a["label"][lang] if a["label"] else TEXT(a["kind"], lang),  # the rung's own name, e.g. 催办单
+                TEXT(a["addressee"], lang) if a["addressee"] in CASE_TARGETS else a["addressee"],
+                local_minute(a["due"], tz),
+                a["rule"],
+            )
+            for a in items
         ]
         console.print(table(title, [TEXT(k, lang) for k in keys], rows))
 

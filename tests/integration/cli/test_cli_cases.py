@@ -324,6 +324,23 @@ def test_sweep_dry_run_writes_nothing_then_records_once(app: typer.Typer, tmp_pa
     assert clocks["close"]["level"] == 1 and clocks["close"]["overdue"] is True
 
 
+def test_sweep_and_case_tables_speak_the_chosen_language(app: typer.Typer, db: Path) -> None:
+    """--lang zh|en: the sweep showed clock codes, action kinds, addressees and UTC instants as stored, and the
+    case tables the category code, where the policy and the CLI have labels."""
+    ref = open_case(app, db)["id"]
+    as_json(app, db, "case", "register", ref, "--at", "2026-11-02T10:00")
+    zh = invoke(app, db, "sweep", "--dry-run", "--at", "2026-11-20T10:00").stdout
+    for word in ("结案期限", "催办单", "逾期部门", "部门负责人", "升级", "2026-11-15 23:59"):
+        assert word in zh, word
+    for code in ("close", "reminder", "late_department", "department_head", "escalate", "15:59:59"):
+        assert code not in zh, code
+    en = invoke(app, db, "--lang", "en", "sweep", "--dry-run", "--at", "2026-11-20T10:00").stdout
+    assert "Closing" in en and "late" in en and "结案" not in en and "催办" not in en
+    assert "质量异常" in invoke(app, db, "case", "list").stdout
+    show = invoke(app, db, "case", "show", ref).stdout
+    assert "质量异常" in show and "quality" not in show
+
+
 def test_setup_commands(app: typer.Typer, tmp_path: Path) -> None:
     from adapters.policy_files import preset_text
 

@@ -184,6 +184,16 @@ def test_return_within_and_above_tolerance(capsys: pytest.CaptureFixture[str], d
     assert code == 0 and doc["return"]["booking"]["amount"] == "2200.00"
     code, doc = run(capsys, db, "return", "show", ref)
     assert code == 0 and [r["status"] for r in doc["returns"]] == ["booked"]
+    # in words: English throughout under --lang en, Chinese labels (not codes) under zh
+    with pytest.raises(SystemExit):
+        main(["--db", str(db), "--lang", "en", "return", "show", ref])
+    words = capsys.readouterr().out
+    assert "booked" in words and "original invoice" in words
+    assert not any("\u4e00" <= c <= "\u9fff" for c in words.replace("王磊", "")), words
+    with pytest.raises(SystemExit):
+        main(["--db", str(db), "return", "show", ref])
+    words = capsys.readouterr().out
+    assert "已入账" in words and "原始发票" in words and "退货" in words and "original_invoice" not in words
 
 
 def test_allowance_issue_and_book(capsys: pytest.CaptureFixture[str], db: Path) -> None:
