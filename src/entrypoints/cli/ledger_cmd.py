@@ -223,9 +223,18 @@ def sanctions(ctx: typer.Context, month: MonthArg) -> None:
             for r in rows
         ],
     }
+    from .penalty_cmd import TEXT as PENALTY_TEXT  # the sanction names (警告, 小过, 大过)
+
     cols = [TEXT(k, lang) for k in ("person", "department", "case", "sanction", "count", "amount")]
     body = [
-        (f"{r.person_name} {r.person_id}", r.department, numbers[r.case_id], r.sanction, r.count, f"{r.amount:,.2f}")
+        (
+            f"{r.person_name} {r.person_id}",
+            r.department,
+            numbers[r.case_id],
+            PENALTY_TEXT(str(r.sanction), lang),
+            r.count,
+            f"{r.amount:,.2f}",
+        )
         for r in rows
     ]
     emit(settings, doc, lambda console: console.print(table(TEXT("sanctions", lang, month=month), cols, body)))

@@ -44,8 +44,34 @@ TEXT = Texts(
         "explanation": ("说明", "explanation"),
         "yes": ("是", "yes"),
         "no": ("否", "no"),
+        # assessment statuses, line kinds, sanctions and party kinds as a clerk reads them
+        "proposed": ("待核准", "proposed"),
+        "approved_status": ("已核准", "approved"),
+        "reversed": ("已撤销", "reversed"),
+        "loss_share": ("损失分摊", "loss share"),
+        "sanction": ("行政处分", "sanction"),
+        "major_demerit": ("大过", "major demerit"),
+        "minor_demerit": ("小过", "minor demerit"),
+        "warning": ("警告", "warning"),
+        "tier": ("分级处罚", "tier"),
+        "count_tier": ("次数处罚", "count tier"),
+        "fine": ("罚款", "fine"),
+        "overdue": ("压单", "overdue"),
+        "supervisor": ("主管连带", "supervisor"),
+        "reported": ("外部责任(不扣款)", "reported (not deducted)"),
+        "person": ("个人", "person"),
+        "group_unit": ("班组", "group unit"),
+        "department": ("部门", "department"),
+        "supplier": ("供应商", "supplier"),
+        "carrier": ("承运商", "carrier"),
+        "customer": ("客户", "customer"),
     }
 )
+
+
+def assessment_status(status: str, lang: Language) -> str:
+    return TEXT("approved_status" if status == "approved" else status, lang)  # "approved" is the headline
+
 
 SANCTIONS = ("warning", "minor_demerit", "major_demerit")
 
@@ -110,9 +136,9 @@ def _human(assessment: Assessment, headline: str, lang: Any) -> Any:
     lg: Language = "zh" if lang == "zh" else "en"
     rows = [
         (
-            f"{line.party.name or line.party.id} ({line.party.kind.value})",
+            f"{line.party.name or line.party.id} ({TEXT(line.party.kind.value, lg)})",
             line.rule_id,
-            line.kind.value,
+            TEXT(line.kind.value, lg),
             f"{line.amount:,.2f}",
             line.points,
             TEXT("yes" if line.capped else "no", lg),
@@ -237,7 +263,8 @@ def assess(
     lang = settings.language(policy.language)
     assessment = app.penalties.assess(found.case_id, order, actor=by, at=instant(at, policy))
     headline = TEXT(
-        "assessed", lang, id=assessment.assessment_id, number=found.reference, status=assessment.status.value,
+        "assessed", lang, id=assessment.assessment_id, number=found.reference,
+        status=assessment_status(assessment.status.value, lang),
         total=f"{assessment.total:,.2f}",
     )  # fmt: skip
 
@@ -326,7 +353,8 @@ def show(
 
     def human(console: Console) -> None:
         for a in assessments:
-            head = TEXT("assessed", lang, id=a.assessment_id, number=found.reference, status=a.status.value,
+            head = TEXT("assessed", lang, id=a.assessment_id, number=found.reference,
+                        status=assessment_status(a.status.value, lang),
                         total=f"{a.total:,.2f}")  # fmt: skip
             console.print(_human(a, head, lang))
 

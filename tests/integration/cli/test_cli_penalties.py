@@ -101,6 +101,21 @@ def test_assess_approve_close_show(capsys: pytest.CaptureFixture[str], db: Path)
     code, doc = run(capsys, db, "ledger", "show", "--month", "2026-12")
     assert code == 3 and doc is None  # not closed: not found, stdout empty
 
+    # in words, labels rather than codes: the kind of each line, the party's kind, the status, the sanction
+    def words(*args: str) -> str:
+        with pytest.raises(SystemExit):
+            main(["--db", str(db), *args])
+        return capsys.readouterr().out
+
+    zh = words("penalty", "show", ref)
+    assert "损失分摊" in zh and "(个人)" in zh and "警告" in zh and "已核准" in zh
+    assert "loss_share" not in zh and "(person)" not in zh and ",approved)" not in zh
+    en = words("--lang", "en", "penalty", "show", ref)
+    assert "loss share" in en and "(person)" in en and "approved" in en
+    assert "警告" in words("ledger", "sanctions", "2026-11") and "warning" in words(
+        "--lang", "en", "ledger", "sanctions", "2026-11"
+    )
+
 
 def test_appeal_reverses(capsys: pytest.CaptureFixture[str], db: Path) -> None:
     ref = closed_case(db, RemedyKind.ALLOWANCE, "1000.00", Party(PartyKind.PERSON, "S02", "李娜"))
