@@ -108,11 +108,20 @@ def _is_collection(type_: Any) -> bool:
 
 
 @cache
-def policy_converter() -> cattrs.Converter:
+def policy_converter(*, stored: bool = False) -> cattrs.Converter:
+    """The converter of policy files; ``stored`` for policies a database already holds: they were checked when
+    they were stored, by the version of the day, which turned a number given for text into text (``101`` →
+    ``"101"``). Refusing that now would make every command on that database fail."""
     converter = make_converter(forbid_extra_keys=True)
     converter.register_structure_hook(Decimal, _structure_decimal)
     converter.register_structure_hook(int, _structure_int)
     converter.register_structure_hook(bool, _structure_bool)
+    converter.register_unstructure_hook(Decimal, str)
+    converter.register_structure_hook(Limit, _structure_limit)
+    converter.register_structure_hook(Limit | None, lambda v, _: None if v is None else _structure_limit(v, Limit))
+    converter.register_unstructure_hook(Limit, str)
+    if stored:
+        return converter
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(StrEnum, _structure_enum)  # more specific than str for a StrEnum
     # The generic collection hooks, taken before ours wrap them (they structure any element type).
@@ -132,10 +141,6 @@ def policy_converter() -> cattrs.Converter:
             dict, "a table", make_dict_structure_fn(type_, converter, _cattrs_forbid_extra_keys=True)
         ),
     )
-    converter.register_unstructure_hook(Decimal, str)
-    converter.register_structure_hook(Limit, _structure_limit)
-    converter.register_structure_hook(Limit | None, lambda v, _: None if v is None else _structure_limit(v, Limit))
-    converter.register_unstructure_hook(Limit, str)
     return converter
 
 
@@ -145,10 +150,15 @@ def _path(raw: str) -> str:
 
 
 def policy_from_dict(
-    data: dict[str, Any], source: str = "policy", *, known_calendars: Collection[str] | None = None
+    data: dict[str, Any],
+    source: str = "policy",
+    *,
+    known_calendars: Collection[str] | None = None,
+    stored: bool = False,
 ) -> Policy:
-    """Structure and validate; ``known_calendars`` also checks that the policy's calendar exists."""
-    policy = _structure(data, source)
+    """Structure and validate; ``known_calendars`` also checks that the policy's calendar exists; ``stored``
+    reads a policy a database holds (see ``policy_converter``)."""
+    policy = _structure(data, source, stored=stored)
     if known_calendars is not None and policy.calendar.name not in known_calendars:
         raise PolicyInvalid(
             "calendar.name",
@@ -157,9 +167,9 @@ def policy_from_dict(
     return policy
 
 
-def _structure(data: dict[str, Any], source: str) -> Policy:
+def _structure(data: dict[str, Any], source: str, *, stored: bool = False) -> Policy:
     try:
-        return policy_converter().structure(data, Policy)
+        return policy_converter(stored=stored).structure(data, Policy)
     except PolicyInvalid:
         raise
     except _BadValue as exc:  # the document itself is no table
@@ -203,12 +213,14 @@ def policy_to_dict(policy: Policy) -> dict[str, Any]:
     return data
 
 
-def loads_policy(text: str, source: str = "policy", *, known_calendars: Collection[str] | None = None) -> Policy:
+def loads_policy(
+    text: str, source: str = "policy", *, known_calendars: Collection[str] | None = None, stored: bool = False
+) -> Policy:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyInvalid("", f"{source} is not valid TOML: {exc}") from None
-    return policy_from_dict(data, source, known_calendars=known_calendars)
+    return policy_from_dict(data, source, known_calendars=known_calendars, stored=stored)
 
 
 def load_policy(path: Path | str, *, known_calendars: Collection[str] | None = None) -> Policy:

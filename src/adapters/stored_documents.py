@@ -40,7 +40,7 @@ class StoredPolicies:
             from adapters.policy_files import loads_policy
 
             stored = [
-                loads_policy(src, f"database policy {name} v{version}")
+                loads_policy(src, f"database policy {name} v{version}", stored=True)
                 for name, version, _, src in self._read_versions()
             ]
             self._source = MemoryPolicies(stored)

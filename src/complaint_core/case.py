@@ -290,7 +290,9 @@ class Case:
                     f"a second complaint needs a closed parent; {parent.reference} is {parent.status.value}",
                     rule="P1-LC-10",
                 )
-            if at < parent.last_at:
+            # its closure, not its last event: a later settlement or inquiry must not block a visit entered late
+            closed_at = next(step.at for step in reversed(parent.steps) if step.status is S.CLOSED)
+            if at < closed_at:
                 raise RuleViolation("a second complaint cannot predate its parent's closure", rule="CASE-TIME-ORDER")
         started = clock_plan(policy, _subject(intake, None)).starting.get(S.RECEIVED.value, ())
         parent_id = parent.case_id if parent else None
@@ -357,6 +359,9 @@ class Case:
             raise RuleViolation("attribution needs a causer unless the finding is 'no fault of ours'", rule="P1-LC-08")
         if causer is not None and no_fault:
             raise RuleViolation("a 'no fault of ours' finding cannot name a causer", rule="P1-LC-08")
+        for what, finding in (("causer", causer), ("delay", delay)):
+            if finding is not None:
+                finding.check_places(what)
         if handler is None:
             handler = self.handler  # the one assigned earlier, if any
         _check_not_accused(handler, causer)

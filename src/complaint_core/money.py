@@ -22,9 +22,18 @@ MAX_RATIO_PLACES = 18
 
 
 def decimal_places(value: Decimal) -> int:
-    """How many digits ``value`` has after the point (0 for an integral exponent)."""
-    exponent = value.as_tuple().exponent
-    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    """How many digits ``value`` needs after the point: ``0.50`` needs 1, ``2`` and ``2.00`` none.
+
+    Trailing zeros say nothing about the value, and ``normalize()`` would round to the context's 28 digits."""
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0:
+        return 0
+    zeros = 0
+    for digit in reversed(digits):
+        if digit:
+            break
+        zeros += 1
+    return max(0, -exponent - zeros) if zeros < len(digits) else 0
 
 
 def yuan(value: Decimal | int | str) -> Decimal:

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import attrs
 
-from .case import Case
+from .case import Case, CaseStatus
 from .errors import RuleViolation
 from .organisation import Organisation
 from .penalty import (
@@ -92,6 +92,8 @@ def assess_lines(
     case: Case, policy: Policy, org: Organisation, order: PenaltyOrder, *, month: str
 ) -> tuple[PenaltyLine, ...]:
     """The lines of one decision; a second complaint multiplies them (P4-PEN-06), supervisors share (P4-PEN-04)."""
+    if case.status is CaseStatus.SETTLED:  # DOMAIN §3: settled means every penalty was decided before
+        raise RuleViolation(f"case {case.reference} is settled: its penalties can no longer change", rule="CASE-SETTLE")
     rules = policy.penalties
     lines: list[PenaltyLine] = []
     if order.loss is not None:

@@ -156,6 +156,26 @@ def test_responsibility_shares_sum_to_exactly_one() -> None:
             Responsibility(shares)
 
 
+def test_p1_role_07_a_new_finding_sums_exactly_and_a_stored_one_still_loads(manufacturing: Policy, sh: Maker) -> None:
+    """DOMAIN §2: shares sum to exactly 1; 0.5 + 0.5000…01 (31 digits) summed to 1 in the 28-digit context, so a
+    new finding's shares have at most 18 places. A finding stored before that limit still loads (its case, and
+    with it every listing and sweep, would fail otherwise), and trailing zeros are no places."""
+    sales = Party(PartyKind.DEPARTMENT, "sales")
+    fine = Responsibility((FaultShare(SMT, D("0.5")), FaultShare(sales, D("0.5000000000000000000000000000001"))))
+    s = Script(manufacturing, sh(2026, 11, 2))
+    s("register", number="1")
+    s("start_investigation")
+    with pytest.raises(RuleViolation, match=r"delay\.shares\[1\].*18 decimal places") as error:
+        s("attribute", causer=Responsibility.sole(SMT), delay=fine)
+    assert error.value.rule == "P1-ROLE-07"
+    zeros = Responsibility((FaultShare(SMT, D("0.5000000000000000000000")), FaultShare(sales, D("0.50"))))
+    thirds = tuple(
+        FaultShare(Party(PartyKind.PERSON, f"S{i}"), D(v))
+        for i, v in enumerate(("0.333333333333333333", "0.333333333333333333", "0.333333333333333334"))
+    )
+    assert s("attribute", causer=zeros, delay=Responsibility(thirds)).causer == zeros
+
+
 def test_p1_lc_14_not_established_needs_a_reason_then_a_reply(manufacturing: Policy, sh: Maker) -> None:
     s = Script(manufacturing, sh(2026, 11, 2))
     s("register", number="1")

@@ -84,3 +84,4 @@ def test_weights_finer_than_18_places_are_refused() -> None:
     with pytest.raises(MoneyError, match=r"weights\[1\].*18 decimal places"):
         apportion(D("1"), [D("0.5"), D("0.5000000000000000001")])
     assert apportion(D("1"), [D("0.5"), D("0.500000000000000001")]) == (D("0.50"), D("0.50"))
+    assert apportion(D("1"), [D("0.5000000000000000000000"), D("0.5")]) == (D("0.50"), D("0.50"))  # zeros: no places

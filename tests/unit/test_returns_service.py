@@ -73,6 +73,9 @@ def test_p1_apr_06_issue_with_signatures_is_all_or_nothing(cases: CaseService, s
 def test_settling_needs_the_remedy_booked(cases: CaseService, sh: Maker) -> None:
     """DOMAIN §3: settled needs every return/allowance booked (and every penalty decided)."""
     ref = closed_allowance(cases, sh)
+    with pytest.raises(RuleViolation, match=r"approved allowance of 800\.00 has no return or allowance") as unissued:
+        cases.settle(ref, actor="gm_office", at=sh(2026, 11, 4, 12))  # not even issued: settled, it never could be
+    assert unissued.value.rule == "CASE-SETTLE"
     returns = ReturnService(cases)
     issued = returns.authorise(ref, actor="S02", signatures=SIGNED, at=sh(2026, 11, 5))
     with pytest.raises(RuleViolation) as err:
@@ -82,6 +85,38 @@ def test_settling_needs_the_remedy_booked(cases: CaseService, sh: Maker) -> None
     booked = returns.book(issued.return_id, proof=proof, actor="accounting", at=sh(2026, 11, 6))
     assert booked.status is ReturnStatus.BOOKED
     assert cases.settle(ref, actor="gm_office", at=sh(2026, 11, 7)).status.value == "settled"
+
+
+def test_settled_means_decided_and_a_late_visit_still_opens_its_second_complaint(
+    cases: CaseService, store: MemoryStore, sh: Maker
+) -> None:
+    """DOMAIN §3: no penalty is proposed on a settled case (settle checked they were all decided); and a second
+    complaint dates from after its parent's closure, not after its last event (a settlement two days later
+    refused the visit made in between)."""
+    from pathlib import Path
+
+    from adapters.organisation_files import load_organisation
+    from complaint_core.penalty_orders import LossOrder, PenaltyOrder
+    from complaint_core.penalty_service import PenaltyService
+
+    org = load_organisation(Path(__file__).resolve().parents[2] / "examples" / "organisation.toml")
+
+    ref = closed_allowance(cases, sh)
+    returns = ReturnService(cases)
+    issued = returns.authorise(ref, actor="S02", signatures=SIGNED, at=sh(2026, 11, 5))
+    proof = Proof(kind="signed_certificate", reference="ZR-1", buyer_stamped=True)
+    returns.book(issued.return_id, proof=proof, actor="accounting", at=sh(2026, 11, 6))
+    cases.settle(ref, actor="gm_office", at=sh(2026, 11, 9))
+    penalties = PenaltyService(cases, organisation=type("Org", (), {"get": lambda self: org})())
+    order = PenaltyOrder(loss=LossOrder(actual_loss=Decimal("100.00")))
+    with pytest.raises(RuleViolation, match="settled") as err:
+        penalties.assess(ref, order, actor="Q01", at=sh(2026, 11, 10))
+    assert err.value.rule == "CASE-SETTLE" and not store.assessments
+    second = cases.open_second_complaint(ref, actor="S02", at=sh(2026, 11, 7))  # after closure, before settling
+    assert second.parent_case_id == ref and second.repeat_count == 1
+    with pytest.raises(RuleViolation) as early:
+        cases.open_second_complaint(ref, actor="S02", at=sh(2026, 11, 4, 9))  # before closure
+    assert early.value.rule == "CASE-TIME-ORDER"
 
 
 @pytest.mark.parametrize(

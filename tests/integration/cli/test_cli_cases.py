@@ -302,6 +302,34 @@ def test_org_import_of_a_csv_directory_stores_the_same_organisation(app: typer.T
     assert again["version"] == 2  # neither bad import stored a version
 
 
+def test_a_policy_stored_by_an_earlier_version_still_loads(app: typer.Typer, db: Path, tmp_path: Path) -> None:
+    """Policy files are now refused when a number stands for text (department = 101); a database that stored
+    such a policy before (it became "101") must keep working: the stored versions are all read on first use, so
+    one refusal made every command on the database fail."""
+    from datetime import UTC, datetime
+
+    from adapters.policy_files import preset_text
+    from adapters.sql import documents as docs
+    from entrypoints.app import open_app
+
+    text = preset_text("manufacturing").replace('policy_id = "manufacturing"', 'policy_id = "acme"', 1)
+    text = text.replace('department = "quality"', "department = 101", 1)
+    assert "department = 101" in text
+    path = tmp_path / "acme.toml"
+    path.write_text(text, "utf-8")
+    refused = invoke(app, db, "init", "--policy", str(path))
+    assert refused.exit_code == 2 and "expected a string, got 101" in refused.stderr  # new files: strict
+    stored = open_app(str(db))
+    try:
+        docs.store(stored.database.engine, kind="policy", name="acme", source=text, fmt="toml",
+                   at=datetime(2026, 11, 1, tzinfo=UTC))  # fmt: skip
+    finally:
+        stored.close()
+    assert invoke(app, db, "case", "list").exit_code == 0
+    doc = as_json(app, db, "case", "open", "--customer", "A", "--category", "quality", "--policy", "acme")
+    assert doc["policy"]["id"] == "acme"
+
+
 def test_sweep_dry_run_writes_nothing_then_records_once(app: typer.Typer, tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     as_json(app, db, "init", "--policy", "service")
