@@ -271,17 +271,20 @@ def breaker_of(endpoint: Endpoint, threshold: int = 5, cool_down: timedelta = ti
 
 
 class _BatchBreakers:
-    """Within one run, each endpoint's breaker from its stored state on, plus the endpoints that answered 410.
+    """Within one batch, each endpoint's breaker from its stored state on, plus the endpoints that answered 410.
 
     Shared by the relay's worker threads, so a failing endpoint stops taking the batch's
-    time with concurrency too (a few sends may race past the threshold), and by the run's
-    batches: the next batch is claimed before this one is recorded, so the stored state lags.
+    time with concurrency too (a few sends may race past the threshold). ``gone`` is shared
+    by the run's batches: the next batch is claimed before this one is recorded, and must not
+    go to an endpoint that said Gone. Breakers are not carried over: the stored state a claim
+    brings is the one every relay shares (carried over, an open one here while the stored one
+    had closed again made the run claim and skip the same deliveries until the cool-down ended).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, gone: set[int] | None = None) -> None:
         self._lock = threading.Lock()
         self._breakers: dict[int, CircuitBreaker] = {}
-        self._gone: set[int] = set()
+        self._gone: set[int] = gone if gone is not None else set()
 
     def allows(self, job: Job, now: datetime) -> bool:
         with self._lock:
@@ -542,10 +545,10 @@ class Relay:
             log.info("webhook %s to %s failed: %s", job.message_id, redact_url(job.url), response.error)
         return Result(job=job, at=at, response=response, latency_ms=latency)
 
-    def send(self, jobs: Sequence[Job], breakers: _BatchBreakers | None = None) -> list[Result]:
+    def send(self, jobs: Sequence[Job], gone: set[int] | None = None) -> list[Result]:
         """Post every job; skip the rest of an endpoint's jobs once its breaker opens or it answers 410
-        (in this batch, or in the earlier batches that shared ``breakers``)."""
-        breakers = breakers if breakers is not None else _BatchBreakers()
+        (in this batch, or in an earlier batch that shared the ``gone`` set)."""
+        breakers = _BatchBreakers(gone)
 
         def send_one(job: Job) -> Result:
             now = self.clock.now()
@@ -617,20 +620,22 @@ class Relay:
             updates.append(row)
         with self._recording:  # the fates and the end of the lease, before any renewal can touch them
             with self.engine.begin() as conn:
-                if updates:
-                    conn.execute(
-                        update(t.webhook_deliveries)
-                        .where(d.id == bindparam("_id"), d.status == PENDING)  # not one a 410 has cancelled
-                        .values(
-                            status=bindparam("_status"),
-                            attempts=bindparam("_attempts"),
-                            next_attempt_at=bindparam("_next"),
-                            last_status=bindparam("_last_status"),
-                            last_error=bindparam("_last_error"),
-                            delivered_at=bindparam("_delivered_at"),
-                        ),
-                        updates,
-                    )
+                fate = update(t.webhook_deliveries).values(
+                    status=bindparam("_status"),
+                    attempts=bindparam("_attempts"),
+                    next_attempt_at=bindparam("_next"),
+                    last_status=bindparam("_last_status"),
+                    last_error=bindparam("_last_error"),
+                    delivered_at=bindparam("_delivered_at"),
+                )
+                # a 410 (of this relay or another) may have cancelled a delivery meanwhile: a retry or a failure
+                # does not bring it back, an answer that it arrived is recorded all the same
+                arrived = [row for row in updates if row["_status"] == DELIVERED]
+                others = [row for row in updates if row["_status"] != DELIVERED]
+                if arrived:
+                    conn.execute(fate.where(d.id == bindparam("_id")), arrived)
+                if others:
+                    conn.execute(fate.where(d.id == bindparam("_id"), d.status == PENDING), others)
                 if attempts:
                     conn.execute(insert(t.webhook_attempts), attempts)
                 if released:
@@ -684,7 +689,7 @@ class Relay:
         counts = RelayCounts(fanned_out=self.fan_out())
         try:
             batches = 0
-            breakers = _BatchBreakers()
+            gone: set[int] = set()  # endpoints that answered 410 in this run
             with ThreadPoolExecutor(1, thread_name_prefix="relay-db") as db:
                 recording: Future[RelayCounts] | None = None
                 jobs = self.claim()
@@ -692,7 +697,7 @@ class Relay:
                     batches += 1
                     more = max_batches is None or batches < max_batches
                     next_claim = db.submit(self.claim) if more else None
-                    results = self.send(jobs, breakers)
+                    results = self.send(jobs, gone)
                     if recording is not None:
                         counts.add(recording.result())
                     recording = db.submit(self.record, results)

@@ -9,9 +9,12 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,7 +23,7 @@ from whkit import INTAKE, T0, Answer, JumpClock, Receiver, engine_of, make_cases
 from adapters.clock import FixedClock, SystemClock
 from adapters.sql import tables as t
 from adapters.webhooks import endpoints as ep
-from adapters.webhooks.relay import HttpxTransport, Relay, StdlibTransport, ping, replay, retry_dead
+from adapters.webhooks.relay import HttpxTransport, Relay, Response, StdlibTransport, ping, replay, retry_dead
 from adapters.webhooks.schedule import MAX_ATTEMPTS
 from adapters.webhooks.signing import WebhookVerificationError, verify
 from entrypoints.app import open_app
@@ -91,6 +94,69 @@ def test_410_stops_the_batches_already_claimed_behind_it(db_url: str) -> None:
         assert statuses == ["cancelled"] * 33 + ["delivered"] * 7
     finally:
         gone.stop()
+
+
+class _Scripted:
+    """A transport answering from a script: ``answer(n)`` for the n-th post (1-based), thread-safe."""
+
+    def __init__(self, answer: Callable[[int], tuple[int, float]]) -> None:
+        self.answer, self.posts, self._lock = answer, 0, threading.Lock()
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> Response:
+        with self._lock:
+            self.posts += 1
+            status, delay = self.answer(self.posts)
+        time.sleep(delay)
+        return Response(status)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_breaker_open_in_one_batch_does_not_make_the_run_spin(db_url: str) -> None:
+    """Breakers come from the stored state of each claim: carried across the run's batches, one opened by
+    answers in completion order (concurrency 4) while the stored one, folded in job order, stayed closed;
+    the run then claimed, skipped and released the same deliveries until the cool-down ended (1,283 claims)."""
+    make_cases(db_url, 30)
+    engine = engine_of(db_url)
+    ep.add_endpoint(engine, "http://127.0.0.1:9/hook", now=T0)
+    slow_failures = _Scripted(lambda n: (500, 0.3) if n <= 3 else (204, 0.0))
+    relay = Relay(engine, client=slow_failures, clock=SystemClock(), rng=0.5, batch=4, concurrency=4,
+                  breaker_threshold=3, breaker_cool_down=timedelta(seconds=4))  # fmt: skip
+    claims = 0
+    claim = relay.claim
+
+    def counted() -> list[Any]:
+        nonlocal claims
+        claims += 1
+        return claim()
+
+    relay.claim = counted  # type: ignore[method-assign]
+    with relay:
+        counts = relay.run_once()
+    assert counts.attempted == 30 and counts.delivered == 27 and claims <= 12
+
+
+def test_a_delivery_that_arrived_is_recorded_though_another_relays_410_cancelled_it(db_url: str) -> None:
+    """Two relays, one endpoint: A's message gets 410 and A cancels every pending delivery, including the one B
+    has in flight, which got 204. B's answer must still count: it was skipped, leaving a 'cancelled' row with
+    a 204 attempt and no delivery time."""
+    make_cases(db_url, 2)
+    engine = engine_of(db_url)
+    ep.add_endpoint(engine, "http://127.0.0.1:9/hook", now=T0)
+    a = Relay(engine, client=_Scripted(lambda n: (410, 0.0)), clock=SystemClock(), rng=0.5, batch=1)
+    b = Relay(engine, client=_Scripted(lambda n: (204, 0.0)), clock=SystemClock(), rng=0.5, batch=1)
+    with a, b:
+        a.fan_out()
+        jobs_a, jobs_b = a.claim(), b.claim()
+        results_a, results_b = a.send(jobs_a), b.send(jobs_b)
+        assert a.record(results_a).disabled == 1
+        assert b.record(results_b).delivered == 1
+    by_id = {d["id"]: d for d in rows(engine, t.webhook_deliveries)}
+    assert by_id[jobs_a[0].delivery_id]["status"] == "cancelled"
+    arrived = by_id[jobs_b[0].delivery_id]
+    assert (arrived["status"], arrived["attempts"], arrived["last_status"]) == ("delivered", 1, 204)
+    assert arrived["delivered_at"] is not None
 
 
 def test_410_disables_the_endpoint_and_cancels_its_pending_deliveries(db_url: str) -> None:
