@@ -72,6 +72,8 @@ class SweepAction:
     rule_id: str
     label: Labels | None = None
     deliver_at: datetime | None = None  # when to notify: fires_at, or held to working hours by the policy
+    policy_id: str = ""  # the case's policy (its zone and labels), so a caller can show the action as the case does
+    policy_version: int = 0
 
     @property
     def key(self) -> tuple[UUID, str, int]:
@@ -185,6 +187,8 @@ def due_actions(
                     rule_id=rule.rule_id,
                     label=rung.label,
                     deliver_at=_delivery(policy, calendar, fires_at),
+                    policy_id=policy.policy_id,
+                    policy_version=policy.version,
                 )
             )
     return out

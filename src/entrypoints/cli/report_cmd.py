@@ -69,7 +69,7 @@ def build_monthly(app: App, month: str) -> MonthlyReport:
             if assessment.status is not AssessmentStatus.APPROVED:
                 continue
             for line in assessment.lines:
-                if line.kind is LineKind.LOSS_SHARE and "loss" in dict(line.basis):
+                if line.kind in (LineKind.LOSS_SHARE, LineKind.REPORTED) and "loss" in dict(line.basis):
                     loss = Decimal(dict(line.basis)["loss"])
                     losses[assessment.case_id] = max(losses.get(assessment.case_id, Decimal("0.00")), loss)
         followups.extend(uow.followups.all())

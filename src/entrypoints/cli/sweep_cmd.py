@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from complaint_core.escalation import SweepAction
+    from complaint_core.policy import Policy
     from entrypoints.app import App
 
 TEXT = Texts(
@@ -117,21 +118,27 @@ def sweep(
     def human(console: Console) -> None:
         from complaint_core.policy import CASE_TARGETS
 
-        clocks = {rule.name: rule.label(lang) for rule in reversed(policy.clocks)}  # the first rule's name wins
+        def policy_of(action: SweepAction) -> Policy:
+            return app.cases.policies.get(action.policy_id, action.policy_version)
+
+        def clock_label(action: SweepAction) -> str:
+            rules = policy_of(action).clock_rules(action.clock)
+            return rules[0].label(lang) if rules else action.clock
+
         stamp = when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         title = TEXT("dry_title" if dry else "title", lang, at=stamp, count=len(actions))
         keys = ("case", "clock", "level", "kind", "addressee", "due", "rule")
         rows = [
             (
                 a["case_number"],
-                clocks.get(a["clock"], a["clock"]),
+                clock_label(action),
                 a["level"],
                 a["label"][lang] if a["label"] else TEXT(a["kind"], lang),  # the rung's own name, e.g. 催办单
                 TEXT(a["addressee"], lang) if a["addressee"] in CASE_TARGETS else a["addressee"],
-                local_minute(a["due"], tz),
+                local_minute(a["due"], policy_of(action).tz),  # as case show has it, in the case's zone
                 a["rule"],
             )
-            for a in items
+            for a, action in zip(items, actions, strict=True)
         ]
         console.print(table(title, [TEXT(k, lang) for k in keys], rows))
 

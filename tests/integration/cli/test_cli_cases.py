@@ -369,6 +369,30 @@ def test_sweep_and_case_tables_speak_the_chosen_language(app: typer.Typer, db: P
     assert "质量异常" in show and "quality" not in show
 
 
+def test_the_sweep_shows_each_case_in_its_own_policy_s_zone(app: typer.Typer, db: Path) -> None:
+    """The sweep showed every due time in the default policy's zone (Shanghai) while case show used the case's
+    (New York): the same deadline read 2026-11-16 12:59 in one and 2026-11-15 23:59 in the other."""
+    from datetime import UTC, datetime
+
+    from adapters.policy_files import preset_text
+    from adapters.sql import documents as docs
+    from entrypoints.app import open_app
+
+    text = preset_text("manufacturing").replace('policy_id = "manufacturing"', 'policy_id = "ny"', 1)
+    text = text.replace('zone = "Asia/Shanghai"', 'zone = "America/New_York"', 1)
+    stored = open_app(str(db))
+    try:
+        docs.store(stored.database.engine, kind="policy", name="ny", source=text, fmt="toml",
+                   at=datetime(2026, 11, 1, tzinfo=UTC))  # fmt: skip
+    finally:
+        stored.close()
+    ref = open_case(app, db, "--policy", "ny")["id"]
+    as_json(app, db, "case", "register", ref, "--at", "2026-11-02T10:00")
+    words = invoke(app, db, "sweep", "--dry-run", "--at", "2026-11-20T10:00").stdout
+    assert "2026-11-15 23:59" in words and "2026-11-16 12:59" not in words, words
+    assert "结案期限" in words
+
+
 def test_setup_commands(app: typer.Typer, tmp_path: Path) -> None:
     from adapters.policy_files import preset_text
 

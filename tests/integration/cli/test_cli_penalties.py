@@ -117,6 +117,21 @@ def test_assess_approve_close_show(capsys: pytest.CaptureFixture[str], db: Path)
     )
 
 
+def test_the_monthly_report_counts_a_loss_charged_wholly_to_an_outside_party(
+    capsys: pytest.CaptureFixture[str], db: Path
+) -> None:
+    """report.py: the loss is the one valued by the approved assessment (P1-PEN-01). A supplier alone at fault
+    gets a reported line, never a loss share, and the report said 0.00 for its 2000.00."""
+    ref = closed_case(db, RemedyKind.EXPLANATION, "0.00", Party(PartyKind.SUPPLIER, "acme", "铜箔厂"))
+    _, doc = run(capsys, db, "penalty", "assess", ref, "--loss", "2000", "--at", "2026-11-06T09:00")
+    assert [line["kind"] for line in doc["assessment"]["lines"]] == ["reported"]
+    code, _ = run(capsys, db, "penalty", "approve", doc["assessment"]["id"], "--role", "gm", "--by", "GM01",
+                  "--at", "2026-11-07T09:00")  # fmt: skip
+    assert code == 0
+    code, report = run(capsys, db, "report", "monthly", "2026-11")
+    assert code == 0 and report["money"]["loss"] == "2000.00", report["money"]
+
+
 def test_appeal_reverses(capsys: pytest.CaptureFixture[str], db: Path) -> None:
     ref = closed_case(db, RemedyKind.ALLOWANCE, "1000.00", Party(PartyKind.PERSON, "S02", "李娜"))
     _, doc = run(capsys, db, "penalty", "assess", ref, "--loss", "1000", "--at", "2026-11-06T09:00")
