@@ -192,6 +192,7 @@ class LateStep:
     working_days_late: int | None  # full working days late; None without a calendar
     department: str
     delay_parties: tuple[str, ...]  # who was found responsible for the delay, when attributed
+    zone: str = ""  # the case's policy zone, to show its instants as the case does
 
 
 @attrs.frozen(kw_only=True)
@@ -225,6 +226,7 @@ class CaseLine:
     claimed: Decimal
     loss: Decimal
     remedy: Decimal
+    zone: str = ""  # the case's policy zone, to show its instants as the case does
 
 
 @attrs.frozen(kw_only=True)
@@ -405,6 +407,7 @@ def monthly_report(
                     else lateness_days(due, end, unit=TimeUnit.WORKING_DAYS, calendar=calendar, tz=tz),
                     department=department,
                     delay_parties=delay_parties,
+                    zone=policy.zone,
                 )
             )
         per_case_clocks[case.case_id] = (stopped, late)
@@ -433,6 +436,7 @@ def monthly_report(
                 claimed=case.intake.claimed_amount if case.intake.claimed_amount is not None else Decimal("0.00"),
                 loss=amount_of(loss, "loss") if loss is not None else Decimal("0.00"),
                 remedy=remedy,
+                zone=policy.zone,
             )
         )
     lines.sort(key=lambda line: (line.closed_at, line.reference))

@@ -170,3 +170,27 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_start_with_an_apostrophe(
         "'\tcmd",
         "plain",
     ]
+
+
+def test_each_case_is_shown_in_its_own_policy_s_zone() -> None:
+    """report.py: a case belongs to a month in its policy's zone, and the HTML and the tables show its times
+    there too; they used the default policy's zone, so a UTC case closed on 30 November 20:30 read
+    2026-12-01 04:30 in the November report."""
+    utc_policy = attrs.evolve(POLICY, policy_id="mfg-utc", zone="UTC")
+    utc = ZoneInfo("UTC")
+    received, closed = datetime(2026, 11, 30, 20, tzinfo=utc), datetime(2026, 11, 30, 20, 30, tzinfo=utc)
+    intake = Intake(customer="丙", channel=Channel.PHONE, category="quality")
+    case, _ = Case.receive(utc_policy, case_id=UUID(int=9), intake=intake, at=received, actor="sales")
+    case, _ = case.register(utc_policy, at=received, actor="gm_office", number="261109")
+    case, _ = case.start_investigation(utc_policy, at=received, actor="qa")
+    case, _ = case.attribute(utc_policy, at=received, actor="qa", no_fault=True)
+    case, _ = case.propose(utc_policy, at=closed, actor="sales", kind=RemedyKind.EXPLANATION, amount=Decimal("0"))
+    case, _ = case.approve(utc_policy, at=closed, actor="gm", role="gm")
+    case, _ = case.reply_to_customer(utc_policy, at=closed, actor="sales", message="ok")
+    case, _ = case.close(utc_policy, at=closed, actor="gm_office")
+    calendar = china_calendar()
+    report = monthly_report([case], month="2026-11", policy_for=lambda c: utc_policy, calendar_for=lambda p: calendar)
+    (line,) = report.cases
+    assert line.zone == "UTC"
+    page = to_html(report, "en", tz=SH)
+    assert "2026-11-30 20:30" in page and "2026-12-01 04:30" not in page

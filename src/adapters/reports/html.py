@@ -69,7 +69,8 @@ def _groups(groups: tuple[Group, ...], head: str, text: dict[str, str], lang: La
 
 
 def to_html(report: MonthlyReport, lang: Language = "zh", *, tz: tzinfo = SHANGHAI) -> str:
-    """The page in ``lang`` (``zh`` or ``en``); instants are shown in ``tz`` (the policies' zone)."""
+    """The page in ``lang`` (``zh`` or ``en``); a case's instants are shown in its policy's zone (``tz`` for lines
+    that name none)."""
     text = {key: label(lang) for key, label in TEXT.items()}
     departments = {g.key: g.label(lang) for g in report.by_department}
     title = f"{text['title']} {report.month}"
@@ -170,8 +171,8 @@ def to_html(report: MonthlyReport, lang: Language = "zh", *, tz: tzinfo = SHANGH
                         s.reference,
                         s.clock_label(lang),
                         s.rule_id,
-                        local(s.due, tz),
-                        local(s.stopped_at, tz),
+                        local(s.due, tz, s.zone),
+                        local(s.stopped_at, tz, s.zone),
                         str(s.days_late),
                         "-" if s.working_days_late is None else str(s.working_days_late),
                         departments.get(s.department, s.department),
@@ -196,8 +197,8 @@ def to_html(report: MonthlyReport, lang: Language = "zh", *, tz: tzinfo = SHANGH
                     categories.get(c.category, c.category),
                     causes.get(c.cause, c.cause),
                     departments.get(c.department, c.department),
-                    local(c.received_at, tz),
-                    local(c.closed_at, tz),
+                    local(c.received_at, tz, c.zone),
+                    local(c.closed_at, tz, c.zone),
                     days(c.handling),
                     ", ".join(c.late_clocks),
                     text["yes"] if c.repeat else text["no"],

@@ -26,7 +26,8 @@ def _groups(title: str, head: str, groups: tuple[Group, ...], lang: Language) ->
 
 
 def to_rich_tables(report: MonthlyReport, lang: Language = "zh", *, tz: tzinfo = SHANGHAI) -> tuple[Table, ...]:
-    """Summary, the five breakdowns, clocks, handling time, Pareto and the audit; times shown in ``tz``."""
+    """Summary, the five breakdowns, clocks, handling time, Pareto and the audit; times shown in each case's
+    policy zone (``tz`` for lines that name none)."""
     summary = Table(title=f"{t('title', lang)} {report.month}", show_header=False)
     summary.add_column()
     summary.add_column(justify="right")
@@ -84,8 +85,8 @@ def to_rich_tables(report: MonthlyReport, lang: Language = "zh", *, tz: tzinfo =
             s.reference,
             s.clock_label(lang),
             s.rule_id,
-            local(s.due, tz),
-            local(s.stopped_at, tz),
+            local(s.due, tz, s.zone),
+            local(s.stopped_at, tz, s.zone),
             str(s.days_late),
             "-" if s.working_days_late is None else str(s.working_days_late),
             departments.get(s.department, s.department),

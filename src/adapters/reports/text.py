@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from complaint_core.labels import Labels, Language
 from complaint_core.report import Rate, duration_days
@@ -94,5 +95,6 @@ def rate(value: Rate) -> str:
     return value.percent(1)
 
 
-def local(instant: datetime, tz: tzinfo) -> str:
-    return instant.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+def local(instant: datetime, tz: tzinfo, zone: str = "") -> str:
+    """``instant`` as the minute it was in ``zone`` (a case's policy zone), else in ``tz``."""
+    return instant.astimezone(ZoneInfo(zone) if zone else tz).strftime("%Y-%m-%d %H:%M")
