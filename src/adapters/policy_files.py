@@ -25,7 +25,7 @@ from cattrs.gen import make_dict_structure_fn
 from cattrs.preconf.json import make_converter
 from cattrs.v import format_exception
 
-from complaint_core.errors import PolicyInvalid
+from complaint_core.errors import PolicyInvalid, RuleViolation, enum_member
 from complaint_core.policy import Limit, Policy, TimeUnit
 
 PRESETS = ("manufacturing", "furniture", "auto-dealer", "service", "bank-branch")
@@ -85,10 +85,9 @@ def _structure_str(value: Any, _: type) -> str:
 
 def _structure_enum(value: Any, type_: type[StrEnum]) -> StrEnum:
     try:
-        return type_(value)
-    except ValueError:
-        allowed = ", ".join(member.value for member in type_)
-        raise _BadValue(f"{value!r} is not one of {allowed}") from None
+        return enum_member(type_, value, "value", "POLICY")
+    except RuleViolation as error:  # the converter reports it with the key path
+        raise _BadValue(error.message) from None
 
 
 def _shape_checked(expected: type | tuple[type, ...], what: str, inner: Callable[[Any, Any], Any]) -> Any:

@@ -91,7 +91,7 @@ def emit(
 
 # Text from customers, CRMs and clerks must not drive the terminal: control characters (an ESC starts a colour or
 # cursor sequence, a newline splits a row) and bidi overrides that reorder what is shown print as escapes.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def inert(text: str) -> str:
@@ -99,12 +99,13 @@ def inert(text: str) -> str:
     return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
-def local_minute(value: str | None, tz: tzinfo) -> str | None:
-    """A wire instant (UTC ISO-8601) as the minute it was in the policy's zone, as every table shows times."""
+def local_minute(value: datetime | str | None, tz: tzinfo) -> str | None:
+    """An instant (or a wire one, UTC ISO-8601) as the minute it was in the policy's zone, as every table shows
+    times. (The report renderers have their own ``local``: importing them here would load rich for every command.)"""
     if value is None:
         return None
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(tz)
-    return moment.strftime("%Y-%m-%d %H:%M")
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -14,7 +14,7 @@ from .appctx import open_for
 from .context import area, settings_of
 from .ledger_cmd import MonthArg
 from .options import AtOption
-from .output import Texts, diag, emit, table
+from .output import Texts, diag, emit, local_minute, table
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -187,19 +187,18 @@ def overdue(ctx: typer.Context, at: AtOption = None) -> None:
     rows.sort(key=lambda r: (r["due_at"], r["case_number"] or ""))
     doc = {"as_of": utc_iso(when), "overdue": rows}
     cols = [TEXT(k, lang) for k in ("case", "customer", "clock", "rule", "due", "level")]
-    fmt = "%Y-%m-%d %H:%M"
     body = [
         (
             r["case_number"] or r["case_id"],
             r["customer"],
             r["clock"],
             r["rule"],
-            datetime.fromisoformat(r["due_at"].replace("Z", "+00:00")).astimezone(policy.tz).strftime(fmt),
+            local_minute(r["due_at"], policy.tz),
             r["level"],
         )
         for r in rows
     ]
-    title = TEXT("overdue", lang, at=when.astimezone(policy.tz).strftime(fmt))
+    title = TEXT("overdue", lang, at=local_minute(when, policy.tz))
     emit(settings, doc, lambda console: console.print(table(title, cols, body)))
 
 
@@ -213,15 +212,14 @@ def timeliness(ctx: typer.Context, month: MonthArg) -> None:
     lang = settings.language(policy.language)
     report = build_monthly(app, month)
     doc = {"month": month, "audit": to_json_dict(report)["audit"]}
-    fmt = "%Y-%m-%d %H:%M"
     cols = [TEXT(k, lang) for k in ("case", "clock", "rule", "due", "stopped", "days_late", "department", "delay")]
     body = [
         (
             s.reference,
             s.clock_label.zh if lang == "zh" else s.clock_label.en,
             s.rule_id,
-            s.due.astimezone(policy.tz).strftime(fmt),
-            s.stopped_at.astimezone(policy.tz).strftime(fmt),
+            local_minute(s.due, ZoneInfo(s.zone) if s.zone else policy.tz),  # in the case's zone
+            local_minute(s.stopped_at, ZoneInfo(s.zone) if s.zone else policy.tz),
             s.days_late,
             s.department,
             ", ".join(s.delay_parties) or None,

@@ -125,7 +125,7 @@ def sweep(
             rules = policy_of(action).clock_rules(action.clock)
             return rules[0].label(lang) if rules else action.clock
 
-        stamp = when.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        stamp = local_minute(when, tz)
         title = TEXT("dry_title" if dry else "title", lang, at=stamp, count=len(actions))
         keys = ("case", "clock", "level", "kind", "addressee", "due", "rule")
         rows = [

@@ -86,11 +86,11 @@ def test_more_bad_intake_exits_2_naming_the_option(
 def test_control_characters_in_stored_text_print_as_escapes(app: typer.Typer, db: Path) -> None:
     """A customer name from a CRM or a clerk must not drive the terminal (ESC sequences) or split a row."""
     open_case(app, db)  # a plain one
-    as_json(app, db, "case", "open", "--customer", "A\x01\x1b[31mB\nC\u202eD", "--category", "quality")
+    as_json(app, db, "case", "open", "--customer", "A\x1b\nB\u202eC\u200fD", "--category", "quality")
     for args in (("case", "list"), ("case", "show", "261101")):
         out = invoke(app, db, "--lang", "en", *args).stdout
-        assert "\x1b" not in out and "\x01" not in out and "\u202e" not in out
-    assert "A\\x01\\x1b[31mB\\nC\\u202eD" in invoke(app, db, "case", "list").stdout
+        assert "\x1b" not in out and "\u202e" not in out and "\u200f" not in out
+    assert "A\\x1b\\nB\\u202eC\\u200fD" in invoke(app, db, "case", "list").stdout
 
 
 def test_share_above_one_exits_2_and_writes_nothing(app: typer.Typer, db: Path) -> None:
@@ -101,6 +101,8 @@ def test_share_above_one_exits_2_and_writes_nothing(app: typer.Typer, db: Path) 
     result = invoke(app, db, "case", "attribute", ref, "--party", "group_unit:smt-2=1.5")
     assert result.exit_code == 2
     assert "'--party'" in result.stderr and "at most 1" in result.stderr
+    result = invoke(app, db, "case", "attribute", ref, "--party", "group_unit:smt-2=1/1048576")  # 20 places
+    assert result.exit_code == 2 and "'--party'" in result.stderr and "18 decimal places" in result.stderr
     # shares that do not sum to 1: a rule violation naming the rule
     result = invoke(app, db, "case", "attribute", ref, "--party", "group_unit:a=0.5", "--at", "2026-11-02T12:00")
     assert result.exit_code == 4 and "[P1-ROLE-07]" in result.stderr
