@@ -34,6 +34,15 @@ TEXT = Texts(
         "satisfaction": ("满意度", "satisfaction"),
         "second": ("二次投诉", "second complaint"),
         "followup": ("案件 {number} 的回访", "Follow-up of case {number}"),
+        # visit kinds and statuses as a clerk reads them
+        "rework_delivery": ("返工交货后回访", "after the rework delivery"),
+        "after_reply": ("答复后回访", "after the reply"),
+        "monthly": ("月度回访", "monthly"),
+        "same_day_call": ("当日电话回访", "same-day call"),
+        "secondary_check": ("二次核查", "secondary check"),
+        "open": ("待回访", "open"),
+        "reached": ("已回访", "reached"),
+        "unreachable": ("无法联系", "unreachable"),
     }
 )
 
@@ -98,14 +107,23 @@ def due(
         )
     doc = {"on": day.isoformat(), "due": rows}
     cols = [TEXT(k, lang) for k in ("case", "visit", "kind", "due_on", "attempts")]
-    body = [(r["case_number"], r["visit"], r["kind"], r["due_on"], r["attempts"]) for r in rows]
+    body = [(r["case_number"], r["visit"], TEXT(str(r["kind"]), lang), r["due_on"], r["attempts"]) for r in rows]
     emit(settings, doc, lambda console: console.print(table(TEXT("due", lang, on=day), cols, body)))
 
 
-def _print(console: Console, doc: dict[str, Any], lang: Any) -> None:
+def _print(console: Console, doc: dict[str, Any], lang: Any, policy: Policy) -> None:
+    levels = {level.code: level.label(lang) for level in policy.followups.satisfaction}
     cols = [TEXT(k, lang) for k in ("visit", "kind", "due_on", "status", "attempts", "satisfaction", "second")]
     body = [
-        (v["number"], v["kind"], v["due_on"], v["status"], v["attempts"], v["satisfaction"], v["second_case_id"])
+        (
+            v["number"],
+            TEXT(v["kind"], lang),
+            v["due_on"],
+            TEXT(v["status"], lang),
+            v["attempts"],
+            levels.get(v["satisfaction"], v["satisfaction"]),
+            v["second_case_id"],
+        )
         for v in doc["visits"]
     ]
     console.print(table(TEXT("followup", lang, number=doc["case_number"]), cols, body))
@@ -163,7 +181,7 @@ def _change(
     lang = settings.language(policy.language)
     followup = change(app, found.case_id, instant(at, policy))
     doc = followup_json(followup, policy, case_number=found.reference)
-    emit(settings, {"followup": doc}, lambda console: _print(console, doc, lang))
+    emit(settings, {"followup": doc}, lambda console: _print(console, doc, lang, policy))
 
 
 def build() -> typer.Typer:
