@@ -111,13 +111,21 @@ def local_minute(value: datetime | str | None, tz: tzinfo) -> str | None:
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
     """A rich table; ``None`` cells print as "-", text cells with control characters escaped (``inert``)."""
     from rich.table import Table
+    from rich.text import Text
 
     out = Table(title=None if title is None else inert(title), title_justify="left")
     for column in columns:
         out.add_column(column)
     for row in rows:
-        out.add_row(*("-" if cell is None else inert(str(cell)) for cell in row))
+        out.add_row(*("-" if cell is None else cell if isinstance(cell, Text) else inert(str(cell)) for cell in row))
     return out
+
+
+def lines(*parts: str) -> Any:
+    """A table cell of several lines (a rich ``Text``), each part with its control characters escaped."""
+    from rich.text import Text
+
+    return Text("\n".join(inert(part) for part in parts))
 
 
 def diag(message: str) -> None:

@@ -9,12 +9,12 @@ import typer
 
 from .context import Language, area, settings_of
 from .options import CalendarFilesOption
-from .output import Texts, emit, table
+from .output import Texts, emit, lines, table
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from complaint_core.policy import ClockCondition, Policy
+    from complaint_core.policy import ClockCondition, Limit, Policy
 
 DEFAULT_POLICY = "manufacturing"
 
@@ -36,6 +36,11 @@ TEXT = Texts(
         "limit": ("期限", "limit"),
         "when": ("适用条件", "applies when"),
         "statutory": ("遇休息日顺延", "moves past rest days"),
+        "minutes": ("{n} 分钟", "{n} minutes"),
+        "hours": ("{n} 小时", "{n} hours"),
+        "calendar_days": ("{n} 个日历日", "{n} calendar days"),
+        "working_days": ("{n} 个工作日", "{n} working days"),
+        "calendar_months": ("{n} 个月", "{n} calendar months"),
         "approval": ("核决权限", "Approval"),
         "role": ("角色", "role"),
         "up_to": ("金额上限(元)", "up to (yuan)"),
@@ -65,10 +70,24 @@ def _condition(when: ClockCondition, lang: Language) -> str:
     return "; ".join(parts) if parts else TEXT("always", lang)
 
 
-def _limit(limit: object, rest_day: str, lang: Language) -> str | None:
+def _limit(limit: Limit | None, rest_day: str, lang: Language) -> Any:
     if limit is None:
         return None
-    return f"{limit}\n({TEXT('statutory', lang)})" if rest_day == "statutory" else str(limit)
+    words = TEXT(limit.unit.value, lang, n=limit.amount)
+    return lines(words, f"({TEXT('statutory', lang)})") if rest_day == "statutory" else words
+
+
+def _milestone(name: str, policy: Policy, lang: Language) -> str:
+    """A lifecycle status or a policy milestone by its label, with the name the policy file uses."""
+    from complaint_core.case import STATUS_LABELS, CaseStatus
+
+    if name in {s.value for s in CaseStatus}:
+        zh, en = STATUS_LABELS[CaseStatus(name)]
+        label = zh if lang == "zh" else en
+    else:
+        found = policy.milestone_rule(name)
+        label = found.label(lang) if found is not None else name
+    return name if label == name else f"{label} ({name})"
 
 
 def _summary(policy: Policy, lang: Language) -> Any:
@@ -98,9 +117,9 @@ def _summary(policy: Policy, lang: Language) -> Any:
         [TEXT(k, lang) for k in ("clock", "rule", "from_to", "limit", "when")],
         [
             (
-                f"{r.label(lang)}\n{r.name}",
+                lines(r.label(lang), r.name),
                 r.rule_id or None,
-                f"{r.start}\n→ {r.stop}",
+                lines(_milestone(r.start, policy, lang), f"→ {_milestone(r.stop, policy, lang)}"),
                 _limit(r.limit, r.on_rest_day.value, lang),
                 _condition(r.when, lang),
             )

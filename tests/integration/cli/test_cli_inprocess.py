@@ -89,6 +89,15 @@ def test_policy_show_defaults_to_manufacturing_and_accepts_a_file(app: typer.Typ
     assert doc["file"] == str(path) and doc["policy"]["policy_id"] == "service"
 
 
+def test_policy_show_in_words(app: typer.Typer) -> None:
+    """Statuses and limits by their labels, with the names the policy file uses; a cell's own line breaks stay
+    line breaks (escaping control characters in table cells printed them as a literal \\n)."""
+    zh = invoke(app, "policy", "show", "manufacturing").stdout
+    assert "13 个日历日" in zh and "已立案" in zh and "(registered)" in zh and "\\n" not in zh
+    en = invoke(app, "--lang", "en", "policy", "show", "service").stdout
+    assert "1 working days" in en and "\\n" not in en and "working_days" not in en
+
+
 def test_policy_show_unknown_name_is_a_usage_error(app: typer.Typer) -> None:
     result = invoke(app, "policy", "show", "no-such-preset")
     assert result.exit_code == 2
