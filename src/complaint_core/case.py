@@ -50,6 +50,7 @@ from .money import amount as amount_of
 from .policy import Policy, PromiseMode
 from .responsibility import Party, Responsibility
 from .timeutil import require_aware
+from .working_hours import held_until
 
 
 class CaseStatus(StrEnum):
@@ -681,6 +682,7 @@ class Case:
             action=rung.action.value,
             target=rung.target,
             due=deadline.due,
+            deliver_at=held_until(policy, calendar, max(fires_at, at)),
         )
 
     def record_inquiry(

@@ -37,24 +37,23 @@ gets every inquiry exactly once (consecutive windows do not overlap).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from uuid import UUID
 
 import attrs
 
-from .calendar import WorkingCalendar, next_working_day
+from .calendar import WorkingCalendar
 from .case import FINISHED, Case, CaseStatus
 from .clocks import compute_deadline, select_rule, shift
 from .labels import Labels
 from .policy import EscalationAction, Limit, Policy, TimeUnit
 from .timeutil import local_date, require_aware
+from .working_hours import held_until
 
 PolicyFor = Callable[[Case], Policy]
 CalendarFor = Callable[[Policy], WorkingCalendar | None]
 
 DEFAULT_INQUIRY_TARGET = "late_department"
-WORKDAY_START = time(9)
-WORKDAY_END = time(18)
 
 
 @attrs.frozen(kw_only=True)
@@ -71,7 +70,7 @@ class SweepAction:
     fires_at: datetime
     rule_id: str
     label: Labels | None = None
-    deliver_at: datetime | None = None  # when to notify: fires_at, or held to working hours by the policy
+    deliver_at: datetime | None = None  # when to notify: as computed, or held to working hours by the policy
     policy_id: str = ""  # the case's policy (its zone and labels), so a caller can show the action as the case does
     policy_version: int = 0
 
@@ -186,7 +185,7 @@ def due_actions(
                     fires_at=fires_at,
                     rule_id=rule.rule_id,
                     label=rung.label,
-                    deliver_at=_delivery(policy, calendar, fires_at),
+                    deliver_at=held_until(policy, calendar, max(fires_at, now)),  # as computed now (DOMAIN §5)
                     policy_id=policy.policy_id,
                     policy_version=policy.version,
                 )
@@ -334,40 +333,3 @@ def lateness_days(
         # working days in (first, last) = ranks in (first, last - 1]
         return max(0, calendar.rank(last - timedelta(days=1)) - calendar.rank(first))
     return (last - first).days - 1
-
-
-def _delivery(policy: Policy, calendar: WorkingCalendar | None, fires_at: datetime) -> datetime:
-    """The policy's choice: notify when the level fires, or hold it until working hours (DOMAIN §5)."""
-    settings = policy.calendar
-    if not settings.hold_notifications or calendar is None:
-        return fires_at
-    return deliver_at(
-        fires_at, calendar, policy.tz, start=time(settings.work_starts), end=time(settings.work_ends)
-    ).astimezone(UTC)
-
-
-def deliver_at(
-    action_time: datetime,
-    calendar: WorkingCalendar,
-    tz: tzinfo,
-    *,
-    start: time = WORKDAY_START,
-    end: time = WORKDAY_END,
-) -> datetime:
-    """When a notification computed at ``action_time`` is delivered under working-hours delivery.
-
-    ``action_time`` itself (in ``tz``) when it falls on a working day of ``calendar`` at or after
-    ``start`` and before ``end`` (defaults 09:00 and 18:00 local); otherwise ``start`` of the
-    same working day when it is earlier that day, else ``start`` of the next working day.
-    """
-    if not start < end:
-        raise ValueError(f"working hours must start before they end: {start} .. {end}")
-    local = require_aware(action_time).astimezone(tz)
-    day: date = local.date()
-    clock_time = local.time().replace(tzinfo=None)
-    if calendar.is_working_day(day):
-        if start <= clock_time < end:
-            return local
-        if clock_time < start:
-            return datetime.combine(day, start, tzinfo=tz)
-    return datetime.combine(next_working_day(calendar, day + timedelta(days=1)), start, tzinfo=tz)

@@ -194,6 +194,9 @@ class ClockEscalated(DomainEvent):
     action: str
     target: str
     due: datetime
+    # when the people are to be told: as recorded, or the next working hours when the policy holds notifications
+    # (None in events stored before it was recorded)
+    deliver_at: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)

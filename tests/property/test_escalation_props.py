@@ -218,7 +218,8 @@ def test_monotone_in_now(scenario: tuple[Policy, list[Case]], d1: timedelta, d2:
     now1 = latest(cases) + d1
     now2 = now1 + d2
     first, second = run(policy, cases, now1), run(policy, cases, now2)
-    assert set(first) <= set(second)
+    # what fires, and when, never changes with now; when to notify does (it counts from the sweep that finds it)
+    assert {(a.key, a.fires_at, a.due) for a in first} <= {(a.key, a.fires_at, a.due) for a in second}
 
 
 @given(scenarios(), later, st.randoms(use_true_random=False))

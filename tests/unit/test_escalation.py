@@ -12,10 +12,11 @@ from adapters.memory import MemoryStore, MemoryUnitOfWork
 from complaint_core import CaseService, Channel, Intake, RemedyKind, TableCalendar
 from complaint_core.case import Case
 from complaint_core.errors import RuleViolation
-from complaint_core.escalation import deliver_at, inquiries, lateness_days, sweep
+from complaint_core.escalation import inquiries, lateness_days, sweep
 from complaint_core.events import ClockEscalated
 from complaint_core.policy import CaseKind, EscalationAction, Market, Policy, TimeUnit
 from complaint_core.responsibility import Party, PartyKind, Responsibility
+from complaint_core.working_hours import deliver_at
 from entrypoints.bootstrap import bootstrap
 
 Maker = Callable[..., datetime]
@@ -351,10 +352,33 @@ def test_notifications_held_until_working_hours_when_the_policy_says_so(
     ref = service.receive(INTAKE, actor="s", at=sh(2026, 11, 1, 9)).case_id
     service.register(ref, actor="g", at=sh(2026, 11, 1, 10))  # due 2026-11-14 (Saturday) end
     plain = pure_sweep(service, store, sh(2026, 11, 15, 2))
-    assert plain[0].deliver_at == plain[0].fires_at
+    assert plain[0].deliver_at == sh(2026, 11, 15, 2)  # not held: when the sweep finds it
     case = store.cases[ref]
     (action,) = sweep([case], lambda _: held, service.calendar_for, sh(2026, 11, 15, 2))
     assert action.deliver_at == sh(2026, 11, 16, 9)
+
+
+def test_a_held_notification_counts_from_when_the_sweep_computes_it_and_travels_on_the_event(
+    store: MemoryStore, sh: Maker
+) -> None:
+    """DOMAIN §5: 'a reminder computed at 02:00 Sunday is delivered at the next working-day start'. A level that
+    fired at Monday 23:59 but was computed by the sweep at Tuesday 20:00 was held until Tuesday 09:00, already
+    past; and the recorded event did not say when to deliver, so no webhook receiver could hold it."""
+    from attrs import evolve
+
+    from adapters.policy_files import load_preset
+    from adapters.policy_table import MemoryPolicies
+
+    base = load_preset("manufacturing")
+    held = evolve(base, calendar=evolve(base.calendar, hold_notifications=True))
+    service = bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 11, 2)))
+    service.policies = MemoryPolicies([held])
+    ref = service.receive(INTAKE, actor="s", at=sh(2026, 11, 2, 9)).case_id
+    service.register(ref, actor="g", at=sh(2026, 11, 2, 10))  # due 2026-11-15 (Sunday) end; L1 fires after it
+    actions = service.sweep(now=sh(2026, 11, 17, 20))  # Tuesday 20:00, after working hours
+    assert actions and all(a.deliver_at == sh(2026, 11, 18, 9) for a in actions)  # Wednesday 09:00
+    escalated = [e for e in store.outbox if isinstance(e, ClockEscalated)]
+    assert escalated and all(e.deliver_at == sh(2026, 11, 18, 9) for e in escalated)
 
 
 def test_p1_esc_02_the_sweep_issues_each_inquiry_once_and_stores_it(
