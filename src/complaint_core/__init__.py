@@ -59,6 +59,7 @@ if TYPE_CHECKING:
         NotFound,
         PolicyInvalid,
         RuleViolation,
+        SweepIncomplete,
     )
     from .events import (
         CASE_EVENT_TYPES,
@@ -384,6 +385,7 @@ _WHERE: dict[str, str] = {
     "SpecialCircumstanceDeclared": "events",
     "Step": "case",
     "SupervisorMode": "policy",
+    "SweepIncomplete": "errors",
     "TableCalendar": "calendar",
     "TierOrder": "penalty_orders",
     "TimeUnit": "policy",
@@ -600,6 +602,7 @@ __all__ = [
     "SpecialCircumstanceDeclared",
     "Step",
     "SupervisorMode",
+    "SweepIncomplete",
     "TableCalendar",
     "TierOrder",
     "TimeUnit",

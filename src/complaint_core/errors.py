@@ -86,6 +86,23 @@ class CalendarNotCovered(DomainError, LookupError):
         self.last = last
 
 
+class SweepIncomplete(CalendarNotCovered):
+    """The sweep recorded what it could (``recorded``) and left the cases whose deadlines or ladders need a
+    calendar year not loaded (``skipped``: reference and error each); one such case no longer holds back every
+    other case's reminders, and the error still says which year to load."""
+
+    def __init__(self, recorded: tuple[object, ...], skipped: tuple[tuple[str, CalendarNotCovered], ...]) -> None:
+        first = skipped[0][1]
+        super().__init__(first.day, first.first, first.last)
+        cases = ", ".join(reference for reference, _ in skipped[:5]) + (", …" if len(skipped) > 5 else "")
+        self.message = (
+            f"{len(skipped)} case(s) not swept ({cases}); {len(recorded)} action(s) recorded for the others: "
+            f"{first.message}"
+        )
+        self.recorded = recorded
+        self.skipped = skipped
+
+
 class NotFound(DomainError, LookupError):
     """A referenced case, policy, calendar or clock that does not exist."""
 

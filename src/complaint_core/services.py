@@ -21,7 +21,7 @@ import attrs
 from .calendar import WorkingCalendar
 from .case import Case, Remedy, RemedyKind
 from .clocks import Deadline
-from .errors import ConcurrencyConflict, NotFound
+from .errors import CalendarNotCovered, ConcurrencyConflict, NotFound, SweepIncomplete
 from .escalation import SweepAction, case_inquiries, due_actions, due_floors
 from .events import DomainEvent
 from .intake import Intake
@@ -320,11 +320,16 @@ class CaseService:
         records and returns nothing. Cases whose last event lies after ``now`` are left for a
         later sweep (no event may be dated before the case's last one). Closed-case inquiries
         (P1-ESC-02) are recorded too, once per late step, as ``InquiryIssued`` events.
+
+        A case whose deadline or ladder needs a calendar year that is not loaded is left out, whole, and the
+        others are recorded; ``SweepIncomplete`` (a ``CalendarNotCovered``) then names the cases left out and
+        carries the ``recorded`` actions.
         """
         when = self._at(now, "now")
 
-        def work(uow: UnitOfWork) -> tuple[SweepAction, ...]:
+        def work(uow: UnitOfWork) -> tuple[tuple[SweepAction, ...], tuple[tuple[str, CalendarNotCovered], ...]]:
             done: list[SweepAction] = []
+            skipped: list[tuple[str, CalendarNotCovered]] = []
             plans: dict[tuple[str, int], tuple[WorkingCalendar, dict[str, timedelta | None]]] = {}
             for case in list(uow.cases.sweep_candidates(when)):
                 if case.last_at > when:
@@ -334,27 +339,36 @@ class CaseService:
                 if key not in plans:
                     plans[key] = (self.calendar_for(policy), due_floors(policy))
                 calendar, floors = plans[key]
-                actions = due_actions(case, policy, calendar, when, floors=floors)
-                late = case_inquiries(case, policy, calendar)
-                if not actions and not late:
+                try:  # a whole case or nothing of it: its events reach the outbox only once all are computed
+                    actions = due_actions(case, policy, calendar, when, floors=floors)
+                    late = case_inquiries(case, policy, calendar)
+                    if not actions and not late:
+                        continue
+                    found: list[DomainEvent] = []
+                    for action in actions:
+                        case, events = case.record_escalation(
+                            policy, at=when, actor=actor, clock=action.clock, level=action.level, calendar=calendar
+                        )
+                        found.extend(events)
+                    for inquiry in late:
+                        case, events = case.record_inquiry(
+                            policy, at=when, actor=actor, clock=inquiry.clock, target=inquiry.target, calendar=calendar
+                        )
+                        found.extend(events)
+                except CalendarNotCovered as error:
+                    skipped.append((case.reference, error))
                     continue
-                for action in actions:
-                    case, events = case.record_escalation(
-                        policy, at=when, actor=actor, clock=action.clock, level=action.level, calendar=calendar
-                    )
-                    uow.outbox.add(events)
-                for inquiry in late:
-                    case, events = case.record_inquiry(
-                        policy, at=when, actor=actor, clock=inquiry.clock, target=inquiry.target, calendar=calendar
-                    )
-                    uow.outbox.add(events)
+                uow.outbox.add(found)
                 uow.cases.save(case)
                 done.extend(actions)
             uow.commit()
             done.sort(key=lambda a: (a.case_id, a.clock, a.level))
-            return tuple(done)
+            return tuple(done), tuple(skipped)
 
-        return self._transaction(work)
+        recorded, skipped = self._transaction(work)
+        if skipped:
+            raise SweepIncomplete(recorded, skipped)
+        return recorded
 
     # ----- machinery ---------------------------------------------------------------------
     def _at(self, at: datetime | None, field: str = "at") -> datetime:

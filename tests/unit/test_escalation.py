@@ -423,3 +423,26 @@ def test_f4_dl_03_a_promised_date_is_a_clock_like_any_other(cn: TableCalendar, s
     assert service.sweep(now=sh(2026, 11, 3, 10)) == ()  # 24 h passed, but the promise moved the deadline
     (late,) = service.sweep(now=sh(2026, 11, 6, 17, 1))
     assert (late.rule_id, late.due) == ("F4-DL-03", sh(2026, 11, 6, 17))
+
+
+def test_a_case_beyond_the_calendar_no_longer_holds_back_every_other_case(store: MemoryStore, sh: Maker) -> None:
+    """One case whose ladder needs 2027's working days (not loaded) made the whole sweep raise and record
+    nothing, for every case. Now it is left out, whole, the others are recorded, and SweepIncomplete (still a
+    CalendarNotCovered, exit 6 in the CLI) names it and says which year to load."""
+    from complaint_core import CalendarNotCovered, SweepIncomplete
+
+    service = bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 11, 2)))
+    clean = service.receive(INTAKE, actor="s", at=sh(2026, 11, 20, 9)).case_id
+    service.register(clean, actor="g", at=sh(2026, 11, 20, 10))  # due 12-03: every level in 2026
+    odd = service.receive(INTAKE, actor="s", at=sh(2026, 12, 20, 9)).case_id
+    odd_number = service.register(odd, actor="g", at=sh(2026, 12, 20, 10)).reference  # due 2027-01-02
+    outbox = len(store.outbox)
+    with pytest.raises(SweepIncomplete) as error:
+        service.sweep(now=sh(2027, 1, 10, 9))
+    assert isinstance(error.value, CalendarNotCovered) and error.value.rule == "CAL-COVERAGE"
+    assert [reference for reference, _ in error.value.skipped] == [odd_number] and odd_number in str(error.value)
+    assert "2027" in str(error.value)
+    recorded = error.value.recorded
+    assert recorded and {a.case_id for a in recorded} == {clean}  # type: ignore[attr-defined]
+    assert store.cases[clean].clock("close").level == 3 and store.cases[odd].clock("close").level == 0
+    assert len(store.outbox) == outbox + len(recorded)  # nothing of the odd case, not even its first level

@@ -79,18 +79,25 @@ def action_json(action: SweepAction) -> dict[str, Any]:
 
 def dry_run(app: App, when: datetime) -> list[SweepAction]:
     """What ``CaseService.sweep`` would record at ``when``, computed in a unit of work that is rolled back."""
+    from complaint_core.errors import CalendarNotCovered, SweepIncomplete
     from complaint_core.escalation import due_actions, due_floors
 
     found: list[SweepAction] = []
+    skipped: list[tuple[str, CalendarNotCovered]] = []
     service = app.cases
     with app.uow.read_only() as uow:
         for case in list(uow.cases.sweep_candidates(when)):
             if case.last_at > when:
                 continue
             policy = service.policy_of(case)
-            found.extend(due_actions(case, policy, service.calendar_for(policy), when, floors=due_floors(policy)))
+            try:
+                found.extend(due_actions(case, policy, service.calendar_for(policy), when, floors=due_floors(policy)))
+            except CalendarNotCovered as error:  # as the sweep itself: the case is left out, the others are not
+                skipped.append((case.reference, error))
         uow.rollback()
     found.sort(key=lambda a: (a.case_id, a.clock, a.level))
+    if skipped:
+        raise SweepIncomplete(tuple(found), tuple(skipped))
     return found
 
 

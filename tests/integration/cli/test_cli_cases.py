@@ -395,6 +395,22 @@ def test_the_sweep_shows_each_case_in_its_own_policy_s_zone(app: typer.Typer, db
     assert "结案期限" in words
 
 
+def test_a_sweep_that_leaves_a_case_out_exits_6_and_records_the_others(app: typer.Typer, db: Path) -> None:
+    """A case whose ladder needs a year not loaded is left out; the others' levels are recorded (they were
+    not: one such case stopped every reminder); the exit code is 6, naming the case, stdout empty."""
+    clean = open_case(app, db, at="2026-11-20T09:00")["id"]
+    as_json(app, db, "case", "register", clean, "--at", "2026-11-20T10:00")
+    odd = open_case(app, db, at="2026-12-20T09:00")["id"]
+    odd_number = as_json(app, db, "case", "register", odd, "--at", "2026-12-20T10:00")["number"]
+    history = count(db, "history")
+    for args in (("--dry-run",), ()):
+        result = invoke(app, db, "--json", "sweep", "--at", "2027-01-10T09:00", *args)
+        assert result.exit_code == 6 and result.stdout == "", result.stderr
+        assert "[CAL-COVERAGE]" in result.stderr and odd_number in result.stderr and "3 action(s)" in result.stderr
+    assert count(db, "history") == history + 3  # the clean case's three levels, recorded once
+    assert as_json(app, db, "case", "show", clean)["clocks"][0]["level"] == 3
+
+
 def test_setup_commands(app: typer.Typer, tmp_path: Path) -> None:
     from adapters.policy_files import preset_text
 
