@@ -261,7 +261,7 @@ def case_inquiries(case: Case, policy: Policy, calendar: WorkingCalendar | None)
     departments = tuple(s.party.id for s in case.delay.shares) if case.delay is not None else ()
     for state in case.clocks:
         rule = select_rule(policy, state.name, subject)
-        if rule is None or state.stopped_at is None or state.inquired:
+        if rule is None or state.stopped_at is None or state.inquired or not rule.audited:
             continue
         deadline = compute_deadline(rule, state, calendar=calendar, tz=tz)
         if deadline.due is None or state.stopped_at <= deadline.due:

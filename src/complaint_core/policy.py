@@ -184,6 +184,9 @@ class ClockRule:
     on_rest_day: RestDayRule = RestDayRule.INTERNAL
     promise: PromiseMode = PromiseMode.NONE
     ladder: tuple[LadderLevel, ...] = ()
+    # False for a clock that only drives alerts (a 0-minute major-complaint alert): no step anyone finishes late,
+    # so no overdue inquiry (P1-ESC-02) and no place in the report's clock and timeliness figures
+    audited: bool = True
 
 
 @attrs.frozen(kw_only=True)

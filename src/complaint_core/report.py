@@ -381,6 +381,8 @@ def monthly_report(
                 continue
             assert deadline.due is not None and deadline.stopped_at is not None
             rule = policy.clock_rules(deadline.clock)[0]
+            if not rule.audited:  # an alert clock: late by construction, no step of anyone's
+                continue
             clock_labels.setdefault(deadline.clock, rule.label)
             counts = clock_acc.setdefault(deadline.clock, [0, 0])
             counts[0] += 1

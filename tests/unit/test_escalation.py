@@ -327,6 +327,34 @@ def test_p3_esc_01_an_acknowledged_alert_goes_no_further(store: MemoryStore, ser
     assert service.sweep(now=sh(2026, 11, 5)) == ()
 
 
+def test_p3_esc_01_an_alert_clock_is_no_late_step_of_anyone(
+    store: MemoryStore, service: CaseService, sh: Maker
+) -> None:
+    """P1-ESC-02 inquires of departments that ran late. The 0-minute major alert is late by construction, so every
+    major complaint got an overdue inquiry (洽办单) and a late line in the report; it is audited = false."""
+    from complaint_core.events import InquiryIssued
+    from complaint_core.report import monthly_report
+
+    intake = Intake(customer="车主", channel=Channel.PHONE, category="repair_quality")
+    ref = service.receive(intake, actor="cr", policy_id="auto-dealer", at=sh(2026, 11, 2, 9)).case_id
+    service.register(ref, actor="x", at=sh(2026, 11, 2, 9, 1))
+    service.start_investigation(ref, actor="h", at=sh(2026, 11, 2, 9, 2))
+    service.flag_major(ref, actor="cr", reason="injury", at=sh(2026, 11, 2, 9, 3))
+    service.reach_milestone(ref, "alert_acknowledged", actor="gm", at=sh(2026, 11, 2, 9, 4))
+    service.record_emergency_meeting(ref, actor="gm", attendees=("gm", "mgr"), minutes="plan", at=sh(2026, 11, 2, 9, 5))
+    service.attribute(ref, actor="h", no_fault=True, at=sh(2026, 11, 2, 9, 6))
+    service.propose(ref, actor="h", kind=RemedyKind.EXPLANATION, amount=Decimal("0"), at=sh(2026, 11, 2, 9, 7))
+    service.approve(ref, actor="gm", role="gm", at=sh(2026, 11, 2, 9, 8))
+    service.reply(ref, actor="cs", message="ok", at=sh(2026, 11, 2, 9, 9))
+    service.close(ref, actor="gm", at=sh(2026, 11, 2, 9, 10))
+    service.sweep(now=sh(2026, 11, 3, 9))
+    assert not [e for e in store.outbox if isinstance(e, InquiryIssued)]
+    policy = service.policies.get("auto-dealer")
+    report = monthly_report([store.cases[ref]], month="2026-11", policy_for=lambda c: policy,
+                            calendar_for=service.calendar_for)  # fmt: skip
+    assert report.audit == () and all(c.clock != "major_alert" for c in report.clocks)
+
+
 def test_p5_dl_01_bank_ladder_complaint_manager_then_outlet_head(
     store: MemoryStore, service: CaseService, sh: Maker
 ) -> None:
