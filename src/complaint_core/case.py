@@ -533,7 +533,14 @@ class Case:
                 f"raised from {severity}: complaint {self.repeat_count + 1} on the same issue, {delay_days} days delay"
             )
             reason = f"{reason}; {note}" if reason else note
-        return self._emit(ev.SeverityClassified, self._check_time(at), actor, severity=raised, reason=reason)
+        at = self._check_time(at)
+        if not self.major and any(s.major for s in policy.severities if s.code == raised):
+            # a major severity is a major complaint (E4-CL-01: a repeat is major): flagged, its alert clocks start
+            started = self._starts(policy, MAJOR_FLAGGED)
+            return self._emit(
+                ev.SeverityClassified, at, actor, severity=raised, reason=reason, major=True, clocks_started=started
+            )
+        return self._emit(ev.SeverityClassified, at, actor, severity=raised, reason=reason)
 
     def assign(
         self, policy: Policy, *, at: datetime, actor: str, handler: Party
@@ -998,7 +1005,10 @@ def _(event: ev.MilestoneReached, case: Case) -> Case:
 
 @_APPLIERS.on(ev.SeverityClassified)
 def _(event: ev.SeverityClassified, case: Case) -> Case:
-    return _next(event, case, severity=event.severity)
+    if not event.major:
+        return _next(event, case, severity=event.severity)
+    clocks = _with_clocks(case, event.occurred_at, event.clocks_started, ())
+    return _next(event, case, severity=event.severity, major=True, clocks=clocks)
 
 
 @_APPLIERS.on(ev.ReactionRecorded)

@@ -124,6 +124,8 @@ class SeverityClassified(DomainEvent):
     EVENT_TYPE: ClassVar[str] = "case.severity_classified"
     severity: str
     reason: str = ""
+    major: bool = False  # the severity makes the case a major complaint: flagged, as by MajorComplaintFlagged
+    clocks_started: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)

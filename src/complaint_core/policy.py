@@ -211,6 +211,9 @@ class Category:
 class Severity:
     code: str
     label: Labels
+    # A case of this severity is a major complaint (重大投诉, P3-ESC-01, E4: "repeat ⇒ major"): classifying it so
+    # flags it major, with its alert clocks and its emergency meeting
+    major: bool = False
 
 
 @attrs.frozen(kw_only=True)

@@ -355,6 +355,40 @@ def test_p3_esc_01_an_alert_clock_is_no_late_step_of_anyone(
     assert report.audit == () and all(c.clock != "major_alert" for c in report.clocks)
 
 
+def test_e4_cl_01_a_case_classified_or_raised_to_major_is_a_major_complaint(
+    store: MemoryStore, service: CaseService, sh: Maker
+) -> None:
+    """DOMAIN §3: major complaints escalate at once and need an emergency-meeting record; E4: repeat ⇒ major.
+    A repeat raised to 'major' only had the severity: no alert clock, and it closed without a meeting."""
+    intake = Intake(customer="车主", channel=Channel.PHONE, category="repair_quality")
+    first = service.receive(intake, actor="cr", policy_id="auto-dealer", at=sh(2026, 11, 2, 9)).case_id
+    classified = service.classify(first, "major", actor="cs", at=sh(2026, 11, 2, 9, 1))
+    assert classified.major and classified.clock("major_alert").started_at == sh(2026, 11, 2, 9, 1)
+    service.classify(first, "general", actor="cs", at=sh(2026, 11, 2, 9, 2))  # a major complaint stays major
+    assert service.get(first).major
+    for command, kw in [
+        ("register", {}),
+        ("start_investigation", {}),
+        ("attribute", {"no_fault": True}),
+        ("propose", {"kind": RemedyKind.EXPLANATION, "amount": Decimal("0")}),
+        ("approve", {"role": "gm"}),
+        ("reply", {"message": "ok"}),
+    ]:
+        getattr(service, command)(first, actor="u", at=sh(2026, 11, 2, 10), **kw)
+    with pytest.raises(RuleViolation) as refused:
+        service.close(first, actor="gm", at=sh(2026, 11, 2, 11))
+    assert refused.value.rule == "P3-ESC-01"
+    service.record_emergency_meeting(first, actor="gm", attendees=("gm",), minutes="plan", at=sh(2026, 11, 2, 11))
+    service.close(first, actor="gm", at=sh(2026, 11, 2, 12))
+    second = service.open_second_complaint(first, actor="cr", at=sh(2026, 11, 3, 9)).case_id
+    raised = service.classify(second, "general", actor="cs", at=sh(2026, 11, 3, 9, 1))  # a repeat: raised to major
+    assert (raised.severity, raised.major) == ("major", True)
+    assert raised.clock("major_alert").started_at == sh(2026, 11, 3, 9, 1)
+    assert [(a.clock, a.target) for a in service.sweep(now=sh(2026, 11, 3, 9, 5))][:1] == [
+        ("major_alert", "department_manager")
+    ]
+
+
 def test_p5_dl_01_bank_ladder_complaint_manager_then_outlet_head(
     store: MemoryStore, service: CaseService, sh: Maker
 ) -> None:
