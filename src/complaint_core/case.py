@@ -535,8 +535,9 @@ class Case:
             reason = f"{reason}; {note}" if reason else note
         at = self._check_time(at)
         if not self.major and any(s.major for s in policy.severities if s.code == raised):
-            # a major severity is a major complaint (E4-CL-01: a repeat is major): flagged, its alert clocks start
-            started = self._starts(policy, MAJOR_FLAGGED)
+            # a major severity is a major complaint (E4-CL-01: a repeat is major): flagged, its alert clocks start,
+            # chosen by the new severity (a clock may apply to major cases only)
+            started = self._starts(policy, MAJOR_FLAGGED, _subject(self.intake, raised))
             return self._emit(
                 ev.SeverityClassified, at, actor, severity=raised, reason=reason, major=True, clocks_started=started
             )
@@ -762,11 +763,12 @@ class Case:
             raise NotFound(f"policy {policy.policy_id} has no rule for clock {name!r} on this case")
         return state, rule
 
-    def _starts(self, policy: Policy, milestone: str) -> tuple[str, ...]:
-        """The clocks ``milestone`` starts on this case: those whose rule starts there and that never ran."""
+    def _starts(self, policy: Policy, milestone: str, subject: ClockSubject | None = None) -> tuple[str, ...]:
+        """The clocks ``milestone`` starts on this case (as ``subject``, default its own): those whose rule starts
+        there and that never ran."""
         if not policy.clocks_starting_at(milestone):
             return ()
-        names = clock_plan(policy, self.subject).starting.get(milestone, ())
+        names = clock_plan(policy, subject or self.subject).starting.get(milestone, ())
         if names and self.clocks:
             have = {c.name for c in self.clocks}
             return tuple(n for n in names if n not in have)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from .calendar import WorkingCalendar, next_working_day
+from .errors import CalendarNotCovered
 from .policy import Policy
 from .timeutil import require_aware
 
@@ -19,9 +20,12 @@ def held_until(policy: Policy, calendar: WorkingCalendar | None, computed_at: da
     settings = policy.calendar
     if not settings.hold_notifications or calendar is None:
         return computed_at
-    return deliver_at(
-        computed_at, calendar, policy.tz, start=time(settings.work_starts), end=time(settings.work_ends)
-    ).astimezone(UTC)
+    try:
+        return deliver_at(
+            computed_at, calendar, policy.tz, start=time(settings.work_starts), end=time(settings.work_ends)
+        ).astimezone(UTC)
+    except CalendarNotCovered:  # the action stands; without the year's working days, nobody can hold it
+        return computed_at
 
 
 def deliver_at(

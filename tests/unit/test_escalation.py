@@ -487,6 +487,44 @@ def test_f4_dl_03_a_promised_date_is_a_clock_like_any_other(cn: TableCalendar, s
     assert (late.rule_id, late.due) == ("F4-DL-03", sh(2026, 11, 6, 17))
 
 
+def test_a_held_notification_without_the_year_s_calendar_is_delivered_at_once(store: MemoryStore, sh: Maker) -> None:
+    """Only the delivery time needs the working calendar, not the escalation: sweeping in a year not loaded with
+    hold_notifications on left every case out (SweepIncomplete, nothing recorded)."""
+    from attrs import evolve
+
+    from adapters.policy_files import load_preset
+    from adapters.policy_table import MemoryPolicies
+
+    base = load_preset("manufacturing")
+    held = evolve(base, calendar=evolve(base.calendar, hold_notifications=True))
+    service = bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 11, 2)))
+    service.policies = MemoryPolicies([held])
+    ref = service.receive(INTAKE, actor="s", at=sh(2026, 11, 2, 9)).case_id
+    service.register(ref, actor="g", at=sh(2026, 11, 2, 10))
+    actions = service.sweep(now=sh(2027, 1, 4, 9))
+    assert [a.level for a in actions] == [1, 2, 3] and all(a.deliver_at == sh(2027, 1, 4, 9) for a in actions)
+
+
+def test_classified_major_starts_the_alert_clocks_of_major_cases(store: MemoryStore, sh: Maker) -> None:
+    """The alert clocks a major severity starts are chosen by the new severity: a clock for major cases only
+    (when.severities = ["major"]) did not start, and flag_major was then refused as 'already flagged'."""
+    from attrs import evolve
+
+    from adapters.policy_files import load_preset
+    from adapters.policy_table import MemoryPolicies
+
+    base = load_preset("auto-dealer")
+    alert = next(r for r in base.clocks if r.name == "major_alert")
+    only_major = evolve(alert, when=evolve(alert.when, severities=frozenset({"major"})))
+    policy = evolve(base, clocks=tuple(only_major if r is alert else r for r in base.clocks))
+    service = bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 11, 2)))
+    service.policies = MemoryPolicies([policy])
+    intake = Intake(customer="车主", channel=Channel.PHONE, category="repair_quality")
+    ref = service.receive(intake, actor="cr", policy_id="auto-dealer", at=sh(2026, 11, 2, 9)).case_id
+    case = service.classify(ref, "major", actor="cs", at=sh(2026, 11, 2, 9, 1))
+    assert case.major and [c.name for c in case.clocks] == ["major_alert"]
+
+
 def test_a_case_beyond_the_calendar_no_longer_holds_back_every_other_case(store: MemoryStore, sh: Maker) -> None:
     """One case whose ladder needs 2027's working days (not loaded) made the whole sweep raise and record
     nothing, for every case. Now it is left out, whole, the others are recorded, and SweepIncomplete (still a
