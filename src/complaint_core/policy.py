@@ -280,6 +280,9 @@ class ReturnRules:
     default_tolerance: Decimal = Decimal("0")
     accepted_proofs: frozenset[ProofKind] = frozenset(ProofKind)
     eligibility: tuple[EligibilityRule, ...] = ()
+    # An approved allowance, compensation or goods remedy is executed through a return or allowance document,
+    # which must exist and be booked before the case settles (P1); off where remedies are paid otherwise (P3-P5)
+    book_before_settling: bool = False
 
 
 class SupervisorMode(StrEnum):

@@ -219,7 +219,7 @@ class CaseService:
         open items (DOMAIN §3), as are any ``open_items`` the caller knows of."""
 
         def settle(case: Case, policy: Policy, when: datetime, uow: UnitOfWork) -> tuple[Case, tuple[DomainEvent, ...]]:
-            found = unsettled(case, uow.returns.for_case(case.case_id), uow.assessments.for_case(case.case_id))
+            found = unsettled(case, policy, uow.returns.for_case(case.case_id), uow.assessments.for_case(case.case_id))
             return case.settle(policy, at=when, actor=actor, open_items=(*open_items, *found))
 
         return self._run(ref, at, settle)

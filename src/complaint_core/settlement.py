@@ -6,16 +6,25 @@ from collections.abc import Iterable
 
 from .assessment import Assessment, AssessmentStatus
 from .case import Case
+from .policy import Policy
 from .returns import ALLOWANCE_KINDS, GOODS_KINDS, Return, ReturnStatus
 
 
-def open_items(case: Case, returns: Iterable[Return], assessments: Iterable[Assessment]) -> tuple[str, ...]:
-    """The case's returns and allowances not yet booked (or, for a remedy that moves goods or money, not even
-    issued), and its penalty assessments still only proposed."""
+def open_items(
+    case: Case, policy: Policy, returns: Iterable[Return], assessments: Iterable[Assessment]
+) -> tuple[str, ...]:
+    """The case's returns and allowances not yet booked (or, where the policy executes remedies through them, an
+    approved remedy that moves goods or money not even issued), and its penalty assessments still only proposed."""
     returns = tuple(returns)
     items = [f"{r.document.kind.value} {r.return_id} not booked" for r in returns if r.status is ReturnStatus.OPEN]
     remedy = case.remedy
-    if remedy is not None and remedy.kind in ALLOWANCE_KINDS | GOODS_KINDS and not returns:
+    if (
+        policy.returns.book_before_settling
+        and remedy is not None
+        and case.approval is not None
+        and remedy.kind in ALLOWANCE_KINDS | GOODS_KINDS
+        and not returns
+    ):
         items.append(f"the approved {remedy.kind.value} of {remedy.amount} has no return or allowance booked")
     items += [
         f"penalty assessment {a.assessment_id} not approved"

@@ -199,3 +199,31 @@ def test_p1_ret_05_a_huge_tolerance_is_refused() -> None:
             unit_price=Decimal("1.00"), customer_tolerance=Decimal("1E+5000"),
         )  # fmt: skip
     assert err.value.rule == "P1-RET-05"
+
+
+@pytest.mark.parametrize(
+    ("preset", "kind"), [("bank-branch", RemedyKind.COMPENSATION), ("auto-dealer", RemedyKind.REWORK)]
+)
+def test_where_remedies_are_paid_otherwise_a_case_settles_without_return_documents(
+    cases: CaseService, sh: Maker, preset: str, kind: RemedyKind
+) -> None:
+    """book_before_settling is the manufacturing preset's (P1): a bank's compensation paid at the counter or a
+    dealer's repair has no return or allowance document, and such a case could never settle."""
+    policy = cases.policies.get(preset)
+    intake = Intake(customer="客户", channel=Channel.PHONE, category=policy.categories[0].code)
+    ref = cases.receive(intake, actor="s", policy_id=preset, at=sh(2026, 11, 2)).case_id
+    approver = policy.approval[-1].role
+    steps = [
+        ("register", {}),
+        ("start_investigation", {}),
+        ("attribute", {"no_fault": True}),
+        ("propose", {"kind": kind, "amount": Decimal("200.00")}),
+        ("approve", {"role": approver}),
+        ("reply", {"message": "ok"}),
+        ("close", {}),
+    ]
+    for hour, (command, kw) in enumerate(steps, start=9):
+        if command in ("start_investigation", "attribute") and command.replace("start_", "") in policy.skip_states:
+            continue
+        getattr(cases, command)(ref, actor="u", at=sh(2026, 11, 2, hour), **kw)
+    assert cases.settle(ref, actor="u", at=sh(2026, 11, 3)).status.value == "settled"
