@@ -94,7 +94,12 @@ class SqlAggregates(Generic[A]):
             return
         conn = self._uow.connection
         c = self._table.c
-        result = conn.execute(update(self._table).where(c.id == str(key), c.version == seen).values(**self._row(item)))
+        try:
+            result = conn.execute(
+                update(self._table).where(c.id == str(key), c.version == seen).values(**self._row(item))
+            )
+        except exc.IntegrityError as error:  # a rule the database holds, e.g. one decided assessment per case
+            raise ConcurrencyConflict(f"{self._cls.__name__} {key} conflicts with a concurrent change") from error
         if result.rowcount != 1:
             raise ConcurrencyConflict(f"{self._cls.__name__} {key} changed since it was loaded (version {seen})")
         if self._children is not None:

@@ -39,6 +39,7 @@ NAMING = {
 }
 
 metadata = MetaData(naming_convention=NAMING)
+DECIDED = "status <> 'proposed'"  # an assessment approved or reversed: its case's penalty is decided
 
 # SQLite's INTEGER PRIMARY KEY is the rowid; PostgreSQL wants a BIGINT identity.
 Serial = BigInteger().with_variant(Integer(), "sqlite")
@@ -160,7 +161,9 @@ returns = Table(
     "returns",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False, index=True),
+    # one return or allowance per case (P1-RET-01): unique, so two authorisations racing on PostgreSQL cannot both
+    # insert (the loser conflicts, retries and is refused)
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False, index=True, unique=True),
     Column("status", String(16), nullable=False),
     Column("version", Integer, nullable=False),
     Column("body", Text, nullable=False),
@@ -187,6 +190,14 @@ assessments = Table(
     Column("version", Integer, nullable=False),
     Column("body", Text, nullable=False),
     CheckConstraint(_in("status", [s.value for s in AssessmentStatus]), name="status"),
+    # a case's penalty is decided once (PEN-APPROVE): two approvals racing on PostgreSQL cannot both be stored
+    Index(
+        "uq_assessments_decided_case_id",
+        "case_id",
+        unique=True,
+        sqlite_where=text(DECIDED),
+        postgresql_where=text(DECIDED),
+    ),
 )
 
 penalty_lines = Table(

@@ -1,0 +1,129 @@
+"""Rules a case holds once, under racing writers: one return or allowance (P1-RET-01), one decided penalty
+(PEN-APPROVE). The services read before they write; on PostgreSQL (READ COMMITTED) two writers could both pass
+that read, so the database holds the rules (migration 0004) and the loser retries and is refused."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+
+from adapters.sql import documents as docs
+from complaint_core import Channel, DomainError, Intake, Party, PartyKind, RemedyKind, Responsibility
+from complaint_core.penalty import Sanction
+from complaint_core.penalty_orders import LossOrder, PenaltyOrder, SanctionOrder
+from entrypoints.app import App, open_app
+
+SH = ZoneInfo("Asia/Shanghai")
+ROOT = Path(__file__).resolve().parents[3]
+ROUNDS = 4
+
+
+def at(day: int, hour: int = 9) -> datetime:
+    return datetime(2026, 11, day, hour, tzinfo=SH)
+
+
+M06 = Party(PartyKind.PERSON, "M06")
+
+
+def closed_allowance(app: App, causer: Party = M06) -> UUID:
+    source = (ROOT / "examples" / "organisation.toml").read_text(encoding="utf-8")
+    if not docs.latest(app.database.engine, "organisation"):
+        docs.store(app.database.engine, kind="organisation", name="organisation", source=source, fmt="toml", at=at(1))
+    s = app.cases
+    ref = s.receive(
+        Intake(customer="华东电子", channel=Channel.PHONE, category="quality"), actor="S02", at=at(2)
+    ).case_id
+    s.register(ref, actor="gm_office", at=at(2, 10))
+    s.start_investigation(ref, actor="Q02", at=at(2, 11))
+    s.attribute(ref, actor="Q01", at=at(3), causer=Responsibility.sole(causer))
+    s.propose(ref, actor="S01", kind=RemedyKind.ALLOWANCE, amount=Decimal("800.00"), at=at(3, 10))
+    s.approve(ref, actor="S01", role="sales_manager", at=at(3, 11))
+    s.reply(ref, actor="S02", message="同意折让", at=at(4))
+    s.close(ref, actor="gm_office", at=at(4, 10))
+    return ref
+
+
+def race(url: str, calls: list[Callable[[App], object]]) -> list[str]:
+    """Each call on its own App (its own connections), all released together; 'ok' or the refusal's rule."""
+    barrier = threading.Barrier(len(calls), timeout=30)
+    outcomes: list[str] = [""] * len(calls)
+
+    def run(i: int) -> None:
+        try:
+            app = open_app(url)
+        except Exception as error:  # the others must not wait at the barrier for ever
+            barrier.abort()
+            outcomes[i] = f"{type(error).__name__}: {error}"
+            return
+        try:
+            barrier.wait()
+            calls[i](app)
+            outcomes[i] = "ok"
+        except DomainError as error:
+            outcomes[i] = error.rule
+        except Exception as error:
+            outcomes[i] = f"{type(error).__name__}: {error}"
+        finally:
+            app.close()
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes
+
+
+def count(url: str, sql: str, **params: object) -> int:
+    app = open_app(url)
+    try:
+        with app.database.engine.connect() as conn:
+            return int(conn.execute(text(sql), params).scalar_one())
+    finally:
+        app.close()
+
+
+def test_two_authorisations_of_one_case_make_one_return(sql_url: str) -> None:
+    for _ in range(ROUNDS):
+        app = open_app(sql_url)
+        try:
+            ref = closed_allowance(app)
+        finally:
+            app.close()
+        outcomes = race(sql_url, [lambda a, ref=ref: a.returns.authorise(ref, actor="S02", at=at(5))] * 2)
+        assert sorted(outcomes) == ["P1-RET-01", "ok"], outcomes
+        assert count(sql_url, "SELECT count(*) FROM returns WHERE case_id = :c", c=str(ref)) == 1
+
+
+def test_two_approvals_of_one_case_decide_it_once(sql_url: str) -> None:
+    """Two proposals for one case, approved at once: a loss charged to a supplier (reported, nothing posted) and
+    a warning (posted). Only the ledger's sequence serialised approvals, and the loss posts nothing."""
+    for _ in range(ROUNDS):
+        app = open_app(sql_url)
+        try:
+            ref = closed_allowance(app, Party(PartyKind.SUPPLIER, "acme"))
+            loss = app.penalties.assess(ref, PenaltyOrder(loss=LossOrder(actual_loss=Decimal("100.00"))), actor="Q01",
+                                        at=at(6))  # fmt: skip
+            warning = app.penalties.assess(
+                ref, PenaltyOrder(sanctions=(SanctionOrder(person_id="M03", sanction=Sanction.WARNING),)),
+                actor="Q01", at=at(6, 10),
+            )  # fmt: skip
+        finally:
+            app.close()
+        outcomes = race(
+            sql_url,
+            [
+                lambda a, x=x: a.penalties.approve(x.assessment_id, role="gm", actor="GM01", at=at(7))
+                for x in (loss, warning)
+            ],
+        )
+        assert sorted(outcomes) == ["PEN-APPROVE", "ok"], outcomes
+        decided = "SELECT count(*) FROM assessments WHERE case_id = :c AND status <> 'proposed'"
+        assert count(sql_url, decided, c=str(ref)) == 1
