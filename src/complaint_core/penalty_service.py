@@ -125,9 +125,12 @@ class PenaltyService:
 
         def work(uow: UnitOfWork) -> MonthClose:
             op = LedgerClose.of(month, bonuses, cap_ratio)
-            _, entries, close = apply_op(uow.ledger.load(), op)
-            uow.ledger.append(op, entries)
-            uow.commit()
+            ledger = uow.ledger.load()
+            again = month in ledger.closed_months  # the same close again: checked and returned, not journaled
+            _, entries, close = apply_op(ledger, op)
+            if not again:
+                uow.ledger.append(op, entries)
+                uow.commit()
             assert close is not None
             return close
 

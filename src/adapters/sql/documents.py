@@ -68,24 +68,29 @@ def all_versions(engine: Engine, kind: Kind) -> list[tuple[str, int, str, str]]:
 
 @attrs.define
 class SqlOrganisation:
-    """The latest stored organisation with the bonuses imported for it (``bonus import``)."""
+    """The latest stored organisation with the bonuses imported for it (``bonus import``), as of each ``get``.
+
+    Only the parsed document is kept, per version: an App that lives on (a worker, an embedder) must see an
+    organisation or bonuses imported since, or a month would close on last month's bonuses."""
 
     engine: Engine
-    _cached: Organisation | None = None
+    _parsed: tuple[int, Organisation] | None = None
 
     def get(self) -> Organisation:
-        if self._cached is None:
+        d = t.documents.c
+        with reading(self.engine) as conn:
+            version = conn.execute(select(func.max(d.version)).where(d.kind == "organisation")).scalar()
+            rows = conn.execute(select(t.bonuses)).all()
+        if version is None:
+            raise NotFound("no organisation loaded: run `complaint org import FILE` first")
+        if self._parsed is None or self._parsed[0] != version:
             docs = latest(self.engine, "organisation")
-            if not docs:
-                raise NotFound("no organisation loaded: run `complaint org import FILE` first")
-            _, version, _, source = docs[0]
-            org = loads_organisation(source, f"database organisation v{version}")
-            with reading(self.engine) as conn:
-                rows = conn.execute(select(t.bonuses)).all()
-            bonuses = dict(org.bonuses)
-            bonuses.update({(r.person_id, r.month): from_fen(r.amount_fen) for r in rows})
-            self._cached = attrs.evolve(org, bonuses=bonuses)
-        return self._cached
+            _, stored, _, source = docs[0]
+            self._parsed = (stored, loads_organisation(source, f"database organisation v{stored}"))
+        org = self._parsed[1]
+        bonuses = dict(org.bonuses)
+        bonuses.update({(r.person_id, r.month): from_fen(r.amount_fen) for r in rows})
+        return attrs.evolve(org, bonuses=bonuses)
 
 
 def store_bonuses(engine: Engine, rows: list[tuple[str, str, Decimal]]) -> int:

@@ -78,6 +78,10 @@ def import_bonuses(ctx: typer.Context, file: FileArg) -> None:
         for line, (person, _, _) in numbered:
             if person not in known:
                 raise OrganisationInvalid(f"{file} line {line}", f"unknown person {person!r}")
+    closed = set(app.penalties.ledger().closed_months)
+    for line, (_, month, _) in numbered:
+        if month in closed:  # the close used that month's bonuses; a new one would only disagree with it
+            raise OrganisationInvalid(f"{file} line {line}", f"{month} is closed in the ledger: its bonuses are final")
     rows = [row for _, row in numbered]
     count = store_bonuses(app.database.engine, rows)
     doc = {

@@ -100,6 +100,12 @@ def test_assess_approve_close_show(capsys: pytest.CaptureFixture[str], db: Path)
 
     code, doc = run(capsys, db, "ledger", "show", "--month", "2026-12")
     assert code == 3 and doc is None  # not closed: not found, stdout empty
+    csv = db.parent / "late-bonus.csv"  # the close used November's bonuses: a new one would only disagree with it
+    csv.write_text("person_id,month,amount\nM05,2026-11,900.00\n", encoding="utf-8")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as refused:
+        main(["--db", str(db), "bonus", "import", str(csv)])
+    assert refused.value.code == 2 and "2026-11 is closed in the ledger" in capsys.readouterr().err
 
     # in words, labels rather than codes: the kind of each line, the party's kind, the status, the sanction
     def words(*args: str) -> str:

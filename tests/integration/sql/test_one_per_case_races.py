@@ -127,3 +127,33 @@ def test_two_approvals_of_one_case_decide_it_once(sql_url: str) -> None:
         assert sorted(outcomes) == ["PEN-APPROVE", "ok"], outcomes
         decided = "SELECT count(*) FROM assessments WHERE case_id = :c AND status <> 'proposed'"
         assert count(sql_url, decided, c=str(ref)) == 1
+
+
+def test_a_long_lived_app_closes_on_the_bonuses_of_the_day_and_journals_one_close(sql_url: str) -> None:
+    """An App kept the organisation and its bonuses from its first read for ever: a worker closed the month on
+    the bonuses it saw at start, not on the payroll imported since. And every repeated close appended another
+    'close' row to the ledger journal."""
+    from adapters.sql.documents import store_bonuses
+
+    app = open_app(sql_url)
+    try:
+        ref = closed_allowance(app)
+        warning = app.penalties.assess(
+            ref,
+            PenaltyOrder(sanctions=(SanctionOrder(person_id="M03", sanction=Sanction.WARNING),)),
+            actor="Q01",
+            at=at(6),
+        )  # fmt: skip  (reads and used to keep the organisation)
+        app.penalties.approve(warning.assessment_id, role="gm", actor="GM01", at=at(6, 10))
+        payroll = open_app(sql_url)
+        try:
+            store_bonuses(payroll.database.engine, [("M03", "2026-11", Decimal("100.00"))])
+        finally:
+            payroll.close()
+        row = next(r for r in app.penalties.close_month("2026-11").people if r.person_id == "M03")
+        assert (row.bonus, row.cap, row.deducted) == (Decimal("100.00"), Decimal("50.00"), Decimal("50.00"))
+        again = app.penalties.close_month("2026-11")
+        assert next(r for r in again.people if r.person_id == "M03") == row
+    finally:
+        app.close()
+    assert count(sql_url, "SELECT count(*) FROM ledger_ops WHERE kind = 'close'") == 1
