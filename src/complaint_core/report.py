@@ -34,6 +34,7 @@ import attrs
 
 from .calendar import WorkingCalendar
 from .case import FINISHED, Case, CaseStatus
+from .clocks import select_rule
 from .errors import RuleViolation
 from .escalation import lateness_days
 from .followup import FollowUp, VisitStatus
@@ -381,7 +382,8 @@ def monthly_report(
                 continue
             assert deadline.due is not None and deadline.stopped_at is not None
             rule = policy.clock_rules(deadline.clock)[0]
-            if not rule.audited:  # an alert clock: late by construction, no step of anyone's
+            applied = select_rule(policy, deadline.clock, case.subject)  # the rule this case's clock ran under
+            if applied is not None and not applied.audited:  # an alert clock: late by construction, no one's step
                 continue
             clock_labels.setdefault(deadline.clock, rule.label)
             counts = clock_acc.setdefault(deadline.clock, [0, 0])
