@@ -27,6 +27,21 @@ def db(app: typer.Typer, tmp_path: Path) -> Path:
     return path
 
 
+def store_policy(db: Path, name: str, text: str) -> None:
+    """Store a policy document as a database of an earlier version may hold it (no validation on the way in)."""
+    from datetime import UTC, datetime
+
+    from adapters.sql import documents as docs
+    from entrypoints.app import open_app
+
+    stored = open_app(str(db))
+    try:
+        docs.store(stored.database.engine, kind="policy", name=name, source=text, fmt="toml",
+                   at=datetime(2026, 11, 1, tzinfo=UTC))  # fmt: skip
+    finally:
+        stored.close()
+
+
 def open_case(app: typer.Typer, db: Path, *extra: str, at: str = "2026-11-02T09:00") -> dict:
     return as_json(app, db, "case", "open", "--customer", "华东电子", "--category", "quality", "--at", at, *extra)
 
@@ -308,11 +323,8 @@ def test_a_policy_stored_by_an_earlier_version_still_loads(app: typer.Typer, db:
     """Policy files are now refused when a number stands for text (department = 101); a database that stored
     such a policy before (it became "101") must keep working: the stored versions are all read on first use, so
     one refusal made every command on the database fail."""
-    from datetime import UTC, datetime
 
     from adapters.policy_files import preset_text
-    from adapters.sql import documents as docs
-    from entrypoints.app import open_app
 
     text = preset_text("manufacturing").replace('policy_id = "manufacturing"', 'policy_id = "acme"', 1)
     text = text.replace('department = "quality"', "department = 101", 1)
@@ -321,12 +333,7 @@ def test_a_policy_stored_by_an_earlier_version_still_loads(app: typer.Typer, db:
     path.write_text(text, "utf-8")
     refused = invoke(app, db, "init", "--policy", str(path))
     assert refused.exit_code == 2 and "expected a string, got 101" in refused.stderr  # new files: strict
-    stored = open_app(str(db))
-    try:
-        docs.store(stored.database.engine, kind="policy", name="acme", source=text, fmt="toml",
-                   at=datetime(2026, 11, 1, tzinfo=UTC))  # fmt: skip
-    finally:
-        stored.close()
+    store_policy(db, "acme", text)
     assert invoke(app, db, "case", "list").exit_code == 0
     doc = as_json(app, db, "case", "open", "--customer", "A", "--category", "quality", "--policy", "acme")
     assert doc["policy"]["id"] == "acme"
@@ -374,20 +381,12 @@ def test_sweep_and_case_tables_speak_the_chosen_language(app: typer.Typer, db: P
 def test_the_sweep_shows_each_case_in_its_own_policy_s_zone(app: typer.Typer, db: Path) -> None:
     """The sweep showed every due time in the default policy's zone (Shanghai) while case show used the case's
     (New York): the same deadline read 2026-11-16 12:59 in one and 2026-11-15 23:59 in the other."""
-    from datetime import UTC, datetime
 
     from adapters.policy_files import preset_text
-    from adapters.sql import documents as docs
-    from entrypoints.app import open_app
 
     text = preset_text("manufacturing").replace('policy_id = "manufacturing"', 'policy_id = "ny"', 1)
     text = text.replace('zone = "Asia/Shanghai"', 'zone = "America/New_York"', 1)
-    stored = open_app(str(db))
-    try:
-        docs.store(stored.database.engine, kind="policy", name="ny", source=text, fmt="toml",
-                   at=datetime(2026, 11, 1, tzinfo=UTC))  # fmt: skip
-    finally:
-        stored.close()
+    store_policy(db, "ny", text)
     ref = open_case(app, db, "--policy", "ny")["id"]
     as_json(app, db, "case", "register", ref, "--at", "2026-11-02T10:00")
     words = invoke(app, db, "sweep", "--dry-run", "--at", "2026-11-20T10:00").stdout
