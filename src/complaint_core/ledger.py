@@ -41,7 +41,7 @@ from uuid import UUID
 import attrs
 
 from .errors import MoneyError, NotFound, RuleViolation
-from .money import MAX_AMOUNT, MAX_RATIO_PLACES, decimal_places, to_fen
+from .money import MAX_AMOUNT, MAX_RATIO_PLACES, ratio_is_plain, to_fen
 from .timeutil import is_month
 
 
@@ -705,7 +705,7 @@ def _check_ratio(cap_ratio: Decimal | None) -> Decimal | None:
     ratio = Decimal(cap_ratio)
     if not ratio.is_finite() or not 0 <= ratio <= 1:
         raise MoneyError(f"cap_ratio must lie between 0 and 1, got {cap_ratio}", rule="P1-PEN-11")
-    if decimal_places(ratio) > MAX_RATIO_PLACES:
+    if not ratio_is_plain(ratio):
         raise MoneyError(f"cap_ratio {cap_ratio} has more than {MAX_RATIO_PLACES} decimal places", rule="P1-PEN-11")
     return ratio
 

@@ -21,6 +21,11 @@ MAX_QUANTITY = 10**12  # pieces: so quantity × a unit price stays an amount (re
 MAX_RATIO_PLACES = 18
 
 
+def ratio_is_plain(value: Decimal) -> bool:
+    """At most ``MAX_RATIO_PLACES`` decimal places: a share, weight or ratio whose sums stay exact."""
+    return decimal_places(value) <= MAX_RATIO_PLACES
+
+
 def decimal_places(value: Decimal) -> int:
     """How many digits ``value`` needs after the point: ``0.50`` needs 1, ``2`` and ``2.00`` none.
 
@@ -117,10 +122,9 @@ def apportion(total: Decimal | int | str, weights: Sequence[Decimal | int]) -> t
         if isinstance(weight, Decimal):
             if not weight.is_finite():
                 raise MoneyError(f"weights[{index}] is not finite")
-            places = decimal_places(weight)
-            if places > MAX_RATIO_PLACES:
+            if not ratio_is_plain(weight):
                 raise MoneyError(f"weights[{index}] {weight} has more than {MAX_RATIO_PLACES} decimal places")
-            scale = max(scale, places)
+            scale = max(scale, decimal_places(weight))
         if weight <= 0:
             raise MoneyError(f"weights[{index}] is {weight}; every weight must be positive")
     # Integers only: scale the weights to whole numbers exactly (``w * factor`` would round a weight of more

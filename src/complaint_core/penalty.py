@@ -19,7 +19,7 @@ import attrs
 
 from .errors import RuleViolation
 from .labels import Labels
-from .money import FEN, MAX_QUANTITY, MAX_RATIO_PLACES, apportion, decimal_places, value_of, yuan
+from .money import FEN, MAX_QUANTITY, MAX_RATIO_PLACES, apportion, ratio_is_plain, value_of, yuan
 from .money import amount as amount_of
 from .organisation import DepartmentKind, Organisation, Person
 from .policy import CaseKind, PenaltyRules, Policy, SupervisorMode
@@ -289,7 +289,7 @@ def repair_split(budget: Decimal, factory_ratio: Decimal) -> tuple[Decimal, Deci
         not isinstance(factory_ratio, Decimal | int)
         or not Decimal(factory_ratio).is_finite()
         or not 0 <= factory_ratio <= 1
-        or decimal_places(Decimal(factory_ratio)) > MAX_RATIO_PLACES
+        or not ratio_is_plain(Decimal(factory_ratio))
     ):
         raise RuleViolation(
             f"the factory ratio must be in [0, 1] with at most {MAX_RATIO_PLACES} decimal places, got {factory_ratio}",

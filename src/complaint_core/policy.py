@@ -20,7 +20,7 @@ import attrs
 
 from .errors import MoneyError, PolicyInvalid
 from .labels import Labels, Language
-from .money import MAX_RATIO_PLACES, decimal_places
+from .money import MAX_RATIO_PLACES, decimal_places, ratio_is_plain
 from .money import amount as amount_of
 
 T = TypeVar("T")
@@ -694,7 +694,7 @@ def _validate(p: Policy) -> None:
             f"tolerance must be between 0 and {MAX_TOLERANCE} with at most {TOLERANCE_PLACES} decimal places, got {tolerance}",
         )
     ratio = p.penalties.monthly_cap_ratio
-    if ratio is not None and (not ratio.is_finite() or not 0 < ratio <= 1 or not _ratio_is_plain(ratio)):
+    if ratio is not None and (not ratio.is_finite() or not 0 < ratio <= 1 or not ratio_is_plain(ratio)):
         raise PolicyInvalid(
             "penalties.monthly_cap_ratio",
             f"cap ratio must be in (0, 1] with at most {MAX_RATIO_PLACES} decimal places, got {ratio}",
@@ -724,10 +724,6 @@ def _validate(p: Policy) -> None:
         raise PolicyInvalid("calendar.work_starts", "working hours need 0 <= work_starts < work_ends <= 23")
 
 
-def _ratio_is_plain(value: Decimal) -> bool:
-    return decimal_places(value) <= MAX_RATIO_PLACES
-
-
 def _check_money(value: Decimal | None, path: str) -> None:
     if value is not None:
         try:
@@ -749,7 +745,7 @@ def _validate_penalties(r: PenaltyRules, severities: set[str]) -> None:
     ):
         _check_money(getattr(r, key), f"{path}.{key}")
     share = r.supervisor_share
-    if share is not None and (not share.is_finite() or not 0 < share < 1 or not _ratio_is_plain(share)):
+    if share is not None and (not share.is_finite() or not 0 < share < 1 or not ratio_is_plain(share)):
         raise PolicyInvalid(
             f"{path}.supervisor_share",
             f"share must be in (0, 1) with at most {MAX_RATIO_PLACES} decimal places, got {share}",

@@ -12,7 +12,7 @@ from enum import StrEnum
 import attrs
 
 from .errors import RuleViolation
-from .money import MAX_RATIO_PLACES, decimal_places
+from .money import MAX_RATIO_PLACES, ratio_is_plain
 
 
 class PartyKind(StrEnum):
@@ -71,7 +71,7 @@ class Responsibility:
         (0.5 + 0.5000…01 with 31 digits summed to 1 in the 28-digit context). Checked by the command, not here:
         findings stored before the limit must still load."""
         for i, item in enumerate(self.shares):
-            if decimal_places(item.share) > MAX_RATIO_PLACES:
+            if not ratio_is_plain(item.share):
                 raise RuleViolation(
                     f"{what}.shares[{i}]: share {item.share} has more than {MAX_RATIO_PLACES} decimal places",
                     rule="P1-ROLE-07",

@@ -10,7 +10,7 @@ safe. The current time comes from the injected ``Clock`` unless ``at`` is given
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
@@ -34,6 +34,14 @@ from .timeutil import local_date, require_aware
 
 T = TypeVar("T")
 Command = Callable[[Case, Policy, datetime, UnitOfWork], tuple[Case, tuple[DomainEvent, ...]]]
+
+
+def _swept(done: list[SweepAction], skipped: list[tuple[str, CalendarNotCovered]]) -> tuple[SweepAction, ...]:
+    """The sweep's actions in (case id, clock, level) order, or ``SweepIncomplete`` naming the cases left out."""
+    done.sort(key=lambda a: (a.case_id, a.clock, a.level))
+    if skipped:
+        raise SweepIncomplete(tuple(done), tuple(skipped))
+    return tuple(done)
 
 
 def in_transaction(uow: UnitOfWork, work: Callable[[UnitOfWork], T], retries: int) -> T:
@@ -327,18 +335,10 @@ class CaseService:
         """
         when = self._at(now, "now")
 
-        def work(uow: UnitOfWork) -> tuple[tuple[SweepAction, ...], tuple[tuple[str, CalendarNotCovered], ...]]:
+        def work(uow: UnitOfWork) -> tuple[list[SweepAction], list[tuple[str, CalendarNotCovered]]]:
             done: list[SweepAction] = []
             skipped: list[tuple[str, CalendarNotCovered]] = []
-            plans: dict[tuple[str, int], tuple[WorkingCalendar, dict[str, timedelta | None]]] = {}
-            for case in list(uow.cases.sweep_candidates(when)):
-                if case.last_at > when:
-                    continue
-                policy = self.policy_of(case)
-                key = (policy.policy_id, policy.version)
-                if key not in plans:
-                    plans[key] = (self.calendar_for(policy), due_floors(policy))
-                calendar, floors = plans[key]
+            for case, policy, calendar, floors in self._sweep_cases(uow, when):
                 try:  # a whole case or nothing of it: its events reach the outbox only once all are computed
                     actions = due_actions(case, policy, calendar, when, floors=floors)
                     late = case_inquiries(case, policy, calendar)
@@ -362,13 +362,39 @@ class CaseService:
                 uow.cases.save(case)
                 done.extend(actions)
             uow.commit()
-            done.sort(key=lambda a: (a.case_id, a.clock, a.level))
-            return tuple(done), tuple(skipped)
+            return done, skipped
 
-        recorded, skipped = self._transaction(work)
-        if skipped:
-            raise SweepIncomplete(recorded, skipped)
-        return recorded
+        return _swept(*self._transaction(work))
+
+    def preview_sweep(self, uow: UnitOfWork, *, now: datetime | None = None) -> tuple[SweepAction, ...]:
+        """What ``sweep`` would record at ``now``, computed in ``uow`` and not written (pass a read-only unit of
+        work to lock nothing); a case left out raises ``SweepIncomplete`` as there."""
+        when = self._at(now, "now")
+        done: list[SweepAction] = []
+        skipped: list[tuple[str, CalendarNotCovered]] = []
+        with uow as open_uow:
+            for case, policy, calendar, floors in self._sweep_cases(open_uow, when):
+                try:
+                    done.extend(due_actions(case, policy, calendar, when, floors=floors))
+                    case_inquiries(case, policy, calendar)  # may need the calendar too, as in the sweep
+                except CalendarNotCovered as error:
+                    skipped.append((case.reference, error))
+        return _swept(done, skipped)
+
+    def _sweep_cases(
+        self, uow: UnitOfWork, when: datetime
+    ) -> Iterator[tuple[Case, Policy, WorkingCalendar, dict[str, timedelta | None]]]:
+        """The sweep's candidates at ``when`` with their policy, calendar and due floors (looked up once per policy);
+        a case whose last event lies after ``when`` is left for a later sweep."""
+        plans: dict[tuple[str, int], tuple[WorkingCalendar, dict[str, timedelta | None]]] = {}
+        for case in list(uow.cases.sweep_candidates(when)):
+            if case.last_at > when:
+                continue
+            policy = self.policy_of(case)
+            key = (policy.policy_id, policy.version)
+            if key not in plans:
+                plans[key] = (self.calendar_for(policy), due_floors(policy))
+            yield (case, policy, *plans[key])
 
     # ----- machinery ---------------------------------------------------------------------
     def _at(self, at: datetime | None, field: str = "at") -> datetime:

@@ -127,9 +127,9 @@ def parse_share(text: str) -> Decimal:
         raise ValueError(f"{text!r} is not a number") from None
     if not 0 < share <= 1:
         raise ValueError(f"{text!r}: a share must be more than 0 and at most 1")
-    from complaint_core.money import MAX_RATIO_PLACES, decimal_places
+    from complaint_core.money import MAX_RATIO_PLACES, ratio_is_plain
 
-    if decimal_places(share) > MAX_RATIO_PLACES:  # 1/1048576 has 20: refused here, not later as a rule (exit 4)
+    if not ratio_is_plain(share):  # 1/1048576 has 20: refused here, not later as a rule (exit 4)
         raise ValueError(f"{text!r}: a share has at most {MAX_RATIO_PLACES} decimal places")
     return share.normalize() if share == share.to_integral_value() else share
 

@@ -79,11 +79,12 @@ def _limit(limit: Limit | None, rest_day: str, lang: Language) -> Any:
 
 def _milestone(name: str, policy: Policy, lang: Language) -> str:
     """A lifecycle status or a policy milestone by its label, with the name the policy file uses."""
-    from complaint_core.case import STATUS_LABELS, CaseStatus
+    from complaint_core.case import CaseStatus
+
+    from .case_cmd import status_label
 
     if name in {s.value for s in CaseStatus}:
-        zh, en = STATUS_LABELS[CaseStatus(name)]
-        label = zh if lang == "zh" else en
+        label = status_label(name, lang)
     else:
         found = policy.milestone_rule(name)
         label = found.label(lang) if found is not None else name

@@ -8,7 +8,6 @@ work that is rolled back, so nothing is written.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
 
     from complaint_core.escalation import SweepAction
     from complaint_core.policy import Policy
-    from entrypoints.app import App
 
 TEXT = Texts(
     {
@@ -77,30 +75,6 @@ def action_json(action: SweepAction) -> dict[str, Any]:
     }
 
 
-def dry_run(app: App, when: datetime) -> list[SweepAction]:
-    """What ``CaseService.sweep`` would record at ``when``, computed in a unit of work that is rolled back."""
-    from complaint_core.errors import CalendarNotCovered, SweepIncomplete
-    from complaint_core.escalation import due_actions, due_floors
-
-    found: list[SweepAction] = []
-    skipped: list[tuple[str, CalendarNotCovered]] = []
-    service = app.cases
-    with app.uow.read_only() as uow:
-        for case in list(uow.cases.sweep_candidates(when)):
-            if case.last_at > when:
-                continue
-            policy = service.policy_of(case)
-            try:
-                found.extend(due_actions(case, policy, service.calendar_for(policy), when, floors=due_floors(policy)))
-            except CalendarNotCovered as error:  # as the sweep itself: the case is left out, the others are not
-                skipped.append((case.reference, error))
-        uow.rollback()
-    found.sort(key=lambda a: (a.case_id, a.clock, a.level))
-    if skipped:
-        raise SweepIncomplete(tuple(found), tuple(skipped))
-    return found
-
-
 def sweep(
     ctx: typer.Context,
     at: AtOption = None,
@@ -117,7 +91,7 @@ def sweep(
     policy = app.default_policy()
     tz = policy.tz
     when = at_or_now(at, tz)
-    actions = dry_run(app, when) if dry else list(app.cases.sweep(now=when))
+    actions = app.cases.preview_sweep(app.uow.read_only(), now=when) if dry else app.cases.sweep(now=when)
     items = [action_json(a) for a in actions]
     doc = {"at": utc_iso(when), "dry_run": dry, "actions": items}
     lang = settings.language(policy.language)
