@@ -24,7 +24,9 @@ computes the deadline only when that bound has passed; the result is the same.
 
 Applying an action is ``case.record_escalation(policy, at=now, clock=..., level=...)``, which
 re-checks the same conditions and raises the case's level, so a second sweep at the same
-``now`` yields nothing (``CaseService.sweep`` does this on one unit of work).
+``now`` yields nothing (``CaseService.sweep`` does this on one unit of work). A deemed
+waiver is a fact from its time on, so every command of ``CaseService`` first records the
+levels ``deemed_waivers`` finds due, whether or not a sweep ran since.
 
 The per-step timeliness audit of closed cases (P1-ESC-02, 洽办单) is ``inquiries``: one
 ``Inquiry`` per clock of a closed (or settled) case that stopped after its due. "Once" is
@@ -190,6 +192,43 @@ def due_actions(
                     policy_version=policy.version,
                 )
             )
+    return out
+
+
+def waiver_clocks(policy: Policy) -> frozenset[str]:
+    """The clocks with a deemed-waiver rung in any of their rules (P4-DL-03)."""
+    return policy.derived(
+        "waiver_clocks",
+        lambda: frozenset(
+            rule.name for rule in policy.clocks if any(rung.action is EscalationAction.WAIVE for rung in rule.ladder)
+        ),
+    )
+
+
+def deemed_waivers(case: Case, policy: Policy, calendar: WorkingCalendar | None, now: datetime) -> list[SweepAction]:
+    """The due levels of each running clock up to its last due deemed waiver, in (clock, level) order.
+
+    A waiver is a fact from its time on ("no reply within 1 working day", P4-DL-03), not a reminder: a command
+    on the case records these first, so a reply that arrives after the due but before the next sweep does not
+    undo the waiver. Reminders and escalations after the last waiver are left to the sweep.
+    """
+    clocks = waiver_clocks(policy)
+    if not clocks or not any(s.name in clocks and s.stopped_at is None for s in case.clocks):
+        return []
+    # the sweep's floors, with None (never due) for the clocks without a waiver: only these are looked at
+    floors = policy.derived(
+        "waiver_floors", lambda: {name: floor if name in clocks else None for name, floor in due_floors(policy).items()}
+    )
+    out: list[SweepAction] = []
+    pending: list[SweepAction] = []
+    clock = ""
+    for action in due_actions(case, policy, calendar, now, floors=floors):
+        if action.clock != clock:
+            clock, pending = action.clock, []
+        pending.append(action)
+        if action.action is EscalationAction.WAIVE:
+            out.extend(pending)
+            pending = []
     return out
 
 

@@ -1,6 +1,10 @@
 """Use cases: each loads one case on a unit of work, runs one command, saves the
 case and puts the command's events in the outbox in the same transaction.
 
+A deemed waiver (P4-DL-03) whose time has come is recorded on the case before
+the command, as the sweep would have: a head's reply that arrives after its due
+but before the next sweep does not undo the waiver.
+
 A command that meets a concurrent change is re-run from a fresh read, a bounded
 number of times: the command is a pure function of what it reads, so this is
 safe. The current time comes from the injected ``Clock`` unless ``at`` is given
@@ -22,7 +26,7 @@ from .calendar import WorkingCalendar
 from .case import Case, Remedy, RemedyKind
 from .clocks import Deadline
 from .errors import CalendarNotCovered, ConcurrencyConflict, NotFound, SweepIncomplete
-from .escalation import SweepAction, case_inquiries, due_actions, due_floors
+from .escalation import SweepAction, case_inquiries, deemed_waivers, due_actions, due_floors, waiver_clocks
 from .events import DomainEvent
 from .intake import Intake
 from .numbering import format_number, period_key
@@ -33,6 +37,7 @@ from .settlement import open_items as unsettled
 from .timeutil import local_date, require_aware
 
 T = TypeVar("T")
+SWEEP_ACTOR = "sweep"  # who records a ladder level: the sweep, or a command catching up a deemed waiver
 Command = Callable[[Case, Policy, datetime, UnitOfWork], tuple[Case, tuple[DomainEvent, ...]]]
 
 
@@ -42,6 +47,24 @@ def _swept(done: list[SweepAction], skipped: list[tuple[str, CalendarNotCovered]
     if skipped:
         raise SweepIncomplete(tuple(done), tuple(skipped))
     return tuple(done)
+
+
+def _record_levels(
+    case: Case,
+    policy: Policy,
+    calendar: WorkingCalendar | None,
+    actions: list[SweepAction],
+    at: datetime,
+    actor: str,
+) -> tuple[Case, tuple[DomainEvent, ...]]:
+    """The case with each ladder level in ``actions`` recorded at ``at``, and the events."""
+    found: tuple[DomainEvent, ...] = ()
+    for action in actions:
+        case, events = case.record_escalation(
+            policy, at=at, actor=actor, clock=action.clock, level=action.level, calendar=calendar
+        )
+        found += events
+    return case, found
 
 
 def in_transaction(uow: UnitOfWork, work: Callable[[UnitOfWork], T], retries: int) -> T:
@@ -319,7 +342,7 @@ class CaseService:
         return self._run(ref, at, command)
 
     # ----- escalation --------------------------------------------------------------------
-    def sweep(self, *, now: datetime | None = None, actor: str = "sweep") -> tuple[SweepAction, ...]:
+    def sweep(self, *, now: datetime | None = None, actor: str = SWEEP_ACTOR) -> tuple[SweepAction, ...]:
         """Run the escalation sweep over every case and record each due ladder level (DOMAIN §5).
 
         One unit of work: each action is recorded with ``Case.record_escalation`` at ``now``,
@@ -344,17 +367,12 @@ class CaseService:
                     late = case_inquiries(case, policy, calendar)
                     if not actions and not late:
                         continue
-                    found: list[DomainEvent] = []
-                    for action in actions:
-                        case, events = case.record_escalation(
-                            policy, at=when, actor=actor, clock=action.clock, level=action.level, calendar=calendar
-                        )
-                        found.extend(events)
+                    case, found = _record_levels(case, policy, calendar, actions, when, actor)
                     for inquiry in late:
                         case, events = case.record_inquiry(
                             policy, at=when, actor=actor, clock=inquiry.clock, target=inquiry.target, calendar=calendar
                         )
-                        found.extend(events)
+                        found += events
                 except CalendarNotCovered as error:
                     skipped.append((case.reference, error))
                     continue
@@ -432,7 +450,16 @@ class CaseService:
 
         def work(uow: UnitOfWork) -> Case:
             case = self._load(uow, ref)
-            new, events = command(case, self.policy_of(case), when, uow)
+            policy = self.policy_of(case)
+            waived: tuple[DomainEvent, ...] = ()
+            if waiver_clocks(policy):
+                calendar = self.calendar_for(policy)
+                case, waived = _record_levels(
+                    case, policy, calendar, deemed_waivers(case, policy, calendar, when), when, SWEEP_ACTOR
+                )
+            new, events = command(case, policy, when, uow)
+            if waived:
+                events = (*waived, *events)
             uow.cases.save(new)
             uow.outbox.add(events)
             if self.before_commit is not None:

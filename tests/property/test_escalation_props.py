@@ -320,3 +320,36 @@ def test_the_due_floor_shortcut_changes_nothing_and_misses_nothing(
             due = compute_deadline(rule, state, calendar=CN, tz=policy.tz).due
             if due is not None:
                 assert shift(due, rule.ladder[state.level].after, calendar=CN, tz=policy.tz) >= now
+
+
+@given(scenarios(), later, later)
+def test_p4_dl_03_a_due_waiver_stands_whether_or_not_a_sweep_ran_before_the_step_stopped(
+    scenario: tuple[Policy, list[Case]], d1: timedelta, d2: timedelta
+) -> None:
+    """A deemed waiver is a fact from its time on: stopping the clock later records the same waivers whether a
+    sweep ran in between or not, and they are the waivers due at the stop."""
+    policy, cases = scenario
+    case = cases[0]
+    swept_at = case.last_at + d1
+    stopped_at = swept_at + d2
+
+    def waivers(sweep_first: bool) -> set[tuple[str, int]]:
+        store = MemoryStore(cases={case.case_id: case})
+        service = CaseService(
+            uow=MemoryUnitOfWork(store),
+            policies=MemoryPolicies([policy]),
+            calendars=OneCalendar(),
+            clock=FixedClock(stopped_at),
+        )
+        if sweep_first:
+            service.sweep(now=swept_at)
+        stopped = service.reach_milestone(case.case_id, "stop_a", actor="x", at=stopped_at)
+        events = [e for e in store.outbox if isinstance(e, ClockEscalated)]
+        keys = [(e.clock, e.level) for e in events]
+        if not sweep_first:
+            assert keys == sorted(keys)  # one command records levels clock by clock, each in order
+        assert all(stopped.clock(e.clock).level >= e.level for e in events)
+        return {(e.clock, e.level) for e in events if e.action == EscalationAction.WAIVE.value}
+
+    due = {(a.clock, a.level) for a in due_actions(case, policy, CN, stopped_at) if a.action is EscalationAction.WAIVE}
+    assert waivers(sweep_first=False) == waivers(sweep_first=True) == due

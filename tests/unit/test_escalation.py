@@ -190,6 +190,55 @@ def test_p4_dl_03_a_head_reply_in_time_waives_nothing(store: MemoryStore, servic
     assert [a for a in service.sweep(now=sh(2026, 11, 9)) if a.clock == "head_reply"] == []
 
 
+def test_p4_dl_03_a_late_reply_before_the_sweep_does_not_undo_the_waiver(
+    store: MemoryStore, service: CaseService, sh: Maker
+) -> None:
+    """No reply within 1 WD is a deemed waiver from its due on; the reply that comes later (before any sweep ran)
+    is recorded after the waiver, and the sweep has nothing left to do."""
+    intake = Intake(customer="前台", channel=Channel.PHONE, category="attitude", kind=CaseKind.INTERNAL)
+    case = service.receive(intake, actor="gm_secretary", at=sh(2026, 11, 2), policy_id="service")
+    service.reach_milestone(case.case_id, "forwarded_to_head", actor="gm_secretary", at=sh(2026, 11, 2, 10))
+    before = len(store.outbox)
+    replied = service.reach_milestone(case.case_id, "head_replied", actor="head", at=sh(2026, 11, 4, 9))
+    state = replied.clock("head_reply")
+    assert (state.level, state.stopped_at) == (1, sh(2026, 11, 4, 9))
+    new = store.outbox[before:]
+    assert [type(e).__name__ for e in new] == ["ClockEscalated", "MilestoneReached"]
+    waiver = new[0]
+    assert isinstance(waiver, ClockEscalated)
+    assert (waiver.clock, waiver.level, waiver.action) == ("head_reply", 1, "waive")
+    assert waiver.target == "accused_department"
+    assert (waiver.due, waiver.actor, waiver.occurred_at) == (end_of(2026, 11, 3), "sweep", sh(2026, 11, 4, 9))
+    assert [e.version for e in new] == [replied.version - 1, replied.version]
+    assert [a for a in service.sweep(now=sh(2026, 11, 9, 9)) if a.clock == "head_reply"] == []
+
+
+def test_p4_dl_03_any_command_records_a_due_waiver_and_a_refused_one_records_nothing(
+    store: MemoryStore, service: CaseService, sh: Maker
+) -> None:
+    intake = Intake(customer="前台", channel=Channel.PHONE, category="attitude", kind=CaseKind.INTERNAL)
+    case = service.receive(intake, actor="gm_secretary", at=sh(2026, 11, 2), policy_id="service")
+    service.reach_milestone(case.case_id, "forwarded_to_head", actor="gm_secretary", at=sh(2026, 11, 2, 10))
+    before = (len(store.outbox), service.get(case.case_id).version)
+    with pytest.raises(RuleViolation):  # a lifecycle state is not a milestone: refused, and nothing is written
+        service.reach_milestone(case.case_id, "closed", actor="head", at=sh(2026, 11, 4, 9))
+    assert (len(store.outbox), service.get(case.case_id).version) == before
+    flagged = service.flag_major(case.case_id, actor="gm", reason="repeat", at=sh(2026, 11, 4, 9))
+    assert flagged.clock("head_reply").level == 1  # the waiver came first, the head_reply clock still runs
+    assert flagged.clock("head_reply").stopped_at is None
+    assert [(e.clock, e.action) for e in escalations(store)] == [("head_reply", "waive")]
+    # in time, or late on a clock whose ladder has no waiver (P1-DL-01's reminders), a command records no level
+    in_time = service.receive(intake, actor="gm_secretary", at=sh(2026, 11, 2), policy_id="service")
+    service.reach_milestone(in_time.case_id, "forwarded_to_head", actor="gm_secretary", at=sh(2026, 11, 2, 10))
+    service.reach_milestone(in_time.case_id, "head_replied", actor="head", at=end_of(2026, 11, 3))
+    late = service.receive(INTAKE, actor="sales", at=sh(2026, 11, 2))
+    service.register(late.case_id, actor="gm_office", at=sh(2026, 11, 2, 10))  # close due at the end of 11-15
+    service.start_investigation(late.case_id, actor="quality", at=sh(2026, 11, 20))
+    assert [(e.clock, e.action) for e in escalations(store)] == [("head_reply", "waive")]
+    swept = [(a.clock, a.level) for a in service.sweep(now=sh(2026, 11, 20, 10)) if a.case_id == late.case_id]
+    assert swept == [("close", 1), ("close", 2), ("close", 3)]  # the reminder and the escalations are the sweep's
+
+
 @pytest.mark.parametrize(
     ("due", "end", "unit", "days"),
     [
