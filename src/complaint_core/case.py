@@ -494,6 +494,14 @@ class Case:
             raise RuleViolation(
                 f"{milestone!r} is a lifecycle state, reached by its own command", rule="CASE-MILESTONE"
             )
+        if milestone == MAJOR_FLAGGED:
+            raise RuleViolation(f"{milestone!r} is reached by flagging the case major", rule="CASE-MILESTONE")
+        known = policy.milestone_names()
+        if milestone not in known:  # a misspelt step would be recorded and stop nothing
+            raise RuleViolation(
+                f"policy {policy.policy_id} has no milestone {milestone!r}; it has {', '.join(known) or 'none'}",
+                rule="CASE-MILESTONE",
+            )
         rule = policy.milestone_rule(milestone)
         if rule is not None:
             reached = {m.name for m in self.milestones}

@@ -92,6 +92,10 @@ class EscalationAction(StrEnum):
 
 # Lifecycle states a policy may leave out (DOMAIN §3); the others are the backbone.
 OPTIONAL_STATES = frozenset({"investigating", "attributed", "proposed", "approved"})
+LIFECYCLE_STATES = frozenset(
+    {"received", "registered", "investigating", "attributed", "proposed", "approved", "replied", "closed", "settled",
+     "not_established"}
+)  # fmt: skip
 # Ladder targets that name someone relative to the case rather than a role of the policy.
 CASE_TARGETS = frozenset({"late_department", "department_head", "accused_department", "handler"})
 # Bounds in minutes of one unit, to refuse ladders that surely descend across units
@@ -490,6 +494,17 @@ class Policy:
     def milestone_rule(self, name: str) -> MilestoneRule | None:
         return next((m for m in self.milestones if m.name == name), None)
 
+    def milestone_names(self) -> tuple[str, ...]:
+        """The steps outside the lifecycle this policy names, sorted: its milestone rules (and the milestones
+        they must follow), and where its clocks start and stop. A name nothing refers to would change nothing."""
+
+        def names() -> tuple[str, ...]:
+            found = {m.name for m in self.milestones} | {b for m in self.milestones for b in m.after}
+            found |= {r.start for r in self.clocks} | {r.stop for r in self.clocks}
+            return tuple(sorted(found - LIFECYCLE_STATES))
+
+        return self.derived("milestone_names", names)
+
     def approver_for(self, amount: Decimal) -> str:
         """The lowest role whose limit covers ``amount`` (P1-APR-02)."""
         for tier in self.approval:
@@ -603,10 +618,8 @@ def _validate(p: Policy) -> None:
         raise PolicyInvalid("numbering.assign_at", "a number is assigned at 'received' or 'registered'")
     _unique(list(p.roles), "roles", "role")
     _unique([m.name for m in p.milestones], "milestones", "milestone")
-    lifecycle = {"received", "registered", "investigating", "attributed", "proposed", "approved", "replied",
-                 "closed", "settled", "not_established"}  # fmt: skip
     for i, milestone in enumerate(p.milestones):
-        if not MILESTONE_PATTERN.match(milestone.name) or milestone.name in lifecycle:
+        if not MILESTONE_PATTERN.match(milestone.name) or milestone.name in LIFECYCLE_STATES:
             raise PolicyInvalid(
                 f"milestones[{i}].name", f"{milestone.name!r} is not a milestone name outside the lifecycle"
             )

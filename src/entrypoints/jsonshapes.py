@@ -164,6 +164,14 @@ def case_json(
         if reply is None
         else {"message": reply.message, "reaction": reply.reaction, "at": utc_iso(reply.at)},
         "not_established_reason": case.not_established_reason,
+        "milestones": [{"name": m.name, "at": utc_iso(m.at)} for m in case.milestones],
+        "meeting": None
+        if case.meeting is None
+        else {
+            "attendees": list(case.meeting.attendees),
+            "minutes": case.meeting.minutes,
+            "at": utc_iso(case.meeting.at),
+        },
         "parent_number": parent_number,
         "repeat_count": case.repeat_count,
         "steps": [

@@ -273,6 +273,34 @@ def test_milestones_start_and_stop_custom_clocks(manufacturing: Policy, cn: Tabl
 
 
 @pytest.mark.parametrize(
+    ("milestone", "words"),
+    [
+        ("report_submited", "has no milestone 'report_submited'; it has consolidated, investigation_done, negotiation"),
+        ("major_flagged", "reached by flagging the case major"),
+        ("registered", "is a lifecycle state"),
+    ],
+)
+def test_a_milestone_the_policy_does_not_name_is_refused(
+    manufacturing: Policy, sh: Maker, milestone: str, words: str
+) -> None:
+    """A misspelt step was recorded and stopped nothing: the report clock ran on and went overdue."""
+    s = Script(manufacturing, sh(2026, 11, 2))
+    s("register", number="1")
+    s("reach_milestone", milestone="investigation_done")
+    before = s.case
+    with pytest.raises(RuleViolation) as err:
+        s("reach_milestone", milestone=milestone)
+    assert err.value.rule == "CASE-MILESTONE" and words in str(err.value)
+    assert s.case is before and s.case.clock("report").running
+    assert manufacturing.milestone_names() == (
+        "consolidated",
+        "investigation_done",
+        "negotiation_received",
+        "report_submitted",
+    )
+
+
+@pytest.mark.parametrize(
     ("changes", "words"),
     [
         ({"channel": "fax"}, "channel 'fax' is not one of"),

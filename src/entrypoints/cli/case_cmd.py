@@ -19,7 +19,7 @@ import typer
 
 from .context import Language, area, settings_of
 from .options import AtOption, at_or_now, datetime_param, localize, money_param, month_param, parse_date, parse_share
-from .output import Texts, emit, local_minute, table
+from .output import Texts, emit, lines, local_minute, table
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -64,6 +64,10 @@ TEXT = Texts(
         "at": ("时间", "at"),
         "actor": ("操作人", "actor"),
         "version": ("版本", "version"),
+        "severity": ("严重程度", "severity"),
+        "major": ("重大投诉", "major"),
+        "milestones": ("节点", "milestones"),
+        "meeting": ("紧急会议", "meeting"),
         "yes": ("是", "yes"),
         "no": ("否", "no"),
     }
@@ -225,6 +229,21 @@ def status_label(status: str, lang: Language) -> str:
 
     zh, en = STATUS_LABELS[CaseStatus(status)]
     return zh if lang == "zh" else en
+
+
+def step_label(name: str, policy: Policy, lang: Language) -> str:
+    """A lifecycle status or a policy milestone by its label, with the name the policy file uses."""
+    if name in STATUSES:
+        label = status_label(name, lang)
+    else:
+        found = policy.milestone_rule(name)
+        label = found.label(lang) if found is not None else name
+    return name if label == name else f"{label} ({name})"
+
+
+def severity_label(policy: Policy, code: str, lang: Language) -> str:
+    found = next((s for s in policy.severities if s.code == code), None)
+    return code if found is None else f"{found.label(lang)} ({code})"
 
 
 def policy_lang(app: App, case: Case, settings: Settings) -> Language:
@@ -687,7 +706,16 @@ def show(ctx: typer.Context, case: CaseArg, at: AtOption = None) -> None:
             (TEXT("handler", lang), doc["handler"]["id"] if doc["handler"] else None),
             (TEXT("causer", lang), ", ".join(f"{c['party']['id']}={c['share']}" for c in causer) or None),
             (TEXT("remedy", lang), f"{remedy_label(remedy['kind'], lang)} {remedy['amount']}" if remedy else None),
+            (TEXT("severity", lang), severity_label(policy, doc["severity"], lang) if doc["severity"] else None),
+            (TEXT("major", lang), TEXT("yes" if doc["major"] else "no", lang)),
         ]
+        if doc["milestones"]:
+            reached = [f"{local_minute(m['at'], tz)} {step_label(m['name'], policy, lang)}" for m in doc["milestones"]]
+            rows.append((TEXT("milestones", lang), lines(*reached)))
+        if doc["meeting"]:
+            meeting = doc["meeting"]
+            held = f"{local_minute(meeting['at'], tz)} {', '.join(meeting['attendees'])}"
+            rows.append((TEXT("meeting", lang), lines(held, meeting["minutes"])))
         console.print(table(None, [TEXT("field", lang), TEXT("value", lang)], rows))
         clock_rows = [
             (
@@ -822,6 +850,8 @@ def history(ctx: typer.Context, case: CaseArg) -> None:
 
 
 def build() -> typer.Typer:
+    from . import case_steps_cmd
+
     app = area("case", "Complaint cases: intake, lifecycle, queries. | 投诉案件:受理、处理流程与查询。")
     app.command("open")(open_case)
     for name, command in (
@@ -841,6 +871,7 @@ def build() -> typer.Typer:
         ("extend", extend),
         ("promise", promise),
         ("petition", petition),
+        *case_steps_cmd.COMMANDS,
         ("show", show),
         ("list", list_cases),
         ("history", history),

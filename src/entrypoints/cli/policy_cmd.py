@@ -77,24 +77,12 @@ def _limit(limit: Limit | None, rest_day: str, lang: Language) -> Any:
     return lines(words, f"({TEXT('statutory', lang)})") if rest_day == "statutory" else words
 
 
-def _milestone(name: str, policy: Policy, lang: Language) -> str:
-    """A lifecycle status or a policy milestone by its label, with the name the policy file uses."""
-    from complaint_core.case import CaseStatus
-
-    from .case_cmd import status_label
-
-    if name in {s.value for s in CaseStatus}:
-        label = status_label(name, lang)
-    else:
-        found = policy.milestone_rule(name)
-        label = found.label(lang) if found is not None else name
-    return name if label == name else f"{label} ({name})"
-
-
 def _summary(policy: Policy, lang: Language) -> Any:
     """The rich renderables of ``policy show``: header, categories, clocks, approval table."""
     from rich.console import Group
     from rich.text import Text
+
+    from .case_cmd import step_label
 
     header = TEXT(
         "header",
@@ -120,7 +108,7 @@ def _summary(policy: Policy, lang: Language) -> Any:
             (
                 lines(r.label(lang), r.name),
                 r.rule_id or None,
-                lines(_milestone(r.start, policy, lang), f"→ {_milestone(r.stop, policy, lang)}"),
+                lines(step_label(r.start, policy, lang), f"→ {step_label(r.stop, policy, lang)}"),
                 _limit(r.limit, r.on_rest_day.value, lang),
                 _condition(r.when, lang),
             )

@@ -1,0 +1,96 @@
+"""The steps of a case outside its lifecycle through the CLI (in-process, SQLite file): a policy's milestones
+(P4-DL-02/03), severity, the major flag and its emergency meeting (P3-ESC-01), the customer's reaction.
+
+Without these commands a major complaint could never be closed from the CLI, and the P4 head-reply clock
+never started."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+
+from .cli_cases_support import as_json, count, invoke, make_app
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    return make_app()
+
+
+def open_case(app: typer.Typer, db: Path, preset: str, category: str, *options: str) -> str:
+    as_json(app, db, "init", "--policy", preset)
+    doc = as_json(
+        app, db, "case", "open", "--customer", "前台", "--category", category, "--at", "2026-11-02T09:00", *options
+    )
+    return str(doc["id"])
+
+
+def test_p4_dl_02_03_head_reply_milestones_and_the_waiver_of_a_late_reply(app: typer.Typer, tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    ref = open_case(app, db, "service", "attitude", "--kind", "internal")
+    forwarded = as_json(app, db, "case", "milestone", ref, "forwarded_to_head", "--at", "2026-11-02T10:00")
+    (head,) = [c for c in forwarded["clocks"] if c["name"] == "head_reply"]
+    assert head["due_at"] == "2026-11-03T15:59:59.999999Z" and head["stopped_at"] is None  # 1 WD: end of Tue
+    assert forwarded["milestones"] == [{"name": "forwarded_to_head", "at": "2026-11-02T02:00:00Z"}]
+
+    events = count(db, "outbox")
+    typo = invoke(app, db, "case", "milestone", ref, "head_repled", "--at", "2026-11-04T09:00")
+    assert typo.exit_code == 4 and "[CASE-MILESTONE]" in typo.stderr
+    assert "forwarded_to_head, head_replied" in typo.stderr
+    assert count(db, "outbox") == events  # nothing written
+
+    replied = as_json(app, db, "case", "milestone", ref, "head_replied", "--at", "2026-11-04T09:00")
+    (head,) = [c for c in replied["clocks"] if c["name"] == "head_reply"]
+    assert (head["stopped_at"], head["level"]) == ("2026-11-04T01:00:00Z", 1)
+    history = as_json(app, db, "case", "history", ref)["events"]
+    assert [e["type"] for e in history][-2:] == ["case.clock_escalated", "case.milestone_reached"]
+    assert history[-2]["data"]["action"] == "waive" and history[-2]["data"]["clock"] == "head_reply"
+    swept = as_json(app, db, "sweep", "--at", "2026-11-09T09:00")["actions"]
+    assert [a for a in swept if a["clock"] == "head_reply"] == []  # waived once, by the reply's command
+
+    shown = invoke(app, db, "--lang", "en", "case", "show", ref, "--at", "2026-11-04T09:00")
+    assert shown.exit_code == 0 and "forwarded_to_head" in shown.stdout and "head_replied" in shown.stdout
+
+
+def test_p3_esc_01_a_major_complaint_closes_after_its_emergency_meeting(app: typer.Typer, tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    ref = open_case(app, db, "auto-dealer", "repair_quality")
+    steps = [
+        ("classify", "general", "--reason", "first look"),
+        ("register",),
+        ("investigate",),
+        ("attribute", "--party", "department:service=1"),
+        ("propose", "--remedy", "compensation", "--amount", "100"),
+        ("approve", "--by", "boss", "--role", "gm"),
+        ("reply", "--message", "更换变速箱"),
+        ("react", "--reaction", "accepted"),
+    ]
+    for hour, (command, *options) in enumerate(steps, start=10):
+        doc = as_json(app, db, "case", command, ref, *options, "--at", f"2026-11-02T{hour}:00")
+    assert doc["severity"] == "general" and doc["major"] is False and doc["reply"]["reaction"] == "accepted"
+
+    no_meeting = invoke(
+        app, db, "case", "meeting", ref, "--attendee", "gm", "--minutes", "x", "--at", "2026-11-02T18:00"
+    )
+    assert no_meeting.exit_code == 4 and "[P3-ESC-01]" in no_meeting.stderr  # not a major complaint
+
+    flagged = as_json(app, db, "case", "major", ref, "--reason", "媒体关注", "--at", "2026-11-02T18:00")
+    assert flagged["major"] is True
+    refused = invoke(app, db, "case", "close", ref, "--at", "2026-11-02T19:00")
+    assert refused.exit_code == 4 and "[P3-ESC-01]" in refused.stderr and "emergency-meeting" in refused.stderr
+    blank = invoke(app, db, "case", "meeting", ref, "--attendee", "gm", "--minutes", " ", "--at", "2026-11-02T19:00")
+    assert blank.exit_code == 4 and "[P3-ESC-01]" in blank.stderr
+    met = as_json(
+        app, db, "case", "meeting", ref, "--attendee", "gm", "--attendee", "coo", "--minutes", "召回并更换",
+        "--at", "2026-11-02T19:00",
+    )  # fmt: skip
+    assert met["meeting"] == {"attendees": ["gm", "coo"], "minutes": "召回并更换", "at": "2026-11-02T11:00:00Z"}
+    closed = as_json(app, db, "case", "close", ref, "--at", "2026-11-02T20:00")
+    assert closed["status"] == "closed"
+
+    unknown = invoke(app, db, "case", "classify", ref, "severe", "--at", "2026-11-02T21:00")
+    assert unknown.exit_code == 4  # closed, and no such severity
+    shown = invoke(app, db, "--lang", "en", "case", "show", ref)
+    assert shown.exit_code == 0 and "召回并更换" in shown.stdout and "gm, coo" in shown.stdout
