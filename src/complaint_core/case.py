@@ -47,7 +47,7 @@ from .errors import (
 )
 from .intake import Intake
 from .money import amount as amount_of
-from .policy import Policy, PromiseMode
+from .policy import MAJOR_FLAGGED, Policy, PromiseMode
 from .responsibility import Party, Responsibility
 from .timeutil import require_aware
 from .working_hours import held_until
@@ -81,7 +81,6 @@ PATH: tuple[CaseStatus, ...] = (
 NOT_ESTABLISHED_FROM = frozenset({S.RECEIVED, S.REGISTERED, S.INVESTIGATING})
 PETITION_FROM = frozenset({S.ATTRIBUTED, S.PROPOSED, S.APPROVED, S.REPLIED, S.NOT_ESTABLISHED})
 TERMINAL = frozenset({S.SETTLED})
-MAJOR_FLAGGED = "major_flagged"  # the milestone flag_major reaches: alert clocks start there
 FINISHED = frozenset({S.CLOSED, S.SETTLED})
 NEEDS_REPLY = frozenset({S.REPLIED, S.CLOSED, S.SETTLED})
 

@@ -92,6 +92,7 @@ class EscalationAction(StrEnum):
 
 # Lifecycle states a policy may leave out (DOMAIN §3); the others are the backbone.
 OPTIONAL_STATES = frozenset({"investigating", "attributed", "proposed", "approved"})
+MAJOR_FLAGGED = "major_flagged"  # the milestone Case.flag_major reaches: alert clocks start there
 LIFECYCLE_STATES = frozenset(
     {"received", "registered", "investigating", "attributed", "proposed", "approved", "replied", "closed", "settled",
      "not_established"}
@@ -496,12 +497,13 @@ class Policy:
 
     def milestone_names(self) -> tuple[str, ...]:
         """The steps outside the lifecycle this policy names, sorted: its milestone rules (and the milestones
-        they must follow), and where its clocks start and stop. A name nothing refers to would change nothing."""
+        they must follow), and where its clocks start and stop, but ``major_flagged`` (``Case.flag_major``).
+        A name nothing refers to would change nothing."""
 
         def names() -> tuple[str, ...]:
             found = {m.name for m in self.milestones} | {b for m in self.milestones for b in m.after}
             found |= {r.start for r in self.clocks} | {r.stop for r in self.clocks}
-            return tuple(sorted(found - LIFECYCLE_STATES))
+            return tuple(sorted(found - LIFECYCLE_STATES - {MAJOR_FLAGGED}))
 
         return self.derived("milestone_names", names)
 

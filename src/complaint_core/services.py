@@ -442,6 +442,20 @@ class CaseService:
             if uow.cases.find_by_number(number) is None:
                 return number
 
+    def _deemed_waivers(self, case: Case, policy: Policy, when: datetime) -> tuple[Case, tuple[DomainEvent, ...]]:
+        """The case with its due deemed waivers recorded (P4-DL-03), and their events.
+
+        Best effort: without the calendar year a deadline needs, the command goes ahead unchanged (it did before
+        waivers were caught up here), and the sweep names the case (``SweepIncomplete``) until the year is loaded.
+        """
+        try:
+            calendar = self.calendar_for(policy)
+            return _record_levels(
+                case, policy, calendar, deemed_waivers(case, policy, calendar, when), when, SWEEP_ACTOR
+            )
+        except CalendarNotCovered:
+            return case, ()
+
     def _transaction(self, work: Callable[[UnitOfWork], T]) -> T:
         return in_transaction(self.uow, work, self.conflict_retries)
 
@@ -453,10 +467,7 @@ class CaseService:
             policy = self.policy_of(case)
             waived: tuple[DomainEvent, ...] = ()
             if waiver_clocks(policy):
-                calendar = self.calendar_for(policy)
-                case, waived = _record_levels(
-                    case, policy, calendar, deemed_waivers(case, policy, calendar, when), when, SWEEP_ACTOR
-                )
+                case, waived = self._deemed_waivers(case, policy, when)
             new, events = command(case, policy, when, uow)
             if waived:
                 events = (*waived, *events)

@@ -8,6 +8,7 @@ from uuid import uuid4
 import attrs
 import pytest
 
+from adapters.policy_files import load_preset
 from complaint_core import (
     AuthorityExceeded,
     Case,
@@ -298,6 +299,11 @@ def test_a_milestone_the_policy_does_not_name_is_refused(
         "negotiation_received",
         "report_submitted",
     )
+
+
+def test_the_milestones_offered_leave_out_major_flagged() -> None:
+    """auto-dealer's alert clock starts at major_flagged, reached by flagging the case major, never by name."""
+    assert load_preset("auto-dealer").milestone_names() == ("alert_acknowledged",)
 
 
 @pytest.mark.parametrize(

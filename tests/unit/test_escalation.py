@@ -11,7 +11,7 @@ from adapters.clock import FixedClock
 from adapters.memory import MemoryStore, MemoryUnitOfWork
 from complaint_core import CaseService, Channel, Intake, RemedyKind, TableCalendar
 from complaint_core.case import Case
-from complaint_core.errors import RuleViolation
+from complaint_core.errors import RuleViolation, SweepIncomplete
 from complaint_core.escalation import inquiries, lateness_days, sweep
 from complaint_core.events import ClockEscalated
 from complaint_core.policy import CaseKind, EscalationAction, Market, Policy, TimeUnit
@@ -237,6 +237,23 @@ def test_p4_dl_03_any_command_records_a_due_waiver_and_a_refused_one_records_not
     assert [(e.clock, e.action) for e in escalations(store)] == [("head_reply", "waive")]
     swept = [(a.clock, a.level) for a in service.sweep(now=sh(2026, 11, 20, 10)) if a.case_id == late.case_id]
     assert swept == [("close", 1), ("close", 2), ("close", 3)]  # the reminder and the escalations are the sweep's
+
+
+def test_p4_dl_03_without_the_next_years_calendar_a_reply_in_time_is_still_recorded(
+    store: MemoryStore, service: CaseService, sh: Maker
+) -> None:
+    """Catching up a waiver needs the head's deadline, here in 2027, a year the bundled calendar does not cover:
+    the command goes ahead (as before waivers were caught up), and the sweep names the case."""
+    intake = Intake(customer="前台", channel=Channel.PHONE, category="attitude", kind=CaseKind.INTERNAL)
+    case = service.receive(intake, actor="gm_secretary", at=sh(2026, 12, 31), policy_id="service")
+    service.reach_milestone(case.case_id, "forwarded_to_head", actor="gm_secretary", at=sh(2026, 12, 31, 10))
+    replied = service.reach_milestone(case.case_id, "head_replied", actor="head", at=sh(2026, 12, 31, 11))
+    assert replied.clock("head_reply").stopped_at == sh(2026, 12, 31, 11) and replied.clock("head_reply").level == 0
+    registered = service.register(case.case_id, actor="gm_secretary", at=sh(2026, 12, 31, 12))
+    assert registered.status.value == "registered"
+    with pytest.raises(SweepIncomplete) as err:
+        service.sweep(now=sh(2027, 1, 4))
+    assert [ref for ref, _ in err.value.skipped] == [registered.reference]
 
 
 @pytest.mark.parametrize(
