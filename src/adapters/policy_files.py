@@ -213,17 +213,41 @@ def policy_to_dict(policy: Policy) -> dict[str, Any]:
 
 
 def loads_policy(
-    text: str, source: str = "policy", *, known_calendars: Collection[str] | None = None, stored: bool = False
+    text: str,
+    source: str = "policy",
+    *,
+    known_calendars: Collection[str] | None = None,
+    stored: bool = False,
+    fmt: str = "toml",
 ) -> Policy:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyInvalid("", f"{source} is not valid TOML: {exc}") from None
+    """A policy from TOML text, or JSON (``fmt="json"``): the policy table, or what ``complaint --json policy
+    show`` prints (its ``policy`` member), so an exported policy can be edited and loaded back."""
+    if fmt == "json":
+        import json
+
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise PolicyInvalid("", f"{source} is not valid JSON: {exc}") from None
+        if isinstance(data, dict) and set(data) == {"preset", "file", "policy"}:
+            data = data["policy"]
+        if not isinstance(data, dict):
+            raise PolicyInvalid("", f"{source} must hold a JSON object (the policy table)")
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise PolicyInvalid("", f"{source} is not valid TOML: {exc}") from None
     return policy_from_dict(data, source, known_calendars=known_calendars, stored=stored)
 
 
+def policy_format(path: Path | str) -> str:
+    """``json`` for a ``.json`` file, else ``toml``."""
+    return "json" if Path(path).suffix.lower() == ".json" else "toml"
+
+
 def load_policy(path: Path | str, *, known_calendars: Collection[str] | None = None) -> Policy:
-    """A policy from a TOML file; errors name the file and the key path."""
+    """A policy from a TOML file (or a ``.json`` one); errors name the file and the key path."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")  # Windows editors may add a BOM
@@ -231,7 +255,7 @@ def load_policy(path: Path | str, *, known_calendars: Collection[str] | None = N
         raise PolicyInvalid("", f"cannot read policy file {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise PolicyInvalid("", f"policy file {path} is not UTF-8 text (GBK?): save it as UTF-8") from None
-    return loads_policy(text, str(path), known_calendars=known_calendars)
+    return loads_policy(text, str(path), known_calendars=known_calendars, fmt=policy_format(path))
 
 
 def preset_text(name: str) -> str:

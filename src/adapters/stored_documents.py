@@ -21,9 +21,13 @@ Doc = tuple[str, int, str, str]
 
 
 class StoredPolicies:
-    """The presets plus every stored policy version (a stored policy replacing a preset of the same id),
-    loaded on demand: the stored versions on the first ``get``,
-    a preset when its id is asked for (its file has the id's name; any other id loads them all).
+    """The presets plus every stored policy version, loaded on demand: the stored versions on the first
+    ``get``, a preset when its id is asked for (its file has the id's name; any other id loads them all).
+
+    Versions are merged by (id, version): a stored v2 of a preset leaves the preset's v1 to the cases
+    opened under it. A stored version replaces a preset of the same id and version, and where a database
+    holds one (id, version) twice (``init`` refuses that now), the first stored is the one its cases ran
+    under.
 
     ``read_versions()`` gives every stored policy version (``documents.all_versions(engine, "policy")``,
     or the read-only SQLite reader of ``case show``)."""
@@ -31,7 +35,7 @@ class StoredPolicies:
     def __init__(self, read_versions: Callable[[], Iterable[Doc]]) -> None:
         self._read_versions = read_versions
         self._source: MemoryPolicies | None = None
-        self._stored_ids: frozenset[str] = frozenset()
+        self._stored: set[tuple[str, int]] = set()
         self._presets_for: set[str] = set()
         self._all_presets = False
 
@@ -39,35 +43,44 @@ class StoredPolicies:
         if self._source is None:
             from adapters.policy_files import loads_policy
 
-            stored = [
-                loads_policy(src, f"database policy {name} v{version}", stored=True)
-                for name, version, _, src in self._read_versions()
-            ]
-            self._source = MemoryPolicies(stored)
-            self._stored_ids = frozenset(p.policy_id for p in stored)
+            source = MemoryPolicies()
+            for name, version, fmt, src in self._read_versions():
+                policy = loads_policy(src, f"database policy {name} v{version}", stored=True, fmt=fmt)
+                key = (policy.policy_id, policy.version)
+                if key not in self._stored:
+                    self._stored.add(key)
+                    source.add(policy)
+            self._source = source
         return self._source
+
+    def _add_preset(self, source: MemoryPolicies, preset: Policy) -> None:
+        if (preset.policy_id, preset.version) not in self._stored:
+            source.add(preset)
 
     def _add_presets(self, policy_id: str) -> None:
         from adapters.policy_files import PRESETS, load_preset
 
         source = self._loaded()
-        if self._all_presets or policy_id in self._stored_ids or policy_id in self._presets_for:
+        if self._all_presets or policy_id in self._presets_for:
             return
         self._presets_for.add(policy_id)
         if policy_id in PRESETS:
             preset = load_preset(policy_id)
             if preset.policy_id == policy_id:
-                source.add(preset)
+                self._add_preset(source, preset)
                 return
         self._all_presets = True
         for name in PRESETS:
-            preset = load_preset(name)
-            if preset.policy_id not in self._stored_ids:
-                source.add(preset)
+            self._add_preset(source, load_preset(name))  # one added before is equal: adding it again is a no-op
 
     def get(self, policy_id: str, version: int | None = None) -> Policy:
         self._add_presets(policy_id)
         return self._loaded().get(policy_id, version)
+
+    def stored(self, policy_id: str, version: int) -> bool:
+        """Whether the database holds this version (else it is a preset's, or unknown)."""
+        self._loaded()
+        return (policy_id, version) in self._stored
 
 
 def parse_document(fmt: str, source: str) -> dict[str, Any]:

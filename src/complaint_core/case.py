@@ -736,7 +736,37 @@ class Case:
             )
         if self.status in FINISHED:
             raise InvalidTransition("a closed case is never edited", rule="P1-LC-10")
+        problems = self._cannot_run_under(policy)
+        if problems:
+            raise RuleViolation(
+                f"case {self.reference} cannot run policy {policy.policy_id} v{policy.version}: {'; '.join(problems)}",
+                rule="CASE-POLICY",
+            )
         return self._emit(ev.PolicyAdopted, self._check_time(at), actor, policy_version=policy.version)
+
+    def _cannot_run_under(self, policy: Policy) -> list[str]:
+        """What a newer version lacks that this case uses: adopting it would strand the case in a state the
+        version skips, or silently drop its category, severity, a running clock or an approved extension."""
+        problems = []
+        if self.status.value in policy.skip_states:
+            problems.append(f"it skips the state {self.status.value!r} the case is in")
+        intake = self.intake
+        if intake.category not in {c.code for c in policy.categories}:
+            problems.append(f"it has no category {intake.category!r}")
+        if intake.channel not in policy.channels:
+            problems.append(f"it does not accept the channel {intake.channel.value!r}")
+        if self.severity is not None and self.severity not in {s.code for s in policy.severities}:
+            problems.append(f"it has no severity {self.severity!r}")
+        subject = self.subject
+        for state in self.clocks:
+            if state.stopped_at is not None:
+                continue
+            rule = select_rule(policy, state.name, subject)
+            if rule is None:
+                problems.append(f"it has no rule for the running clock {state.name!r}")
+            elif state.special is not None and rule.special_limit is None:
+                problems.append(f"clock {state.name!r} has no extended limit for the declared special circumstance")
+        return problems
 
     # ----- machinery ---------------------------------------------------------------------
     def _check_policy(self, policy: Policy) -> None:

@@ -456,6 +456,51 @@ def test_pause_is_kept_across_a_policy_change(manufacturing: Policy, cn: TableCa
         case.adopt_policy(policy, at=sh(2026, 11, 6), actor="admin")
 
 
+def _extended(policy: Policy, days: int | None) -> Policy:
+    """``policy`` with every ``close`` rule's extended limit set to ``days`` calendar days (None: no extension)."""
+    limit = None if days is None else Limit(days, TimeUnit.CALENDAR_DAYS)
+    clocks = tuple(attrs.evolve(r, special_limit=limit) if r.name == "close" else r for r in policy.clocks)
+    return attrs.evolve(policy, clocks=clocks)
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"skip_states": frozenset({"investigating"})}, "skips the state 'investigating' the case is in"),
+        ("no_quality", "has no category 'quality'"),
+        ("no_extension", "clock 'close' has no extended limit for the declared special circumstance"),
+        ("no_close_clock", "has no rule for the running clock 'close'"),
+    ],
+)
+def test_a_version_that_cannot_run_the_case_is_not_adopted(
+    manufacturing: Policy, cn: TableCalendar, sh: Maker, change: object, words: str
+) -> None:
+    """Adopting such a version stranded the case (no command left the skipped state) or silently dropped what it
+    used: its category's label, an approved extension (the due fell back by a week), its close clock."""
+    policy = _extended(manufacturing, 30)
+    if change == "no_quality":
+        newer = attrs.evolve(policy, categories=tuple(c for c in policy.categories if c.code != "quality"))
+    elif change == "no_extension":
+        newer = _extended(policy, None)
+    elif change == "no_close_clock":
+        newer = attrs.evolve(policy, clocks=tuple(r for r in policy.clocks if r.name != "close"))
+    else:
+        assert isinstance(change, dict)
+        newer = attrs.evolve(policy, **change)
+    newer = attrs.evolve(newer, version=2)
+    s = Script(policy, sh(2026, 11, 2))
+    s("register", number="1")
+    s("declare_special_circumstance", clock="close", reason="flood", approver="gm")
+    s("start_investigation")
+    before = s.case
+    with pytest.raises(RuleViolation) as err:
+        before.adopt_policy(newer, at=sh(2026, 11, 9), actor="admin")
+    assert err.value.rule == "CASE-POLICY" and words in str(err.value)
+    assert (
+        s.case.adopt_policy(attrs.evolve(policy, version=2), at=sh(2026, 11, 9), actor="admin")[0].policy_version == 2
+    )
+
+
 def test_f4_dl_03_promise_must_come_within_24_hours(manufacturing: Policy, cn: TableCalendar, sh: Maker) -> None:
     policy = service_policy(manufacturing)
     s = Script(policy, sh(2026, 11, 2, 9))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NamedTuple
 
 import typer
 
@@ -20,6 +20,9 @@ from .output import Texts, emit, table
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from sqlalchemy.engine import Engine
+
+    from complaint_core.calendar import WorkingCalendar
 
 DEFAULT_POLICY = "manufacturing"
 
@@ -130,37 +133,63 @@ def coverage(ctx: typer.Context, calendar_files: CalendarFilesOption = None) -> 
     emit(settings, doc, human)
 
 
-def import_calendar(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="Calendar file, TOML or JSON (docs/policies.md).")],
-) -> None:
-    """Validate a calendar file and store it in the database (a new version of the calendar it names)."""
+class CalendarFile(NamedTuple):
+    """A calendar file read and checked, ready to store."""
+
+    path: Path
+    fmt: str
+    source: str
+    name: str
+    calendar: WorkingCalendar
+
+
+def read_calendar_file(file: Path, param_hint: str) -> CalendarFile:
+    """Read, parse and build the calendar a file defines; exit 2 naming the option if it cannot be."""
     import json
     import tomllib
-    from datetime import UTC, datetime
 
     from adapters.calendars import CalendarRegistry
-    from adapters.sql import documents as docs
     from complaint_core.errors import PolicyInvalid
     from complaint_core.policy import CalendarSettings
 
-    from .appctx import open_for
-
-    settings = settings_of(ctx)
     fmt = "json" if file.suffix == ".json" else "toml"
     try:
         source = file.read_text(encoding="utf-8")
         data = json.loads(source) if fmt == "json" else tomllib.loads(source)
     except OSError as exc:
-        raise typer.BadParameter(f"cannot read {file}: {exc.strerror}", param_hint="'FILE'") from None
+        raise typer.BadParameter(f"cannot read {file}: {exc.strerror}", param_hint=param_hint) from None
     except ValueError as exc:
         raise PolicyInvalid("", f"cannot read calendar file {file}: {exc}") from None
     if not isinstance(data, dict):
         raise PolicyInvalid("", f"calendar file {file} must hold a table")
     name = str(data.get("name", "cn"))
     calendar = CalendarRegistry(documents=[(str(file), data)]).get(CalendarSettings(name=name))
+    return CalendarFile(file, fmt, source, name, calendar)
+
+
+def store_calendar_file(engine: Engine, checked: CalendarFile) -> int:
+    """Store a checked calendar file as a new version of the calendar it names; returns the version."""
+    from datetime import UTC, datetime
+
+    from adapters.sql import documents as docs
+
+    return docs.store(
+        engine, kind="calendar", name=checked.name, source=checked.source, fmt=checked.fmt, at=datetime.now(UTC)
+    )
+
+
+def import_calendar(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Calendar file, TOML or JSON (docs/policies.md).")],
+) -> None:
+    """Validate a calendar file and store it in the database (a new version of the calendar it names)."""
+    from .appctx import open_for
+
+    settings = settings_of(ctx)
+    checked = read_calendar_file(file, "'FILE'")
     app = open_for(ctx)
-    version = docs.store(app.database.engine, kind="calendar", name=name, source=source, fmt=fmt, at=datetime.now(UTC))
+    version = store_calendar_file(app.database.engine, checked)
+    name, calendar = checked.name, checked.calendar
     doc = {
         "name": name,
         "version": version,

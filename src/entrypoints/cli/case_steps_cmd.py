@@ -1,8 +1,9 @@
-"""``complaint case milestone|classify|major|meeting|react``: the steps of a case outside its lifecycle.
+"""``complaint case milestone|classify|major|meeting|react|adopt``: the steps of a case outside its lifecycle.
 
 A policy's own milestones start and stop its clocks (P4: ``forwarded_to_head`` and ``head_replied``, the head's
 one working day and the deemed waiver); severity decides the clocks and the penalties; a major complaint needs
-its emergency-meeting record before it can close (P3-ESC-01). Same conventions as the other case commands.
+its emergency-meeting record before it can close (P3-ESC-01); a case moves to a newer version of its policy
+only when asked (``adopt``). Same conventions as the other case commands.
 """
 
 from __future__ import annotations
@@ -96,4 +97,25 @@ def react(
     run_step(ctx, case, at, lambda app, when: app.cases.record_reaction(case, actor=actor, reaction=reaction, at=when))
 
 
-COMMANDS = (("milestone", milestone), ("classify", classify), ("major", major), ("meeting", meeting), ("react", react))
+def adopt(
+    ctx: typer.Context,
+    case: CaseArg,
+    version: Annotated[
+        int | None, typer.Option("--version", min=1, help="The policy version (default: the newest stored).")
+    ] = None,
+    at: AtOption = None,
+    actor: ActorOption = DEFAULT_ACTOR,
+) -> None:
+    """Move an open case to a newer version of its policy (published with `init --policy FILE`); clocks and
+    pauses are kept. A version that lacks what the case uses (its state, category, a running clock) is refused."""
+    run_step(ctx, case, at, lambda app, when: app.cases.adopt_policy(case, actor=actor, version=version, at=when))
+
+
+COMMANDS = (
+    ("milestone", milestone),
+    ("classify", classify),
+    ("major", major),
+    ("meeting", meeting),
+    ("react", react),
+    ("adopt", adopt),
+)

@@ -1,7 +1,10 @@
 """``complaint init --policy PRESET|FILE``: create the database and choose its default policy.
 
-A FILE is validated and stored as a ``policy`` document; the choice is stored as the
-``default_policy`` setting, which ``entrypoints.app.open_app`` reads.
+A FILE is validated and stored as a ``policy`` document (once per version: a version the
+database or the presets know with other content is refused); calendar files given are
+stored as ``calendar`` documents; the choice is stored as the ``default_policy`` setting,
+which ``entrypoints.app.open_app`` reads. Running it again with a new version of the policy
+publishes that version: new cases open under it, open cases keep theirs (``case adopt``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from .sweep_cmd import single
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from sqlalchemy.engine import Engine
+
+    from complaint_core.policy import Policy
 
 TEXT = Texts(
     {
@@ -33,35 +39,53 @@ def init(
     ctx: typer.Context,
     policy: Annotated[
         str,
-        typer.Option("--policy", "-p", metavar="PRESET|FILE", help="Policy preset name or policy TOML file."),
+        typer.Option(
+            "--policy", "-p", metavar="PRESET|FILE", help="Policy preset name or policy file (TOML, or JSON)."
+        ),
     ] = "manufacturing",
     calendar_files: CalendarFilesOption = None,
 ) -> None:
-    """Create (or migrate) the database and set its default policy."""
+    """Create (or migrate) the database, store the policy and calendar files given, set the default policy."""
     from datetime import UTC, datetime
 
-    from adapters.policy_files import PRESETS
+    from adapters.policy_files import PRESETS, policy_format
     from adapters.sql import documents as docs
     from adapters.sql import open_database
     from adapters.sql.migrate import current
+    from complaint_core.errors import PolicyInvalid
 
-    from .loaders import load_policy_arg
+    from .calendar_cmd import read_calendar_file, store_calendar_file
+    from .loaders import known_calendars, load_policy_arg
 
     settings = settings_of(ctx)
-    loaded = load_policy_arg(policy, param_hint="'--policy'", calendar_files=calendar_files or ())
+    files = calendar_files or ()
+    # everything is checked before the database is touched, but the calendar's name, which may be stored there
+    loaded = load_policy_arg(policy, param_hint="'--policy'", calendar_files=files, check_calendar=False)
+    calendars = [read_calendar_file(path, "'--calendar-file'") for path in files]
     database = open_database(settings.db)
     ctx.call_on_close(database.dispose)
-    now = datetime.now(UTC)
-    stored = None
-    if policy not in PRESETS:
-        source = Path(policy).read_text(encoding="utf-8")
-        stored = docs.store(database.engine, kind="policy", name=loaded.policy_id, source=source, fmt="toml", at=now)
-    docs.store(database.engine, kind="setting", name="default_policy", source=loaded.policy_id, fmt="text", at=now)
+    engine = database.engine
+    known = known_calendars(files) | {name for name, *_ in docs.latest(engine, "calendar")}
+    if loaded.calendar.name not in known:
+        raise PolicyInvalid(
+            "calendar.name",
+            f"unknown calendar {loaded.calendar.name!r} (known: {', '.join(sorted(known))}) in {policy}: "
+            "give its file with --calendar-file, or store it first with `complaint calendar import FILE`",
+        )
+    stored = False
+    if policy not in PRESETS and _new_version(engine, loaded, policy):
+        source = Path(policy).read_text(encoding="utf-8-sig")
+        now = datetime.now(UTC)
+        docs.store(engine, kind="policy", name=loaded.policy_id, source=source, fmt=policy_format(policy), at=now)
+        stored = True
+    imported = [{"name": c.name, "version": store_calendar_file(engine, c)} for c in calendars]
+    docs.store(engine, kind="setting", name="default_policy", source=loaded.policy_id, fmt="text", at=datetime.now(UTC))
     doc = {
         "db": database.url,
-        "schema": current(database.engine),
+        "schema": current(engine),
         "policy": {"id": loaded.policy_id, "version": loaded.version},
-        "stored_policy_version": stored,
+        "stored": stored,
+        "calendars": imported,
         "default_policy": loaded.policy_id,
     }
     lang = settings.language(loaded.language)
@@ -71,6 +95,29 @@ def init(
         console.print(message, markup=False, highlight=False)
 
     emit(settings, doc, human)
+
+
+def _new_version(engine: Engine, policy: Policy, path: str) -> bool:
+    """Whether ``policy`` is a version the database does not know yet; the same version again is a no-op, and a
+    version known with other content is refused: cases keep the version they were opened under, and a later
+    edit must not rewrite them (DOMAIN §2)."""
+    from adapters.sql import documents as docs
+    from adapters.stored_documents import StoredPolicies
+    from complaint_core.errors import NotFound, PolicyInvalid
+
+    known = StoredPolicies(lambda: docs.all_versions(engine, "policy"))
+    try:
+        existing = known.get(policy.policy_id, policy.version)
+    except NotFound:
+        return True
+    if existing == policy:
+        return False
+    where = "stored in the database" if known.stored(policy.policy_id, policy.version) else "the bundled preset"
+    raise PolicyInvalid(
+        "version",
+        f"policy {policy.policy_id} v{policy.version} is {where} with other content in {path}: "
+        f"give the changed policy a new version (cases keep the version they were opened under)",
+    )
 
 
 def build() -> typer.Typer:

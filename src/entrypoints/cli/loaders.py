@@ -40,14 +40,17 @@ def known_calendars(files: Sequence[Path]) -> set[str]:
     return {BUNDLED_CALENDAR, *calendar_file_names(files)}
 
 
-def load_policy_arg(value: str, *, param_hint: str, calendar_files: Sequence[Path] = ()) -> Policy:
-    """A preset name or a policy file. Neither → usage error naming the parameter; a bad file → ``PolicyInvalid``
-    (exit 2) naming the key path."""
+def load_policy_arg(
+    value: str, *, param_hint: str, calendar_files: Sequence[Path] = (), check_calendar: bool = True
+) -> Policy:
+    """A preset name or a policy file (TOML, or JSON as ``policy show --json`` prints it). Neither → usage error
+    naming the parameter; a bad file → ``PolicyInvalid`` (exit 2) naming the key path. ``check_calendar=False``
+    leaves the calendar's name to the caller (``init`` also knows the calendars a database holds)."""
     if value in PRESETS:
         return load_preset(value)
     path = Path(value)
     if path.is_file():
-        return load_policy(path, known_calendars=known_calendars(calendar_files))
+        return load_policy(path, known_calendars=known_calendars(calendar_files) if check_calendar else None)
     raise typer.BadParameter(
         f"{value!r} is neither a preset ({', '.join(PRESETS)}) nor a policy file", param_hint=param_hint
     )

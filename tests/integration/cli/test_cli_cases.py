@@ -417,7 +417,7 @@ def test_setup_commands(app: typer.Typer, tmp_path: Path) -> None:
     policy = tmp_path / "mine.toml"
     policy.write_text(preset_text("service").replace('id = "service"', 'id = "mine"', 1), "utf-8")
     init = as_json(app, db, "init", "--policy", str(policy))
-    assert init["default_policy"] == "mine" and init["stored_policy_version"] == 1
+    assert init["default_policy"] == "mine" and init["stored"] is True and init["calendars"] == []
     assert as_json(app, db, "db", "current") == {
         "db": f"sqlite:///{db}", "current": init["schema"], "head": init["schema"], "up_to_date": True, "newer": False
     }  # fmt: skip

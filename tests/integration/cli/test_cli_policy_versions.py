@@ -1,0 +1,129 @@
+"""Publishing a new version of a policy through the CLI (``init --policy FILE``) and moving cases to it
+(``case adopt``): cases keep the version they were opened under, and a later edit never rewrites them (DOMAIN §2).
+
+Before: storing v2 of a preset made every v1 case unreadable (exit 3 on show, sweep and reports); an edited
+file under an existing version number silently moved deadlines (a preset) or bricked the database (a stored
+policy: exit 5 on every command); ``init`` did not know the calendars the database holds; an exported policy
+(``policy show --json``) could not be loaded back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+
+from adapters.policy_files import preset_text
+
+from .cli_cases_support import as_json, count, invoke, make_app
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    return make_app()
+
+
+def edited(tmp_path: Path, name: str, *changes: tuple[str, str], preset: str = "manufacturing") -> Path:
+    text = preset_text(preset)
+    for old, new in changes:
+        assert old in text
+        text = text.replace(old, new, 1)
+    path = tmp_path / name
+    path.write_text(text, "utf-8")
+    return path
+
+
+def close_due(app: typer.Typer, db: Path, ref: str) -> str:
+    (clock,) = as_json(app, db, "case", "show", ref, "--at", "2026-11-03T09:00")["clocks"]
+    return str(clock["due_at"])
+
+
+def test_a_new_version_leaves_open_cases_on_theirs_until_they_adopt_it(app: typer.Typer, tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    as_json(app, db, "init", "--policy", "manufacturing")
+    ref = as_json(app, db, "case", "open", "--customer", "甲", "--category", "quality", "--at", "2026-11-02T09:00")[
+        "id"
+    ]
+    as_json(app, db, "case", "register", ref, "--at", "2026-11-02T10:00")
+    assert close_due(app, db, ref) == "2026-11-15T15:59:59.999999Z"  # P1-DL-01: 13 calendar days
+
+    v2 = edited(tmp_path, "v2.toml", ("version = 1", "version = 2"), ('"13 calendar_days"', '"10 calendar_days"'))
+    published = as_json(app, db, "init", "--policy", str(v2))
+    assert published["policy"] == {"id": "manufacturing", "version": 2} and published["stored"] is True
+    assert close_due(app, db, ref) == "2026-11-15T15:59:59.999999Z"  # still v1's
+    for command in (("sweep", "--at", "2026-11-20T09:00"), ("report", "overdue"), ("report", "monthly", "2026-11")):
+        assert invoke(app, db, "--json", *command).exit_code == 0, command
+    new = as_json(app, db, "case", "open", "--customer", "乙", "--category", "quality", "--at", "2026-11-02T11:00")
+    assert new["policy"] == {"id": "manufacturing", "version": 2}
+    assert as_json(app, db, "init", "--policy", str(v2))["stored"] is False  # the same version again: a no-op
+    assert count(db, "documents") == 1 + 3  # v2 once, and the default_policy setting each time
+
+    adopted = as_json(app, db, "case", "adopt", ref, "--at", "2026-11-20T10:00")
+    assert adopted["policy"] == {"id": "manufacturing", "version": 2}
+    assert close_due(app, db, ref) == "2026-11-12T15:59:59.999999Z"  # 10 days from the same start
+    again = invoke(app, db, "case", "adopt", ref, "--version", "1", "--at", "2026-11-20T10:00")
+    assert again.exit_code == 4 and "[CASE-POLICY]" in again.stderr
+
+
+@pytest.mark.parametrize("stored_first", [False, True])
+def test_an_edit_under_a_known_version_is_refused_and_nothing_is_written(
+    app: typer.Typer, tmp_path: Path, stored_first: bool
+) -> None:
+    db = tmp_path / "c.db"
+    policy_id = "acme" if stored_first else "manufacturing"
+    rename = ('policy_id = "manufacturing"', f'policy_id = "{policy_id}"')
+    first = edited(tmp_path, "first.toml", rename)
+    as_json(app, db, "init", "--policy", str(first) if stored_first else "manufacturing")
+    documents = count(db, "documents")
+    changed = edited(tmp_path, "changed.toml", rename, ('"13 calendar_days"', '"5 calendar_days"'))
+    result = invoke(app, db, "init", "--policy", str(changed))
+    assert result.exit_code == 2 and "[POLICY] version:" in result.stderr
+    assert f"policy {policy_id} v1 is" in result.stderr and "give the changed policy a new version" in result.stderr
+    assert ("stored in the database" if stored_first else "the bundled preset") in result.stderr
+    assert count(db, "documents") == documents
+    assert invoke(app, db, "case", "list").exit_code == 0
+
+
+def test_init_knows_stored_calendars_and_stores_the_calendar_files_it_is_given(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    calendar = tmp_path / "acmecal.toml"
+    calendar.write_text('name = "acmecal"\n[years.2026]\nholidays = ["2026-11-11"]\n', "utf-8")
+    uses = edited(tmp_path, "acme.toml", ('policy_id = "manufacturing"', 'policy_id = "acme"'))
+    uses.write_text(uses.read_text("utf-8").replace('name = "cn"', 'name = "acmecal"', 1), "utf-8")
+
+    db = tmp_path / "a.db"
+    as_json(app, db, "init", "--policy", "manufacturing")
+    as_json(app, db, "calendar", "import", str(calendar))
+    assert as_json(app, db, "init", "--policy", str(uses))["calendars"] == []  # the stored calendar is known
+
+    fresh = tmp_path / "b.db"
+    unknown = invoke(app, fresh, "init", "--policy", str(uses))
+    assert (
+        unknown.exit_code == 2
+        and "unknown calendar 'acmecal'" in unknown.stderr
+        and "calendar import" in unknown.stderr
+    )
+    given = as_json(app, fresh, "init", "--policy", str(uses), "--calendar-file", str(calendar))
+    assert given["calendars"] == [{"name": "acmecal", "version": 1}] and given["stored"] is True
+    opened = as_json(
+        app, fresh, "case", "open", "--customer", "丙", "--category", "quality", "--at", "2026-11-10T09:00"
+    )
+    assert opened["policy"]["id"] == "acme"  # its calendar is there for the case commands
+
+
+def test_an_exported_policy_loads_back_as_json(app: typer.Typer, tmp_path: Path) -> None:
+    exported = invoke(app, tmp_path / "unused.db", "--json", "policy", "show", "bank-branch")
+    assert exported.exit_code == 0
+    path = tmp_path / "bank.json"
+    path.write_text(exported.stdout.replace('"version": 1,', '"version": 2,', 1), "utf-8")
+    checked = invoke(app, tmp_path / "unused.db", "policy", "check", str(path))
+    assert checked.exit_code == 0, checked.stderr
+    db = tmp_path / "c.db"
+    assert as_json(app, db, "init", "--policy", str(path))["policy"] == {"id": "bank-branch", "version": 2}
+    doc = as_json(app, db, "case", "open", "--customer", "丁", "--category", "service", "--at", "2026-11-02T09:00")
+    assert doc["policy"] == {"id": "bank-branch", "version": 2}
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"policy_id": ', "utf-8")
+    bad = invoke(app, db, "policy", "check", str(broken))
+    assert bad.exit_code == 2 and "not valid JSON" in bad.stderr
