@@ -108,6 +108,40 @@ def _pair(text: str, option: str, example: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
+def _extras(text: str, option: str, keys: set[str], flags: set[str]) -> tuple[str, dict[str, str], set[str]]:
+    """``HEAD[,key=value|,flag]…`` → (HEAD, the values, the flags); an unknown key exits 2 naming the option."""
+    head, *parts = text.split(",")
+    values: dict[str, str] = {}
+    given: set[str] = set()
+    for part in parts:
+        key, sep, value = (x.strip() for x in part.partition("="))
+        if sep and key in keys and value:
+            values[key] = value
+        elif not sep and key in flags:
+            given.add(key)
+        else:
+            known = ", ".join([*(f"{k}=…" for k in sorted(keys)), *sorted(flags)])
+            raise typer.BadParameter(f"{part.strip()!r} in {text!r}: expected {known}", param_hint=f"'{option}'")
+    return head.strip(), values, given
+
+
+def _count(text: str, option: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 1000:
+        raise typer.BadParameter(f"{text!r} is not a whole number from 1 to 1000", param_hint=f"'{option}'")
+    return int(text)
+
+
+def _money(text: str | None, option: str) -> Decimal | None:
+    from .options import parse_money
+
+    if text is None:
+        return None
+    try:
+        return parse_money(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=f"'{option}'") from None
+
+
 # ----- JSON ---------------------------------------------------------------------------------------
 def assessment_json(assessment: Assessment, *, case_number: str | None) -> dict[str, Any]:
     from entrypoints.jsonshapes import money_str, penalty_line_json, utc_iso
@@ -168,6 +202,7 @@ def _order(
     from complaint_core.money import MAX_QUANTITY
     from complaint_core.penalty import Sanction
     from complaint_core.penalty_orders import FineOrder, LossOrder, OverdueOrder, PenaltyOrder, SanctionOrder, TierOrder
+    from complaint_core.responsibility import PartyKind
 
     loss_order = None
     valuation = (decided_on, resold_on, a_grade_price, resale_price, quantity)
@@ -198,11 +233,45 @@ def _order(
         )
     sanction_orders = []
     for text in sanctions:
-        person, kind = _pair(text, "--sanction", "M05=warning")
+        head, extra, _ = _extras(text, "--sanction", {"count", "amount"}, set())
+        person, kind = _pair(head, "--sanction", "M05=warning")
         if kind not in SANCTIONS:
             raise typer.BadParameter(f"{kind!r} is not one of {', '.join(SANCTIONS)}", param_hint="'--sanction'")
-        sanction_orders.append(SanctionOrder(person_id=person, sanction=Sanction(kind)))
-    fine_orders = [FineOrder(party_id=k, code=v) for k, v in (_pair(t, "--fine", "M05=F01") for t in fines)]
+        sanction_orders.append(
+            SanctionOrder(
+                person_id=person,
+                sanction=Sanction(kind),
+                count=_count(extra.get("count", "1"), "--sanction"),
+                amount=_money(extra.get("amount"), "--sanction"),
+            )
+        )
+    tier_orders = []
+    for text in tiers:
+        person, extra, flags = _extras(text, "--tier", {"loss", "amount"}, {"lost"})
+        tier_orders.append(
+            TierOrder(
+                person_id=person,
+                loss=_money(extra.get("loss"), "--tier") or Decimal("0"),
+                customer_lost="lost" in flags,
+                amount=_money(extra.get("amount"), "--tier"),
+            )
+        )
+    fine_orders = []
+    for text in fines:
+        head, extra, _ = _extras(text, "--fine", {"times", "kind"}, set())
+        party, code = _pair(head, "--fine", "M05=F01")
+        kind = extra.get("kind", "person")
+        if kind not in {k.value for k in PartyKind}:
+            allowed = ", ".join(k.value for k in PartyKind)
+            raise typer.BadParameter(f"kind={kind!r} is not one of {allowed}", param_hint="'--fine'")
+        fine_orders.append(
+            FineOrder(
+                party_id=party,
+                code=code,
+                occurrences=_count(extra.get("times", "1"), "--fine"),
+                party_kind=PartyKind(kind),
+            )
+        )
     overdue_orders = []
     for text in overdue:
         person, days = _pair(text, "--overdue", "S02=3")
@@ -212,7 +281,7 @@ def _order(
     return PenaltyOrder(
         loss=loss_order,
         sanctions=tuple(sanction_orders),
-        tiers=tuple(TierOrder(person_id=p.strip()) for p in tiers),
+        tiers=tuple(tier_orders),
         fines=tuple(fine_orders),
         overdue=tuple(overdue_orders),
     )
@@ -239,12 +308,26 @@ def assess(
     quantity: Annotated[str | None, typer.Option("--quantity", metavar="N", help="Resold quantity.")] = None,
     sanction: Annotated[
         list[str] | None,
-        typer.Option("--sanction", metavar="PERSON=KIND", help="warning|minor_demerit|major_demerit; repeatable."),
+        typer.Option(
+            "--sanction",
+            metavar="PERSON=KIND[,count=N][,amount=YUAN]",
+            help="warning|minor_demerit|major_demerit; count of bases, an amount above the minimum; repeatable.",
+        ),
     ] = None,
     tier: Annotated[
-        list[str] | None, typer.Option("--tier", metavar="PERSON", help="Tier penalty; repeatable.")
+        list[str] | None,
+        typer.Option(
+            "--tier",
+            metavar="PERSON[,loss=YUAN][,lost][,amount=YUAN]",
+            help="Tier penalty: the loss, a lost customer (P4-PEN-03), an amount above the minimum; repeatable.",
+        ),
     ] = None,
-    fine: Annotated[list[str] | None, typer.Option("--fine", metavar="ID=CODE", help="Fixed fine; repeatable.")] = None,
+    fine: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fine", metavar="ID=CODE[,times=N][,kind=KIND]", help="Fixed fine, occurrences, party kind; repeatable."
+        ),
+    ] = None,
     overdue: Annotated[
         list[str] | None, typer.Option("--overdue", metavar="PERSON=DAYS", help="Full days late; repeatable.")
     ] = None,

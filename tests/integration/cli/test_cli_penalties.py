@@ -29,6 +29,13 @@ def run(capsys: pytest.CaptureFixture[str], db: Path, *args: str) -> tuple[int, 
     return code, json.loads(out) if out.strip() else None
 
 
+def refused(capsys: pytest.CaptureFixture[str], db: Path, *args: str) -> tuple[int, str]:
+    """``complaint --db DB ARGS`` expected to fail: (exit code, stderr)."""
+    with pytest.raises(SystemExit) as exc:
+        main(["--db", str(db), *args])
+    return int(exc.value.code or 0), capsys.readouterr().err
+
+
 def sh(day: int, hour: int = 9) -> datetime:
     return datetime(2026, 11, day, hour, tzinfo=SHANGHAI)
 
@@ -150,6 +157,82 @@ def test_appeal_reverses(capsys: pytest.CaptureFixture[str], db: Path) -> None:
     assert code == 0 and doc["assessment"]["status"] == "reversed"
     code, doc = run(capsys, db, "penalty", "show", ref)
     assert code == 0 and [a["status"] for a in doc["assessments"]] == ["reversed"]
+
+
+def test_minimums_can_be_raised_and_counted_from_the_cli(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    """P1-PEN-04/05: "each warning 400 起" — the decision may set more and count several (DOMAIN §7); the CLI
+    only ever assessed one at the minimum."""
+    ref = closed_case(db, RemedyKind.ALLOWANCE, "2400.00", Party(PartyKind.GROUP_UNIT, "SMT2", "SMT二班"))
+    code, doc = run(capsys, db, "penalty", "assess", ref, "--sanction", "M06=warning,count=2,amount=1000",
+                    "--sanction", "M05=minor_demerit", "--at", "2026-11-06T09:00")  # fmt: skip
+    assert code == 0, doc
+    lines = {line["person"]: line for line in doc["assessment"]["lines"]}
+    assert (lines["M06"]["amount"], lines["M06"]["rule"]) == ("1000.00", "P1-PEN-04")
+    assert dict(lines["M06"]["basis"]) == {"sanction": "warning", "count": "2", "minimum": "800.00"}
+    assert lines["M05"]["amount"] == "800.00"
+    code, err = refused(capsys, db, "penalty", "assess", ref, "--sanction", "M06=warning,count=2,amount=700")
+    assert code == 4 and "2 × warning costs at least 800.00" in err
+
+
+@pytest.mark.parametrize(
+    ("option", "words"),
+    [
+        ("M06=warning,count=0", "from 1 to 1000"),
+        ("M06=warning,amount=-5", "cannot be negative"),
+        ("M06=warning,times=2", "expected amount=…, count=…"),
+    ],
+)
+def test_bad_sanction_extras_exit_2_naming_the_option(
+    capsys: pytest.CaptureFixture[str], db: Path, option: str, words: str
+) -> None:
+    code, err = refused(capsys, db, "penalty", "assess", "X", "--sanction", option)
+    assert code == 2 and "'--sanction'" in err and words in err
+
+
+def test_p4_pen_03_a_lost_customer_and_p2_fines_counted_through_the_cli(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """P4-PEN-03: a severe complaint with a heavy loss or a lost customer costs 20 points, not 10; the CLI could
+    not say so. P2-PEN-01..03: a fine per occurrence, on a department too."""
+    from datetime import timedelta
+
+    from entrypoints.app import open_app
+
+    db = tmp_path / "s.db"
+    for preset in ("service", "furniture"):
+        assert run(capsys, db, "init", "--policy", preset)[0] == 0
+        assert run(capsys, db, "org", "import", str(ROOT / "examples" / "organisation.toml"))[0] == 0
+        app = open_app(str(db))
+        try:
+            s = app.cases
+            category = "quality" if preset == "service" else "product_quality"
+            intake = Intake(customer="华东电子", channel=Channel.PHONE, category=category)
+            case = s.receive(intake, actor="cs", at=sh(2), policy_id=preset)
+            if preset == "service":
+                s.classify(case.case_id, "severe", actor="cs", at=sh(2))
+            ref = s.register(case.case_id, actor="gm", at=sh(2, 10)).reference
+            s.start_investigation(ref, actor="qa", at=sh(2, 11))
+            s.attribute(ref, actor="qa", at=sh(2, 12), causer=Responsibility.sole(Party(PartyKind.PERSON, "S02")))
+        finally:
+            app.close()
+        at = (sh(2, 13) + timedelta(minutes=1)).isoformat()
+        if preset == "service":
+            code, doc = run(capsys, db, "penalty", "assess", ref, "--tier", "S02,loss=600,lost", "--at", at)
+            assert code == 0, doc
+            (tier,) = [line for line in doc["assessment"]["lines"] if line["rule"] == "P4-PEN-03"]
+            assert (tier["amount"], tier["points"]) == ("200.00", -20)
+            code, doc = run(capsys, db, "penalty", "assess", ref, "--tier", "S02,amount=350", "--at", at)
+            assert code == 0 and doc["assessment"]["lines"][0]["amount"] == "350.00"
+            assert doc["assessment"]["lines"][0]["points"] == -10
+        else:
+            code, doc = run(capsys, db, "penalty", "assess", ref, "--fine", "S02=unapproved_notice,times=2",
+                            "--fine", "sales=policy_misunderstanding,kind=department", "--at", at)  # fmt: skip
+            assert code == 0, doc
+            lines = doc["assessment"]["lines"]
+            notice = [(line["person"], line["amount"]) for line in lines if line["rule"] == "P2-PEN-02"]
+            assert notice == [("S02", "100.00")]  # 2 × 50.00
+            department = [line for line in lines if line["rule"] == "P2-PEN-01"]  # shared by the members' points
+            assert len(department) > 1 and sum(Decimal(line["amount"]) for line in department) == Decimal("50.00")
 
 
 def test_bad_options_are_usage_errors(capsys: pytest.CaptureFixture[str], db: Path) -> None:
