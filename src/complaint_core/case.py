@@ -404,14 +404,23 @@ class Case:
             raise RuleViolation("nothing to approve: no remedy was proposed", rule="P1-APR-02")
         amount_of(chosen.amount, "remedy amount")
         try:
-            limit = policy.approval_limit(role)
+            tier = policy.approval_tier(role)
         except PolicyInvalid as error:  # a role outside the table: an approval refused, not a broken policy
             raise AuthorityExceeded(error.message, rule="P1-APR-02") from None
+        limit = tier.limit
         if limit is not None and chosen.amount > limit:
             needed = policy.approver_for(chosen.amount)
             raise AuthorityExceeded(
                 f"{role} may approve up to {limit}; {chosen.amount} needs {needed}", rule="P1-APR-02"
             )
+        if tier.after:
+            reached = {m.name for m in self.milestones}
+            missing = [m for m in tier.after if m not in reached]
+            if missing:
+                found = policy.milestone_rule(missing[0])
+                raise RuleViolation(
+                    f"{role} approves only after {', '.join(missing)}", rule=(found and found.rule_id) or "P1-APR-02"
+                )
         return self._transition(
             policy,
             S.APPROVED,

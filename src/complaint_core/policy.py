@@ -236,6 +236,7 @@ class ApprovalTier:
 
     role: str
     limit: Decimal | None = None
+    after: tuple[str, ...] = ()  # milestones the case must have reached before this role approves (P5-ESC-02)
 
 
 @attrs.frozen(kw_only=True)
@@ -472,9 +473,13 @@ class Policy:
 
     def approval_limit(self, role: str) -> Decimal | None:
         """The role's limit; raises when the role is not in the approval table."""
+        return self.approval_tier(role).limit
+
+    def approval_tier(self, role: str) -> ApprovalTier:
+        """The role's tier; raises when the role is not in the approval table."""
         for tier in self.approval:
             if tier.role == role:
-                return tier.limit
+                return tier
         roles = ", ".join(t.role for t in self.approval)
         raise PolicyInvalid("approval", f"role {role!r} has no approval authority (roles: {roles})")
 
@@ -690,6 +695,12 @@ def _validate(p: Policy) -> None:
     _unique([t.role for t in p.approval], "approval", "role")
     last_limit: Decimal | None = None
     for i, tier in enumerate(p.approval):
+        for j, before in enumerate(tier.after):
+            if before not in p.milestone_names():
+                raise PolicyInvalid(
+                    f"approval[{i}].after[{j}]",
+                    f"{before!r} is not a milestone of this policy ({', '.join(p.milestone_names()) or 'none'})",
+                )
         if tier.limit is None:
             if i != len(p.approval) - 1:
                 raise PolicyInvalid(f"approval[{i}].limit", "only the last tier may be unlimited")

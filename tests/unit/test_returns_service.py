@@ -212,7 +212,7 @@ def test_where_remedies_are_paid_otherwise_a_case_settles_without_return_documen
     policy = cases.policies.get(preset)
     intake = Intake(customer="客户", channel=Channel.PHONE, category=policy.categories[0].code)
     ref = cases.receive(intake, actor="s", policy_id=preset, at=sh(2026, 11, 2)).case_id
-    approver = policy.approval[-1].role
+    approver = policy.approver_for(Decimal("200.00"))
     steps = [
         ("register", {}),
         ("start_investigation", {}),

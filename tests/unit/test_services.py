@@ -5,10 +5,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
+import attrs
 import pytest
 
 from adapters.clock import FixedClock
 from adapters.memory import MemoryStore, MemoryUnitOfWork
+from adapters.policy_files import load_preset
 from complaint_core import (
     Case,
     CaseService,
@@ -18,7 +20,11 @@ from complaint_core import (
     DomainError,
     Intake,
     NotFound,
+    Party,
+    PartyKind,
+    PolicyInvalid,
     RemedyKind,
+    Responsibility,
 )
 from entrypoints.bootstrap import bootstrap
 
@@ -196,6 +202,40 @@ def test_p5_esc_01_02_beyond_authority_goes_up_step_by_step(service: CaseService
     for hour, step in enumerate(steps, start=10):
         case = service.reach_milestone(ref, step, actor="staff", at=sh(2026, 11, 2, hour))
     assert [m.name for m in case.milestones] == steps
+
+
+def test_p5_esc_02_head_office_approves_only_what_the_outlet_head_sent_up(service: CaseService, sh: Maker) -> None:
+    """Head office (the tier above the outlet head's 2,000.00) approved a case nobody at the outlet had confirmed;
+    the tier now names the milestone it follows (``ApprovalTier.after``)."""
+    policy = service.policies.get("bank-branch")
+    intake = Intake(customer="储户", channel=Channel.ON_SITE, category=policy.categories[0].code)
+    ref = service.receive(intake, actor="teller.li", policy_id="bank-branch", at=sh(2026, 11, 2, 9)).case_id
+    service.register(ref, actor="manager", at=sh(2026, 11, 2, 9))
+    service.start_investigation(ref, actor="manager", at=sh(2026, 11, 2, 9))
+    service.attribute(
+        ref, actor="manager", at=sh(2026, 11, 2, 9), causer=Responsibility.sole(Party(PartyKind.PERSON, "S03"))
+    )
+    service.propose(
+        ref, actor="manager", kind=RemedyKind.COMPENSATION, amount=Decimal("5000.00"), at=sh(2026, 11, 2, 9)
+    )
+    with pytest.raises(DomainError) as err:
+        service.approve(ref, actor="ho", role="outlet_head", at=sh(2026, 11, 2, 10))
+    assert err.value.rule == "P1-APR-02"  # beyond the outlet's authority
+    with pytest.raises(DomainError) as err:
+        service.approve(ref, actor="ho", role="head_office", at=sh(2026, 11, 2, 10))
+    assert err.value.rule == "P5-ESC-02" and "head_office approves only after sent_to_head_office" in str(err.value)
+    steps = ["handed_to_complaint_manager", "reported_to_outlet_head", "outlet_head_confirmed", "sent_to_head_office"]
+    for step in steps:
+        service.reach_milestone(ref, step, actor="staff", at=sh(2026, 11, 2, 11))
+    assert service.approve(ref, actor="ho", role="head_office", at=sh(2026, 11, 2, 12)).status.value == "approved"
+
+
+def test_an_approval_tier_may_only_follow_milestones_the_policy_names() -> None:
+    policy = load_preset("bank-branch")
+    tiers = (policy.approval[0], attrs.evolve(policy.approval[1], after=("sent_to_head_ofice",)))
+    with pytest.raises(PolicyInvalid) as err:
+        attrs.evolve(policy, approval=tiers)
+    assert err.value.path == "approval[1].after[0]" and "'sent_to_head_ofice' is not a milestone" in str(err.value)
 
 
 def test_before_commit_hook_runs_inside_the_transaction(service: CaseService, store: MemoryStore) -> None:
