@@ -521,10 +521,34 @@ def approve(
     case: CaseArg,
     by: Annotated[str, typer.Option("--by", metavar="PERSON", help="Who approves.")],
     role: Annotated[str, typer.Option("--role", help="The approver's role in the policy's approval table.")],
+    remedy: Annotated[
+        str | None, typer.Option("--remedy", help="Approve another remedy than proposed (default: the proposed kind).")
+    ] = None,
+    amount: Annotated[
+        Decimal | None,
+        typer.Option("--amount", parser=money_param, metavar="YUAN", help="Approve another amount than proposed."),
+    ] = None,
     at: AtOption = None,
 ) -> None:
-    """Approve the proposed remedy (核决); the role's limit must cover the amount (P1-APR-02)."""
-    run_step(ctx, case, at, lambda app, when: app.cases.approve(case, actor=by, role=role, at=when))
+    """Approve the proposed remedy (核决), or a revised one (--remedy, --amount); the role's limit must cover the
+    approved amount (P1-APR-02)."""
+    if remedy is not None and remedy not in REMEDIES:
+        raise typer.BadParameter(f"{remedy!r} is not one of {', '.join(REMEDIES)}", param_hint="'--remedy'")
+
+    def step(app: App, when: datetime | None) -> Case:
+        from complaint_core.case import Remedy, RemedyKind
+
+        revised = None
+        if remedy is not None or amount is not None:
+            proposed = app.cases.get(case).remedy
+            kind = RemedyKind(remedy) if remedy is not None else proposed.kind if proposed else None
+            value = amount if amount is not None else proposed.amount if proposed else None
+            if kind is None or value is None:
+                raise typer.BadParameter("nothing was proposed: give --remedy and --amount", param_hint="'--amount'")
+            revised = Remedy(kind, value)
+        return app.cases.approve(case, actor=by, role=role, remedy=revised, at=when)
+
+    run_step(ctx, case, at, step)
 
 
 def reply(

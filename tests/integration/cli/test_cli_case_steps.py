@@ -94,3 +94,36 @@ def test_p3_esc_01_a_major_complaint_closes_after_its_emergency_meeting(app: typ
     assert unknown.exit_code == 4  # closed, and no such severity
     shown = invoke(app, db, "--lang", "en", "case", "show", ref)
     assert shown.exit_code == 0 and "召回并更换" in shown.stdout and "gm, coo" in shown.stdout
+
+
+def test_p1_apr_02_an_approver_approves_a_revised_remedy_within_authority(app: typer.Typer, tmp_path: Path) -> None:
+    """A proposal above Sales' authority could only go to the higher approver: `propose` again is not a
+    transition, and `approve` took no revised remedy (the service always did)."""
+    db = tmp_path / "c.db"
+    ref = open_case(app, db, "manufacturing", "quality")
+    for hour, (command, *options) in enumerate(
+        [
+            ("register",),
+            ("investigate",),
+            ("attribute", "--party", "department:production=1"),
+            ("propose", "--remedy", "allowance", "--amount", "50000.01"),
+        ],
+        start=10,
+    ):
+        as_json(app, db, "case", command, ref, *options, "--at", f"2026-11-02T{hour}:00")
+    over = invoke(app, db, "case", "approve", ref, "--by", "s", "--role", "sales_manager", "--at", "2026-11-02T15:00")
+    assert over.exit_code == 4 and "[P1-APR-02]" in over.stderr and "needs gm" in over.stderr
+    still_over = invoke(
+        app, db, "case", "approve", ref, "--by", "s", "--role", "sales_manager", "--amount", "5000.01",
+        "--at", "2026-11-02T15:00",
+    )  # fmt: skip
+    assert still_over.exit_code == 4 and "5000.01 needs deputy_gm" in still_over.stderr
+    bad = invoke(app, db, "case", "approve", ref, "--by", "s", "--role", "sales_manager", "--remedy", "cash")
+    assert bad.exit_code == 2 and "'--remedy'" in bad.stderr
+    approved = as_json(
+        app, db, "case", "approve", ref, "--by", "s", "--role", "sales_manager", "--amount", "4000",
+        "--remedy", "compensation", "--at", "2026-11-02T15:00",
+    )  # fmt: skip
+    assert approved["status"] == "approved"
+    assert approved["remedy"] == {"kind": "compensation", "amount": "4000.00", "note": ""}
+    assert approved["approval"]["role"] == "sales_manager"
