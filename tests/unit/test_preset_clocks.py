@@ -18,7 +18,7 @@ import pytest
 
 from adapters.clock import FixedClock
 from adapters.memory import MemoryStore, MemoryUnitOfWork
-from complaint_core import CaseService, Channel, Intake, TableCalendar
+from complaint_core import CaseService, Channel, Intake, RuleViolation, TableCalendar
 from complaint_core.clocks import Deadline
 from complaint_core.policy import CaseKind
 from entrypoints.bootstrap import bootstrap
@@ -85,6 +85,7 @@ def test_p2_dl_02_accountability_within_3_working_days_of_pm_receipt(service: Ca
     assert "accountability" not in clock_names(service, ref)
     # Default reading: 接收投诉 = the production manager's receipt, Fri 2026-02-13. 3 working days:
     # Sat 02-14 (make-up working day), [02-15..02-23 Spring Festival], Tue 02-24, Wed 02-25 -> due end of 02-25.
+    service.reach_milestone(ref, "transfer_approved", actor="gm", at=sh(2026, 2, 13, 15))
     service.reach_milestone(ref, "pm_received", actor="production_manager", at=sh(2026, 2, 13, 16))
     accountability = deadline(service, ref, "accountability")
     assert accountability.rule_id == "P2-DL-02"
@@ -94,6 +95,7 @@ def test_p2_dl_02_accountability_within_3_working_days_of_pm_receipt(service: Ca
 def test_p2_dl_02_not_for_packaging_complaints(service: CaseService, sh: Maker) -> None:
     intake = Intake(customer="北京客户", channel=Channel.PHONE, category="packaging")
     ref = service.receive(intake, actor="cs", at=sh(2026, 2, 9), policy_id="furniture").case_id
+    service.reach_milestone(ref, "transfer_approved", actor="gm", at=sh(2026, 2, 13, 15))
     service.reach_milestone(ref, "pm_received", actor="production_manager", at=sh(2026, 2, 13, 16))
     assert "accountability" not in clock_names(service, ref)
 
@@ -103,6 +105,7 @@ def test_p2_dl_03_packaging_opinion_on_the_2nd_working_day(service: CaseService,
     ref = service.receive(intake, actor="cs", at=sh(2026, 9, 29), policy_id="furniture").case_id
     assert "opinion" not in clock_names(service, ref)
     # Handed over (signed slip) Wed 2026-09-30: [10-01..10-07 National Day], Thu 10-08 (1), Fri 10-09 (2).
+    service.reach_milestone(ref, "transfer_approved", actor="gm", at=sh(2026, 9, 30, 14))
     service.reach_milestone(ref, "transferred", actor="cs_director", at=sh(2026, 9, 30, 15))
     opinion = deadline(service, ref, "opinion")
     assert opinion.rule_id == "P2-DL-03"
@@ -115,6 +118,7 @@ def test_p2_dl_03_p2_dl_04_no_opinion_clock_for_other_categories(
 ) -> None:
     intake = Intake(customer="北京客户", channel=Channel.PHONE, category=category)
     ref = service.receive(intake, actor="cs", at=sh(2026, 9, 29), policy_id="furniture").case_id
+    service.reach_milestone(ref, "transfer_approved", actor="gm", at=sh(2026, 9, 30, 14))
     service.reach_milestone(ref, "transferred", actor="cs_director", at=sh(2026, 9, 30, 15))
     assert "opinion" not in clock_names(service, ref)
 
@@ -133,10 +137,27 @@ def test_p2_dl_04_service_quality_opinion_on_the_2nd_working_day(
 ) -> None:
     intake = Intake(customer="北京客户", channel=Channel.PHONE, category="service_quality")
     ref = service.receive(intake, actor="cs", at=sh(2026, 9, 24), policy_id="furniture").case_id
+    service.reach_milestone(ref, "transfer_approved", actor="gm", at=transferred)
     service.reach_milestone(ref, "transferred", actor="cs_director", at=transferred)
     opinion = deadline(service, ref, "opinion")
     assert opinion.rule_id == "P2-DL-04"
     assert opinion.due == due
+
+
+@pytest.mark.parametrize(("category", "handed_over"), [("packaging", "transferred"), ("product_quality", "pm_received")])
+def test_p2_esc_01_a_case_is_handed_over_only_after_the_gm_approves_the_transfer(
+    service: CaseService, sh: Maker, category: str, handed_over: str
+) -> None:
+    """The hand-off started the handler's clock with no GM approval on record (P2-ESC-01, P2-LC-04/05)."""
+    intake = Intake(customer="北京客户", channel=Channel.PHONE, category=category)
+    ref = service.receive(intake, actor="cs", at=sh(2026, 9, 29), policy_id="furniture").case_id
+    with pytest.raises(RuleViolation) as err:
+        service.reach_milestone(ref, handed_over, actor="cs_director", at=sh(2026, 9, 30, 15))
+    assert err.value.rule == "P2-LC-05" and "needs transfer_approved (Transfer approved by the GM) first" in str(err.value)
+    assert not clock_names(service, ref) & {"opinion", "memo", "accountability"}  # nothing started
+    service.reach_milestone(ref, "transfer_approved", actor="gm", at=sh(2026, 9, 30, 15))
+    case = service.reach_milestone(ref, handed_over, actor="cs_director", at=sh(2026, 9, 30, 16))
+    assert [m.name for m in case.milestones] == ["transfer_approved", handed_over]
 
 
 # --- P3 auto-dealer --------------------------------------------------------------------------------------------------
