@@ -144,7 +144,9 @@ def test_p2_dl_04_service_quality_opinion_on_the_2nd_working_day(
     assert opinion.due == due
 
 
-@pytest.mark.parametrize(("category", "handed_over"), [("packaging", "transferred"), ("product_quality", "pm_received")])
+@pytest.mark.parametrize(
+    ("category", "handed_over"), [("packaging", "transferred"), ("product_quality", "pm_received")]
+)
 def test_p2_esc_01_a_case_is_handed_over_only_after_the_gm_approves_the_transfer(
     service: CaseService, sh: Maker, category: str, handed_over: str
 ) -> None:
@@ -153,7 +155,9 @@ def test_p2_esc_01_a_case_is_handed_over_only_after_the_gm_approves_the_transfer
     ref = service.receive(intake, actor="cs", at=sh(2026, 9, 29), policy_id="furniture").case_id
     with pytest.raises(RuleViolation) as err:
         service.reach_milestone(ref, handed_over, actor="cs_director", at=sh(2026, 9, 30, 15))
-    assert err.value.rule == "P2-LC-05" and "needs transfer_approved (Transfer approved by the GM) first" in str(err.value)
+    assert err.value.rule == "P2-LC-05" and "needs transfer_approved (Transfer approved by the GM) first" in str(
+        err.value
+    )
     assert not clock_names(service, ref) & {"opinion", "memo", "accountability"}  # nothing started
     service.reach_milestone(ref, "transfer_approved", actor="gm", at=sh(2026, 9, 30, 15))
     case = service.reach_milestone(ref, handed_over, actor="cs_director", at=sh(2026, 9, 30, 16))

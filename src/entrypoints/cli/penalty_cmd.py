@@ -450,4 +450,7 @@ def build() -> typer.Typer:
     app.command("approve")(approve)
     app.command("appeal")(appeal)
     app.command("show")(show)
+    from .repair_split_cmd import repair_split
+
+    app.command("repair-split")(repair_split)
     return app
