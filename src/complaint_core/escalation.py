@@ -47,6 +47,7 @@ import attrs
 from .calendar import WorkingCalendar
 from .case import FINISHED, Case, CaseStatus
 from .clocks import compute_deadline, select_rule, shift
+from .errors import NotFound
 from .labels import Labels
 from .policy import EscalationAction, Limit, Policy, TimeUnit
 from .timeutil import local_date, require_aware
@@ -372,3 +373,18 @@ def lateness_days(
         # working days in (first, last) = ranks in (first, last - 1]
         return max(0, calendar.rank(last - timedelta(days=1)) - calendar.rank(first))
     return (last - first).days - 1
+
+
+def clock_days_late(case: Case, policy: Policy, calendar: WorkingCalendar | None, clock: str, as_of: datetime) -> int:
+    """Full days the step timed by ``clock`` was late (压单, P4-ESC-03 / P4-PEN-05): up to its stop, or up to
+    ``as_of`` while it runs; 0 when in time or without a due. ``NotFound`` for a clock the case never ran."""
+    state = case.clock(clock)
+    rule = select_rule(policy, clock, case.subject)
+    if rule is None:
+        raise NotFound(f"policy {policy.policy_id} has no rule for clock {clock!r} on case {case.reference}")
+    deadline = compute_deadline(rule, state, calendar=calendar, tz=policy.tz, as_of=as_of)
+    if deadline.due is None:
+        return 0
+    unit = deadline.limit.unit if deadline.limit is not None else TimeUnit.CALENDAR_DAYS
+    end = state.stopped_at if state.stopped_at is not None else require_aware(as_of, "as_of")
+    return lateness_days(deadline.due, end, unit=unit, calendar=calendar, tz=policy.tz)

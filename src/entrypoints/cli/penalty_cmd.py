@@ -196,6 +196,7 @@ def _order(
     tiers: list[str],
     fines: list[str],
     overdue: list[str],
+    days_late: Callable[[str], int],
 ) -> PenaltyOrder:
     from decimal import InvalidOperation
 
@@ -274,10 +275,14 @@ def _order(
         )
     overdue_orders = []
     for text in overdue:
-        person, days = _pair(text, "--overdue", "S02=3")
-        if not days.isdigit():
-            raise typer.BadParameter(f"{days!r} is not a number of days", param_hint="'--overdue'")
-        overdue_orders.append(OverdueOrder(person_id=person, full_days_late=int(days)))
+        person, days = _pair(text, "--overdue", "S02=3 or S02=close")
+        if days.isdigit():
+            late = int(days)
+        elif days.isascii() and days.replace("_", "").isalnum() and not days[0].isdigit():
+            late = days_late(days)  # a clock of the case: its full days late (P4-PEN-05)
+        else:
+            raise typer.BadParameter(f"{days!r} is neither a number of days nor a clock", param_hint="'--overdue'")
+        overdue_orders.append(OverdueOrder(person_id=person, full_days_late=late))
     return PenaltyOrder(
         loss=loss_order,
         sanctions=tuple(sanction_orders),
@@ -329,22 +334,30 @@ def assess(
         ),
     ] = None,
     overdue: Annotated[
-        list[str] | None, typer.Option("--overdue", metavar="PERSON=DAYS", help="Full days late; repeatable.")
+        list[str] | None,
+        typer.Option(
+            "--overdue",
+            metavar="PERSON=DAYS|CLOCK",
+            help="Sat on a ticket (P4-PEN-05): full days late, or the clock whose lateness counts; repeatable.",
+        ),
     ] = None,
     by: Annotated[str, typer.Option("--by", metavar="PERSON", help="Who decides (the quality department).")] = "cli",
     at: AtOption = None,
 ) -> None:
     """Propose the penalties of one case (P1-PEN-09); prints the assessment id and its lines."""
+    from complaint_core.escalation import clock_days_late
+
     settings = settings_of(ctx)
-    order = _order(
-        loss, decided_on, resold_on, a_grade_price, resale_price, quantity, sanction or [], tier or [], fine or [],
-        overdue or [],
-    )  # fmt: skip
+    options = (loss, decided_on, resold_on, a_grade_price, resale_price, quantity, sanction or [], tier or [],
+               fine or [], overdue or [])  # fmt: skip
+    _order(*options, lambda clock: 0)  # a bad option exits 2 before the database is opened
     app = open_for(ctx)
     found = app.cases.get(case)
     policy = app.cases.policy_of(found)
+    when = instant(at, policy)
+    order = _order(*options, lambda clock: clock_days_late(found, policy, app.cases.calendar_for(policy), clock, when))
     lang = settings.language(policy.language)
-    assessment = app.penalties.assess(found.case_id, order, actor=by, at=instant(at, policy))
+    assessment = app.penalties.assess(found.case_id, order, actor=by, at=when)
     headline = TEXT(
         "assessed", lang, id=assessment.assessment_id, number=found.reference,
         status=assessment_status(assessment.status.value, lang),

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from complaint_core import Channel, Intake, Market, Party, PartyKind, RemedyKind, Responsibility
+from complaint_core.policy import CaseKind
 from entrypoints.cli.main import main
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -233,6 +234,41 @@ def test_p4_pen_03_a_lost_customer_and_p2_fines_counted_through_the_cli(
             assert notice == [("S02", "100.00")]  # 2 × 50.00
             department = [line for line in lines if line["rule"] == "P2-PEN-01"]  # shared by the members' points
             assert len(department) > 1 and sum(Decimal(line["amount"]) for line in department) == Decimal("50.00")
+
+
+def test_p4_pen_05_days_late_taken_from_the_sat_on_tickets_clock(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The days a ticket was sat on (压单) were typed in by hand; `--overdue PERSON=CLOCK` takes them from the clock:
+    an internal ticket due at the end of Wed 2026-11-04 (2 WD from Mon), closed Mon 11-09 10:00 → Thu and Fri are
+    over, the weekend does not count: 2 full working days → 50 + 2 × 50."""
+    from entrypoints.app import open_app
+
+    db = tmp_path / "s.db"
+    assert run(capsys, db, "init", "--policy", "service")[0] == 0
+    assert run(capsys, db, "org", "import", str(ROOT / "examples" / "organisation.toml"))[0] == 0
+    app = open_app(str(db))
+    try:
+        s = app.cases
+        intake = Intake(customer="前台", channel=Channel.PHONE, category="quality", kind=CaseKind.INTERNAL)
+        ref = s.receive(intake, actor="cs", at=sh(2)).case_id
+        ref = s.register(ref, actor="gm", at=sh(2, 10)).reference
+        s.start_investigation(ref, actor="qa", at=sh(2, 11))
+        s.attribute(ref, actor="qa", at=sh(2, 12), causer=Responsibility.sole(Party(PartyKind.PERSON, "S02")))
+        s.propose(ref, actor="cs", kind=RemedyKind.EXPLANATION, amount=Decimal("0"), at=sh(9, 9))
+        s.approve(ref, actor="gm", role="gm", at=sh(9, 9))
+        s.reply(ref, actor="cs", message="已处理", at=sh(9, 9))
+        s.close(ref, actor="gm", at=sh(9, 10))
+    finally:
+        app.close()
+    code, doc = run(capsys, db, "penalty", "assess", ref, "--overdue", "S02=close", "--at", "2026-11-09T11:00")
+    assert code == 0, doc
+    (line,) = [line for line in doc["assessment"]["lines"] if line["rule"] == "P4-PEN-05"]
+    assert (line["person"], line["amount"]) == ("S02", "150.00")
+    code, err = refused(capsys, db, "penalty", "assess", ref, "--overdue", "S02=head_reply")
+    assert code == 3 and "no clock 'head_reply'" in err
+    code, err = refused(capsys, db, "penalty", "assess", ref, "--overdue", "S02=3 days")
+    assert code == 2 and "neither a number of days nor a clock" in err
 
 
 def test_bad_options_are_usage_errors(capsys: pytest.CaptureFixture[str], db: Path) -> None:
