@@ -11,8 +11,8 @@ from adapters.clock import FixedClock
 from adapters.memory import MemoryStore, MemoryUnitOfWork
 from complaint_core import CaseService, Channel, Intake, RemedyKind, TableCalendar
 from complaint_core.case import Case
-from complaint_core.errors import RuleViolation, SweepIncomplete
-from complaint_core.escalation import inquiries, lateness_days, sweep
+from complaint_core.errors import NotFound, RuleViolation, SweepIncomplete
+from complaint_core.escalation import clock_days_late, inquiries, lateness_days, sweep
 from complaint_core.events import ClockEscalated
 from complaint_core.policy import CaseKind, EscalationAction, Market, Policy, TimeUnit
 from complaint_core.responsibility import Party, PartyKind, Responsibility
@@ -254,6 +254,27 @@ def test_p4_dl_03_without_the_next_years_calendar_a_reply_in_time_is_still_recor
     with pytest.raises(SweepIncomplete) as err:
         service.sweep(now=sh(2027, 1, 4))
     assert [ref for ref, _ in err.value.skipped] == [registered.reference]
+
+
+def test_p4_pen_05_clock_days_late_up_to_the_stop_or_as_of(service: CaseService, sh: Maker) -> None:
+    """Internal ticket received Mon 2026-11-02, 2 WD: due at the end of Wed 11-04."""
+    intake = Intake(customer="前台", channel=Channel.PHONE, category="attitude", kind=CaseKind.INTERNAL)
+    case = service.receive(intake, actor="cs", at=sh(2026, 11, 2), policy_id="service")
+    policy = service.policy_of(case)
+    calendar = service.calendar_for(policy)
+
+    def late(as_of: datetime, clock: str = "close") -> int:
+        return clock_days_late(service.get(case.case_id), policy, calendar, clock, as_of)
+
+    assert late(sh(2026, 11, 4, 23)) == 0  # in time
+    assert late(sh(2026, 11, 6, 10)) == 1  # Thu is over
+    assert late(sh(2026, 11, 9, 10)) == 2  # Fri too; the weekend does not count
+    service.find_not_established(case.case_id, actor="cs", reason="误会", at=sh(2026, 11, 6, 10))
+    service.reply(case.case_id, actor="cs", message="投诉不成立", at=sh(2026, 11, 6, 10))
+    service.close(case.case_id, actor="cs", at=sh(2026, 11, 6, 10))
+    assert late(sh(2026, 12, 31)) == 1  # stopped on Fri: the lateness stops with it
+    with pytest.raises(NotFound):
+        late(sh(2026, 11, 9), clock="head_reply")  # never started
 
 
 @pytest.mark.parametrize(
