@@ -17,6 +17,7 @@ import attrs
 
 from complaint_core.assessment import Assessment
 from complaint_core.case import Case
+from complaint_core.duties import DutyRecord
 from complaint_core.errors import ConcurrencyConflict, NotFound
 from complaint_core.events import DomainEvent
 from complaint_core.followup import FollowUp
@@ -42,6 +43,7 @@ class MemoryStore:
     assessments: dict[UUID, Assessment] = attrs.Factory(dict)
     ledger_ops: list[LedgerOp] = attrs.Factory(list)
     ledger: Ledger = attrs.Factory(Ledger)
+    duties: dict[tuple[str, str, str], DutyRecord] = attrs.Factory(dict)  # (policy id, duty, period)
 
 
 class _Tracked:
@@ -184,6 +186,36 @@ class MemoryLedger(_Tracked):
         self.current = None
 
 
+class MemoryDutyLog(_Tracked):
+    def __init__(self, store: MemoryStore, touched: list[_Tracked] | None = None) -> None:
+        super().__init__(touched)
+        self._store = store
+        self.staged: dict[tuple[str, str, str], DutyRecord] = {}
+
+    def done(self, policy_id: str) -> frozenset[tuple[str, str]]:
+        records = [*self._store.duties.values(), *self.staged.values()]
+        return frozenset(r.key for r in records if r.policy_id == policy_id)
+
+    def record(self, record: DutyRecord) -> None:
+        self._use()
+        key = (record.policy_id, record.name, record.period)
+        if key in self._store.duties or key in self.staged:
+            raise ConcurrencyConflict(f"duty {record.name} for {record.period} is recorded already")
+        self.staged[key] = record
+
+    def check(self) -> None:
+        taken = [k for k in self.staged if k in self._store.duties]
+        if taken:
+            raise ConcurrencyConflict(f"duty {taken[0][1]} for {taken[0][2]} was recorded meanwhile")
+
+    def apply(self) -> None:
+        self._store.duties.update(self.staged)
+
+    def clear(self) -> None:
+        super().clear()
+        self.staged = {}
+
+
 class MemoryCaseRepository:
     """The cases of one transaction: ``read`` holds each case as first read (``None`` when added here), ``staged`` the writes.
 
@@ -309,6 +341,7 @@ class MemoryUnitOfWork:
             self.store.assessments, lambda a: a.assessment_id, touched
         )
         self.ledger = MemoryLedger(self.store, touched)
+        self.duties = MemoryDutyLog(self.store, touched)
 
     def __enter__(self) -> Self:
         return self  # every exit rolls back what was not committed, so a transaction starts clean

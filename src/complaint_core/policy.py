@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Collection, Hashable, Mapping
 from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from .errors import MoneyError, PolicyInvalid
+from .duties import DutyPeriod, DutyRule
+from .errors import MoneyError, NotFound, PolicyInvalid
 from .labels import Labels, Language
 from .money import MAX_RATIO_PLACES, decimal_places, ratio_is_plain
 from .money import amount as amount_of
@@ -420,6 +421,7 @@ class Policy:
     returns: ReturnRules = ReturnRules()
     penalties: PenaltyRules = PenaltyRules()
     followups: FollowUpRules = FollowUpRules()
+    duties: tuple[DutyRule, ...] = ()
     _rules_by_name: dict[str, tuple[ClockRule, ...]] = attrs.field(init=False, repr=False, eq=False, hash=False)
     _starting_at: dict[str, tuple[str, ...]] = attrs.field(init=False, repr=False, eq=False, hash=False)
     _stopping_at: dict[str, frozenset[str]] = attrs.field(init=False, repr=False, eq=False, hash=False)
@@ -496,6 +498,13 @@ class Policy:
             rule.delay_days is not None and delay_days >= rule.delay_days
         )
         return rule.to if triggered and order.index(severity) < order.index(rule.to) else severity
+
+    def duty(self, name: str) -> DutyRule:
+        for rule in self.duties:
+            if rule.name == name:
+                return rule
+        known = ", ".join(d.name for d in self.duties) or "none"
+        raise NotFound(f"policy {self.policy_id} has no duty {name!r} (duties: {known})")
 
     def milestone_rule(self, name: str) -> MilestoneRule | None:
         return next((m for m in self.milestones if m.name == name), None)
@@ -690,6 +699,7 @@ def _validate(p: Policy) -> None:
         labels = {r.label for r in p.clocks if r.name == name}
         if len(labels) > 1:
             raise PolicyInvalid("clocks", f"rules of clock {name!r} disagree on its label")
+    _validate_duties(p, known_roles)
     if not p.approval:
         raise PolicyInvalid("approval", "the approval table needs at least one tier")
     _unique([t.role for t in p.approval], "approval", "role")
@@ -808,3 +818,23 @@ def _validate_penalties(r: PenaltyRules, severities: set[str]) -> None:
                 raise PolicyInvalid(f"{path}.severity_raise.{key}", f"must be at least 1, got {value}")
     if not r.approver_roles:
         raise PolicyInvalid(f"{path}.approver_roles", "someone must be able to approve penalties")
+
+
+def _validate_duties(p: Policy, known_roles: Collection[str]) -> None:
+    _unique([d.name for d in p.duties], "duties", "duty")
+    for i, duty in enumerate(p.duties):
+        path = f"duties[{i}]"
+        if not MILESTONE_PATTERN.match(duty.name):
+            raise PolicyInvalid(f"{path}.name", f"{duty.name!r} is not a duty name (lower_snake_case)")
+        span = {DutyPeriod.MONTH: (1, 28), DutyPeriod.WEEK: (1, 7), DutyPeriod.DAY: (0, 0)}[duty.every]
+        if not span[0] <= duty.due <= span[1]:
+            what = {
+                DutyPeriod.MONTH: "a day of the next month, 1 to 28",
+                DutyPeriod.WEEK: "an ISO weekday of the next week, 1 (Monday) to 7",
+                DutyPeriod.DAY: "0: a daily duty is due on its day",
+            }[duty.every]
+            raise PolicyInvalid(f"{path}.due", f"due {duty.due} must be {what}")
+        if duty.working_days and duty.every is not DutyPeriod.DAY:
+            raise PolicyInvalid(f"{path}.working_days", "only a daily duty keeps to working days")
+        if duty.target and duty.target not in known_roles:
+            raise PolicyInvalid(f"{path}.target", f"unknown role {duty.target!r}")

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # annotations only: importing the ports loads no aggregate mo
     from .assessment import Assessment
     from .calendar import WorkingCalendar
     from .case import Case
+    from .duties import DutyRecord
     from .events import DomainEvent
     from .followup import FollowUp
     from .ledger import Ledger, LedgerEntry
@@ -115,6 +116,18 @@ class LedgerStore(Protocol):
         ...
 
 
+class DutyLog(Protocol):
+    """The periodic duties done (``duties.DutyRecord``), per policy."""
+
+    def done(self, policy_id: str) -> frozenset[tuple[str, str]]:
+        """(duty, period) of every duty recorded as done under ``policy_id``."""
+        ...
+
+    def record(self, record: DutyRecord) -> None:
+        """Records ``record``; ``ConcurrencyConflict`` when the period is recorded already (at commit the latest)."""
+        ...
+
+
 class Outbox(Protocol):
     def add(self, events: Sequence[DomainEvent]) -> None: ...
 
@@ -142,6 +155,9 @@ class UnitOfWork(Protocol):
 
     @property
     def ledger(self) -> LedgerStore: ...
+
+    @property
+    def duties(self) -> DutyLog: ...
 
     def __enter__(self) -> Self: ...
 

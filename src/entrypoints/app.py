@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from adapters.sql import Database
     from adapters.sql.uow import SqlUnitOfWork
+    from complaint_core.duty_service import DutyService
     from complaint_core.followup_service import FollowUpService
     from complaint_core.penalty_service import PenaltyService
     from complaint_core.policy import Policy
@@ -54,6 +55,12 @@ class App:
         from complaint_core.followup_service import FollowUpService
 
         return FollowUpService(self.cases)
+
+    @cached_property
+    def duties(self) -> DutyService:
+        from complaint_core.duty_service import DutyService
+
+        return DutyService(self.cases)
 
     def default_policy(self) -> Policy:
         """The policy new cases get unless told otherwise: ``complaint init``'s choice, else manufacturing."""

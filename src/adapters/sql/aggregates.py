@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Table, delete, exc, insert, select, update
 
 from adapters import serialization
 from complaint_core.assessment import Assessment
+from complaint_core.duties import DutyRecord
 from complaint_core.errors import ConcurrencyConflict, NotFound
 from complaint_core.followup import FollowUp
 from complaint_core.ledger import Ledger, LedgerEntry
@@ -227,3 +228,29 @@ class SqlLedger:
     def clear(self) -> None:
         self.seen = None
         self.current = None
+
+
+class SqlDutyLog:
+    """The periodic duties done (``duty_records``): one row per (policy, duty, period)."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def done(self, policy_id: str) -> frozenset[tuple[str, str]]:
+        d = t.duty_records.c
+        rows = self._uow.connection.execute(select(d.duty, d.period).where(d.policy_id == policy_id)).all()
+        return frozenset((r.duty, r.period) for r in rows)
+
+    def record(self, record: DutyRecord) -> None:
+        values = {
+            "policy_id": record.policy_id,
+            "duty": record.name,
+            "period": record.period,
+            "done_at": record.done_at,
+            "actor": record.actor,
+            "note": record.note,
+        }
+        try:
+            self._uow.connection.execute(insert(t.duty_records), values)
+        except exc.IntegrityError as error:  # another writer recorded it since ``done``: the service re-reads
+            raise ConcurrencyConflict(f"duty {record.name} for {record.period} is recorded already") from error

@@ -358,3 +358,15 @@ inbound_links = Table(
     Column("case_id", String(36), ForeignKey("cases.id"), nullable=False, index=True),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Periodic duties done (complaint_core.duties): one row per (policy, duty, period), never edited.
+duty_records = Table(
+    "duty_records",
+    metadata,
+    Column("policy_id", String(64), primary_key=True),
+    Column("duty", String(64), primary_key=True),
+    Column("period", String(16), primary_key=True),
+    Column("done_at", UTCDateTime, nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("note", Text, nullable=False),
+)

@@ -28,6 +28,7 @@ from complaint_core.returns import Return
 from . import tables as t
 from .aggregates import (
     SqlAggregates,
+    SqlDutyLog,
     SqlFollowUps,
     SqlLedger,
     assessment_columns,
@@ -318,6 +319,7 @@ class SqlUnitOfWork:
             self, t.assessments, Assessment, lambda a: a.assessment_id, assessment_columns, penalty_line_rows
         )
         self.ledger = SqlLedger(self)
+        self.duties = SqlDutyLog(self)
 
     def _forget(self) -> None:
         self.cases.seen.clear()
