@@ -196,16 +196,6 @@ def due_actions(
     return out
 
 
-def waiver_clocks(policy: Policy) -> frozenset[str]:
-    """The clocks with a deemed-waiver rung in any of their rules (P4-DL-03)."""
-    return policy.derived(
-        "waiver_clocks",
-        lambda: frozenset(
-            rule.name for rule in policy.clocks if any(rung.action is EscalationAction.WAIVE for rung in rule.ladder)
-        ),
-    )
-
-
 def deemed_waivers(case: Case, policy: Policy, calendar: WorkingCalendar | None, now: datetime) -> list[SweepAction]:
     """The due levels of each running clock up to its last due deemed waiver, in (clock, level) order.
 
@@ -213,7 +203,7 @@ def deemed_waivers(case: Case, policy: Policy, calendar: WorkingCalendar | None,
     on the case records these first, so a reply that arrives after the due but before the next sweep does not
     undo the waiver. Reminders and escalations after the last waiver are left to the sweep.
     """
-    clocks = waiver_clocks(policy)
+    clocks = policy.waiver_clocks
     if not clocks or not any(s.name in clocks and s.stopped_at is None for s in case.clocks):
         return []
     # the sweep's floors, with None (never due) for the clocks without a waiver: only these are looked at

@@ -425,6 +425,7 @@ class Policy:
     _rules_by_name: dict[str, tuple[ClockRule, ...]] = attrs.field(init=False, repr=False, eq=False, hash=False)
     _starting_at: dict[str, tuple[str, ...]] = attrs.field(init=False, repr=False, eq=False, hash=False)
     _stopping_at: dict[str, frozenset[str]] = attrs.field(init=False, repr=False, eq=False, hash=False)
+    _waivers: frozenset[str] = attrs.field(init=False, repr=False, eq=False, hash=False)
     _derived: dict[Hashable, Any] = attrs.field(init=False, factory=dict, repr=False, eq=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
@@ -441,6 +442,8 @@ class Policy:
         object.__setattr__(self, "_rules_by_name", index)
         object.__setattr__(self, "_starting_at", starting)
         object.__setattr__(self, "_stopping_at", stopping)
+        waivers = (r.name for r in self.clocks if any(rung.action is EscalationAction.WAIVE for rung in r.ladder))
+        object.__setattr__(self, "_waivers", frozenset(waivers))
 
     def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
         """A value worked out from this policy alone, computed once: a policy never changes, so it never goes stale."""
@@ -472,6 +475,11 @@ class Policy:
 
     def clocks_stopping_at(self, milestone: str) -> frozenset[str]:
         return self._stopping_at.get(milestone, frozenset())
+
+    @property
+    def waiver_clocks(self) -> frozenset[str]:
+        """The clocks with a deemed-waiver rung in any of their rules (P4-DL-03): every command checks it."""
+        return self._waivers
 
     def approval_limit(self, role: str) -> Decimal | None:
         """The role's limit; raises when the role is not in the approval table."""

@@ -26,7 +26,7 @@ from .calendar import WorkingCalendar
 from .case import Case, Remedy, RemedyKind
 from .clocks import Deadline
 from .errors import CalendarNotCovered, ConcurrencyConflict, NotFound, SweepIncomplete
-from .escalation import SweepAction, case_inquiries, deemed_waivers, due_actions, due_floors, waiver_clocks
+from .escalation import SweepAction, case_inquiries, deemed_waivers, due_actions, due_floors
 from .events import DomainEvent
 from .intake import Intake
 from .numbering import format_number, period_key
@@ -466,7 +466,7 @@ class CaseService:
             case = self._load(uow, ref)
             policy = self.policy_of(case)
             waived: tuple[DomainEvent, ...] = ()
-            if waiver_clocks(policy):
+            if policy.waiver_clocks:
                 case, waived = self._deemed_waivers(case, policy, when)
             new, events = command(case, policy, when, uow)
             if waived:
