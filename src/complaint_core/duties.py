@@ -28,6 +28,7 @@ from .labels import Labels
 from .timeutil import add_months, end_of_day, local_date, require_aware
 
 RULE_DUTY = "DUTY"
+FIRST_YEAR, LAST_YEAR = 1000, 9998  # the years a period may lie in (``--at`` takes the same)
 
 
 class DutyPeriod(StrEnum):
@@ -113,19 +114,35 @@ def _opens_and_due(rule: DutyRule, start: date) -> tuple[date, date]:
 
 
 def periods(
-    rule: DutyRule, first: date, last: date, calendar: WorkingCalendar | None = None
+    rule: DutyRule,
+    first: date,
+    last: date | None = None,
+    calendar: WorkingCalendar | None = None,
+    *,
+    opened_by: date | None = None,
 ) -> Iterator[tuple[str, date, date]]:
-    """(period, opens, due on) of every period of ``rule`` due on a day in ``[first, last]``, in order."""
+    """(period, opens, due on) of every period of ``rule`` due on or after ``first``, in order, up to those due
+    after ``last`` or opening after ``opened_by`` (one of the two is needed). The calendar is asked only about
+    the periods listed."""
+    if last is None and opened_by is None:
+        raise ValueError("periods needs last or opened_by")
+    _check_year(first, "since")
     start = _period_start(rule, first - timedelta(days=62))  # a period due by ``first`` may have begun 2 months before
     while _opens_and_due(rule, start)[1] < first:
         start = _next_start(rule, start)
     while True:
         opens, due_on = _opens_and_due(rule, start)
-        if due_on > last:
+        if (last is not None and due_on > last) or (opened_by is not None and opens > opened_by):
             return
         if not rule.working_days or _working(calendar, start):
             yield period_key(rule, start), opens, due_on
         start = _next_start(rule, start)
+
+
+def _check_year(day: date, what: str) -> None:
+    """Periods and the days around them stay inside the years ``date`` can hold, as ``--at`` does."""
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise RuleViolation(f"{what} {day.isoformat()}: years lie between {FIRST_YEAR} and {LAST_YEAR}", rule=RULE_DUTY)
 
 
 def _working(calendar: WorkingCalendar | None, day: date) -> bool:
@@ -146,11 +163,11 @@ def open_duties(
     """Every period opened by ``as_of`` and due on or after ``since`` whose duty is not in ``done`` ((name,
     period) pairs), ordered by due date, then name. A monthly duty due on the 10th is listed from the 1st."""
     today = local_date(require_aware(as_of, "as_of"), tz)
+    _check_year(today, "as_of")
     out: list[DutyDue] = []
     for rule in rules:
-        horizon = today + timedelta(days=40)  # past any due date of a period opened by today
-        for key, opens, due_on in periods(rule, since, horizon, calendar):
-            if opens > today or (rule.name, key) in done:
+        for key, opens, due_on in periods(rule, since, calendar=calendar, opened_by=today):
+            if (rule.name, key) in done:
                 continue
             due_at = end_of_day(due_on, tz)
             out.append(
@@ -174,6 +191,8 @@ def check_period(rule: DutyRule, period: str, as_of: datetime, tz: tzinfo, calen
     """A duty is recorded for one of its periods that has opened by ``as_of``; otherwise a ``RuleViolation``."""
     today = local_date(require_aware(as_of, "as_of"), tz)
     start = _parse(rule, period)
+    if start is not None:
+        _check_year(start, "period")
     if start is None or period_key(rule, start) != period:
         example = period_key(rule, _period_start(rule, today))
         raise RuleViolation(f"{period!r} is not a {rule.every.value} period (e.g. {example!r})", rule=RULE_DUTY)
@@ -187,6 +206,7 @@ def check_period(rule: DutyRule, period: str, as_of: datetime, tz: tzinfo, calen
 def latest_period(rule: DutyRule, as_of: datetime, tz: tzinfo, calendar: WorkingCalendar | None) -> str:
     """The most recent period of ``rule`` opened by ``as_of`` (what ``duty done NAME`` records by default)."""
     today = local_date(require_aware(as_of, "as_of"), tz)
+    _check_year(today, "as_of")
     start = _period_start(rule, today)
     for _ in range(400):
         if _opens_and_due(rule, start)[0] <= today and (not rule.working_days or _working(calendar, start)):

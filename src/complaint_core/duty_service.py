@@ -59,8 +59,8 @@ class DutyService:
         calendar = self.cases.calendar_for(policy) if rule.working_days else None
         chosen = period if period is not None else latest_period(rule, when, policy.tz, calendar)
         check_period(rule, chosen, when, policy.tz, calendar)
-        if not actor.strip():
-            raise RuleViolation("who did the duty is required", rule=RULE_DUTY)
+        if not actor.strip() or len(actor) > 255:
+            raise RuleViolation("who did the duty is required, in at most 255 characters", rule=RULE_DUTY)
         record = DutyRecord(policy_id=policy.policy_id, name=name, period=chosen, done_at=when, actor=actor, note=note)
 
         def work(uow: UnitOfWork) -> DutyRecord:

@@ -147,3 +147,32 @@ def test_the_service_records_each_period_once(sh: Maker) -> None:
     with pytest.raises(RuleViolation):
         duties.record("loss_summary", actor=" ", policy_id="manufacturing")
     assert len(store.duties) == 1
+
+
+def test_working_day_duties_are_listed_up_to_the_calendars_last_day(cn: TableCalendar, sh: Maker) -> None:
+    """The list asked the calendar 40 days ahead of as_of: from 2026-11-22 on, a working-day duty failed with
+    CalendarNotCovered although every open period was covered (the bundled calendar ends 2026-12-31)."""
+    found = open_duties([WORKDAYS], tz=SH, calendar=cn, done=(), as_of=sh(2026, 12, 31, 10), since=date(2026, 12, 28))
+    assert [d.period for d in found] == ["2026-12-28", "2026-12-29", "2026-12-30", "2026-12-31"]
+    assert latest_period(WORKDAYS, sh(2026, 12, 31, 10), SH, cn) == "2026-12-31"
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda sh: open_duties([MONTHLY], tz=SH, calendar=None, done=(), as_of=sh(2026, 3, 5), since=date(1, 1, 1)),
+         "since 0001-01-01: years lie between 1000 and 9998"),
+        (lambda sh: open_duties([MONTHLY], tz=SH, calendar=None, done=(), as_of=sh(2026, 3, 5), since=date(9999, 12, 31)),
+         "since 9999-12-31"),
+        (lambda sh: check_period(MONTHLY, "9999-12", sh(2026, 3, 5), SH, None), "period 9999-12-01"),
+        (lambda sh: check_period(WEEKLY, "9999-W52", sh(2026, 3, 5), SH, None), "period 9999-12-27"),
+        (lambda sh: check_period(MONTHLY, "0001-01", sh(2026, 3, 5), SH, None), "period 0001-01-01"),
+    ],
+)  # fmt: skip
+def test_periods_outside_the_years_a_date_holds_are_refused(
+    sh: Maker, call: Callable[[Maker], object], words: str
+) -> None:
+    """They ended in OverflowError or ValueError (CLI exit 1); year 1 was recorded."""
+    with pytest.raises(RuleViolation) as err:
+        call(sh)
+    assert err.value.rule == "DUTY" and words in str(err.value)

@@ -50,3 +50,19 @@ def test_p5_dl_03_the_opinion_book_is_read_every_day(tmp_path: Path) -> None:
     assert [(d["period"], d["overdue"]) for d in found] == [("2026-11-01", True), ("2026-11-03", False)]
     none = invoke(app, db, "--lang", "en", "duty", "open", "--at", "2026-11-01T09:00", "--since", "2026-11-02")
     assert none.exit_code == 0 and "no periodic duty is open" in none.stdout
+
+
+def test_bad_dates_periods_and_names_are_clear_errors_and_write_nothing(tmp_path: Path) -> None:
+    app: typer.Typer = make_app()
+    db = tmp_path / "c.db"
+    as_json(app, db, "init", "--policy", "manufacturing")
+    for args in (
+        ("duty", "open", "--at", "2026-03-05T10:00", "--since", "0001-01-01"),
+        ("duty", "open", "--at", "2026-03-05T10:00", "--since", "9999-12-31"),
+        ("duty", "done", "monthly_statistics", "--period", "9999-12", "--at", "2026-03-05T10:00"),
+        ("duty", "done", "monthly_statistics", "--period", "0001-01", "--at", "2026-03-05T10:00"),
+        ("duty", "done", "monthly_statistics", "--by", "x" * 256, "--at", "2026-03-05T10:00"),
+    ):
+        result = invoke(app, db, *args)
+        assert result.exit_code == 4 and "[DUTY]" in result.stderr, (args, result.stderr)
+    assert count(db, "duty_records") == 0
