@@ -365,16 +365,19 @@ def lateness_days(
     return (last - first).days - 1
 
 
-def clock_days_late(case: Case, policy: Policy, calendar: WorkingCalendar | None, clock: str, as_of: datetime) -> int:
+def clock_days_late(
+    case: Case, policy: Policy, calendar: WorkingCalendar | None, clock: str, as_of: datetime
+) -> int | None:
     """Full days the step timed by ``clock`` was late (压单, P4-ESC-03 / P4-PEN-05): up to its stop, or up to
-    ``as_of`` while it runs; 0 when in time or without a due. ``NotFound`` for a clock the case never ran."""
+    ``as_of`` while it runs; 0 when late by less than a day, None when in time (or without a due).
+    ``NotFound`` for a clock the case never ran."""
     state = case.clock(clock)
     rule = select_rule(policy, clock, case.subject)
     if rule is None:
         raise NotFound(f"policy {policy.policy_id} has no rule for clock {clock!r} on case {case.reference}")
     deadline = compute_deadline(rule, state, calendar=calendar, tz=policy.tz, as_of=as_of)
-    if deadline.due is None:
-        return 0
-    unit = deadline.limit.unit if deadline.limit is not None else TimeUnit.CALENDAR_DAYS
     end = state.stopped_at if state.stopped_at is not None else require_aware(as_of, "as_of")
+    if deadline.due is None or end <= deadline.due:
+        return None
+    unit = deadline.limit.unit if deadline.limit is not None else TimeUnit.CALENDAR_DAYS
     return lateness_days(deadline.due, end, unit=unit, calendar=calendar, tz=policy.tz)

@@ -263,10 +263,11 @@ def test_p4_pen_05_clock_days_late_up_to_the_stop_or_as_of(service: CaseService,
     policy = service.policy_of(case)
     calendar = service.calendar_for(policy)
 
-    def late(as_of: datetime, clock: str = "close") -> int:
+    def late(as_of: datetime, clock: str = "close") -> int | None:
         return clock_days_late(service.get(case.case_id), policy, calendar, clock, as_of)
 
-    assert late(sh(2026, 11, 4, 23)) == 0  # in time
+    assert late(sh(2026, 11, 4, 23)) is None  # in time: not sat on at all
+    assert late(sh(2026, 11, 5, 10)) == 0  # late, but no full day over yet: the base fine only
     assert late(sh(2026, 11, 6, 10)) == 1  # Thu is over
     assert late(sh(2026, 11, 9, 10)) == 2  # Fri too; the weekend does not count
     service.find_not_established(case.case_id, actor="cs", reason="误会", at=sh(2026, 11, 6, 10))

@@ -115,6 +115,8 @@ def _extras(text: str, option: str, keys: set[str], flags: set[str]) -> tuple[st
     given: set[str] = set()
     for part in parts:
         key, sep, value = (x.strip() for x in part.partition("="))
+        if key in values or key in given:
+            raise typer.BadParameter(f"{key!r} is given twice in {text!r}", param_hint=f"'{option}'")
         if sep and key in keys and value:
             values[key] = value
         elif not sep and key in flags:
@@ -126,7 +128,7 @@ def _extras(text: str, option: str, keys: set[str], flags: set[str]) -> tuple[st
 
 
 def _count(text: str, option: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 1000:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 1000:
         raise typer.BadParameter(f"{text!r} is not a whole number from 1 to 1000", param_hint=f"'{option}'")
     return int(text)
 
@@ -196,10 +198,11 @@ def _order(
     tiers: list[str],
     fines: list[str],
     overdue: list[str],
-    days_late: Callable[[str], int],
+    days_late: Callable[[str], int | None],
 ) -> PenaltyOrder:
     from decimal import InvalidOperation
 
+    from complaint_core.errors import RuleViolation
     from complaint_core.money import MAX_QUANTITY
     from complaint_core.penalty import Sanction
     from complaint_core.penalty_orders import FineOrder, LossOrder, OverdueOrder, PenaltyOrder, SanctionOrder, TierOrder
@@ -276,10 +279,13 @@ def _order(
     overdue_orders = []
     for text in overdue:
         person, days = _pair(text, "--overdue", "S02=3 or S02=close")
-        if days.isdigit():
+        if days.isascii() and days.isdigit():
             late = int(days)
         elif days.isascii() and days.replace("_", "").isalnum() and not days[0].isdigit():
-            late = days_late(days)  # a clock of the case: its full days late (P4-PEN-05)
+            found = days_late(days)  # a clock of the case: its full days late (P4-PEN-05)
+            if found is None:
+                raise RuleViolation(f"clock {days!r} was in time: no ticket was sat on", rule="P4-PEN-05")
+            late = found
         else:
             raise typer.BadParameter(f"{days!r} is neither a number of days nor a clock", param_hint="'--overdue'")
         overdue_orders.append(OverdueOrder(person_id=person, full_days_late=late))
@@ -350,7 +356,7 @@ def assess(
     settings = settings_of(ctx)
     options = (loss, decided_on, resold_on, a_grade_price, resale_price, quantity, sanction or [], tier or [],
                fine or [], overdue or [])  # fmt: skip
-    _order(*options, lambda clock: 0)  # a bad option exits 2 before the database is opened
+    _order(*options, lambda clock: 1)  # a bad option exits 2 before the database is opened
     app = open_for(ctx)
     found = app.cases.get(case)
     policy = app.cases.policy_of(found)

@@ -45,6 +45,7 @@ TEXT = Texts(
         "role": ("角色", "role"),
         "up_to": ("金额上限(元)", "up to (yuan)"),
         "no_limit": ("不限", "no limit"),
+        "after": ("须先经过", "only after"),
         "none": ("无", "none"),
         "always": ("全部", "always"),
         "header": (
@@ -117,8 +118,15 @@ def _summary(policy: Policy, lang: Language) -> Any:
     )
     approval = table(
         TEXT("approval", lang),
-        [TEXT("role", lang), TEXT("up_to", lang)],
-        [(t.role, f"{t.limit:,.2f}" if t.limit is not None else TEXT("no_limit", lang)) for t in policy.approval],
+        [TEXT("role", lang), TEXT("up_to", lang), TEXT("after", lang)],
+        [
+            (
+                t.role,
+                f"{t.limit:,.2f}" if t.limit is not None else TEXT("no_limit", lang),
+                lines(*(step_label(m, policy, lang) for m in t.after)) if t.after else None,
+            )
+            for t in policy.approval
+        ],
     )
     return Group(Text(header), "", categories, clocks, approval)
 

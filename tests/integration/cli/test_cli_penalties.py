@@ -181,6 +181,8 @@ def test_minimums_can_be_raised_and_counted_from_the_cli(capsys: pytest.CaptureF
         ("M06=warning,count=0", "from 1 to 1000"),
         ("M06=warning,amount=-5", "cannot be negative"),
         ("M06=warning,times=2", "expected amount=…, count=…"),
+        ("M06=warning,count=²", "from 1 to 1000"),  # isdigit() took it and int() failed: exit 1
+        ("M06=warning,count=2,count=3", "'count' is given twice"),  # the last one won
     ],
 )
 def test_bad_sanction_extras_exit_2_naming_the_option(
@@ -269,6 +271,8 @@ def test_p4_pen_05_days_late_taken_from_the_sat_on_tickets_clock(
     assert code == 3 and "no clock 'head_reply'" in err
     code, err = refused(capsys, db, "penalty", "assess", ref, "--overdue", "S02=3 days")
     assert code == 2 and "neither a number of days nor a clock" in err
+    code, err = refused(capsys, db, "penalty", "assess", ref, "--overdue", "S02=first_investigation")
+    assert code == 4 and "[P4-PEN-05] clock 'first_investigation' was in time" in err  # fined 50.00 before
 
 
 def test_bad_options_are_usage_errors(capsys: pytest.CaptureFixture[str], db: Path) -> None:

@@ -127,3 +127,9 @@ def test_an_exported_policy_loads_back_as_json(app: typer.Typer, tmp_path: Path)
     broken.write_text('{"policy_id": ', "utf-8")
     bad = invoke(app, db, "policy", "check", str(broken))
     assert bad.exit_code == 2 and "not valid JSON" in bad.stderr
+
+
+def test_policy_show_names_the_milestones_an_approval_tier_follows(app: typer.Typer, tmp_path: Path) -> None:
+    shown = invoke(app, tmp_path / "unused.db", "--lang", "en", "policy", "show", "bank-branch")
+    assert shown.exit_code == 0 and "only after" in shown.stdout
+    assert "Sent to the head office (sent_to_head_office)" in shown.stdout
