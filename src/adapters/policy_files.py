@@ -266,5 +266,20 @@ def preset_text(name: str) -> str:
 
 @cache
 def load_preset(name: str) -> Policy:
-    """One of the five bundled presets: manufacturing, furniture, auto-dealer, service, bank-branch."""
+    """One of the five bundled presets, at its current version: manufacturing, furniture, auto-dealer, service,
+    bank-branch."""
     return loads_policy(preset_text(name), f"preset {name}")
+
+
+@cache
+def preset_versions(name: str) -> tuple[Policy, ...]:
+    """Every bundled version of a preset, oldest first: the earlier ones (``presets/v<N>/NAME.toml``) stay for
+    the cases opened under them, since a case keeps its policy version until it adopts another."""
+    current = load_preset(name)
+    folder = resources.files("adapters").joinpath("presets")
+    earlier = []
+    for entry in folder.iterdir():
+        if entry.is_dir() and re.fullmatch(r"v\d+", entry.name) and entry.joinpath(f"{name}.toml").is_file():
+            text = entry.joinpath(f"{name}.toml").read_text(encoding="utf-8")
+            earlier.append(loads_policy(text, f"preset {name} {entry.name}"))
+    return (*sorted(earlier, key=lambda p: p.version), current)

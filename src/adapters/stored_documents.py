@@ -21,7 +21,7 @@ Doc = tuple[str, int, str, str]
 
 
 class StoredPolicies:
-    """The presets plus every stored policy version, loaded on demand: the stored versions on the first
+    """The presets (every bundled version) plus every stored policy version, loaded on demand: the stored versions on the first
     ``get``, a preset when its id is asked for (its file has the id's name; any other id loads them all).
 
     Versions are merged by (id, version): a stored v2 of a preset leaves the preset's v1 to the cases
@@ -58,20 +58,22 @@ class StoredPolicies:
             source.add(preset)
 
     def _add_presets(self, policy_id: str) -> None:
-        from adapters.policy_files import PRESETS, load_preset
+        from adapters.policy_files import PRESETS, preset_versions
 
         source = self._loaded()
         if self._all_presets or policy_id in self._presets_for:
             return
         self._presets_for.add(policy_id)
         if policy_id in PRESETS:
-            preset = load_preset(policy_id)
-            if preset.policy_id == policy_id:
-                self._add_preset(source, preset)
+            versions = preset_versions(policy_id)
+            if all(p.policy_id == policy_id for p in versions):
+                for preset in versions:
+                    self._add_preset(source, preset)
                 return
         self._all_presets = True
         for name in PRESETS:
-            self._add_preset(source, load_preset(name))  # one added before is equal: adding it again is a no-op
+            for preset in preset_versions(name):
+                self._add_preset(source, preset)  # one added before is equal: adding it again is a no-op
 
     def get(self, policy_id: str, version: int | None = None) -> Policy:
         self._add_presets(policy_id)

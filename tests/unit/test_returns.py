@@ -474,7 +474,7 @@ def test_events_fold_back_into_the_return(manufacturing: Policy) -> None:
 
 def test_ret_policy_and_ret_time_order(manufacturing: Policy) -> None:
     flow = goods(manufacturing, 50)
-    other = attrs.evolve(manufacturing, version=2)
+    other = attrs.evolve(manufacturing, version=manufacturing.version + 1)
     flow.refused(RuleViolation, "RET-POLICY", "book", policy=other, proof=INVOICE)
     flow.refused(RuleViolation, "RET-TIME-ORDER", "receive", quantity=1, at=T0 - timedelta(days=1))
     with pytest.raises(ValueError):

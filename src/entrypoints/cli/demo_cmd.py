@@ -142,13 +142,18 @@ retry_after = "1 working_days"
 
 
 def demo_policy_text() -> str:
-    """The ``manufacturing`` preset as version 2 with a follow-up visit after the reply (see ``DEMO_FOLLOWUPS``)."""
+    """The ``manufacturing`` preset as its next version with a follow-up visit after the reply (see
+    ``DEMO_FOLLOWUPS``)."""
+    import re
+
     from adapters.policy_files import preset_text
 
     text = preset_text("manufacturing")
-    if "\nversion = 1\n" not in text or "\n[followups]\n" not in text:
+    version = re.search(r"^version = (\d+)$", text, re.MULTILINE)
+    if version is None or "\n[followups]\n" not in text:
         raise RuntimeError("the manufacturing preset changed shape: update the demo policy")
-    return text.replace("\nversion = 1\n", "\nversion = 2\n", 1).replace("\n[followups]\n", "\n" + DEMO_FOLLOWUPS, 1)
+    text = f"{text[: version.start()]}version = {int(version.group(1)) + 1}{text[version.end() :]}"
+    return text.replace("\n[followups]\n", "\n" + DEMO_FOLLOWUPS, 1)
 
 
 def organisation_file() -> Path:

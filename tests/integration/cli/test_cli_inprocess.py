@@ -69,7 +69,7 @@ def test_policy_presets_json(app: typer.Typer) -> None:
         "bank-branch",
     ]
     assert doc["presets"][0]["description"]["en"] == "Manufacturing customer-complaint policy"
-    assert doc["presets"][0]["policy"] == {"id": "manufacturing", "version": 1}
+    assert doc["presets"][0]["policy"] == {"id": "manufacturing", "version": 2}
 
 
 def test_policy_show_json_is_the_full_policy(app: typer.Typer) -> None:
@@ -110,7 +110,7 @@ def test_policy_check_json(app: typer.Typer, tmp_path: Path) -> None:
     path = tmp_path / "ok.toml"
     path.write_text(preset_text("bank-branch"), "utf-8")
     doc = as_json(app, "policy", "check", str(path))
-    assert doc["valid"] is True and doc["policy"] == {"id": "bank-branch", "version": 1}
+    assert doc["valid"] is True and doc["policy"] == {"id": "bank-branch", "version": 2}
 
 
 def test_policy_check_unknown_key_names_it(app: typer.Typer, tmp_path: Path) -> None:

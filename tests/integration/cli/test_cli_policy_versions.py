@@ -47,19 +47,19 @@ def test_a_new_version_leaves_open_cases_on_theirs_until_they_adopt_it(app: type
     as_json(app, db, "case", "register", ref, "--at", "2026-11-02T10:00")
     assert close_due(app, db, ref) == "2026-11-15T15:59:59.999999Z"  # P1-DL-01: 13 calendar days
 
-    v2 = edited(tmp_path, "v2.toml", ("version = 1", "version = 2"), ('"13 calendar_days"', '"10 calendar_days"'))
-    published = as_json(app, db, "init", "--policy", str(v2))
-    assert published["policy"] == {"id": "manufacturing", "version": 2} and published["stored"] is True
-    assert close_due(app, db, ref) == "2026-11-15T15:59:59.999999Z"  # still v1's
+    v3 = edited(tmp_path, "v3.toml", ("version = 2", "version = 3"), ('"13 calendar_days"', '"10 calendar_days"'))
+    published = as_json(app, db, "init", "--policy", str(v3))
+    assert published["policy"] == {"id": "manufacturing", "version": 3} and published["stored"] is True
+    assert close_due(app, db, ref) == "2026-11-15T15:59:59.999999Z"  # still v2's
     for command in (("sweep", "--at", "2026-11-20T09:00"), ("report", "overdue"), ("report", "monthly", "2026-11")):
         assert invoke(app, db, "--json", *command).exit_code == 0, command
     new = as_json(app, db, "case", "open", "--customer", "乙", "--category", "quality", "--at", "2026-11-02T11:00")
-    assert new["policy"] == {"id": "manufacturing", "version": 2}
-    assert as_json(app, db, "init", "--policy", str(v2))["stored"] is False  # the same version again: a no-op
-    assert count(db, "documents") == 1 + 3  # v2 once, and the default_policy setting each time
+    assert new["policy"] == {"id": "manufacturing", "version": 3}
+    assert as_json(app, db, "init", "--policy", str(v3))["stored"] is False  # the same version again: a no-op
+    assert count(db, "documents") == 1 + 3  # v3 once, and the default_policy setting each time
 
     adopted = as_json(app, db, "case", "adopt", ref, "--at", "2026-11-20T10:00")
-    assert adopted["policy"] == {"id": "manufacturing", "version": 2}
+    assert adopted["policy"] == {"id": "manufacturing", "version": 3}
     assert close_due(app, db, ref) == "2026-11-12T15:59:59.999999Z"  # 10 days from the same start
     again = invoke(app, db, "case", "adopt", ref, "--version", "1", "--at", "2026-11-20T10:00")
     assert again.exit_code == 4 and "[CASE-POLICY]" in again.stderr
@@ -78,7 +78,7 @@ def test_an_edit_under_a_known_version_is_refused_and_nothing_is_written(
     changed = edited(tmp_path, "changed.toml", rename, ('"13 calendar_days"', '"5 calendar_days"'))
     result = invoke(app, db, "init", "--policy", str(changed))
     assert result.exit_code == 2 and "[POLICY] version:" in result.stderr
-    assert f"policy {policy_id} v1 is" in result.stderr and "give the changed policy a new version" in result.stderr
+    assert f"policy {policy_id} v2 is" in result.stderr and "give the changed policy a new version" in result.stderr
     assert ("stored in the database" if stored_first else "the bundled preset") in result.stderr
     assert count(db, "documents") == documents
     assert invoke(app, db, "case", "list").exit_code == 0
@@ -116,13 +116,13 @@ def test_an_exported_policy_loads_back_as_json(app: typer.Typer, tmp_path: Path)
     exported = invoke(app, tmp_path / "unused.db", "--json", "policy", "show", "bank-branch")
     assert exported.exit_code == 0
     path = tmp_path / "bank.json"
-    path.write_text(exported.stdout.replace('"version": 1,', '"version": 2,', 1), "utf-8")
+    path.write_text(exported.stdout.replace('"version": 2,', '"version": 3,', 1), "utf-8")
     checked = invoke(app, tmp_path / "unused.db", "policy", "check", str(path))
     assert checked.exit_code == 0, checked.stderr
     db = tmp_path / "c.db"
-    assert as_json(app, db, "init", "--policy", str(path))["policy"] == {"id": "bank-branch", "version": 2}
+    assert as_json(app, db, "init", "--policy", str(path))["policy"] == {"id": "bank-branch", "version": 3}
     doc = as_json(app, db, "case", "open", "--customer", "丁", "--category", "service", "--at", "2026-11-02T09:00")
-    assert doc["policy"] == {"id": "bank-branch", "version": 2}
+    assert doc["policy"] == {"id": "bank-branch", "version": 3}
     broken = tmp_path / "broken.json"
     broken.write_text('{"policy_id": ', "utf-8")
     bad = invoke(app, db, "policy", "check", str(broken))
@@ -133,3 +133,48 @@ def test_policy_show_names_the_milestones_an_approval_tier_follows(app: typer.Ty
     shown = invoke(app, tmp_path / "unused.db", "--lang", "en", "policy", "show", "bank-branch")
     assert shown.exit_code == 0 and "only after" in shown.stdout
     assert "Sent to the head office (sent_to_head_office)" in shown.stdout
+
+
+def test_a_case_opened_under_a_presets_earlier_version_keeps_it(app: typer.Typer, tmp_path: Path) -> None:
+    """The presets changed under version 1 (bank-branch: head office only after the outlet head; furniture: the
+    GM's transfer approval; manufacturing: duties): cases opened before would have followed the new rules. The
+    earlier versions stay bundled, the changed ones are version 2, and an open case moves only by adopting."""
+    from datetime import datetime
+    from decimal import Decimal
+    from uuid import uuid4
+    from zoneinfo import ZoneInfo
+
+    from adapters.policy_files import preset_versions
+    from complaint_core import Case, Channel, Intake, Party, PartyKind, RemedyKind, Responsibility
+    from entrypoints.app import open_app
+
+    v1, v2 = preset_versions("bank-branch")
+    assert (v1.version, v2.version) == (1, 2) and v1.approval[1].after == () and v2.approval[1].after
+    db = tmp_path / "b.db"
+    as_json(app, db, "init", "--policy", "bank-branch")
+    at = datetime(2026, 11, 2, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    case, events = Case.receive(
+        v1,
+        case_id=uuid4(),
+        intake=Intake(customer="储户", channel=Channel.ON_SITE, category="service"),
+        at=at,
+        actor="s",
+    )
+    application = open_app(str(db))
+    try:
+        with application.uow as uow:  # as an earlier version of the library stored it
+            uow.cases.add(case)
+            uow.outbox.add(events)
+            uow.commit()
+        s = application.cases
+        ref = s.register(case.case_id, actor="m", at=at).case_id
+        s.start_investigation(ref, actor="m", at=at)
+        s.attribute(ref, actor="m", at=at, causer=Responsibility.sole(Party(PartyKind.PERSON, "S03")))
+        s.propose(ref, actor="m", kind=RemedyKind.COMPENSATION, amount=Decimal("5000.00"), at=at)
+    finally:
+        application.close()
+    approved = as_json(app, db, "case", "approve", str(ref), "--by", "ho", "--role", "head_office",
+                       "--at", "2026-11-02T10:00")  # fmt: skip
+    assert approved["status"] == "approved" and approved["policy"] == {"id": "bank-branch", "version": 1}
+    moved = as_json(app, db, "case", "adopt", str(ref), "--at", "2026-11-02T11:00")
+    assert moved["policy"] == {"id": "bank-branch", "version": 2}

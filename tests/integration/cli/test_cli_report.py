@@ -103,4 +103,4 @@ def test_demo_month_has_visits_and_second_complaints(tmp_path: Path) -> None:
         linked = conn.execute("SELECT count(*) FROM cases WHERE parent_id IS NOT NULL").fetchone()[0]
         versions = {v for (v,) in conn.execute("SELECT DISTINCT policy_version FROM cases")}
     assert linked == doc["second_complaints"]  # every second complaint is a case linked to its parent
-    assert versions == {2}
+    assert versions == {3}  # the demo policy: the manufacturing preset (v2) with a visit after the reply

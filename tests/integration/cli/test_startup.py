@@ -252,7 +252,7 @@ def test_fast_coercion_covers_the_cli_parameters_but_paths_and_floats() -> None:
 
 # ----- policies on demand ------------------------------------------------------------------------
 def test_stored_policies_are_the_documents_policies(tmp_path: Path) -> None:
-    from adapters.policy_files import PRESETS, load_preset, loads_policy, preset_text
+    from adapters.policy_files import PRESETS, load_preset, loads_policy, preset_text, preset_versions
     from adapters.policy_table import MemoryPolicies
     from adapters.sql import documents as docs
     from adapters.sql import open_database
@@ -263,21 +263,22 @@ def test_stored_policies_are_the_documents_policies(tmp_path: Path) -> None:
     try:
         for name in PRESETS:
             assert load_preset(name).policy_id == name  # the preset file is named by its id
-        text = preset_text("manufacturing").replace("version = 1", "version = 7", 1)
+        text = preset_text("manufacturing").replace("version = 2", "version = 7", 1)
         assert "version = 7" in text
         docs.store(database.engine, kind="policy", name="manufacturing", source=text, fmt="toml", at=datetime.now(UTC))
         stored = [loads_policy(src, name) for name, _, _, src in docs.all_versions(database.engine, "policy")]
         replaced = {(p.policy_id, p.version) for p in stored}
-        presets = [load_preset(n) for n in PRESETS]
+        presets = [p for n in PRESETS for p in preset_versions(n)]
         full = MemoryPolicies([*(p for p in presets if (p.policy_id, p.version) not in replaced), *stored])  # eagerly
         lazy = StoredPolicies(lambda: docs.all_versions(database.engine, "policy"))
         for pid in PRESETS:
             assert lazy.get(pid) == full.get(pid)
         assert lazy.get("manufacturing").version == 7
-        # a stored v7 leaves the preset's v1 to the cases opened under it, as when loading eagerly
-        assert lazy.get("manufacturing", 1) == full.get("manufacturing", 1) == load_preset("manufacturing")
+        # a stored v7 leaves the preset's bundled versions to the cases opened under them, as when loading eagerly
+        assert lazy.get("manufacturing", 2) == full.get("manufacturing", 2) == load_preset("manufacturing")
+        assert lazy.get("manufacturing", 1) == full.get("manufacturing", 1) == preset_versions("manufacturing")[0]
         with pytest.raises(NotFound):
-            lazy.get("manufacturing", 2)
+            lazy.get("manufacturing", 3)
         with pytest.raises(NotFound):
             lazy.get("no-such-policy")
     finally:
