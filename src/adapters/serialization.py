@@ -3,7 +3,8 @@
 Storage (SQL bodies, history rows, outbox payloads) and webhooks share this one
 mapping, so an event reads the same in the database and on the wire. Loading
 goes through the domain constructors, so every invariant is checked again.
-Datetimes keep their offset (ISO-8601), money is a decimal string, ids are
+Datetimes are ISO-8601 with their offset, ``Z`` for UTC (instants are UTC in the core; documents stored
+with ``+00:00`` read the same), money is a decimal string, ids are
 strings; events carry their stable ``EVENT_TYPE`` as ``type``. Keys come in the
 classes' field order (deterministic, so the same object always gives the same
 bytes) rather than sorted, which would cost a fifth of the encoding time.
@@ -22,6 +23,7 @@ import cattrs
 from cattrs.preconf.json import make_converter
 
 from complaint_core.errors import DomainError
+from complaint_core.timeutil import utc_z
 
 if TYPE_CHECKING:
     from complaint_core.events import DomainEvent
@@ -55,7 +57,7 @@ def _decimal(value: object, _: object) -> Decimal:
 def converter() -> cattrs.Converter:
     """Built once per process on first use (no work at import time)."""
     conv = make_converter(forbid_extra_keys=True, detailed_validation=False)
-    conv.register_unstructure_hook(datetime, lambda d: d.isoformat())
+    conv.register_unstructure_hook(datetime, utc_z)  # instants are UTC in the core: "…Z", as every JSON output
     conv.register_structure_hook(datetime, _aware)
     conv.register_unstructure_hook(date, lambda d: d.isoformat())
     conv.register_structure_hook(date, lambda v, _: date.fromisoformat(v))

@@ -25,10 +25,9 @@ import attrs
 from .calendar import WorkingCalendar
 from .errors import RuleViolation
 from .labels import Labels
-from .timeutil import add_months, end_of_day, local_date, require_aware
+from .timeutil import FIRST_YEAR, LAST_YEAR, add_months, end_of_day, local_date, require_aware
 
 RULE_DUTY = "DUTY"
-FIRST_YEAR, LAST_YEAR = 1000, 9998  # the years a period may lie in (``--at`` takes the same)
 
 
 class DutyPeriod(StrEnum):
