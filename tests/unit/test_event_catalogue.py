@@ -1,0 +1,38 @@
+"""docs/webhooks.md lists every event a receiver can get, with every field of its data: a CRM integrator had only
+the envelope and two filter examples to go on. This keeps the catalogue whole as events change."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import attrs
+
+from adapters import serialization
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
+COMMON = {"aggregate_id", "version", "occurred_at", "actor"}
+
+
+def catalogue_rows() -> dict[str, str]:
+    """Event type → its table row, from the "Event catalogue" section (a row may name several types)."""
+    text = DOC.read_text(encoding="utf-8")
+    section = text.split("## Event catalogue", 1)[1].split("\n## ", 1)[0]
+    rows: dict[str, str] = {}
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            first_cell = line.split("|")[1]
+            for name in re.findall(r"`([a-z_.]+)`", first_cell):
+                rows[name] = line
+    return rows
+
+
+def test_every_event_type_and_field_is_in_the_catalogue() -> None:
+    rows = catalogue_rows()
+    events = {name: cls for name, cls in serialization.event_types().items() if name != "event"}  # the base class
+    assert set(rows) - {"webhook.test"} == set(events)
+    for name, cls in events.items():
+        fields = {f.name for f in attrs.fields(cls)} - COMMON
+        missing = [f for f in sorted(fields) if f"`{f}`" not in rows[name]]
+        assert not missing, f"{name}: {missing} are not in docs/webhooks.md"
+        assert {f.name for f in attrs.fields(cls)} >= COMMON
