@@ -165,11 +165,12 @@ def assessment_json(assessment: Assessment, *, case_number: str | None) -> dict[
     }
 
 
-def _human(assessment: Assessment, headline: str, lang: Any) -> Any:
+def _human(assessment: Assessment, headline: str, lang: Any, policy: Policy) -> Any:
     from rich.console import Group
     from rich.text import Text
 
     lg: Language = "zh" if lang == "zh" else "en"
+    has_cap = policy.penalties.monthly_cap_ratio is not None
     rows = [
         (
             f"{line.party.name or line.party.id} ({TEXT(line.party.kind.value, lg)})",
@@ -177,7 +178,7 @@ def _human(assessment: Assessment, headline: str, lang: Any) -> Any:
             TEXT(line.kind.value, lg),
             f"{line.amount:,.2f}",
             line.points,
-            TEXT("yes" if line.capped else "no", lg),
+            TEXT("yes" if line.capped else "no", lg) if has_cap else "-",  # no monthly cap: nothing is capped
             line.explanation.zh if lg == "zh" else line.explanation.en,
         )
         for line in assessment.lines
@@ -371,7 +372,7 @@ def assess(
     )  # fmt: skip
 
     def human(console: Console) -> None:
-        console.print(_human(assessment, headline, lang))
+        console.print(_human(assessment, headline, lang, policy))
 
     emit(settings, {"assessment": assessment_json(assessment, case_number=found.reference)}, human)
 
@@ -438,7 +439,7 @@ def _decide(
     emit(
         settings,
         {"assessment": assessment_json(decided, case_number=number)},
-        lambda console: console.print(_human(decided, text, lang)),
+        lambda console: console.print(_human(decided, text, lang, policy)),
     )
 
 
@@ -458,7 +459,7 @@ def show(
             head = TEXT("assessed", lang, id=a.assessment_id, number=found.reference,
                         status=assessment_status(a.status.value, lang),
                         total=f"{a.total:,.2f}")  # fmt: skip
-            console.print(_human(a, head, lang))
+            console.print(_human(a, head, lang, app.cases.policies.get(a.policy_id, a.policy_version)))
 
     emit(settings, doc, human)
 

@@ -401,3 +401,31 @@ def test_a_database_locked_by_another_process_is_a_clear_conflict(
     assert "busy" in err and "unexpected" not in err
     assert listed[0] == 0 and listed[1]["count"] == 0
     assert run(capsys, db, "case", "list")[0] == 0
+
+
+def test_no_line_reads_capped_under_a_policy_without_a_cap(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service policy has no monthly cap, yet every line printed 受上限 是 (capped: yes)."""
+    from entrypoints.app import open_app
+
+    monkeypatch.setenv("COLUMNS", "200")
+    db = tmp_path / "s.db"
+    assert run(capsys, db, "init", "--policy", "service")[0] == 0
+    assert run(capsys, db, "org", "import", str(ROOT / "examples" / "organisation.toml"))[0] == 0
+    app = open_app(str(db))
+    try:
+        s = app.cases
+        ref = s.receive(Intake(customer="甲", channel=Channel.PHONE, category="quality"), actor="cs", at=sh(2)).case_id
+        s.classify(ref, "light", actor="cs", at=sh(2))
+        ref = s.register(ref, actor="gm", at=sh(2, 10)).reference
+        s.start_investigation(ref, actor="qa", at=sh(2, 11))
+        s.attribute(ref, actor="qa", at=sh(2, 12), causer=Responsibility.sole(Party(PartyKind.PERSON, "S02")))
+    finally:
+        app.close()
+    with pytest.raises(SystemExit):
+        main(["--db", str(db), "--lang", "en", "penalty", "assess", ref, "--tier", "S02", "--at", "2026-11-02T13:00"])
+    out = capsys.readouterr().out
+    assert "capped" in out
+    rows = [line for line in out.splitlines() if "(person)" in line]
+    assert len(rows) == 2 and all("yes" not in line and "│ -      │" in line for line in rows)  # tier, supervisor
