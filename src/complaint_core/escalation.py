@@ -46,7 +46,7 @@ import attrs
 
 from .calendar import WorkingCalendar
 from .case import FINISHED, Case, CaseStatus
-from .clocks import compute_deadline, select_rule, shift
+from .clocks import Deadline, compute_deadline, select_rule, shift
 from .errors import NotFound
 from .labels import Labels
 from .policy import EscalationAction, Limit, Policy, TimeUnit
@@ -381,3 +381,31 @@ def clock_days_late(
         return None
     unit = deadline.limit.unit if deadline.limit is not None else TimeUnit.CALENDAR_DAYS
     return lateness_days(deadline.due, end, unit=unit, calendar=calendar, tz=policy.tz)
+
+
+def status_at(case: Case, when: datetime) -> CaseStatus | None:
+    """The case's status at ``when`` (its last step at or before it); None before it was received."""
+    found = None
+    for step in case.steps:
+        if step.at > when:
+            break
+        found = step.status
+    return found
+
+
+def overdue_deadlines(
+    case: Case, policy: Policy, calendar: WorkingCalendar | None, as_of: datetime
+) -> list[Deadline]:
+    """The clocks of ``case`` running past their due at ``as_of`` while the case was open (not closed, settled or
+    found not established at that moment): what an overdue list shows, for now or for a moment past."""
+    status = status_at(case, as_of)
+    if status is None or status in FINISHED or status is CaseStatus.NOT_ESTABLISHED:
+        return []
+    return [
+        d
+        for d in case.deadlines(policy, calendar, as_of=as_of)
+        if d.due is not None
+        and d.started_at <= as_of
+        and (d.stopped_at is None or d.stopped_at > as_of)
+        and d.due < as_of
+    ]

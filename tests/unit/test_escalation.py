@@ -12,7 +12,14 @@ from adapters.memory import MemoryStore, MemoryUnitOfWork
 from complaint_core import CaseService, Channel, Intake, RemedyKind, TableCalendar
 from complaint_core.case import Case
 from complaint_core.errors import NotFound, RuleViolation, SweepIncomplete
-from complaint_core.escalation import clock_days_late, inquiries, lateness_days, sweep
+from complaint_core.escalation import (
+    clock_days_late,
+    inquiries,
+    lateness_days,
+    overdue_deadlines,
+    status_at,
+    sweep,
+)
 from complaint_core.events import ClockEscalated
 from complaint_core.policy import CaseKind, EscalationAction, Market, Policy, TimeUnit
 from complaint_core.responsibility import Party, PartyKind, Responsibility
@@ -276,6 +283,31 @@ def test_p4_pen_05_clock_days_late_up_to_the_stop_or_as_of(service: CaseService,
     assert late(sh(2026, 12, 31)) == 1  # stopped on Fri: the lateness stops with it
     with pytest.raises(NotFound):
         late(sh(2026, 11, 9), clock="head_reply")  # never started
+
+
+def test_overdue_as_of_a_past_moment_counts_the_clocks_as_they_ran_then(service: CaseService, sh: Maker) -> None:
+    """An overdue list at a past --at showed nothing for a clock that was late then and stopped since."""
+    intake = Intake(customer="前台", channel=Channel.PHONE, category="attitude", kind=CaseKind.INTERNAL)
+    case = service.receive(intake, actor="cs", at=sh(2026, 11, 2), policy_id="service")
+    service.register(case.case_id, actor="gm", at=sh(2026, 11, 2, 10))
+    service.start_investigation(case.case_id, actor="qa", at=sh(2026, 11, 5, 11))  # first_investigation: due 11-03
+    found = service.get(case.case_id)
+    policy = service.policy_of(found)
+    calendar = service.calendar_for(policy)
+
+    def late(at: datetime) -> list[str]:
+        return [d.clock for d in overdue_deadlines(found, policy, calendar, at)]
+
+    assert late(sh(2026, 11, 3, 23)) == []  # in time then
+    assert late(sh(2026, 11, 4, 9)) == ["first_investigation"]  # late then, stopped on 11-05
+    assert late(sh(2026, 11, 5, 10)) == ["first_investigation", "close"]  # close (2 WD) was due 11-04 too
+    assert late(sh(2026, 11, 5, 12)) == ["close"]  # the investigation started at 11:00
+    assert late(sh(2026, 11, 1)) == [] and status_at(found, sh(2026, 11, 1)) is None  # not received yet
+    service.find_not_established(case.case_id, actor="qa", reason="误会", at=sh(2026, 11, 6))
+    assert overdue_deadlines(service.get(case.case_id), policy, calendar, sh(2026, 11, 7)) == []
+    assert [d.clock for d in overdue_deadlines(service.get(case.case_id), policy, calendar, sh(2026, 11, 5, 12))] == [
+        "close"
+    ]  # before the finding it was still late
 
 
 @pytest.mark.parametrize(

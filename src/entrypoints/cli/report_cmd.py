@@ -150,7 +150,7 @@ def monthly(
 
 def overdue(ctx: typer.Context, at: AtOption = None) -> None:
     """Clocks of open cases running past their deadline at --at (default now)."""
-    from complaint_core.case import FINISHED, CaseStatus
+    from complaint_core.escalation import overdue_deadlines
     from entrypoints.jsonshapes import utc_iso
 
     from .penalty_cmd import instant
@@ -164,13 +164,10 @@ def overdue(ctx: typer.Context, at: AtOption = None) -> None:
     with app.uow.read_only() as uow:
         cases = list(uow.cases.all())
     for case in cases:
-        if case.status in FINISHED or case.status is CaseStatus.NOT_ESTABLISHED:
-            continue
         case_policy = app.cases.policy_of(case)
         levels = {c.name: c.level for c in case.clocks}
-        for d in case.deadlines(case_policy, app.cases.calendar_for(case_policy), as_of=when):
-            if d.stopped_at is not None or d.due is None or not d.overdue_at(when):
-                continue
+        for d in overdue_deadlines(case, case_policy, app.cases.calendar_for(case_policy), when):
+            assert d.due is not None
             rows.append(
                 {
                     "case_id": str(case.case_id),

@@ -1,0 +1,28 @@
+"""`case list --overdue --at PAST` and `report overdue --at PAST` on a SQLite file: a clock late at that moment and
+stopped since is listed (both read the current state before, so a past --at showed nothing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from .cli_cases_support import as_json, make_app
+
+
+def test_a_past_at_lists_what_was_overdue_then(tmp_path: Path) -> None:
+    app: typer.Typer = make_app()
+    db = tmp_path / "c.db"
+    as_json(app, db, "init", "--policy", "service")
+    ref = as_json(app, db, "case", "open", "--customer", "甲", "--category", "quality", "--kind", "internal",
+                  "--at", "2026-11-02T09:00")["id"]  # fmt: skip
+    as_json(app, db, "case", "register", ref, "--at", "2026-11-02T10:00")
+    as_json(app, db, "case", "investigate", ref, "--at", "2026-11-05T11:00")  # first_investigation was due 11-03
+    listed = as_json(app, db, "case", "list", "--overdue", "--at", "2026-11-04T09:30")["cases"]
+    assert [c["id"] for c in listed] == [ref]
+    report = as_json(app, db, "report", "overdue", "--at", "2026-11-04T09:30")["overdue"]
+    assert [(r["clock"], r["due_at"], r["hours_late"]) for r in report] == [
+        ("first_investigation", "2026-11-03T15:59:59.999999Z", 9)
+    ]
+    assert as_json(app, db, "case", "list", "--overdue", "--at", "2026-11-03T09:30")["cases"] == []
+    assert as_json(app, db, "report", "overdue", "--at", "2026-11-01T09:30")["overdue"] == []  # not received yet
