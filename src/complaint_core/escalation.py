@@ -186,7 +186,7 @@ def due_actions(
                     target=rung.target,
                     due=due,
                     fires_at=fires_at,
-                    rule_id=rule.rule_id,
+                    rule_id=rung.rule_id or rule.rule_id,
                     label=rung.label,
                     deliver_at=held_until(policy, calendar, max(fires_at, now)),  # as computed now (DOMAIN §5)
                     policy_id=policy.policy_id,
@@ -393,9 +393,7 @@ def status_at(case: Case, when: datetime) -> CaseStatus | None:
     return found
 
 
-def overdue_deadlines(
-    case: Case, policy: Policy, calendar: WorkingCalendar | None, as_of: datetime
-) -> list[Deadline]:
+def overdue_deadlines(case: Case, policy: Policy, calendar: WorkingCalendar | None, as_of: datetime) -> list[Deadline]:
     """The clocks of ``case`` running past their due at ``as_of`` while the case was open (not closed, settled or
     found not established at that moment): what an overdue list shows, for now or for a moment past."""
     status = status_at(case, as_of)

@@ -168,6 +168,7 @@ class LadderLevel:
     action: EscalationAction
     target: str
     label: Labels | None = None
+    rule_id: str = ""  # the rule this rung applies (P4-DL-03 for a deemed waiver), else the clock's
 
 
 @attrs.frozen(kw_only=True)

@@ -157,7 +157,7 @@ def test_p4_dl_03_deemed_waiver_after_one_working_day(store: MemoryStore, servic
     assert head_reply(sh(2026, 11, 3, 23)) == []  # the head has until the end of Tue 2026-11-03
     waived = head_reply(sh(2026, 11, 4, 0, 1))
     assert [(a.action, a.target, a.rule_id, a.level) for a in waived] == [
-        (EscalationAction.WAIVE, "accused_department", "P4-DL-02", 1)
+        (EscalationAction.WAIVE, "accused_department", "P4-DL-03", 1)  # the rung names its rule; the clock is P4-DL-02
     ]
     assert waived[0].label is not None and waived[0].label.zh == "视同放弃解释权利"
     assert waived[0].fires_at == end_of(2026, 11, 3)

@@ -496,7 +496,10 @@ def propose(
     ctx: typer.Context,
     case: CaseArg,
     remedy: Annotated[str, typer.Option("--remedy", help=f"The remedy: {', '.join(REMEDIES)}.")],
-    amount: Annotated[Decimal, typer.Option("--amount", parser=money_param, metavar="YUAN", help="Its amount.")],
+    amount: Annotated[
+        Decimal | None,
+        typer.Option("--amount", parser=money_param, metavar="YUAN", help="Its amount (an explanation: 0)."),
+    ] = None,
     note: Annotated[str, typer.Option("--note", help="A note on the remedy.")] = "",
     at: AtOption = None,
     actor: ActorOption = DEFAULT_ACTOR,
@@ -504,14 +507,18 @@ def propose(
     """Propose the remedy (拟处理意见)."""
     if remedy not in REMEDIES:
         raise typer.BadParameter(f"{remedy!r} is not one of {', '.join(REMEDIES)}", param_hint="'--remedy'")
+    if amount is None and remedy != "explanation":
+        raise typer.BadParameter(f"a {remedy} needs its amount", param_hint="'--amount'")
     from complaint_core.case import RemedyKind
+
+    value = amount if amount is not None else Decimal("0.00")
 
     run_step(
         ctx,
         case,
         at,
         lambda app, when: app.cases.propose(
-            case, actor=actor, kind=RemedyKind(remedy), amount=amount, note=note, at=when
+            case, actor=actor, kind=RemedyKind(remedy), amount=value, note=note, at=when
         ),
     )
 

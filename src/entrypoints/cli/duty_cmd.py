@@ -23,6 +23,7 @@ TEXT = Texts(
     {
         "open": ("{at} 待办的周期性工作({policy})", "Periodic duties open at {at} ({policy})"),
         "none": ("没有待办的周期性工作", "no periodic duty is open"),
+        "no_duties": ("制度 {policy} 未规定周期性工作", "policy {policy} defines no periodic duties"),
         "duty": ("工作", "duty"),
         "rule": ("条款", "rule"),
         "period": ("期间", "period"),
@@ -98,11 +99,8 @@ def open_(
     ]
     columns = [TEXT(k, lang) for k in ("duty", "rule", "period", "due", "target", "overdue")]
     title = TEXT("open", lang, at=local_minute(when, policy.tz), policy=policy.policy_id)
-    emit(
-        settings,
-        doc,
-        lambda console: console.print(table(title, columns, rows) if rows else TEXT("none", lang), highlight=False),
-    )
+    empty = TEXT("none", lang) if policy.duties else TEXT("no_duties", lang, policy=policy.policy_id)
+    emit(settings, doc, lambda console: console.print(table(title, columns, rows) if rows else empty, highlight=False))
 
 
 def done(

@@ -127,3 +127,20 @@ def test_p1_apr_02_an_approver_approves_a_revised_remedy_within_authority(app: t
     assert approved["status"] == "approved"
     assert approved["remedy"] == {"kind": "compensation", "amount": "4000.00", "note": ""}
     assert approved["approval"]["role"] == "sales_manager"
+
+
+def test_an_explanation_needs_no_amount_a_payment_does(app: typer.Typer, tmp_path: Path) -> None:
+    """`--amount` was required for every remedy: an internal ticket's explanation needed `--amount 0`."""
+    db = tmp_path / "c.db"
+    ref = open_case(app, db, "manufacturing", "quality")
+    for hour, command in enumerate(("register", "investigate"), start=10):
+        as_json(app, db, "case", command, ref, "--at", f"2026-11-02T{hour}:00")
+    as_json(app, db, "case", "attribute", ref, "--party", "department:production=1", "--at", "2026-11-02T12:00")
+    missing = invoke(app, db, "case", "propose", ref, "--remedy", "compensation", "--at", "2026-11-02T13:00")
+    assert (
+        missing.exit_code == 2
+        and "'--amount'" in missing.stderr
+        and "a compensation needs its amount" in missing.stderr
+    )
+    doc = as_json(app, db, "case", "propose", ref, "--remedy", "explanation", "--at", "2026-11-02T13:00")
+    assert doc["remedy"] == {"kind": "explanation", "amount": "0.00", "note": ""}

@@ -66,3 +66,11 @@ def test_bad_dates_periods_and_names_are_clear_errors_and_write_nothing(tmp_path
         result = invoke(app, db, *args)
         assert result.exit_code == 4 and "[DUTY]" in result.stderr, (args, result.stderr)
     assert count(db, "duty_records") == 0
+
+
+def test_a_policy_without_duties_says_so(tmp_path: Path) -> None:
+    app: typer.Typer = make_app()
+    db = tmp_path / "s.db"
+    as_json(app, db, "init", "--policy", "service")
+    words = invoke(app, db, "--lang", "en", "duty", "open")
+    assert words.exit_code == 0 and "policy service defines no periodic duties" in words.stdout
