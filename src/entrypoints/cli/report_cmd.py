@@ -69,7 +69,8 @@ def build_monthly(app: App, month: str) -> MonthlyReport:
             if assessment.status is not AssessmentStatus.APPROVED:
                 continue
             for line in assessment.lines:
-                if line.kind in (LineKind.LOSS_SHARE, LineKind.REPORTED) and "loss" in dict(line.basis):
+                # the case's loss as valued: a loss share's or reported line's (P1-PEN-01/02), or a tier's (P4-PEN-03)
+                if line.kind in (LineKind.LOSS_SHARE, LineKind.REPORTED, LineKind.TIER) and "loss" in dict(line.basis):
                     loss = Decimal(dict(line.basis)["loss"])
                     losses[assessment.case_id] = max(losses.get(assessment.case_id, Decimal("0.00")), loss)
         followups.extend(uow.followups.all())

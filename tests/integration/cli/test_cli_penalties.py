@@ -146,6 +146,37 @@ def test_the_monthly_report_counts_a_loss_charged_wholly_to_an_outside_party(
     assert code == 0 and report["money"]["loss"] == "2000.00", report["money"]
 
 
+def test_p4_pen_03_the_loss_given_to_a_tier_is_the_reports_loss(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Under P4 the loss enters with the tier (heavy above 500.00); the report counted only P1 loss lines: 0.00."""
+    from entrypoints.app import open_app
+
+    db = tmp_path / "s.db"
+    assert run(capsys, db, "init", "--policy", "service")[0] == 0
+    assert run(capsys, db, "org", "import", str(ROOT / "examples" / "organisation.toml"))[0] == 0
+    app = open_app(str(db))
+    try:
+        s = app.cases
+        ref = s.receive(Intake(customer="甲", channel=Channel.PHONE, category="quality"), actor="cs", at=sh(2)).case_id
+        s.classify(ref, "severe", actor="cs", at=sh(2))
+        ref = s.register(ref, actor="gm", at=sh(2, 10)).reference
+        s.start_investigation(ref, actor="qa", at=sh(2, 11))
+        s.attribute(ref, actor="qa", at=sh(2, 12), causer=Responsibility.sole(Party(PartyKind.PERSON, "S02")))
+        s.propose(ref, actor="cs", kind=RemedyKind.EXPLANATION, amount=Decimal("0"), at=sh(3))
+        s.approve(ref, actor="gm", role="gm", at=sh(3))
+        s.reply(ref, actor="cs", message="已处理", at=sh(3))
+        s.close(ref, actor="gm", at=sh(3, 10))
+    finally:
+        app.close()
+    _, doc = run(capsys, db, "penalty", "assess", ref, "--tier", "S02,loss=800", "--at", "2026-11-04T09:00")
+    code, _ = run(capsys, db, "penalty", "approve", doc["assessment"]["id"], "--role", "gm", "--by", "GM01",
+                  "--at", "2026-11-04T10:00")  # fmt: skip
+    assert code == 0
+    code, report = run(capsys, db, "report", "monthly", "2026-11")
+    assert code == 0 and report["money"]["loss"] == "800.00", report["money"]
+
+
 def test_appeal_reverses(capsys: pytest.CaptureFixture[str], db: Path) -> None:
     ref = closed_case(db, RemedyKind.ALLOWANCE, "1000.00", Party(PartyKind.PERSON, "S02", "李娜"))
     _, doc = run(capsys, db, "penalty", "assess", ref, "--loss", "1000", "--at", "2026-11-06T09:00")
