@@ -76,6 +76,22 @@ class ClockState:
         """The clock stopped at ``at``; a pause still open ends there too."""
         return attrs.evolve(self.resumed(at) if self.paused else self, stopped_at=at)
 
+    def as_it_was(self, at: datetime) -> ClockState | None:
+        """The clock as it stood at ``at`` (None before it started): a later stop, pause, resumption, extension or
+        promise undone. The level stays the latest (when each level fired is kept in the history only)."""
+        if self.started_at > at:
+            return None
+        pauses = tuple(
+            p if p.until is None or p.until <= at else attrs.evolve(p, until=None) for p in self.pauses if p.since <= at
+        )
+        return attrs.evolve(
+            self,
+            stopped_at=self.stopped_at if self.stopped_at is not None and self.stopped_at <= at else None,
+            pauses=pauses,
+            special=self.special if self.special is not None and self.special.declared_at <= at else None,
+            promise=self.promise if self.promise is not None and self.promise.made_at <= at else None,
+        )
+
 
 class ClockSubject(NamedTuple):
     """The case attributes clock conditions look at (a tuple: cheap to build, and a key of the clock plan)."""

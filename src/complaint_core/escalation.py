@@ -395,15 +395,20 @@ def status_at(case: Case, when: datetime) -> CaseStatus | None:
 
 def overdue_deadlines(case: Case, policy: Policy, calendar: WorkingCalendar | None, as_of: datetime) -> list[Deadline]:
     """The clocks of ``case`` running past their due at ``as_of`` while the case was open (not closed, settled or
-    found not established at that moment): what an overdue list shows, for now or for a moment past."""
+    found not established at that moment): what an overdue list shows, for now or for a moment past. Each clock
+    is taken as it stood then (``ClockState.as_it_was``): a later stop, pause, extension or promise does not move
+    a past due."""
     status = status_at(case, as_of)
     if status is None or status in FINISHED or status is CaseStatus.NOT_ESTABLISHED:
         return []
-    return [
-        d
-        for d in case.deadlines(policy, calendar, as_of=as_of)
-        if d.due is not None
-        and d.started_at <= as_of
-        and (d.stopped_at is None or d.stopped_at > as_of)
-        and d.due < as_of
-    ]
+    subject = case.subject
+    out = []
+    for current in case.clocks:
+        state = current.as_it_was(as_of)
+        rule = select_rule(policy, current.name, subject) if state is not None else None
+        if state is None or rule is None or state.stopped_at is not None or state.paused:
+            continue
+        deadline = compute_deadline(rule, state, calendar=calendar, tz=policy.tz, as_of=as_of)
+        if deadline.due is not None and deadline.due < as_of:
+            out.append(deadline)
+    return out

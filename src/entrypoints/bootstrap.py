@@ -28,10 +28,10 @@ def bootstrap(
     from adapters.calendars import CalendarRegistry
     from adapters.clock import SystemClock
     from adapters.memory import MemoryPolicies, MemoryUnitOfWork
-    from adapters.policy_files import PRESETS, load_preset
+    from adapters.policy_files import PRESETS, preset_versions
 
-    if policies is None:
-        policies = MemoryPolicies([*(load_preset(name) for name in PRESETS), *extra_policies])
+    if policies is None:  # every bundled version: cases stay on the one they were opened under
+        policies = MemoryPolicies([*(p for name in PRESETS for p in preset_versions(name)), *extra_policies])
     return CaseService(
         uow=uow if uow is not None else MemoryUnitOfWork(),
         policies=policies,

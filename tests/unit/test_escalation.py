@@ -3,8 +3,10 @@
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 
 from adapters.clock import FixedClock
@@ -308,6 +310,34 @@ def test_overdue_as_of_a_past_moment_counts_the_clocks_as_they_ran_then(service:
     assert [d.clock for d in overdue_deadlines(service.get(case.case_id), policy, calendar, sh(2026, 11, 5, 12))] == [
         "close"
     ]  # before the finding it was still late
+
+
+def test_a_later_pause_or_promise_does_not_move_a_past_due(sh: Maker, cn: TableCalendar) -> None:
+    """A pause recorded after --at shifted the due computed for --at: a case 5 days late on 11-20 vanished from
+    the overdue list of 11-20 once paused on 11-21."""
+    from adapters.policy_files import load_preset
+
+    base = load_preset("manufacturing")
+    clocks = tuple(
+        attrs.evolve(r, pause_reasons=frozenset({"awaiting_customer"})) if r.name == "close" else r for r in base.clocks
+    )
+    policy = attrs.evolve(base, clocks=clocks)
+    case, _ = Case.receive(policy, case_id=uuid4(), intake=INTAKE, at=sh(2026, 11, 2), actor="s")
+    case, _ = case.register(policy, at=sh(2026, 11, 2, 10), actor="g", number="261101")  # close due end of 11-15
+
+    def late(c: Case, at: datetime) -> list[str]:
+        return [d.clock for d in overdue_deadlines(c, policy, cn, at)]
+
+    assert late(case, sh(2026, 11, 20, 12)) == ["close"]
+    paused, _ = case.pause_clock(policy, at=sh(2026, 11, 21, 10), actor="g", clock="close", reason="awaiting_customer")
+    assert late(paused, sh(2026, 11, 20, 12)) == ["close"]  # as it stood on 11-20
+    assert late(paused, sh(2026, 11, 22, 12)) == []  # paused then: no due
+    resumed, _ = paused.resume_clock(policy, at=sh(2026, 11, 29, 10), actor="g", clock="close")
+    assert late(resumed, sh(2026, 11, 20, 12)) == late(resumed, sh(2026, 11, 30, 12)) == ["close"]
+    state = resumed.clock("close")
+    assert state.as_it_was(sh(2026, 11, 1)) is None
+    then = state.as_it_was(sh(2026, 11, 25))
+    assert then is not None and then.paused and then.pauses[0].until is None
 
 
 @pytest.mark.parametrize(

@@ -283,3 +283,10 @@ def test_bad_instants_and_references_are_domain_errors_naming_the_field(
     with pytest.raises(NotFound, match="number or id as str"):
         service.register(261101, actor="a")  # type: ignore[arg-type]
     assert not store.cases and not store.outbox
+
+
+def test_bootstrap_knows_every_bundled_preset_version() -> None:
+    """An embedder passing its own SQL unit of work to bootstrap() could not read the cases of a preset's v1."""
+    policies = bootstrap().policies
+    assert policies.get("manufacturing", 1).version == 1
+    assert policies.get("manufacturing") == load_preset("manufacturing")
