@@ -70,6 +70,40 @@ def closed_case(db: Path, kind: RemedyKind, amount: str, causer: Party) -> str:
         app.close()
 
 
+def service_case(
+    capsys: pytest.CaptureFixture[str],
+    db: Path,
+    *,
+    severity: str | None = None,
+    kind: CaseKind = CaseKind.EXTERNAL,
+    close_on: int | None = None,
+) -> str:
+    """A case under the service preset (P4) on ``db`` with the example organisation, received 11-02 and
+    attributed to S02 that day; explained, approved, replied and closed on day ``close_on`` when given."""
+    from entrypoints.app import open_app
+
+    assert run(capsys, db, "init", "--policy", "service")[0] == 0
+    assert run(capsys, db, "org", "import", str(ROOT / "examples" / "organisation.toml"))[0] == 0
+    app = open_app(str(db))
+    try:
+        s = app.cases
+        intake = Intake(customer="甲", channel=Channel.PHONE, category="quality", kind=kind)
+        case_id = s.receive(intake, actor="cs", at=sh(2)).case_id
+        if severity is not None:
+            s.classify(case_id, severity, actor="cs", at=sh(2))
+        ref = s.register(case_id, actor="gm", at=sh(2, 10)).reference
+        s.start_investigation(ref, actor="qa", at=sh(2, 11))
+        s.attribute(ref, actor="qa", at=sh(2, 12), causer=Responsibility.sole(Party(PartyKind.PERSON, "S02")))
+        if close_on is not None:
+            s.propose(ref, actor="cs", kind=RemedyKind.EXPLANATION, amount=Decimal("0"), at=sh(close_on))
+            s.approve(ref, actor="gm", role="gm", at=sh(close_on))
+            s.reply(ref, actor="cs", message="已处理", at=sh(close_on))
+            s.close(ref, actor="gm", at=sh(close_on, 10))
+        return ref
+    finally:
+        app.close()
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "c.db"
@@ -150,25 +184,8 @@ def test_p4_pen_03_the_loss_given_to_a_tier_is_the_reports_loss(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """Under P4 the loss enters with the tier (heavy above 500.00); the report counted only P1 loss lines: 0.00."""
-    from entrypoints.app import open_app
-
     db = tmp_path / "s.db"
-    assert run(capsys, db, "init", "--policy", "service")[0] == 0
-    assert run(capsys, db, "org", "import", str(ROOT / "examples" / "organisation.toml"))[0] == 0
-    app = open_app(str(db))
-    try:
-        s = app.cases
-        ref = s.receive(Intake(customer="甲", channel=Channel.PHONE, category="quality"), actor="cs", at=sh(2)).case_id
-        s.classify(ref, "severe", actor="cs", at=sh(2))
-        ref = s.register(ref, actor="gm", at=sh(2, 10)).reference
-        s.start_investigation(ref, actor="qa", at=sh(2, 11))
-        s.attribute(ref, actor="qa", at=sh(2, 12), causer=Responsibility.sole(Party(PartyKind.PERSON, "S02")))
-        s.propose(ref, actor="cs", kind=RemedyKind.EXPLANATION, amount=Decimal("0"), at=sh(3))
-        s.approve(ref, actor="gm", role="gm", at=sh(3))
-        s.reply(ref, actor="cs", message="已处理", at=sh(3))
-        s.close(ref, actor="gm", at=sh(3, 10))
-    finally:
-        app.close()
+    ref = service_case(capsys, db, severity="severe", close_on=3)
     _, doc = run(capsys, db, "penalty", "assess", ref, "--tier", "S02,loss=800", "--at", "2026-11-04T09:00")
     code, _ = run(capsys, db, "penalty", "approve", doc["assessment"]["id"], "--role", "gm", "--by", "GM01",
                   "--at", "2026-11-04T10:00")  # fmt: skip
@@ -275,25 +292,8 @@ def test_p4_pen_05_days_late_taken_from_the_sat_on_tickets_clock(
     """The days a ticket was sat on (压单) were typed in by hand; `--overdue PERSON=CLOCK` takes them from the clock:
     an internal ticket due at the end of Wed 2026-11-04 (2 WD from Mon), closed Mon 11-09 10:00 → Thu and Fri are
     over, the weekend does not count: 2 full working days → 50 + 2 × 50."""
-    from entrypoints.app import open_app
-
     db = tmp_path / "s.db"
-    assert run(capsys, db, "init", "--policy", "service")[0] == 0
-    assert run(capsys, db, "org", "import", str(ROOT / "examples" / "organisation.toml"))[0] == 0
-    app = open_app(str(db))
-    try:
-        s = app.cases
-        intake = Intake(customer="前台", channel=Channel.PHONE, category="quality", kind=CaseKind.INTERNAL)
-        ref = s.receive(intake, actor="cs", at=sh(2)).case_id
-        ref = s.register(ref, actor="gm", at=sh(2, 10)).reference
-        s.start_investigation(ref, actor="qa", at=sh(2, 11))
-        s.attribute(ref, actor="qa", at=sh(2, 12), causer=Responsibility.sole(Party(PartyKind.PERSON, "S02")))
-        s.propose(ref, actor="cs", kind=RemedyKind.EXPLANATION, amount=Decimal("0"), at=sh(9, 9))
-        s.approve(ref, actor="gm", role="gm", at=sh(9, 9))
-        s.reply(ref, actor="cs", message="已处理", at=sh(9, 9))
-        s.close(ref, actor="gm", at=sh(9, 10))
-    finally:
-        app.close()
+    ref = service_case(capsys, db, kind=CaseKind.INTERNAL, close_on=9)
     code, doc = run(capsys, db, "penalty", "assess", ref, "--overdue", "S02=close", "--at", "2026-11-09T11:00")
     assert code == 0, doc
     (line,) = [line for line in doc["assessment"]["lines"] if line["rule"] == "P4-PEN-05"]
@@ -438,22 +438,9 @@ def test_no_line_reads_capped_under_a_policy_without_a_cap(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The service policy has no monthly cap, yet every line printed 受上限 是 (capped: yes)."""
-    from entrypoints.app import open_app
-
     monkeypatch.setenv("COLUMNS", "200")
     db = tmp_path / "s.db"
-    assert run(capsys, db, "init", "--policy", "service")[0] == 0
-    assert run(capsys, db, "org", "import", str(ROOT / "examples" / "organisation.toml"))[0] == 0
-    app = open_app(str(db))
-    try:
-        s = app.cases
-        ref = s.receive(Intake(customer="甲", channel=Channel.PHONE, category="quality"), actor="cs", at=sh(2)).case_id
-        s.classify(ref, "light", actor="cs", at=sh(2))
-        ref = s.register(ref, actor="gm", at=sh(2, 10)).reference
-        s.start_investigation(ref, actor="qa", at=sh(2, 11))
-        s.attribute(ref, actor="qa", at=sh(2, 12), causer=Responsibility.sole(Party(PartyKind.PERSON, "S02")))
-    finally:
-        app.close()
+    ref = service_case(capsys, db, severity="light")
     with pytest.raises(SystemExit):
         main(["--db", str(db), "--lang", "en", "penalty", "assess", ref, "--tier", "S02", "--at", "2026-11-02T13:00"])
     out = capsys.readouterr().out
