@@ -294,9 +294,9 @@ def case_inquiries(case: Case, policy: Policy, calendar: WorkingCalendar | None)
         if rule is None or state.stopped_at is None or state.inquired or not rule.audited:
             continue
         deadline = compute_deadline(rule, state, calendar=calendar, tz=tz)
-        if deadline.due is None or state.stopped_at <= deadline.due:
+        days_late = deadline_days_late(deadline, state.stopped_at, calendar=calendar, tz=tz)
+        if deadline.due is None or days_late is None:
             continue
-        unit = deadline.limit.unit if deadline.limit is not None else TimeUnit.CALENDAR_DAYS
         out.append(
             Inquiry(
                 case_id=case.case_id,
@@ -308,7 +308,7 @@ def case_inquiries(case: Case, policy: Policy, calendar: WorkingCalendar | None)
                 due=deadline.due,
                 stopped_at=state.stopped_at,
                 closed_at=closed,
-                days_late=lateness_days(deadline.due, state.stopped_at, unit=unit, calendar=calendar, tz=tz),
+                days_late=days_late,
             )
         )
     return out
@@ -377,10 +377,18 @@ def clock_days_late(
         raise NotFound(f"policy {policy.policy_id} has no rule for clock {clock!r} on case {case.reference}")
     deadline = compute_deadline(rule, state, calendar=calendar, tz=policy.tz, as_of=as_of)
     end = state.stopped_at if state.stopped_at is not None else require_aware(as_of, "as_of")
+    return deadline_days_late(deadline, end, calendar=calendar, tz=policy.tz)
+
+
+def deadline_days_late(
+    deadline: Deadline, end: datetime, *, calendar: WorkingCalendar | None, tz: tzinfo
+) -> int | None:
+    """Full days a step that ended at ``end`` was late (``lateness_days`` in its clock's kind of day); None when
+    it was in time or the clock has no due."""
     if deadline.due is None or end <= deadline.due:
         return None
     unit = deadline.limit.unit if deadline.limit is not None else TimeUnit.CALENDAR_DAYS
-    return lateness_days(deadline.due, end, unit=unit, calendar=calendar, tz=policy.tz)
+    return lateness_days(deadline.due, end, unit=unit, calendar=calendar, tz=tz)
 
 
 def status_at(case: Case, when: datetime) -> CaseStatus | None:

@@ -143,26 +143,15 @@ class CalendarFile(NamedTuple):
     calendar: WorkingCalendar
 
 
-def read_calendar_file(file: Path, param_hint: str) -> CalendarFile:
-    """Read, parse and build the calendar a file defines; exit 2 naming the option if it cannot be."""
-    import json
-    import tomllib
-
+def read_calendar_file(file: Path) -> CalendarFile:
+    """Read, parse and build the calendar a file defines; exit 2 naming the file if it cannot be."""
     from adapters.calendars import CalendarRegistry
-    from complaint_core.errors import PolicyInvalid
     from complaint_core.policy import CalendarSettings
 
-    fmt = "json" if file.suffix == ".json" else "toml"
-    try:
-        source = file.read_text(encoding="utf-8")
-        data = json.loads(source) if fmt == "json" else tomllib.loads(source)
-    except OSError as exc:
-        raise typer.BadParameter(f"cannot read {file}: {exc.strerror}", param_hint=param_hint) from None
-    except ValueError as exc:
-        raise PolicyInvalid("", f"cannot read calendar file {file}: {exc}") from None
-    if not isinstance(data, dict):
-        raise PolicyInvalid("", f"calendar file {file} must hold a table")
-    name = str(data.get("name", "cn"))
+    from .loaders import calendar_name, read_calendar_document
+
+    fmt, source, data = read_calendar_document(file)
+    name = calendar_name(data)
     calendar = CalendarRegistry(documents=[(str(file), data)]).get(CalendarSettings(name=name))
     return CalendarFile(file, fmt, source, name, calendar)
 
@@ -186,7 +175,7 @@ def import_calendar(
     from .appctx import open_for
 
     settings = settings_of(ctx)
-    checked = read_calendar_file(file, "'FILE'")
+    checked = read_calendar_file(file)
     app = open_for(ctx)
     version = store_calendar_file(app.database.engine, checked)
     name, calendar = checked.name, checked.calendar

@@ -55,17 +55,17 @@ def init(
     from complaint_core.errors import PolicyInvalid
 
     from .calendar_cmd import read_calendar_file, store_calendar_file
-    from .loaders import known_calendars, load_policy_arg
+    from .loaders import BUNDLED_CALENDAR, load_policy_arg
 
     settings = settings_of(ctx)
     files = calendar_files or ()
     # everything is checked before the database is touched, but the calendar's name, which may be stored there
     loaded = load_policy_arg(policy, param_hint="'--policy'", calendar_files=files, check_calendar=False)
-    calendars = [read_calendar_file(path, "'--calendar-file'") for path in files]
+    calendars = [read_calendar_file(path) for path in files]
     database = open_database(settings.db)
     ctx.call_on_close(database.dispose)
     engine = database.engine
-    known = known_calendars(files) | {name for name, *_ in docs.latest(engine, "calendar")}
+    known = {BUNDLED_CALENDAR, *(c.name for c in calendars), *(name for name, *_ in docs.latest(engine, "calendar"))}
     if loaded.calendar.name not in known:
         raise PolicyInvalid(
             "calendar.name",

@@ -10,6 +10,7 @@ import json
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -22,17 +23,29 @@ from complaint_core.policy import CalendarSettings, Policy
 BUNDLED_CALENDAR = "cn"
 
 
+def read_calendar_document(path: Path) -> tuple[str, str, dict[str, Any]]:
+    """A calendar file (TOML, or ``.json``) as (format, text, table); ``PolicyInvalid`` (exit 2) if it cannot be."""
+    fmt = "json" if path.suffix == ".json" else "toml"
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if fmt == "json" else tomllib.loads(text)
+    except (OSError, ValueError) as exc:
+        raise PolicyInvalid("", f"cannot read calendar file {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise PolicyInvalid("", f"calendar file {path} must hold a table")
+    return fmt, text, data
+
+
+def calendar_name(data: dict[str, Any]) -> str:
+    """The calendar a file adds years to: its ``name``, else ``cn``."""
+    return str(data.get("name", BUNDLED_CALENDAR))
+
+
 def calendar_file_names(files: Sequence[Path]) -> dict[str, list[Path]]:
     """Calendar name → the files that add years to it (a file without ``name`` extends ``cn``)."""
     names: dict[str, list[Path]] = {}
     for path in files:
-        try:
-            text = path.read_text(encoding="utf-8")
-            data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
-        except (OSError, ValueError) as exc:
-            raise PolicyInvalid("", f"cannot read calendar file {path}: {exc}") from None
-        name = data.get("name", BUNDLED_CALENDAR) if isinstance(data, dict) else BUNDLED_CALENDAR
-        names.setdefault(str(name), []).append(path)
+        names.setdefault(calendar_name(read_calendar_document(path)[2]), []).append(path)
     return names
 
 

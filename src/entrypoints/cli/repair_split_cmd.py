@@ -50,11 +50,9 @@ def repair_split(
     found = app.cases.get(case)
     if found.causer is None and not found.no_fault:
         raise RuleViolation("the budget is split by the findings: attribute the case first", rule="P2-ROLE-03")
-    customer_share = sum(
-        (s.share for s in found.causer.shares if s.party.kind is PartyKind.CUSTOMER) if found.causer else (),
-        Decimal(0),
-    )
-    ratio = Decimal(0) if found.causer is None else Decimal(1) - customer_share
+    shares = found.causer.shares if found.causer is not None else ()
+    customer_share = sum((s.share for s in shares if s.party.kind is PartyKind.CUSTOMER), Decimal(0))
+    ratio = Decimal(1) - customer_share if found.causer is not None else Decimal(0)
     factory, customer = split(budget, ratio)
     doc = {
         "case_id": str(found.case_id),
