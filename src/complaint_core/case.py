@@ -1107,7 +1107,9 @@ def _(event: ev.PromiseRecorded, case: Case) -> Case:
 
 @_APPLIERS.on(ev.ClockEscalated)
 def _(event: ev.ClockEscalated, case: Case) -> Case:
-    return _next(event, case, clocks=_update_clock(case, event.clock, lambda c: attrs.evolve(c, level=event.level)))
+    return _next(
+        event, case, clocks=_update_clock(case, event.clock, lambda c: c.escalated(event.level, event.occurred_at))
+    )
 
 
 @_APPLIERS.on(ev.InquiryIssued)

@@ -12,7 +12,7 @@ deadline forward.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -57,6 +57,9 @@ class ClockState:
     special: SpecialCircumstance | None = None
     promise: Promise | None = None
     level: int = 0  # the escalation ladder's last fired level (DOMAIN §5); never decreases
+    # when each level was recorded (level i at ``fired_at[i - 1]``), so a past moment shows the level it had;
+    # shorter than ``level`` in clocks stored before it was kept
+    fired_at: tuple[datetime, ...] = ()
     inquired: bool = False  # an overdue inquiry (洽办单) was issued for this late step (P1-ESC-02)
 
     @property
@@ -77,8 +80,8 @@ class ClockState:
         return attrs.evolve(self.resumed(at) if self.paused else self, stopped_at=at)
 
     def as_it_was(self, at: datetime) -> ClockState | None:
-        """The clock as it stood at ``at`` (None before it started): a later stop, pause, resumption, extension or
-        promise undone. The level stays the latest (when each level fired is kept in the history only)."""
+        """The clock as it stood at ``at`` (None before it started): a later stop, pause, resumption, extension,
+        promise or ladder level undone. A clock stored before its levels' times were kept keeps its latest level."""
         if self.started_at > at:
             return None
         pauses = tuple(
@@ -90,7 +93,19 @@ class ClockState:
             pauses=pauses,
             special=self.special if self.special is not None and self.special.declared_at <= at else None,
             promise=self.promise if self.promise is not None and self.promise.made_at <= at else None,
+            **self._levels_as_of(at),
         )
+
+    def _levels_as_of(self, at: datetime) -> dict[str, Any]:
+        if len(self.fired_at) != self.level:
+            return {}
+        fired = tuple(t for t in self.fired_at if t <= at)
+        return {"level": len(fired), "fired_at": fired}
+
+    def escalated(self, level: int, at: datetime) -> ClockState:
+        """The clock with ladder ``level`` recorded at ``at``."""
+        fired = (*self.fired_at, at) if len(self.fired_at) == self.level else self.fired_at
+        return attrs.evolve(self, level=level, fired_at=fired)
 
 
 class ClockSubject(NamedTuple):

@@ -340,6 +340,27 @@ def test_a_later_pause_or_promise_does_not_move_a_past_due(sh: Maker, cn: TableC
     assert then is not None and then.paused and then.pauses[0].until is None
 
 
+def test_a_past_moment_shows_the_ladder_level_the_clock_had_then(sh: Maker, cn: TableCalendar) -> None:
+    """P1-ESC-01: `report overdue --at PAST` printed today's level for a moment before the later levels fired."""
+    from adapters.policy_files import load_preset
+
+    policy = load_preset("manufacturing")
+    case, _ = Case.receive(policy, case_id=uuid4(), intake=INTAKE, at=sh(2026, 11, 2), actor="s")
+    case, _ = case.register(policy, at=sh(2026, 11, 2, 10), actor="g", number="261101")  # close due end of 11-15
+    case, _ = case.record_escalation(policy, at=sh(2026, 11, 16, 9), actor="sweep", clock="close", level=1, calendar=cn)
+    case, _ = case.record_escalation(policy, at=sh(2026, 11, 18, 9), actor="sweep", clock="close", level=2, calendar=cn)
+    state = case.clock("close")
+    assert state.level == 2 and state.fired_at == (sh(2026, 11, 16, 9), sh(2026, 11, 18, 9))
+    levels = {day: getattr(state.as_it_was(sh(2026, 11, day, 12)), "level", None) for day in (1, 10, 16, 17, 18, 30)}
+    assert levels == {1: None, 10: 0, 16: 1, 17: 1, 18: 2, 30: 2}
+    assert state.as_it_was(sh(2026, 11, 17, 12)) == attrs.evolve(state, level=1, fired_at=(sh(2026, 11, 16, 9),))
+    # a clock stored before the times were kept keeps its latest level, and records the next without inventing them
+    legacy = attrs.evolve(state, fired_at=())
+    then = legacy.as_it_was(sh(2026, 11, 10, 12))
+    assert then is not None and then.level == 2
+    assert legacy.escalated(3, sh(2026, 11, 20, 9)) == attrs.evolve(legacy, level=3)
+
+
 @pytest.mark.parametrize(
     ("due", "end", "unit", "days"),
     [

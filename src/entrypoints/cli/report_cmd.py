@@ -166,9 +166,9 @@ def overdue(ctx: typer.Context, at: AtOption = None) -> None:
         cases = list(uow.cases.all())
     for case in cases:
         case_policy = app.cases.policy_of(case)
-        levels = {c.name: c.level for c in case.clocks}
         for d in overdue_deadlines(case, case_policy, app.cases.calendar_for(case_policy), when):
             assert d.due is not None
+            then = case.clock(d.clock).as_it_was(when)
             rows.append(
                 {
                     "case_id": str(case.case_id),
@@ -178,7 +178,7 @@ def overdue(ctx: typer.Context, at: AtOption = None) -> None:
                     "clock": d.clock,
                     "rule": d.rule_id,
                     "due_at": utc_iso(d.due),
-                    "level": levels.get(d.clock, 0),
+                    "level": then.level if then is not None else 0,
                     "hours_late": int((when - d.due).total_seconds() // 3600),
                 }
             )

@@ -26,3 +26,22 @@ def test_a_past_at_lists_what_was_overdue_then(tmp_path: Path) -> None:
     ]
     assert as_json(app, db, "case", "list", "--overdue", "--at", "2026-11-03T09:30")["cases"] == []
     assert as_json(app, db, "report", "overdue", "--at", "2026-11-01T09:30")["overdue"] == []  # not received yet
+
+
+def test_a_past_at_shows_the_level_reached_then(tmp_path: Path) -> None:
+    """P1-ESC-01: the level column is the ladder level at --at, not the one the clock reached since."""
+    app: typer.Typer = make_app()
+    db = tmp_path / "c.db"
+    as_json(app, db, "init", "--policy", "manufacturing")
+    ref = as_json(app, db, "case", "open", "--customer", "甲", "--category", "quality",
+                  "--at", "2026-11-02T09:00")["id"]  # fmt: skip
+    as_json(app, db, "case", "register", ref, "--at", "2026-11-02T10:00")  # close: due end of Sunday 11-15
+    as_json(app, db, "sweep", "--at", "2026-11-16T09:00")  # the reminder (level 1)
+    as_json(app, db, "sweep", "--at", "2026-11-17T09:00")  # a working day after: the department head (level 2)
+
+    def levels(at: str) -> list[tuple[str, int]]:
+        return [(r["clock"], r["level"]) for r in as_json(app, db, "report", "overdue", "--at", at)["overdue"]]
+
+    assert levels("2026-11-16T08:00") == [("close", 0)]
+    assert levels("2026-11-16T12:00") == [("close", 1)]
+    assert levels("2026-11-17T12:00") == [("close", 2)]
