@@ -389,8 +389,11 @@ class FollowUpRules:
     ``after_rework_delivery`` (P2-DL-05), ``after_reply`` (P2-DL-06), ``monthly_visits`` after the solution
     (P4-FU-04/05), ``same_day_call`` on the day of completion (F12-FU-01) and ``secondary_check`` (P4-FU-03)
     schedule visits; an unreachable attempt is retried after ``retry_after``, at most ``max_attempts`` times.
+    ``at_closure`` schedules them in the transaction that closes the case (P4-FU-04: solving an external ticket
+    creates its revisit ticket), instead of by a separate command.
     """
 
+    at_closure: bool = False
     after_reply: Limit | None = None
     after_rework_delivery: Limit | None = None
     monthly_visits: int = 0
@@ -753,6 +756,12 @@ def _validate(p: Policy) -> None:
     _check_limit(p.followups.retry_after, "followups.retry_after")
     if p.followups.max_attempts < 1:
         raise PolicyInvalid("followups.max_attempts", "at least one attempt")
+    if p.followups.at_closure and p.followups.after_rework_delivery is not None:
+        raise PolicyInvalid(
+            "followups.at_closure",
+            "a visit after the reworked goods' delivery needs the delivery date, which closure does not know",
+            rule="P4-FU-04",
+        )
     levels = p.followups.satisfaction
     _unique([lv.code for lv in levels], "followups.satisfaction", "level")
     if not levels or not any(lv.dissatisfied for lv in levels) or all(lv.dissatisfied for lv in levels):

@@ -28,6 +28,7 @@ from .clocks import Deadline
 from .errors import CalendarNotCovered, ConcurrencyConflict, NotFound, SweepIncomplete
 from .escalation import SweepAction, case_inquiries, deemed_waivers, due_actions, due_floors
 from .events import DomainEvent
+from .followup import FollowUp, Triggers, plan_for_case
 from .intake import Intake
 from .numbering import format_number, period_key
 from .policy import Policy
@@ -241,7 +242,16 @@ class CaseService:
         return self._run(ref, at, lambda c, p, t, _: c.record_reaction(p, at=t, actor=actor, reaction=reaction))
 
     def close(self, ref: str | UUID, *, actor: str, at: datetime | None = None) -> Case:
-        return self._run(ref, at, lambda c, p, t, _: c.close(p, at=t, actor=actor))
+        """Close the case; under a policy that schedules follow-ups at closure (P4-FU-04) its visits are
+        scheduled in the same transaction."""
+
+        def close(case: Case, policy: Policy, when: datetime, uow: UnitOfWork) -> tuple[Case, tuple[DomainEvent, ...]]:
+            closed, events = case.close(policy, at=when, actor=actor)
+            if policy.followups.at_closure:
+                events = (*events, *self._followup_at_closure(uow, closed, policy, when, actor))
+            return closed, events
+
+        return self._run(ref, at, close)
 
     def settle(
         self, ref: str | UUID, *, actor: str, open_items: tuple[str, ...] = (), at: datetime | None = None
@@ -441,6 +451,21 @@ class CaseService:
             number = format_number(policy.numbering, day, uow.serials.next_serial(policy.policy_id, period))
             if uow.cases.find_by_number(number) is None:
                 return number
+
+    def _followup_at_closure(
+        self, uow: UnitOfWork, case: Case, policy: Policy, when: datetime, actor: str
+    ) -> tuple[DomainEvent, ...]:
+        """The follow-up of a case just closed, added to ``uow``, and its events; none when the policy plans no
+        visit for this case (e.g. an internal ticket)."""
+        calendar = self.calendar_for(policy)
+        triggers = Triggers.from_case(case)
+        if not plan_for_case(policy, case, triggers, calendar):
+            return ()
+        followup, events = FollowUp.schedule(
+            policy, case, followup_id=self.new_id(), triggers=triggers, at=when, actor=actor, calendar=calendar
+        )
+        uow.followups.add(followup)
+        return events
 
     def _deemed_waivers(self, case: Case, policy: Policy, when: datetime) -> tuple[Case, tuple[DomainEvent, ...]]:
         """The case with its due deemed waivers recorded (P4-DL-03), and their events.

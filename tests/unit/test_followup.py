@@ -8,6 +8,8 @@ from uuid import uuid4
 import attrs
 import pytest
 
+from adapters.clock import FixedClock
+from adapters.memory import MemoryPolicies, MemoryStore, MemoryUnitOfWork
 from adapters.policy_files import load_preset
 from complaint_core import (
     Case,
@@ -41,6 +43,8 @@ from complaint_core.followup import (
     replay,
     require_schedule,
 )
+from complaint_core.services import CaseService
+from entrypoints.bootstrap import bootstrap
 
 Maker = Callable[..., datetime]
 SMT = Party(PartyKind.GROUP_UNIT, "smt-2", "SMT 二班")
@@ -62,9 +66,14 @@ def followups(policy: Policy, **changes: object) -> Policy:
 
 
 def closed_case(
-    policy: Policy, start: datetime, *, remedy: RemedyKind = RemedyKind.ALLOWANCE, kind: CaseKind = CaseKind.EXTERNAL
+    policy: Policy,
+    start: datetime,
+    *,
+    remedy: RemedyKind = RemedyKind.ALLOWANCE,
+    kind: CaseKind = CaseKind.EXTERNAL,
+    close: bool = True,
 ) -> Case:
-    """A case taken through to closure, one command every two hours from ``start``."""
+    """A case taken through to closure (or to the reply), one command every two hours from ``start``."""
     at = start
     number = "261101001" if policy.numbering.assign_at == "received" else None
     intake = Intake(customer="华东家居", channel=policy.channels[0], category=policy.categories[0].code, kind=kind)
@@ -78,10 +87,10 @@ def closed_case(
         ("reply_to_customer", {"message": "返修后送回"}),
         ("close", {}),
     ]
-    for command, kw in steps:
+    for command, kw in steps if close else steps[:-1]:
         at += timedelta(hours=2)
         case, _ = getattr(case, command)(policy, at=at, actor="u", **kw)
-    assert case.status is CaseStatus.CLOSED
+    assert case.status is (CaseStatus.CLOSED if close else CaseStatus.REPLIED)
     return case
 
 
@@ -428,3 +437,67 @@ def test_events_fold_back_into_the_followup(service: Policy, cn: TableCalendar, 
         history.extend(events)
     assert [e.version for e in history] == [1, 2, 3, 4]
     assert replay(history) == followup
+
+
+def _replied(policy: Policy, start: datetime, kind: CaseKind = CaseKind.EXTERNAL) -> Case:
+    return closed_case(policy, start, kind=kind, close=False)
+
+
+def _closing_service(policy: Policy, case: Case, at: datetime) -> tuple[CaseService, MemoryStore]:
+    """A service on a memory store holding ``case``, at ``at``, knowing only ``policy``."""
+
+    store = MemoryStore(cases={case.case_id: case})
+    service = bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(at), policies=MemoryPolicies([policy]))
+    return service, store
+
+
+def test_p4_fu_04_closing_a_ticket_schedules_its_revisits_in_the_same_transaction(service: Policy, sh: Maker) -> None:
+    """P4-FU-04: solving an external ticket creates its 3-month revisit ticket at once (followups.at_closure)."""
+    assert service.followups.at_closure
+    case = _replied(service, sh(2026, 1, 31, 8))
+    cases, store = _closing_service(service, case, sh(2026, 1, 31, 22))
+    closed = cases.close(case.case_id, actor="cs")
+    (followup,) = store.followups.values()
+    assert followup.case_id == closed.case_id
+    assert [(v.kind, v.due.astimezone(service.tz).date().isoformat()) for v in followup.visits] == [
+        (VisitKind.SECONDARY_CHECK, "2026-02-15"),
+        *[(VisitKind.MONTHLY, day) for day in ("2026-02-28", "2026-03-31", "2026-04-30")],  # month-end clamped
+    ]
+    assert [type(e).__name__ for e in store.outbox[-2:]] == ["CaseClosed", "FollowUpScheduled"]
+
+
+def test_p4_fu_04_closure_schedules_only_where_the_policy_says_so(
+    service: Policy, furniture: Policy, sh: Maker
+) -> None:
+    """Without at_closure the visits wait for `followup schedule`; a case the policy plans no visit for gets none."""
+    case = _replied(furniture, sh(2026, 11, 2, 8))
+    cases, store = _closing_service(furniture, case, sh(2026, 11, 2, 21))
+    cases.close(case.case_id, actor="cs")
+    assert not store.followups and type(store.outbox[-1]).__name__ == "CaseClosed"
+
+    quiet = followups(service, secondary_check=None)  # an internal ticket has no monthly visits, and now no check
+    internal = _replied(quiet, sh(2026, 11, 2, 8), kind=CaseKind.INTERNAL)
+    cases, store = _closing_service(quiet, internal, sh(2026, 11, 2, 21))
+    assert cases.close(internal.case_id, actor="cs").status is CaseStatus.CLOSED and not store.followups
+
+
+def test_p4_fu_04_a_closure_whose_visits_cannot_be_planned_is_not_written(service: Policy, sh: Maker) -> None:
+    """Visits counted in working days past the calendar: the close fails whole (exit 6 in the CLI), nothing half
+    written; the case stays replied."""
+    from complaint_core import CalendarNotCovered
+
+    policy = followups(service, after_reply=Limit(5, WD))
+    case = _replied(policy, sh(2026, 12, 28, 8))
+    cases, store = _closing_service(policy, case, sh(2026, 12, 28, 21))
+    outbox = list(store.outbox)
+    with pytest.raises(CalendarNotCovered):
+        cases.close(case.case_id, actor="cs")
+    assert store.cases[case.case_id] is case and not store.followups and store.outbox == outbox
+
+
+def test_p4_fu_04_at_closure_cannot_wait_for_a_rework_delivery(furniture: Policy) -> None:
+    from complaint_core import PolicyInvalid
+
+    with pytest.raises(PolicyInvalid) as refused:
+        followups(furniture, at_closure=True)
+    assert refused.value.path == "followups.at_closure" and "delivery date" in str(refused.value)

@@ -134,7 +134,7 @@ class DemoResult:
 
 
 DEMO_FOLLOWUPS = """[followups]
-# Demo addition (version 2 of the preset): P1 itself schedules no visit. Like many companies, the demo's
+# Demo addition (the preset's next version): P1 itself schedules no visit. Like many companies, the demo's
 # adds one a week after the reply (compare P2-DL-06's 15 days), so dissatisfied customers reopen cases.
 after_reply = "7 calendar_days"
 retry_after = "1 working_days"

@@ -168,6 +168,11 @@ def record(
     )  # fmt: skip
 
 
+def show(ctx: typer.Context, case: Annotated[str, typer.Argument(metavar="CASE", help="A case with visits.")]) -> None:
+    """The follow-up visits of a case (scheduled by `followup schedule`, or at closure under P4-FU-04)."""
+    _change(ctx, case, None, lambda app, case_id, _: app.followups.get(case_id))
+
+
 def _change(
     ctx: typer.Context, case: str, at: datetime | None, change: Callable[[App, UUID, datetime], FollowUp]
 ) -> None:
@@ -185,8 +190,9 @@ def _change(
 
 
 def build() -> typer.Typer:
-    app = area("followup", "Follow-up visits: schedule, due, record. | 回访。")
+    app = area("followup", "Follow-up visits: schedule, show, due, record. | 回访。")
     app.command("schedule")(schedule)
+    app.command("show")(show)
     app.command("due")(due)
     app.command("record")(record)
     return app

@@ -75,7 +75,7 @@ AREA_INDEX: dict[str, tuple[str, str]] = {
         "Returned goods: authorise, sign, receive, inspect, book, show. | 退货。",
     ),
     "allowance": ("entrypoints.cli.allowance_cmd", "Sales allowances: issue, sign, book, show. | 销货折让。"),
-    "followup": ("entrypoints.cli.followup_cmd", "Follow-up visits: schedule, due, record. | 回访。"),
+    "followup": ("entrypoints.cli.followup_cmd", "Follow-up visits: schedule, show, due, record. | 回访。"),
     "duty": ("entrypoints.cli.duty_cmd", "Periodic duties: open, done. | 周期性工作。"),
     "report": ("entrypoints.cli.report_cmd", "Reports: monthly, overdue, timeliness. | 月报、超期与时效稽核。"),
     "demo": ("entrypoints.cli.demo_cmd", "A simulated month ending in the HTML monthly report. | 演示。"),

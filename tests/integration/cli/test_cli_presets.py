@@ -69,7 +69,8 @@ def test_lifecycle_under_each_preset_ends_closed(app: typer.Typer, tmp_path: Pat
 
 def test_followup_visits_through_the_cli_under_the_service_preset(app: typer.Typer, tmp_path: Path) -> None:
     """P4-FU-03: a second investigation 15 days after (EXAMPLE interval); P4-FU-04/05, P4-DL-07: a solved external
-    ticket gets a visit a month for 3 months; a dissatisfied visit opens a second complaint at once (P4-ESC-04)."""
+    ticket gets a visit a month for 3 months, scheduled by its closure; a dissatisfied visit opens a second complaint
+    at once (P4-ESC-04)."""
     db = tmp_path / "c.db"
     as_json(app, db, "init", "--policy", "service")
     ref = as_json(
@@ -84,13 +85,15 @@ def test_followup_visits_through_the_cli_under_the_service_preset(app: typer.Typ
     as_json(app, db, "case", "reply", ref, "--message", "已解决", "--at", "2026-11-02T15:00")
     number = as_json(app, db, "case", "close", ref, "--at", "2026-11-02T16:00")["number"]
 
-    scheduled = as_json(app, db, "followup", "schedule", number, "--by", "cs", "--at", "2026-11-02T17:00")
+    scheduled = as_json(app, db, "followup", "show", number)
     visits = scheduled["followup"]["visits"]
     assert [(v["kind"], v["due_on"]) for v in visits] == [
         ("secondary_check", "2026-11-17"),  # closed 11-02 + 15 calendar days
         *[("monthly", day) for day in ("2026-12-02", "2027-01-02", "2027-02-02")],  # + 1, 2, 3 months
     ]
     assert scheduled["followup"]["case_number"] == number and {v["status"] for v in visits} == {"open"}
+    again = invoke(app, db, "followup", "schedule", number, "--at", "2026-11-02T17:00")
+    assert again.exit_code == 4 and "FU-SCHEDULE" in again.stderr and "follow-up already" in again.stderr
     assert as_json(app, db, "followup", "due", "--on", "2026-11-16")["due"] == []
     (due,) = as_json(app, db, "followup", "due", "--on", "2026-12-01")["due"]
     assert (due["case_number"], due["visit"], due["kind"]) == (number, 1, "secondary_check")

@@ -53,8 +53,7 @@ def test_due_visits_equal_a_scan_of_every_case_and_come_earliest_first(backend: 
     scheduled: list[FollowUp] = []
     for i, start in enumerate((datetime(2026, 1, 5, 9, tzinfo=SH), datetime(2026, 2, 27, 23, tzinfo=SH))):
         ref = closed_service_case(backend, start, f"客户{i}")
-        scheduled.append(followups.schedule(ref, actor="cs", at=start + timedelta(hours=9)))
-    closed_service_case(backend, datetime(2026, 3, 2, 9, tzinfo=SH), "未安排回访的客户")  # no schedule: never due
+        scheduled.append(followups.get(ref))  # scheduled by the closure (P4-FU-04)
     dues = sorted({v.due.astimezone(SH).date() for f in scheduled for v in f.visits})
     assert len(dues) >= 4
     probes = {
