@@ -436,23 +436,41 @@ def count_tier_line(person: Person, *, rules: PenaltyRules, complaints_in_month:
     )
 
 
-def fine_line(party: Party, code: str, *, rules: PenaltyRules, occurrences: int = 1) -> PenaltyLine:
-    """P2-PEN-01..03: fixed fines per occurrence, e.g. 50 per unapproved notice, +100 when it caused a complaint."""
+def fine_line(
+    party: Party, code: str, *, rules: PenaltyRules, occurrences: int = 1, amount: Decimal | None = None
+) -> PenaltyLine:
+    """Fines per occurrence: fixed (P2-PEN-01..03: 50 per unapproved notice, +100 when it caused a complaint), or
+    a minimum the decision may exceed with ``amount`` (P4-PEN-07: at least 200 for concealing the facts)."""
     fine = next((f for f in rules.fines if f.code == code), None)
     if fine is None:
         known = [f.code for f in rules.fines]
-        raise RuleViolation(f"the policy has no fine {code!r} (fines: {known})", rule="P2-PEN-01")
-    _count(occurrences, "a fine's occurrences", fine.rule_id or "P2-PEN-01", minimum=1)
-    amount = fine.amount * occurrences
+        raise RuleViolation(f"the policy has no fine {code!r} (fines: {known})", rule="PEN-FINE")
+    rule_id = fine.rule_id or "PEN-FINE"
+    _count(occurrences, "a fine's occurrences", rule_id, minimum=1)
+    least = fine.amount * occurrences
+    if amount is not None and not fine.minimum:
+        raise RuleViolation(f"fine {code!r} is a fixed {money(fine.amount)} per occurrence", rule=rule_id)
+    chosen = least if amount is None else yuan(amount)
+    if chosen < least:
+        raise RuleViolation(
+            f"{occurrences} × {fine.label.en} costs at least {money(least)}; {money(chosen)} is less", rule=rule_id
+        )
+    if fine.minimum:
+        explanation = Labels(
+            f"{fine.label.zh} {occurrences} 次 × {money(fine.amount)} 起 = {money(chosen)}",
+            f"{fine.label.en}: {occurrences} × {money(fine.amount)} minimum = {money(chosen)}",
+        )
+    else:
+        explanation = Labels(
+            f"{fine.label.zh} {occurrences} 次 × {money(fine.amount)} = {money(chosen)}",
+            f"{fine.label.en}: {occurrences} × {money(fine.amount)} = {money(chosen)}",
+        )
     return PenaltyLine(
         party=party,
-        rule_id=fine.rule_id or "P2-PEN-01",
+        rule_id=rule_id,
         kind=LineKind.FINE,
-        amount=amount,
-        explanation=Labels(
-            f"{fine.label.zh} {occurrences} 次 × {money(fine.amount)} = {money(amount)}",
-            f"{fine.label.en}: {occurrences} × {money(fine.amount)} = {money(amount)}",
-        ),
+        amount=chosen,
+        explanation=explanation,
         basis=(("fine", code), ("occurrences", str(occurrences))),
     )
 

@@ -67,6 +67,7 @@ class FineOrder:
     code: str
     occurrences: int = 1
     party_kind: PartyKind = PartyKind.PERSON
+    amount: Decimal | None = None  # above a minimum fine's least (P4-PEN-07); None: the least, or the fixed amount
 
 
 @attrs.frozen(kw_only=True)
@@ -132,7 +133,11 @@ def assess_lines(
         party = Party(kind=fine.party_kind, id=fine.party_id)
         if fine.party_kind is PartyKind.PERSON:
             org.person(fine.party_id)
-        lines.extend(split_to_members(fine_line(party, fine.code, rules=rules, occurrences=fine.occurrences), org))
+        lines.extend(
+            split_to_members(
+                fine_line(party, fine.code, rules=rules, occurrences=fine.occurrences, amount=fine.amount), org
+            )
+        )
     for late in order.overdue:
         lines.append(overdue_line(org.person(late.person_id), rules=rules, full_days_late=late.full_days_late))
     out = doubled(lines, rules.second_complaint_factor) if case.parent_case_id is not None else tuple(lines)

@@ -330,11 +330,13 @@ class CountTier:
 
 @attrs.frozen(kw_only=True)
 class Fine:
-    """A fixed fine per occurrence (P2-PEN-01..03), referred to by ``code``."""
+    """A fine per occurrence, referred to by ``code``: fixed (P2-PEN-01..03), or with ``minimum`` the least the
+    decision may set (P4-PEN-07: concealing the facts costs 200 起)."""
 
     code: str
     amount: Decimal
     label: Labels
+    minimum: bool = False
     rule_id: str = ""
 
 

@@ -279,8 +279,26 @@ def test_p2_pen_01_03_fixed_fines_additive() -> None:
     notice = fine_line(manager, "unapproved_notice", rules=rules).amount
     caused = fine_line(manager, "notice_caused_complaint", rules=rules).amount
     assert notice + caused == D("150.00")
-    with pytest.raises(RuleViolation):
+    with pytest.raises(RuleViolation) as unknown:
         fine_line(manager, "parking", rules=rules)
+    assert unknown.value.rule == "PEN-FINE"
+    with pytest.raises(RuleViolation, match=r"fixed 50\.00") as fixed:  # a fixed fine takes no amount of its own
+        fine_line(manager, "unapproved_notice", rules=rules, amount=D("80.00"))
+    assert fixed.value.rule == "P2-PEN-02"
+
+
+def test_p4_pen_07_concealing_the_facts_costs_200_or_more() -> None:
+    """P4-PEN-07「轻者200元起」: the least per occurrence; the decision may set more, never less."""
+    rules = load_preset("service").penalties
+    clerk = Party(PartyKind.PERSON, "S02", "李娜")
+    line = fine_line(clerk, "concealment", rules=rules)
+    assert (line.amount, line.rule_id, line.kind) == (D("200.00"), "P4-PEN-07", LineKind.FINE)
+    assert "200.00 起" in line.explanation.zh
+    assert fine_line(clerk, "concealment", rules=rules, amount=D("500")).amount == D("500.00")
+    assert fine_line(clerk, "concealment", rules=rules, occurrences=2, amount=D("400.00")).amount == D("400.00")
+    with pytest.raises(RuleViolation, match=r"at least 400\.00") as less:
+        fine_line(clerk, "concealment", rules=rules, occurrences=2, amount=D("399.99"))
+    assert less.value.rule == "P4-PEN-07"
 
 
 def test_assessment_proposal_approval_and_reversal(org: Organisation) -> None:

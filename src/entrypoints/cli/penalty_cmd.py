@@ -263,7 +263,7 @@ def _order(
         )
     fine_orders = []
     for text in fines:
-        head, extra, _ = _extras(text, "--fine", {"times", "kind"}, set())
+        head, extra, _ = _extras(text, "--fine", {"times", "kind", "amount"}, set())
         party, code = _pair(head, "--fine", "M05=F01")
         kind = extra.get("kind", "person")
         if kind not in {k.value for k in PartyKind}:
@@ -275,6 +275,7 @@ def _order(
                 code=code,
                 occurrences=_count(extra.get("times", "1"), "--fine"),
                 party_kind=PartyKind(kind),
+                amount=_money(extra.get("amount"), "--fine"),
             )
         )
     overdue_orders = []
@@ -337,7 +338,9 @@ def assess(
     fine: Annotated[
         list[str] | None,
         typer.Option(
-            "--fine", metavar="ID=CODE[,times=N][,kind=KIND]", help="Fixed fine, occurrences, party kind; repeatable."
+            "--fine",
+            metavar="ID=CODE[,times=N][,kind=KIND][,amount=YUAN]",
+            help="A fine, occurrences, party kind, amount above a minimum fine; repeatable.",
         ),
     ] = None,
     overdue: Annotated[

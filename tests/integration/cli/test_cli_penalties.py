@@ -306,6 +306,20 @@ def test_p4_pen_05_days_late_taken_from_the_sat_on_tickets_clock(
     assert code == 4 and "[P4-PEN-05] clock 'first_investigation' was in time" in err  # fined 50.00 before
 
 
+def test_p4_pen_07_a_concealment_fine_above_its_minimum(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    """P4-PEN-07: concealing the facts costs 200 起; amount= sets more (the policy had no such fine: exit 4)."""
+    ref = service_case(capsys, db)
+    code, doc = run(capsys, db, "penalty", "assess", ref, "--fine", "S02=concealment,amount=300",
+                    "--at", "2026-11-02T13:00")  # fmt: skip
+    assert code == 0, doc
+    (line,) = [line for line in doc["assessment"]["lines"] if line["rule"] == "P4-PEN-07"]
+    assert (line["person"], line["amount"]) == ("S02", "300.00")
+    code, err = refused(capsys, db, "penalty", "assess", ref, "--fine", "S02=concealment,amount=199")
+    assert code == 4 and "[P4-PEN-07]" in err and "at least 200.00" in err
+    code, err = refused(capsys, db, "penalty", "assess", ref, "--fine", "S02=concealment,amount=lots")
+    assert code == 2 and "--fine" in err
+
+
 def test_bad_options_are_usage_errors(capsys: pytest.CaptureFixture[str], db: Path) -> None:
     assert run(capsys, db, "penalty", "assess", "X", "--sanction", "M06=scolding")[0] == 2
     assert run(capsys, db, "penalty", "approve", "not-a-uuid", "--role", "gm", "--by", "GM01")[0] == 2
