@@ -114,3 +114,29 @@ def test_followup_visits_through_the_cli_under_the_service_preset(app: typer.Typ
     assert "monthly" not in zh.stdout and "reached" not in zh.stdout and "dissatisfied" not in zh.stdout
     due = invoke(app, db, "followup", "due", "--on", "2027-03-01").stdout
     assert "月度回访" in due and "monthly" not in due
+
+
+def test_p2_dl_08_the_rework_deadline_on_the_memo_is_tracked(app: typer.Typer, tmp_path: Path) -> None:
+    """P2-DL-08: the memo sets the rework deadline (a promise on the rework clock); delivery stops it, late or not."""
+    db = tmp_path / "c.db"
+    as_json(app, db, "init", "--policy", "furniture")
+    ref = as_json(app, db, "case", "open", "--customer", "华东家居", "--category", "product_quality",
+                  "--at", "2026-11-02T09:00")["id"]  # fmt: skip
+    early = invoke(app, db, "case", "milestone", ref, "rework_delivered", "--at", "2026-11-03T09:00")
+    assert early.exit_code == 4 and "memo_done" in early.stderr  # no delivery before the memo
+    for milestone in ("transfer_approved", "pm_received", "memo_done"):
+        as_json(app, db, "case", "milestone", ref, milestone, "--at", "2026-11-03T10:00")
+    as_json(
+        app, db, "case", "promise", ref, "--clock", "rework", "--due", "2026-11-10T17:00", "--at", "2026-11-03T11:00"
+    )
+
+    def overdue(at: str) -> list[str]:
+        return [
+            r["clock"] for r in as_json(app, db, "report", "overdue", "--at", at)["overdue"] if r["rule"] == "P2-DL-08"
+        ]
+
+    assert overdue("2026-11-10T16:00") == [] and overdue("2026-11-10T18:00") == ["rework"]
+    as_json(app, db, "case", "milestone", ref, "rework_delivered", "--at", "2026-11-12T15:00")
+    assert overdue("2026-11-13T09:00") == [] and overdue("2026-11-11T09:00") == ["rework"]  # late then
+    (clock,) = [c for c in as_json(app, db, "case", "show", ref)["clocks"] if c["name"] == "rework"]
+    assert clock["rule"] == "P2-DL-08" and clock["stopped_at"] == "2026-11-12T07:00:00Z" and clock["overdue"] is True
