@@ -145,6 +145,7 @@ def case_json(
         "severity": case.severity,
         "major": case.major,
         "description": intake.description,
+        "flags": sorted(intake.flags),
         "received_at": utc_iso(case.received_at),
         "amount": money_str(intake.claimed_amount),
         "clocks": clocks_json(case, policy, calendar, as_of=as_of),

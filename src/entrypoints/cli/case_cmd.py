@@ -349,6 +349,14 @@ def open_case(
             help="A product line: order=,part=,shipped=YYYY-MM-DD,qty=,defective=,requested= (repeatable).",
         ),
     ] = None,
+    flag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--flag",
+            metavar="FLAG",
+            help="caused_loss, needs_joint_inspection (会勘, P1-CLS-07) or hq_produced (P2-CLS-07); repeatable.",
+        ),
+    ] = None,
     policy: Annotated[
         str | None, typer.Option("--policy", help="Policy id (default: the one `complaint init` chose).")
     ] = None,
@@ -356,7 +364,7 @@ def open_case(
     actor: ActorOption = DEFAULT_ACTOR,
 ) -> None:
     """Take in a complaint (受理): a new case with its clocks running."""
-    from complaint_core.intake import Intake, ProductLine
+    from complaint_core.intake import CASE_FLAGS, Intake, ProductLine
     from complaint_core.policy import CaseKind, Channel, Market
 
     from .appctx import open_for
@@ -387,6 +395,9 @@ def open_case(
             raise typer.BadParameter(f"{value!r} is not one of {', '.join(e.value for e in enum)}", param_hint=hint)
     if not customer.strip():
         raise typer.BadParameter("a customer is required", param_hint="'--customer'")
+    for value in flag or ():
+        if value not in CASE_FLAGS:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(sorted(CASE_FLAGS))}", param_hint="'--flag'")
     intake = Intake(
         customer=customer,
         channel=Channel(channel),
@@ -396,6 +407,7 @@ def open_case(
         kind=CaseKind(kind),
         lines=tuple(ProductLine(**line) for line in lines),
         claimed_amount=amount,
+        flags=frozenset(flag or ()),
     )
     when = localize_at(app, at, policy_id=pid)
     check_covered(app, loaded, when)

@@ -67,6 +67,7 @@ def to_proposed(app: typer.Typer, db: Path, amount: str = "8200") -> str:
         (("--channel", "fax"), "'--channel'"),
         (("--severity", "light"), "'--severity'"),
         (("--product", "order=SO-1,qty=x"), "'--product'"),
+        (("--flag", "lost_money"), "'--flag'"),
     ],
 )
 def test_bad_intake_exits_2_naming_the_option_and_writes_nothing(
@@ -80,6 +81,15 @@ def test_bad_intake_exits_2_naming_the_option_and_writes_nothing(
     assert result.stdout == ""
     assert names in result.stderr
     assert count(db, "cases") == 0 and count(db, "history") == 0
+
+
+def test_intake_flags_are_taken_in_and_shown(app: typer.Typer, db: Path) -> None:
+    """P1-CLS-02 (caused a loss), P1-CLS-07 (needs a joint inspection, 会勘), P2-CLS-07 (HQ-produced): the CLI could
+    set none of them."""
+    opened = open_case(app, db, "--flag", "needs_joint_inspection", "--flag", "caused_loss")
+    assert opened["flags"] == ["caused_loss", "needs_joint_inspection"]
+    assert as_json(app, db, "case", "show", opened["id"])["flags"] == ["caused_loss", "needs_joint_inspection"]
+    assert open_case(app, db)["flags"] == []
 
 
 @pytest.mark.parametrize(
