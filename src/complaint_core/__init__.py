@@ -80,6 +80,8 @@ if TYPE_CHECKING:
         EmergencyMeetingRecorded,
         FoundNotEstablished,
         HandlerAssigned,
+        ImprovementPlanned,
+        ImprovementVerified,
         InquiryIssued,
         InvestigationStarted,
         MajorComplaintFlagged,
@@ -112,6 +114,7 @@ if TYPE_CHECKING:
         plan_visits,
     )
     from .followup_service import FollowUpService
+    from .improvement import Improvement
     from .intake import Intake, ProductLine
     from .labels import Labels, Language
     from .ledger import EntryKind, Ledger, LedgerEntry, LedgerError, MonthClose, PersonMonth, Posting
@@ -162,6 +165,7 @@ if TYPE_CHECKING:
         EscalationAction,
         Fine,
         FollowUpRules,
+        ImprovementRules,
         LadderLevel,
         Limit,
         Market,
@@ -295,6 +299,10 @@ _WHERE: dict[str, str] = {
     "GoodsReceived": "returns",
     "GroupUnit": "organisation",
     "HandlerAssigned": "events",
+    "Improvement": "improvement",
+    "ImprovementPlanned": "events",
+    "ImprovementRules": "policy",
+    "ImprovementVerified": "events",
     "InquiryIssued": "events",
     "Intake": "intake",
     "InvalidInstant": "errors",
@@ -519,6 +527,10 @@ __all__ = [
     "GoodsReceived",
     "GroupUnit",
     "HandlerAssigned",
+    "Improvement",
+    "ImprovementPlanned",
+    "ImprovementRules",
+    "ImprovementVerified",
     "InquiryIssued",
     "Intake",
     "InvalidInstant",

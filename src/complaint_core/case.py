@@ -45,6 +45,8 @@ from .errors import (
     RuleViolation,
     enum_member,
 )
+from .improvement import RULE as IMPROVEMENT_RULE
+from .improvement import Improvement
 from .intake import Intake
 from .money import amount as amount_of
 from .policy import MAJOR_FLAGGED, Policy, PromiseMode
@@ -224,6 +226,7 @@ class Case:
     reply: Reply | None = None
     not_established_reason: str | None = None
     petitions: tuple[Petition, ...] = ()
+    improvements: tuple[Improvement, ...] = ()
     parent_case_id: UUID | None = None
     repeat_count: int = 0
     last_event_at: datetime | None = None
@@ -456,6 +459,15 @@ class Case:
     def close(self, policy: Policy, *, at: datetime, actor: str) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
         if self.major and self.meeting is None:
             raise RuleViolation("a major complaint needs its emergency-meeting record before closure", rule="P3-ESC-01")
+        if (
+            not self.improvements
+            and self.intake.kind in policy.improvements.required_for
+            and self.not_established_reason is None
+        ):
+            raise RuleViolation(
+                f"{self.intake.kind.value} cases close only with improvement measures (改进措施) recorded",
+                rule="P4-LC-03",
+            )
         return self._transition(policy, S.CLOSED, at, actor, ev.CaseClosed)
 
     def settle(
@@ -733,6 +745,70 @@ class Case:
             target=target,
             due=deadline.due,
             stopped_at=state.stopped_at,
+        )
+
+    def plan_improvement(
+        self,
+        policy: Policy,
+        *,
+        at: datetime,
+        actor: str,
+        measures: str,
+        owner: str,
+        supervisor: str = "",
+        due: datetime | None = None,
+        tracked: bool = True,
+        calendar: WorkingCalendar | None = None,
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """改善对策: what changes, who carries it out and who checks it (P4-LC-03, P3-FU-03). Also after closure,
+        since the effect shows later; a tracked one without ``due`` is checked ``improvements.verify_within``
+        after ``at`` when the policy says so. ``tracked=False`` exempts it (human negligence, P1-CLS-05)."""
+        self._check_policy(policy)
+        if self.status is S.SETTLED:
+            raise InvalidTransition("a settled case is never edited", rule="P1-LC-10")
+        if not measures.strip() or not owner.strip():
+            raise RuleViolation("an improvement needs its measures and an owner", rule="P4-LC-03")
+        at = self._check_time(at)
+        if due is not None:
+            due = require_aware(due, "due")
+            if not tracked:
+                raise RuleViolation("an untracked improvement has no check to be due", rule="P1-CLS-05")
+            if due <= at:
+                raise RuleViolation(f"the check is due after the plan, not {due.isoformat()}", rule=IMPROVEMENT_RULE)
+        elif tracked and policy.improvements.verify_within is not None:
+            due = shift(at, policy.improvements.verify_within, calendar=calendar, tz=policy.tz)
+        return self._emit(
+            ev.ImprovementPlanned,
+            at,
+            actor,
+            number=len(self.improvements) + 1,
+            measures=measures,
+            owner=owner,
+            supervisor=supervisor,
+            due=due,
+            tracked=tracked,
+        )
+
+    def verify_improvement(
+        self, policy: Policy, *, at: datetime, actor: str, number: int, effective: bool, note: str = ""
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """效果确认: once per tracked improvement, by its supervisor when it has one (P1-FU-01, P3-FU-03)."""
+        self._check_policy(policy)
+        if self.status is S.SETTLED:
+            raise InvalidTransition("a settled case is never edited", rule="P1-LC-10")
+        found = next((i for i in self.improvements if i.number == number), None)
+        if found is None:
+            raise NotFound(f"case {self.reference} has no improvement {number} ({len(self.improvements)} planned)")
+        if not found.tracked:
+            raise RuleViolation(f"improvement {number} is not tracked (P1-CLS-05)", rule=IMPROVEMENT_RULE)
+        if found.verified_at is not None:
+            raise RuleViolation(f"improvement {number} was verified already", rule=IMPROVEMENT_RULE)
+        if found.supervisor and actor != found.supervisor:
+            raise RuleViolation(
+                f"improvement {number} is checked by its supervisor {found.supervisor}, not {actor}", rule="P3-FU-03"
+            )
+        return self._emit(
+            ev.ImprovementVerified, self._check_time(at), actor, number=number, effective=effective, note=note
         )
 
     def adopt_policy(self, policy: Policy, *, at: datetime, actor: str) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
@@ -1115,6 +1191,33 @@ def _(event: ev.ClockEscalated, case: Case) -> Case:
 @_APPLIERS.on(ev.InquiryIssued)
 def _(event: ev.InquiryIssued, case: Case) -> Case:
     return _next(event, case, clocks=_update_clock(case, event.clock, lambda c: attrs.evolve(c, inquired=True)))
+
+
+@_APPLIERS.on(ev.ImprovementPlanned)
+def _(event: ev.ImprovementPlanned, case: Case) -> Case:
+    planned = Improvement(
+        number=event.number,
+        measures=event.measures,
+        owner=event.owner,
+        supervisor=event.supervisor,
+        due=event.due,
+        tracked=event.tracked,
+        planned_at=event.occurred_at,
+        planned_by=event.actor,
+    )
+    return _next(event, case, improvements=(*case.improvements, planned))
+
+
+@_APPLIERS.on(ev.ImprovementVerified)
+def _(event: ev.ImprovementVerified, case: Case) -> Case:
+    def verified(i: Improvement) -> Improvement:
+        if i.number != event.number:
+            return i
+        return attrs.evolve(
+            i, verified_at=event.occurred_at, verified_by=event.actor, effective=event.effective, note=event.note
+        )
+
+    return _next(event, case, improvements=tuple(map(verified, case.improvements)))
 
 
 @_APPLIERS.on(ev.PolicyAdopted)

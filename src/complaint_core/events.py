@@ -218,6 +218,30 @@ class PolicyAdopted(DomainEvent):
     policy_version: int
 
 
+@attrs.frozen(kw_only=True)
+class ImprovementPlanned(DomainEvent):
+    """A corrective action decided on the case (P4-LC-03, P3-FU-03); ``tracked`` false exempts it from the check
+    (P1-CLS-05)."""
+
+    EVENT_TYPE: ClassVar[str] = "case.improvement_planned"
+    number: int
+    measures: str
+    owner: str
+    supervisor: str
+    due: datetime | None
+    tracked: bool
+
+
+@attrs.frozen(kw_only=True)
+class ImprovementVerified(DomainEvent):
+    """The effect of a corrective action checked (P1-FU-01 效果确认)."""
+
+    EVENT_TYPE: ClassVar[str] = "case.improvement_verified"
+    number: int
+    effective: bool
+    note: str = ""
+
+
 CASE_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     CaseReceived,
     CaseRegistered,
@@ -243,6 +267,8 @@ CASE_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     ClockEscalated,
     InquiryIssued,
     PolicyAdopted,
+    ImprovementPlanned,
+    ImprovementVerified,
 )
 
 

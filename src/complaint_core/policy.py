@@ -385,6 +385,16 @@ DEFAULT_SATISFACTION = (
 
 
 @attrs.frozen(kw_only=True)
+class ImprovementRules:
+    """Corrective actions (改善对策, DOMAIN §9's follow-through): ``required_for`` the case kinds that close only with
+    one (P4-LC-03: an internal investigation ends with improvement measures); ``verify_within`` the default due of
+    the effect check, from planning (P1-FU-01 效果确认)."""
+
+    required_for: frozenset[CaseKind] = frozenset()
+    verify_within: Limit | None = None
+
+
+@attrs.frozen(kw_only=True)
 class FollowUpRules:
     """Follow-up visits (DOMAIN §9). Unset entries mean the policy schedules no visit of that kind.
 
@@ -427,6 +437,7 @@ class Policy:
     returns: ReturnRules = ReturnRules()
     penalties: PenaltyRules = PenaltyRules()
     followups: FollowUpRules = FollowUpRules()
+    improvements: ImprovementRules = ImprovementRules()
     duties: tuple[DutyRule, ...] = ()
     _rules_by_name: dict[str, tuple[ClockRule, ...]] = attrs.field(init=False, repr=False, eq=False, hash=False)
     _starting_at: dict[str, tuple[str, ...]] = attrs.field(init=False, repr=False, eq=False, hash=False)
@@ -758,6 +769,7 @@ def _validate(p: Policy) -> None:
     _check_limit(p.followups.retry_after, "followups.retry_after")
     if p.followups.max_attempts < 1:
         raise PolicyInvalid("followups.max_attempts", "at least one attempt")
+    _check_limit(p.improvements.verify_within, "improvements.verify_within")
     if p.followups.at_closure and p.followups.after_rework_delivery is not None:
         raise PolicyInvalid(
             "followups.at_closure",

@@ -265,6 +265,48 @@ class CaseService:
 
         return self._run(ref, at, settle)
 
+    def plan_improvement(
+        self,
+        ref: str | UUID,
+        *,
+        actor: str,
+        measures: str,
+        owner: str,
+        supervisor: str = "",
+        due: datetime | None = None,
+        tracked: bool = True,
+        at: datetime | None = None,
+    ) -> Case:
+        """A corrective action on the case (P4-LC-03, P3-FU-03; untracked: P1-CLS-05)."""
+
+        def plan(case: Case, policy: Policy, when: datetime, _: UnitOfWork) -> tuple[Case, tuple[DomainEvent, ...]]:
+            calendar = self.calendar_for(policy) if tracked and due is None else None
+            return case.plan_improvement(
+                policy,
+                at=when,
+                actor=actor,
+                measures=measures,
+                owner=owner,
+                supervisor=supervisor,
+                due=due,
+                tracked=tracked,
+                calendar=calendar,
+            )
+
+        return self._run(ref, at, plan)
+
+    def verify_improvement(
+        self, ref: str | UUID, *, actor: str, number: int, effective: bool, note: str = "", at: datetime | None = None
+    ) -> Case:
+        """The check of a corrective action's effect (P1-FU-01)."""
+        return self._run(
+            ref,
+            at,
+            lambda c, p, t, _: c.verify_improvement(
+                p, at=t, actor=actor, number=number, effective=effective, note=note
+            ),
+        )
+
     def find_not_established(self, ref: str | UUID, *, actor: str, reason: str, at: datetime | None = None) -> Case:
         return self._run(ref, at, lambda c, p, t, _: c.find_not_established(p, at=t, actor=actor, reason=reason))
 

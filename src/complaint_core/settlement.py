@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from .assessment import Assessment, AssessmentStatus
 from .case import Case
+from .improvement import unfinished
 from .policy import Policy
 from .returns import ALLOWANCE_KINDS, GOODS_KINDS, Return, ReturnStatus
 
@@ -14,7 +15,8 @@ def open_items(
     case: Case, policy: Policy, returns: Iterable[Return], assessments: Iterable[Assessment]
 ) -> tuple[str, ...]:
     """The case's returns and allowances not yet booked (or, where the policy executes remedies through them, an
-    approved remedy that moves goods or money not even issued), and its penalty assessments still only proposed."""
+    approved remedy that moves goods or money not even issued), its penalty assessments still only proposed, and
+    its improvements not verified (or the last one found not effective)."""
     returns = tuple(returns)
     items = [f"{r.document.kind.value} {r.return_id} not booked" for r in returns if r.status is ReturnStatus.OPEN]
     remedy = case.remedy
@@ -31,4 +33,5 @@ def open_items(
         for a in assessments
         if a.status is AssessmentStatus.PROPOSED
     ]
+    items += unfinished(case.improvements)
     return tuple(items)

@@ -18,6 +18,7 @@ from complaint_core.timeutil import utc_z
 if TYPE_CHECKING:
     from complaint_core.calendar import WorkingCalendar
     from complaint_core.case import Case
+    from complaint_core.improvement import Improvement
     from complaint_core.labels import Labels
     from complaint_core.ledger import LedgerEntry, MonthClose, PersonMonth
     from complaint_core.penalty import PenaltyLine
@@ -173,12 +174,33 @@ def case_json(
             "minutes": case.meeting.minutes,
             "at": utc_iso(case.meeting.at),
         },
+        "improvements": [improvement_json(i, as_of) for i in case.improvements],
         "parent_number": parent_number,
         "repeat_count": case.repeat_count,
         "steps": [
             {"status": s.status.value, "at": utc_iso(s.at), "actor": s.actor, "reason": s.reason} for s in case.steps
         ],
         "version": case.version,
+    }
+
+
+def improvement_json(improvement: Improvement, as_of: datetime) -> JSON:
+    """One corrective action of a case; ``overdue`` as of ``as_of`` (tracked, unchecked, past its due)."""
+    i = improvement
+    return {
+        "number": i.number,
+        "measures": i.measures,
+        "owner": i.owner,
+        "supervisor": i.supervisor,
+        "tracked": i.tracked,
+        "due_at": None if i.due is None else utc_iso(i.due),
+        "planned_at": utc_iso(i.planned_at),
+        "planned_by": i.planned_by,
+        "verified_at": None if i.verified_at is None else utc_iso(i.verified_at),
+        "verified_by": i.verified_by,
+        "effective": i.effective,
+        "note": i.note,
+        "overdue": i.overdue(as_of),
     }
 
 

@@ -60,9 +60,11 @@ from complaint_core.intake import Intake
 from complaint_core.labels import Labels
 from complaint_core.policy import (
     ApprovalTier,
+    CaseKind,
     Category,
     ClockCondition,
     ClockRule,
+    ImprovementRules,
     Limit,
     Market,
     NumberingRule,
@@ -187,6 +189,10 @@ LEAN = Policy(
     numbering=NumberingRule(template="{yyyy}-{seq}", reset=NumberReset.NEVER, assign_at="received"),
     approval=(ApprovalTier(role="gm"),),
     skip_states=frozenset({"attributed", "approved"}),
+    # P4-LC-03 shape: a case closes with its improvement measures; their check is due a week after the plan
+    improvements=ImprovementRules(
+        required_for=frozenset({CaseKind.EXTERNAL}), verify_within=Limit(7, TimeUnit.CALENDAR_DAYS)
+    ),
 )
 
 POLICIES = {"manufacturing": load_preset("manufacturing"), "pausable": PAUSABLE, "short": SHORT, "lean": LEAN}
@@ -235,6 +241,7 @@ AMOUNTS = st.one_of(
 )
 BAD_AMOUNTS = st.sampled_from([Decimal("-0.01"), Decimal("1.001"), Decimal("NaN"), Decimal("Infinity")])
 TEXT = st.sampled_from(["", "   ", "客户不接受", "reason"])
+AFTER_CLOSURE = frozenset({"settle", "plan_improvement", "verify_improvement"})
 
 
 @st.composite
@@ -324,8 +331,8 @@ class CaseMachine(RuleBasedStateMachine):
         assert _same(_fields(before), snapshot), "an accepted command mutated the original case"
         assert expect is not False, f"{command} accepted in {before.status.value} with {kwargs}"
         assert before.status not in TERMINAL, f"settled case accepted {command}"
-        if before.status is S.CLOSED:
-            assert command == "settle", f"closed case accepted {command} (P1-LC-10)"
+        if before.status is S.CLOSED:  # the effect of an improvement shows after closure (P1-FU-01)
+            assert command in AFTER_CLOSURE, f"closed case accepted {command} (P1-LC-10)"
         assert len(events) == 1
         event = events[0]
         assert new.version == before.version + 1
@@ -494,10 +501,22 @@ class CaseMachine(RuleBasedStateMachine):
         if new is not None:
             assert new.reply is not None and new.reply.message == message and new.reply.at == self.now
 
+    @property
+    def needs_improvement(self) -> bool:
+        """P4-LC-03: the policy wants an improvement before this case closes, and it has none."""
+        case = self.case
+        required = case.intake.kind in self.policy.improvements.required_for
+        return required and not case.improvements and case.not_established_reason is None
+
     @rule()
     def close(self) -> None:
-        """P3-ESC-01: a major complaint closes only with its emergency-meeting record."""
-        expect = self.moves(S.CLOSED) and (not self.case.major or self.case.meeting is not None)
+        """P3-ESC-01: a major complaint closes only with its emergency-meeting record; P4-LC-03: with its
+        improvement where the policy says so."""
+        expect = (
+            self.moves(S.CLOSED)
+            and (not self.case.major or self.case.meeting is not None)
+            and not self.needs_improvement
+        )
         new = self._attempt("close", expect)
         if new is not None:
             assert new.reply is not None
@@ -506,6 +525,53 @@ class CaseMachine(RuleBasedStateMachine):
     @rule(open_items=st.sampled_from([(), ("return R-1 not booked",), ("penalty unposted", "allowance")]))
     def settle(self, open_items: tuple[str, ...]) -> None:
         self._attempt("settle", self.moves(S.SETTLED) and not open_items, open_items=open_items)
+
+    @rule(
+        measures=st.sampled_from(["", "   ", "来料检验加严", "reason"]),
+        owner=st.sampled_from(["", "p1", "sales"]),
+        supervisor=st.sampled_from(["", "tester", "gm"]),
+        due_hours=st.one_of(st.none(), st.integers(-2, 400)),
+        tracked=st.booleans(),
+    )
+    def plan_improvement(
+        self, measures: str, owner: str, supervisor: str, due_hours: int | None, tracked: bool
+    ) -> None:
+        """P4-LC-03 / P3-FU-03 / P1-CLS-05: measures and an owner; a due after now, and only on a tracked one."""
+        due = None if due_hours is None else self.now + timedelta(hours=due_hours)
+        expect = (
+            self.case.status is not S.SETTLED
+            and not _blank(measures)
+            and not _blank(owner)
+            and (due_hours is None or (tracked and due_hours > 0))
+        )
+        new = self._attempt(
+            "plan_improvement", expect, measures=measures, owner=owner, supervisor=supervisor, due=due,
+            tracked=tracked, calendar=CN,
+        )  # fmt: skip
+        if new is not None:
+            planned = new.improvements[-1]
+            assert planned.number == len(new.improvements) == len(self.case.improvements)
+            assert planned.open is tracked and planned.planned_at == self.now
+            within = self.policy.improvements.verify_within
+            if tracked and due is None and within is not None:
+                assert planned.due is not None and planned.due > self.now
+
+    @rule(data=st.data(), effective=st.booleans(), actor=st.sampled_from(["tester", "gm"]))
+    def verify_improvement(self, data: st.DataObject, effective: bool, actor: str) -> None:
+        """P1-FU-01: once per tracked improvement; by its supervisor when it has one (P3-FU-03)."""
+        numbers = [0, *(i.number for i in self.case.improvements)]  # 0 is never planned
+        number = data.draw(st.sampled_from(numbers), label="number")
+        found = next((i for i in self.case.improvements if i.number == number), None)
+        expect = (
+            self.case.status is not S.SETTLED
+            and found is not None
+            and found.open
+            and (not found.supervisor or found.supervisor == actor)
+        )
+        new = self._attempt("verify_improvement", expect, number=number, effective=effective, actor=actor)
+        if new is not None:
+            after = new.improvements[number - 1]
+            assert not after.open and after.effective is effective and after.verified_by == actor
 
     @rule(reason=TEXT)
     def find_not_established(self, reason: str) -> None:
@@ -565,6 +631,8 @@ class CaseMachine(RuleBasedStateMachine):
             elif target is S.CLOSED:
                 if self.case.major and self.case.meeting is None:
                     self._attempt("record_emergency_meeting", True, attendees=("总经理",), minutes="纪要")
+                if self.needs_improvement or data.draw(st.booleans(), label="improve"):
+                    self._attempt("plan_improvement", True, measures="来料检验加严", owner="p1", calendar=CN)
                 self._attempt("close", True)
             elif target is S.SETTLED:
                 self._attempt("settle", True)

@@ -478,6 +478,7 @@ def test_p4_fu_04_closure_schedules_only_where_the_policy_says_so(
     quiet = followups(service, secondary_check=None)  # an internal ticket has no monthly visits, and now no check
     internal = _replied(quiet, sh(2026, 11, 2, 8), kind=CaseKind.INTERNAL)
     cases, store = _closing_service(quiet, internal, sh(2026, 11, 2, 21))
+    cases.plan_improvement(internal.case_id, actor="qa", measures="前台交接表", owner="front_desk")  # P4-LC-03
     assert cases.close(internal.case_id, actor="cs").status is CaseStatus.CLOSED and not store.followups
 
 

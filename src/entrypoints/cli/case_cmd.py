@@ -68,6 +68,11 @@ TEXT = Texts(
         "major": ("重大投诉", "major"),
         "milestones": ("节点", "milestones"),
         "meeting": ("紧急会议", "meeting"),
+        "improvements": ("改善对策", "improvements"),
+        "improvement_open": ("待确认 {due}", "to check by {due}"),
+        "improvement_untracked": ("免追踪", "not tracked"),
+        "improvement_effective": ("有效({by})", "effective ({by})"),
+        "improvement_ineffective": ("无效({by})", "not effective ({by})"),
         "yes": ("是", "yes"),
         "no": ("否", "no"),
     }
@@ -729,6 +734,18 @@ def _show_doc(ctx: typer.Context, ref: str, at: datetime | None) -> tuple[dict[s
         store.close()
 
 
+def improvement_line(doc: dict[str, Any], lang: Language, tz: Any) -> str:
+    """``1 measures (owner): where its check stands``, for tables."""
+    if not doc["tracked"]:
+        state = TEXT("improvement_untracked", lang)
+    elif doc["verified_at"] is None:
+        state = TEXT("improvement_open", lang, due=local_minute(doc["due_at"], tz) or "-")
+    else:
+        key = "improvement_effective" if doc["effective"] else "improvement_ineffective"
+        state = TEXT(key, lang, by=doc["verified_by"])
+    return f"{doc['number']} {doc['measures']} ({doc['owner']}): {state}"
+
+
 def show(ctx: typer.Context, case: CaseArg, at: AtOption = None) -> None:
     """One case with its clocks and deadlines (overdue as of --at, default now)."""
     settings = settings_of(ctx)
@@ -759,6 +776,10 @@ def show(ctx: typer.Context, case: CaseArg, at: AtOption = None) -> None:
             meeting = doc["meeting"]
             held = f"{local_minute(meeting['at'], tz)} {', '.join(meeting['attendees'])}"
             rows.append((TEXT("meeting", lang), lines(held, meeting["minutes"])))
+        if doc["improvements"]:
+            rows.append(
+                (TEXT("improvements", lang), lines(*(improvement_line(i, lang, tz) for i in doc["improvements"])))
+            )
         console.print(table(None, [TEXT("field", lang), TEXT("value", lang)], rows))
         clock_rows = [
             (

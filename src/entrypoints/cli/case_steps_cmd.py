@@ -1,23 +1,23 @@
-"""``complaint case milestone|classify|major|meeting|react|adopt``: the steps of a case outside its lifecycle.
+"""``complaint case milestone|classify|major|meeting|react|adopt|improve|verify``: a case's steps outside its lifecycle.
 
 A policy's own milestones start and stop its clocks (P4: ``forwarded_to_head`` and ``head_replied``, the head's
 one working day and the deemed waiver); severity decides the clocks and the penalties; a major complaint needs
 its emergency-meeting record before it can close (P3-ESC-01); a case moves to a newer version of its policy
-only when asked (``adopt``). Same conventions as the other case commands.
+only when asked (``adopt``); corrective actions and the check of their effect (``improve``, ``verify``) may follow
+closure. Same conventions as the other case commands.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .case_cmd import DEFAULT_ACTOR, ActorOption, CaseArg, run_step
-from .options import AtOption
+from .case_cmd import DEFAULT_ACTOR, ActorOption, CaseArg, localize_at, run_step
+from .options import AtOption, datetime_param
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from complaint_core.case import Case
     from entrypoints.app import App
 
@@ -111,6 +111,64 @@ def adopt(
     run_step(ctx, case, at, lambda app, when: app.cases.adopt_policy(case, actor=actor, version=version, at=when))
 
 
+def improve(
+    ctx: typer.Context,
+    case: CaseArg,
+    measures: Annotated[str, typer.Option("--measures", help="What changes (改进措施或规避方案).")],
+    owner: Annotated[str, typer.Option("--owner", metavar="PERSON", help="Who carries it out.")],
+    supervisor: Annotated[
+        str, typer.Option("--supervisor", metavar="PERSON", help="Who checks it (then only they verify it).")
+    ] = "",
+    due: Annotated[
+        datetime | None,
+        typer.Option("--due", parser=datetime_param, metavar="DATETIME", help="When its effect is to be checked."),
+    ] = None,
+    untracked: Annotated[
+        bool, typer.Option("--untracked", help="No check of its effect (human negligence, P1-CLS-05).")
+    ] = False,
+    at: AtOption = None,
+    actor: ActorOption = DEFAULT_ACTOR,
+) -> None:
+    """Record a corrective action (改善对策, P4-LC-03, P3-FU-03), also after closure; its check is due at --due,
+    else as the policy's improvements.verify_within says."""
+
+    def step(app: App, when: datetime | None) -> Case:
+        checked = due if due is None or due.tzinfo is not None else localize_at(app, due, case)
+        return app.cases.plan_improvement(
+            case,
+            actor=actor,
+            measures=measures,
+            owner=owner,
+            supervisor=supervisor,
+            due=checked,
+            tracked=not untracked,
+            at=when,
+        )
+
+    run_step(ctx, case, at, step)
+
+
+def verify(
+    ctx: typer.Context,
+    case: CaseArg,
+    number: Annotated[int, typer.Option("--improvement", min=1, metavar="N", help="The improvement's number.")],
+    effective: Annotated[bool, typer.Option("--effective/--ineffective", help="Whether it worked.")],
+    note: Annotated[str, typer.Option("--note", help="What the check found.")] = "",
+    at: AtOption = None,
+    actor: ActorOption = DEFAULT_ACTOR,
+) -> None:
+    """Record the check of an improvement's effect (效果确认, P1-FU-01), by its supervisor when it names one; an
+    ineffective one needs another before the case settles."""
+    run_step(
+        ctx,
+        case,
+        at,
+        lambda app, when: app.cases.verify_improvement(
+            case, actor=actor, number=number, effective=effective, note=note, at=when
+        ),
+    )
+
+
 COMMANDS = (
     ("milestone", milestone),
     ("classify", classify),
@@ -118,4 +176,6 @@ COMMANDS = (
     ("meeting", meeting),
     ("react", react),
     ("adopt", adopt),
+    ("improve", improve),
+    ("verify", verify),
 )

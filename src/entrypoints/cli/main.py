@@ -77,7 +77,10 @@ AREA_INDEX: dict[str, tuple[str, str]] = {
     "allowance": ("entrypoints.cli.allowance_cmd", "Sales allowances: issue, sign, book, show. | 销货折让。"),
     "followup": ("entrypoints.cli.followup_cmd", "Follow-up visits: schedule, show, due, record. | 回访。"),
     "duty": ("entrypoints.cli.duty_cmd", "Periodic duties: open, done. | 周期性工作。"),
-    "report": ("entrypoints.cli.report_cmd", "Reports: monthly, overdue, timeliness. | 月报、超期与时效稽核。"),
+    "report": (
+        "entrypoints.cli.report_cmd",
+        "Reports: monthly, overdue, timeliness, improvements. | 月报、超期、时效稽核与改善对策。",
+    ),
     "demo": ("entrypoints.cli.demo_cmd", "A simulated month ending in the HTML monthly report. | 演示。"),
     "webhook": ("entrypoints.cli.webhook_cmd", "Outbound webhook endpoints. | 出站 Webhook 端点。"),
     "outbox": ("entrypoints.cli.outbox_cmd", "Relay domain events to webhook endpoints. | 事件发件箱与投递。"),

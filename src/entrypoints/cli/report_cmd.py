@@ -1,4 +1,5 @@
-"""``complaint report …``: the monthly report (DOMAIN §10), the open overdue clocks, and the timeliness audit."""
+"""``complaint report …``: the monthly report (DOMAIN §10), the open overdue clocks, the timeliness audit, and the
+improvements whose effect is still to be checked."""
 
 from __future__ import annotations
 
@@ -38,6 +39,14 @@ TEXT = Texts(
         "department": ("部门", "department"),
         "delay": ("延误责任", "delay parties"),
         "level": ("催办级别", "level"),
+        "improvements": ("{at} 时待确认效果的改善对策", "Improvements to check at {at}"),
+        "number": ("序号", "no."),
+        "measures": ("改善对策", "measures"),
+        "owner": ("负责人", "owner"),
+        "supervisor": ("确认人", "checked by"),
+        "overdue_flag": ("逾期", "overdue"),
+        "yes": ("是", "yes"),
+        "no": ("否", "no"),
     }
 )
 
@@ -227,9 +236,49 @@ def timeliness(ctx: typer.Context, month: MonthArg) -> None:
     emit(settings, doc, lambda console: console.print(table(TEXT("timeliness", lang, month=month), cols, body)))
 
 
+def improvements(ctx: typer.Context, at: AtOption = None) -> None:
+    """Tracked improvements whose effect was not yet checked at --at (default now), earliest due first (P1-FU-01)."""
+    from entrypoints.jsonshapes import improvement_json, utc_iso
+
+    from .penalty_cmd import instant
+
+    settings = settings_of(ctx)
+    app = open_for(ctx)
+    policy = app.default_policy()
+    lang = settings.language(policy.language)
+    when = instant(at, policy)
+    with app.uow.read_only() as uow:
+        cases = list(uow.cases.all())
+    rows: list[dict[str, Any]] = [
+        {"case_id": str(case.case_id), "case_number": case.number, "customer": case.intake.customer}
+        | improvement_json(then, when)
+        for case in cases
+        for then in (i.as_it_was(when) for i in case.improvements)
+        if then is not None and then.open
+    ]
+    rows.sort(key=lambda r: (r["due_at"] is None, r["due_at"] or "", r["case_number"] or "", r["number"]))
+    doc = {"as_of": utc_iso(when), "improvements": rows}
+    cols = [TEXT(k, lang) for k in ("case", "number", "measures", "owner", "supervisor", "due", "overdue_flag")]
+    body = [
+        (
+            r["case_number"] or r["case_id"],
+            r["number"],
+            r["measures"],
+            r["owner"],
+            r["supervisor"] or None,
+            local_minute(r["due_at"], policy.tz),
+            TEXT("yes" if r["overdue"] else "no", lang),
+        )
+        for r in rows
+    ]
+    title = TEXT("improvements", lang, at=local_minute(when, policy.tz))
+    emit(settings, doc, lambda console: console.print(table(title, cols, body)))
+
+
 def build() -> typer.Typer:
-    app = area("report", "Reports: monthly, overdue, timeliness. | 月报、超期与时效稽核。")
+    app = area("report", "Reports: monthly, overdue, timeliness, improvements. | 月报、超期、时效稽核与改善对策。")
     app.command("monthly")(monthly)
     app.command("overdue")(overdue)
     app.command("timeliness")(timeliness)
+    app.command("improvements")(improvements)
     return app

@@ -98,6 +98,7 @@ def service_case(
             s.propose(ref, actor="cs", kind=RemedyKind.EXPLANATION, amount=Decimal("0"), at=sh(close_on))
             s.approve(ref, actor="gm", role="gm", at=sh(close_on))
             s.reply(ref, actor="cs", message="已处理", at=sh(close_on))
+            s.plan_improvement(ref, actor="qa", measures="交接清单", owner="S02", at=sh(close_on))  # P4-LC-03
             s.close(ref, actor="gm", at=sh(close_on, 10))
         return ref
     finally:

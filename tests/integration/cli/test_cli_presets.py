@@ -140,3 +140,56 @@ def test_p2_dl_08_the_rework_deadline_on_the_memo_is_tracked(app: typer.Typer, t
     assert overdue("2026-11-13T09:00") == [] and overdue("2026-11-11T09:00") == ["rework"]  # late then
     (clock,) = [c for c in as_json(app, db, "case", "show", ref)["clocks"] if c["name"] == "rework"]
     assert clock["rule"] == "P2-DL-08" and clock["stopped_at"] == "2026-11-12T07:00:00Z" and clock["overdue"] is True
+
+
+def test_p4_lc_03_an_internal_ticket_closes_with_its_improvement_whose_effect_is_checked(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    """P4-LC-03: no closure without improvement measures; P3-FU-03: the supervisor checks them; P1-FU-01: the case
+    settles once the effect is confirmed (an ineffective one needs another); P1-CLS-05: an untracked one is exempt."""
+    db = tmp_path / "c.db"
+    as_json(app, db, "init", "--policy", "service")
+    ref = as_json(app, db, "case", "open", "--customer", "前台", "--category", "quality", "--kind", "internal",
+                  "--at", "2026-11-02T09:00")["id"]  # fmt: skip
+    steps = [("register",), ("investigate",), ("attribute", "--party", "department:service=1"),
+             ("propose", "--remedy", "explanation"), ("approve", "--by", "boss", "--role", "gm"),
+             ("reply", "--message", "已整改")]  # fmt: skip
+    for hour, (command, *extra) in enumerate(steps, start=10):
+        as_json(app, db, "case", command, ref, *extra, "--at", f"2026-11-02T{hour}:00")
+    refused = invoke(app, db, "case", "close", ref, "--at", "2026-11-02T17:00")
+    assert refused.exit_code == 4 and "[P4-LC-03]" in refused.stderr
+    bad = invoke(app, db, "case", "improve", ref, "--measures", " ", "--owner", "S02", "--at", "2026-11-02T17:00")
+    assert bad.exit_code == 4 and "[P4-LC-03]" in bad.stderr
+    planned = as_json(app, db, "case", "improve", ref, "--measures", "交接班核对清单", "--owner", "S02",
+                      "--supervisor", "GM01", "--due", "2026-11-30T17:00", "--at", "2026-11-02T17:00")  # fmt: skip
+    (improvement,) = planned["improvements"]
+    assert (improvement["number"], improvement["tracked"], improvement["due_at"]) == (1, True, "2026-11-30T09:00:00Z")
+    as_json(app, db, "case", "close", ref, "--at", "2026-11-02T18:00")
+
+    def to_check(at: str) -> list[tuple[int, bool]]:
+        found = as_json(app, db, "report", "improvements", "--at", at)["improvements"]
+        return [(r["number"], r["overdue"]) for r in found]
+
+    assert to_check("2026-11-02T16:00") == [] and to_check("2026-12-01T09:00") == [(1, True)]
+    early = invoke(app, db, "case", "settle", ref, "--at", "2026-12-01T09:00")
+    assert early.exit_code == 4 and "improvement 1 not verified" in early.stderr
+    wrong = invoke(app, db, "case", "verify", ref, "--improvement", "1", "--effective", "--actor", "S02",
+                   "--at", "2026-12-01T09:00")  # fmt: skip
+    assert wrong.exit_code == 4 and "[P3-FU-03]" in wrong.stderr
+    as_json(app, db, "case", "verify", ref, "--improvement", "1", "--ineffective", "--note", "仍有漏交接",
+            "--actor", "GM01", "--at", "2026-12-01T10:00")  # fmt: skip
+    assert to_check("2026-12-01T09:30") == [(1, True)] and to_check("2026-12-01T11:00") == []  # as it stood then
+    again = invoke(app, db, "case", "settle", ref, "--at", "2026-12-01T11:00")
+    assert again.exit_code == 4 and "was not effective" in again.stderr
+    as_json(app, db, "case", "improve", ref, "--measures", "前台交接表电子化", "--owner", "S02",
+            "--at", "2026-12-01T11:00")  # fmt: skip
+    as_json(app, db, "case", "verify", ref, "--improvement", "2", "--effective", "--at", "2026-12-15T10:00")
+    shown = as_json(app, db, "case", "show", ref)
+    assert [(i["number"], i["effective"], i["verified_by"]) for i in shown["improvements"]] == [
+        (1, False, "GM01"), (2, True, "cli")
+    ]  # fmt: skip
+    assert as_json(app, db, "case", "settle", ref, "--at", "2026-12-15T11:00")["status"] == "settled"
+    human = invoke(app, db, "--lang", "en", "case", "show", ref)
+    assert "2 前台交接表电子化 (S02): effective (cli)" in human.stdout
+    exempt = invoke(app, db, "case", "improve", ref, "--measures", "x", "--owner", "S02", "--untracked")
+    assert exempt.exit_code == 4 and "settled" in exempt.stderr
