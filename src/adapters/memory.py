@@ -268,6 +268,9 @@ class MemoryCaseRepository:
         """No index here: every case (the sweep itself skips those with nothing due)."""
         return self.all()
 
+    def of_customer(self, customer: str) -> Iterable[Case]:
+        return [case for case in self.all() if case.intake.customer == customer]
+
     def save(self, case: Case) -> None:
         key = case.case_id.int
         if key not in self.read:

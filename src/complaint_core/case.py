@@ -282,8 +282,10 @@ class Case:
         actor: str,
         number: str | None = None,
         parent: Case | None = None,
+        earlier_same_issue: int = 0,
     ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
-        """Take in a complaint. Policies numbering at intake (P2-NUM-03) pass ``number`` here."""
+        """Take in a complaint. Policies numbering at intake (P2-NUM-03) pass ``number`` here; a repeat counts its
+        parent's chain, or the ``earlier_same_issue`` complaints found (``repeats``), whichever is more."""
         at = require_aware(at)
         _check_intake(policy, intake)
         _check_number(policy, "received", number)
@@ -297,8 +299,11 @@ class Case:
             closed_at = next(step.at for step in reversed(parent.steps) if step.status is S.CLOSED)
             if at < closed_at:
                 raise RuleViolation("a second complaint cannot predate its parent's closure", rule="CASE-TIME-ORDER")
+        if earlier_same_issue.__class__ is not int or earlier_same_issue < 0:
+            raise RuleViolation(f"earlier_same_issue must be a count, got {earlier_same_issue!r}", rule="P4-CLS-04")
         started = clock_plan(policy, _subject(intake, None)).starting.get(S.RECEIVED.value, ())
         parent_id = parent.case_id if parent else None
+        repeat_count = max(parent.repeat_count + 1 if parent else 0, earlier_same_issue)
         event = ev.CaseReceived(
             aggregate_id=case_id,
             version=1,
@@ -310,6 +315,7 @@ class Case:
             policy_id=policy.policy_id,
             policy_version=policy.version,
             parent_case_id=parent_id,
+            repeat_count=repeat_count,
         )
         case = cls(
             case_id=case_id,
@@ -321,7 +327,7 @@ class Case:
             received_at=at,
             number=number,
             parent_case_id=parent_id,
-            repeat_count=parent.repeat_count + 1 if parent else 0,
+            repeat_count=repeat_count,
             steps=(Step(S.RECEIVED, at, actor),),
             last_event_at=at,
             clocks=tuple(ClockState(name=n, started_at=at) for n in started),

@@ -42,6 +42,7 @@ class CaseReceived(Transitioned):
     policy_id: str
     policy_version: int
     parent_case_id: UUID | None = None
+    repeat_count: int = 0  # earlier complaints on the same issue (P4-CLS-04): the second-complaint chain, or more
 
 
 @attrs.frozen(kw_only=True)

@@ -434,6 +434,9 @@ class Policy:
     roles: tuple[str, ...] = ()
     milestones: tuple[MilestoneRule, ...] = ()
     calendar: CalendarSettings = CalendarSettings()
+    # P4-CLS-04, E4-CL-01: an earlier complaint of the same customer on the same issue received within this long
+    # before a new one makes the new one a repeat; None counts only chains of second complaints
+    repeat_window: Limit | None = None
     returns: ReturnRules = ReturnRules()
     penalties: PenaltyRules = PenaltyRules()
     followups: FollowUpRules = FollowUpRules()
@@ -770,6 +773,7 @@ def _validate(p: Policy) -> None:
     if p.followups.max_attempts < 1:
         raise PolicyInvalid("followups.max_attempts", "at least one attempt")
     _check_limit(p.improvements.verify_within, "improvements.verify_within")
+    _check_limit(p.repeat_window, "repeat_window")
     if p.followups.at_closure and p.followups.after_rework_delivery is not None:
         raise PolicyInvalid(
             "followups.at_closure",

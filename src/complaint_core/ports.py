@@ -58,6 +58,10 @@ class CaseRepository(Protocol):
         """Every stored case (as this unit of work sees it); remembers versions."""
         ...
 
+    def of_customer(self, customer: str) -> Iterable[Case]:
+        """The cases of one customer (the name as stored); for counting repeats (``repeats``)."""
+        ...
+
     def sweep_candidates(self, as_of: datetime) -> Iterable[Case]:
         """The cases the escalation sweep must look at ``as_of``; remembers versions.
 

@@ -33,6 +33,7 @@ from .intake import Intake
 from .numbering import format_number, period_key
 from .policy import Policy
 from .ports import CalendarSource, Clock, PolicySource, UnitOfWork
+from .repeats import earlier_same_issue
 from .responsibility import Party, Responsibility
 from .settlement import open_items as unsettled
 from .timeutil import local_date, require_aware
@@ -148,8 +149,25 @@ class CaseService:
                 raise NotFound("no policy given and the service has no default policy")
             policy = self.policies.get(pid)
             number = self._next_number(uow, policy, when) if policy.numbering.assign_at == "received" else None
+            repeats = 0
+            if policy.repeat_window is not None:  # P4-CLS-04, E4-CL-01
+                repeats = earlier_same_issue(
+                    intake,
+                    when,
+                    uow.cases.of_customer(intake.customer),
+                    policy.repeat_window,
+                    calendar=self.calendar_for(policy),
+                    tz=policy.tz,
+                )
             case, events = Case.receive(
-                policy, case_id=self.new_id(), intake=intake, at=when, actor=actor, number=number, parent=parent_case
+                policy,
+                case_id=self.new_id(),
+                intake=intake,
+                at=when,
+                actor=actor,
+                number=number,
+                parent=parent_case,
+                earlier_same_issue=repeats,
             )
             uow.cases.add(case)
             uow.outbox.add(events)

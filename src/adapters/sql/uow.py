@@ -175,6 +175,12 @@ class SqlCaseRepository:
         for row in self._conn.execute(select(t.cases.c.version, t.cases.c.body).order_by(t.cases.c.id)).all():
             yield self._load(row)
 
+    def of_customer(self, customer: str) -> Iterable[Case]:
+        """The customer's cases, oldest first (the index on customer and received_at)."""
+        c = t.cases.c
+        query = select(c.version, c.body).where(c.customer == customer).order_by(c.received_at, c.id)
+        return [self._load(row) for row in self._conn.execute(query).all()]
+
     def sweep_candidates(self, as_of: datetime) -> Iterable[Case]:
         """Cases with a running clock due by ``as_of`` or a pending inquiry; claimed with SKIP LOCKED on PostgreSQL."""
         clocks = t.case_clocks

@@ -7,6 +7,7 @@ on must hold whichever store the composition root picks.
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from uuid import uuid4
 
 import attrs
@@ -393,3 +394,19 @@ def test_sweep_candidates_contain_a_closed_case_awaiting_its_inquiry(backend: Ba
         assert case.case_id in {c.case_id for c in uow.cases.sweep_candidates(sh(2026, 11, 12))}
     swept = service.sweep(now=sh(2026, 11, 12))
     assert swept == () and [e.EVENT_TYPE for e in backend.history(case.case_id)][-1] == "case.inquiry_issued"
+
+
+def test_of_customer_finds_the_repeats_on_every_store(backend: Backend) -> None:
+    """P4-CLS-04: the service counts a customer's earlier complaints on the same issue through ``of_customer``."""
+    service = backend.service()
+    other = attrs.evolve(INTAKE, customer="南方电器")
+    first = service.receive(INTAKE, actor="cs", at=AT, policy_id="service")
+    service.receive(other, actor="cs", at=AT + timedelta(hours=1), policy_id="service")
+    second = service.receive(INTAKE, actor="cs", at=AT + timedelta(days=3), policy_id="service")
+    third = service.receive(INTAKE, actor="cs", at=AT + timedelta(days=5), policy_id="service")
+    assert [c.repeat_count for c in (first, second, third)] == [0, 1, 2]
+    uow = backend.uow()
+    with uow:
+        found = list(uow.cases.of_customer(INTAKE.customer))
+        assert sorted(c.case_id for c in found) == sorted(c.case_id for c in (first, second, third))
+        assert list(uow.cases.of_customer("nobody")) == []
