@@ -981,6 +981,21 @@ def _check_intake(policy: Policy, intake: Intake) -> None:
         raise RuleViolation(
             f"channel {intake.channel.value!r} is not accepted by this policy ({allowed})", rule="INTAKE"
         )
+    rules = policy.intake
+    fields = {f.name: f for f in rules.fields}
+    unknown = [name for name, _ in intake.details if name not in fields]
+    if unknown:
+        raise RuleViolation(f"intake field {unknown[0]!r} is not one of the policy's ({sorted(fields)})", rule="INTAKE")
+    for name in sorted(rules.required):
+        if _blank(intake.detail(name) if name in fields else getattr(intake, name)):
+            found = fields.get(name)
+            rule = (found.rule_id if found else "") or rules.rule_id or "INTAKE"
+            raise RuleViolation(f"policy {policy.policy_id} needs the intake's {name}", rule=rule)
+
+
+def _blank(value: object) -> bool:
+    """Nothing given: None, blank text or an empty tuple (amounts of 0 are given)."""
+    return value is None or (isinstance(value, str) and not value.strip()) or value == ()
 
 
 def _check_number(policy: Policy, milestone: str, number: str | None) -> None:

@@ -54,6 +54,10 @@ class Intake:
     lines: tuple[ProductLine, ...] = ()
     claimed_amount: Decimal | None = None
     flags: frozenset[str] = frozenset()
+    details: tuple[tuple[str, str], ...] = ()  # (field, value) of the policy's own intake fields (P3-LC-01)
+
+    def detail(self, name: str) -> str | None:
+        return next((value for key, value in self.details if key == name), None)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.customer, str) or not self.customer.strip():
@@ -69,6 +73,12 @@ class Intake:
             if not self.flags <= CASE_FLAGS:
                 unknown = sorted(map(str, self.flags - CASE_FLAGS))
                 raise RuleViolation(f"unknown flags {unknown}; known: {sorted(CASE_FLAGS)}", rule="INTAKE")
+        if self.details:
+            names = [pair[0] if isinstance(pair, tuple) and len(pair) == 2 else None for pair in self.details]
+            if None in names or not all(isinstance(v, str) for _, v in self.details):
+                raise RuleViolation("details must be (field, text) pairs", rule="INTAKE")
+            if len(set(names)) != len(names):
+                raise RuleViolation(f"a field is given twice in details {names}", rule="INTAKE")
         if self.lines and not all(isinstance(line, ProductLine) for line in self.lines):
             raise RuleViolation("lines must be ProductLine values", rule="INTAKE")
         if self.claimed_amount is not None:

@@ -385,6 +385,30 @@ DEFAULT_SATISFACTION = (
 
 
 @attrs.frozen(kw_only=True)
+class IntakeField:
+    """A piece of intake data the policy asks for beyond the standard ones (P3-LC-01: the licence plate)."""
+
+    name: str
+    label: Labels
+    rule_id: str = ""
+
+
+# standard intake data a policy may require (``intake.required``), besides its own fields
+REQUIRABLE_INTAKE = frozenset({"description", "lines", "claimed_amount"})
+
+
+@attrs.frozen(kw_only=True)
+class IntakeRules:
+    """What an intake must carry (P2-LC-03: time, place and content; P3-LC-01: content and the plate): the
+    policy's own ``fields`` (``Intake.details``) and the names ``required``, standard (``REQUIRABLE_INTAKE``) or
+    its own; ``rule_id`` names the rule a missing one breaks."""
+
+    fields: tuple[IntakeField, ...] = ()
+    required: frozenset[str] = frozenset()
+    rule_id: str = ""
+
+
+@attrs.frozen(kw_only=True)
 class ImprovementRules:
     """Corrective actions (改善对策, DOMAIN §9's follow-through): ``required_for`` the case kinds that close only with
     one (P4-LC-03: an internal investigation ends with improvement measures); ``verify_within`` the default due of
@@ -433,6 +457,7 @@ class Policy:
     skip_states: frozenset[str] = frozenset()
     roles: tuple[str, ...] = ()
     milestones: tuple[MilestoneRule, ...] = ()
+    intake: IntakeRules = IntakeRules()
     calendar: CalendarSettings = CalendarSettings()
     # P4-CLS-04, E4-CL-01: an earlier complaint of the same customer on the same issue received within this long
     # before a new one makes the new one a repeat; None counts only chains of second complaints
@@ -622,6 +647,22 @@ def _check_limit(limit: Limit | None, path: str) -> None:
         )
 
 
+def _validate_intake(rules: IntakeRules) -> None:
+    names = [f.name for f in rules.fields]
+    _unique(names, "intake.fields", "field")
+    for i, name in enumerate(names):
+        if not MILESTONE_PATTERN.match(name) or name in REQUIRABLE_INTAKE:
+            raise PolicyInvalid(
+                f"intake.fields[{i}].name", f"{name!r} is not a field name of its own (lower_snake_case)"
+            )
+    for name in sorted(rules.required):
+        if name not in REQUIRABLE_INTAKE and name not in names:
+            allowed = sorted(REQUIRABLE_INTAKE | set(names))
+            raise PolicyInvalid(
+                "intake.required", f"{name!r} is neither a standard intake datum nor a field ({allowed})"
+            )
+
+
 def _unique(codes: list[str], path: str, what: str) -> None:
     """Codes, roles and names identify things: each must be given, and given once."""
     seen: set[str] = set()
@@ -774,6 +815,7 @@ def _validate(p: Policy) -> None:
         raise PolicyInvalid("followups.max_attempts", "at least one attempt")
     _check_limit(p.improvements.verify_within, "improvements.verify_within")
     _check_limit(p.repeat_window, "repeat_window")
+    _validate_intake(p.intake)
     if p.followups.at_closure and p.followups.after_rework_delivery is not None:
         raise PolicyInvalid(
             "followups.at_closure",

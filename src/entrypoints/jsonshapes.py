@@ -147,6 +147,7 @@ def case_json(
         "major": case.major,
         "description": intake.description,
         "flags": sorted(intake.flags),
+        "details": dict(intake.details),
         "received_at": utc_iso(case.received_at),
         "amount": money_str(intake.claimed_amount),
         "clocks": clocks_json(case, policy, calendar, as_of=as_of),

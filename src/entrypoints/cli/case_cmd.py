@@ -142,6 +142,26 @@ def parse_product(text: str) -> dict[str, Any]:
     return out
 
 
+def intake_details(policy: Policy, texts: list[str]) -> tuple[tuple[str, str], ...]:
+    """``FIELD=VALUE`` options as intake details: fields of the policy, each once, values not blank (else exit 2)."""
+    fields = [f.name for f in policy.intake.fields]
+    out: dict[str, str] = {}
+    for text in texts:
+        name, sep, value = text.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not value:
+            raise typer.BadParameter(f"{text!r} is not FIELD=VALUE", param_hint="'--detail'")
+        if name not in fields:
+            known = ", ".join(fields) or "none"
+            raise typer.BadParameter(
+                f"{name!r} is not an intake field of the policy ({known})", param_hint="'--detail'"
+            )
+        if name in out:
+            raise typer.BadParameter(f"{name} is given twice", param_hint="'--detail'")
+        out[name] = value
+    return tuple(out.items())
+
+
 def parse_each(values: list[str] | None, parse: Callable[[str], Any], hint: str) -> list[Any]:
     """Each repeated option value through ``parse``; a bad one is a usage error naming the option (exit 2)."""
     out = []
@@ -354,6 +374,14 @@ def open_case(
             help="A product line: order=,part=,shipped=YYYY-MM-DD,qty=,defective=,requested= (repeatable).",
         ),
     ] = None,
+    detail: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--detail",
+            metavar="FIELD=VALUE",
+            help="One of the policy's own intake fields, e.g. plate=沪A12345 (repeatable; `policy show` lists them).",
+        ),
+    ] = None,
     flag: Annotated[
         list[str] | None,
         typer.Option(
@@ -403,6 +431,15 @@ def open_case(
     for value in flag or ():
         if value not in CASE_FLAGS:
             raise typer.BadParameter(f"{value!r} is not one of {', '.join(sorted(CASE_FLAGS))}", param_hint="'--flag'")
+    details = intake_details(loaded, detail or [])
+    given = {"description": description.strip(), "claimed_amount": amount, "lines": lines} | dict(details)
+    options = {"description": "--description", "claimed_amount": "--amount", "lines": "--product"}
+    for name in sorted(loaded.intake.required):
+        if given.get(name) in (None, "", []):
+            rule = next((f.rule_id for f in loaded.intake.fields if f.name == name), "") or loaded.intake.rule_id
+            hint = options.get(name, "--detail")
+            what = name if name in options else f"{name}=…"
+            raise typer.BadParameter(f"policy {pid} needs {what} ({rule or 'INTAKE'})", param_hint=f"'{hint}'")
     intake = Intake(
         customer=customer,
         channel=Channel(channel),
@@ -413,6 +450,7 @@ def open_case(
         lines=tuple(ProductLine(**line) for line in lines),
         claimed_amount=amount,
         flags=frozenset(flag or ()),
+        details=details,
     )
     when = localize_at(app, at, policy_id=pid)
     check_covered(app, loaded, when)

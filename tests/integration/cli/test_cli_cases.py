@@ -12,6 +12,8 @@ import typer
 
 from .cli_cases_support import as_json, count, invoke, make_app
 
+ROOT = Path(__file__).resolve().parents[3]
+
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
@@ -81,6 +83,37 @@ def test_bad_intake_exits_2_naming_the_option_and_writes_nothing(
     assert result.stdout == ""
     assert names in result.stderr
     assert count(db, "cases") == 0 and count(db, "history") == 0
+
+
+def test_p3_lc_01_intake_fields_of_the_policy(app: typer.Typer, db: Path) -> None:
+    """The auto-dealer's plate (P3-LC-01) as --detail; an unknown, blank or repeated field exits 2 naming the option,
+    as does a datum a policy requires (here: a policy file requiring the description and the plate)."""
+    as_json(app, db, "init", "--policy", "auto-dealer")
+    base = ("case", "open", "--customer", "王先生", "--category", "repair_quality", "--at", "2026-11-02T09:00")
+    opened = as_json(app, db, *base, "--detail", "plate=沪A12345")
+    assert opened["details"] == {"plate": "沪A12345"}
+    assert as_json(app, db, "case", "show", opened["id"])["details"] == {"plate": "沪A12345"}
+    for bad in (["--detail", "vin=1"], ["--detail", "plate="], ["--detail", "plate"],
+                ["--detail", "plate=a", "--detail", "plate=b"]):  # fmt: skip
+        result = invoke(app, db, *base, *bad)
+        assert result.exit_code == 2 and "'--detail'" in result.stderr, (bad, result.stderr)
+    text = (ROOT / "src" / "adapters" / "presets" / "auto-dealer.toml").read_text(encoding="utf-8")
+    strict = db.parent / "strict.toml"
+    strict.write_text(
+        text.replace("version = 2", "version = 7").replace(
+            'rule_id = "P3-LC-01"\n\n[[intake',
+            'rule_id = "P3-LC-01"\nrequired = ["description", "plate"]\n\n[[intake',
+            1,
+        ),
+        encoding="utf-8",
+    )
+    as_json(app, db, "init", "--policy", str(strict))
+    missing = invoke(app, db, *base)
+    assert missing.exit_code == 2 and "'--description'" in missing.stderr and "P3-LC-01" in missing.stderr
+    missing = invoke(app, db, *base, "--description", "异响")
+    assert missing.exit_code == 2 and "'--detail'" in missing.stderr and "plate=" in missing.stderr
+    assert as_json(app, db, *base, "--description", "异响", "--detail", "plate=沪A1")["policy"]["version"] == 7
+    assert count(db, "cases") == 2
 
 
 def test_intake_flags_are_taken_in_and_shown(app: typer.Typer, db: Path) -> None:

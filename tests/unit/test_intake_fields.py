@@ -1,0 +1,59 @@
+"""A policy's own intake fields and required intake data (P3-LC-01: the plate; P2-LC-03: time, place, content)."""
+
+from collections.abc import Callable
+from datetime import datetime
+from uuid import uuid4
+
+import attrs
+import pytest
+
+from adapters.policy_files import load_preset
+from complaint_core import Case, Channel, Intake, IntakeField, IntakeRules, Labels, PolicyInvalid, RuleViolation
+
+Maker = Callable[..., datetime]
+CAR = Intake(customer="王先生", channel=Channel.PHONE, category="repair_quality", description="异响")
+
+
+def test_p3_lc_01_the_plate_is_an_intake_field_of_the_auto_dealer(sh: Maker) -> None:
+    policy = load_preset("auto-dealer")
+    case, _ = Case.receive(
+        policy, case_id=uuid4(), intake=attrs.evolve(CAR, details=(("plate", "沪A12345"),)), at=sh(2026, 11, 2),
+        actor="crm",
+    )  # fmt: skip
+    assert case.intake.detail("plate") == "沪A12345" and case.intake.detail("vin") is None
+    with pytest.raises(RuleViolation, match="'vin'"):
+        Case.receive(policy, case_id=uuid4(), intake=attrs.evolve(CAR, details=(("vin", "x"),)), at=sh(2026, 11, 2),
+                     actor="crm")  # fmt: skip
+
+
+def test_required_intake_data_names_the_policy_rule(sh: Maker) -> None:
+    base = load_preset("auto-dealer")
+    strict = attrs.evolve(base, intake=attrs.evolve(base.intake, required=frozenset({"description", "plate"})))
+    for intake in (attrs.evolve(CAR, description="  "), CAR, attrs.evolve(CAR, details=(("plate", " "),))):
+        with pytest.raises(RuleViolation) as refused:
+            Case.receive(strict, case_id=uuid4(), intake=intake, at=sh(2026, 11, 2), actor="crm")
+        assert refused.value.rule == "P3-LC-01"
+    ok = attrs.evolve(CAR, details=(("plate", "沪A12345"),))
+    assert Case.receive(strict, case_id=uuid4(), intake=ok, at=sh(2026, 11, 2), actor="crm")[0].intake == ok
+
+
+def test_intake_rules_are_validated_with_their_key_path() -> None:
+    base = load_preset("manufacturing")
+    plate = IntakeField(name="plate", label=Labels("车牌号", "Plate"))
+    bad = [
+        (IntakeRules(fields=(plate, plate)), "intake.fields[1]"),
+        (IntakeRules(fields=(IntakeField(name="description", label=Labels("x", "x")),)), "intake.fields[0].name"),
+        (IntakeRules(fields=(IntakeField(name="Plate No", label=Labels("x", "x")),)), "intake.fields[0].name"),
+        (IntakeRules(required=frozenset({"vin"})), "intake.required"),
+    ]
+    for rules, path in bad:
+        with pytest.raises(PolicyInvalid) as refused:
+            attrs.evolve(base, intake=rules)
+        assert refused.value.path == path
+    assert attrs.evolve(base, intake=IntakeRules(fields=(plate,), required=frozenset({"plate", "lines"}))).intake
+
+
+def test_details_are_pairs_given_once() -> None:
+    for details in ((("plate", "a"), ("plate", "b")), (("plate",),), (("plate", 1),)):
+        with pytest.raises(RuleViolation):
+            attrs.evolve(CAR, details=details)  # type: ignore[arg-type]
