@@ -12,7 +12,7 @@ deadline forward.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import attrs
 
@@ -87,20 +87,18 @@ class ClockState:
         pauses = tuple(
             p if p.until is None or p.until <= at else attrs.evolve(p, until=None) for p in self.pauses if p.since <= at
         )
+        fired = self.fired_at
+        if len(fired) == self.level:  # the times of every level are known
+            fired = tuple(t for t in fired if t <= at)
         return attrs.evolve(
             self,
             stopped_at=self.stopped_at if self.stopped_at is not None and self.stopped_at <= at else None,
             pauses=pauses,
             special=self.special if self.special is not None and self.special.declared_at <= at else None,
             promise=self.promise if self.promise is not None and self.promise.made_at <= at else None,
-            **self._levels_as_of(at),
+            level=len(fired) if len(self.fired_at) == self.level else self.level,
+            fired_at=fired,
         )
-
-    def _levels_as_of(self, at: datetime) -> dict[str, Any]:
-        if len(self.fired_at) != self.level:
-            return {}
-        fired = tuple(t for t in self.fired_at if t <= at)
-        return {"level": len(fired), "fired_at": fired}
 
     def escalated(self, level: int, at: datetime) -> ClockState:
         """The clock with ladder ``level`` recorded at ``at``."""

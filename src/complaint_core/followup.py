@@ -183,6 +183,13 @@ def plan_visits(
     return tuple(planned)
 
 
+def delivered_on(case: Case, policy: Policy) -> date | None:
+    """The local day the case reached the policy's rework-delivery milestone (P2-DL-08), if it did."""
+    name = policy.followups.rework_delivery_milestone
+    reached = [m.at for m in case.milestones if m.name == name] if name else []
+    return local_date(reached[-1], policy.tz) if reached else None
+
+
 def had_rework(case: Case) -> bool:
     return case.remedy is not None and case.remedy.kind is RemedyKind.REWORK
 

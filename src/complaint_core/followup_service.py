@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 from .case import Case
 from .errors import RuleViolation
-from .followup import RULE_SCHEDULE, FollowUp, Triggers, open_second_complaint
+from .followup import RULE_SCHEDULE, FollowUp, Triggers, delivered_on, open_second_complaint
 from .ports import UnitOfWork
 from .services import CaseService, in_transaction
 from .timeutil import require_aware
@@ -30,6 +30,8 @@ class FollowUpService:
         rework_delivered_on: date | None = None,
         at: datetime | None = None,
     ) -> FollowUp:
+        """Schedule the visits the policy plans for a closed case; a rework visit counts from
+        ``rework_delivered_on``, else from the day the policy's rework-delivery milestone was reached."""
         when = self._at(at)
 
         def work(uow: UnitOfWork) -> FollowUp:
@@ -44,7 +46,10 @@ class FollowUpService:
                 policy,
                 case,
                 followup_id=self.new_id(),
-                triggers=Triggers.from_case(case, rework_delivered_on=rework_delivered_on),
+                triggers=Triggers.from_case(
+                    case,
+                    rework_delivered_on=rework_delivered_on if rework_delivered_on else delivered_on(case, policy),
+                ),
                 at=when,
                 actor=actor,
                 calendar=self.cases.calendar_for(policy),

@@ -50,9 +50,13 @@ class Improvement:
 
 
 def unfinished(improvements: tuple[Improvement, ...]) -> tuple[str, ...]:
-    """What keeps the improvements from being done: open ones, or a last verified one that was not effective."""
+    """What keeps the improvements from being done: open ones, or a latest verdict of "not effective" with no
+    improvement planned since."""
     items = [f"improvement {i.number} not verified" for i in improvements if i.open]
-    verified = [i for i in improvements if i.tracked and i.verified_at is not None]
-    if not items and verified and verified[-1].effective is False:
-        items.append(f"improvement {verified[-1].number} was not effective: plan another")
+    verdicts = [i for i in improvements if i.verified_at is not None]
+    if verdicts:
+        last = max(verdicts, key=lambda i: (i.verified_at, i.number))
+        assert last.verified_at is not None
+        if last.effective is False and not any(i.planned_at >= last.verified_at for i in improvements):
+            items.append(f"improvement {last.number} was not effective: plan another")
     return tuple(items)

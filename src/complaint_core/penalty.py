@@ -448,23 +448,21 @@ def fine_line(
     rule_id = fine.rule_id or "PEN-FINE"
     _count(occurrences, "a fine's occurrences", rule_id, minimum=1)
     least = fine.amount * occurrences
-    if amount is not None and not fine.minimum:
-        raise RuleViolation(f"fine {code!r} is a fixed {money(fine.amount)} per occurrence", rule=rule_id)
     chosen = least if amount is None else yuan(amount)
+    if chosen != least and not fine.minimum:
+        raise RuleViolation(
+            f"fine {code!r} is a fixed {money(fine.amount)} per occurrence, {money(least)} here", rule=rule_id
+        )
     if chosen < least:
         raise RuleViolation(
             f"{occurrences} × {fine.label.en} costs at least {money(least)}; {money(chosen)} is less", rule=rule_id
         )
-    if fine.minimum:
-        explanation = Labels(
-            f"{fine.label.zh} {occurrences} 次 × {money(fine.amount)} 起 = {money(chosen)}",
-            f"{fine.label.en}: {occurrences} × {money(fine.amount)} minimum = {money(chosen)}",
-        )
-    else:
-        explanation = Labels(
-            f"{fine.label.zh} {occurrences} 次 × {money(fine.amount)} = {money(chosen)}",
-            f"{fine.label.en}: {occurrences} × {money(fine.amount)} = {money(chosen)}",
-        )
+    explanation = Labels(
+        f"{fine.label.zh} {occurrences} 次 × {money(fine.amount)} = {money(least)}",
+        f"{fine.label.en}: {occurrences} × {money(fine.amount)} = {money(least)}",
+    )
+    if chosen != least:  # a minimum fine the decision raised (起)
+        explanation = Labels(f"{explanation.zh} 起 → {money(chosen)}", f"{explanation.en} minimum → {money(chosen)}")
     return PenaltyLine(
         party=party,
         rule_id=rule_id,

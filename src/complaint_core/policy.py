@@ -431,6 +431,9 @@ class FollowUpRules:
 
     at_closure: bool = False
     after_reply: Limit | None = None
+    # the milestone that records the reworked goods' delivery (P2-DL-08): its day is the rework visit's trigger
+    # when ``followup schedule`` is given no date
+    rework_delivery_milestone: str | None = None
     after_rework_delivery: Limit | None = None
     monthly_visits: int = 0
     same_day_call: bool = False
@@ -816,6 +819,12 @@ def _validate(p: Policy) -> None:
     _check_limit(p.improvements.verify_within, "improvements.verify_within")
     _check_limit(p.repeat_window, "repeat_window")
     _validate_intake(p.intake)
+    delivery = p.followups.rework_delivery_milestone
+    if delivery is not None and delivery not in p.milestone_names():
+        raise PolicyInvalid(
+            "followups.rework_delivery_milestone",
+            f"{delivery!r} is not a milestone of the policy ({', '.join(p.milestone_names()) or 'none'})",
+        )
     if p.followups.at_closure and p.followups.after_rework_delivery is not None:
         raise PolicyInvalid(
             "followups.at_closure",

@@ -114,9 +114,12 @@ class CaseService:
         return hooked
 
     # ----- queries -----------------------------------------------------------------------
-    def get(self, ref: str | UUID) -> Case:
-        with self.uow as uow:
+    def get(self, ref: str | UUID, *, uow: UnitOfWork | None = None) -> Case:
+        """The case named by number or id; in ``uow`` when given (the caller's, e.g. read-only, unit of work)."""
+        if uow is not None:
             return self._load(uow, ref)
+        with self.uow as own:
+            return self._load(own, ref)
 
     def policy_of(self, case: Case) -> Policy:
         return self.policies.get(case.policy_id, case.policy_version)
@@ -516,7 +519,8 @@ class CaseService:
         self, uow: UnitOfWork, case: Case, policy: Policy, when: datetime, actor: str
     ) -> tuple[DomainEvent, ...]:
         """The follow-up of a case just closed, added to ``uow``, and its events; none when the policy plans no
-        visit for this case (e.g. an internal ticket)."""
+        visit for this case (e.g. an internal ticket under a policy whose only visits are monthly ones). Counting a
+        visit in working days needs the calendar year it falls in, like any deadline (``CalendarNotCovered``)."""
         calendar = self.calendar_for(policy)
         triggers = Triggers.from_case(case)
         if not plan_for_case(policy, case, triggers, calendar):

@@ -73,3 +73,15 @@ def test_p1_fu_01_one_check_each_and_an_ineffective_one_keeps_the_case_unfinishe
     assert checked.improvements[0].as_it_was(sh(2026, 9, 28, 10)) is None
     again, _ = checked.plan_improvement(policy, at=sh(2026, 9, 30), actor="qa", measures="m2", owner="o")
     assert unfinished(again.improvements) == ("improvement 2 not verified",)
+
+
+def test_p1_fu_01_the_latest_verdict_counts_not_the_highest_number(sh: Maker) -> None:
+    """Improvement 2 found effective, then improvement 1 found not effective: the case is not done (it settled)."""
+    case, policy = registered(sh)
+    for n in (1, 2):
+        case, _ = case.plan_improvement(policy, at=sh(2026, 9, 28, 11), actor="qa", measures=f"m{n}", owner="o")
+    case, _ = case.verify_improvement(policy, at=sh(2026, 10, 8), actor="qa", number=2, effective=True)
+    case, _ = case.verify_improvement(policy, at=sh(2026, 10, 9), actor="qa", number=1, effective=False)
+    assert unfinished(case.improvements) == ("improvement 1 was not effective: plan another",)
+    exempt, _ = case.plan_improvement(policy, at=sh(2026, 10, 9), actor="qa", measures="m3", owner="o", tracked=False)
+    assert unfinished(exempt.improvements) == ()  # an improvement planned since answers it

@@ -285,6 +285,7 @@ def test_p2_pen_01_03_fixed_fines_additive() -> None:
     with pytest.raises(RuleViolation, match=r"fixed 50\.00") as fixed:  # a fixed fine takes no amount of its own
         fine_line(manager, "unapproved_notice", rules=rules, amount=D("80.00"))
     assert fixed.value.rule == "P2-PEN-02"
+    assert fine_line(manager, "unapproved_notice", rules=rules, occurrences=2, amount=D("100")).amount == D("100.00")
 
 
 def test_p4_pen_07_concealing_the_facts_costs_200_or_more() -> None:
@@ -293,8 +294,9 @@ def test_p4_pen_07_concealing_the_facts_costs_200_or_more() -> None:
     clerk = Party(PartyKind.PERSON, "S02", "李娜")
     line = fine_line(clerk, "concealment", rules=rules)
     assert (line.amount, line.rule_id, line.kind) == (D("200.00"), "P4-PEN-07", LineKind.FINE)
-    assert "200.00 起" in line.explanation.zh
-    assert fine_line(clerk, "concealment", rules=rules, amount=D("500")).amount == D("500.00")
+    assert line.explanation.zh.endswith("1 次 × 200.00 = 200.00")
+    raised = fine_line(clerk, "concealment", rules=rules, amount=D("500"))
+    assert raised.amount == D("500.00") and raised.explanation.en.endswith("1 × 200.00 = 200.00 minimum → 500.00")
     assert fine_line(clerk, "concealment", rules=rules, occurrences=2, amount=D("400.00")).amount == D("400.00")
     with pytest.raises(RuleViolation, match=r"at least 400\.00") as less:
         fine_line(clerk, "concealment", rules=rules, occurrences=2, amount=D("399.99"))

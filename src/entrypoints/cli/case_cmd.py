@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -69,6 +69,10 @@ TEXT = Texts(
         "milestones": ("节点", "milestones"),
         "meeting": ("紧急会议", "meeting"),
         "improvements": ("改善对策", "improvements"),
+        "flags": ("标记", "flags"),
+        "caused_loss": ("造成损失", "caused a loss"),
+        "needs_joint_inspection": ("需会勘", "needs a joint inspection"),
+        "hq_produced": ("总部生产", "produced by HQ"),
         "improvement_open": ("待确认 {due}", "to check by {due}"),
         "improvement_untracked": ("免追踪", "not tracked"),
         "improvement_effective": ("有效({by})", "effective ({by})"),
@@ -719,7 +723,7 @@ def promise(
     at: AtOption = None,
     actor: ActorOption = DEFAULT_ACTOR,
 ) -> None:
-    """Record the time promised to the customer (P4-DL-06)."""
+    """Record a promised time, which becomes the clock's deadline (to the customer, P4-DL-06; on the memo, P2-DL-08)."""
 
     def step(app: App, when: datetime | None) -> Case:
         promised = due if due.tzinfo is not None else localize_at(app, due, case)
@@ -772,7 +776,7 @@ def _show_doc(ctx: typer.Context, ref: str, at: datetime | None) -> tuple[dict[s
         store.close()
 
 
-def improvement_line(doc: dict[str, Any], lang: Language, tz: Any) -> str:
+def improvement_line(doc: dict[str, Any], lang: Language, tz: tzinfo) -> str:
     """``1 measures (owner): where its check stands``, for tables."""
     if not doc["tracked"]:
         state = TEXT("improvement_untracked", lang)
@@ -814,6 +818,10 @@ def show(ctx: typer.Context, case: CaseArg, at: AtOption = None) -> None:
             meeting = doc["meeting"]
             held = f"{local_minute(meeting['at'], tz)} {', '.join(meeting['attendees'])}"
             rows.append((TEXT("meeting", lang), lines(held, meeting["minutes"])))
+        if doc["flags"]:
+            rows.append((TEXT("flags", lang), ", ".join(TEXT(f, lang) for f in doc["flags"])))
+        labels = {f.name: f.label(lang) for f in policy.intake.fields}
+        rows.extend((labels.get(name, name), value) for name, value in doc["details"].items())
         if doc["improvements"]:
             rows.append(
                 (TEXT("improvements", lang), lines(*(improvement_line(i, lang, tz) for i in doc["improvements"])))
@@ -930,8 +938,8 @@ def history(ctx: typer.Context, case: CaseArg) -> None:
 
     settings = settings_of(ctx)
     app = open_for(ctx)
-    found = app.cases.get(case)
-    with app.uow.read_only() as uow:
+    with app.uow.read_only() as uow:  # reads the last commit, waiting for no writer
+        found = app.cases.get(case, uow=uow)
         events = uow.history(found.case_id)
     rows: list[dict[str, Any]] = []
     for event in events:

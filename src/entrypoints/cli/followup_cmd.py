@@ -170,7 +170,19 @@ def record(
 
 def show(ctx: typer.Context, case: Annotated[str, typer.Argument(metavar="CASE", help="A case with visits.")]) -> None:
     """The follow-up visits of a case (scheduled by `followup schedule`, or at closure under P4-FU-04)."""
-    _change(ctx, case, None, lambda app, case_id, _: app.followups.get(case_id))
+    from complaint_core.errors import NotFound
+
+    settings = settings_of(ctx)
+    app = open_for(ctx)
+    with app.uow.read_only() as uow:  # reads the last commit, waiting for no writer
+        found = app.cases.get(case, uow=uow)
+        followups = uow.followups.for_case(found.case_id)
+    if not followups:
+        raise NotFound(f"case {found.reference} has no follow-up visits scheduled")
+    policy = app.cases.policy_of(found)
+    lang = settings.language(policy.language)
+    doc = followup_json(followups[-1], policy, case_number=found.reference)
+    emit(settings, {"followup": doc}, lambda console: _print(console, doc, lang, policy))
 
 
 def _change(

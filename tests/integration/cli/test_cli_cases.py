@@ -93,6 +93,7 @@ def test_p3_lc_01_intake_fields_of_the_policy(app: typer.Typer, db: Path) -> Non
     opened = as_json(app, db, *base, "--detail", "plate=沪A12345")
     assert opened["details"] == {"plate": "沪A12345"}
     assert as_json(app, db, "case", "show", opened["id"])["details"] == {"plate": "沪A12345"}
+    assert "车牌号" in invoke(app, db, "case", "show", opened["id"]).stdout
     for bad in (["--detail", "vin=1"], ["--detail", "plate="], ["--detail", "plate"],
                 ["--detail", "plate=a", "--detail", "plate=b"]):  # fmt: skip
         result = invoke(app, db, *base, *bad)
@@ -122,6 +123,8 @@ def test_intake_flags_are_taken_in_and_shown(app: typer.Typer, db: Path) -> None
     opened = open_case(app, db, "--flag", "needs_joint_inspection", "--flag", "caused_loss")
     assert opened["flags"] == ["caused_loss", "needs_joint_inspection"]
     assert as_json(app, db, "case", "show", opened["id"])["flags"] == ["caused_loss", "needs_joint_inspection"]
+    human = invoke(app, db, "--lang", "en", "case", "show", opened["id"]).stdout
+    assert "caused a loss, needs a joint inspection" in human
     assert open_case(app, db)["flags"] == []
 
 

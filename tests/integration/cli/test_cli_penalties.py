@@ -449,6 +449,33 @@ def test_a_database_locked_by_another_process_is_a_clear_conflict(
     assert run(capsys, db, "case", "list")[0] == 0
 
 
+def test_followup_show_and_case_history_read_while_another_process_writes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both opened a writing transaction (BEGIN IMMEDIATE) to read, so they waited out a writer and failed (exit 5);
+    a case without visits is not found (exit 3), named by its number."""
+    import sqlite3
+
+    from adapters.sql import engine
+
+    db = tmp_path / "s.db"
+    ref = service_case(capsys, db, close_on=3)  # an external ticket: its closure scheduled the visits (P4-FU-04)
+    monkeypatch.setattr(engine, "BUSY_TIMEOUT_MS", 200)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        shown = run(capsys, db, "followup", "show", ref)
+        history = run(capsys, db, "case", "history", ref)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert shown[0] == 0 and [v["kind"] for v in shown[1]["followup"]["visits"]][-1] == "monthly"
+    assert history[0] == 0 and history[1]["events"][-1]["type"] == "case.closed"
+    other = service_case(capsys, tmp_path / "t.db")  # attributed, never closed
+    code, err = refused(capsys, tmp_path / "t.db", "followup", "show", other)
+    assert code == 3 and f"case {other} has no follow-up" in err
+
+
 def test_no_line_reads_capped_under_a_policy_without_a_cap(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -140,6 +140,15 @@ def test_p2_dl_08_the_rework_deadline_on_the_memo_is_tracked(app: typer.Typer, t
     assert overdue("2026-11-13T09:00") == [] and overdue("2026-11-11T09:00") == ["rework"]  # late then
     (clock,) = [c for c in as_json(app, db, "case", "show", ref)["clocks"] if c["name"] == "rework"]
     assert clock["rule"] == "P2-DL-08" and clock["stopped_at"] == "2026-11-12T07:00:00Z" and clock["overdue"] is True
+    steps = [("register",), ("investigate",), ("attribute", "--party", "department:production=1"),
+             ("propose", "--remedy", "rework", "--amount", "300"), ("approve", "--by", "boss", "--role", "gm"),
+             ("reply", "--message", "已返修"), ("close",)]  # fmt: skip
+    for hour, (command, *extra) in enumerate(steps, start=9):
+        as_json(app, db, "case", command, ref, *extra, "--at", f"2026-11-13T{hour:02}:00")
+    number = as_json(app, db, "case", "show", ref)["number"]
+    assert invoke(app, db, "followup", "show", number).exit_code == 3  # nothing scheduled at closure here
+    (visit,) = as_json(app, db, "followup", "schedule", number, "--at", "2026-11-13T17:00")["followup"]["visits"]
+    assert (visit["kind"], visit["due_on"]) == ("rework_delivery", "2026-11-13")  # delivered 11-12: its 2nd day
 
 
 def test_p4_lc_03_an_internal_ticket_closes_with_its_improvement_whose_effect_is_checked(
