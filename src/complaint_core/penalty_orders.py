@@ -111,6 +111,13 @@ def assess_lines(
         )
         if valuation.amount > 0:
             lines.extend(apportion_loss(valuation.amount, case.causer, org))
+    causes = [c.code for c in rules.sanction_causes]
+    if order.sanctions and causes and case.intake.cause_code not in causes:
+        raise RuleViolation(
+            f"an administrative sanction is for the causes the policy lists ({', '.join(causes)}); "
+            f"the case's cause is {case.intake.cause_code or 'not recorded'} (attribute --cause)",
+            rule="P1-CLS-08",
+        )
     for s in order.sanctions:
         person = org.person(s.person_id)
         bonus = org.bonuses.get((s.person_id, month))

@@ -341,6 +341,15 @@ class Fine:
 
 
 @attrs.frozen(kw_only=True)
+class SanctionCause:
+    """A cause for which an administrative sanction may be given (P1-CLS-08: 票据/附样资料错误 … 其他)."""
+
+    code: str
+    label: Labels
+    rule_id: str = ""
+
+
+@attrs.frozen(kw_only=True)
 class SeverityRaise:
     """P4-CLS-04: the same issue complained about this often, or work delayed this many days, means at least ``to``."""
 
@@ -366,6 +375,8 @@ class PenaltyRules:
     overdue_fine_per_day: Decimal | None = None
     count_tiers: tuple[CountTier, ...] = ()
     fines: tuple[Fine, ...] = ()
+    # P1-CLS-08: when given, a warning or demerit needs the case's cause (``attribute --cause``) to be one of these
+    sanction_causes: tuple[SanctionCause, ...] = ()
     severity_raise: SeverityRaise | None = None
     approver_roles: frozenset[str] = frozenset({"gm"})
 
@@ -894,6 +905,10 @@ def _validate_penalties(r: PenaltyRules, severities: set[str]) -> None:
             raise PolicyInvalid(f"{path}.count_tiers[{i}].at_least", "count tiers must ascend from 1")
         last = count.at_least
     _unique([f.code for f in r.fines], f"{path}.fines", "fine")
+    _unique([c.code for c in r.sanction_causes], f"{path}.sanction_causes", "cause")
+    for i, cause in enumerate(r.sanction_causes):
+        if not MILESTONE_PATTERN.match(cause.code):
+            raise PolicyInvalid(f"{path}.sanction_causes[{i}].code", f"{cause.code!r} is not a code (lower_snake_case)")
     for i, fine in enumerate(r.fines):
         _check_money(fine.amount, f"{path}.fines[{i}].amount")
     if r.severity_raise is not None:

@@ -373,7 +373,7 @@ def monthly_report(
         cause = case.intake.cause_code or UNSPECIFIED
         severity = case.severity or UNCLASSIFIED
         category = case.intake.category
-        _remember_labels(labels, policy, org, category=category, department=department, severity=severity)
+        _remember_labels(labels, policy, org, category=category, department=department, severity=severity, cause=cause)
         late_clocks: list[str] = []
         stopped = late = 0
         delay_parties = tuple(s.party.id for s in case.delay.shares) if case.delay is not None else ()
@@ -558,8 +558,14 @@ def _remember_labels(
     category: str,
     department: str,
     severity: str,
+    cause: str,
 ) -> None:
-    """Display names from the policy (categories, severities) and the organisation (departments)."""
+    """Display names from the policy (categories, severities, sanction causes) and the organisation
+    (departments)."""
+    if ("cause", cause) not in labels:
+        for found in policy.penalties.sanction_causes:
+            if found.code == cause:
+                labels[("cause", cause)] = found.label
     if ("category", category) not in labels:
         for c in policy.categories:
             if c.code == category:

@@ -296,7 +296,7 @@ class WebhookApp:
                 return first
             return self._new_request(app, store, source, webhook_id, body, now)
         except (StorageError, ConcurrencyConflict, exc.OperationalError, exc.InterfaceError) as error:
-            log.error("webhook from %s: storage unavailable: %s", source.name, type(error).__name__)
+            log.error("webhook from %s: storage unavailable: %s: %s", source.name, type(error).__name__, error)
             return Answer(503, {"error": "storage unavailable, retry later"}, ((b"retry-after", b"30"),))
 
     def _store_of(self, app: App) -> _Store:

@@ -428,3 +428,41 @@ def test_p2_role_03_a_factory_ratio_finer_than_18_places_is_refused() -> None:
     with pytest.raises(RuleViolation, match="18 decimal places") as error:
         repair_split(D("3000"), D("0.6000000000000000000000000000001"))
     assert error.value.rule == "P2-ROLE-03"
+
+
+def test_p1_cls_08_a_sanction_only_for_the_listed_causes(org: Organisation) -> None:
+    """Manufacturing v3 lists the 15 causes of 客户投诉行政处分判定项目补充说明; a warning on a plating defect is refused."""
+    from types import SimpleNamespace
+
+    from complaint_core.penalty_orders import PenaltyOrder, SanctionOrder, assess_lines
+
+    policy = load_preset("manufacturing")
+    assert len(policy.penalties.sanction_causes) == 15 and policy.penalties.sanction_causes[8].code == "late_delivery"
+    order = PenaltyOrder(sanctions=(SanctionOrder(person_id="S1", sanction=Sanction.WARNING),))
+
+    def case(cause: str | None) -> object:
+        intake = SimpleNamespace(kind=CaseKind.EXTERNAL, cause_code=cause)
+        return SimpleNamespace(status=None, causer=None, severity=None, intake=intake, parent_case_id=None)
+
+    for cause in ("plating", None):
+        with pytest.raises(RuleViolation) as refused:
+            assess_lines(case(cause), policy, org, order, month="2026-11")  # type: ignore[arg-type]
+        assert refused.value.rule == "P1-CLS-08" and "late_delivery" in str(refused.value)
+    (line,) = assess_lines(case("late_delivery"), policy, org, order, month="2026-11")  # type: ignore[arg-type]
+    assert (line.rule_id, line.amount) == ("P1-PEN-04", D("400.00"))
+    older = load_preset("furniture")  # no list: sanctions as before
+    assert not older.penalties.sanction_causes
+
+
+def test_sanction_causes_are_validated_with_their_key_path() -> None:
+    from complaint_core.policy import SanctionCause
+
+    base = load_preset("manufacturing")
+    late = SanctionCause(code="late_delivery", label=Labels("交货延迟", "Late delivery"))
+    for causes, path in (
+        ((late, late), "penalties.sanction_causes[1]"),
+        ((SanctionCause(code="Late Delivery", label=late.label),), "penalties.sanction_causes[0].code"),
+    ):
+        with pytest.raises(PolicyInvalid) as refused:
+            attrs.evolve(base, penalties=attrs.evolve(base.penalties, sanction_causes=causes))
+        assert refused.value.path == path

@@ -226,6 +226,14 @@ def test_the_month_is_taken_in_the_policy_zone() -> None:
     assert monthly_report([case], month="2026-12", **args).total == 1  # type: ignore[arg-type]
 
 
+def test_p1_cls_08_a_listed_cause_is_reported_by_its_label() -> None:
+    service = bootstrap(clock=FixedClock(sh(11, 1)))
+    case = walk(service, intake("甲", cause="late_delivery"), sh(11, 2), sh(11, 5), causer=dept("smt"))
+    args = {"policy_for": service.policy_of, "calendar_for": service.calendar_for}
+    (group,) = monthly_report([case], month="2026-11", **args).by_cause  # type: ignore[arg-type]
+    assert (group.key, group.label.zh, group.label.en) == ("late_delivery", "交货延迟", "Late delivery")
+
+
 def counts(groups: tuple[object, ...]) -> list[tuple[str, int]]:
     return [(g.key, g.cases) for g in groups]  # type: ignore[attr-defined]
 

@@ -73,7 +73,8 @@ CUSTOMERS = (
 )  # fmt: skip
 CAUSES = {
     "quality": ("warp", "solder", "short", "plating", "mould"),
-    "non_quality": ("label", "packing", "wrong_quantity", "late_delivery"),
+    # causes of the preset's P1-CLS-08 list: these alone may draw an administrative sanction
+    "non_quality": ("labelling_off_spec", "storage_transport", "shipping_error", "late_delivery"),
 }
 NOT_ESTABLISHED = ("客户使用不当", "超出质保期", "复检合格,非本公司责任")
 
@@ -458,7 +459,10 @@ class Simulation:
 
         rng = self.rng
         sanctions: tuple[SanctionOrder, ...] = ()
-        if causer.kind is PartyKind.PERSON and rng.random() < 0.3:
+        case = self.app.cases.get(ref)
+        rules = self.app.cases.policy_of(case).penalties
+        sanctionable = not rules.sanction_causes or case.intake.cause_code in {c.code for c in rules.sanction_causes}
+        if causer.kind is PartyKind.PERSON and rng.random() < 0.3 and sanctionable:
             kind = Sanction.MINOR_DEMERIT if rng.random() < 0.2 else Sanction.WARNING
             sanctions = (SanctionOrder(person_id=causer.id, sanction=kind),)
         at = closed + self.days(0.5, 2)

@@ -14,6 +14,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from adapters.policy_files import load_preset
 from complaint_core import (
     AuthorityExceeded,
     CalendarNotCovered,
@@ -69,7 +70,7 @@ def test_policy_presets_json(app: typer.Typer) -> None:
         "bank-branch",
     ]
     assert doc["presets"][0]["description"]["en"] == "Manufacturing customer-complaint policy"
-    assert doc["presets"][0]["policy"] == {"id": "manufacturing", "version": 2}
+    assert doc["presets"][0]["policy"] == {"id": "manufacturing", "version": load_preset("manufacturing").version}
 
 
 def test_policy_show_json_is_the_full_policy(app: typer.Typer) -> None:

@@ -41,8 +41,9 @@ def sh(day: int, hour: int = 9) -> datetime:
     return datetime(2026, 11, day, hour, tzinfo=SHANGHAI)
 
 
-def closed_case(db: Path, kind: RemedyKind, amount: str, causer: Party) -> str:
-    """A closed manufacturing case on ``db`` (with the example organisation stored), via the services."""
+def closed_case(db: Path, kind: RemedyKind, amount: str, causer: Party, cause: str = "shipping_error") -> str:
+    """A closed manufacturing case on ``db`` (with the example organisation stored), via the services; its cause
+    (装运错误) is one an administrative sanction may be given for (P1-CLS-08)."""
     from adapters.sql import documents as docs
     from entrypoints.app import open_app
 
@@ -60,7 +61,7 @@ def closed_case(db: Path, kind: RemedyKind, amount: str, causer: Party) -> str:
         s.start_investigation(ref, actor="Q02", at=sh(2, 11))
         s.reach_milestone(ref, "investigation_done", actor="Q02", at=sh(3))
         s.reach_milestone(ref, "report_submitted", actor="Q01", at=sh(4))
-        s.attribute(ref, actor="Q01", at=sh(4, 10), causer=Responsibility.sole(causer))
+        s.attribute(ref, actor="Q01", at=sh(4, 10), causer=Responsibility.sole(causer), cause_code=cause)
         s.propose(ref, actor="S01", kind=kind, amount=Decimal(amount), at=sh(4, 11))
         s.approve(ref, actor="S01", role="sales_manager", at=sh(4, 12))
         s.reply(ref, actor="S02", message="ok", at=sh(5))
@@ -108,6 +109,14 @@ def service_case(
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "c.db"
+
+
+def test_p1_cls_08_no_sanction_for_a_cause_outside_the_list(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    ref = closed_case(db, RemedyKind.ALLOWANCE, "2400.00", Party(PartyKind.PERSON, "M06"), cause="plating")
+    code, err = refused(capsys, db, "penalty", "assess", ref, "--loss", "2400", "--sanction", "M06=warning")
+    assert code == 4 and "[P1-CLS-08]" in err and "plating" in err
+    code, doc = run(capsys, db, "penalty", "assess", ref, "--loss", "2400")  # the economic deduction stays
+    assert code == 0 and {line["rule"] for line in doc["assessment"]["lines"]} == {"P1-PEN-02"}
 
 
 def test_assess_approve_close_show(capsys: pytest.CaptureFixture[str], db: Path) -> None:

@@ -90,7 +90,8 @@ def test_demo_subprocess_writes_the_html_report(tmp_path: Path) -> None:
 
 
 def test_demo_month_has_visits_and_second_complaints(tmp_path: Path) -> None:
-    """The demo's policy (manufacturing v2 with a visit after the reply): dissatisfied customers reopen cases."""
+    """The demo's policy (the manufacturing preset's next version, with a visit after the reply): dissatisfied
+    customers reopen cases."""
     import sqlite3
 
     from entrypoints.cli.demo_cmd import run_demo
@@ -103,4 +104,6 @@ def test_demo_month_has_visits_and_second_complaints(tmp_path: Path) -> None:
         linked = conn.execute("SELECT count(*) FROM cases WHERE parent_id IS NOT NULL").fetchone()[0]
         versions = {v for (v,) in conn.execute("SELECT DISTINCT policy_version FROM cases")}
     assert linked == doc["second_complaints"]  # every second complaint is a case linked to its parent
-    assert versions == {3}  # the demo policy: the manufacturing preset (v2) with a visit after the reply
+    from adapters.policy_files import load_preset
+
+    assert versions == {load_preset("manufacturing").version + 1}  # the preset's next version, with the visit
