@@ -47,7 +47,11 @@ def test_each_command_on_a_fresh_app(sql_url: str) -> None:
         lambda app: app.cases.register(case_id, actor="gm_office", at=at(2, 10)),
         lambda app: app.cases.start_investigation(case_id, actor="Q02", at=at(2, 11)),
         lambda app: app.cases.attribute(
-            case_id, actor="Q01", at=at(4), causer=Responsibility.sole(Party(PartyKind.PERSON, "M06", "吴芳"))
+            case_id,
+            actor="Q01",
+            at=at(4),
+            causer=Responsibility.sole(Party(PartyKind.PERSON, "M06", "吴芳")),
+            cause_code="order_entry_error",  # a cause that may draw the warning below (P1-CLS-08)
         ),
         lambda app: app.cases.propose(
             case_id, actor="S01", kind=RemedyKind.ALLOWANCE, amount=Decimal(800), at=at(4, 11)

@@ -42,7 +42,9 @@ def closed_allowance(app: App, causer: Party = M06) -> UUID:
     ).case_id
     s.register(ref, actor="gm_office", at=at(2, 10))
     s.start_investigation(ref, actor="Q02", at=at(2, 11))
-    s.attribute(ref, actor="Q01", at=at(3), causer=Responsibility.sole(causer))
+    s.attribute(
+        ref, actor="Q01", at=at(3), causer=Responsibility.sole(causer), cause_code="shipping_error"
+    )  # P1-CLS-08
     s.propose(ref, actor="S01", kind=RemedyKind.ALLOWANCE, amount=Decimal("800.00"), at=at(3, 10))
     s.approve(ref, actor="S01", role="sales_manager", at=at(3, 11))
     s.reply(ref, actor="S02", message="同意折让", at=at(4))
