@@ -12,14 +12,19 @@ from zoneinfo import ZoneInfo
 import typer
 
 from .appctx import open_for
-from .context import area, settings_of
+from .context import Settings, area, settings_of
 from .ledger_cmd import MonthArg
 from .options import AtOption
 from .output import Texts, diag, emit, local_minute, table
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from rich.console import Console
 
+    from complaint_core.case import Case
+    from complaint_core.labels import Language
+    from complaint_core.policy import Policy
     from complaint_core.report import MonthlyReport
     from entrypoints.app import App
 
@@ -158,21 +163,28 @@ def monthly(
     sys.stdout.flush()
 
 
-def overdue(ctx: typer.Context, at: AtOption = None) -> None:
-    """Clocks of open cases running past their deadline at --at (default now)."""
-    from complaint_core.escalation import overdue_deadlines
-    from entrypoints.jsonshapes import utc_iso
-
+def _every_case_at(
+    ctx: typer.Context, at: datetime | None
+) -> tuple[Settings, App, Policy, Language, datetime, list[Case]]:
+    """What a report over every case needs: the settings, the app, the default policy and its language, the moment
+    --at (default now) in the policy's zone, and every case as last committed (a read that waits for no writer)."""
     from .penalty_cmd import instant
 
     settings = settings_of(ctx)
     app = open_for(ctx)
     policy = app.default_policy()
-    lang = settings.language(policy.language)
-    when = instant(at, policy)
-    rows: list[dict[str, Any]] = []
     with app.uow.read_only() as uow:
         cases = list(uow.cases.all())
+    return settings, app, policy, settings.language(policy.language), instant(at, policy), cases
+
+
+def overdue(ctx: typer.Context, at: AtOption = None) -> None:
+    """Clocks of open cases running past their deadline at --at (default now)."""
+    from complaint_core.escalation import overdue_deadlines
+    from entrypoints.jsonshapes import utc_iso
+
+    settings, app, policy, lang, when, cases = _every_case_at(ctx, at)
+    rows: list[dict[str, Any]] = []
     for case in cases:
         case_policy = app.cases.policy_of(case)
         for d in overdue_deadlines(case, case_policy, app.cases.calendar_for(case_policy), when):
@@ -240,15 +252,7 @@ def improvements(ctx: typer.Context, at: AtOption = None) -> None:
     """Tracked improvements whose effect was not yet checked at --at (default now), earliest due first (P1-FU-01)."""
     from entrypoints.jsonshapes import improvement_json, utc_iso
 
-    from .penalty_cmd import instant
-
-    settings = settings_of(ctx)
-    app = open_for(ctx)
-    policy = app.default_policy()
-    lang = settings.language(policy.language)
-    when = instant(at, policy)
-    with app.uow.read_only() as uow:
-        cases = list(uow.cases.all())
+    settings, _, policy, lang, when, cases = _every_case_at(ctx, at)
     rows: list[dict[str, Any]] = [
         {"case_id": str(case.case_id), "case_number": case.number, "customer": case.intake.customer}
         | improvement_json(then, when)
