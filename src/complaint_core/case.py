@@ -753,6 +753,20 @@ class Case:
             stopped_at=state.stopped_at,
         )
 
+    def record_cause(
+        self, policy: Policy, *, at: datetime, actor: str, cause_code: str
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """The root cause found (P1-ROLE-09), recorded or corrected apart from the findings: also after closure,
+        since penalties that depend on it (P1-CLS-08) are assessed then. A settled case is never edited."""
+        self._check_policy(policy)
+        if self.status is S.SETTLED:
+            raise InvalidTransition("a settled case is never edited", rule="P1-LC-10")
+        if not cause_code.strip():
+            raise RuleViolation("a cause code cannot be blank", rule="P1-ROLE-09")
+        if cause_code == self.intake.cause_code:
+            raise RuleViolation(f"the case's cause is {cause_code} already", rule="P1-ROLE-09")
+        return self._emit(ev.CauseRecorded, self._check_time(at), actor, cause_code=cause_code)
+
     def plan_improvement(
         self,
         policy: Policy,
@@ -1212,6 +1226,11 @@ def _(event: ev.ClockEscalated, case: Case) -> Case:
 @_APPLIERS.on(ev.InquiryIssued)
 def _(event: ev.InquiryIssued, case: Case) -> Case:
     return _next(event, case, clocks=_update_clock(case, event.clock, lambda c: attrs.evolve(c, inquired=True)))
+
+
+@_APPLIERS.on(ev.CauseRecorded)
+def _(event: ev.CauseRecorded, case: Case) -> Case:
+    return _next(event, case, intake=attrs.evolve(case.intake, cause_code=event.cause_code))
 
 
 @_APPLIERS.on(ev.ImprovementPlanned)

@@ -220,6 +220,15 @@ class PolicyAdopted(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
+class CauseRecorded(DomainEvent):
+    """The root cause found, recorded or corrected apart from the findings (e.g. after closure, before penalties
+    that depend on it: P1-CLS-08)."""
+
+    EVENT_TYPE: ClassVar[str] = "case.cause_recorded"
+    cause_code: str
+
+
+@attrs.frozen(kw_only=True)
 class ImprovementPlanned(DomainEvent):
     """A corrective action decided on the case (P4-LC-03, P3-FU-03); ``tracked`` false exempts it from the check
     (P1-CLS-05)."""
@@ -270,6 +279,7 @@ CASE_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     PolicyAdopted,
     ImprovementPlanned,
     ImprovementVerified,
+    CauseRecorded,
 )
 
 

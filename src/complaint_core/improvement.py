@@ -57,6 +57,7 @@ def unfinished(improvements: tuple[Improvement, ...]) -> tuple[str, ...]:
     if verdicts:
         last = max(verdicts, key=lambda i: (i.verified_at, i.number))
         assert last.verified_at is not None
-        if last.effective is False and not any(i.planned_at >= last.verified_at for i in improvements):
+        answered = any(i.number != last.number and i.planned_at >= last.verified_at for i in improvements)
+        if last.effective is False and not answered:
             items.append(f"improvement {last.number} was not effective: plan another")
     return tuple(items)

@@ -457,12 +457,13 @@ def fine_line(
         raise RuleViolation(
             f"{occurrences} × {fine.label.en} costs at least {money(least)}; {money(chosen)} is less", rule=rule_id
         )
+    least_zh, least_en = (" 起", " minimum") if fine.minimum else ("", "")
     explanation = Labels(
-        f"{fine.label.zh} {occurrences} 次 × {money(fine.amount)} = {money(least)}",
-        f"{fine.label.en}: {occurrences} × {money(fine.amount)} = {money(least)}",
+        f"{fine.label.zh} {occurrences} 次 × {money(fine.amount)}{least_zh} = {money(least)}",
+        f"{fine.label.en}: {occurrences} × {money(fine.amount)}{least_en} = {money(least)}",
     )
-    if chosen != least:  # a minimum fine the decision raised (起)
-        explanation = Labels(f"{explanation.zh} 起 → {money(chosen)}", f"{explanation.en} minimum → {money(chosen)}")
+    if chosen != least:  # a minimum fine the decision raised
+        explanation = Labels(f"{explanation.zh} → {money(chosen)}", f"{explanation.en} → {money(chosen)}")
     return PenaltyLine(
         party=party,
         rule_id=rule_id,

@@ -111,11 +111,11 @@ def assess_lines(
         )
         if valuation.amount > 0:
             lines.extend(apportion_loss(valuation.amount, case.causer, org))
-    causes = [c.code for c in rules.sanction_causes]
-    if order.sanctions and causes and case.intake.cause_code not in causes:
+    if order.sanctions and not rules.allows_sanction(case.intake.cause_code):
+        causes = ", ".join(c.code for c in rules.sanction_causes)
         raise RuleViolation(
-            f"an administrative sanction is for the causes the policy lists ({', '.join(causes)}); "
-            f"the case's cause is {case.intake.cause_code or 'not recorded'} (attribute --cause)",
+            f"an administrative sanction is for the causes the policy lists ({causes}); the case's cause is "
+            f"{case.intake.cause_code or 'not recorded'}: record the cause found first",
             rule="P1-CLS-08",
         )
     for s in order.sanctions:

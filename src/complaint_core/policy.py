@@ -380,6 +380,10 @@ class PenaltyRules:
     severity_raise: SeverityRaise | None = None
     approver_roles: frozenset[str] = frozenset({"gm"})
 
+    def allows_sanction(self, cause_code: str | None) -> bool:
+        """P1-CLS-08: may a case of this cause draw an administrative sanction? (Any, without a list.)"""
+        return not self.sanction_causes or any(c.code == cause_code for c in self.sanction_causes)
+
 
 @attrs.frozen(kw_only=True)
 class SatisfactionLevel:

@@ -286,6 +286,10 @@ class CaseService:
 
         return self._run(ref, at, settle)
 
+    def record_cause(self, ref: str | UUID, *, actor: str, cause_code: str, at: datetime | None = None) -> Case:
+        """The root cause found, recorded or corrected (P1-ROLE-09; sanctions depend on it, P1-CLS-08)."""
+        return self._run(ref, at, lambda c, p, t, _: c.record_cause(p, at=t, actor=actor, cause_code=cause_code))
+
     def plan_improvement(
         self,
         ref: str | UUID,

@@ -146,6 +146,7 @@ def case_json(
         "severity": case.severity,
         "major": case.major,
         "description": intake.description,
+        "cause": intake.cause_code,
         "flags": sorted(intake.flags),
         "details": dict(intake.details),
         "received_at": utc_iso(case.received_at),

@@ -241,7 +241,7 @@ AMOUNTS = st.one_of(
 )
 BAD_AMOUNTS = st.sampled_from([Decimal("-0.01"), Decimal("1.001"), Decimal("NaN"), Decimal("Infinity")])
 TEXT = st.sampled_from(["", "   ", "客户不接受", "reason"])
-AFTER_CLOSURE = frozenset({"settle", "plan_improvement", "verify_improvement"})
+AFTER_CLOSURE = frozenset({"settle", "plan_improvement", "verify_improvement", "record_cause"})
 
 
 @st.composite
@@ -555,6 +555,15 @@ class CaseMachine(RuleBasedStateMachine):
             within = self.policy.improvements.verify_within
             if tracked and due is None and within is not None:
                 assert planned.due is not None and planned.due > self.now
+
+    @rule(cause=st.sampled_from(["", "  ", "late_delivery", "plating"]))
+    def record_cause(self, cause: str) -> None:
+        """P1-ROLE-09: the cause found, also after closure; blank or unchanged is refused."""
+        before = self.case.intake
+        expect = self.case.status is not S.SETTLED and not _blank(cause) and cause != before.cause_code
+        new = self._attempt("record_cause", expect, cause_code=cause)
+        if new is not None:
+            assert new.intake == attrs.evolve(before, cause_code=cause)  # nothing else of the intake changes
 
     @rule(data=st.data(), effective=st.booleans(), actor=st.sampled_from(["tester", "gm"]))
     def verify_improvement(self, data: st.DataObject, effective: bool, actor: str) -> None:

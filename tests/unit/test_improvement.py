@@ -85,3 +85,10 @@ def test_p1_fu_01_the_latest_verdict_counts_not_the_highest_number(sh: Maker) ->
     assert unfinished(case.improvements) == ("improvement 1 was not effective: plan another",)
     exempt, _ = case.plan_improvement(policy, at=sh(2026, 10, 9), actor="qa", measures="m3", owner="o", tracked=False)
     assert unfinished(exempt.improvements) == ()  # an improvement planned since answers it
+
+
+def test_p1_fu_01_a_verdict_given_the_minute_it_was_planned_still_counts(sh: Maker) -> None:
+    case, policy = registered(sh)
+    case, _ = case.plan_improvement(policy, at=sh(2026, 9, 28, 11), actor="qa", measures="m", owner="o")
+    case, _ = case.verify_improvement(policy, at=sh(2026, 9, 28, 11), actor="qa", number=1, effective=False)
+    assert unfinished(case.improvements) == ("improvement 1 was not effective: plan another",)

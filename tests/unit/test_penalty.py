@@ -294,9 +294,9 @@ def test_p4_pen_07_concealing_the_facts_costs_200_or_more() -> None:
     clerk = Party(PartyKind.PERSON, "S02", "李娜")
     line = fine_line(clerk, "concealment", rules=rules)
     assert (line.amount, line.rule_id, line.kind) == (D("200.00"), "P4-PEN-07", LineKind.FINE)
-    assert line.explanation.zh.endswith("1 次 × 200.00 = 200.00")
+    assert line.explanation.zh.endswith("1 次 × 200.00 起 = 200.00")
     raised = fine_line(clerk, "concealment", rules=rules, amount=D("500"))
-    assert raised.amount == D("500.00") and raised.explanation.en.endswith("1 × 200.00 = 200.00 minimum → 500.00")
+    assert raised.amount == D("500.00") and raised.explanation.en.endswith("1 × 200.00 minimum = 200.00 → 500.00")
     assert fine_line(clerk, "concealment", rules=rules, occurrences=2, amount=D("400.00")).amount == D("400.00")
     with pytest.raises(RuleViolation, match=r"at least 400\.00") as less:
         fine_line(clerk, "concealment", rules=rules, occurrences=2, amount=D("399.99"))

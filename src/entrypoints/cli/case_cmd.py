@@ -70,6 +70,7 @@ TEXT = Texts(
         "meeting": ("紧急会议", "meeting"),
         "improvements": ("改善对策", "improvements"),
         "flags": ("标记", "flags"),
+        "cause": ("原因", "cause"),
         "caused_loss": ("造成损失", "caused a loss"),
         "needs_joint_inspection": ("需会勘", "needs a joint inspection"),
         "hq_produced": ("总部生产", "produced by HQ"),
@@ -818,6 +819,9 @@ def show(ctx: typer.Context, case: CaseArg, at: AtOption = None) -> None:
             meeting = doc["meeting"]
             held = f"{local_minute(meeting['at'], tz)} {', '.join(meeting['attendees'])}"
             rows.append((TEXT("meeting", lang), lines(held, meeting["minutes"])))
+        if doc["cause"]:
+            causes = {c.code: c.label(lang) for c in policy.penalties.sanction_causes}
+            rows.append((TEXT("cause", lang), causes.get(doc["cause"], doc["cause"])))
         if doc["flags"]:
             rows.append((TEXT("flags", lang), ", ".join(TEXT(f, lang) for f in doc["flags"])))
         labels = {f.name: f.label(lang) for f in policy.intake.fields}

@@ -1,4 +1,4 @@
-"""``complaint case milestone|classify|major|meeting|react|adopt|improve|verify``: a case's steps outside its lifecycle.
+"""``complaint case milestone|classify|major|meeting|react|adopt|cause|improve|verify``: steps outside the lifecycle.
 
 A policy's own milestones start and stop its clocks (P4: ``forwarded_to_head`` and ``head_replied``, the head's
 one working day and the deemed waiver); severity decides the clocks and the penalties; a major complaint needs
@@ -111,6 +111,18 @@ def adopt(
     run_step(ctx, case, at, lambda app, when: app.cases.adopt_policy(case, actor=actor, version=version, at=when))
 
 
+def cause(
+    ctx: typer.Context,
+    case: CaseArg,
+    code: Annotated[str, typer.Argument(metavar="CAUSE", help="The root cause found (a code).")],
+    at: AtOption = None,
+    actor: ActorOption = DEFAULT_ACTOR,
+) -> None:
+    """Record or correct the root cause found (P1-ROLE-09), also after closure: a warning or demerit needs one of
+    the causes the policy lists (P1-CLS-08)."""
+    run_step(ctx, case, at, lambda app, when: app.cases.record_cause(case, actor=actor, cause_code=code, at=when))
+
+
 def improve(
     ctx: typer.Context,
     case: CaseArg,
@@ -176,6 +188,7 @@ COMMANDS = (
     ("meeting", meeting),
     ("react", react),
     ("adopt", adopt),
+    ("cause", cause),
     ("improve", improve),
     ("verify", verify),
 )

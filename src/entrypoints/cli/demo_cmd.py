@@ -460,8 +460,7 @@ class Simulation:
         rng = self.rng
         sanctions: tuple[SanctionOrder, ...] = ()
         case = self.app.cases.get(ref)
-        rules = self.app.cases.policy_of(case).penalties
-        sanctionable = not rules.sanction_causes or case.intake.cause_code in {c.code for c in rules.sanction_causes}
+        sanctionable = self.app.cases.policy_of(case).penalties.allows_sanction(case.intake.cause_code)
         if causer.kind is PartyKind.PERSON and rng.random() < 0.3 and sanctionable:
             kind = Sanction.MINOR_DEMERIT if rng.random() < 0.2 else Sanction.WARNING
             sanctions = (SanctionOrder(person_id=causer.id, sanction=kind),)

@@ -133,7 +133,13 @@ def schedule(
     ctx: typer.Context,
     case: Annotated[str, typer.Argument(metavar="CASE", help="A closed case.")],
     rework_delivered_on: Annotated[
-        date | None, typer.Option("--rework-delivered-on", parser=date_param, metavar="DATE")
+        date | None,
+        typer.Option(
+            "--rework-delivered-on",
+            parser=date_param,
+            metavar="DATE",
+            help="The reworked goods' delivery day (P2-DL-05); default: the day of the policy's delivery milestone.",
+        ),
     ] = None,
     by: Annotated[str, typer.Option("--by", metavar="PERSON")] = "cli",
     at: AtOption = None,

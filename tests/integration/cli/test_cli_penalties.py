@@ -119,6 +119,23 @@ def test_p1_cls_08_no_sanction_for_a_cause_outside_the_list(capsys: pytest.Captu
     assert code == 0 and {line["rule"] for line in doc["assessment"]["lines"]} == {"P1-PEN-02"}
 
 
+def test_p1_cls_08_the_cause_is_recorded_after_closure(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    """A case closed without its cause could never draw a warning: attribution is over, and a petition reopens only
+    open cases. `case cause` records it (also after closure); `case show` shows it."""
+    ref = closed_case(db, RemedyKind.ALLOWANCE, "2400.00", Party(PartyKind.PERSON, "M06"), cause="plating")
+    code, err = refused(capsys, db, "penalty", "assess", ref, "--sanction", "M06=warning")
+    assert code == 4 and "[P1-CLS-08]" in err and "record the cause found first" in err
+    code, doc = run(capsys, db, "case", "cause", ref, "late_delivery", "--at", "2026-11-06T08:00")
+    assert code == 0 and doc["cause"] == "late_delivery" and doc["status"] == "closed"
+    assert refused(capsys, db, "case", "cause", ref, "late_delivery")[0] == 4  # no change
+    assert refused(capsys, db, "case", "cause", ref, "  ")[0] == 4
+    code, doc = run(capsys, db, "penalty", "assess", ref, "--sanction", "M06=warning", "--at", "2026-11-06T09:00")
+    assert code == 0 and [line["rule"] for line in doc["assessment"]["lines"]] == ["P1-PEN-04"]
+    with pytest.raises(SystemExit):
+        main(["--db", str(db), "--lang", "en", "case", "show", ref])
+    assert "Late delivery" in capsys.readouterr().out  # the listed cause by its label
+
+
 def test_assess_approve_close_show(capsys: pytest.CaptureFixture[str], db: Path) -> None:
     ref = closed_case(db, RemedyKind.ALLOWANCE, "2400.00", Party(PartyKind.GROUP_UNIT, "SMT2", "SMT二班"))
     code, doc = run(capsys, db, "penalty", "assess", ref, "--loss", "2400", "--sanction", "M06=warning",
