@@ -47,7 +47,7 @@ from .errors import (
 )
 from .improvement import RULE as IMPROVEMENT_RULE
 from .improvement import Improvement
-from .intake import Intake
+from .intake import Intake, missing_datum
 from .money import amount as amount_of
 from .policy import MAJOR_FLAGGED, Policy, PromiseMode
 from .responsibility import Party, Responsibility
@@ -995,21 +995,14 @@ def _check_intake(policy: Policy, intake: Intake) -> None:
         raise RuleViolation(
             f"channel {intake.channel.value!r} is not accepted by this policy ({allowed})", rule="INTAKE"
         )
-    rules = policy.intake
-    fields = {f.name: f for f in rules.fields}
-    unknown = [name for name, _ in intake.details if name not in fields]
-    if unknown:
-        raise RuleViolation(f"intake field {unknown[0]!r} is not one of the policy's ({sorted(fields)})", rule="INTAKE")
-    for name in sorted(rules.required):
-        if _blank(intake.detail(name) if name in fields else getattr(intake, name)):
-            found = fields.get(name)
-            rule = (found.rule_id if found else "") or rules.rule_id or "INTAKE"
-            raise RuleViolation(f"policy {policy.policy_id} needs the intake's {name}", rule=rule)
-
-
-def _blank(value: object) -> bool:
-    """Nothing given: None, blank text or an empty tuple (amounts of 0 are given)."""
-    return value is None or (isinstance(value, str) and not value.strip()) or value == ()
+    if intake.details:
+        fields = [f.name for f in policy.intake.fields]
+        unknown = [name for name, _ in intake.details if name not in fields]
+        if unknown:
+            raise RuleViolation(f"intake field {unknown[0]!r} is not one of the policy's ({fields})", rule="INTAKE")
+    missing = missing_datum(policy.intake, intake)
+    if missing is not None:
+        raise RuleViolation(f"policy {policy.policy_id} needs the intake's {missing[0]}", rule=missing[1])
 
 
 def _check_number(policy: Policy, milestone: str, number: str | None) -> None:

@@ -87,16 +87,17 @@ class ClockState:
         pauses = tuple(
             p if p.until is None or p.until <= at else attrs.evolve(p, until=None) for p in self.pauses if p.since <= at
         )
-        fired = self.fired_at
-        if len(fired) == self.level:  # the times of every level are known
+        fired, level = self.fired_at, self.level
+        if len(fired) == level:  # the times of every level are known
             fired = tuple(t for t in fired if t <= at)
+            level = len(fired)
         return attrs.evolve(
             self,
             stopped_at=self.stopped_at if self.stopped_at is not None and self.stopped_at <= at else None,
             pauses=pauses,
             special=self.special if self.special is not None and self.special.declared_at <= at else None,
             promise=self.promise if self.promise is not None and self.promise.made_at <= at else None,
-            level=len(fired) if len(self.fired_at) == self.level else self.level,
+            level=level,
             fired_at=fired,
         )
 

@@ -97,11 +97,19 @@ class Triggers:
 
     @classmethod
     def from_case(
-        cls, case: Case, *, rework_delivered_on: date | None = None, completed_at: datetime | None = None
+        cls,
+        case: Case,
+        *,
+        rework_delivered_on: date | None = None,
+        completed_at: datetime | None = None,
+        policy: Policy | None = None,
     ) -> Triggers:
-        """The reply time and the closure as solution (and, unless given, completion) time."""
+        """The reply time, the closure as solution (and, unless given, completion) time, and the rework delivery
+        day: as given, else the day ``policy``'s rework-delivery milestone was reached (P2-DL-08)."""
         closed = [step.at for step in case.steps if step.status is CaseStatus.CLOSED]
         solved = closed[-1] if closed else None
+        if rework_delivered_on is None and policy is not None:
+            rework_delivered_on = delivered_on(case, policy)
         return cls(
             replied_at=case.reply.at if case.reply is not None else None,
             rework_delivered_on=rework_delivered_on,

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 from .case import Case
 from .errors import RuleViolation
-from .followup import RULE_SCHEDULE, FollowUp, Triggers, delivered_on, open_second_complaint
+from .followup import RULE_SCHEDULE, FollowUp, Triggers, open_second_complaint
 from .ports import UnitOfWork
 from .services import CaseService, in_transaction
 from .timeutil import require_aware
@@ -46,10 +46,7 @@ class FollowUpService:
                 policy,
                 case,
                 followup_id=self.new_id(),
-                triggers=Triggers.from_case(
-                    case,
-                    rework_delivered_on=rework_delivered_on if rework_delivered_on else delivered_on(case, policy),
-                ),
+                triggers=Triggers.from_case(case, rework_delivered_on=rework_delivered_on, policy=policy),
                 at=when,
                 actor=actor,
                 calendar=self.cases.calendar_for(policy),

@@ -8,7 +8,7 @@ from decimal import Decimal
 import attrs
 
 from .errors import RuleViolation, enum_member
-from .policy import CaseKind, Channel, ComplainantKind, Market
+from .policy import CaseKind, Channel, ComplainantKind, IntakeRules, Market
 
 CASE_FLAGS = frozenset({"needs_joint_inspection", "caused_loss", "hq_produced"})
 _ENUMS = (("channel", Channel), ("complainant_kind", ComplainantKind), ("market", Market), ("kind", CaseKind))
@@ -85,3 +85,21 @@ class Intake:
             amount = self.claimed_amount
             if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
                 raise RuleViolation(f"claimed_amount must be a non-negative amount, got {amount!r}", rule="INTAKE")
+
+
+def _blank(value: object) -> bool:
+    """Nothing given: None, blank text or an empty tuple (amounts of 0 are given)."""
+    return value is None or (isinstance(value, str) and not value.strip()) or value == ()
+
+
+def missing_datum(rules: IntakeRules, intake: Intake) -> tuple[str, str] | None:
+    """The first datum ``rules`` require that ``intake`` lacks, and the rule that asks for it (P2-LC-03, P3-LC-01);
+    the CLI names its option, ``Case.receive`` refuses it."""
+    if not rules.required:
+        return None
+    fields = {f.name: f for f in rules.fields}
+    for name in sorted(rules.required):
+        if _blank(intake.detail(name) if name in fields else getattr(intake, name)):
+            found = fields.get(name)
+            return name, (found.rule_id if found else "") or rules.rule_id or "INTAKE"
+    return None

@@ -305,7 +305,6 @@ class CaseService:
         """A corrective action on the case (P4-LC-03, P3-FU-03; untracked: P1-CLS-05)."""
 
         def plan(case: Case, policy: Policy, when: datetime, _: UnitOfWork) -> tuple[Case, tuple[DomainEvent, ...]]:
-            calendar = self.calendar_for(policy) if tracked and due is None else None
             return case.plan_improvement(
                 policy,
                 at=when,
@@ -315,7 +314,7 @@ class CaseService:
                 supervisor=supervisor,
                 due=due,
                 tracked=tracked,
-                calendar=calendar,
+                calendar=self.calendar_for(policy),
             )
 
         return self._run(ref, at, plan)
@@ -526,7 +525,7 @@ class CaseService:
         visit for this case (e.g. an internal ticket under a policy whose only visits are monthly ones). Counting a
         visit in working days needs the calendar year it falls in, like any deadline (``CalendarNotCovered``)."""
         calendar = self.calendar_for(policy)
-        triggers = Triggers.from_case(case)
+        triggers = Triggers.from_case(case, policy=policy)
         if not plan_for_case(policy, case, triggers, calendar):
             return ()
         followup, events = FollowUp.schedule(

@@ -402,7 +402,7 @@ def open_case(
     actor: ActorOption = DEFAULT_ACTOR,
 ) -> None:
     """Take in a complaint (受理): a new case with its clocks running."""
-    from complaint_core.intake import CASE_FLAGS, Intake, ProductLine
+    from complaint_core.intake import CASE_FLAGS, Intake, ProductLine, missing_datum
     from complaint_core.policy import CaseKind, Channel, Market
 
     from .appctx import open_for
@@ -436,15 +436,6 @@ def open_case(
     for value in flag or ():
         if value not in CASE_FLAGS:
             raise typer.BadParameter(f"{value!r} is not one of {', '.join(sorted(CASE_FLAGS))}", param_hint="'--flag'")
-    details = intake_details(loaded, detail or [])
-    given = {"description": description.strip(), "claimed_amount": amount, "lines": lines} | dict(details)
-    options = {"description": "--description", "claimed_amount": "--amount", "lines": "--product"}
-    for name in sorted(loaded.intake.required):
-        if given.get(name) in (None, "", []):
-            rule = next((f.rule_id for f in loaded.intake.fields if f.name == name), "") or loaded.intake.rule_id
-            hint = options.get(name, "--detail")
-            what = name if name in options else f"{name}=…"
-            raise typer.BadParameter(f"policy {pid} needs {what} ({rule or 'INTAKE'})", param_hint=f"'{hint}'")
     intake = Intake(
         customer=customer,
         channel=Channel(channel),
@@ -455,8 +446,14 @@ def open_case(
         lines=tuple(ProductLine(**line) for line in lines),
         claimed_amount=amount,
         flags=frozenset(flag or ()),
-        details=details,
+        details=intake_details(loaded, detail or []),
     )
+    missing = missing_datum(loaded.intake, intake)
+    if missing is not None:  # refused here as an option (exit 2), not by receive (exit 4)
+        name, rule = missing
+        options = {"description": "--description", "claimed_amount": "--amount", "lines": "--product"}
+        what = name if name in options else f"{name}=…"
+        raise typer.BadParameter(f"policy {pid} needs {what} ({rule})", param_hint=f"'{options.get(name, '--detail')}'")
     when = localize_at(app, at, policy_id=pid)
     check_covered(app, loaded, when)
     case = app.cases.receive(intake, actor=actor, at=when, policy_id=pid)

@@ -145,14 +145,13 @@ def improve(
     else as the policy's improvements.verify_within says."""
 
     def step(app: App, when: datetime | None) -> Case:
-        checked = due if due is None or due.tzinfo is not None else localize_at(app, due, case)
         return app.cases.plan_improvement(
             case,
             actor=actor,
             measures=measures,
             owner=owner,
             supervisor=supervisor,
-            due=checked,
+            due=localize_at(app, due, case),
             tracked=not untracked,
             at=when,
         )

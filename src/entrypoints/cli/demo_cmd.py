@@ -321,7 +321,7 @@ class Simulation:
         elif kind is RemedyKind.ALLOWANCE:
             self.add(self.allowance(ref, at))
         if kind is not RemedyKind.EXPLANATION and causer.kind is not PartyKind.DEPARTMENT and rng.random() < 0.6:
-            self.add(self.penalty(ref, at, amount, causer))
+            self.add(self.penalty(ref, at, amount, causer, cause))
         if self.tally.followups_supported or self.tally.closed == 1:
             self._try_followup(ref, at)
 
@@ -452,15 +452,14 @@ class Simulation:
         returns.book(rid, proof=proof, actor="accounting", at=at)
         self.tally.booked += 1
 
-    def penalty(self, ref: str, closed: datetime, amount: Any, causer: Any) -> Iterator[datetime]:
+    def penalty(self, ref: str, closed: datetime, amount: Any, causer: Any, cause: str) -> Iterator[datetime]:
         from complaint_core import PartyKind
         from complaint_core.penalty import Sanction
         from complaint_core.penalty_orders import LossOrder, PenaltyOrder, SanctionOrder
 
         rng = self.rng
         sanctions: tuple[SanctionOrder, ...] = ()
-        case = self.app.cases.get(ref)
-        sanctionable = self.app.cases.policy_of(case).penalties.allows_sanction(case.intake.cause_code)
+        sanctionable = self.app.default_policy().penalties.allows_sanction(cause)  # the demo's one policy
         if causer.kind is PartyKind.PERSON and rng.random() < 0.3 and sanctionable:
             kind = Sanction.MINOR_DEMERIT if rng.random() < 0.2 else Sanction.WARNING
             sanctions = (SanctionOrder(person_id=causer.id, sanction=kind),)

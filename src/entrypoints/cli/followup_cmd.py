@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from .appctx import open_for
-from .context import area, settings_of
+from .context import Settings, area, settings_of
 from .options import AtOption, date_param
 from .output import Texts, emit, table
 
@@ -185,10 +185,7 @@ def show(ctx: typer.Context, case: Annotated[str, typer.Argument(metavar="CASE",
         followups = uow.followups.for_case(found.case_id)
     if not followups:
         raise NotFound(f"case {found.reference} has no follow-up visits scheduled")
-    policy = app.cases.policy_of(found)
-    lang = settings.language(policy.language)
-    doc = followup_json(followups[-1], policy, case_number=found.reference)
-    emit(settings, {"followup": doc}, lambda console: _print(console, doc, lang, policy))
+    _emit(settings, followups[-1], app.cases.policy_of(found), found.reference)
 
 
 def _change(
@@ -201,9 +198,13 @@ def _change(
     app = open_for(ctx)
     found = app.cases.get(case)
     policy = app.cases.policy_of(found)
+    _emit(settings, change(app, found.case_id, instant(at, policy)), policy, found.reference)
+
+
+def _emit(settings: Settings, followup: FollowUp, policy: Policy, reference: str) -> None:
+    """``{"followup": …}``, or its table of visits in the policy's language."""
     lang = settings.language(policy.language)
-    followup = change(app, found.case_id, instant(at, policy))
-    doc = followup_json(followup, policy, case_number=found.reference)
+    doc = followup_json(followup, policy, case_number=reference)
     emit(settings, {"followup": doc}, lambda console: _print(console, doc, lang, policy))
 
 
