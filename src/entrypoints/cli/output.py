@@ -7,6 +7,7 @@ not when the CLI starts.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -61,10 +62,18 @@ def dumps(doc: Any) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2, default=_default)
 
 
+# A table written to a pipe or file is read by a program or a person later: rich would cut it to 80 columns and
+# end long values (a case id) with "…". Without a terminal and without ``COLUMNS`` it may be this wide.
+PIPE_WIDTH = 240
+
+
 def stdout_console(file: TextIO | None = None) -> Console:
     from rich.console import Console
 
-    return Console(file=file if file is not None else sys.stdout, soft_wrap=False)
+    out = file if file is not None else sys.stdout
+    terminal = out.isatty() if hasattr(out, "isatty") else False
+    width = None if terminal or os.environ.get("COLUMNS", "").isdigit() else PIPE_WIDTH
+    return Console(file=out, soft_wrap=False, width=width)
 
 
 def stderr_console() -> Console:
@@ -109,13 +118,15 @@ def local_minute(value: datetime | str | None, tz: tzinfo) -> str | None:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
-    """A rich table; ``None`` cells print as "-", text cells with control characters escaped (``inert``)."""
+    """A rich table; ``None`` cells print as "-", text cells with control characters escaped (``inert``).
+
+    A value too long for its column folds onto the next line instead of ending in "…": no character is lost."""
     from rich.table import Table
     from rich.text import Text
 
     out = Table(title=None if title is None else inert(title), title_justify="left")
     for column in columns:
-        out.add_column(column)
+        out.add_column(column, overflow="fold")
     for row in rows:
         out.add_row(*("-" if cell is None else cell if isinstance(cell, Text) else inert(str(cell)) for cell in row))
     return out

@@ -91,3 +91,30 @@ def test_policy_show_labels_follow_lang(lang: str) -> None:
     zh, en = "质量异常", "Quality abnormality"
     assert (zh if lang == "zh" else en) in result.stdout
     assert (en if lang == "zh" else zh) not in result.stdout
+
+
+def test_a_table_written_to_a_pipe_keeps_every_character(tmp_path: Path) -> None:
+    """Piped to a file or program (no terminal, no COLUMNS), a table is not cut to 80 columns: the case id one
+    copies into the next command and a long customer name print whole, with no "…"."""
+    import os
+
+    db = str(tmp_path / "c.db")
+    env = {"COLUMNS": ""}
+    assert run("--db", db, "init", "--policy", "manufacturing", env_extra=env).returncode == 0
+    customer = "Shenzhen Very Long Electronic Components Manufacturing Company Limited, Bao'an District Plant No. 2"
+    opened = run(
+        "--db", db, "--json", "case", "open", "--customer", customer, "--channel", "phone",
+        "--category", "quality", "--description", "boards delaminate", env_extra=env,
+    )  # fmt: skip
+    assert opened.returncode == 0, opened.stderr
+    case_id = json.loads(opened.stdout)["id"]
+    listed = subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli.main", "--db", db, "case", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in {**os.environ, "PYTHONPATH": SRC}.items() if k != "COLUMNS"},
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert case_id in listed.stdout and customer in listed.stdout
+    assert "…" not in listed.stdout
