@@ -98,6 +98,13 @@ def assess_lines(
     rules = policy.penalties
     lines: list[PenaltyLine] = []
     if order.loss is not None:
+        if not rules.loss_share:
+            hint = ": give the loss to a tier (loss=YUAN), where it decides how heavy it is" if rules.tiers else ""
+            raise RuleViolation(
+                f"policy {policy.policy_id} does not charge a loss by fault share (penalties.loss_share = false)"
+                + hint,
+                rule="PEN-LOSS",
+            )
         if case.causer is None:
             raise RuleViolation("a loss is apportioned by fault: attribute the case first", rule="P1-ROLE-07")
         loss = order.loss

@@ -375,6 +375,9 @@ class PenaltyRules:
     overdue_fine_per_day: Decimal | None = None
     count_tiers: tuple[CountTier, ...] = ()
     fines: tuple[Fine, ...] = ()
+    # P1-PEN-02: the causers bear the loss by fault share. False where the loss only weighs in a tier (P4-PEN-03)
+    # or the policy charges no loss at all (P2: fixed fines; P5: no penalties)
+    loss_share: bool = True
     # P1-CLS-08: when given, a warning or demerit needs the case's cause (``attribute --cause``) to be one of these
     sanction_causes: tuple[SanctionCause, ...] = ()
     severity_raise: SeverityRaise | None = None

@@ -221,6 +221,19 @@ def test_p4_pen_03_the_loss_given_to_a_tier_is_the_reports_loss(
     assert code == 0 and report["money"]["loss"] == "800.00", report["money"]
 
 
+def test_pen_loss_a_p4_loss_goes_to_the_tier_not_to_fault_shares(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``--loss`` on a service case deducted the loss from the causer as P1-PEN-02, on top of the tier the same
+    loss made heavy: P4 charges the tier only. Exit 4 naming the tier, and no assessment is stored."""
+    db = tmp_path / "s.db"
+    ref = service_case(capsys, db, severity="severe", close_on=3)
+    code, err = refused(capsys, db, "penalty", "assess", ref, "--loss", "800", "--tier", "S02,loss=800")
+    assert code == 4 and "[PEN-LOSS]" in err and "tier" in err
+    code, shown = run(capsys, db, "penalty", "show", ref)
+    assert code == 0 and shown["assessments"] == [], shown
+
+
 def test_appeal_reverses(capsys: pytest.CaptureFixture[str], db: Path) -> None:
     ref = closed_case(db, RemedyKind.ALLOWANCE, "1000.00", Party(PartyKind.PERSON, "S02", "李娜"))
     _, doc = run(capsys, db, "penalty", "assess", ref, "--loss", "1000", "--at", "2026-11-06T09:00")

@@ -148,8 +148,9 @@ def test_a_case_opened_under_a_presets_earlier_version_keeps_it(app: typer.Typer
     from complaint_core import Case, Channel, Intake, Party, PartyKind, RemedyKind, Responsibility
     from entrypoints.app import open_app
 
-    v1, v2 = preset_versions("bank-branch")
-    assert (v1.version, v2.version) == (1, 2) and v1.approval[1].after == () and v2.approval[1].after
+    v1, v2, current = preset_versions("bank-branch")  # v3: loss_share = false
+    assert (v1.version, v2.version, current.version) == (1, 2, 3)
+    assert v1.approval[1].after == () and v2.approval[1].after == current.approval[1].after != ()
     db = tmp_path / "b.db"
     as_json(app, db, "init", "--policy", "bank-branch")
     at = datetime(2026, 11, 2, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -177,4 +178,4 @@ def test_a_case_opened_under_a_presets_earlier_version_keeps_it(app: typer.Typer
                        "--at", "2026-11-02T10:00")  # fmt: skip
     assert approved["status"] == "approved" and approved["policy"] == {"id": "bank-branch", "version": 1}
     moved = as_json(app, db, "case", "adopt", str(ref), "--at", "2026-11-02T11:00")
-    assert moved["policy"] == {"id": "bank-branch", "version": 2}
+    assert moved["policy"] == {"id": "bank-branch", "version": 3}
