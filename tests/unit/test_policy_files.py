@@ -208,3 +208,39 @@ def test_promised_clock_may_omit_its_limit() -> None:
 def test_approval_limit_in_fen_and_channels_required() -> None:
     assert error(GOOD.replace('limit = "1000"', 'limit = "1000.001"')).path == "approval[0].limit"
     assert error(GOOD.replace('channels = ["phone"]', "channels = []")).path == "channels"
+
+
+def test_docs_policies_md_documents_every_key_of_the_policy_format() -> None:
+    """Foundation §1: docs/policies.md documents every key. Walks every attrs class a policy file reaches and
+    looks for each field as a key in the document (`` `name` ``, ``name =`` or `` .name` ``); a key added without
+    its documentation fails here. ``Limit`` is written as one string ("3 calendar_days"), not a table."""
+    import typing
+
+    import attrs
+
+    from complaint_core.policy import Limit, Policy
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "policies.md").read_text("utf-8")
+    written_as_strings = {Limit}
+    seen: set[type] = set()
+    missing: list[str] = []
+
+    def walk(cls: type) -> None:
+        if cls in seen or cls in written_as_strings:
+            return
+        seen.add(cls)
+        hints = typing.get_type_hints(cls)
+        for field in attrs.fields(cls):  # type: ignore[arg-type]
+            if not field.init:
+                continue
+            if not any(form in doc for form in (f"`{field.name}`", f"{field.name} =", f".{field.name}`")):
+                missing.append(f"{cls.__name__}.{field.name}")
+            kinds = [hints[field.name]]
+            while kinds:
+                kind = kinds.pop()
+                if isinstance(kind, type) and attrs.has(kind):
+                    walk(kind)
+                kinds.extend(typing.get_args(kind))
+
+    walk(Policy)
+    assert len(seen) > 10 and not missing, missing
