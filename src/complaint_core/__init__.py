@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from .events import (
         CASE_EVENT_TYPES,
         AssessmentApproved,
+        AssessmentEndorsed,
         AssessmentProposed,
         AssessmentReversed,
         CaseClosed,
@@ -238,6 +239,7 @@ _WHERE: dict[str, str] = {
     "ApprovalTier": "policy",
     "Assessment": "assessment",
     "AssessmentApproved": "events",
+    "AssessmentEndorsed": "events",
     "AssessmentProposed": "events",
     "AssessmentReversed": "events",
     "AssessmentStatus": "assessment",
@@ -470,6 +472,7 @@ __all__ = [
     "ApprovalTier",
     "Assessment",
     "AssessmentApproved",
+    "AssessmentEndorsed",
     "AssessmentProposed",
     "AssessmentReversed",
     "AssessmentStatus",

@@ -3,8 +3,10 @@
 Cases are assessed separately (P1-PEN-09). An assessment keeps the lines it
 computed, with party names, basis points and amounts, so editing the
 organisation later changes no past result. Approval needs a role the policy
-allows (P1-APR-05: the GM approves reward/penalty notices); a successful
-appeal reverses an approved assessment, and the ledger posts reversing entries.
+allows (P1-APR-05: the GM approves reward/penalty notices), after the
+supervisor's endorsement of an individual punishment's type where the policy
+asks for one (P1-APR-04); a successful appeal reverses an approved assessment,
+and the ledger posts reversing entries.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from .penalty import LineKind, PenaltyLine
 from .policy import Policy
 from .responsibility import PartyKind
 from .timeutil import month_key, require_aware
+
+_PUNISHMENTS = frozenset({LineKind.SANCTION, LineKind.MAJOR_DEMERIT})  # 个人惩处: warnings and demerits
 
 
 class AssessmentStatus(StrEnum):
@@ -46,10 +50,19 @@ class Assessment:
     approved_by: str | None = None
     role: str | None = None
     reversal_reason: str | None = None
+    endorsed_at: datetime | None = None
+    endorsed_by: str | None = None
+    endorsed_role: str | None = None
 
     @property
     def total(self) -> Decimal:
         return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+    @property
+    def punishes(self) -> bool:
+        """Does it give an individual punishment (a warning or demerit), whose type a supervisor endorses
+        (P1-APR-04)?"""
+        return any(line.kind in _PUNISHMENTS for line in self.lines)
 
     def person_totals(self) -> dict[str, Decimal]:
         totals: dict[str, Decimal] = {}
@@ -114,6 +127,38 @@ class Assessment:
         )
         return assessment, (event,)
 
+    def endorse(
+        self, policy: Policy, *, role: str, at: datetime, actor: str
+    ) -> tuple[Assessment, tuple[ev.DomainEvent, ...]]:
+        """P1-APR-04: the supervisor endorses the type of each individual punishment before the approval."""
+        if self.status is not AssessmentStatus.PROPOSED:
+            raise InvalidTransition(
+                f"the assessment is {self.status.value}; only a proposal is endorsed", rule="P1-APR-04"
+            )
+        endorsers = policy.penalties.endorser_roles
+        if not endorsers:
+            raise RuleViolation(f"policy {policy.policy_id} asks no endorsement: approve it", rule="P1-APR-04")
+        if not self.punishes:
+            raise RuleViolation(
+                "the assessment gives no warning or demerit, whose type a supervisor endorses: approve it",
+                rule="P1-APR-04",
+            )
+        if self.endorsed_at is not None:
+            raise InvalidTransition(
+                f"the assessment was endorsed already (by {self.endorsed_by} as {self.endorsed_role})",
+                rule="P1-APR-04",
+            )
+        if role not in endorsers:
+            raise RuleViolation(
+                f"{role} may not endorse punishments (allowed: {', '.join(sorted(endorsers))})", rule="P1-APR-04"
+            )
+        at = self._after(at)
+        event = ev.AssessmentEndorsed(
+            aggregate_id=self.assessment_id, version=self.version + 1, occurred_at=at, actor=actor, role=role
+        )
+        new = attrs.evolve(self, version=event.version, endorsed_at=at, endorsed_by=actor, endorsed_role=role)
+        return new, (event,)
+
     def approve(
         self, policy: Policy, *, role: str, at: datetime, actor: str, others: Sequence[Assessment] = ()
     ) -> tuple[Assessment, tuple[ev.DomainEvent, ...]]:
@@ -134,6 +179,13 @@ class Assessment:
         if role not in policy.penalties.approver_roles:
             allowed = ", ".join(sorted(policy.penalties.approver_roles))
             raise RuleViolation(f"{role} may not approve penalties (allowed: {allowed})", rule="P1-APR-05")
+        if policy.penalties.endorser_roles and self.punishes and self.endorsed_at is None:
+            endorsers = ", ".join(sorted(policy.penalties.endorser_roles))
+            raise RuleViolation(
+                f"a warning or demerit is approved after its type is endorsed ({endorsers}): "
+                f"penalty endorse {self.assessment_id} first",
+                rule="P1-APR-04",
+            )
         at = self._after(at)
         if any(line.kind is LineKind.MAJOR_DEMERIT for line in self.lines):
             proposed, approved = month_key(self.proposed_at, policy.tz), month_key(at, policy.tz)
@@ -169,7 +221,7 @@ class Assessment:
 
     def _after(self, at: datetime) -> datetime:
         at = require_aware(at)
-        last = self.approved_at or self.proposed_at
+        last = self.approved_at or self.endorsed_at or self.proposed_at
         if at < last:
             raise RuleViolation(f"{at.isoformat()} is before {last.isoformat()}", rule="CASE-TIME-ORDER")
         return at

@@ -302,4 +302,17 @@ class AssessmentReversed(DomainEvent):
     reason: str
 
 
-ASSESSMENT_EVENT_TYPES: tuple[type[DomainEvent], ...] = (AssessmentProposed, AssessmentApproved, AssessmentReversed)
+@attrs.frozen(kw_only=True)
+class AssessmentEndorsed(DomainEvent):
+    """P1-APR-04: the supervisor endorsed the individual punishments' types; approval may follow."""
+
+    EVENT_TYPE: ClassVar[str] = "assessment.endorsed"
+    role: str
+
+
+ASSESSMENT_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
+    AssessmentProposed,
+    AssessmentEndorsed,
+    AssessmentApproved,
+    AssessmentReversed,
+)

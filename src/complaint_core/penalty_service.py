@@ -63,6 +63,21 @@ class PenaltyService:
 
         return in_transaction(self.uow, work, self.cases.conflict_retries)
 
+    def endorse(self, assessment_id: UUID, *, role: str, actor: str, at: datetime | None = None) -> Assessment:
+        """P1-APR-04: the supervisor endorses the individual punishments' types; nothing is posted yet."""
+        when = self._at(at)
+
+        def work(uow: UnitOfWork) -> Assessment:
+            assessment = uow.assessments.get(assessment_id)
+            policy = self.cases.policies.get(assessment.policy_id, assessment.policy_version)
+            endorsed, events = assessment.endorse(policy, role=role, at=when, actor=actor)
+            uow.assessments.save(endorsed)
+            uow.outbox.add(events)
+            uow.commit()
+            return endorsed
+
+        return in_transaction(self.uow, work, self.cases.conflict_retries)
+
     def approve(self, assessment_id: UUID, *, role: str, actor: str, at: datetime | None = None) -> Assessment:
         """P1-APR-05: approval by a role the policy names; the deductible lines are posted in the month of approval."""
         when = self._at(at)

@@ -382,6 +382,9 @@ class PenaltyRules:
     sanction_causes: tuple[SanctionCause, ...] = ()
     severity_raise: SeverityRaise | None = None
     approver_roles: frozenset[str] = frozenset({"gm"})
+    # P1-APR-04: the roles that endorse an individual punishment's type (a warning or demerit) before it is
+    # approved; empty: approval alone
+    endorser_roles: frozenset[str] = frozenset()
 
     def allows_sanction(self, cause_code: str | None) -> bool:
         """P1-CLS-08: may a case of this cause draw an administrative sanction? (Any, without a list.)"""
@@ -732,7 +735,13 @@ def _validate(p: Policy) -> None:
         for j, before in enumerate(milestone.after):
             if not MILESTONE_PATTERN.match(before) or before == milestone.name:
                 raise PolicyInvalid(f"milestones[{i}].after[{j}]", f"{before!r} cannot come before {milestone.name!r}")
-    known_roles = CASE_TARGETS | set(p.roles) | {t.role for t in p.approval} | p.penalties.approver_roles
+    known_roles = (
+        CASE_TARGETS
+        | set(p.roles)
+        | {t.role for t in p.approval}
+        | p.penalties.approver_roles
+        | p.penalties.endorser_roles
+    )
     for i, rule in enumerate(p.clocks):
         path = f"clocks[{i}]"
         if not MILESTONE_PATTERN.match(rule.name):
@@ -927,6 +936,10 @@ def _validate_penalties(r: PenaltyRules, severities: set[str]) -> None:
                 raise PolicyInvalid(f"{path}.severity_raise.{key}", f"must be at least 1, got {value}")
     if not r.approver_roles:
         raise PolicyInvalid(f"{path}.approver_roles", "someone must be able to approve penalties")
+    for key in ("approver_roles", "endorser_roles"):
+        for role in sorted(getattr(r, key)):
+            if not role.strip():
+                raise PolicyInvalid(f"{path}.{key}", "a role cannot be blank")
 
 
 def _validate_duties(p: Policy, known_roles: Collection[str]) -> None:

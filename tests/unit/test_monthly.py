@@ -38,6 +38,9 @@ def test_from_loss_to_notice(org: Organisation) -> None:
     )
     with pytest.raises(InvalidTransition):
         proposal.postings()  # a proposal is never posted
+    proposal, _ = proposal.endorse(policy, role="supervisor", at=AT, actor="supervisor")  # P1-APR-04: a warning
+    with pytest.raises(InvalidTransition):
+        proposal.postings()  # nor is an endorsed one
     approved, _ = proposal.approve(policy, role="gm", at=AT, actor="gm")
     postings = approved.postings()
     assert sum(p.amount for p in postings) == D("1600.00")

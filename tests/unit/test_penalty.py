@@ -1,13 +1,13 @@
 """Assessment of one case (DOMAIN §7): every rule with its ID, including the boundary cases."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
 import attrs
 import pytest
 
-from adapters.policy_files import load_preset
+from adapters.policy_files import load_preset, preset_versions
 from complaint_core import (
     DomainError,
     Labels,
@@ -24,6 +24,7 @@ from complaint_core.errors import InvalidTransition
 from complaint_core.organisation import Department, DepartmentKind, GroupUnit, Organisation, Person
 from complaint_core.penalty import (
     LineKind,
+    PenaltyLine,
     Sanction,
     apportion_loss,
     attribution_party,
@@ -196,6 +197,7 @@ def test_p1_pen_06_a_major_demerit_is_approved_in_the_month_whose_bonus_it_holds
     proposal, _ = Assessment.propose(
         policy, assessment_id=uuid4(), case_id=uuid4(), lines=(line,), at=proposed_at, actor="qa"
     )
+    proposal, _ = proposal.endorse(policy, role="supervisor", at=proposed_at, actor="A0")  # P1-APR-04
     with pytest.raises(RuleViolation) as err:
         proposal.approve(policy, role="gm", at=datetime(2026, 11, 30, 17, tzinfo=UTC), actor="gm")  # 1 Dec local
     assert err.value.rule == "P1-PEN-06" and "2026-12" in str(err.value)
@@ -492,3 +494,55 @@ def test_p1_pen_02_a_loss_by_fault_share_only_where_the_policy_charges_it(org: O
     assert ("tier" in str(refused.value)) is (preset == "service")
     (line,) = assess_lines(case(CaseKind.EXTERNAL), load_preset("manufacturing"), org, order, month="2026-11")  # type: ignore[arg-type]
     assert (line.rule_id, line.amount) == ("P1-PEN-02", D("800.00"))
+
+
+def test_p1_apr_04_a_punishments_type_is_endorsed_by_the_supervisor_before_approval(org: Organisation) -> None:
+    """Manufacturing v4: 个人惩处种类呈主管批示 (P1-APR-04) comes before the GM's approval (P1-APR-05), for an
+    assessment with a warning or demerit; loss shares alone need none, and a policy without endorsers asks none."""
+    policy = load_preset("manufacturing")
+    assert policy.penalties.endorser_roles == frozenset({"supervisor"})
+    warning = sanction_line(org.person("A1"), Sanction.WARNING, rules=policy.penalties)
+    loss = apportion_loss(D("300.00"), Responsibility.sole(Party(PartyKind.PERSON, "A2")), org)
+
+    def proposal(*lines: PenaltyLine) -> Assessment:
+        made, _ = Assessment.propose(policy, assessment_id=uuid4(), case_id=uuid4(), lines=lines, at=AT, actor="qa")
+        return made
+
+    punishing = proposal(*loss, warning)
+    assert punishing.punishes and not proposal(*loss).punishes
+    with pytest.raises(RuleViolation) as err:
+        punishing.approve(policy, role="gm", at=AT, actor="gm")
+    assert err.value.rule == "P1-APR-04" and str(punishing.assessment_id) in str(err.value)
+    with pytest.raises(RuleViolation, match="may not endorse") as err:
+        punishing.endorse(policy, role="gm", at=AT, actor="gm")
+    with pytest.raises(RuleViolation, match="before"):
+        punishing.endorse(policy, role="supervisor", at=AT - timedelta(minutes=1), actor="M1")
+    endorsed, events = punishing.endorse(policy, role="supervisor", at=AT, actor="M1")
+    assert [e.EVENT_TYPE for e in events] == ["assessment.endorsed"] and events[0].version == endorsed.version == 2
+    assert (endorsed.status, endorsed.endorsed_by, endorsed.endorsed_role) == (AssessmentStatus.PROPOSED, "M1",
+                                                                              "supervisor")  # fmt: skip
+    with pytest.raises(InvalidTransition, match="endorsed already"):
+        endorsed.endorse(policy, role="supervisor", at=AT, actor="M1")
+    with pytest.raises(RuleViolation, match="before"):
+        endorsed.approve(policy, role="gm", at=AT - timedelta(seconds=1), actor="gm")
+    approved, _ = endorsed.approve(policy, role="gm", at=AT, actor="gm")
+    assert approved.status is AssessmentStatus.APPROVED and approved.version == 3 and approved.endorsed_by == "M1"
+    with pytest.raises(InvalidTransition):
+        approved.endorse(policy, role="supervisor", at=AT, actor="M1")
+
+    plain = proposal(*loss)  # loss shares only: nothing to endorse, approved directly
+    with pytest.raises(RuleViolation, match="no warning or demerit"):
+        plain.endorse(policy, role="supervisor", at=AT, actor="M1")
+    assert plain.approve(policy, role="gm", at=AT, actor="gm")[0].status is AssessmentStatus.APPROVED
+    older = next(p for p in preset_versions("manufacturing") if p.version == 3)  # before P1-APR-04 was read
+    made, _ = Assessment.propose(older, assessment_id=uuid4(), case_id=uuid4(), lines=(warning,), at=AT, actor="qa")
+    with pytest.raises(RuleViolation, match="asks no endorsement"):
+        made.endorse(older, role="supervisor", at=AT, actor="M1")
+    assert made.approve(older, role="gm", at=AT, actor="gm")[0].status is AssessmentStatus.APPROVED
+
+
+def test_endorser_roles_cannot_be_blank() -> None:
+    base = load_preset("manufacturing")
+    with pytest.raises(PolicyInvalid) as err:
+        attrs.evolve(base, penalties=attrs.evolve(base.penalties, endorser_roles=frozenset({" "})))
+    assert err.value.path == "penalties.endorser_roles"

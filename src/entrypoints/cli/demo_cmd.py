@@ -467,6 +467,11 @@ class Simulation:
         yield at
         order = PenaltyOrder(loss=LossOrder(actual_loss=amount), sanctions=sanctions)
         assessment = self.app.penalties.assess(ref, order, actor="Q01", at=at)
+        if assessment.punishes and self.app.default_policy().penalties.endorser_roles:  # P1-APR-04
+            at += timedelta(hours=4)  # not drawn: the demo's other random choices stay as they were
+            yield at
+            supervisor = self.app.penalties.organisation.get().person(causer.id).supervisor or "GM01"
+            self.app.penalties.endorse(assessment.assessment_id, role="supervisor", actor=supervisor, at=at)
         at += self.days(0.5, 2)
         yield at
         self.app.penalties.approve(assessment.assessment_id, role="gm", actor="GM01", at=at)

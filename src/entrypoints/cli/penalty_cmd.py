@@ -35,6 +35,11 @@ TEXT = Texts(
             "Assessment {id} approved by {role} {by}, total {total}",
         ),
         "appealed": ("处罚已撤销(申诉成立){id}:{reason}", "Assessment {id} reversed on appeal: {reason}"),
+        "endorsed": (
+            "处罚种类已经主管批示 {id}:{role} {by};待核准",
+            "Assessment {id}: punishment types endorsed by {role} {by}; awaiting approval",
+        ),
+        "endorsed_status": ("已批示待核准", "endorsed, awaiting approval"),
         "party": ("责任人/单位", "party"),
         "rule": ("条款", "rule"),
         "kind": ("类型", "kind"),
@@ -69,7 +74,9 @@ TEXT = Texts(
 )
 
 
-def assessment_status(status: str, lang: Language) -> str:
+def assessment_status(status: str, lang: Language, *, endorsed: bool = False) -> str:
+    if status == "proposed" and endorsed:  # P1-APR-04: a supervisor endorsed it; the approval is still to come
+        return TEXT("endorsed_status", lang)
     return TEXT("approved_status" if status == "approved" else status, lang)  # "approved" is the headline
 
 
@@ -159,6 +166,9 @@ def assessment_json(assessment: Assessment, *, case_number: str | None) -> dict[
         "approved_by": assessment.approved_by,
         "role": assessment.role,
         "reversal_reason": assessment.reversal_reason,
+        "endorsement": None
+        if assessment.endorsed_at is None
+        else {"role": assessment.endorsed_role, "by": assessment.endorsed_by, "at": utc_iso(assessment.endorsed_at)},
         "total": money_str(assessment.total),
         "lines": [penalty_line_json(line, case_number=case_number) for line in assessment.lines],
         "version": assessment.version,
@@ -397,6 +407,21 @@ def approve(
     )  # fmt: skip
 
 
+def endorse(
+    ctx: typer.Context,
+    assessment: Annotated[str, typer.Argument(metavar="ASSESSMENT", help="Assessment id.")],
+    role: Annotated[str, typer.Option("--role", metavar="ROLE", help="Endorsing role (P1-APR-04: supervisor).")],
+    by: Annotated[str, typer.Option("--by", metavar="PERSON", help="Who endorses.")],
+    at: AtOption = None,
+) -> None:
+    """The supervisor endorses the type of each warning or demerit (P1-APR-04); approval follows."""
+    _decide(
+        ctx, assessment, at,
+        lambda app, assessment_id, when: app.penalties.endorse(assessment_id, role=role, actor=by, at=when),
+        lambda endorsed, lang: TEXT("endorsed", lang, id=endorsed.assessment_id, role=role, by=by),
+    )  # fmt: skip
+
+
 def appeal(
     ctx: typer.Context,
     assessment: Annotated[str, typer.Argument(metavar="ASSESSMENT", help="Assessment id.")],
@@ -460,7 +485,7 @@ def show(
     def human(console: Console) -> None:
         for a in assessments:
             head = TEXT("assessed", lang, id=a.assessment_id, number=found.reference,
-                        status=assessment_status(a.status.value, lang),
+                        status=assessment_status(a.status.value, lang, endorsed=a.endorsed_at is not None),
                         total=f"{a.total:,.2f}")  # fmt: skip
             console.print(_human(a, head, lang, app.cases.policies.get(a.policy_id, a.policy_version)))
 
@@ -468,8 +493,9 @@ def show(
 
 
 def build() -> typer.Typer:
-    app = area("penalty", "Penalty assessments: assess, approve, appeal, show. | 处罚建议、核准与申诉。")
+    app = area("penalty", "Penalty assessments: assess, endorse, approve, appeal, show. | 处罚建议、批示、核准与申诉。")
     app.command("assess")(assess)
+    app.command("endorse")(endorse)
     app.command("approve")(approve)
     app.command("appeal")(appeal)
     app.command("show")(show)

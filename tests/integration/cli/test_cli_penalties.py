@@ -37,6 +37,15 @@ def refused(capsys: pytest.CaptureFixture[str], db: Path, *args: str) -> tuple[i
     return int(exc.value.code or 0), capsys.readouterr().err
 
 
+def words_of(capsys: pytest.CaptureFixture[str], db: Path, *args: str) -> str:
+    """What a command prints for people (its tables), exit 0."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:
+        main(["--db", str(db), *args])
+    assert done.value.code == 0
+    return capsys.readouterr().out
+
+
 def sh(day: int, hour: int = 9) -> datetime:
     return datetime(2026, 11, day, hour, tzinfo=SHANGHAI)
 
@@ -148,9 +157,22 @@ def test_assess_approve_close_show(capsys: pytest.CaptureFixture[str], db: Path)
 
     code, _ = run(capsys, db, "penalty", "approve", assessment["id"], "--role", "sales_manager", "--by", "S01")
     assert code == 4  # P1-APR-05: only the GM approves penalty notices
+    code, err = refused(capsys, db, "penalty", "approve", assessment["id"], "--role", "gm", "--by", "GM01",
+                        "--at", "2026-11-07T09:00")  # fmt: skip
+    assert code == 4 and "[P1-APR-04]" in err and f"penalty endorse {assessment['id']}" in err  # a warning
+    code, err = refused(capsys, db, "penalty", "endorse", assessment["id"], "--role", "gm", "--by", "GM01")
+    assert code == 4 and "[P1-APR-04]" in err and "supervisor" in err
+    code, doc = run(capsys, db, "penalty", "endorse", assessment["id"], "--role", "supervisor", "--by", "M01",
+                    "--at", "2026-11-06T15:00")  # fmt: skip
+    assert code == 0 and doc["assessment"]["status"] == "proposed", doc
+    assert doc["assessment"]["endorsement"] == {"role": "supervisor", "by": "M01", "at": "2026-11-06T07:00:00Z"}
+    assert "已批示待核准" in words_of(capsys, db, "penalty", "show", ref)
+    code, err = refused(capsys, db, "penalty", "endorse", assessment["id"], "--role", "supervisor", "--by", "M01")
+    assert code == 4 and "endorsed already" in err
     code, doc = run(capsys, db, "penalty", "approve", assessment["id"], "--role", "gm", "--by", "GM01",
                     "--at", "2026-11-07T09:00")  # fmt: skip
     assert code == 0 and doc["assessment"]["status"] == "approved"
+    assert doc["assessment"]["endorsement"]["by"] == "M01"
 
     code, doc = run(capsys, db, "ledger", "close", "2026-11")
     assert code == 0 and doc["month"] == "2026-11" and doc["cap_ratio"] == "0.5"
@@ -172,9 +194,9 @@ def test_assess_approve_close_show(capsys: pytest.CaptureFixture[str], db: Path)
     csv = db.parent / "late-bonus.csv"  # the close used November's bonuses: a new one would only disagree with it
     csv.write_text("person_id,month,amount\nM05,2026-11,900.00\n", encoding="utf-8")
     capsys.readouterr()
-    with pytest.raises(SystemExit) as refused:
+    with pytest.raises(SystemExit) as late:
         main(["--db", str(db), "bonus", "import", str(csv)])
-    assert refused.value.code == 2 and "2026-11 is closed in the ledger" in capsys.readouterr().err
+    assert late.value.code == 2 and "2026-11 is closed in the ledger" in capsys.readouterr().err
 
     # in words, labels rather than codes: the kind of each line, the party's kind, the status, the sanction
     def words(*args: str) -> str:

@@ -47,19 +47,19 @@ def test_a_new_version_leaves_open_cases_on_theirs_until_they_adopt_it(app: type
     as_json(app, db, "case", "register", ref, "--at", "2026-11-02T10:00")
     assert close_due(app, db, ref) == "2026-11-15T15:59:59.999999Z"  # P1-DL-01: 13 calendar days
 
-    v3 = edited(tmp_path, "v3.toml", ("version = 3", "version = 4"), ('"13 calendar_days"', '"10 calendar_days"'))
-    published = as_json(app, db, "init", "--policy", str(v3))
-    assert published["policy"] == {"id": "manufacturing", "version": 4} and published["stored"] is True
+    newer = edited(tmp_path, "newer.toml", ("version = 4", "version = 5"), ('"13 calendar_days"', '"10 calendar_days"'))
+    published = as_json(app, db, "init", "--policy", str(newer))
+    assert published["policy"] == {"id": "manufacturing", "version": 5} and published["stored"] is True
     assert close_due(app, db, ref) == "2026-11-15T15:59:59.999999Z"  # still the bundled version's
     for command in (("sweep", "--at", "2026-11-20T09:00"), ("report", "overdue"), ("report", "monthly", "2026-11")):
         assert invoke(app, db, "--json", *command).exit_code == 0, command
     new = as_json(app, db, "case", "open", "--customer", "乙", "--category", "quality", "--at", "2026-11-02T11:00")
-    assert new["policy"] == {"id": "manufacturing", "version": 4}
-    assert as_json(app, db, "init", "--policy", str(v3))["stored"] is False  # the same version again: a no-op
-    assert count(db, "documents") == 1 + 3  # v3 once, and the default_policy setting each time
+    assert new["policy"] == {"id": "manufacturing", "version": 5}
+    assert as_json(app, db, "init", "--policy", str(newer))["stored"] is False  # the same version again: a no-op
+    assert count(db, "documents") == 1 + 3  # the new version once, and the default_policy setting each time
 
     adopted = as_json(app, db, "case", "adopt", ref, "--at", "2026-11-20T10:00")
-    assert adopted["policy"] == {"id": "manufacturing", "version": 4}
+    assert adopted["policy"] == {"id": "manufacturing", "version": 5}
     assert close_due(app, db, ref) == "2026-11-12T15:59:59.999999Z"  # 10 days from the same start
     again = invoke(app, db, "case", "adopt", ref, "--version", "1", "--at", "2026-11-20T10:00")
     assert again.exit_code == 4 and "[CASE-POLICY]" in again.stderr
@@ -78,7 +78,7 @@ def test_an_edit_under_a_known_version_is_refused_and_nothing_is_written(
     changed = edited(tmp_path, "changed.toml", rename, ('"13 calendar_days"', '"5 calendar_days"'))
     result = invoke(app, db, "init", "--policy", str(changed))
     assert result.exit_code == 2 and "[POLICY] version:" in result.stderr
-    assert f"policy {policy_id} v3 is" in result.stderr and "give the changed policy a new version" in result.stderr
+    assert f"policy {policy_id} v4 is" in result.stderr and "give the changed policy a new version" in result.stderr
     assert ("stored in the database" if stored_first else "the bundled preset") in result.stderr
     assert count(db, "documents") == documents
     assert invoke(app, db, "case", "list").exit_code == 0
@@ -116,13 +116,14 @@ def test_an_exported_policy_loads_back_as_json(app: typer.Typer, tmp_path: Path)
     exported = invoke(app, tmp_path / "unused.db", "--json", "policy", "show", "bank-branch")
     assert exported.exit_code == 0
     path = tmp_path / "bank.json"
-    path.write_text(exported.stdout.replace('"version": 2,', '"version": 3,', 1), "utf-8")
+    assert '"version": 3,' in exported.stdout
+    path.write_text(exported.stdout.replace('"version": 3,', '"version": 4,', 1), "utf-8")
     checked = invoke(app, tmp_path / "unused.db", "policy", "check", str(path))
     assert checked.exit_code == 0, checked.stderr
     db = tmp_path / "c.db"
-    assert as_json(app, db, "init", "--policy", str(path))["policy"] == {"id": "bank-branch", "version": 3}
+    assert as_json(app, db, "init", "--policy", str(path))["policy"] == {"id": "bank-branch", "version": 4}
     doc = as_json(app, db, "case", "open", "--customer", "丁", "--category", "service", "--at", "2026-11-02T09:00")
-    assert doc["policy"] == {"id": "bank-branch", "version": 3}
+    assert doc["policy"] == {"id": "bank-branch", "version": 4}
     broken = tmp_path / "broken.json"
     broken.write_text('{"policy_id": ', "utf-8")
     bad = invoke(app, db, "policy", "check", str(broken))

@@ -117,6 +117,7 @@ def test_two_approvals_of_one_case_decide_it_once(sql_url: str) -> None:
                 ref, PenaltyOrder(sanctions=(SanctionOrder(person_id="M03", sanction=Sanction.WARNING),)),
                 actor="Q01", at=at(6, 10),
             )  # fmt: skip
+            app.penalties.endorse(warning.assessment_id, role="supervisor", actor="M01", at=at(6, 11))  # P1-APR-04
         finally:
             app.close()
         outcomes = race(
@@ -146,6 +147,7 @@ def test_a_long_lived_app_closes_on_the_bonuses_of_the_day_and_journals_one_clos
             actor="Q01",
             at=at(6),
         )  # fmt: skip  (reads and used to keep the organisation)
+        app.penalties.endorse(warning.assessment_id, role="supervisor", actor="M01", at=at(6, 9))  # P1-APR-04
         app.penalties.approve(warning.assessment_id, role="gm", actor="GM01", at=at(6, 10))
         payroll = open_app(sql_url)
         try:
