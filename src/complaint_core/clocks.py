@@ -222,10 +222,15 @@ def _end_day(
 def _rest_day_rule(
     day: date, limit: Limit, calendar: WorkingCalendar | None, rest_rule: RestDayRule, warnings: _Warnings
 ) -> date:
-    """The statutory rule moves a period's last day off a rest day (Civil Code art. 203); working days never are."""
-    if rest_rule is RestDayRule.STATUTORY and limit.unit is not TimeUnit.WORKING_DAYS:
+    """The statutory rule moves a period's last day off a rest day (Civil Code art. 203); working days never are.
+
+    A weekends-only estimate is noted only when working days decided the day: a calendar-day period under the
+    internal rule never asks which days are worked."""
+    if limit.unit is TimeUnit.WORKING_DAYS:
+        warnings.check(day)
+    elif rest_rule is RestDayRule.STATUTORY:
         day = next_working_day(_need(calendar), day)
-    warnings.check(day)
+        warnings.check(day)
     return day
 
 

@@ -14,7 +14,8 @@ calendar. Rules:
 - the due is ``compute_deadline(rule, state)``; a clock without a due (awaiting a promise)
   gives nothing;
 - levels after ``state.level`` fire in order while
-  ``fires_at = shift(due, rung.after, calendar, tz)`` is at or before ``now``; the walk
+  ``fires_at = shift(due, rung.after, calendar, tz)`` is before ``now`` (at the due instant itself
+  a step is still in time); the walk
   stops at the first level not yet due, so a sweep never skips a level;
 - the result is sorted by (case id, clock name, level).
 
@@ -129,6 +130,10 @@ def due_floors(policy: Policy) -> dict[str, timedelta | None]:
     return out
 
 
+# fire times by (id of the clock rule, level, due): valid under one policy's zone and calendar only
+Memo = dict[tuple[int, int, datetime], datetime]
+
+
 def due_actions(
     case: Case,
     policy: Policy,
@@ -136,7 +141,7 @@ def due_actions(
     now: datetime,
     *,
     floors: Mapping[str, timedelta | None] | None = None,
-    memo: dict[tuple[int, int, datetime], datetime] | None = None,
+    memo: Memo | None = None,
 ) -> list[SweepAction]:
     """The ladder levels of ``case`` due at ``now`` and not yet recorded, in (clock, level) order.
 
@@ -233,15 +238,16 @@ def sweep(
     """
     now = require_aware(now, "now")
     out: list[SweepAction] = []
-    # per policy: its calendar, its floors, and per clock name the latest start whose due may have come by now
-    plans: dict[int, tuple[Policy, WorkingCalendar | None, dict[str, timedelta | None], dict[str, datetime]]] = {}
+    # per policy: its calendar, its floors, per clock name the latest start whose due may have come by now, and
+    # the fire times computed under it (two policies may share rule objects under another zone or calendar)
+    plans: dict[int, tuple[Policy, WorkingCalendar | None, dict[str, timedelta | None], dict[str, datetime], Memo]] = {}
     closed, settled = CaseStatus.CLOSED, CaseStatus.SETTLED
     last_policy: Policy | None = None
     last_id, last_version = "", 0  # the policy id and version ``last_policy`` was looked up for
     calendar: WorkingCalendar | None = None
     floors: dict[str, timedelta | None] = {}
     latest_start: dict[str, datetime] = {}
-    memo: dict[tuple[int, int, datetime], datetime] = {}  # rules stay alive in ``plans``, so ids are stable
+    memo: Memo = {}  # rules stay alive in ``plans``, so ids are stable
     for case in cases:
         status = case.status
         clocks = case.clocks
@@ -257,8 +263,8 @@ def sweep(
             if plan is None or plan[0] is not policy:
                 floors = due_floors(policy)
                 latest = {name: now - floor for name, floor in floors.items() if floor is not None}
-                plan = plans[id(policy)] = (policy, calendar_for(policy), floors, latest)
-            last_policy, calendar, floors, latest_start = plan
+                plan = plans[id(policy)] = (policy, calendar_for(policy), floors, latest, {})
+            last_policy, calendar, floors, latest_start, memo = plan
         for state in clocks:  # cheap pre-check: may any running clock be due by now?
             start_by = latest_start.get(state.name)
             if state.stopped_at is None and (

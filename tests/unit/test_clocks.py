@@ -161,6 +161,20 @@ def test_weekend_fallback_gives_a_deadline_with_a_warning(cn: TableCalendar, sh:
     assert d.warnings and "2027" in d.warnings[0]
 
 
+def test_the_estimate_is_noted_only_where_working_days_decided_the_deadline(cn: TableCalendar, sh: Maker) -> None:
+    """A 13 calendar-day period (P1-DL-01) never asks which days are worked: under the internal rest-day rule it
+    ends on 2027-01-07 with or without 2027's calendar, and said its working days were an estimate. Under the
+    statutory rule the calendar moves the last day off a rest day, so the note stays."""
+    state = ClockState(name="c", started_at=sh(2026, 12, 25))
+    fallback = with_weekend_fallback(cn)
+    plain = compute_deadline(rule(13, TimeUnit.CALENDAR_DAYS), state, calendar=fallback, tz=SH)
+    assert plain.due is not None and plain.due.astimezone(SH).date() == date(2027, 1, 7) and plain.warnings == ()
+    statutory = rule(15, TimeUnit.CALENDAR_DAYS, on_rest_day=RestDayRule.STATUTORY)
+    moved = compute_deadline(statutory, state, calendar=fallback, tz=SH)  # Saturday 2027-01-09 -> Monday
+    assert moved.due is not None and moved.due.astimezone(SH).date() == date(2027, 1, 11)
+    assert moved.warnings and "2027" in moved.warnings[0]
+
+
 def test_due_is_utc_inside(sh: Maker) -> None:
     state = ClockState(name="c", started_at=sh(2026, 11, 2))
     d = compute_deadline(rule(1, TimeUnit.CALENDAR_DAYS), state, calendar=None, tz=SH)

@@ -717,3 +717,46 @@ def test_a_case_beyond_the_calendar_no_longer_holds_back_every_other_case(store:
     assert recorded and {a.case_id for a in recorded} == {clean}  # type: ignore[attr-defined]
     assert store.cases[clean].clock("close").level == 3 and store.cases[odd].clock("close").level == 0
     assert len(store.outbox) == outbox + len(recorded)  # nothing of the odd case, not even its first level
+
+
+def test_sweep_gives_each_case_its_own_policys_calendar_when_policies_share_clock_rules() -> None:
+    """DOMAIN §5: the sweep is a pure function of each case. Its cache of rung times was one per run, keyed by
+    the rule object: two policies sharing ``clocks`` under different calendars took each other's times, so a case
+    escalated early only when another policy's case came first in the batch (and ``record_escalation`` refused
+    the action)."""
+    from datetime import UTC, date
+    from uuid import UUID
+
+    from adapters.calendars import china_calendar
+    from complaint_core.escalation import sweep
+    from complaint_core.labels import Labels
+    from complaint_core.policy import ApprovalTier, CalendarSettings, Category, ClockRule, LadderLevel, Limit
+
+    cn = china_calendar()
+    company = TableCalendar(  # the same, with a company holiday on Tuesday 2025-03-04
+        name="company", first=cn.first, last=cn.last, holidays=cn.holidays | {date(2025, 3, 4)},
+        makeup_workdays=cn.makeup_workdays,
+    )  # fmt: skip
+    label = Labels("时限", "limit")
+    late = LadderLevel(after=Limit(1, TimeUnit.WORKING_DAYS), action=EscalationAction.ESCALATE, target="gm")
+    clocks = (ClockRule(name="a", label=label, start="received", stop="closed", limit=Limit(24, TimeUnit.HOURS),
+                        rule_id="T", ladder=(late,)),)  # fmt: skip
+
+    def policy(pid: str, calendar: str) -> Policy:
+        return Policy(policy_id=pid, version=1, name=label, categories=(Category(code="quality", label=label),),
+                      clocks=clocks, approval=(ApprovalTier(role="gm"),), calendar=CalendarSettings(name=calendar))  # fmt: skip
+
+    pa, pb = policy("pa", "cn"), policy("pb", "company")
+    start = datetime(2025, 3, 2, 2, tzinfo=UTC)  # Sunday 10:00 in Shanghai: due Monday 10:00
+    intake = Intake(customer="c", channel=Channel.PHONE, category="quality")
+    a = Case.receive(pa, case_id=UUID(int=1), intake=intake, at=start, actor="x")[0]
+    b = Case.receive(pb, case_id=UUID(int=2), intake=intake, at=start, actor="x")[0]
+    policies = {"pa": pa, "pb": pb}
+    calendars = {"cn": cn, "company": company}
+    now = datetime(2025, 3, 4, 18, tzinfo=UTC)  # Wednesday 02:00: past Tuesday's end, not the company's Wednesday
+
+    def run(cases: list[Case]) -> list[int]:
+        return [x.case_id.int for x in sweep(cases, lambda c: policies[c.policy_id],
+                                             lambda p: calendars[p.calendar.name], now)]  # fmt: skip
+
+    assert run([a, b]) == [1] and run([b]) == [] and run([b, a]) == [1]
