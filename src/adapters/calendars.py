@@ -17,6 +17,7 @@ policy opts into the weekends-only fallback, which is then marked estimated.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -47,6 +48,10 @@ def china_calendar() -> TableCalendar:
     )
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_YEAR = re.compile(r"[0-9]{4}")
+
+
 def _dates(values: Any, path: str) -> set[date]:
     if not isinstance(values, list):
         raise PolicyInvalid(path, "expected a list of dates (YYYY-MM-DD)")
@@ -57,11 +62,23 @@ def _dates(values: Any, path: str) -> set[date]:
         if isinstance(value, date):
             out.add(value)
             continue
-        try:
-            out.add(date.fromisoformat(str(value)))
+        try:  # text exactly as documented: fromisoformat alone would take 20270101, and str() an integer
+            if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+                raise ValueError(value)
+            out.add(date.fromisoformat(value))
         except ValueError:
             raise PolicyInvalid(f"{path}[{i}]", f"{value!r} is not a date (YYYY-MM-DD)") from None
     return out
+
+
+def file_calendar_name(data: Mapping[str, Any], source: str = "calendar file") -> str:
+    """The calendar a file adds years to: its ``name`` (text, not blank, no spaces around it), else ``cn``."""
+    name = data.get("name", "cn")
+    if not isinstance(name, str) or not name or name != name.strip() or not name.isprintable():
+        raise PolicyInvalid(
+            "name", f"{name!r} in {source} is not a calendar name: text, not blank, without spaces around it"
+        )
+    return name
 
 
 def parse_calendar_data(
@@ -71,16 +88,16 @@ def parse_calendar_data(
     extra = sorted(set(data) - {"name", "years", "source"})
     if extra:
         raise PolicyInvalid(extra[0], f"unknown key in {source}; expected name, source, years")
+    file_calendar_name(data, source)
     years = data.get("years")
     if not isinstance(years, Mapping) or not years:
         raise PolicyInvalid("years", f"{source} needs a [years.YYYY] table per year")
     out: dict[int, tuple[set[date], set[date]]] = {}
     for key, table in years.items():
         path = f"years.{key}"
-        try:
-            year = int(key)
-        except ValueError:
-            raise PolicyInvalid(path, f"{key!r} is not a year") from None
+        if not _YEAR.fullmatch(str(key)):  # int() would also take " 2027" and full-width digits
+            raise PolicyInvalid(path, f"{key!r} is not a year (YYYY)")
+        year = int(key)
         if not isinstance(table, Mapping):
             raise PolicyInvalid(path, "expected a table with holidays and workdays")
         unknown = sorted(set(table) - {"holidays", "workdays", "source"})
@@ -169,7 +186,7 @@ class CalendarRegistry:
         base: TableCalendar | None = china_calendar() if self._bundled and name == "cn" else None
         sources = [*((str(path), _read(path)) for path in self._files), *self._documents]
         for source, data in sources:
-            if data.get("name", "cn") != name:
+            if file_calendar_name(data, source) != name:
                 continue
             years = parse_calendar_data(dict(data), source)
             if base is None:

@@ -35,7 +35,7 @@ class _BadValue(ValueError):
     """Raised by our structure hooks; its text is shown as is."""
 
 
-_LIMIT = re.compile(r"^\s*(-?\d+)\s+([a-z_]+)\s*$")
+_LIMIT = re.compile(r"^\s*(-?\d+)\s+([a-z_]+)\s*$", re.ASCII)
 
 
 def _structure_decimal(value: Any, _: type) -> Decimal:

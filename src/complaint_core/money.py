@@ -6,6 +6,7 @@ method on whole fen so the parts always add up to the total.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
@@ -47,11 +48,16 @@ def yuan(value: Decimal | int | str) -> Decimal:
         return _whole_fen(value, value)
     if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
         raise MoneyError(f"amount must be Decimal, int or str, not {type(value).__name__}")
+    if isinstance(value, str) and not _AMOUNT_TEXT.fullmatch(value):  # Decimal() also takes '1_000', '١٢', 'NaN'
+        raise MoneyError(f"amount {value!r} is not a number written with the digits 0-9, e.g. 1200.50")
     try:
         parsed = Decimal(value)
     except InvalidOperation:
         raise MoneyError(f"amount {value!r} is not a number") from None
     return _whole_fen(parsed, value)
+
+
+_AMOUNT_TEXT = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*", re.ASCII)
 
 
 def _whole_fen(amount: Decimal, given: object) -> Decimal:

@@ -640,6 +640,7 @@ def offsets_ascend(this: Limit, previous: Limit) -> bool:
 TOLERANCE_PLACES = 6  # a ratio such as 0.05 or 0.125; finer would only slow the exact arithmetic down
 
 
+MAX_VERSION = 2**31 - 1  # stored as an integer column on every database
 MAX_TOLERANCE = Decimal(100)  # 10,000% over the authorised quantity; beyond, exact arithmetic only gets slow
 
 
@@ -701,8 +702,8 @@ def _unique(codes: list[str], path: str, what: str) -> None:
 def _validate(p: Policy) -> None:
     if not _SLUG.match(p.policy_id):
         raise PolicyInvalid("policy_id", f"{p.policy_id!r} must be a lower-case slug (a-z, 0-9, -, _)")
-    if p.version < 1:
-        raise PolicyInvalid("version", f"version must be >= 1, got {p.version}")
+    if not 1 <= p.version <= MAX_VERSION:
+        raise PolicyInvalid("version", f"version must be from 1 to {MAX_VERSION:,}, got {p.version}")
     try:
         ZoneInfo(p.zone)
     except (ZoneInfoNotFoundError, ValueError):

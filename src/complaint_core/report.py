@@ -607,7 +607,9 @@ def _handling(durations: list[timedelta]) -> HandlingTime:
 
 def _deductions(close: MonthClose) -> Deductions:
     def total(values: Iterable[Decimal]) -> Decimal:
-        return from_fen(sum(to_fen(v) for v in values))
+        # ledger amounts have two places and are summed exactly; a person's balance may exceed what one posting
+        # may be (MAX_AMOUNT), so they are not passed through ``to_fen``, which would refuse it
+        return sum(values, Decimal("0.00"))
 
     rows = close.people
     return Deductions(

@@ -17,7 +17,25 @@ def test_yuan_and_fen_round_trip() -> None:
     assert str(from_fen(5)) == "0.05"
 
 
-@pytest.mark.parametrize("bad", ["1.005", "abc", "NaN", "Infinity", 1.5, True, None, "1e30", D("1E+40"), D("1.001")])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "1.005",
+        "abc",
+        "NaN",
+        "Infinity",
+        1.5,
+        True,
+        None,
+        "1e30",
+        D("1E+40"),
+        D("1.001"),
+        "1_000",
+        "١٢",
+        "３００",
+        "1e3",
+    ],
+)
 def test_yuan_refuses_sub_fen_floats_and_junk(bad: object) -> None:
     with pytest.raises(MoneyError):
         yuan(bad)  # type: ignore[arg-type]
@@ -85,3 +103,9 @@ def test_weights_finer_than_18_places_are_refused() -> None:
         apportion(D("1"), [D("0.5"), D("0.5000000000000000001")])
     assert apportion(D("1"), [D("0.5"), D("0.500000000000000001")]) == (D("0.50"), D("0.50"))
     assert apportion(D("1"), [D("0.5000000000000000000000"), D("0.5")]) == (D("0.50"), D("0.50"))  # zeros: no places
+
+
+def test_yuan_reads_amounts_written_with_the_digits_0_to_9() -> None:
+    """Decimal() also reads '1_000' and Arabic-Indic or full-width digits: they are refused above, these stay."""
+    assert [yuan(t) for t in (" 12 ", "12.5", ".5", "-3.00", "+7")] == [D("12.00"), D("12.50"), D("0.50"), D("-3.00"),
+                                                                          D("7.00")]  # fmt: skip

@@ -374,3 +374,23 @@ def test_inputs_are_checked(month: Month) -> None:
     case = month.cases["B"]
     with pytest.raises(Exception, match="fen"):
         monthly_report([case], month="2026-11", losses={case.case_id: Decimal("1.005")}, **args)  # type: ignore[arg-type]
+
+
+def test_a_ledger_balance_beyond_one_postings_maximum_still_reports() -> None:
+    """Two postings of the largest amount to one person carry more than MAX_AMOUNT: the ledger closes it, and the
+    report's totals refused it (exit 4 on a read-only report, for every later reading of the month)."""
+    from complaint_core.ledger import Ledger, Posting
+    from complaint_core.money import MAX_AMOUNT
+    from complaint_core.report import monthly_report
+
+    ledger, _ = Ledger().post(
+        [Posting(person_id="A1", case_id=uuid4(), line_id=str(i), rule_id="P1-PEN-02", amount=MAX_AMOUNT)
+         for i in range(2)],
+        month="2026-11",
+    )  # fmt: skip
+    ledger, close = ledger.close_month("2026-11", bonuses={"A1": Decimal("1000.00")}, cap_ratio=Decimal("0.5"))
+    report = monthly_report((), month="2026-11", policy_for=lambda c: None, calendar_for=lambda p: None,  # type: ignore[arg-type,return-value]
+                            month_close=close)  # fmt: skip
+    assert report.deductions is not None
+    assert report.deductions.posted == 2 * MAX_AMOUNT and report.deductions.deducted == Decimal("500.00")
+    assert report.deductions.carried == 2 * MAX_AMOUNT - Decimal("500.00")

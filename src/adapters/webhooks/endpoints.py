@@ -63,9 +63,19 @@ def matches(filters: Sequence[str], event_type: str) -> bool:
 
 
 def check_url(url: str) -> str:
+    """An http(s) URL that can be delivered to: a host, a port in range, no spaces or control characters (they
+    passed here and failed only at the first delivery)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidEndpoint(f"endpoint URL must be http(s)://host/...: {url!r}")
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise InvalidEndpoint(f"endpoint URL holds a space or a control character: {url!r}")
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range or not a number
+    except ValueError:
+        raise InvalidEndpoint(f"endpoint URL has a port that is not 1-65535: {url!r}") from None
+    if parts.port == 0:
+        raise InvalidEndpoint(f"endpoint URL has a port that is not 1-65535: {url!r}")
     return url
 
 

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import attrs
-from sqlalchemy import ColumnElement, Connection, Engine, bindparam, exists, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, bindparam, exists, false, insert, select, update
 from sqlalchemy.orm import aliased
 
 from adapters.sql import tables as t
@@ -739,8 +739,7 @@ def replay(engine: Engine, message: str | int, *, now: datetime, endpoint_id: in
     """
     o, d = t.outbox.c, t.webhook_deliveries.c
     with engine.begin() as conn:
-        where = o.seq == int(message) if isinstance(message, int) or str(message).isdigit() else o.message_id == message
-        row = conn.execute(select(o.seq, o.type, o.aggregate_id).where(where)).first()
+        row = conn.execute(select(o.seq, o.type, o.aggregate_id).where(_message_where(message))).first()
         if row is None:
             raise LookupError(f"no outbox message {message!r}")
         query = select(t.webhook_endpoints)
@@ -815,12 +814,25 @@ def list_deliveries(
         return [dict(r._mapping) for r in conn.execute(query)]
 
 
+def _message_where(message: str | int) -> Any:
+    """An outbox message by its sequence number (ASCII digits) or its message id; a number beyond any row's
+    matches none (the driver cannot take it)."""
+    o = t.outbox.c
+    text = str(message)
+    if isinstance(message, int) or (text.isascii() and text.isdigit()):
+        seq = int(message)
+        return o.seq == seq if seq <= _MAX_SEQ else false()
+    return o.message_id == message
+
+
+_MAX_SEQ = 2**63 - 1
+
+
 def show_message(engine: Engine, message: str | int) -> dict[str, Any]:
     """An outbox message with its deliveries and their attempts."""
-    o, d, a = t.outbox.c, t.webhook_deliveries.c, t.webhook_attempts.c
-    where = o.seq == int(message) if isinstance(message, int) or str(message).isdigit() else o.message_id == message
+    d, a = t.webhook_deliveries.c, t.webhook_attempts.c
     with reading(engine) as conn:
-        row = conn.execute(select(t.outbox).where(where)).first()
+        row = conn.execute(select(t.outbox).where(_message_where(message))).first()
         if row is None:
             raise LookupError(f"no outbox message {message!r}")
         doc = dict(row._mapping)

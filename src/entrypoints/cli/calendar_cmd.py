@@ -151,7 +151,7 @@ def read_calendar_file(file: Path) -> CalendarFile:
     from .loaders import calendar_name, read_calendar_document
 
     fmt, source, data = read_calendar_document(file)
-    name = calendar_name(data)
+    name = calendar_name(data, str(file))
     calendar = CalendarRegistry(documents=[(str(file), data)]).get(CalendarSettings(name=name))
     return CalendarFile(file, fmt, source, name, calendar)
 

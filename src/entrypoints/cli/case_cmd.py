@@ -18,7 +18,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from .context import Language, area, settings_of
-from .options import AtOption, at_or_now, datetime_param, localize, money_param, month_param, parse_date, parse_share
+from .options import (
+    AtOption,
+    at_or_now,
+    datetime_param,
+    localize,
+    money_param,
+    month_param,
+    name_param,
+    parse_date,
+    parse_share,
+)
 from .output import Texts, emit, lines, local_minute, table
 
 if TYPE_CHECKING:
@@ -99,7 +109,7 @@ STATUSES = (
 )
 REMEDIES = ("explanation", "allowance", "compensation", "return", "rework", "exchange")
 _PRODUCT_KEYS = {"order", "part", "shipped", "qty", "defective", "requested"}
-_QUANTITY = re.compile(r"\d+(?:\.\d+)?")
+_QUANTITY = re.compile(r"\d+(?:\.\d+)?", re.ASCII)
 
 
 # ----- value parsers (pure: ValueError → exit 2 naming the option) --------------------------------
@@ -181,7 +191,10 @@ def parse_each(values: list[str] | None, parse: Callable[[str], Any], hint: str)
 # ----- shared options -----------------------------------------------------------------------------
 CaseArg = Annotated[str, typer.Argument(metavar="CASE", help="Case number or id.")]
 ActorOption = Annotated[
-    str, typer.Option("--actor", envvar="COMPLAINT_ACTOR", help="Who does it (default $COMPLAINT_ACTOR, else cli).")
+    str,
+    typer.Option(
+        "--actor", envvar="COMPLAINT_ACTOR", parser=name_param, help="Who does it (default $COMPLAINT_ACTOR, else cli)."
+    ),
 ]
 DEFAULT_ACTOR = "cli"
 
@@ -583,7 +596,7 @@ def propose(
 def approve(
     ctx: typer.Context,
     case: CaseArg,
-    by: Annotated[str, typer.Option("--by", metavar="PERSON", help="Who approves.")],
+    by: Annotated[str, typer.Option("--by", metavar="PERSON", parser=name_param, help="Who approves.")],
     role: Annotated[str, typer.Option("--role", help="The approver's role in the policy's approval table.")],
     remedy: Annotated[
         str | None, typer.Option("--remedy", help="Approve another remedy than proposed (default: the proposed kind).")
@@ -696,7 +709,7 @@ def extend(
     case: CaseArg,
     clock: Annotated[str, typer.Option("--clock", help="The clock to extend.")],
     reason: Annotated[str, typer.Option("--reason", help="The special circumstance.")],
-    by: Annotated[str, typer.Option("--by", metavar="PERSON", help="Who approved the extension.")],
+    by: Annotated[str, typer.Option("--by", metavar="PERSON", parser=name_param, help="Who approved the extension.")],
     at: AtOption = None,
     actor: ActorOption = DEFAULT_ACTOR,
 ) -> None:
@@ -740,11 +753,22 @@ def petition(
     actor: ActorOption = DEFAULT_ACTOR,
 ) -> None:
     """A department objects to the decision (签呈): attribution re-opens (P1-LC-12)."""
+    if not department.strip():
+        raise typer.BadParameter("the objecting department is needed", param_hint="'--department'")
+
+    def known(app: App) -> str:  # with an organisation stored, one of its departments (as --causer checks)
+        org = organisation_or_none(app)
+        if org is not None and department not in {d.code for d in org.departments}:
+            codes = ", ".join(sorted(d.code for d in org.departments))
+            raise typer.BadParameter(f"no department {department!r} in the stored organisation ({codes})",
+                                     param_hint="'--department'")  # fmt: skip
+        return department
+
     run_step(
         ctx,
         case,
         at,
-        lambda app, when: app.cases.petition(case, actor=actor, department=department, reason=reason, at=when),
+        lambda app, when: app.cases.petition(case, actor=actor, department=known(app), reason=reason, at=when),
     )
 
 

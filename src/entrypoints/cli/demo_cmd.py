@@ -561,10 +561,11 @@ def demo(
     ] = Path("demo-output"),
 ) -> None:
     """Simulate a month of complaints on a fresh SQLite file and write the monthly report as HTML."""
-    from .output import progress
+    from .output import make_dir, progress
 
     settings = settings_of(ctx)
     lang = settings.language("zh")
+    make_dir(out, "--out")
     with progress(TEXT("progress", lang), total=None) as bar:
         result = run_demo(out, seed=seed, cases=cases, lang=lang, advance=bar.advance)
     t = result.tally

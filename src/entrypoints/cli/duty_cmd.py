@@ -13,7 +13,7 @@ import typer
 
 from .appctx import open_for
 from .context import area, settings_of
-from .options import AtOption, at_or_now, date_param
+from .options import AtOption, at_or_now, date_param, name_param
 from .output import Texts, emit, local_minute, table
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def done(
         str | None,
         typer.Option("--period", help="2026-11, 2026-W48 or 2026-11-30 (default: the latest open period)."),
     ] = None,
-    by: Annotated[str, typer.Option("--by", metavar="PERSON", help="Who did it.")] = "cli",
+    by: Annotated[str, typer.Option("--by", metavar="PERSON", parser=name_param, help="Who did it.")] = "cli",
     note: Annotated[str, typer.Option("--note", help="A note, e.g. where the statistics are filed.")] = "",
     at: AtOption = None,
 ) -> None:

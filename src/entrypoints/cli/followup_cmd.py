@@ -9,7 +9,7 @@ import typer
 
 from .appctx import open_for
 from .context import Settings, area, settings_of
-from .options import AtOption, date_param
+from .options import AtOption, date_param, name_param
 from .output import Texts, emit, table
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ def schedule(
             help="The reworked goods' delivery day (P2-DL-05); default: the day of the policy's delivery milestone.",
         ),
     ] = None,
-    by: Annotated[str, typer.Option("--by", metavar="PERSON")] = "cli",
+    by: Annotated[str, typer.Option("--by", metavar="PERSON", parser=name_param)] = "cli",
     at: AtOption = None,
 ) -> None:
     """Schedule the visits the policy plans for a closed case."""
@@ -162,7 +162,7 @@ def record(
         str | None, typer.Option("--satisfaction", metavar="CODE", help="On the policy's scale (reached only).")
     ] = None,
     notes: Annotated[str, typer.Option("--notes")] = "",
-    by: Annotated[str, typer.Option("--by", metavar="PERSON")] = "cli",
+    by: Annotated[str, typer.Option("--by", metavar="PERSON", parser=name_param)] = "cli",
     at: AtOption = None,
 ) -> None:
     """Record a visit attempt; a dissatisfied visit opens a second complaint at once (P4-ESC-04)."""

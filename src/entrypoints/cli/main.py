@@ -112,6 +112,8 @@ def root(
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks for unexpected errors.")] = False,
 ) -> None:
     """Store the global options as the immutable ``Settings`` of this invocation."""
+    if not db.strip():  # else a blank --db would quietly fall back to ./complaints.db
+        raise typer.BadParameter("a database URL or SQLite file is needed", param_hint="'--db'")
     ctx.obj = Settings(db=db, json=json, lang=None if lang is None else lang.value, verbose=verbose)
 
 

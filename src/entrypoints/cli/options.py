@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-_MONEY = re.compile(r"\d+(?:\.\d{1,2})?")
-_FRACTION = re.compile(r"(\d+)\s*/\s*(\d+)")
-_DECIMAL = re.compile(r"\d+(?:\.\d+)?|\.\d+")
+_MONEY = re.compile(r"\d+(?:\.\d{1,2})?", re.ASCII)
+_FRACTION = re.compile(r"(\d+)\s*/\s*(\d+)", re.ASCII)
+_DECIMAL = re.compile(r"\d+(?:\.\d+)?|\.\d+", re.ASCII)
 
 
 def parse_date(text: str) -> date:
@@ -142,6 +142,14 @@ def parse_id_share(text: str) -> tuple[str, Decimal]:
     return ident.strip(), parse_share(share)
 
 
+def parse_name(text: str) -> str:
+    """Who did it (``--by``, ``--actor``): the audit trail and the approvals name them, so not blank."""
+    name = text.strip()
+    if not name:
+        raise ValueError("a name is needed: the audit trail records who did it")
+    return name
+
+
 def param(parse: Callable[[str], T]) -> Callable[[str], T]:
     """``parse`` as a typer ``parser=``: a ``ValueError`` becomes a usage error (exit 2) naming the option."""
 
@@ -185,6 +193,7 @@ datetime_param = param(parse_datetime)  # naive stays naive: place it with at_or
 money_param = param(parse_money)
 share_param = param(parse_share)
 id_share_param = param(parse_id_share)
+name_param = param(parse_name)
 
 # ----- options shared by several commands ---------------------------------------------------------
 PolicyOption = Annotated[
@@ -202,6 +211,8 @@ CalendarFilesOption = Annotated[
         "--calendar-file",
         "-c",
         metavar="FILE",
+        exists=True,  # checked even where no working day is counted: a mistyped path is never silently ignored
+        dir_okay=False,
         help="Calendar file (TOML/JSON) adding or replacing years; repeatable.",
     ),
 ]

@@ -11,9 +11,11 @@ import typer
 
 from .context import area, settings_of
 from .output import emit, table
-from .webhook_cmd import engine_for, not_found, now
+from .webhook_cmd import MAX_ROW_ID, engine_for, not_found, now
 
-EndpointOption = Annotated[int | None, typer.Option("--endpoint", metavar="ID", help="Only this endpoint.")]
+EndpointOption = Annotated[
+    int | None, typer.Option("--endpoint", metavar="ID", min=1, max=MAX_ROW_ID, help="Only this endpoint.")
+]
 MessageArg = Annotated[str, typer.Argument(metavar="ID", help="Outbox sequence number or message id (msg_…).")]
 
 

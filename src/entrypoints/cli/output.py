@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, tzinfo
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .context import Language, Settings
@@ -120,11 +121,14 @@ def local_minute(value: datetime | str | None, tz: tzinfo) -> str | None:
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
     """A rich table; ``None`` cells print as "-", text cells with control characters escaped (``inert``).
 
-    A value too long for its column folds onto the next line instead of ending in "…": no character is lost."""
+    A value too long for its column folds onto the next line instead of ending in "…": no character is lost;
+    the table is at least as wide as its title, so an id in the title is not split either (where it fits)."""
+    from rich.cells import cell_len
     from rich.table import Table
     from rich.text import Text
 
-    out = Table(title=None if title is None else inert(title), title_justify="left")
+    head = None if title is None else inert(title)
+    out = Table(title=head, title_justify="left", min_width=None if head is None else cell_len(head))
     for column in columns:
         out.add_column(column, overflow="fold")
     for row in rows:
@@ -137,6 +141,32 @@ def lines(*parts: str) -> Any:
     from rich.text import Text
 
     return Text("\n".join(inert(part) for part in parts))
+
+
+def write_file(path: Path, text: str, option: str) -> None:
+    """``text`` into the file an option names; a path that cannot be written is that option's usage error."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise _unwritable(path, error, option) from None
+
+
+def make_dir(path: Path, option: str) -> None:
+    """The directory an option names, created if missing; one that cannot be is that option's usage error."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".complaint-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise _unwritable(path, error, option) from None
+
+
+def _unwritable(path: Path, error: OSError, option: str) -> Exception:
+    import typer
+
+    reason = error.strerror or type(error).__name__
+    return typer.BadParameter(f"cannot write {str(path)!r}: {reason}", param_hint=f"'{option}'")
 
 
 def diag(message: str) -> None:

@@ -10,7 +10,7 @@ import typer
 
 from .appctx import open_for
 from .context import Language, area, settings_of
-from .options import AtOption, at_or_now, date_param, money_param
+from .options import AtOption, at_or_now, date_param, money_param, month_param, name_param
 from .output import Texts, emit, table
 
 if TYPE_CHECKING:
@@ -361,7 +361,9 @@ def assess(
             help="Sat on a ticket (P4-PEN-05): full days late, or the clock whose lateness counts; repeatable.",
         ),
     ] = None,
-    by: Annotated[str, typer.Option("--by", metavar="PERSON", help="Who decides (the quality department).")] = "cli",
+    by: Annotated[
+        str, typer.Option("--by", metavar="PERSON", parser=name_param, help="Who decides (the quality department).")
+    ] = "cli",
     at: AtOption = None,
 ) -> None:
     """Propose the penalties of one case (P1-PEN-09); prints the assessment id and its lines."""
@@ -394,7 +396,7 @@ def approve(
     ctx: typer.Context,
     assessment: Annotated[str, typer.Argument(metavar="ASSESSMENT", help="Assessment id.")],
     role: Annotated[str, typer.Option("--role", metavar="ROLE", help="Approving role (P1-APR-05: gm).")],
-    by: Annotated[str, typer.Option("--by", metavar="PERSON", help="Who approves.")],
+    by: Annotated[str, typer.Option("--by", metavar="PERSON", parser=name_param, help="Who approves.")],
     at: AtOption = None,
 ) -> None:
     """Approve an assessment: its deductible lines are posted in the month of approval."""
@@ -411,7 +413,7 @@ def endorse(
     ctx: typer.Context,
     assessment: Annotated[str, typer.Argument(metavar="ASSESSMENT", help="Assessment id.")],
     role: Annotated[str, typer.Option("--role", metavar="ROLE", help="Endorsing role (P1-APR-04: supervisor).")],
-    by: Annotated[str, typer.Option("--by", metavar="PERSON", help="Who endorses.")],
+    by: Annotated[str, typer.Option("--by", metavar="PERSON", parser=name_param, help="Who endorses.")],
     at: AtOption = None,
 ) -> None:
     """The supervisor endorses the type of each warning or demerit (P1-APR-04); approval follows."""
@@ -426,11 +428,12 @@ def appeal(
     ctx: typer.Context,
     assessment: Annotated[str, typer.Argument(metavar="ASSESSMENT", help="Assessment id.")],
     reason: Annotated[str, typer.Option("--reason", help="Why the appeal succeeded.")],
-    by: Annotated[str, typer.Option("--by", metavar="PERSON", help="Who records it.")] = "cli",
+    by: Annotated[str, typer.Option("--by", metavar="PERSON", parser=name_param, help="Who records it.")] = "cli",
     month: Annotated[
         str | None,
         typer.Option(
             "--month",
+            parser=month_param,
             metavar="YYYY-MM",
             help="Latest ledger month of the reversal (default: of --at); an earlier open month takes it.",
         ),

@@ -15,7 +15,7 @@ from .appctx import open_for
 from .context import Settings, area, settings_of
 from .ledger_cmd import MonthArg
 from .options import AtOption
-from .output import Texts, diag, emit, local_minute, table
+from .output import Texts, diag, emit, local_minute, table, write_file
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -132,14 +132,18 @@ def monthly(
     chosen = fmt if fmt is not None else (Format.json if settings.json else Format.table)
     if out is not None:
         if chosen is Format.table:
+            import io
+
             from .output import stdout_console
 
-            with out.open("w", encoding="utf-8") as handle:
-                console = stdout_console(handle)
-                for part in to_rich_tables(report, lang, tz=policy.tz):
-                    console.print(part)
+            buffer = io.StringIO()
+            console = stdout_console(buffer)
+            for part in to_rich_tables(report, lang, tz=policy.tz):
+                console.print(part)
+            text = buffer.getvalue()
         else:
-            out.write_text(render(report, chosen, lang, policy.tz), encoding="utf-8")
+            text = render(report, chosen, lang, policy.tz)
+        write_file(out, text, "--out")
         doc = {"month": month, "format": chosen.value, "out": str(out), "total": report.total}
         message = TEXT("written", lang, month=month, format=chosen.value, out=out)
         emit(settings, doc, lambda console: console.print(message, markup=False, highlight=False))

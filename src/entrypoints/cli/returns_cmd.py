@@ -16,7 +16,7 @@ import typer
 
 from .appctx import open_for
 from .context import area, settings_of
-from .options import AtOption, money_param, share_param
+from .options import AtOption, money_param, name_param, share_param
 from .output import Texts, emit, table
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ TEXT = Texts(
 SIGNATORIES = ("manager", "general_manager", "customer")
 PROOFS = ("original_invoice", "stamped_copy", "signed_certificate")
 
-ByOption = Annotated[str, typer.Option("--by", metavar="PERSON", help="Who records it.")]
+ByOption = Annotated[str, typer.Option("--by", metavar="PERSON", parser=name_param, help="Who records it.")]
 ReturnArg = Annotated[str, typer.Argument(metavar="RETURN", help="Return or allowance id.")]
 
 

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
     from adapters.webhooks.endpoints import Endpoint
 
-IdArg = Annotated[int, typer.Argument(metavar="ID", help="Endpoint id (see `webhook list`).")]
+MAX_ROW_ID = 2**63 - 1  # the largest id a database row can have
+IdArg = Annotated[int, typer.Argument(metavar="ID", min=1, max=MAX_ROW_ID, help="Endpoint id (see `webhook list`).")]
 
 
 def engine_for(ctx: typer.Context) -> Engine:
@@ -38,7 +39,8 @@ def now() -> Any:
 def not_found(error: LookupError) -> Exception:
     from complaint_core.errors import NotFound
 
-    return NotFound(str(error).strip("'\""))
+    message = error.args[0] if len(error.args) == 1 and isinstance(error.args[0], str) else str(error)
+    return NotFound(message)  # str() of a KeyError would add quotes
 
 
 def endpoint_json(e: Endpoint) -> dict[str, Any]:
@@ -128,7 +130,10 @@ def rotate_secret(
     ctx: typer.Context,
     endpoint_id: IdArg,
     grace_hours: Annotated[
-        float, typer.Option("--grace-hours", min=0, help="How long the old secret keeps signing too.")
+        float,
+        typer.Option(
+            "--grace-hours", min=0, max=24 * 366, help="How long the old secret keeps signing too (≤ a year)."
+        ),
     ] = 24.0,
 ) -> None:
     """Add a new secret and print it once; the old one stays valid (both sign) for the grace period."""

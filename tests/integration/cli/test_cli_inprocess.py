@@ -410,3 +410,16 @@ def test_party_references_keep_ids_that_hold_a_colon() -> None:
     assert parse_party_ref(" smt-2 ") == (None, "smt-2")
     assert parse_party_share("supplier:acme=0.4")[:2] == ("supplier", "acme")
     assert parse_party_share("erp:7=0.5")[:2] == (None, "erp:7")
+
+
+def test_a_table_is_as_wide_as_its_title_so_an_id_in_it_is_not_split() -> None:
+    """``return show`` titles a table with the return's id; the table was as narrow as its two columns and the
+    title wrapped in the middle of the id, piped or not."""
+    import io
+
+    from entrypoints.cli.output import stdout_console, table
+
+    title = "销货折让证明单 ff80864a-2795-40f3-a496-89c17dd2f6eb(案件 261179,折让,已入账)"
+    buffer = io.StringIO()
+    stdout_console(buffer).print(table(title, ["项目", "值"], [("数量", "3")]))
+    assert buffer.getvalue().splitlines()[0].rstrip() == title

@@ -253,3 +253,40 @@ def test_through_uvicorn_on_loopback(db_url: str) -> None:
         thread.join(10)
     assert counts(app)[0] == 1
     app.close()
+
+
+def test_complaint_serve_listens_and_a_port_in_use_is_a_usage_error(tmp_path: Path) -> None:
+    """``complaint serve`` end to end: /healthz answers on the port it was given. A port already taken, or a host
+    that does not resolve, exited 3 ("not found", uvicorn's start-up failure) with uvicorn's log lines; now exit 2
+    naming the option."""
+    import os
+    import subprocess
+    import sys
+
+    src = str(Path(__file__).resolve().parents[3] / "src")
+    env = {**os.environ, "PYTHONPATH": src}
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[sources.crm]\nsecrets = ["{SECRET}"]\nmapping = "generic"\n', encoding="utf-8")
+    db = str(tmp_path / "c.db")
+    command = [sys.executable, "-m", "entrypoints.cli.main", "--db", db]
+    assert subprocess.run([*command, "init"], env=env, capture_output=True, timeout=60).returncode == 0
+    port = free_port()
+    server = subprocess.Popen([*command, "serve", "--sources", str(sources), "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        deadline, healthy = time.monotonic() + 30, False
+        while not healthy and time.monotonic() < deadline and server.poll() is None:
+            try:
+                healthy = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert healthy, server.stderr.read().decode() if server.poll() is not None else "no answer"
+        taken = subprocess.run([*command, "serve", "--sources", str(sources), "--port", str(port)], env=env,
+                               capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert taken.returncode == 2 and "--port" in taken.stderr and f"127.0.0.1:{port}" in taken.stderr, taken
+    finally:
+        server.terminate()
+        server.wait(20)
+    nowhere = subprocess.run([*command, "serve", "--sources", str(sources), "--host", "nowhere.invalid"], env=env,
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert nowhere.returncode == 2 and "--host" in nowhere.stderr and "nowhere.invalid" in nowhere.stderr, nowhere
