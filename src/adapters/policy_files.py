@@ -272,6 +272,20 @@ def load_preset(name: str) -> Policy:
 
 
 @cache
+def bundled_preset(name: str, version: int | None = None) -> Policy | None:
+    """One bundled version of a preset without reading the others (``case show`` pays for one parse): the current
+    one for ``None`` or its own version, else ``presets/v<version>/NAME.toml``; None if it is not bundled."""
+    current = load_preset(name)
+    if version is None or version == current.version:
+        return current
+    entry = resources.files("adapters").joinpath("presets", f"v{version}", f"{name}.toml")
+    if not entry.is_file():
+        return None
+    policy = loads_policy(entry.read_text(encoding="utf-8"), f"preset {name} v{version}")
+    return policy if policy.version == version else None  # a folder holds its own version, as preset_versions reads
+
+
+@cache
 def preset_versions(name: str) -> tuple[Policy, ...]:
     """Every bundled version of a preset, oldest first: the earlier ones (``presets/v<N>/NAME.toml``) stay for
     the cases opened under them, since a case keeps its policy version until it adopts another."""

@@ -22,7 +22,7 @@ Doc = tuple[str, int, str, str]
 
 class StoredPolicies:
     """The presets (every bundled version) plus every stored policy version, loaded on demand: the stored versions on the first
-    ``get``, a preset when its id is asked for (its file has the id's name; any other id loads them all).
+    ``get``, a preset's version when it is asked for (its file has the id's name; any other id loads them all).
 
     Versions are merged by (id, version): a stored v2 of a preset leaves the preset's v1 to the cases
     opened under it. A stored version replaces a preset of the same id and version, and where a database
@@ -36,7 +36,7 @@ class StoredPolicies:
         self._read_versions = read_versions
         self._source: MemoryPolicies | None = None
         self._stored: set[tuple[str, int]] = set()
-        self._presets_for: set[str] = set()
+        self._presets_for: set[tuple[str, int | None]] = set()
         self._all_presets = False
 
     def _loaded(self) -> MemoryPolicies:
@@ -57,18 +57,19 @@ class StoredPolicies:
         if (preset.policy_id, preset.version) not in self._stored:
             source.add(preset)
 
-    def _add_presets(self, policy_id: str) -> None:
-        from adapters.policy_files import PRESETS, preset_versions
+    def _add_presets(self, policy_id: str, version: int | None) -> None:
+        from adapters.policy_files import PRESETS, bundled_preset, preset_versions
 
         source = self._loaded()
-        if self._all_presets or policy_id in self._presets_for:
+        if self._all_presets or (policy_id, version) in self._presets_for:
             return
-        self._presets_for.add(policy_id)
+        self._presets_for.add((policy_id, version))
         if policy_id in PRESETS:
-            versions = preset_versions(policy_id)
-            if all(p.policy_id == policy_id for p in versions):
-                for preset in versions:
-                    self._add_preset(source, preset)
+            preset = bundled_preset(policy_id, version)  # the version asked for only: each costs a parse
+            if preset is None:
+                return  # not bundled: a stored version or none
+            if preset.policy_id == policy_id:
+                self._add_preset(source, preset)
                 return
         self._all_presets = True
         for name in PRESETS:
@@ -76,7 +77,7 @@ class StoredPolicies:
                 self._add_preset(source, preset)  # one added before is equal: adding it again is a no-op
 
     def get(self, policy_id: str, version: int | None = None) -> Policy:
-        self._add_presets(policy_id)
+        self._add_presets(policy_id, version)
         return self._loaded().get(policy_id, version)
 
     def stored(self, policy_id: str, version: int) -> bool:

@@ -244,3 +244,15 @@ def test_docs_policies_md_documents_every_key_of_the_policy_format() -> None:
 
     walk(Policy)
     assert len(seen) > 10 and not missing, missing
+
+
+def test_each_bundled_version_is_found_on_its_own() -> None:
+    """``case show`` reads the one preset version its case runs (``bundled_preset``), not every version bundled:
+    each ``presets/vN/`` folder must hold version N, and the current file its own."""
+    from adapters.policy_files import bundled_preset, preset_versions
+
+    for name in PRESETS:
+        versions = preset_versions(name)
+        assert [bundled_preset(name, p.version) for p in versions] == list(versions)
+        assert bundled_preset(name) == versions[-1] == load_preset(name)
+        assert bundled_preset(name, versions[-1].version + 1) is None and bundled_preset(name, 0) is None
