@@ -88,7 +88,6 @@ def parse_calendar_data(
     extra = sorted(set(data) - {"name", "years", "source"})
     if extra:
         raise PolicyInvalid(extra[0], f"unknown key in {source}; expected name, source, years")
-    file_calendar_name(data, source)
     years = data.get("years")
     if not isinstance(years, Mapping) or not years:
         raise PolicyInvalid("years", f"{source} needs a [years.YYYY] table per year")
@@ -132,7 +131,9 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def read_calendar_file(path: Path) -> dict[int, tuple[set[date], set[date]]]:
-    return parse_calendar_data(_read(path), str(path))
+    data = _read(path)
+    file_calendar_name(data, str(path))
+    return parse_calendar_data(data, str(path))
 
 
 def extend_calendar(base: TableCalendar, years: Mapping[int, tuple[set[date], set[date]]]) -> TableCalendar:
@@ -184,9 +185,13 @@ class CalendarRegistry:
 
     def _build(self, name: str) -> TableCalendar:
         base: TableCalendar | None = china_calendar() if self._bundled and name == "cn" else None
-        sources = [*((str(path), _read(path)) for path in self._files), *self._documents]
-        for source, data in sources:
-            if file_calendar_name(data, source) != name:
+        # a file given now must name its calendar properly; a document stored before that check keeps loading
+        sources = [
+            *((str(path), _read(path), True) for path in self._files),
+            *((s, d, False) for s, d in self._documents),
+        ]
+        for source, data, strict in sources:
+            if (file_calendar_name(data, source) if strict else data.get("name", "cn")) != name:
                 continue
             years = parse_calendar_data(dict(data), source)
             if base is None:

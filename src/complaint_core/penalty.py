@@ -223,10 +223,14 @@ def split_to_members(line: PenaltyLine, org: Organisation) -> tuple[PenaltyLine,
     )
 
 
-def apportion_loss(loss: Decimal, causer: Responsibility, org: Organisation) -> tuple[PenaltyLine, ...]:
+def apportion_loss(
+    loss: Decimal, causer: Responsibility, org: Organisation, *, charged: bool = True
+) -> tuple[PenaltyLine, ...]:
     """P1-PEN-02 then P1-PEN-10/13: the loss by fault share, then a unit's or section's share by basis points.
 
-    External parties (supplier, carrier, customer) get a reported line and no deduction.
+    External parties (supplier, carrier, customer) get a reported line and no deduction; so does every party when
+    the policy does not charge the loss (``charged=False``, ``penalties.loss_share = false``): the valued loss is
+    on record for the reports, and nobody pays a share of it.
     """
     total = yuan(loss)
     if total < 0:
@@ -239,16 +243,17 @@ def apportion_loss(loss: Decimal, causer: Responsibility, org: Organisation) -> 
         party, share = item.party, item.share
         head_zh = f"损失 {money(total)}" if single else f"损失 {money(total)} × 责任 {_pct(share)}"
         head_en = f"loss {money(total)}" if single else f"loss {money(total)} × fault {_pct(share)}"
-        if party.external:
+        if party.external or not charged:
+            why_zh, why_en = ("外部责任", "external") if party.external else ("本制度不按责任扣款", "not charged")
             lines.append(
                 PenaltyLine(
                     party=party,
-                    rule_id="P1-PEN-02",
+                    rule_id="P1-PEN-02" if charged else "PEN-LOSS",
                     kind=LineKind.REPORTED,
                     amount=Decimal("0.00"),
                     explanation=Labels(
-                        f"{head_zh} = {money(amount)}(外部责任,仅报告)",
-                        f"{head_en} = {money(amount)} (external, reported only)",
+                        f"{head_zh} = {money(amount)}({why_zh},仅报告)",
+                        f"{head_en} = {money(amount)} ({why_en}, reported only)",
                     ),
                     basis=(("loss", str(total)), ("share", str(share)), ("share_amount", str(amount))),
                     capped=False,

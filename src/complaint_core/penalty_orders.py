@@ -98,13 +98,6 @@ def assess_lines(
     rules = policy.penalties
     lines: list[PenaltyLine] = []
     if order.loss is not None:
-        if not rules.loss_share:
-            hint = ": give the loss to a tier (loss=YUAN), where it decides how heavy it is" if rules.tiers else ""
-            raise RuleViolation(
-                f"policy {policy.policy_id} does not charge a loss by fault share (penalties.loss_share = false)"
-                + hint,
-                rule="PEN-LOSS",
-            )
         if case.causer is None:
             raise RuleViolation("a loss is apportioned by fault: attribute the case first", rule="P1-ROLE-07")
         loss = order.loss
@@ -116,8 +109,8 @@ def assess_lines(
             resale_unit_price=loss.resale_unit_price,
             quantity=loss.quantity,
         )
-        if valuation.amount > 0:
-            lines.extend(apportion_loss(valuation.amount, case.causer, org))
+        if valuation.amount > 0:  # where the policy charges no loss, it is reported only (its tier weighs it)
+            lines.extend(apportion_loss(valuation.amount, case.causer, org, charged=rules.loss_share))
     if order.sanctions and not rules.allows_sanction(case.intake.cause_code):
         causes = ", ".join(c.code for c in rules.sanction_causes)
         raise RuleViolation(

@@ -474,7 +474,8 @@ def test_sanction_causes_are_validated_with_their_key_path() -> None:
 def test_p1_pen_02_a_loss_by_fault_share_only_where_the_policy_charges_it(org: Organisation, preset: str) -> None:
     """P1-PEN-02 is P1's rule: a P4 loss only makes a tier heavy (P4-PEN-03), P2 fines per occurrence, P5 has no
     penalties. A loss order there was apportioned to the causers as P1-PEN-02 lines, a deduction the policy
-    never imposes (on top of the tier); now it is refused and the manufacturing preset still apportions."""
+    never imposes (on top of the tier); now the valued loss is reported only (for the monthly report), and the
+    manufacturing preset still charges it."""
     from types import SimpleNamespace
 
     from complaint_core.penalty_orders import LossOrder, PenaltyOrder, assess_lines
@@ -488,10 +489,11 @@ def test_p1_pen_02_a_loss_by_fault_share_only_where_the_policy_charges_it(org: O
     order = PenaltyOrder(loss=LossOrder(actual_loss=D("800.00")))
     policy = load_preset(preset)
     assert policy.penalties.loss_share is False
-    with pytest.raises(RuleViolation) as refused:
-        assess_lines(case(CaseKind.EXTERNAL), policy, org, order, month="2026-11")  # type: ignore[arg-type]
-    assert refused.value.rule == "PEN-LOSS" and preset in str(refused.value)
-    assert ("tier" in str(refused.value)) is (preset == "service")
+    (reported,) = assess_lines(case(CaseKind.EXTERNAL), policy, org, order, month="2026-11")  # type: ignore[arg-type]
+    assert (reported.rule_id, reported.kind, reported.amount) == ("PEN-LOSS", LineKind.REPORTED, D("0.00"))
+    assert dict(reported.basis)["loss"] == "800.00" and "仅报告" in reported.explanation.zh
+    made, _ = Assessment.propose(policy, assessment_id=uuid4(), case_id=uuid4(), lines=(reported,), at=AT, actor="q")
+    assert made.approve(policy, role="gm", at=AT, actor="gm")[0].postings() == ()  # nobody pays a share
     (line,) = assess_lines(case(CaseKind.EXTERNAL), load_preset("manufacturing"), org, order, month="2026-11")  # type: ignore[arg-type]
     assert (line.rule_id, line.amount) == ("P1-PEN-02", D("800.00"))
 

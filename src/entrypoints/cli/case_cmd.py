@@ -753,16 +753,9 @@ def petition(
     actor: ActorOption = DEFAULT_ACTOR,
 ) -> None:
     """A department objects to the decision (签呈): attribution re-opens (P1-LC-12)."""
-    if not department.strip():
-        raise typer.BadParameter("the objecting department is needed", param_hint="'--department'")
 
     def known(app: App) -> str:  # with an organisation stored, one of its departments (as --causer checks)
-        org = organisation_or_none(app)
-        if org is not None and department not in {d.code for d in org.departments}:
-            codes = ", ".join(sorted(d.code for d in org.departments))
-            raise typer.BadParameter(f"no department {department!r} in the stored organisation ({codes})",
-                                     param_hint="'--department'")  # fmt: skip
-        return department
+        return resolve_party(organisation_or_none(app), "department", department.strip(), "'--department'").id
 
     run_step(
         ctx,

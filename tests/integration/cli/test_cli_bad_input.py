@@ -189,3 +189,28 @@ def test_calendar_files_hold_names_years_and_dates_as_documented(
         2,
         "--calendar-file",
     )  # fmt: skip  (it was silently ignored where no working day was counted)
+
+
+def test_a_calendar_stored_before_names_were_checked_still_loads(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An earlier version imported ``name = "cn "``; now refused at import, it must not break every command that
+    reads the stored calendars (it made ``case open`` exit 2)."""
+    from datetime import UTC, datetime
+
+    from adapters.sql import documents as docs
+    from adapters.sql import open_database
+
+    db = tmp_path / "c.db"
+    assert run(capsys, db, "init")[0] == 0
+    padded = 'name = "cn "\n[years.2027]\nholidays = ["2027-01-01"]\n'
+    database = open_database(str(db))
+    try:
+        docs.store(database.engine, kind="calendar", name="cn ", source=padded, fmt="toml", at=datetime.now(UTC))
+    finally:
+        database.dispose()
+    code, _, err = run(capsys, db, "case", "open", "--customer", "华东电子", "--category", "quality")
+    assert code == 0, err
+    calendar = tmp_path / "padded.toml"
+    calendar.write_text(padded, "utf-8")
+    refused(run(capsys, db, "calendar", "import", str(calendar)), 2, "'cn '")

@@ -247,13 +247,21 @@ def test_pen_loss_a_p4_loss_goes_to_the_tier_not_to_fault_shares(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """``--loss`` on a service case deducted the loss from the causer as P1-PEN-02, on top of the tier the same
-    loss made heavy: P4 charges the tier only. Exit 4 naming the tier, and no assessment is stored."""
+    loss made heavy: P4 charges the tier only. The loss is reported (0.00, PEN-LOSS), the report still has it."""
     db = tmp_path / "s.db"
     ref = service_case(capsys, db, severity="severe", close_on=3)
-    code, err = refused(capsys, db, "penalty", "assess", ref, "--loss", "800", "--tier", "S02,loss=800")
-    assert code == 4 and "[PEN-LOSS]" in err and "tier" in err
-    code, shown = run(capsys, db, "penalty", "show", ref)
-    assert code == 0 and shown["assessments"] == [], shown
+    code, doc = run(capsys, db, "penalty", "assess", ref, "--loss", "800", "--tier", "S02,loss=800",
+                    "--at", "2026-11-04T09:00")  # fmt: skip
+    assert code == 0, doc
+    lines = {(line["rule"], line["kind"], line["amount"]) for line in doc["assessment"]["lines"]}
+    assert ("PEN-LOSS", "reported", "0.00") in lines and doc["assessment"]["total"] == "240.00", (
+        lines
+    )  # + 20% (P4-PEN-04)
+    code, _ = run(capsys, db, "penalty", "approve", doc["assessment"]["id"], "--role", "gm", "--by", "GM01",
+                  "--at", "2026-11-04T10:00")  # fmt: skip
+    assert code == 0
+    code, report = run(capsys, db, "report", "monthly", "2026-11")
+    assert code == 0 and report["money"]["loss"] == "800.00", report["money"]
 
 
 def test_appeal_reverses(capsys: pytest.CaptureFixture[str], db: Path) -> None:

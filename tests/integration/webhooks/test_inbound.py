@@ -255,11 +255,14 @@ def test_through_uvicorn_on_loopback(db_url: str) -> None:
     app.close()
 
 
-def test_complaint_serve_listens_and_a_port_in_use_is_a_usage_error(tmp_path: Path) -> None:
-    """``complaint serve`` end to end: /healthz answers on the port it was given. A port already taken, or a host
-    that does not resolve, exited 3 ("not found", uvicorn's start-up failure) with uvicorn's log lines; now exit 2
-    naming the option."""
+@pytest.mark.parametrize("host", ["127.0.0.1", ""])
+def test_complaint_serve_listens_and_a_port_in_use_is_a_usage_error(tmp_path: Path, host: str) -> None:
+    """``complaint serve`` end to end: /healthz answers on the port it was given (``--host ''``: every interface),
+    the log says where, and Ctrl-C stops it with exit 0. A port already taken, or a host that does not resolve,
+    exited 3 ("not found", uvicorn's start-up failure) with uvicorn's log lines; now exit 2 naming the option. A
+    database that cannot be used is the usual one line, exit 1, before any socket."""
     import os
+    import signal
     import subprocess
     import sys
 
@@ -271,8 +274,8 @@ def test_complaint_serve_listens_and_a_port_in_use_is_a_usage_error(tmp_path: Pa
     command = [sys.executable, "-m", "entrypoints.cli.main", "--db", db]
     assert subprocess.run([*command, "init"], env=env, capture_output=True, timeout=60).returncode == 0
     port = free_port()
-    server = subprocess.Popen([*command, "serve", "--sources", str(sources), "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    serving = ["serve", "--sources", str(sources), "--port", str(port), "--host", host]
+    server = subprocess.Popen([*command, *serving], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline, healthy = time.monotonic() + 30, False
         while not healthy and time.monotonic() < deadline and server.poll() is None:
@@ -281,12 +284,21 @@ def test_complaint_serve_listens_and_a_port_in_use_is_a_usage_error(tmp_path: Pa
             except httpx.TransportError:
                 time.sleep(0.1)
         assert healthy, server.stderr.read().decode() if server.poll() is not None else "no answer"
-        taken = subprocess.run([*command, "serve", "--sources", str(sources), "--port", str(port)], env=env,
-                               capture_output=True, text=True, timeout=60)  # fmt: skip
-        assert taken.returncode == 2 and "--port" in taken.stderr and f"127.0.0.1:{port}" in taken.stderr, taken
+        taken = subprocess.run([*command, *serving], env=env, capture_output=True, text=True, timeout=60)
+        assert taken.returncode == 2 and "--port" in taken.stderr and f":{port}" in taken.stderr, taken
+        server.send_signal(signal.SIGINT)
+        assert server.wait(20) == 0
+        log = server.stderr.read().decode()
+        assert "listening on http://" in log and (f"{host}:{port}" if host else f":{port}") in log, log
     finally:
-        server.terminate()
-        server.wait(20)
+        if server.poll() is None:
+            server.kill()
+            server.wait(20)
     nowhere = subprocess.run([*command, "serve", "--sources", str(sources), "--host", "nowhere.invalid"], env=env,
                              capture_output=True, text=True, timeout=60)  # fmt: skip
     assert nowhere.returncode == 2 and "--host" in nowhere.stderr and "nowhere.invalid" in nowhere.stderr, nowhere
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database" * 100)
+    bad = subprocess.run([sys.executable, "-m", "entrypoints.cli.main", "--db", str(garbage), *serving], env=env,
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert bad.returncode == 1 and "unexpected" not in bad.stderr and bad.stderr.count("\n") == 1, bad
