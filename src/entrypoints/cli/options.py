@@ -195,6 +195,10 @@ share_param = param(parse_share)
 id_share_param = param(parse_id_share)
 name_param = param(parse_name)
 
+# complaint_core.money.MAX_QUANTITY, as a bound typer checks when it parses (exit 2, like any bad option); the CLI
+# does not import the core to build its options (tests/integration/cli/test_startup.py checks both)
+MAX_QUANTITY = 10**12
+
 # ----- options shared by several commands ---------------------------------------------------------
 PolicyOption = Annotated[
     str,

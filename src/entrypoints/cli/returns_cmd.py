@@ -16,7 +16,7 @@ import typer
 
 from .appctx import open_for
 from .context import area, settings_of
-from .options import AtOption, money_param, name_param, share_param
+from .options import MAX_QUANTITY, AtOption, money_param, name_param, share_param
 from .output import Texts, emit, table
 
 if TYPE_CHECKING:
@@ -199,11 +199,15 @@ def _when(at: datetime | None, policy: Policy) -> datetime:
 def authorise(
     ctx: typer.Context,
     case: Annotated[str, typer.Argument(metavar="CASE", help="A closed case whose remedy moves goods.")],
-    authorised: Annotated[int, typer.Option("--authorised", min=1, help="Authorised quantity (closed form).")],
+    authorised: Annotated[
+        int, typer.Option("--authorised", min=1, max=MAX_QUANTITY, help="Authorised quantity (closed form).")
+    ],
     unit_price: Annotated[
         Decimal, typer.Option("--unit-price", parser=money_param, metavar="YUAN", help="Unit price.")
     ],
-    claimed: Annotated[int | None, typer.Option("--claimed", min=1, help="Quantity the customer claims.")] = None,
+    claimed: Annotated[
+        int | None, typer.Option("--claimed", min=1, max=MAX_QUANTITY, help="Quantity the customer claims.")
+    ] = None,
     tolerance: Annotated[
         Decimal | None,
         typer.Option("--tolerance", parser=share_param, metavar="RATIO", help="Customer's over-quantity ratio."),
@@ -245,7 +249,9 @@ def sign(
 def receive(
     ctx: typer.Context,
     return_id: ReturnArg,
-    quantity: Annotated[int, typer.Option("--quantity", min=1, help="Pieces the warehouse signs for.")],
+    quantity: Annotated[
+        int, typer.Option("--quantity", min=1, max=MAX_QUANTITY, help="Pieces the warehouse signs for.")
+    ],
     batch: Annotated[str, typer.Option("--batch", help="Batch reference.")] = "",
     by: ByOption = "warehouse",
     at: AtOption = None,
@@ -260,7 +266,7 @@ def receive(
 def over_receipt(
     ctx: typer.Context,
     return_id: ReturnArg,
-    up_to: Annotated[int, typer.Option("--up-to", min=1, help="New receipt ceiling.")],
+    up_to: Annotated[int, typer.Option("--up-to", min=1, max=MAX_QUANTITY, help="New receipt ceiling.")],
     approver: Annotated[str, typer.Option("--approver", metavar="PERSON")],
     reason: Annotated[str, typer.Option("--reason")],
     by: ByOption = "cli",
@@ -278,8 +284,8 @@ def over_receipt(
 def inspect(
     ctx: typer.Context,
     return_id: ReturnArg,
-    accepted: Annotated[int, typer.Option("--accepted", min=0)] = 0,
-    rejected: Annotated[int, typer.Option("--rejected", min=0)] = 0,
+    accepted: Annotated[int, typer.Option("--accepted", min=0, max=MAX_QUANTITY)] = 0,
+    rejected: Annotated[int, typer.Option("--rejected", min=0, max=MAX_QUANTITY)] = 0,
     by: ByOption = "quality",
     at: AtOption = None,
 ) -> None:

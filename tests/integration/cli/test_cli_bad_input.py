@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
@@ -214,3 +215,14 @@ def test_a_calendar_stored_before_names_were_checked_still_loads(
     calendar = tmp_path / "padded.toml"
     calendar.write_text(padded, "utf-8")
     refused(run(capsys, db, "calendar", "import", str(calendar)), 2, "'cn '")
+
+
+def test_return_quantities_beyond_the_bound_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    db = tmp_path / "c.db"
+    assert run(capsys, db, "init")[0] == 0
+    huge = "99999999999999999999"
+    refused(run(capsys, db, "return", "authorise", "2611001", "--authorised", huge, "--unit-price", "1"), 2,
+            "--authorised")  # fmt: skip
+    refused(run(capsys, db, "return", "inspect", str(UUID(int=1)), "--accepted", huge), 2, "--accepted")

@@ -285,3 +285,12 @@ def test_stored_policies_are_the_documents_policies(tmp_path: Path) -> None:
             lazy.get("no-such-policy")
     finally:
         database.dispose()
+
+
+def test_the_clis_quantity_bound_is_the_cores() -> None:
+    """Typer checks quantities against ``options.MAX_QUANTITY`` while parsing (exit 2, like ``penalty assess
+    --quantity``); it was the core's RET-QUANTITY (exit 4) for ``return authorise|receive|…``."""
+    from complaint_core.money import MAX_QUANTITY
+    from entrypoints.cli import options
+
+    assert options.MAX_QUANTITY == MAX_QUANTITY
