@@ -294,6 +294,10 @@ def preset_versions(name: str) -> tuple[Policy, ...]:
     earlier = []
     for entry in folder.iterdir():
         if entry.is_dir() and re.fullmatch(r"v\d+", entry.name) and entry.joinpath(f"{name}.toml").is_file():
-            text = entry.joinpath(f"{name}.toml").read_text(encoding="utf-8")
-            earlier.append(loads_policy(text, f"preset {name} {entry.name}"))
+            found = bundled_preset(name, int(entry.name[1:]))  # one parse per version, shared with case show
+            if found is None:
+                raise PolicyInvalid(
+                    "version", f"presets/{entry.name}/{name}.toml does not hold version {entry.name[1:]}"
+                )
+            earlier.append(found)
     return (*sorted(earlier, key=lambda p: p.version), current)

@@ -145,13 +145,13 @@ class CalendarFile(NamedTuple):
 
 def read_calendar_file(file: Path) -> CalendarFile:
     """Read, parse and build the calendar a file defines; exit 2 naming the file if it cannot be."""
-    from adapters.calendars import CalendarRegistry
+    from adapters.calendars import CalendarRegistry, file_calendar_name
     from complaint_core.policy import CalendarSettings
 
-    from .loaders import calendar_name, read_calendar_document
+    from .loaders import read_calendar_document
 
     fmt, source, data = read_calendar_document(file)
-    name = calendar_name(data, str(file))
+    name = file_calendar_name(data, str(file))
     calendar = CalendarRegistry(documents=[(str(file), data)]).get(CalendarSettings(name=name))
     return CalendarFile(file, fmt, source, name, calendar)
 

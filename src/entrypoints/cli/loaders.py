@@ -36,18 +36,13 @@ def read_calendar_document(path: Path) -> tuple[str, str, dict[str, Any]]:
     return fmt, text, data
 
 
-def calendar_name(data: dict[str, Any], source: str = "calendar file") -> str:
-    """The calendar a file adds years to: its ``name``, else ``cn``; a name that is no text exits 2."""
-    from adapters.calendars import file_calendar_name
-
-    return file_calendar_name(data, source)
-
-
 def calendar_file_names(files: Sequence[Path]) -> dict[str, list[Path]]:
     """Calendar name → the files that add years to it (a file without ``name`` extends ``cn``)."""
+    from adapters.calendars import file_calendar_name
+
     names: dict[str, list[Path]] = {}
     for path in files:
-        names.setdefault(calendar_name(read_calendar_document(path)[2], str(path)), []).append(path)
+        names.setdefault(file_calendar_name(read_calendar_document(path)[2], str(path)), []).append(path)
     return names
 
 

@@ -72,8 +72,7 @@ def stdout_console(file: TextIO | None = None) -> Console:
     from rich.console import Console
 
     out = file if file is not None else sys.stdout
-    terminal = out.isatty() if hasattr(out, "isatty") else False
-    width = None if terminal or os.environ.get("COLUMNS", "").isdigit() else PIPE_WIDTH
+    width = None if out.isatty() or os.environ.get("COLUMNS", "").isdigit() else PIPE_WIDTH
     return Console(file=out, soft_wrap=False, width=width)
 
 
@@ -152,12 +151,10 @@ def write_file(path: Path, text: str, option: str) -> None:
 
 
 def make_dir(path: Path, option: str) -> None:
-    """The directory an option names, created if missing; one that cannot be is that option's usage error."""
+    """The directory an option names, created if missing; one that cannot be is that option's usage error (a
+    directory that exists but is read-only is the database's own error when it is created there)."""
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".complaint-write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
     except OSError as error:
         raise _unwritable(path, error, option) from None
 
