@@ -232,6 +232,7 @@ if TYPE_CHECKING:
     )
     from .returns_service import ReturnService
     from .services import CaseService
+    from .validity import Validity
 
 _WHERE: dict[str, str] = {
     "AggregateRepository": "ports",
@@ -419,6 +420,7 @@ _WHERE: dict[str, str] = {
     "Transitioned": "events",
     "Triggers": "followup",
     "UnitOfWork": "ports",
+    "Validity": "validity",
     "Visit": "followup",
     "VisitKind": "followup",
     "VisitReached": "followup",
@@ -652,6 +654,7 @@ __all__ = [
     "Transitioned",
     "Triggers",
     "UnitOfWork",
+    "Validity",
     "Visit",
     "VisitKind",
     "VisitReached",

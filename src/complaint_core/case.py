@@ -52,6 +52,7 @@ from .money import amount as amount_of
 from .policy import MAJOR_FLAGGED, Policy, PromiseMode
 from .responsibility import Party, Responsibility
 from .timeutil import require_aware
+from .validity import Validity
 from .working_hours import held_until
 
 
@@ -225,6 +226,7 @@ class Case:
     approval: Approval | None = None
     reply: Reply | None = None
     not_established_reason: str | None = None
+    validity: Validity | None = None  # P3-CLS-03: the reason sufficient? the request reasonable?
     petitions: tuple[Petition, ...] = ()
     improvements: tuple[Improvement, ...] = ()
     parent_case_id: UUID | None = None
@@ -360,8 +362,10 @@ class Case:
         delay: Responsibility | None = None,
         no_fault: bool = False,
         cause_code: str | None = None,
+        validity: Validity | None = None,
     ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
-        """The three findings (P1-LC-08): handler, causer with fault shares, and delay; and the root cause found."""
+        """The three findings (P1-LC-08): handler, causer with fault shares, and delay; the root cause found; and
+        where the policy asks, the validity of the complaint (P3-CLS-03)."""
         if cause_code is not None and not cause_code.strip():
             raise RuleViolation("a cause code cannot be blank", rule="P1-LC-08")
         if causer is None and not no_fault:
@@ -371,6 +375,7 @@ class Case:
         for what, finding in (("causer", causer), ("delay", delay)):
             if finding is not None:
                 finding.check_places(what)
+        _check_validity(policy, validity)
         if handler is None:
             handler = self.handler  # the one assigned earlier, if any
         _check_not_accused(handler, causer)
@@ -385,6 +390,7 @@ class Case:
             delay=delay,
             no_fault=no_fault,
             cause_code=cause_code,
+            validity=validity,
         )
 
     def propose(
@@ -485,12 +491,20 @@ class Case:
         return self._transition(policy, S.SETTLED, at, actor, ev.CaseSettled)
 
     def find_not_established(
-        self, policy: Policy, *, at: datetime, actor: str, reason: str
+        self, policy: Policy, *, at: datetime, actor: str, reason: str, validity: Validity | None = None
     ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
-        """投诉不成立, with the reason (P1-LC-14, F11-CL-06)."""
+        """投诉不成立, with the reason (P1-LC-14, F11-CL-06) and, where the policy asks, the validity (P3-CLS-03)."""
         if not reason.strip():
             raise RuleViolation("a not-established finding needs a reason", rule="P1-LC-14")
-        return self._transition(policy, S.NOT_ESTABLISHED, at, actor, ev.FoundNotEstablished, reason=reason)
+        _check_validity(policy, validity)
+        if validity is not None and validity.reason_sufficient:
+            raise RuleViolation(
+                "a complaint whose reason is sufficient is established: it cannot be found not established",
+                rule="P3-CLS-03",
+            )
+        return self._transition(
+            policy, S.NOT_ESTABLISHED, at, actor, ev.FoundNotEstablished, reason=reason, validity=validity
+        )
 
     def petition(
         self, policy: Policy, *, at: datetime, actor: str, department: str, reason: str
@@ -980,6 +994,16 @@ def _check_not_accused(handler: Party | None, causer: Responsibility | None) -> 
         raise RuleViolation("the person complained about may not handle their own case", rule="F8-RO-01")
 
 
+def _check_validity(policy: Policy, validity: Validity | None) -> None:
+    """Where the policy records the validity finding (P3-CLS-03), attribution and not-established need it."""
+    if validity is None and policy.validity_required:
+        raise RuleViolation(
+            f"policy {policy.policy_id} records whether the complaint's reason is sufficient and its request "
+            "reasonable: give both findings",
+            rule="P3-CLS-03",
+        )
+
+
 def _check_intake(policy: Policy, intake: Intake) -> None:
     """A new complaint's intake against its policy. (Checks here, not in ``Intake`` itself, bind new complaints
     only: a case stored before a check was added still loads.)"""
@@ -1095,6 +1119,7 @@ def _(event: ev.ResponsibilityAttributed, case: Case) -> Case:
         delay=event.delay,
         no_fault=event.no_fault,
         intake=intake,
+        validity=event.validity,
     )
 
 
@@ -1128,7 +1153,7 @@ def _(event: ev.CaseSettled, case: Case) -> Case:
 
 @_APPLIERS.on(ev.FoundNotEstablished)
 def _(event: ev.FoundNotEstablished, case: Case) -> Case:
-    return _transitioned(event, case, event.reason, not_established_reason=event.reason)
+    return _transitioned(event, case, event.reason, not_established_reason=event.reason, validity=event.validity)
 
 
 @_APPLIERS.on(ev.PetitionFiled)

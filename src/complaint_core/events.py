@@ -15,6 +15,7 @@ from uuid import UUID
 import attrs
 
 from .responsibility import Party, Responsibility
+from .validity import Validity
 
 
 @attrs.frozen(kw_only=True)
@@ -64,6 +65,7 @@ class ResponsibilityAttributed(Transitioned):
     delay: Responsibility | None
     no_fault: bool
     cause_code: str | None = None  # the root cause found (Pareto of causes, DOMAIN §10); None keeps the intake's
+    validity: Validity | None = None  # P3-CLS-03
 
 
 @attrs.frozen(kw_only=True)
@@ -103,6 +105,7 @@ class CaseSettled(Transitioned):
 class FoundNotEstablished(Transitioned):
     EVENT_TYPE: ClassVar[str] = "case.not_established"
     reason: str
+    validity: Validity | None = None  # P3-CLS-03
 
 
 @attrs.frozen(kw_only=True)

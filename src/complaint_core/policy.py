@@ -486,6 +486,9 @@ class Policy:
     # P4-CLS-04, E4-CL-01: an earlier complaint of the same customer on the same issue received within this long
     # before a new one makes the new one a repeat; None counts only chains of second complaints
     repeat_window: Limit | None = None
+    # P3-CLS-03: attribution and not-established findings record whether the reason is sufficient and the request
+    # reasonable
+    validity_required: bool = False
     returns: ReturnRules = ReturnRules()
     penalties: PenaltyRules = PenaltyRules()
     followups: FollowUpRules = FollowUpRules()

@@ -37,6 +37,7 @@ from .repeats import earlier_same_issue
 from .responsibility import Party, Responsibility
 from .settlement import open_items as unsettled
 from .timeutil import local_date, require_aware
+from .validity import Validity
 
 T = TypeVar("T")
 SWEEP_ACTOR = "sweep"  # who records a ladder level: the sweep, or a command catching up a deemed waiver
@@ -217,6 +218,7 @@ class CaseService:
         delay: Responsibility | None = None,
         no_fault: bool = False,
         cause_code: str | None = None,
+        validity: Validity | None = None,
     ) -> Case:
         return self._run(
             ref,
@@ -230,6 +232,7 @@ class CaseService:
                 delay=delay,
                 no_fault=no_fault,
                 cause_code=cause_code,
+                validity=validity,
             ),
         )
 
@@ -331,8 +334,18 @@ class CaseService:
             ),
         )
 
-    def find_not_established(self, ref: str | UUID, *, actor: str, reason: str, at: datetime | None = None) -> Case:
-        return self._run(ref, at, lambda c, p, t, _: c.find_not_established(p, at=t, actor=actor, reason=reason))
+    def find_not_established(
+        self,
+        ref: str | UUID,
+        *,
+        actor: str,
+        reason: str,
+        validity: Validity | None = None,
+        at: datetime | None = None,
+    ) -> Case:
+        return self._run(
+            ref, at, lambda c, p, t, _: c.find_not_established(p, at=t, actor=actor, reason=reason, validity=validity)
+        )
 
     def petition(
         self, ref: str | UUID, *, actor: str, department: str, reason: str, at: datetime | None = None

@@ -158,6 +158,12 @@ def case_json(
             "causer": shares_json(case.causer),
             "delay": shares_json(case.delay),
         },
+        "validity": None
+        if case.validity is None
+        else {
+            "reason_sufficient": case.validity.reason_sufficient,
+            "request_reasonable": case.validity.request_reasonable,
+        },
         "remedy": None
         if remedy is None
         else {"kind": remedy.kind.value, "amount": money_str(remedy.amount), "note": remedy.note},

@@ -76,6 +76,7 @@ from complaint_core.policy import (
     TimeUnit,
 )
 from complaint_core.responsibility import FaultShare, Party, PartyKind, Responsibility
+from complaint_core.validity import Validity
 
 CN = china_calendar()
 SH = ZoneInfo("Asia/Shanghai")
@@ -195,7 +196,13 @@ LEAN = Policy(
     ),
 )
 
-POLICIES = {"manufacturing": load_preset("manufacturing"), "pausable": PAUSABLE, "short": SHORT, "lean": LEAN}
+POLICIES = {
+    "manufacturing": load_preset("manufacturing"),
+    "auto-dealer": load_preset("auto-dealer"),  # records the validity finding (P3-CLS-03)
+    "pausable": PAUSABLE,
+    "short": SHORT,
+    "lean": LEAN,
+}
 
 PEOPLE = [
     Party(PartyKind.PERSON, "p1", "张三"),
@@ -241,6 +248,9 @@ AMOUNTS = st.one_of(
 )
 BAD_AMOUNTS = st.sampled_from([Decimal("-0.01"), Decimal("1.001"), Decimal("NaN"), Decimal("Infinity")])
 TEXT = st.sampled_from(["", "   ", "客户不接受", "reason"])
+VALIDITIES = st.one_of(
+    st.none(), st.builds(Validity, reason_sufficient=st.booleans(), request_reasonable=st.booleans())
+)
 AFTER_CLOSURE = frozenset({"settle", "plan_improvement", "verify_improvement", "record_cause"})
 
 
@@ -434,20 +444,31 @@ class CaseMachine(RuleBasedStateMachine):
         causer=st.one_of(st.none(), responsibilities()),
         delay=st.one_of(st.none(), responsibilities()),
         no_fault=st.booleans(),
+        validity=VALIDITIES,
     )
     def attribute(
-        self, handler: Party | None, causer: Responsibility | None, delay: Responsibility | None, no_fault: bool
+        self,
+        handler: Party | None,
+        causer: Responsibility | None,
+        delay: Responsibility | None,
+        no_fault: bool,
+        validity: Validity | None,
     ) -> None:
-        """P1-LC-08: a causer unless 'no fault of ours'; F8-RO-01: the accused may not handle the case.
+        """P1-LC-08: a causer unless 'no fault of ours'; F8-RO-01: the accused may not handle the case;
+        P3-CLS-03: the validity finding where the policy records it.
 
         Naming no handler keeps the one assigned (or found) before, who is then checked like a named one.
         """
         effective = handler if handler is not None else self.case.handler
         accused = causer is not None and effective is not None and any(s.party == effective for s in causer.shares)
-        expect = self.moves(S.ATTRIBUTED) and ((causer is None) == no_fault) and not accused
-        new = self._attempt("attribute", expect, handler=handler, causer=causer, delay=delay, no_fault=no_fault)
+        found = validity is not None or not self.policy.validity_required
+        expect = self.moves(S.ATTRIBUTED) and ((causer is None) == no_fault) and not accused and found
+        new = self._attempt(
+            "attribute", expect, handler=handler, causer=causer, delay=delay, no_fault=no_fault, validity=validity
+        )
         if new is not None:
             assert (new.causer, new.no_fault, new.handler, new.delay) == (causer, no_fault, effective, delay)
+            assert new.validity == validity
 
     @rule(reaction=TEXT)
     def record_reaction(self, reaction: str) -> None:
@@ -582,24 +603,30 @@ class CaseMachine(RuleBasedStateMachine):
             after = new.improvements[number - 1]
             assert not after.open and after.effective is effective and after.verified_by == actor
 
-    @rule(reason=TEXT)
-    def find_not_established(self, reason: str) -> None:
-        """P1-LC-14: not established needs a reason."""
-        expect = self.moves(S.NOT_ESTABLISHED) and not _blank(reason)
-        new = self._attempt("find_not_established", expect, reason=reason)
+    @rule(reason=TEXT, validity=VALIDITIES)
+    def find_not_established(self, reason: str, validity: Validity | None) -> None:
+        """P1-LC-14: not established needs a reason; P3-CLS-03: the validity where the policy records it, and
+        never a sufficient reason."""
+        found = (validity is not None or not self.policy.validity_required) and not (
+            validity is not None and validity.reason_sufficient
+        )
+        expect = self.moves(S.NOT_ESTABLISHED) and not _blank(reason) and found
+        new = self._attempt("find_not_established", expect, reason=reason, validity=validity)
         if new is not None:
-            assert new.not_established_reason == reason
+            assert new.not_established_reason == reason and new.validity == validity
 
     @rule(department=st.sampled_from(["", "质量部", "sales"]), reason=TEXT)
     def petition(self, department: str, reason: str) -> None:
         """P1-LC-12: a petition (签呈) re-opens attribution before closure."""
         expect = self.case.status in PETITION_FROM and not _blank(department) and not _blank(reason)
         target = self.reopen
+        before = self.case
         new = self._attempt("petition", expect, department=department, reason=reason)
         if new is not None:
             assert new.status is target
             assert new.petitions[-1].department == department
             assert new.reply is None and new.approval is None
+            assert new.validity == before.validity  # the findings stand until the case is attributed again
 
     # ----- a driver that takes valid lifecycle steps, so that deep states are reached often ---------
     def _happy(self, data: st.DataObject) -> None:
@@ -620,13 +647,15 @@ class CaseMachine(RuleBasedStateMachine):
             elif target is S.INVESTIGATING:
                 self._attempt("start_investigation", True)
             elif target is S.ATTRIBUTED:
+                found = Validity(reason_sufficient=True, request_reasonable=data.draw(st.booleans(), label="request"))
                 if data.draw(st.booleans(), label="no_fault"):
-                    self._attempt("attribute", True, no_fault=True)
+                    self._attempt("attribute", True, no_fault=True, validity=found)
                 else:
                     causer = data.draw(responsibilities(), label="causer")
                     handler = self.case.handler
                     accused = handler is not None and any(share.party == handler for share in causer.shares)
-                    self._attempt("attribute", not accused, causer=causer)  # F8-RO-01 for the assigned handler
+                    # F8-RO-01 for the assigned handler
+                    self._attempt("attribute", not accused, causer=causer, validity=found)
             elif target is S.PROPOSED:
                 self._attempt("propose", True, kind=RemedyKind.ALLOWANCE, amount=data.draw(AMOUNTS, label="amount"))
             elif target is S.APPROVED:
@@ -646,7 +675,8 @@ class CaseMachine(RuleBasedStateMachine):
             elif target is S.SETTLED:
                 self._attempt("settle", True)
             elif target is S.NOT_ESTABLISHED:
-                self._attempt("find_not_established", True, reason="客户误用")
+                found = Validity(reason_sufficient=False, request_reasonable=False)
+                self._attempt("find_not_established", True, reason="客户误用", validity=found)
 
     @rule(data=st.data())
     def happy_step(self, data: st.DataObject) -> None:
@@ -905,7 +935,8 @@ def _step(policy: Policy, case: Case, target: CaseStatus, at: datetime) -> Case:
     elif target is S.INVESTIGATING:
         new, _ = case.start_investigation(policy, **kw)
     elif target is S.ATTRIBUTED:
-        new, _ = case.attribute(policy, causer=Responsibility.sole(PEOPLE[0]), **kw)
+        found = Validity(reason_sufficient=True, request_reasonable=True)
+        new, _ = case.attribute(policy, causer=Responsibility.sole(PEOPLE[0]), validity=found, **kw)
     elif target is S.PROPOSED:
         new, _ = case.propose(policy, kind=RemedyKind.ALLOWANCE, amount=Decimal("50.00"), **kw)
     elif target is S.APPROVED:
@@ -914,7 +945,8 @@ def _step(policy: Policy, case: Case, target: CaseStatus, at: datetime) -> Case:
     elif target is S.REPLIED:
         new, _ = case.reply_to_customer(policy, message="已答复", **kw)
     elif target is S.NOT_ESTABLISHED:
-        new, _ = case.find_not_established(policy, reason="客户误用", **kw)
+        found = Validity(reason_sufficient=False, request_reasonable=False)
+        new, _ = case.find_not_established(policy, reason="客户误用", validity=found, **kw)
     else:  # pragma: no cover - the walks below never ask for it
         raise AssertionError(target)
     return new

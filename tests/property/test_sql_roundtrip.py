@@ -33,6 +33,7 @@ from complaint_core import Case, DomainError, Intake, RemedyKind
 from complaint_core.intake import ProductLine
 from complaint_core.policy import Market
 from complaint_core.responsibility import FaultShare, Party, PartyKind, Responsibility
+from complaint_core.validity import Validity
 from entrypoints.bootstrap import bootstrap
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -156,6 +157,9 @@ def command(draw: st.DrawFn, step: int) -> tuple[str, dict[str, Any]]:
             "delay": draw(st.none() | responsibilities),
         }
         args["no_fault"] = args["causer"] is None
+        args["validity"] = draw(
+            st.none() | st.builds(Validity, reason_sufficient=st.just(True), request_reasonable=st.booleans())
+        )
     elif name == "propose":
         args = {
             "kind": draw(st.sampled_from(RemedyKind)),
@@ -171,7 +175,12 @@ def command(draw: st.DrawFn, step: int) -> tuple[str, dict[str, Any]]:
     elif name == "settle":
         args = {"open_items": tuple(draw(st.lists(st.sampled_from(["退货", "补偿"]), max_size=2, unique=True)))}
     elif name == "find_not_established":
-        args = {"reason": "使用不当"}
+        args = {
+            "reason": "使用不当",
+            "validity": draw(
+                st.none() | st.builds(Validity, reason_sufficient=st.just(False), request_reasonable=st.booleans())
+            ),
+        }
     elif name == "petition":
         args = {"department": "quality", "reason": "不同意"}
     elif name == "reach_milestone":

@@ -31,6 +31,7 @@ from complaint_core import (
     RuleViolation,
     TableCalendar,
     TimeUnit,
+    Validity,
 )
 from complaint_core.case import apply
 from complaint_core.responsibility import FaultShare
@@ -646,3 +647,42 @@ def test_p1_apr_02_a_role_outside_the_approval_table_is_refused_as_an_approval(
     with pytest.raises(AuthorityExceeded) as err:
         s("approve", role="janitor")
     assert err.value.rule == "P1-APR-02" and "janitor" in str(err.value)
+
+
+def test_p3_cls_03_the_dealer_records_whether_the_reason_is_sufficient_and_the_request_reasonable(
+    sh: Maker,
+) -> None:
+    """P3-CLS-03 / P3-FORM-01: under `auto-dealer` the findings carry the two yes/no judgements; without them
+    attribution and not-established are refused and leave the case as it was."""
+    dealer = load_preset("auto-dealer")
+    assert dealer.validity_required
+    s = Script(dealer, sh(2026, 11, 2), category="repair_quality")
+    s("register", number="2026110001")
+    s("start_investigation")
+    before = s.case
+    for command, kw in (
+        ("attribute", {"causer": Responsibility.sole(SMT)}),
+        ("find_not_established", {"reason": "客户使用不当"}),
+    ):
+        with pytest.raises(RuleViolation) as refused:
+            s(command, **kw)
+        assert refused.value.rule == "P3-CLS-03" and s.case is before
+    found = Validity(reason_sufficient=True, request_reasonable=False)  # a fair complaint asking too much
+    case = s("attribute", causer=Responsibility.sole(SMT), validity=found)
+    assert case.validity == found and s.events[-1].validity == found  # type: ignore[attr-defined]
+    assert apply(s.events[-1], before) == case
+
+
+def test_p3_cls_03_a_sufficient_reason_is_never_found_not_established(manufacturing: Policy, sh: Maker) -> None:
+    """Under any policy: a complaint whose reason is sufficient is established. The finding is optional where the
+    policy does not ask for it, and a petition leaves it until the case is attributed again."""
+    assert not manufacturing.validity_required
+    s = Script(manufacturing, sh(2026, 11, 2))
+    s("register", number="1")
+    with pytest.raises(RuleViolation) as refused:
+        s("find_not_established", reason="误会", validity=Validity(reason_sufficient=True, request_reasonable=False))
+    assert refused.value.rule == "P3-CLS-03"
+    insufficient = Validity(reason_sufficient=False, request_reasonable=False)
+    assert s("find_not_established", reason="误会", validity=insufficient).validity == insufficient
+    assert s("petition", department="业务部", reason="客户有新证据").validity == insufficient  # to investigating
+    assert s("attribute", causer=Responsibility.sole(SMT)).validity is None  # the new findings replace it

@@ -11,7 +11,7 @@ import pytest
 
 from adapters.clock import FixedClock
 from adapters.memory import MemoryStore, MemoryUnitOfWork
-from complaint_core import CaseService, Channel, Intake, RemedyKind, TableCalendar
+from complaint_core import CaseService, Channel, Intake, RemedyKind, TableCalendar, Validity
 from complaint_core.case import Case
 from complaint_core.errors import NotFound, RuleViolation, SweepIncomplete
 from complaint_core.escalation import (
@@ -513,7 +513,8 @@ def test_p3_esc_01_an_alert_clock_is_no_late_step_of_anyone(
     service.flag_major(ref, actor="cr", reason="injury", at=sh(2026, 11, 2, 9, 3))
     service.reach_milestone(ref, "alert_acknowledged", actor="gm", at=sh(2026, 11, 2, 9, 4))
     service.record_emergency_meeting(ref, actor="gm", attendees=("gm", "mgr"), minutes="plan", at=sh(2026, 11, 2, 9, 5))
-    service.attribute(ref, actor="h", no_fault=True, at=sh(2026, 11, 2, 9, 6))
+    found = Validity(reason_sufficient=True, request_reasonable=True)  # the auto-dealer's P3-CLS-03
+    service.attribute(ref, actor="h", no_fault=True, validity=found, at=sh(2026, 11, 2, 9, 6))
     service.propose(ref, actor="h", kind=RemedyKind.EXPLANATION, amount=Decimal("0"), at=sh(2026, 11, 2, 9, 7))
     service.approve(ref, actor="gm", role="gm", at=sh(2026, 11, 2, 9, 8))
     service.reply(ref, actor="cs", message="ok", at=sh(2026, 11, 2, 9, 9))
@@ -540,7 +541,7 @@ def test_e4_cl_01_a_case_classified_or_raised_to_major_is_a_major_complaint(
     for command, kw in [
         ("register", {}),
         ("start_investigation", {}),
-        ("attribute", {"no_fault": True}),
+        ("attribute", {"no_fault": True, "validity": Validity(reason_sufficient=True, request_reasonable=True)}),
         ("propose", {"kind": RemedyKind.EXPLANATION, "amount": Decimal("0")}),
         ("approve", {"role": "gm"}),
         ("reply", {"message": "ok"}),

@@ -12,7 +12,7 @@ import pytest
 
 from adapters.clock import FixedClock
 from adapters.memory import MemoryStore, MemoryUnitOfWork
-from complaint_core import Channel, Intake, Party, PartyKind, RemedyKind, Responsibility
+from complaint_core import Channel, Intake, Party, PartyKind, RemedyKind, Responsibility, Validity
 from complaint_core.errors import RuleViolation
 from complaint_core.returns import Proof, ReturnStatus, Signatory
 from complaint_core.returns_service import ReturnService
@@ -216,7 +216,7 @@ def test_where_remedies_are_paid_otherwise_a_case_settles_without_return_documen
     steps = [
         ("register", {}),
         ("start_investigation", {}),
-        ("attribute", {"no_fault": True}),
+        ("attribute", {"no_fault": True, "validity": Validity(reason_sufficient=True, request_reasonable=True)}),
         ("propose", {"kind": kind, "amount": Decimal("200.00")}),
         ("approve", {"role": approver}),
         ("reply", {"message": "ok"}),

@@ -25,6 +25,7 @@ from complaint_core import (
     PolicyInvalid,
     RemedyKind,
     Responsibility,
+    Validity,
 )
 from entrypoints.bootstrap import bootstrap
 
@@ -160,7 +161,8 @@ def test_lost_update_is_detected(store: MemoryStore, sh: Maker) -> None:
 
 
 def close_as_not_established(service: CaseService, ref: UUID, sh: Maker, day: int) -> None:
-    service.find_not_established(ref, actor="q", reason="误会", at=sh(2026, 11, day, 10))
+    found = Validity(reason_sufficient=False, request_reasonable=False)  # the auto-dealer records it (P3-CLS-03)
+    service.find_not_established(ref, actor="q", reason="误会", validity=found, at=sh(2026, 11, day, 10))
     service.reply(ref, actor="s", message="说明", at=sh(2026, 11, day, 11))
     service.close(ref, actor="g", at=sh(2026, 11, day, 12))
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from complaint_core.organisation import Organisation
     from complaint_core.policy import Policy
     from complaint_core.responsibility import Party
+    from complaint_core.validity import Validity
     from entrypoints.app import App
 
     from .context import Settings
@@ -81,6 +82,11 @@ TEXT = Texts(
         "improvements": ("改善对策", "improvements"),
         "flags": ("标记", "flags"),
         "cause": ("原因", "cause"),
+        "validity": ("投诉性质", "validity"),
+        "reason_sufficient": ("理由充分", "reason sufficient"),
+        "reason_insufficient": ("理由不充分", "reason insufficient"),
+        "request_reasonable": ("要求合理", "request reasonable"),
+        "request_unreasonable": ("要求不合理", "request unreasonable"),
         "caused_loss": ("造成损失", "caused a loss"),
         "needs_joint_inspection": ("需会勘", "needs a joint inspection"),
         "hq_produced": ("总部生产", "produced by HQ"),
@@ -197,6 +203,40 @@ ActorOption = Annotated[
     ),
 ]
 DEFAULT_ACTOR = "cli"
+ReasonOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--reason-sufficient/--reason-insufficient",
+        help="Finding: the customer's reason is sufficient, or not (P3-CLS-03; give with the request finding).",
+        show_default=False,
+    ),
+]
+RequestOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--request-reasonable/--request-unreasonable",
+        help="Finding: the customer's request is reasonable, or not (P3-CLS-03; give with the reason finding).",
+        show_default=False,
+    ),
+]
+
+
+def validity_of(reason: bool | None, request: bool | None) -> Validity | None:
+    """The two P3-CLS-03 findings, both or neither: one alone is a usage error naming the missing option."""
+    if reason is None and request is None:
+        return None
+    if reason is None:
+        raise typer.BadParameter(
+            "the request finding needs the reason finding too", param_hint="'--reason-sufficient/--reason-insufficient'"
+        )
+    if request is None:
+        raise typer.BadParameter(
+            "the reason finding needs the request finding too",
+            param_hint="'--request-reasonable/--request-unreasonable'",
+        )
+    from complaint_core.validity import Validity
+
+    return Validity(reason_sufficient=reason, request_reasonable=request)
 
 
 # ----- machinery ----------------------------------------------------------------------------------
@@ -508,14 +548,18 @@ def attribute(
     cause: Annotated[
         str | None, typer.Option("--cause", metavar="CODE", help="The root cause found (counted in the Pareto).")
     ] = None,
+    reason: ReasonOption = None,
+    request: RequestOption = None,
     at: AtOption = None,
     actor: ActorOption = DEFAULT_ACTOR,
 ) -> None:
-    """Record the findings (责任认定): causers with fault shares, the delay, the handler, the cause (P1-LC-08)."""
+    """Record the findings (责任认定): causers with fault shares, the delay, the handler, the cause (P1-LC-08),
+    and the validity where the policy asks (P3-CLS-03)."""
     from complaint_core.responsibility import FaultShare, Responsibility
 
     from .appctx import open_for
 
+    validity = validity_of(reason, request)
     parties = parse_each(party, parse_party_share, "'--party'")
     delays = parse_each(delay, parse_party_share, "'--delay'")
     settings = settings_of(ctx)
@@ -541,6 +585,7 @@ def attribute(
         delay=delayed,
         no_fault=no_fault,
         cause_code=cause,
+        validity=validity,
     )
     emit_case(settings, app, found, when)
 
@@ -656,11 +701,20 @@ def reject(
     ctx: typer.Context,
     case: CaseArg,
     reason: Annotated[str, typer.Option("--reason", help="Why the complaint is not established.")],
+    sufficient: ReasonOption = None,
+    request: RequestOption = None,
     at: AtOption = None,
     actor: ActorOption = DEFAULT_ACTOR,
 ) -> None:
-    """Find the complaint not established (投诉不成立), with the reason (P1-LC-14)."""
-    run_step(ctx, case, at, lambda app, when: app.cases.find_not_established(case, actor=actor, reason=reason, at=when))
+    """Find the complaint not established (投诉不成立), with the reason (P1-LC-14) and, where the policy asks, the
+    validity (P3-CLS-03: the reason insufficient)."""
+    validity = validity_of(sufficient, request)
+    run_step(
+        ctx,
+        case,
+        at,
+        lambda app, when: app.cases.find_not_established(case, actor=actor, reason=reason, validity=validity, at=when),
+    )
 
 
 def second(
@@ -836,6 +890,11 @@ def show(ctx: typer.Context, case: CaseArg, at: AtOption = None) -> None:
         if doc["cause"]:
             causes = {c.code: c.label(lang) for c in policy.penalties.sanction_causes}
             rows.append((TEXT("cause", lang), causes.get(doc["cause"], doc["cause"])))
+        if doc["validity"]:
+            found = doc["validity"]
+            reason = TEXT("reason_sufficient" if found["reason_sufficient"] else "reason_insufficient", lang)
+            request = TEXT("request_reasonable" if found["request_reasonable"] else "request_unreasonable", lang)
+            rows.append((TEXT("validity", lang), f"{reason}, {request}" if lang == "en" else f"{reason},{request}"))
         if doc["flags"]:
             rows.append((TEXT("flags", lang), ", ".join(TEXT(f, lang) for f in doc["flags"])))
         labels = {f.name: f.label(lang) for f in policy.intake.fields}

@@ -61,7 +61,7 @@ def test_p3_esc_01_a_major_complaint_closes_after_its_emergency_meeting(app: typ
         ("classify", "general", "--reason", "first look"),
         ("register",),
         ("investigate",),
-        ("attribute", "--party", "department:service=1"),
+        ("attribute", "--party", "department:service=1", "--reason-sufficient", "--request-reasonable"),
         ("propose", "--remedy", "compensation", "--amount", "100"),
         ("approve", "--by", "boss", "--role", "gm"),
         ("reply", "--message", "更换变速箱"),
@@ -144,3 +144,63 @@ def test_an_explanation_needs_no_amount_a_payment_does(app: typer.Typer, tmp_pat
     )
     doc = as_json(app, db, "case", "propose", ref, "--remedy", "explanation", "--at", "2026-11-02T13:00")
     assert doc["remedy"] == {"kind": "explanation", "amount": "0.00", "note": ""}
+
+
+def test_p3_cls_03_the_validity_finding_through_the_cli(app: typer.Typer, tmp_path: Path) -> None:
+    """`auto-dealer` records whether the reason is sufficient and the request reasonable: without both findings
+    `case attribute` exits 4 naming the rule, one of the two alone is a usage error, and nothing is written."""
+    db = tmp_path / "c.db"
+    ref = open_case(app, db, "auto-dealer", "repair_quality")
+    as_json(app, db, "case", "register", ref, "--at", "2026-11-02T09:10")
+    as_json(app, db, "case", "investigate", ref, "--at", "2026-11-02T09:20")
+    events = count(db, "outbox")
+    missing = invoke(app, db, "case", "attribute", ref, "--party", "department:sales=1", "--at", "2026-11-02T10:00")
+    assert missing.exit_code == 4 and "[P3-CLS-03]" in missing.stderr
+    half = invoke(
+        app,
+        db,
+        "case",
+        "attribute",
+        ref,
+        "--party",
+        "department:sales=1",
+        "--reason-sufficient",
+        "--at",
+        "2026-11-02T10:00",
+    )
+    assert half.exit_code == 2 and "--request-reasonable/--request-unreasonable" in half.stderr
+    assert count(db, "outbox") == events  # nothing written
+
+    found = as_json(
+        app,
+        db,
+        "case",
+        "attribute",
+        ref,
+        "--party",
+        "department:sales=1",
+        "--reason-sufficient",
+        "--request-unreasonable",
+        "--at",
+        "2026-11-02T10:00",
+    )
+    assert found["status"] == "attributed"
+    assert found["validity"] == {"reason_sufficient": True, "request_reasonable": False}
+    history = as_json(app, db, "case", "history", ref)["events"]
+    assert history[-1]["data"]["validity"] == {"reason_sufficient": True, "request_reasonable": False}
+    shown = invoke(app, db, "--lang", "en", "case", "show", ref, "--at", "2026-11-02T10:00")
+    assert shown.exit_code == 0 and "reason sufficient, request unreasonable" in shown.stdout
+    assert "理由充分,要求不合理" in invoke(app, db, "--lang", "zh", "case", "show", ref).stdout
+
+
+def test_p3_cls_03_a_sufficient_reason_is_no_ground_for_rejecting(app: typer.Typer, tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    ref = open_case(app, db, "manufacturing", "quality")
+    sufficient = ("--reason-sufficient", "--request-reasonable")
+    refused = invoke(app, db, "case", "reject", ref, "--reason", "误会", *sufficient, "--at", "2026-11-02T10:00")
+    assert refused.exit_code == 4 and "[P3-CLS-03]" in refused.stderr
+    rejected = as_json(
+        app, db, "case", "reject", ref, "--reason", "误会", "--reason-insufficient", "--request-unreasonable"
+    )
+    assert rejected["status"] == "not_established"
+    assert rejected["validity"] == {"reason_sufficient": False, "request_reasonable": False}

@@ -40,7 +40,16 @@ def test_lifecycle_under_each_preset_ends_closed(app: typer.Typer, tmp_path: Pat
     steps = [
         ("register",),
         ("investigate",),
-        ("attribute", "--party", "supplier:acme=0.5", "--party", "carrier:sf=1/2"),
+        # the validity finding (P3-CLS-03): auto-dealer needs it, every policy takes it
+        (
+            "attribute",
+            "--party",
+            "supplier:acme=0.5",
+            "--party",
+            "carrier:sf=1/2",
+            "--reason-sufficient",
+            "--request-reasonable",
+        ),
         ("propose", "--remedy", "allowance", "--amount", "500"),
         ("approve", "--by", "boss", "--role", role),
         ("reply", "--message", "同意折让 500 元", "--reaction", "accepted"),
@@ -56,6 +65,7 @@ def test_lifecycle_under_each_preset_ends_closed(app: typer.Typer, tmp_path: Pat
     assert doc["remedy"] == {"kind": "allowance", "amount": "500.00", "note": ""}
     assert doc["approval"]["role"] == role and doc["approval"]["approver"] == "boss"
     assert {c["share"] for c in doc["responsibility"]["causer"]} == {"0.5"}
+    assert doc["validity"] == {"reason_sufficient": True, "request_reasonable": True}
     # by number, read back; the history has one event per step
     shown = as_json(app, db, "case", "show", number)
     assert shown["id"] == ref and shown["version"] == doc["version"]
