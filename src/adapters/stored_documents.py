@@ -105,5 +105,10 @@ def stored_calendars(latest: Iterable[Doc]) -> CalendarRegistry:
     """The calendars: the bundled ones plus the latest version of every stored calendar document."""
     from adapters.calendars import CalendarRegistry
 
-    docs = [(f"database calendar {name} v{version}", parse_document(fmt, src)) for name, version, fmt, src in latest]
+    docs = [(stored_calendar_source(name, version), parse_document(fmt, src)) for name, version, fmt, src in latest]
     return CalendarRegistry(documents=docs)
+
+
+def stored_calendar_source(name: str, version: int) -> str:
+    """How a stored calendar is named in messages and in ``calendar coverage``."""
+    return f"database calendar {name} v{version}"

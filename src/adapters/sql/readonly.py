@@ -71,10 +71,14 @@ class ReadOnlyCases:
     def _policy_versions(self) -> list[Doc]:
         return self._documents("policy", latest=False)
 
+    def calendar_documents(self) -> list[Doc]:
+        """The latest version of every stored calendar document."""
+        return self._documents("calendar", latest=True)
+
     @property
     def calendars(self) -> CalendarRegistry:
         if self._calendars is None:
-            self._calendars = stored_calendars(self._documents("calendar", latest=True))
+            self._calendars = stored_calendars(self.calendar_documents())
         return self._calendars
 
     def _case(self, column: str, value: str) -> Case | None:

@@ -1,9 +1,10 @@
-"""``complaint calendar …``: working-day arithmetic and calendar coverage (no database).
+"""``complaint calendar …``: working-day arithmetic and calendar coverage.
 
 The calendar is the one the policy's ``[calendar]`` settings name (default
-preset ``manufacturing``), built by ``adapters.calendars.CalendarRegistry``
-from the bundled China table plus any ``--calendar-file``. ``calendar import FILE``
-stores a calendar file in the database (the one the case commands use).
+preset ``manufacturing``), built as the case commands get it: the bundled China
+table plus any ``--calendar-file``, or without one the calendars the database
+stores (``calendar import FILE``), so a calendar imported for 2027 answers here
+too. A database that does not exist yet is not created by a calendar question.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from .output import Texts, emit, table
 if TYPE_CHECKING:
     from rich.console import Console
     from sqlalchemy.engine import Engine
+
+    from adapters.stored_documents import Doc
 
     from complaint_core.calendar import WorkingCalendar
 
@@ -53,6 +56,32 @@ TEXT = Texts(
 _DOW = {"zh": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 
 
+def stored_calendars(ctx: typer.Context, calendar_files: list[Path] | None) -> list[Doc]:
+    """The calendars the database stores (latest version of each), unless ``--calendar-file``s replace them as
+    they do for the case commands. A SQLite file that does not exist is not created: no calendars stored."""
+    import os
+
+    from adapters.sql.readonly import ReadOnlyCases, sqlite_path
+
+    if calendar_files:
+        return []
+    db = settings_of(ctx).db
+    path = sqlite_path(db)
+    if path is not None and not os.path.exists(path):
+        return []
+    reader = ReadOnlyCases.open(db)  # a SQLite file at the current schema, read without SQLAlchemy
+    if reader is not None:
+        try:
+            return reader.calendar_documents()
+        finally:
+            reader.close()
+    from adapters.sql import documents
+
+    from .appctx import open_for
+
+    return list(documents.latest(open_for(ctx).database.engine, "calendar"))
+
+
 def add_days(
     ctx: typer.Context,
     start: Annotated[date, typer.Argument(parser=date_param, metavar="DATE", help="Start day (day 0), YYYY-MM-DD.")],
@@ -73,7 +102,7 @@ def add_days(
     if working:
         from complaint_core.calendar import add_working_days
 
-        calendar = calendar_of(loaded, files)
+        calendar = calendar_of(loaded, files, stored_calendars(ctx, calendar_files))
         result = add_working_days(calendar, start, days)
         name, estimated = calendar.name, calendar.is_estimated(result)
     else:
@@ -105,7 +134,7 @@ def is_workday(
     files = calendar_files or ()
     loaded = load_policy_arg(policy, param_hint="'--policy'", calendar_files=files)
     lang = settings.language(loaded.language)
-    doc = workday_json(calendar_of(loaded, files), day)
+    doc = workday_json(calendar_of(loaded, files, stored_calendars(ctx, calendar_files)), day)
     message = TEXT(doc["kind"], lang, day=day, dow=_DOW[lang][day.weekday()])
     if doc["estimated"]:
         message += TEXT("estimated", lang)
@@ -113,14 +142,14 @@ def is_workday(
 
 
 def coverage(ctx: typer.Context, calendar_files: CalendarFilesOption = None) -> None:
-    """The years each known calendar covers: the bundled China calendar and any calendar files."""
+    """The years each known calendar covers: the bundled China calendar and the calendar files, or those stored."""
     from entrypoints.jsonshapes import calendar_json
 
     from .loaders import registry_calendars
 
     settings = settings_of(ctx)
     lang = settings.language()
-    calendars = registry_calendars(calendar_files or ())
+    calendars = registry_calendars(calendar_files or (), stored_calendars(ctx, calendar_files))
     doc = {"calendars": [calendar_json(cal, sources) for cal, sources in calendars]}
 
     def human(console: Console) -> None:

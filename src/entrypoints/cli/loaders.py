@@ -16,6 +16,7 @@ import typer
 
 from adapters.calendars import CalendarRegistry
 from adapters.policy_files import PRESETS, load_policy, load_preset
+from adapters.stored_documents import Doc
 from complaint_core.calendar import WorkingCalendar
 from complaint_core.errors import PolicyInvalid
 from complaint_core.policy import CalendarSettings, Policy
@@ -66,23 +67,38 @@ def load_policy_arg(
     )
 
 
-def calendar_of(policy: Policy, calendar_files: Sequence[Path] = ()) -> WorkingCalendar:
-    """The policy's working calendar (with its weekends-only fallback if it opts in), from the registry."""
-    return CalendarRegistry(calendar_files).get(policy.calendar)
-
-
-def registry_calendars(calendar_files: Sequence[Path]) -> list[tuple[WorkingCalendar, list[str]]]:
-    """Every calendar the bundled table and the files define, with where each came from."""
+def command_calendars(
+    calendar_files: Sequence[Path] = (), stored: Sequence[Doc] = ()
+) -> tuple[CalendarRegistry, dict[str, list[str]]]:
+    """The calendars as ``open_app`` gives them to the case commands: the bundled table with the
+    ``--calendar-file``s when any are given, else with the calendars the database stores (``calendar import``);
+    and where each calendar, by name, came from."""
     from importlib import metadata
 
-    registry = CalendarRegistry(calendar_files)
-    by_name = calendar_file_names(calendar_files)
+    from adapters.stored_documents import stored_calendar_source, stored_calendars
+
     try:
         bundled = f"chinese_calendar {metadata.version('chinesecalendar')}"
     except metadata.PackageNotFoundError:
         bundled = "chinese_calendar"
-    out = []
-    for name in sorted({BUNDLED_CALENDAR, *by_name}):
-        sources = ([bundled] if name == BUNDLED_CALENDAR else []) + [str(p) for p in by_name.get(name, [])]
-        out.append((registry.get(CalendarSettings(name=name)), sources))
-    return out
+    sources: dict[str, list[str]] = {BUNDLED_CALENDAR: [bundled]}
+    if calendar_files:
+        for name, paths in calendar_file_names(calendar_files).items():
+            sources.setdefault(name, []).extend(str(p) for p in paths)
+        return CalendarRegistry(calendar_files), sources
+    for name, version, _, _ in stored:
+        sources.setdefault(name, []).append(stored_calendar_source(name, version))
+    return stored_calendars(stored), sources
+
+
+def calendar_of(policy: Policy, calendar_files: Sequence[Path] = (), stored: Sequence[Doc] = ()) -> WorkingCalendar:
+    """The policy's working calendar (with its weekends-only fallback if it opts in)."""
+    return command_calendars(calendar_files, stored)[0].get(policy.calendar)
+
+
+def registry_calendars(
+    calendar_files: Sequence[Path] = (), stored: Sequence[Doc] = ()
+) -> list[tuple[WorkingCalendar, list[str]]]:
+    """Every calendar the bundled table and the files, or the stored calendars, define, with where each came from."""
+    registry, sources = command_calendars(calendar_files, stored)
+    return [(registry.get(CalendarSettings(name=name)), sources[name]) for name in sorted(sources)]

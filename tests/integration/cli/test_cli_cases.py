@@ -528,3 +528,33 @@ def test_assign_then_attribute_with_a_cause(app: typer.Typer, db: Path) -> None:
     refused = invoke(app, db, "case", "attribute", other, "--party", "group_unit:smt-2=1", "--at", "2026-11-02T13:00")
     assert refused.exit_code == 4 and "F8-RO-01" in refused.stderr
     assert count(db, "history") == before
+
+
+def test_the_calendar_commands_see_the_calendars_the_database_stores(
+    app: typer.Typer, db: Path, tmp_path: Path
+) -> None:
+    """`calendar import` stored 2027 for the case commands, but `calendar coverage`, `is-workday` and `add-days`
+    read only the bundled table: whoever checked the import saw it missing. They now use the database's calendars
+    as the case commands do (files given with --calendar-file replace them, as there), and a database that does not
+    exist is not created by a calendar question."""
+    cal = tmp_path / "cal2027.toml"
+    cal.write_text('name = "cn"\n[years.2027]\nholidays = ["2027-01-01", "2027-01-04"]\n', "utf-8")
+    before = as_json(app, db, "calendar", "coverage")["calendars"]
+    assert [(c["name"], c["last"]) for c in before] == [("cn", "2026-12-31")]
+    assert invoke(app, db, "calendar", "is-workday", "2027-01-05").exit_code == 6
+
+    as_json(app, db, "calendar", "import", str(cal))
+    (cn,) = as_json(app, db, "calendar", "coverage")["calendars"]
+    assert cn["last"] == "2027-12-31" and cn["sources"][-1] == "database calendar cn v1"
+    assert as_json(app, db, "calendar", "is-workday", "2027-01-04")["kind"] == "holiday"
+    added = as_json(app, db, "calendar", "add-days", "2026-12-31", "1", "--working")
+    assert added["date"] == "2027-01-05"  # past New Year's Day, the weekend and the 4th
+
+    other = tmp_path / "other2027.toml"
+    other.write_text('name = "cn"\n[years.2027]\nholidays = ["2027-01-01"]\n', "utf-8")
+    with_file = as_json(app, db, "calendar", "add-days", "2026-12-31", "1", "--working", "--calendar-file", str(other))
+    assert with_file["date"] == "2027-01-04"  # the file replaces the stored calendar, as for the case commands
+
+    missing = tmp_path / "none.db"
+    assert as_json(app, missing, "calendar", "coverage")["calendars"][0]["last"] == "2026-12-31"
+    assert not missing.exists()
