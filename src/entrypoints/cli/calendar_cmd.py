@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from adapters.stored_documents import Doc
-
     from complaint_core.calendar import WorkingCalendar
 
 DEFAULT_POLICY = "manufacturing"
