@@ -142,8 +142,10 @@ class CaseService:
         at: datetime | None = None,
         policy_id: str | None = None,
         parent: str | UUID | None = None,
+        severity: str | None = None,
     ) -> Case:
-        """Take in a complaint; ``parent`` makes it a second complaint (P1-LC-10)."""
+        """Take in a complaint; ``parent`` makes it a second complaint (P1-LC-10); ``severity`` classifies it in
+        the same transaction (a CRM ticket that comes with one is never stored without it)."""
         when = self._at(at)
 
         def work(uow: UnitOfWork) -> Case:
@@ -173,6 +175,9 @@ class CaseService:
                 parent=parent_case,
                 earlier_same_issue=repeats,
             )
+            if severity is not None:
+                case, classified = case.classify(policy, at=when, actor=actor, severity=severity)
+                events = (*events, *classified)
             uow.cases.add(case)
             uow.outbox.add(events)
             if self.before_commit is not None:

@@ -349,7 +349,9 @@ class WebhookApp:
 
         try:
             hooked = app.cases.with_hook(store.hook(request, answer, link=external_id))
-            case = hooked.receive(outcome.to_intake(), actor=f"webhook:{request.source}", at=at)
+            case = hooked.receive(
+                outcome.to_intake(), actor=f"webhook:{request.source}", at=at, severity=outcome.severity
+            )
         except _Duplicate:
             return self._after_duplicate(store, request, external_id)
         except ConcurrencyConflict:

@@ -292,3 +292,17 @@ def test_bootstrap_knows_every_bundled_preset_version() -> None:
     policies = bootstrap().policies
     assert policies.get("manufacturing", 1).version == 1
     assert policies.get("manufacturing") == load_preset("manufacturing")
+
+
+def test_a_complaint_received_with_its_severity_is_classified_in_the_same_transaction(
+    service: CaseService, store: MemoryStore, sh: Maker
+) -> None:
+    """`receive(severity=…)`: both events commit together; a severity the policy lacks stores nothing at all (the
+    CLI's `case open --severity` and a CRM ticket's severity go this way)."""
+    intake = Intake(customer="客户", channel=Channel.PHONE, category="quality")
+    with pytest.raises(DomainError):
+        service.receive(intake, actor="cs", policy_id="service", severity="bogus", at=sh(2026, 11, 2, 9))
+    assert not store.cases and not store.outbox
+    case = service.receive(intake, actor="cs", policy_id="service", severity="severe", at=sh(2026, 11, 2, 9))
+    assert (case.severity, case.version) == ("severe", 2)
+    assert [e.EVENT_TYPE for e in store.outbox] == ["case.received", "case.severity_classified"]

@@ -509,9 +509,7 @@ def open_case(
         raise typer.BadParameter(f"policy {pid} needs {what} ({rule})", param_hint=f"'{options.get(name, '--detail')}'")
     when = localize_at(app, at, policy_id=pid)
     check_covered(app, loaded, when)
-    case = app.cases.receive(intake, actor=actor, at=when, policy_id=pid)
-    if severity is not None:
-        case = app.cases.classify(case.case_id, severity, actor=actor, at=when)
+    case = app.cases.receive(intake, actor=actor, at=when, policy_id=pid, severity=severity)
     lang = settings.language(loaded.language)
     emit_case(settings, app, case, when, TEXT("opened", lang, ref=case.reference, version=case.version))
 

@@ -345,3 +345,30 @@ def test_a_later_customer_message_updates_the_reaction_of_a_replied_case(app: We
     assert case.version == replied.version + 1
     assert case.reply is not None and case.reply.reaction == later["message"]
     assert replied.reply is not None and case.reply.message == replied.reply.message  # what we told them is kept
+
+
+def test_a_ticket_with_a_severity_is_received_and_classified_in_one_transaction(db_url: str) -> None:
+    """The mapping checked a ticket's severity against the policy and then dropped it: a `severe` ticket under
+    `service` was stored unclassified, and its severity's clocks never started. The case is now received and
+    classified in the same transaction; a severity the policy does not have is still a 400 and writes nothing."""
+    from adapters.sql import documents as docs
+    from entrypoints.app import open_app
+
+    setup = open_app(db_url)
+    docs.store(setup.database.engine, kind="setting", name="default_policy", source="service", fmt="text", at=NOW)
+    setup.close()
+    app = make(db_url)
+    try:
+        ticket = {"type": "complaint.created", "customer": {"name": "ACME"}, "category": "quality", "channel": "phone"}
+        status, _, answer = post(app, json.dumps({**ticket, "id": "SEV-1", "severity": "severe"}).encode(), "sev-1")
+        assert status == 202, answer
+        case = app.app().cases.get(answer["id"])
+        assert (case.severity, case.version, case.policy_id) == ("severe", 2, "service")
+        rows = table_rows(app, t.history)
+        assert [r["type"] for r in rows] == ["case.received", "case.severity_classified"]
+
+        status, _, answer = post(app, json.dumps({**ticket, "id": "SEV-2", "severity": "bogus"}).encode(), "sev-2")
+        assert status == 400 and "severity" in json.dumps(answer)
+        assert check_consistent(app)[0] == 1
+    finally:
+        app.close()
