@@ -637,6 +637,12 @@ class Relay:
                 if others:
                     conn.execute(fate.where(d.id == bindparam("_id"), d.status == PENDING), others)
                 if attempts:
+                    # an endpoint removed while its deliveries were in flight took them along (ON DELETE
+                    # CASCADE): their attempts have nothing to belong to, and the rest must still be recorded
+                    sent = {a["delivery_id"] for a in attempts}
+                    kept = set(conn.execute(select(d.id).where(d.id.in_(sent))).scalars())
+                    attempts = [a for a in attempts if a["delivery_id"] in kept]
+                if attempts:
                     conn.execute(insert(t.webhook_attempts), attempts)
                 if released:
                     conn.execute(update(t.webhook_deliveries).where(d.id.in_(released)).values(next_attempt_at=now))

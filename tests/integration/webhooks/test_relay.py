@@ -159,6 +159,27 @@ def test_a_delivery_that_arrived_is_recorded_though_another_relays_410_cancelled
     assert arrived["delivered_at"] is not None
 
 
+def test_an_endpoint_removed_while_its_deliveries_are_in_flight_costs_the_others_nothing(db_url: str) -> None:
+    """`webhook remove` during a relay batch deleted the endpoint's deliveries (ON DELETE CASCADE); recording the
+    batch then inserted attempts for them, the foreign key failed, and the whole batch's results were lost, so
+    deliveries that had arrived were sent again. Now the removed endpoint's results are dropped and the rest kept."""
+    make_cases(db_url, 2)
+    engine = engine_of(db_url)
+    kept, _ = ep.add_endpoint(engine, "http://127.0.0.1:9/kept", now=T0)
+    gone, _ = ep.add_endpoint(engine, "http://127.0.0.1:9/gone", now=T0)
+    with Relay(engine, client=_Scripted(lambda n: (204, 0.0)), clock=SystemClock(), rng=0.5) as relay:
+        relay.fan_out()
+        jobs = relay.claim()
+        assert {j.endpoint_id for j in jobs} == {kept.id, gone.id}
+        results = relay.send(jobs)
+        ep.remove_endpoint(engine, gone.id)
+        counts = relay.record(results)
+    assert counts.delivered == len(jobs)
+    deliveries = rows(engine, t.webhook_deliveries)
+    assert {(d["endpoint_id"], d["status"]) for d in deliveries} == {(kept.id, "delivered")}
+    assert len(deliveries) == 2 and len(rows(engine, t.webhook_attempts)) == 2
+
+
 def test_410_disables_the_endpoint_and_cancels_its_pending_deliveries(db_url: str) -> None:
     gone, fine = Receiver(lambda r, n: Answer(410)), Receiver()
     try:
