@@ -20,6 +20,7 @@ expired (a minute by default). Secrets never appear in logs or recorded errors.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import logging
@@ -90,13 +91,64 @@ def _error_text(error: BaseException) -> str:
     return text[:MAX_ERROR_CHARS]
 
 
+class _Deadlines:
+    """Shuts down the socket of a request that runs past its deadline.
+
+    A socket timeout bounds each read, not the request: an endpoint that sends its answer a byte a second held
+    the relay (and, by renewing the lease, its slot) for as long as it liked. One thread checks the requests in
+    flight a few times a second, so a post costs two dictionary operations, not a timer thread.
+    """
+
+    def __init__(self, period: float) -> None:
+        self._period = period
+        self._lock = threading.Lock()
+        self._due: dict[int, tuple[float, socket.socket]] = {}
+        self._expired: set[int] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, token: int, sock: socket.socket, deadline: float) -> None:
+        with self._lock:
+            self._due[token] = (deadline, sock)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="webhook-deadlines", daemon=True)
+                self._thread.start()
+
+    def done(self, token: int) -> bool:
+        """Stop watching; True if the deadline had passed (the socket was shut down)."""
+        with self._lock:
+            self._due.pop(token, None)
+            if token in self._expired:
+                self._expired.discard(token)
+                return True
+            return False
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._period):
+            now = time.monotonic()
+            with self._lock:
+                late = [(token, sock) for token, (deadline, sock) in self._due.items() if deadline <= now]
+                for token, _ in late:
+                    del self._due[token]
+                    self._expired.add(token)
+            for _, sock in late:
+                with contextlib.suppress(OSError):  # already closed
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
 class StdlibTransport:
     """A small HTTP/1.1 client on ``socket`` + ``http.client.HTTPResponse``: one keep-alive connection per
     (thread, scheme, host, port), the request head and body in one ``sendall``, ``TCP_NODELAY``, no redirects.
 
-    ``connect`` bounds the TCP (and TLS) connect, ``timeout`` every later socket operation. Why not
-    ``httpx.Client``: on loopback it posts 2-4x slower (bench/bench_webhooks.py), which matters for a relay
-    draining a backlog; ``http.client.HTTPConnection`` sends head and body in two writes.
+    ``connect`` bounds the TCP (and TLS) connect; ``timeout`` the rest of the request, sending it and reading the
+    whole answer (give or take a quarter of a second). Why not ``httpx.Client``: on loopback it posts 2-4x slower
+    (bench/bench_webhooks.py), which matters for a relay draining a backlog; ``http.client.HTTPConnection`` sends
+    head and body in two writes.
     """
 
     def __init__(self, *, timeout: float = 15.0, connect: float = 5.0) -> None:
@@ -106,6 +158,7 @@ class StdlibTransport:
         self._all: list[socket.socket] = []
         self._lock = threading.Lock()
         self._tls: ssl.SSLContext | None = None
+        self._deadlines = _Deadlines(min(0.25, timeout / 4))
 
     def _connections(self) -> dict[tuple[str, str, int], socket.socket]:
         found: dict[tuple[str, str, int], socket.socket] | None = getattr(self._local, "conns", None)
@@ -160,15 +213,20 @@ class StdlibTransport:
         for attempt in (1, 2):
             sock = conns.get(key)
             reused = sock is not None
+            watched = 0
             try:
                 if sock is None:
                     sock = self._open(parts.scheme, host, port)
                     conns[key] = sock
+                watched = id(sock)
+                self._deadlines.watch(watched, sock, time.monotonic() + self.timeout)
                 sock.sendall(request)
                 response = http.client.HTTPResponse(sock, method="POST")
                 response.begin()
                 response.read(MAX_RESPONSE_BYTES)
                 status, retry_after = response.status, response.getheader("retry-after")
+                if self._deadlines.done(watched):
+                    raise TimeoutError(f"no complete answer within {self.timeout:g} s")
                 if response.will_close or not response.isclosed():
                     conns.pop(key, None)
                     sock.close()
@@ -177,6 +235,8 @@ class StdlibTransport:
                 conns.pop(key, None)
                 if sock is not None:
                     sock.close()
+                if watched and self._deadlines.done(watched):
+                    return Response(None, error=_error_text(TimeoutError(f"no answer within {self.timeout:g} s")))
                 if attempt == 1 and reused:
                     continue  # a kept-alive connection the server had closed: one fresh try
                 return Response(None, error=_error_text(error))
@@ -184,10 +244,13 @@ class StdlibTransport:
                 conns.pop(key, None)
                 if sock is not None:
                     sock.close()
+                if watched and self._deadlines.done(watched) and not isinstance(error, TimeoutError):
+                    error = TimeoutError(f"no complete answer within {self.timeout:g} s")
                 return Response(None, error=_error_text(error))
         return Response(None, error="connection closed")  # pragma: no cover - the loop always returns
 
     def close(self) -> None:
+        self._deadlines.close()
         with self._lock:
             for sock in self._all:
                 sock.close()

@@ -24,7 +24,14 @@ def relay(
     once: Annotated[bool, typer.Option("--once", help="One pass over what is due, then exit.")] = False,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Parallel requests.")] = 1,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Deliveries claimed per batch.")] = 100,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Request timeout in seconds.")] = 15.0,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            min=0.1,
+            help="Seconds an attempt may take after connecting: sending it and reading the whole answer.",
+        ),
+    ] = 15.0,
     poll: Annotated[float, typer.Option("--poll", min=0.05, help="Seconds to sleep when idle.")] = 1.0,
 ) -> None:
     """Deliver the outbox to every matching endpoint, with retries (Ctrl-C stops the loop)."""

@@ -222,6 +222,54 @@ def test_slow_receiver_times_out_and_is_retried(db_url: str) -> None:
         receiver.stop()
 
 
+class _Trickler:
+    """An endpoint on 127.0.0.1 that answers one header line every 0.1 s for ``seconds``: each read is quick, the
+    answer never ends in time."""
+
+    def __init__(self, seconds: float) -> None:
+        import socket
+
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}/hook"
+        self.seconds = seconds
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self.server.accept()
+        with conn:
+            conn.recv(65536)
+            try:
+                conn.sendall(b"HTTP/1.1 200 OK\r\n")
+                end = time.monotonic() + self.seconds
+                while time.monotonic() < end:
+                    conn.sendall(b"x-drip: 1\r\n")
+                    time.sleep(0.1)
+                conn.sendall(b"content-length: 0\r\n\r\n")
+            except OSError:
+                pass  # the relay gave up and closed the connection
+
+    def stop(self) -> None:
+        self.server.close()
+        self.thread.join(timeout=10)
+
+
+def test_timeout_bounds_the_whole_request_not_each_read() -> None:
+    """`--timeout 2` let an endpoint that drips its answer a line a second hold a delivery for 30 s (and the relay
+    with it): the socket timeout bounded each read. The stdlib transport now bounds the whole request."""
+    trickler = _Trickler(seconds=6.0)
+    transport = StdlibTransport(timeout=0.5, connect=1.0)
+    try:
+        started = time.monotonic()
+        response = transport.post(trickler.url, b"{}", {})
+        took = time.monotonic() - started
+    finally:
+        transport.close()
+        trickler.stop()
+    assert response.status is None and "TimeoutError" in (response.error or "")
+    assert took < 2.0, took
+
+
 def test_a_case_s_messages_are_delivered_in_order_per_endpoint(db_url: str) -> None:
     # every message fails its first attempt: a later message of the same case must wait for the earlier one
     receiver = Receiver(lambda r, n: Answer(503 if n == 1 else 200))
