@@ -12,7 +12,7 @@ import fnmatch
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 from sqlalchemy import Connection, Engine, delete, insert, or_, select, update
@@ -63,13 +63,26 @@ def matches(filters: Sequence[str], event_type: str) -> bool:
 
 
 def check_url(url: str) -> str:
-    """An http(s) URL that can be delivered to: a host, a port in range, no spaces or control characters (they
-    passed here and failed only at the first delivery)."""
-    parts = urlsplit(url)
+    """An http(s) URL that can be delivered to: a host, a port in range, ASCII without spaces or control
+    characters, no user name or password (each passed here and failed only at the first delivery, or never)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:  # e.g. "Invalid IPv6 URL" for http://[::1/
+        raise InvalidEndpoint(f"endpoint URL cannot be read ({error}): {url!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidEndpoint(f"endpoint URL must be http(s)://host/...: {url!r}")
     if any(c.isspace() or not c.isprintable() for c in url):
         raise InvalidEndpoint(f"endpoint URL holds a space or a control character: {url!r}")
+    if not url.isascii():
+        raise InvalidEndpoint(
+            f"endpoint URL must be ASCII (a request line cannot carry other characters): {url!r}; write the host "
+            f"in IDNA form and percent-encode the path, e.g. {_ascii_form(url)!r}"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise InvalidEndpoint(
+            f"endpoint URL holds a user name or password, which is never sent (requests are signed instead): "
+            f"{redact_url(url)!r}"
+        )
     try:
         parts.port  # noqa: B018 - raises on a port out of range or not a number
     except ValueError:
@@ -77,6 +90,32 @@ def check_url(url: str) -> str:
     if parts.port == 0:
         raise InvalidEndpoint(f"endpoint URL has a port that is not 1-65535: {url!r}")
     return url
+
+
+def redact_url(url: str) -> str:
+    """The URL without user:password and without the query (it may carry a token)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    except ValueError:
+        return "<unparseable url>"
+
+
+def _ascii_form(url: str) -> str:
+    """``url`` with its host in IDNA form and the rest percent-encoded, as a suggestion; the URL itself if that
+    cannot be done."""
+    from urllib.parse import quote
+
+    parts = urlsplit(url)
+    try:
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+    except UnicodeError:
+        return url
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    safe = "/%:@!$&'()*+,;=-._~"
+    return urlunsplit((parts.scheme, netloc, quote(parts.path, safe=safe), quote(parts.query, safe=safe + "?"), ""))
 
 
 def check_filters(filters: Sequence[str]) -> tuple[str, ...]:

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import attrs
 from sqlalchemy import ColumnElement, Connection, Engine, bindparam, exists, false, insert, select, update
@@ -43,7 +43,7 @@ from adapters.sql import tables as t
 from adapters.sql.engine import dialect_insert, reading
 from complaint_core.timeutil import utc_z
 
-from .endpoints import Endpoint, endpoint_from_row, signer_for
+from .endpoints import Endpoint, endpoint_from_row, redact_url, signer_for
 from .schedule import BreakerState, CircuitBreaker, Decision, Fate, Outcome, classify, decide
 from .signing import Signer
 
@@ -58,17 +58,6 @@ USER_AGENT = "complaint-core-webhooks/1"
 MAX_RESPONSE_BYTES = 64 * 1024  # we only need the status; a bigger body closes the connection
 MAX_ERROR_CHARS = 500
 PENDING, DELIVERED, DEAD, CANCELLED = "pending", "delivered", "dead", "cancelled"
-
-
-def redact_url(url: str) -> str:
-    """The URL without user:password and without the query (it may carry a token)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        netloc = f"{host}:{parts.port}" if parts.port else host
-        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-    except ValueError:
-        return "<unparseable url>"
 
 
 @attrs.frozen

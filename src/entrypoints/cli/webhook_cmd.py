@@ -70,12 +70,17 @@ def add(
     description: Annotated[str, typer.Option("--description", help="Free text.")] = "",
 ) -> None:
     """Register an endpoint and print its signing secret (shown only this once)."""
-    from adapters.webhooks.endpoints import InvalidEndpoint, add_endpoint
+    from adapters.webhooks.endpoints import InvalidEndpoint, add_endpoint, check_filters, check_url
 
     try:
-        endpoint, new = add_endpoint(engine_for(ctx), url, events=event or (), description=description, now=now())
+        check_url(url)
     except InvalidEndpoint as error:
-        raise typer.BadParameter(str(error), param_hint="'URL' / '--event'") from None
+        raise typer.BadParameter(str(error), param_hint="'URL'") from None
+    try:
+        check_filters(event or ())
+    except InvalidEndpoint as error:
+        raise typer.BadParameter(str(error), param_hint="'--event'") from None
+    endpoint, new = add_endpoint(engine_for(ctx), url, events=event or (), description=description, now=now())
     doc = {**endpoint_json(endpoint), "secret": new.secret}
     _say(ctx, doc, f"endpoint {endpoint.id}: {endpoint.url}\nsecret (shown once, store it now):\n{new.secret}")
 

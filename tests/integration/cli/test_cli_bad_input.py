@@ -113,15 +113,27 @@ def test_ids_and_numbers_beyond_what_a_database_holds(capsys: pytest.CaptureFixt
 
 
 @pytest.mark.parametrize(
-    "url", ["http://exa mple.com/", "http://127.0.0.1:99999/x", "http://a.example/\x1b[31m", "http://a.example:0/"]
+    ("url", "hint"),
+    [
+        ("http://exa mple.com/", ""),
+        ("http://127.0.0.1:99999/x", ""),
+        ("http://a.example/\x1b[31m", ""),
+        ("http://a.example:0/", ""),
+        # webhook audit: non-ASCII failed every delivery (the request line is latin-1), a broken IPv6 host exited 1,
+        # and credentials were never sent but listed
+        ("http://127.0.0.1:9/路径", "http://127.0.0.1:9/%E8%B7%AF%E5%BE%84"),
+        ("http://例子.测试/", "http://xn--fsqu00a.xn--0zwm56d/"),
+        ("http://[::1/", "cannot be read"),
+        ("http://user:pw@a.example/", "user name or password"),
+    ],
 )
 def test_webhook_add_refuses_a_url_no_delivery_can_reach(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, url: str
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, url: str, hint: str
 ) -> None:
     """They were stored, and failed only at the first delivery (``webhook test``: exit 7, port out of range)."""
     db = tmp_path / "c.db"
     assert run(capsys, db, "init")[0] == 0
-    refused(run(capsys, db, "webhook", "add", url), 2, "endpoint URL")
+    refused(run(capsys, db, "webhook", "add", url), 2, "endpoint URL", "'URL'", hint)
     code, out, _ = run(capsys, db, "webhook", "list")
     assert code == 0 and json.loads(out)["endpoints"] == []
 
