@@ -541,6 +541,20 @@ class Policy:
     def clock_names(self) -> tuple[str, ...]:
         return tuple(self._rules_by_name)
 
+    @property
+    def counts_working_days(self) -> bool:
+        """Does a clock, an extended limit or an escalation ladder count working days? Then a case needs its dates
+        inside the working calendar."""
+
+        def compute() -> bool:
+            return any(
+                limit is not None and limit.unit is TimeUnit.WORKING_DAYS
+                for rule in self.clocks
+                for limit in (rule.limit, rule.special_limit, *(level.after for level in rule.ladder))
+            )
+
+        return self.derived("counts_working_days", compute)
+
     def clocks_starting_at(self, milestone: str) -> tuple[str, ...]:
         """Names of clocks with a rule that starts at ``milestone`` (whether it applies depends on the case)."""
         return self._starting_at.get(milestone, ())

@@ -128,6 +128,17 @@ class CaseService:
     def calendar_for(self, policy: Policy) -> WorkingCalendar:
         return self.calendars.get(policy.calendar)
 
+    def check_covered(self, policy: Policy, at: datetime) -> None:
+        """``CalendarNotCovered`` when ``at`` lies outside the calendar of a policy that counts working days (in
+        a clock or its ladder): the case's deadlines could not be computed, and a store would keep it without due
+        times, which no overdue list or sweep would ever find."""
+        if not policy.counts_working_days:
+            return
+        calendar = self.calendar_for(policy)
+        day = local_date(at, policy.tz)
+        if not calendar.first <= day <= calendar.last:
+            raise CalendarNotCovered(day, calendar.first, calendar.last, name=calendar.name)
+
     def deadlines(self, ref: str | UUID, *, as_of: datetime | None = None) -> tuple[Deadline, ...]:
         case = self.get(ref)
         policy = self.policy_of(case)
@@ -154,6 +165,7 @@ class CaseService:
             if pid is None:
                 raise NotFound("no policy given and the service has no default policy")
             policy = self.policies.get(pid)
+            self.check_covered(policy, when)
             number = self._next_number(uow, policy, when) if policy.numbering.assign_at == "received" else None
             repeats = 0
             if policy.repeat_window is not None:  # P4-CLS-04, E4-CL-01

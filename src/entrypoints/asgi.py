@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
     from adapters.sql.uow import SqlUnitOfWork
     from complaint_core.case import Case
+    from complaint_core.errors import CalendarNotCovered
     from complaint_core.policy import Policy
     from complaint_core.ports import Clock, UnitOfWork
     from entrypoints.app import App
@@ -339,7 +340,7 @@ class WebhookApp:
         An external id that already has a case is found by the link's unique key (the transaction rolls back and
         the existing case is answered): no read is spent on it in the common path.
         """
-        from complaint_core.errors import ConcurrencyConflict, DomainError
+        from complaint_core.errors import CalendarNotCovered, ConcurrencyConflict, DomainError
 
         at = outcome.received_at if outcome.received_at is not None and outcome.received_at <= request.now else None
         external_id = outcome.external_id
@@ -356,9 +357,24 @@ class WebhookApp:
             return self._after_duplicate(store, request, external_id)
         except ConcurrencyConflict:
             raise
+        except CalendarNotCovered as uncovered:
+            return self._uncovered(request, uncovered)
         except DomainError as refused:
             return store.record(request, Answer(422, {"error": refused.message, "rule": refused.rule}))
         return answer(case)
+
+    def _uncovered(self, request: _Request, uncovered: CalendarNotCovered) -> Answer:
+        """A complaint dated outside the working calendar: before its first day, the ticket's date is wrong (400,
+        like any field error); after its last day, this server lacks next year's calendar, which is not the
+        sender's fault: 503, so the CRM retries until someone runs `calendar import`. Neither answer is kept."""
+        if uncovered.day < uncovered.first:
+            return _field_errors([FieldError("received_at", uncovered.message)])
+        log.error("webhook from %s refused until a calendar covers %s: %s", request.source, uncovered.day, uncovered)
+        return Answer(
+            503,
+            {"error": uncovered.message, "rule": uncovered.rule, "field": "received_at"},
+            ((b"retry-after", b"3600"),),
+        )
 
     def _update(self, app: App, store: _Store, request: _Request, update: MappedUpdate) -> Answer:
         """A CRM update: the case command its event implies, on the case linked to its external id."""

@@ -306,3 +306,19 @@ def test_a_complaint_received_with_its_severity_is_classified_in_the_same_transa
     case = service.receive(intake, actor="cs", policy_id="service", severity="severe", at=sh(2026, 11, 2, 9))
     assert (case.severity, case.version) == ("severe", 2)
     assert [e.EVENT_TYPE for e in store.outbox] == ["case.received", "case.severity_classified"]
+
+
+def test_receive_refuses_a_date_outside_the_calendar_of_a_policy_counting_working_days(
+    service: CaseService, store: MemoryStore, sh: Maker
+) -> None:
+    """DOMAIN §4: the CLI refused such an intake, a CRM ticket was stored without due times; the service refuses it
+    for every caller. A policy without working-day clocks or ladders (bank-branch) needs no calendar."""
+    from complaint_core import CalendarNotCovered
+
+    with pytest.raises(CalendarNotCovered) as refused:
+        service.receive(INTAKE, actor="cs", at=sh(2003, 6, 2, 9))
+    assert refused.value.first.year == 2004 and not store.cases and not store.outbox
+    bank = service.policies.get("bank-branch")
+    intake = Intake(customer="储户", channel=Channel.ON_SITE, category=bank.categories[0].code)
+    assert not bank.counts_working_days and service.policies.get("manufacturing").counts_working_days
+    assert service.receive(intake, actor="teller", policy_id="bank-branch", at=sh(2003, 6, 2, 9)).version == 1

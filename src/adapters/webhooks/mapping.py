@@ -26,6 +26,7 @@ import attrs
 from complaint_core.errors import RuleViolation
 from complaint_core.intake import Intake, ProductLine
 from complaint_core.policy import CaseKind, Channel, ComplainantKind, Market, Policy
+from complaint_core.timeutil import FIRST_YEAR, LAST_YEAR
 
 from .pointer import JsonPointer, PointerSyntaxError
 
@@ -339,8 +340,10 @@ class _Run:
                 parsed = datetime.fromtimestamp(number / 1000 if abs(number) >= _MS_THRESHOLD else number, UTC)
             else:
                 raise ValueError(f"expected an ISO-8601 text or epoch number, got {type(value).__name__}")
+            if not FIRST_YEAR <= parsed.year <= LAST_YEAR:  # as the CLI's --at
+                raise ValueError(f"the year must lie between {FIRST_YEAR} and {LAST_YEAR}, got {parsed.year}")
             aware = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=self.m.zone)
-            return aware.astimezone(UTC)  # here, so an instant beyond year 1..9999 in UTC is this field's error
+            return aware.astimezone(UTC)
         except (ValueError, OverflowError, OSError) as error:
             self.error(field, f"not a timestamp: {error}")
             return None

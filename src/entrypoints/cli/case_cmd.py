@@ -254,24 +254,8 @@ def localize_at(app: App, at: datetime | None, ref: str | None = None, policy_id
 
 def check_covered(app: App, policy: Policy, when: datetime | None) -> None:
     """Refuse (exit 6) before writing anything when ``when`` lies outside the calendar of a policy that counts
-    working days (in a clock or its ladder): the deadlines could not be computed (the store would keep the case
-    without due times)."""
-    from complaint_core.errors import CalendarNotCovered
-    from complaint_core.policy import TimeUnit
-    from complaint_core.timeutil import local_date
-
-    units = {
-        limit.unit
-        for rule in policy.clocks
-        for limit in (rule.limit, rule.special_limit, *(level.after for level in rule.ladder))
-        if limit is not None
-    }  # escalation ladders count working days too: the sweep would fail on such a case, and for every case
-    if TimeUnit.WORKING_DAYS not in units:
-        return
-    calendar = app.cases.calendar_for(policy)
-    day = local_date(when or now_utc(), policy.tz)
-    if not calendar.first <= day <= calendar.last:
-        raise CalendarNotCovered(day, calendar.first, calendar.last, name=calendar.name)
+    working days (``CaseService.check_covered``)."""
+    app.cases.check_covered(policy, when or now_utc())
 
 
 def now_utc() -> datetime:

@@ -302,3 +302,34 @@ def test_complaint_serve_listens_and_a_port_in_use_is_a_usage_error(tmp_path: Pa
     bad = subprocess.run([sys.executable, "-m", "entrypoints.cli.main", "--db", str(garbage), *serving], env=env,
                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert bad.returncode == 1 and "unexpected" not in bad.stderr and bad.stderr.count("\n") == 1, bad
+
+
+def test_a_ticket_dated_outside_the_calendar_is_400_before_it_and_503_after_it(db_url: str) -> None:
+    """Tickets dated 2003, 1970 or year 1 were stored (202) with clocks that no deadline could be computed for,
+    where `case open --at` refuses them (webhook audit). Before the calendar's first day the ticket is wrong: 400
+    naming received_at, kept as the answer. After its last day this server lacks next year's calendar: 503, not
+    kept, so the CRM's retry succeeds once `calendar import` has run."""
+    from adapters.sql import documents as docs
+
+    in_2027 = datetime(2027, 1, 4, 2, 0, tzinfo=UTC)
+    app = make_app(db_url, {"crm": (SECRET, load_bundled_mapping("generic"))}, FixedClock(in_2027))
+    payload = json.loads(CREATED)
+    try:
+        for n, when in enumerate(["2003-06-01T10:00:00+08:00", 0, "0001-01-01T00:00:00+00:00", "0999-12-31"]):
+            body = json.dumps({**payload, "id": f"OLD-{n}", "occurred_at": when}).encode()
+            status, _, doc = call(app, "POST", "/webhooks/crm", signed(body, f"old-{n}", at=in_2027), body)
+            assert status == 400 and doc["errors"][0]["field"] == "received_at", (when, doc)
+        assert counts(app)[0] == 0
+
+        body = json.dumps({**payload, "id": "NEW-1", "occurred_at": "2027-01-04T09:00:00+08:00"}).encode()
+        status, headers, doc = call(app, "POST", "/webhooks/crm", signed(body, "new-1", at=in_2027), body)
+        assert status == 503 and doc["rule"] == "CAL-COVERAGE" and headers[b"retry-after"] == b"3600"
+        assert counts(app)[0] == 0
+        calendar = 'name = "cn"\n[years.2027]\nholidays = ["2027-01-01"]\n'
+        docs.store(app.app().database.engine, kind="calendar", name="cn", source=calendar, fmt="toml", at=in_2027)
+        app.close()
+        app = make_app(db_url, {"crm": (SECRET, load_bundled_mapping("generic"))}, FixedClock(in_2027))
+        status, _, doc = call(app, "POST", "/webhooks/crm", signed(body, "new-1", at=in_2027), body)
+        assert status == 202 and counts(app)[0] == 1
+    finally:
+        app.close()
