@@ -1,4 +1,4 @@
-"""``complaint bonus import FILE``: monthly efficiency bonuses (效益奖金) from a CSV ``person_id,month,amount``.
+"""``complaint bonus import FILE``: monthly efficiency bonuses (效益奖金) from a CSV ``person,month,amount``.
 
 Each (person, month) is inserted or replaced. A bad row exits 2 naming the line;
 nothing is stored unless every row is valid.
@@ -19,9 +19,10 @@ from .options import parse_money, read_text_file
 from .output import Texts, emit
 
 TEXT = Texts({"imported": ("已导入 {count} 条奖金记录", "{count} bonus row(s) imported")})
-COLUMNS = ("person_id", "month", "amount")
+COLUMNS = ("person", "month", "amount")  # as the organisation's bonuses.csv (docs/organisation.md)
+HEADERS = (COLUMNS, ("person_id", "month", "amount"))  # the second, documented first, still reads
 
-FileArg = Annotated[Path, typer.Argument(metavar="FILE", help="CSV with the header person_id,month,amount.")]
+FileArg = Annotated[Path, typer.Argument(metavar="FILE", help="CSV with the header person,month,amount.")]
 
 
 def parse_bonus_csv(text: str, source: str) -> list[tuple[int, tuple[str, str, Decimal]]]:
@@ -32,7 +33,7 @@ def parse_bonus_csv(text: str, source: str) -> list[tuple[int, tuple[str, str, D
 
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in next(reader, [])]
-    if tuple(header) != COLUMNS:
+    if tuple(header) not in HEADERS:
         raise OrganisationInvalid(f"{source} line 1", f"the header must be {','.join(COLUMNS)}, got {','.join(header)}")
     rows: list[tuple[int, tuple[str, str, Decimal]]] = []
     lines: dict[tuple[str, str], int] = {}
@@ -44,7 +45,7 @@ def parse_bonus_csv(text: str, source: str) -> list[tuple[int, tuple[str, str, D
             raise OrganisationInvalid(where, f"expected 3 columns, got {len(row)}")
         person, month, amount = (cell.strip() for cell in row)
         if not person:
-            raise OrganisationInvalid(where, "person_id is empty")
+            raise OrganisationInvalid(where, f"{header[0]} is empty")
         if not is_month(month):
             raise OrganisationInvalid(where, f"month {month!r} is not YYYY-MM")
         if (person, month) in lines:

@@ -558,3 +558,15 @@ def test_the_calendar_commands_see_the_calendars_the_database_stores(
     missing = tmp_path / "none.db"
     assert as_json(app, missing, "calendar", "coverage")["calendars"][0]["last"] == "2026-12-31"
     assert not missing.exists()
+
+
+def test_bonus_import_reads_the_organisation_s_bonuses_csv(app: typer.Typer, db: Path) -> None:
+    """docs audit: the example organisation's bonuses.csv (person,month,amount) was refused by `bonus import`,
+    which wanted person_id; both headers read now, and another one still names what it expects."""
+    as_json(app, db, "org", "import", str(ROOT / "examples" / "organisation"))
+    imported = as_json(app, db, "bonus", "import", str(ROOT / "examples" / "organisation" / "bonuses.csv"))
+    assert imported["count"] > 0
+    other = db.parent / "other.csv"
+    other.write_text("who,month,amount\nM01,2026-11,1\n", "utf-8")
+    refused = invoke(app, db, "bonus", "import", str(other))
+    assert refused.exit_code == 2 and "person,month,amount" in refused.stderr
