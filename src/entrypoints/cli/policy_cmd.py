@@ -42,6 +42,14 @@ TEXT = Texts(
         "working_days": ("{n} 个工作日", "{n} working days"),
         "calendar_months": ("{n} 个月", "{n} calendar months"),
         "approval": ("核决权限", "Approval"),
+        "severities": ("严重程度", "Severities"),
+        "major": ("重大投诉", "major complaint"),
+        "milestones": ("节点(case milestone)", "Milestones (case milestone)"),
+        "milestone": ("节点", "milestone"),
+        "intake_fields": ("受理附加项(case open --detail)", "Intake fields (case open --detail)"),
+        "field": ("项目", "field"),
+        "required": ("必填", "required"),
+        "yes": ("是", "yes"),
         "role": ("角色", "role"),
         "up_to": ("金额上限(元)", "up to (yuan)"),
         "no_limit": ("不限", "no limit"),
@@ -79,7 +87,8 @@ def _limit(limit: Limit | None, rest_day: str, lang: Language) -> Any:
 
 
 def _summary(policy: Policy, lang: Language) -> Any:
-    """The rich renderables of ``policy show``: header, categories, clocks, approval table."""
+    """The rich renderables of ``policy show``: header, categories, severities, clocks, the approval table, the
+    milestones ``case milestone`` takes and the intake fields ``case open --detail`` takes."""
     from rich.console import Group
     from rich.text import Text
 
@@ -128,7 +137,49 @@ def _summary(policy: Policy, lang: Language) -> Any:
             for t in policy.approval
         ],
     )
-    return Group(Text(header), "", categories, clocks, approval)
+    parts: list[Any] = [Text(header), "", categories]
+    if policy.severities:
+        parts.append(
+            table(
+                TEXT("severities", lang),
+                [TEXT(k, lang) for k in ("code", "label", "major")],
+                [(v.code, v.label(lang), TEXT("yes", lang) if v.major else None) for v in policy.severities],
+            )
+        )
+    parts += [clocks, approval]
+    if policy.milestone_names():
+        parts.append(
+            table(
+                TEXT("milestones", lang),
+                [TEXT("milestone", lang), TEXT("label", lang), TEXT("after", lang)],
+                [
+                    (
+                        name,
+                        rule.label(lang) if rule else None,
+                        lines(*(step_label(m, policy, lang) for m in rule.after)) if rule and rule.after else None,
+                    )
+                    for name in policy.milestone_names()
+                    for rule in (policy.milestone_rule(name),)
+                ],
+            )
+        )
+    if policy.intake.fields:
+        parts.append(
+            table(
+                TEXT("intake_fields", lang),
+                [TEXT(k, lang) for k in ("field", "label", "rule", "required")],
+                [
+                    (
+                        f.name,
+                        f.label(lang),
+                        f.rule_id or None,
+                        TEXT("yes", lang) if f.name in policy.intake.required else None,
+                    )
+                    for f in policy.intake.fields
+                ],
+            )
+        )
+    return Group(*parts)
 
 
 def presets(ctx: typer.Context) -> None:
@@ -171,7 +222,7 @@ def show(
     ] = DEFAULT_POLICY,
     calendar_files: CalendarFilesOption = None,
 ) -> None:
-    """Summarise a policy: categories, clocks and the approval table (--json: the full policy)."""
+    """Summarise a policy: categories, severities, clocks, approval, milestones, intake fields (--json: all of it)."""
     from adapters.policy_files import PRESETS, policy_to_dict
 
     from .loaders import load_policy_arg

@@ -99,6 +99,18 @@ def test_policy_show_in_words(app: typer.Typer) -> None:
     assert "1 working days" in en and "\\n" not in en and "working_days" not in en
 
 
+def test_policy_show_lists_what_case_commands_take(app: typer.Typer) -> None:
+    """docs audit: `case open --help` sent users to `policy show` for the intake fields, and `case milestone` needs
+    the milestone names, but the summary showed neither, nor the severities."""
+    bank = invoke(app, "--lang", "en", "policy", "show", "bank-branch").stdout
+    assert "Milestones (case milestone)" in bank and "outlet_head_confirmed" in bank
+    assert "Confirmed by the outlet head" in bank
+    dealer = invoke(app, "--lang", "en", "policy", "show", "auto-dealer").stdout
+    assert "Intake fields (case open --detail)" in dealer and "plate" in dealer and "P3-LC-01" in dealer
+    assert "Severities" in dealer and "major complaint" in dealer
+    assert "Severities" not in invoke(app, "--lang", "en", "policy", "show", "manufacturing").stdout  # it has none
+
+
 def test_policy_show_unknown_name_is_a_usage_error(app: typer.Typer) -> None:
     result = invoke(app, "policy", "show", "no-such-preset")
     assert result.exit_code == 2
