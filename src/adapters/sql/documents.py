@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import attrs
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from adapters.organisation_files import loads_organisation
 from complaint_core.errors import NotFound
@@ -28,18 +28,34 @@ Kind = str  # "policy" | "calendar" | "organisation"
 
 
 def store(
-    engine: Engine, *, kind: Kind, name: str, source: str, fmt: str, at: datetime, version: int | None = None
+    target: Engine | Connection,
+    *,
+    kind: Kind,
+    name: str,
+    source: str,
+    fmt: str,
+    at: datetime,
+    version: int | None = None,
 ) -> int:
-    """Store a new version of a document (the next number unless given); returns its version."""
+    """Store a new version of a document (the next number unless given); returns its version.
+
+    On an engine, in a transaction of its own; on a connection, in the caller's (``init`` stores its policy,
+    calendars and setting together or not at all). Writers of the same document wait for each other, so each
+    takes the next number: on PostgreSQL through an advisory lock per document (SQLite's ``BEGIN IMMEDIATE``
+    already serialises writers)."""
+    if isinstance(target, Engine):
+        with target.begin() as conn:
+            return store(conn, kind=kind, name=name, source=source, fmt=fmt, at=at, version=version)
     d = t.documents.c
-    with engine.begin() as conn:
-        if version is None:
-            last = conn.execute(select(func.max(d.version)).where(d.kind == kind, d.name == name)).scalar()
-            version = int(last or 0) + 1
-        conn.execute(
-            t.documents.insert(),
-            {"kind": kind, "name": name, "version": version, "format": fmt, "source": source, "loaded_at": at},
-        )
+    if target.dialect.name == "postgresql":
+        target.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"complaint-core documents {kind} {name}"))))
+    if version is None:
+        last = target.execute(select(func.max(d.version)).where(d.kind == kind, d.name == name)).scalar()
+        version = int(last or 0) + 1
+    target.execute(
+        t.documents.insert(),
+        {"kind": kind, "name": name, "version": version, "format": fmt, "source": source, "loaded_at": at},
+    )
     return version
 
 

@@ -102,9 +102,16 @@ def upgrade_to_head(engine: Engine) -> None:
 
 
 def _upgrade(engine: Engine) -> None:
+    """Alembic's upgrade, one process at a time: workers starting together on a fresh PostgreSQL database all
+    found it empty and all created the schema, and all but one failed (a duplicate ``alembic_version`` type).
+    An advisory lock held to the commit makes the others wait; Alembic then reads the revision the first
+    wrote and has nothing to do. (SQLite's ``BEGIN IMMEDIATE`` already serialises them.)"""
     from alembic import command
+    from sqlalchemy import func, select
 
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(select(func.pg_advisory_xact_lock(func.hashtext("complaint-core schema"))))
         command.upgrade(_config(conn), "head")
 
 

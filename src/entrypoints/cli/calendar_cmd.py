@@ -21,7 +21,7 @@ from .output import Texts, emit, table
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
 
     from adapters.stored_documents import Doc
     from complaint_core.calendar import WorkingCalendar
@@ -184,14 +184,15 @@ def read_calendar_file(file: Path) -> CalendarFile:
     return CalendarFile(file, fmt, source, name, calendar)
 
 
-def store_calendar_file(engine: Engine, checked: CalendarFile) -> int:
-    """Store a checked calendar file as a new version of the calendar it names; returns the version."""
+def store_calendar_file(target: Engine | Connection, checked: CalendarFile) -> int:
+    """Store a checked calendar file as a new version of the calendar it names (on a connection, in the caller's
+    transaction); returns the version."""
     from datetime import UTC, datetime
 
     from adapters.sql import documents as docs
 
     return docs.store(
-        engine, kind="calendar", name=checked.name, source=checked.source, fmt=checked.fmt, at=datetime.now(UTC)
+        target, kind="calendar", name=checked.name, source=checked.source, fmt=checked.fmt, at=datetime.now(UTC)
     )
 
 

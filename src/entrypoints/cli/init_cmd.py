@@ -72,14 +72,14 @@ def init(
             f"unknown calendar {loaded.calendar.name!r} (known: {', '.join(sorted(known))}) in {policy}: "
             "give its file with --calendar-file, or store it first with `complaint calendar import FILE`",
         )
-    stored = False
-    if policy not in PRESETS and _new_version(engine, loaded, policy):
-        source = Path(policy).read_text(encoding="utf-8-sig")
-        now = datetime.now(UTC)
-        docs.store(engine, kind="policy", name=loaded.policy_id, source=source, fmt=policy_format(policy), at=now)
-        stored = True
-    imported = [{"name": c.name, "version": store_calendar_file(engine, c)} for c in calendars]
-    docs.store(engine, kind="setting", name="default_policy", source=loaded.policy_id, fmt="text", at=datetime.now(UTC))
+    stored = policy not in PRESETS and _new_version(engine, loaded, policy)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:  # the policy, its calendars and the setting, together or not at all
+        if stored:
+            source = Path(policy).read_text(encoding="utf-8-sig")
+            docs.store(conn, kind="policy", name=loaded.policy_id, source=source, fmt=policy_format(policy), at=now)
+        imported = [{"name": c.name, "version": store_calendar_file(conn, c)} for c in calendars]
+        docs.store(conn, kind="setting", name="default_policy", source=loaded.policy_id, fmt="text", at=now)
     doc = {
         "db": database.url,
         "schema": current(engine),

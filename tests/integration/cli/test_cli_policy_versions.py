@@ -180,3 +180,31 @@ def test_a_case_opened_under_a_presets_earlier_version_keeps_it(app: typer.Typer
     assert approved["status"] == "approved" and approved["policy"] == {"id": "bank-branch", "version": 1}
     moved = as_json(app, db, "case", "adopt", str(ref), "--at", "2026-11-02T11:00")
     assert moved["policy"] == {"id": "bank-branch", "version": 3}
+
+
+def test_init_stores_its_policy_calendars_and_setting_together_or_not_at_all(
+    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQL audit: `init` stored the policy, then each calendar, then the setting, each in its own transaction; a
+    failure after the first (there, a calendar name too long for PostgreSQL) left a published policy whose calendar
+    the database lacked. One transaction now: a failure while storing the setting leaves none of them."""
+    from adapters.sql import documents
+
+    calendar = tmp_path / "acmecal.toml"
+    calendar.write_text('name = "acmecal"\n[years.2026]\nholidays = ["2026-11-11"]\n', "utf-8")
+    uses = edited(tmp_path, "acme.toml", ('policy_id = "manufacturing"', 'policy_id = "acme"'))
+    uses.write_text(uses.read_text("utf-8").replace('name = "cn"', 'name = "acmecal"', 1), "utf-8")
+    db = tmp_path / "a.db"
+    as_json(app, db, "init", "--policy", "manufacturing")
+    store = documents.store
+
+    def failing(target: object, **kw: object) -> int:
+        if kw["kind"] == "setting":
+            raise OSError("disk full")
+        return store(target, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(documents, "store", failing)
+    assert invoke(app, db, "init", "--policy", str(uses), "--calendar-file", str(calendar)).exit_code == 1
+    monkeypatch.undo()
+    assert count(db, "documents") == 1  # the first init's setting alone
+    assert as_json(app, db, "calendar", "coverage")["calendars"][0]["name"] == "cn"

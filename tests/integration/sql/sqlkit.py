@@ -245,3 +245,38 @@ def commit_in_a_loop(url: str, case_id: str, pipe: Any) -> None:
 
 def receive_case(service: CaseService, policy_id: str = "service", at: datetime = AT) -> Case:
     return service.receive(INTAKE, actor="sales", at=at, policy_id=policy_id)
+
+
+def open_fresh(url: str, barrier: Any, queue: Any) -> None:
+    """Open a database nobody has opened yet, together with the other workers: each must find it at HEAD."""
+
+    def work() -> str | None:
+        from adapters.sql.migrate import current
+
+        barrier.wait(timeout=60)
+        db = open_database(url)
+        try:
+            return current(db.engine)
+        finally:
+            db.dispose()
+
+    _report(queue, work)
+
+
+def store_versions(url: str, count: int, barrier: Any, queue: Any) -> None:
+    """``count`` new versions of one document, stored while the other workers store theirs."""
+
+    def work() -> list[int]:
+        from adapters.sql import documents
+
+        db = open_database(url)
+        barrier.wait(timeout=60)
+        try:
+            return [
+                documents.store(db.engine, kind="organisation", name="organisation", source="", fmt="toml", at=AT)
+                for _ in range(count)
+            ]
+        finally:
+            db.dispose()
+
+    _report(queue, work)

@@ -172,3 +172,20 @@ def test_postgres_runs_read_committed(pg_url: str) -> None:
     """The lost-update check relies on the row re-check of READ COMMITTED (the server default)."""
     with database(pg_url) as db, db.engine.connect() as conn:
         assert conn.execute(text("SHOW transaction_isolation")).scalar_one().upper() == "READ COMMITTED"
+
+
+def test_workers_starting_together_on_a_fresh_database_all_find_the_schema(sql_url: str) -> None:
+    """SQL audit: four processes opening a fresh PostgreSQL database at once all created the schema, and all but
+    one failed (exit 1, a duplicate alembic_version type). The upgrade now takes an advisory lock."""
+    from adapters.sql.head import HEAD
+
+    assert run_workers(sqlkit.open_fresh, sql_url) == [HEAD] * PROCESSES
+
+
+def test_documents_stored_at_once_each_get_their_own_version(sql_url: str) -> None:
+    """SQL audit: `org import` (or `calendar import`) run twice at once on PostgreSQL read the same last version,
+    and one failed on the primary key (exit 1)."""
+    with database(sql_url):
+        pass  # the schema first: this test is about the documents
+    stored = run_workers(sqlkit.store_versions, sql_url, 5)
+    assert sorted(v for versions in stored for v in versions) == list(range(1, 5 * PROCESSES + 1))
