@@ -13,6 +13,8 @@ bytes) rather than sorted, which would cost a fifth of the encoding time.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from complaint_core.events import DomainEvent
 
 T = TypeVar("T")
+_ID_AT_HEAD = re.compile(r'"(?:case_|aggregate_)?id"\s*:\s*"([^"]{1,64})"')
 
 
 class DocumentInvalid(DomainError, ValueError):
@@ -113,8 +116,31 @@ def dumps(obj: Any) -> str:
     return _encode(to_data(obj))
 
 
+def _json(text: str | bytes) -> Any:
+    """The JSON value of a stored or received text; a text that is not JSON is a ``DocumentInvalid``."""
+    try:
+        return json.loads(text)
+    except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
+        raise DocumentInvalid(f"not valid JSON: {exc}") from None
+
+
 def loads(text: str | bytes, cls: type[T]) -> T:
-    return from_data(json.loads(text), cls)
+    return from_data(_json(text), cls)
+
+
+def stored(what: str, text: str | bytes, load: Callable[[str | bytes], T], ident: object = None) -> T:
+    """``load(text)`` for a row read back from storage: a row that does not load (edited by hand, or written by a
+    faulty tool) names ``what`` and its id (``ident``, else the id at the head of its text), so it can be found
+    and mended."""
+    try:
+        return load(text)
+    except DocumentInvalid as exc:
+        if ident is None:
+            head = text[:200] if isinstance(text, str) else text[:200].decode("utf-8", "replace")
+            found = _ID_AT_HEAD.search(head)
+            ident = found.group(1) if found else None
+        where = f"{what} {ident}" if ident is not None else f"a stored {what} (its id is unreadable)"
+        raise DocumentInvalid(f"{where}: {exc.message}") from exc
 
 
 def event_data(event: DomainEvent) -> dict[str, Any]:
@@ -137,7 +163,15 @@ def dump_event(event: DomainEvent) -> str:
 
 
 def load_event(text: str | bytes) -> DomainEvent:
-    return event_from_data(json.loads(text))
+    return event_from_data(_json(text))
+
+
+def load_typed_event(event_type: str, text: str | bytes) -> DomainEvent:
+    """An event whose type is kept beside its body (the history table)."""
+    data = _json(text)
+    if not isinstance(data, dict):
+        raise DocumentInvalid("an event body must be a JSON object")
+    return event_from_data({**data, "type": event_type})
 
 
 def _reason(exc: BaseException) -> str:

@@ -62,7 +62,9 @@ class SqlAggregates(Generic[A]):
         self.seen: dict[UUID, int] = {}
 
     def _load(self, row: Any) -> A:
-        item = serialization.loads(row.body, self._cls)
+        item = serialization.stored(
+            self._cls.__name__.lower(), row.body, lambda text: serialization.loads(text, self._cls)
+        )
         self.seen.setdefault(self._key(item), row.version)
         return item
 

@@ -88,7 +88,7 @@ class ReadOnlyCases:
         row = self._conn.execute(f"SELECT version, body FROM cases WHERE {column} = ?", (value,)).fetchone()
         if row is None:
             return None
-        case = serialization.loads(row[1], Case)
+        case = serialization.stored("case", row[1], lambda text: serialization.loads(text, Case))
         if case.version != row[0]:
             raise serialization.DocumentInvalid(f"case {case.case_id}: body version {case.version} != {row[0]}")
         return case

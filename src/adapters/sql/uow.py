@@ -8,9 +8,9 @@ Lost updates are refused with ``UPDATE … WHERE id = :id AND version = :seen``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
@@ -98,7 +98,7 @@ class SqlCaseRepository:
         body: str = row.body
         case = self._cached(body)
         if case is None:
-            case = serialization.loads(body, Case)
+            case = serialization.stored("case", body, lambda text: serialization.loads(text, Case))
             self._remember(str(case.case_id), body, case)
         if case.version != row.version:
             raise serialization.DocumentInvalid(f"case {case.case_id}: body version {case.version} != {row.version}")
@@ -303,7 +303,12 @@ def history_of(conn: Connection, aggregate_id: UUID) -> list[DomainEvent]:
     rows = conn.execute(
         select(h.type, h.body).where(h.aggregate_id == str(aggregate_id)).order_by(h.version, h.seq)
     ).all()
-    return [serialization.event_from_data({**json.loads(r.body), "type": r.type}) for r in rows]
+    return [
+        serialization.stored(
+            f"{r.type} event of", r.body, partial(serialization.load_typed_event, r.type), aggregate_id
+        )
+        for r in rows
+    ]
 
 
 class SqlUnitOfWork:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -238,3 +239,35 @@ def test_return_quantities_beyond_the_bound_are_usage_errors(
     refused(run(capsys, db, "return", "authorise", "2611001", "--authorised", huge, "--unit-price", "1"), 2,
             "--authorised")  # fmt: skip
     refused(run(capsys, db, "return", "inspect", str(UUID(int=1)), "--accepted", huge), 2, "--accepted")
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "words"),
+    [
+        (lambda body: body[:-5], "not valid JSON"),
+        (lambda body: body.replace('"market":"domestic"', '"market":"mars"'), "'mars' is not a valid Market"),
+    ],
+)
+def test_a_case_row_edited_by_hand_is_named_by_every_command_that_reads_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, corrupt: Any, words: str
+) -> None:
+    """SQL audit: a truncated body exited 1 ("unexpected JSONDecodeError") from show, list, reports and the sweep,
+    and a bad value said "not a valid Case" without saying which: both now name the case (exit 4 [DOCUMENT])."""
+    db = tmp_path / "c.db"
+    assert run(capsys, db, "init")[0] == 0
+    code, out, _ = run(capsys, db, "case", "open", "--customer", "A", "--category", "quality")
+    case_id = json.loads(out)["id"]
+    with sqlite3.connect(db) as conn:
+        (body,) = conn.execute("SELECT body FROM cases").fetchone()
+        conn.execute("UPDATE cases SET body = ?", (corrupt(body),))
+    for command in (("case", "show", case_id), ("case", "list"), ("case", "register", case_id)):
+        refused(run(capsys, db, *command), 4, "[DOCUMENT]", f"case {case_id}", words)
+
+
+def test_a_history_row_edited_by_hand_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    assert run(capsys, db, "init")[0] == 0
+    case_id = json.loads(run(capsys, db, "case", "open", "--customer", "A", "--category", "quality")[1])["id"]
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE history SET body = substr(body, 1, 20)")
+    refused(run(capsys, db, "case", "history", case_id), 4, "[DOCUMENT]", "case.received event of", case_id)
