@@ -10,6 +10,8 @@ front (a deferred transaction that reads and then writes fails at once with
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -79,9 +81,28 @@ def _sqlite(url: URL, **options: Any) -> Engine:
     def _pragmas(dbapi_conn: Any, _: Any) -> None:
         dbapi_conn.isolation_level = None  # pysqlite stops emitting its own BEGIN
         cursor = dbapi_conn.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", f"busy_timeout={BUSY_TIMEOUT_MS}"):
+        for pragma in (f"busy_timeout={BUSY_TIMEOUT_MS}", "synchronous=NORMAL", "foreign_keys=ON"):
             cursor.execute(f"PRAGMA {pragma}")
+        _wal(cursor)
         cursor.close()
+
+    def _wal(cursor: Any) -> None:
+        """WAL mode, which the file keeps once set. Switching needs the file to itself, and SQLite answers "locked"
+        at once, without waiting, while another process has it open (processes opening a new file together):
+        so only a file not in WAL yet is switched, and a busy switch is tried again until the busy timeout."""
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+            return
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                mode = str(cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower()
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                mode = ""
+            if mode in ("wal", "memory") or time.monotonic() > deadline:  # an in-memory database has no WAL
+                return
+            time.sleep(0.05)
 
     @event.listens_for(engine, "handle_error")
     def _read_only(context: Any) -> None:
