@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 
-from .errors import StorageBusy, StorageError
+from .errors import NotStorable, StorageBusy, StorageError
 
 DEFAULT_DB = "./complaints.db"
 BUSY_TIMEOUT_MS = 30_000
@@ -59,9 +59,16 @@ def make_engine(db: str | URL | None = None, **options: Any) -> Engine:
     url = db if isinstance(db, URL) else database_url(db)
     # A database error's text ends up in logs and on stderr: it may show the SQL, never the customer data bound to it
     options.setdefault("hide_parameters", True)
-    if url.get_backend_name() == "sqlite":
-        return _sqlite(url, **options)
-    return _postgres(url, **options)
+    engine = _sqlite(url, **options) if url.get_backend_name() == "sqlite" else _postgres(url, **options)
+    event.listen(engine, "handle_error", _not_storable)
+    return engine
+
+
+def _not_storable(context: Any) -> None:
+    """A value a column cannot keep (``types.Bounded``) is the caller's error, named: not SQLAlchemy's
+    ``StatementError`` around it."""
+    if isinstance(context.original_exception, NotStorable):
+        raise context.original_exception
 
 
 def _sqlite(url: URL, **options: Any) -> Engine:

@@ -193,3 +193,47 @@ def test_bad_urls(raw: str) -> None:
     with pytest.raises(StorageError) as caught:
         database_url(raw)
     assert_clean(caught.value)
+
+
+def _cli(capsys: pytest.CaptureFixture[str], db: str, *args: str) -> tuple[int, str, str]:
+    from entrypoints.cli.main import main
+
+    try:
+        main(["--db", db, "--json", *args])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_values_a_column_cannot_keep_are_refused_alike_on_both_databases(
+    sql_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SQL audit: a 201-character customer, a 121-character actor, a 65-character party id or a NUL character
+    exited 1 on PostgreSQL ("unexpected DataError") and were stored on SQLite. Both now refuse them before
+    anything is written, naming the field (exit 4 [STORE-LIMIT])."""
+    import json
+
+    from adapters.sql import tables as t
+
+    assert _cli(capsys, sql_url, "init")[0] == 0
+    base = ("case", "open", "--category", "quality", "--at", "2026-11-02T09:00")
+    for args, field in (
+        (("--customer", "客" * 201), "customer is 201 characters long; the database keeps at most 200"),
+        (("--customer", "A", "--actor", "a" * 121), "actor is 121 characters long"),
+        (("--customer", "A\x00B"), "customer holds a NUL character"),
+    ):
+        code, out, err = _cli(capsys, sql_url, *base, *args)
+        assert (code, out) == (4, "") and "[STORE-LIMIT]" in err and field in err, err
+    code, out, _ = _cli(capsys, sql_url, *base, "--customer", "客" * 200)
+    assert code == 0
+    ref = json.loads(out)["id"]
+    for step in ("register", "investigate"):
+        assert _cli(capsys, sql_url, "case", step, ref, "--at", "2026-11-02T10:00")[0] == 0
+    code, _, err = _cli(capsys, sql_url, "case", "attribute", ref, "--party", f"supplier:{'s' * 65}=1")
+    assert code == 4 and "party_id is 65 characters long; the database keeps at most 64" in err
+    with database(sql_url) as db, db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM cases")).scalar_one() == 1
+        assert conn.execute(text("SELECT count(*) FROM history")).scalar_one() == 3
+        assert not conn.execute(t.case_parties.select()).all()
