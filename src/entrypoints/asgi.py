@@ -24,6 +24,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import tomllib
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -95,6 +96,9 @@ class Source:
         return cls(name, (secrets,) if isinstance(secrets, str) else tuple(secrets), mapping)
 
 
+_SOURCE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a URL path segment, and inbound_requests.source holds 64
+
+
 def load_sources(path: str | Path) -> dict[str, Source]:
     """Read a sources TOML file::
 
@@ -113,16 +117,28 @@ def load_sources(path: str | Path) -> dict[str, Source]:
     found: dict[str, Source] = {}
     for name, spec in table.items():
         where = f"{file}: sources.{name}"
+        if not _SOURCE_NAME.fullmatch(name):
+            raise SourcesFileError(
+                f"{where}: a source name is 1-64 letters, digits, '-' or '_' (it is the last part of the URL path "
+                "/webhooks/NAME)"
+            )
         if not isinstance(spec, dict):
             raise SourcesFileError(f"{where}: must be a table")
         unknown = set(spec) - {"secret", "secrets", "secret_env", "mapping"}
         if unknown:
             raise SourcesFileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        for key, shape in (("secret", str), ("secrets", list), ("secret_env", str)):
+            value = spec.get(key)
+            if value is not None and (
+                not isinstance(value, shape) or (key == "secrets" and not all(isinstance(v, str) for v in value))
+            ):
+                what = "a list of texts" if key == "secrets" else "a text"
+                raise SourcesFileError(f"{where}.{key}: must be {what}")
         secrets: list[str] = []
         if isinstance(spec.get("secret"), str):
             secrets.append(spec["secret"])
         if isinstance(spec.get("secrets"), list):
-            secrets.extend(s for s in spec["secrets"] if isinstance(s, str))
+            secrets.extend(spec["secrets"])
         if isinstance(spec.get("secret_env"), str):
             value = os.environ.get(spec["secret_env"])
             if not value:

@@ -202,7 +202,12 @@ assessments = Table(
 penalty_lines = Table(
     "penalty_lines",
     metadata,
-    Column("assessment_id", Bounded(36, "assessment_id"), ForeignKey("assessments.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "assessment_id",
+        Bounded(36, "assessment_id"),
+        ForeignKey("assessments.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
     Column("line", Integer, primary_key=True),
     Column("person_id", Bounded(64, "person_id"), nullable=False, index=True),
     Column("rule_id", Bounded(32, "rule_id"), nullable=False),

@@ -89,7 +89,5 @@ class Bounded(TypeDecorator[str]):
 
             if "\x00" in value:
                 raise NotStorable(f"{self.field} holds a NUL character, which the database cannot keep")
-            raise NotStorable(
-                f"{self.field} is {len(value)} characters long; the database keeps at most {self.length}"
-            )
+            raise NotStorable(f"{self.field} is {len(value)} characters long; the database keeps at most {self.length}")
         return value

@@ -32,6 +32,7 @@ from .pointer import JsonPointer, PointerSyntaxError
 
 BUNDLED = ("generic", "hubspot-tickets", "salesforce-cases")
 
+MAX_EXTERNAL_ID = 255  # the length of inbound_links.external_id
 TEXT_FIELDS = ("external_id", "customer", "description", "message", "status")
 CHOICE_FIELDS = ("category", "channel", "kind", "market", "complainant_kind", "severity")
 FIELDS = (*TEXT_FIELDS, *CHOICE_FIELDS, "amount", "received_at")
@@ -426,12 +427,20 @@ class _Run:
             return self.new_complaint(event_type)
         return self.update(kind, event_type)
 
+    def external_id(self) -> str | None:
+        """The CRM's ticket id, as the link table keeps it: at most ``MAX_EXTERNAL_ID`` characters, no NUL."""
+        found = self.text("external_id")
+        if found is not None and (len(found) > MAX_EXTERNAL_ID or "\x00" in found):
+            self.error("external_id", f"must be at most {MAX_EXTERNAL_ID} characters, without NUL characters")
+            return None
+        return found
+
     def update(self, kind: EventKind, event_type: str | None) -> MappingOutcome:
-        external_id = self.text("external_id")
+        external_id = self.external_id()
         status = self.choice("status")
         message = self.text("message") or ""
         received_at = self.when("received_at")
-        if external_id is None:
+        if external_id is None and not any(e.field == "external_id" for e in self.errors):
             self.error("external_id", f"required to find the case: {self.where('external_id')}")
         if self.errors or external_id is None:
             return Rejected(tuple(self.errors))
@@ -446,7 +455,7 @@ class _Run:
 
     def new_complaint(self, event_type: str | None) -> MappingOutcome:
         got: dict[str, Any] = {
-            "external_id": self.text("external_id"),
+            "external_id": self.external_id(),
             "customer": self.text("customer"),
             "description": self.text("description"),
             "category": self.choice("category"),

@@ -34,6 +34,7 @@ _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 # The id is the first part of the signed content: a "." in it would let "a.1" + ts 23 sign the same bytes as
 # "a" + ts 1 with a body starting "23.". Whitespace would break the header.
 _BAD_ID = re.compile(r"[.\s]")
+MAX_ID_CHARS = 255  # the length of inbound_requests.webhook_id
 
 
 class WebhookVerificationError(Exception):
@@ -136,8 +137,8 @@ class Signer:
         if missing:
             raise WebhookVerificationError(f"missing header(s): {', '.join(missing)}")
         msg_id, stamp, signatures = lowered[ID_HEADER], lowered[TIMESTAMP_HEADER], lowered[SIGNATURE_HEADER]
-        if _BAD_ID.search(msg_id):
-            raise WebhookVerificationError("malformed webhook-id")
+        if _BAD_ID.search(msg_id) or len(msg_id) > MAX_ID_CHARS:
+            raise WebhookVerificationError(f"malformed webhook-id: at most {MAX_ID_CHARS} characters, no '.' or spaces")
         if not _TIMESTAMP.fullmatch(stamp):
             raise WebhookVerificationError("malformed webhook-timestamp: expected integer Unix seconds")
         timestamp = int(stamp)

@@ -255,7 +255,7 @@ def test_a_case_row_edited_by_hand_is_named_by_every_command_that_reads_it(
     and a bad value said "not a valid Case" without saying which: both now name the case (exit 4 [DOCUMENT])."""
     db = tmp_path / "c.db"
     assert run(capsys, db, "init")[0] == 0
-    code, out, _ = run(capsys, db, "case", "open", "--customer", "A", "--category", "quality")
+    _, out, _ = run(capsys, db, "case", "open", "--customer", "A", "--category", "quality")
     case_id = json.loads(out)["id"]
     with sqlite3.connect(db) as conn:
         (body,) = conn.execute("SELECT body FROM cases").fetchone()

@@ -220,6 +220,17 @@ def test_sources_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SourcesFileError) as refused:
         load_sources(file)
     assert "whsec_short" not in str(refused.value)
+    # webhook audit: secrets = [1, 2] was ignored (the error said only "needs secret"), and a source named "a/b"
+    # loaded but could never be reached
+    for text, words in (
+        ('[sources.crm]\nsecrets = [1, 2]\nmapping = "generic"\n', "sources.crm.secrets: must be a list of texts"),
+        (f'[sources."a/b"]\nsecret = "{SECRET}"\nmapping = "generic"\n', "a source name is 1-64 letters"),
+        (f'[sources.{"n" * 65}]\nsecret = "{SECRET}"\nmapping = "generic"\n', "a source name is 1-64 letters"),
+    ):
+        file.write_text(text, encoding="utf-8")
+        with pytest.raises(SourcesFileError) as refused:
+            load_sources(file)
+        assert words in str(refused.value)
 
 
 def free_port() -> int:
@@ -333,3 +344,27 @@ def test_a_ticket_dated_outside_the_calendar_is_400_before_it_and_503_after_it(d
         assert status == 202 and counts(app)[0] == 1
     finally:
         app.close()
+
+
+def test_ids_longer_than_the_database_keeps_are_refused_naming_them(app: WebhookApp) -> None:
+    """SQL audit: a 300-character external id was a 202 on SQLite and "the request could not be processed" (400,
+    naming nothing) on PostgreSQL; a 300-character webhook-id likewise. Both are refused alike now."""
+    payload = json.loads(CREATED)
+    body = json.dumps({**payload, "id": "x" * 256}).encode()
+    status, _, doc = call(app, "POST", "/webhooks/crm", signed(body, "long-external-id"), body)
+    assert status == 400 and doc["errors"][0]["field"] == "external_id"
+    body = json.dumps({**payload, "id": "x" * 255}).encode()
+    assert call(app, "POST", "/webhooks/crm", signed(body, "x" * 256), body)[0] == 401
+    assert call(app, "POST", "/webhooks/crm", signed(body, "x" * 255), body)[0] == 202
+    body = json.dumps({**payload, "id": "NUL-1", "customer": {"name": "A\u0000B"}}).encode()
+    status, _, doc = call(app, "POST", "/webhooks/crm", signed(body, "nul-customer"), body)
+    assert status == 422 and doc["rule"] == "STORE-LIMIT" and "customer" in doc["error"]
+    assert counts(app)[0] == 1
+
+
+def test_the_id_bounds_are_the_columns(db_url: str) -> None:
+    from adapters.webhooks.mapping import MAX_EXTERNAL_ID
+    from adapters.webhooks.signing import MAX_ID_CHARS
+
+    assert t.inbound_links.c.external_id.type.length == MAX_EXTERNAL_ID
+    assert t.inbound_requests.c.webhook_id.type.length == MAX_ID_CHARS
