@@ -368,3 +368,14 @@ def test_the_id_bounds_are_the_columns(db_url: str) -> None:
 
     assert t.inbound_links.c.external_id.type.length == MAX_EXTERNAL_ID
     assert t.inbound_requests.c.webhook_id.type.length == MAX_ID_CHARS
+
+
+def test_an_amount_in_parts_of_a_fen_or_too_large_is_a_400_naming_amount(app: WebhookApp) -> None:
+    """webhook audit: "1.005" or "1e30" passed the mapping and the domain refused the intake: a 422 MONEY for
+    `claimed_amount`, stored as the answer, so the CRM's corrected retry of the same webhook-id got it again."""
+    payload = json.loads(CREATED)
+    for n, amount in enumerate(("1.005", "1e30")):
+        body = json.dumps({**payload, "id": f"AMT-{n}", "claimed_amount": amount}).encode()
+        status, _, doc = call(app, "POST", "/webhooks/crm", signed(body, f"amount-{n}"), body)
+        assert status == 400 and doc["errors"][0]["field"] == "amount", doc
+    assert counts(app) == (0, 0)
