@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
@@ -52,5 +54,49 @@ def test_partial_indexes_exist_with_their_predicate(sql_url: str) -> None:
         options = indexes["ix_case_clocks_running_due"].get("dialect_options", {})
         predicate = options.get(f"{engine.dialect.name}_where")
         assert predicate is not None and "stopped_at is null" in str(predicate).lower()
+    finally:
+        engine.dispose()
+
+
+def test_0004_names_the_cases_whose_duplicates_older_code_left(sql_url: str) -> None:
+    """SQL audit: a database at 0003 holding two returns for one case (older code on PostgreSQL could write them)
+    failed every upgrade, and so every command, with "UNIQUE constraint failed" naming no case."""
+    import pytest
+    from sqlalchemy import insert
+
+    from adapters.sql import StorageError
+    from adapters.sql import tables as t
+
+    engine = make_engine(sql_url)
+    try:
+        migrate.upgrade_to_head(engine)
+        migrate.downgrade(engine, "0003")
+        case_id = "00000000-0000-0000-0000-000000000001"
+        with engine.begin() as conn:
+            conn.execute(
+                insert(t.cases),
+                {
+                    "id": case_id,
+                    "policy_id": "manufacturing",
+                    "policy_version": 1,
+                    "status": "closed",
+                    "customer": "A",
+                    "category": "quality",
+                    "kind": "external",
+                    "market": "domestic",
+                    "channel": "phone",
+                    "received_at": datetime(2026, 11, 2, tzinfo=UTC),
+                    "version": 1,
+                    "body": "{}",
+                },
+            )
+            for n in (1, 2):
+                conn.execute(
+                    insert(t.returns), {"id": f"r{n}", "case_id": case_id, "status": "open", "version": 1, "body": "{}"}
+                )
+        with pytest.raises(StorageError) as refused:
+            migrate.upgrade_to_head(engine)
+        assert case_id in str(refused.value) and "two or more returns" in str(refused.value)
+        assert migrate.current(engine) == "0003"
     finally:
         engine.dispose()

@@ -21,7 +21,33 @@ depends_on = None
 DECIDED = "status <> 'proposed'"
 
 
+def _refuse_duplicates() -> None:
+    """The unique indexes cannot be built while older code's duplicates are there; creating them failed with
+    "UNIQUE constraint failed" and the database could never be upgraded. Name the cases instead, and what to do."""
+    from adapters.sql.errors import StorageError
+
+    bind = op.get_bind()
+    found = []
+    for what, query in (
+        ("two or more returns", "SELECT case_id FROM returns GROUP BY case_id HAVING count(*) > 1"),
+        (
+            "two or more decided penalty assessments",
+            f"SELECT case_id FROM assessments WHERE {DECIDED} GROUP BY case_id HAVING count(*) > 1",
+        ),
+    ):
+        cases = sorted(str(c) for c in bind.execute(sa.text(query)).scalars())
+        if cases:
+            found.append(f"{what}: {', '.join(cases)}")
+    if found:
+        raise StorageError(
+            "cannot upgrade to schema revision 0004, which allows one return and one decided assessment per case; "
+            f"cases with {'; '.join(found)}. Keep one per case (delete or merge the others), then run "
+            "`complaint db upgrade` again"
+        )
+
+
 def upgrade() -> None:
+    _refuse_duplicates()
     with op.batch_alter_table("returns", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_returns_case_id"))
         batch_op.create_index(batch_op.f("ix_returns_case_id"), ["case_id"], unique=True)
