@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from complaint_core.events import DomainEvent
 
 T = TypeVar("T")
-_ID_AT_HEAD = re.compile(r'"(?:case_|aggregate_)?id"\s*:\s*"([^"]{1,64})"')
+# an aggregate's own id is its first field: case_id, return_id, assessment_id, followup_id
+_ID_AT_HEAD = re.compile(r'"(?:[a-z]+_)?id"\s*:\s*"([^"]{1,64})"')
 
 
 class DocumentInvalid(DomainError, ValueError):

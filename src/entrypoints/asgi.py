@@ -96,7 +96,7 @@ class Source:
         return cls(name, (secrets,) if isinstance(secrets, str) else tuple(secrets), mapping)
 
 
-_SOURCE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a URL path segment, and inbound_requests.source holds 64
+_SOURCE_NAME = re.compile(r"[^/?#%\s]{1,64}")  # one URL path segment as written; inbound_requests.source holds 64
 
 
 def load_sources(path: str | Path) -> dict[str, Source]:
@@ -119,8 +119,8 @@ def load_sources(path: str | Path) -> dict[str, Source]:
         where = f"{file}: sources.{name}"
         if not _SOURCE_NAME.fullmatch(name):
             raise SourcesFileError(
-                f"{where}: a source name is 1-64 letters, digits, '-' or '_' (it is the last part of the URL path "
-                "/webhooks/NAME)"
+                f"{where}: a source name is 1-64 characters without '/', '?', '#', '%' or spaces (it is the last "
+                "part of the URL path /webhooks/NAME)"
             )
         if not isinstance(spec, dict):
             raise SourcesFileError(f"{where}: must be a table")
@@ -194,6 +194,7 @@ class WebhookApp:
         self.tolerance = tolerance
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="webhook-db")
         self._app: App | None = None
+        self._calendars: list[tuple[str, int]] = []
         self._store: _Store | None = None
 
     # --- ASGI ------------------------------------------------------------------------------------------------
@@ -240,7 +241,16 @@ class WebhookApp:
             from entrypoints.app import open_app
 
             self._app = open_app(self.db_url, clock=self.clock)
+            self._calendars = _stored_calendars(self._app)
         return self._app
+
+    def _calendars_changed(self, app: App) -> bool:
+        """Has `calendar import` stored a calendar since ``app`` read them? Then it is closed, and the next
+        ``app()`` reads them again (the server's one database thread runs this, so nothing else uses it)."""
+        if _stored_calendars(app) == self._calendars:
+            return False
+        self.close()
+        return True
 
     def close(self) -> None:
         if self._store is not None:
@@ -374,6 +384,9 @@ class WebhookApp:
         except ConcurrencyConflict:
             raise
         except CalendarNotCovered as uncovered:
+            if uncovered.day > uncovered.last and self._calendars_changed(app):  # next year's, imported meanwhile
+                app = self.app()
+                return self._intake(app, self._store_of(app), request, outcome)
             return self._uncovered(request, uncovered)
         except DomainError as refused:
             return store.record(request, Answer(422, {"error": refused.message, "rule": refused.rule}))
@@ -594,6 +607,12 @@ def _decision(case: Case) -> str:
 def _existing(linked: tuple[str, str | None], external_id: str) -> Answer:
     case_id, number = linked
     return Answer(200, {"number": number, "id": case_id, "external_id": external_id, "created": False})
+
+
+def _stored_calendars(app: App) -> list[tuple[str, int]]:
+    from adapters.sql import documents
+
+    return [(name, version) for name, version, _, _ in documents.latest(app.database.engine, "calendar")]
 
 
 def _field_errors(errors: Sequence[Any]) -> Answer:

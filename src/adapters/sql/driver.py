@@ -8,12 +8,13 @@ SQL is written once per dialect.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Dialect, Table
 
 from . import tables as t
+from .storable import check_value, limit_of
 
 Row = tuple[Any, ...]
 
@@ -27,19 +28,28 @@ def _marker(dialect: Dialect) -> str:
 
 
 class _Values:
-    """Turns a mapping into the driver's tuple for ``columns``, applying each column's bind processor."""
+    """Turns a mapping into the driver's tuple for ``columns``, applying each column's bind processor, and checks
+    that the bounded text columns (``checked``, default all) can keep their values (``storable``)."""
 
-    def __init__(self, table: Table, columns: Sequence[str], dialect: Dialect) -> None:
+    def __init__(
+        self, table: Table, columns: Sequence[str], dialect: Dialect, checked: Collection[str] | None = None
+    ) -> None:
         self.columns = tuple(columns)
         self.processors: list[tuple[int, Callable[[Any], Any]]] = []
+        self.limits: list[tuple[int, str, int]] = []
         for i, name in enumerate(self.columns):
             column: Column[Any] = table.c[name]
             processor = column.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 self.processors.append((i, processor))
+            limit = limit_of(table, name)
+            if limit is not None and (checked is None or name in checked):
+                self.limits.append((i, name, limit))
 
     def row(self, values: Mapping[str, Any]) -> Row:
         row = [values[c] for c in self.columns]
+        for i, name, limit in self.limits:
+            check_value(name, row[i], limit)
         for i, processor in self.processors:
             value = row[i]
             if value is not None:
@@ -59,10 +69,19 @@ class DriverInsert(_Values):
 
 
 class DriverUpdate(_Values):
-    """``UPDATE table SET … WHERE k1 = ? AND k2 = ?``: ``row`` takes the new values and the keys in one mapping."""
+    """``UPDATE table SET … WHERE k1 = ? AND k2 = ?``: ``row`` takes the new values and the keys in one mapping;
+    ``checked`` are the columns whose values a command may change (the others were checked when inserted, and a row
+    an older version stored must stay writable)."""
 
-    def __init__(self, table: Table, columns: Sequence[str], keys: Sequence[str], dialect: Dialect) -> None:
-        super().__init__(table, [*columns, *keys], dialect)
+    def __init__(
+        self,
+        table: Table,
+        columns: Sequence[str],
+        keys: Sequence[str],
+        dialect: Dialect,
+        checked: Collection[str] | None = None,
+    ) -> None:
+        super().__init__(table, [*columns, *keys], dialect, checked=checked)
         quote = dialect.identifier_preparer.quote
         marker = _marker(dialect)
         assignments = ", ".join(f"{quote(c)} = {marker}" for c in columns)
@@ -81,6 +100,7 @@ def where(table: Table, columns: Sequence[str], keys: Sequence[str], dialect: Di
 
 
 _CASE_COLUMNS = tuple(c.name for c in t.cases.columns)
+_CASE_CHANGES = ("number", "status", "severity")  # what a command may change of a case's bounded columns
 _HISTORY_COLUMNS = ("aggregate_id", "aggregate_type", "version", "type", "occurred_at", "actor", "body")
 _OUTBOX_COLUMNS = ("message_id", "aggregate_id", "type", "created_at", "payload")
 
@@ -92,7 +112,9 @@ class Statements:
         self.case_by_id = where(t.cases, ("version", "body"), ("id",), dialect)
         self.case_by_number = where(t.cases, ("version", "body"), ("number",), dialect)
         self.insert_case = DriverInsert(t.cases, _CASE_COLUMNS, dialect)
-        self.update_case = DriverUpdate(t.cases, [c for c in _CASE_COLUMNS if c != "id"], ("id", "version"), dialect)
+        self.update_case = DriverUpdate(
+            t.cases, [c for c in _CASE_COLUMNS if c != "id"], ("id", "version"), dialect, checked=_CASE_CHANGES
+        )
         self.delete_clocks = where(t.case_clocks, (), ("case_id",), dialect, verb="DELETE")
         self.insert_clocks = DriverInsert(t.case_clocks, tuple(c.name for c in t.case_clocks.columns), dialect)
         self.delete_parties = where(t.case_parties, (), ("case_id",), dialect, verb="DELETE")

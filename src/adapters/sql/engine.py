@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 
+from . import storable
 from .errors import NotStorable, StorageBusy, StorageError
 
 DEFAULT_DB = "./complaints.db"
@@ -60,12 +61,13 @@ def make_engine(db: str | URL | None = None, **options: Any) -> Engine:
     # A database error's text ends up in logs and on stderr: it may show the SQL, never the customer data bound to it
     options.setdefault("hide_parameters", True)
     engine = _sqlite(url, **options) if url.get_backend_name() == "sqlite" else _postgres(url, **options)
+    event.listen(engine, "before_cursor_execute", storable.before_cursor_execute)
     event.listen(engine, "handle_error", _not_storable)
     return engine
 
 
 def _not_storable(context: Any) -> None:
-    """A value a column cannot keep (``types.Bounded``) is the caller's error, named: not SQLAlchemy's
+    """A value a column cannot keep (``storable``) is the caller's error, named: not SQLAlchemy's
     ``StatementError`` around it."""
     if isinstance(context.original_exception, NotStorable):
         raise context.original_exception

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, String
+from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
 
@@ -69,25 +69,3 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name == "sqlite":
             return sqlite_datetime
         return super().result_processor(dialect, coltype)
-
-
-class Bounded(TypeDecorator[str]):
-    """``String(length)`` that refuses, on every database, what PostgreSQL would: more than ``length`` characters
-    or a NUL character (``NotStorable``, naming ``field``)."""
-
-    impl = String
-    cache_ok = True
-
-    def __init__(self, length: int, field: str) -> None:
-        super().__init__(length)
-        self.length = length
-        self.field = field
-
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        if value is not None and (len(value) > self.length or "\x00" in value):
-            from .errors import NotStorable
-
-            if "\x00" in value:
-                raise NotStorable(f"{self.field} holds a NUL character, which the database cannot keep")
-            raise NotStorable(f"{self.field} is {len(value)} characters long; the database keeps at most {self.length}")
-        return value

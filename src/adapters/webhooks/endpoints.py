@@ -73,6 +73,12 @@ def check_url(url: str) -> str:
         raise InvalidEndpoint(f"endpoint URL must be http(s)://host/...: {url!r}")
     if any(c.isspace() or not c.isprintable() for c in url):
         raise InvalidEndpoint(f"endpoint URL holds a space or a control character: {url!r}")
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range or not a number
+    except ValueError:
+        raise InvalidEndpoint(f"endpoint URL has a port that is not 1-65535: {url!r}") from None
+    if parts.port == 0:
+        raise InvalidEndpoint(f"endpoint URL has a port that is not 1-65535: {url!r}")
     if not url.isascii():
         raise InvalidEndpoint(
             f"endpoint URL must be ASCII (a request line cannot carry other characters): {url!r}; write the host "
@@ -83,12 +89,6 @@ def check_url(url: str) -> str:
             f"endpoint URL holds a user name or password, which is never sent (requests are signed instead): "
             f"{redact_url(url)!r}"
         )
-    try:
-        parts.port  # noqa: B018 - raises on a port out of range or not a number
-    except ValueError:
-        raise InvalidEndpoint(f"endpoint URL has a port that is not 1-65535: {url!r}") from None
-    if parts.port == 0:
-        raise InvalidEndpoint(f"endpoint URL has a port that is not 1-65535: {url!r}")
     return url
 
 

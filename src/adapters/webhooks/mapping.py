@@ -25,6 +25,7 @@ import attrs
 
 from complaint_core.errors import MoneyError, RuleViolation
 from complaint_core.intake import Intake, ProductLine
+from complaint_core.money import MAX_AMOUNT
 from complaint_core.money import amount as money_amount
 from complaint_core.policy import CaseKind, Channel, ComplainantKind, Market, Policy
 from complaint_core.timeutil import FIRST_YEAR, LAST_YEAR
@@ -338,8 +339,8 @@ class _Run:
             return None
         try:
             return money_amount(number, field)
-        except MoneyError as error:
-            self.error(field, error.message.removeprefix(f"{field}: "))
+        except MoneyError:
+            self.error(field, f"{value!r} is not an amount in whole fen (two decimal places) up to {MAX_AMOUNT:,}")
             return None
 
     def when(self, field: str) -> datetime | None:

@@ -4,7 +4,7 @@ The calendar is the one the policy's ``[calendar]`` settings name (default
 preset ``manufacturing``), built as the case commands get it: the bundled China
 table plus any ``--calendar-file``, or without one the calendars the database
 stores (``calendar import FILE``), so a calendar imported for 2027 answers here
-too. A database that does not exist yet is not created by a calendar question.
+too. The database is only read: never created or migrated by a calendar question.
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ _DOW = {"zh": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri",
 
 def stored_calendars(ctx: typer.Context, calendar_files: list[Path] | None) -> list[Doc]:
     """The calendars the database stores (latest version of each), unless ``--calendar-file``s replace them as
-    they do for the case commands. A SQLite file that does not exist is not created: no calendars stored."""
+    they do for the case commands. Read only: a database that does not exist, is not at the current schema or is
+    no complaint-core database is neither created nor migrated, and the bundled table answers alone."""
     import os
 
     from adapters.sql.readonly import ReadOnlyCases, sqlite_path
@@ -66,19 +67,27 @@ def stored_calendars(ctx: typer.Context, calendar_files: list[Path] | None) -> l
         return []
     db = settings_of(ctx).db
     path = sqlite_path(db)
-    if path is not None and not os.path.exists(path):
-        return []
-    reader = ReadOnlyCases.open(db)  # a SQLite file at the current schema, read without SQLAlchemy
-    if reader is not None:
+    if path is not None:
+        if not os.path.isfile(path):
+            return []
+        reader = ReadOnlyCases.open(db)  # a SQLite file at the current schema, read without SQLAlchemy
+        if reader is None:
+            return []
         try:
             return reader.calendar_documents()
         finally:
             reader.close()
-    from adapters.sql import documents
+    from sqlalchemy.exc import ProgrammingError
 
-    from .appctx import open_for
+    from adapters.sql import documents, open_database
 
-    return list(documents.latest(open_for(ctx).database.engine, "calendar"))
+    database = open_database(db, migrate=False)  # connects (a clear error if it cannot), refuses a newer schema
+    try:
+        return list(documents.latest(database.engine, "calendar"))
+    except ProgrammingError:
+        return []  # no tables yet: nothing stored
+    finally:
+        database.dispose()
 
 
 def add_days(

@@ -126,6 +126,7 @@ def test_ids_and_numbers_beyond_what_a_database_holds(capsys: pytest.CaptureFixt
         ("http://例子.测试/", "http://xn--fsqu00a.xn--0zwm56d/"),
         ("http://[::1/", "cannot be read"),
         ("http://user:pw@a.example/", "user name or password"),
+        ("http://exämple.com:99999/", "not 1-65535"),  # review: the ASCII hint read the bad port (exit 1)
     ],
 )
 def test_webhook_add_refuses_a_url_no_delivery_can_reach(

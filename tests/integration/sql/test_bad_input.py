@@ -237,3 +237,59 @@ def test_values_a_column_cannot_keep_are_refused_alike_on_both_databases(
         assert conn.execute(text("SELECT count(*) FROM cases")).scalar_one() == 1
         assert conn.execute(text("SELECT count(*) FROM history")).scalar_one() == 3
         assert not conn.execute(t.case_parties.select()).all()
+
+
+def test_only_values_written_are_checked_and_a_row_stored_before_stays_writable(
+    sql_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review: checking every bound value refused a search for a long name (`case list --customer`, which finds
+    nothing) and every command on a case an older version had stored with a long name on SQLite. Only an INSERT's
+    and UPDATE's values are checked, and a case's update only the columns a command changes; a NUL in an unbounded
+    text column (a webhook endpoint's description) is refused too, alike on both databases."""
+    import json
+
+    assert _cli(capsys, sql_url, "init")[0] == 0
+    code, out, _ = _cli(capsys, sql_url, "case", "list", "--customer", "y" * 201)
+    assert code == 0 and json.loads(out)["cases"] == []
+    code, _, err = _cli(capsys, sql_url, "webhook", "add", "http://127.0.0.1:9/h", "--description", "a\x00b")
+    assert code == 4 and "description holds a NUL character" in err
+    if not sql_url.endswith(".db"):
+        return  # PostgreSQL never stored a long name: the rest is about rows SQLite kept
+    code, out, _ = _cli(capsys, sql_url, "case", "open", "--customer", "A", "--category", "quality")
+    ref = json.loads(out)["id"]
+    long = "客" * 230
+    with database(sql_url) as db, db.engine.begin() as conn:  # as an older version wrote it
+        body = (
+            conn.execute(text("SELECT body FROM cases")).scalar_one().replace('"customer":"A"', f'"customer":"{long}"')
+        )
+        conn.execute(text("UPDATE cases SET customer = :c, body = :b"), {"c": long, "b": body})
+    code, out, err = _cli(capsys, sql_url, "case", "register", ref)
+    assert code == 0, err
+    assert json.loads(out)["customer"] == long
+
+
+def test_the_calendar_commands_read_a_database_and_never_write_it(
+    sql_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Review: through `open_for` the calendar commands migrated a database, created the schema in an empty
+    SQLite file and exited 1 on a file that is no database. They read stored calendars only from a database at
+    the current schema, on both stores, and answer from the bundled table otherwise."""
+    import json
+
+    def last(*args: str) -> str:
+        code, out, err = _cli(capsys, sql_url, "calendar", "coverage", *args)
+        assert code == 0, err
+        return str(json.loads(out)["calendars"][0]["last"])
+
+    assert last() == "2026-12-31"  # nothing there yet: not even tables
+    assert _cli(capsys, sql_url, "init")[0] == 0
+    cal = tmp_path / "cn2027.toml"
+    cal.write_text('name = "cn"\n[years.2027]\nholidays = ["2027-01-01"]\n', "utf-8")
+    assert _cli(capsys, sql_url, "calendar", "import", str(cal))[0] == 0
+    assert last() == "2027-12-31"
+    if sql_url.endswith(".db"):
+        for content in (b"garbage", b""):
+            other = tmp_path / "other.db"
+            other.write_bytes(content)
+            code, _, err = _cli(capsys, str(other), "calendar", "is-workday", "2026-10-08")
+            assert code == 0 and other.read_bytes() == content, err

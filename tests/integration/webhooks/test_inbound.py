@@ -224,13 +224,15 @@ def test_sources_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # loaded but could never be reached
     for text, words in (
         ('[sources.crm]\nsecrets = [1, 2]\nmapping = "generic"\n', "sources.crm.secrets: must be a list of texts"),
-        (f'[sources."a/b"]\nsecret = "{SECRET}"\nmapping = "generic"\n', "a source name is 1-64 letters"),
-        (f'[sources.{"n" * 65}]\nsecret = "{SECRET}"\nmapping = "generic"\n', "a source name is 1-64 letters"),
+        (f'[sources."a/b"]\nsecret = "{SECRET}"\nmapping = "generic"\n', "a source name is 1-64 characters"),
+        (f'[sources.{"n" * 65}]\nsecret = "{SECRET}"\nmapping = "generic"\n', "a source name is 1-64 characters"),
     ):
         file.write_text(text, encoding="utf-8")
         with pytest.raises(SourcesFileError) as refused:
             load_sources(file)
         assert words in str(refused.value)
+    file.write_text(f'[sources."crm.eu"]\nsecret = "{SECRET}"\nmapping = "generic"\n', encoding="utf-8")
+    assert sorted(load_sources(file)) == ["crm.eu"]  # review: a name with a dot worked before and still does
 
 
 def free_port() -> int:
@@ -338,8 +340,7 @@ def test_a_ticket_dated_outside_the_calendar_is_400_before_it_and_503_after_it(d
         assert counts(app)[0] == 0
         calendar = 'name = "cn"\n[years.2027]\nholidays = ["2027-01-01"]\n'
         docs.store(app.app().database.engine, kind="calendar", name="cn", source=calendar, fmt="toml", at=in_2027)
-        app.close()
-        app = make_app(db_url, {"crm": (SECRET, load_bundled_mapping("generic"))}, FixedClock(in_2027))
+        # the same running server: it reads the calendars again (review: it answered 503 until restarted)
         status, _, doc = call(app, "POST", "/webhooks/crm", signed(body, "new-1", at=in_2027), body)
         assert status == 202 and counts(app)[0] == 1
     finally:

@@ -1,0 +1,59 @@
+"""What a row may hold, alike on SQLite and PostgreSQL.
+
+PostgreSQL refuses text longer than its ``VARCHAR(n)`` column and a NUL character in
+any text; SQLite keeps both. So the same input gave a case on one database and an
+unexpected error on the other. Every INSERT and UPDATE is checked before it is sent:
+by the engine's ``before_cursor_execute`` hook for Core statements, by
+``driver._Values`` for the statements sent to the driver directly. Only values
+written are checked, never the parameters of a query, so a search for a long name
+finds nothing rather than failing; and a row stored before keeps loading.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import String, Table
+
+from .errors import NotStorable
+
+_MULTI_VALUE = re.compile(r"_m\d+$")  # a multi-row INSERT's bind names: person_id_m0, person_id_m1, …
+
+
+def limit_of(table: Table, name: str) -> int | None:
+    """The length of a ``VARCHAR(n)`` column; None for unbounded text or no such column."""
+    column = table.c.get(name)
+    if column is None or not isinstance(column.type, String):
+        return None
+    return column.type.length
+
+
+def check_value(name: str, value: object, limit: int | None) -> None:
+    if not isinstance(value, str):
+        return
+    if "\x00" in value:
+        raise NotStorable(f"{name} holds a NUL character, which the database cannot keep")
+    if limit is not None and len(value) > limit:
+        raise NotStorable(f"{name} is {len(value)} characters long; the database keeps at most {limit}")
+
+
+def check_rows(table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, str):
+                name = _MULTI_VALUE.sub("", key)
+                if name in table.c:
+                    check_value(name, value, limit_of(table, name))
+
+
+def before_cursor_execute(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    """The engine hook: an INSERT's or UPDATE's values (not its WHERE parameters, whose names are no columns)."""
+    if context is None or not (context.isinsert or context.isupdate) or context.compiled is None:
+        return
+    table = getattr(context.compiled.statement, "table", None)
+    if isinstance(table, Table):
+        check_rows(table, context.compiled_parameters)
