@@ -84,6 +84,7 @@ class CalendarNotCovered(DomainError, LookupError):
         self.day = day
         self.first = first
         self.last = last
+        self.calendar = name
 
 
 class SweepIncomplete(CalendarNotCovered):

@@ -96,7 +96,9 @@ class Source:
         return cls(name, (secrets,) if isinstance(secrets, str) else tuple(secrets), mapping)
 
 
-_SOURCE_NAME = re.compile(r"[^/?#%\s]{1,64}")  # one URL path segment as written; inbound_requests.source holds 64
+_SOURCE_NAME = re.compile(
+    r"[^/?#%\s\x00-\x1f\x7f]{1,64}"
+)  # one URL path segment as written; inbound_requests.source holds 64
 
 
 def load_sources(path: str | Path) -> dict[str, Source]:
@@ -119,8 +121,8 @@ def load_sources(path: str | Path) -> dict[str, Source]:
         where = f"{file}: sources.{name}"
         if not _SOURCE_NAME.fullmatch(name):
             raise SourcesFileError(
-                f"{where}: a source name is 1-64 characters without '/', '?', '#', '%' or spaces (it is the last "
-                "part of the URL path /webhooks/NAME)"
+                f"{where}: a source name is 1-64 characters without '/', '?', '#', '%', spaces or control characters "
+                "(it is the last part of the URL path /webhooks/NAME)"
             )
         if not isinstance(spec, dict):
             raise SourcesFileError(f"{where}: must be a table")
@@ -194,7 +196,6 @@ class WebhookApp:
         self.tolerance = tolerance
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="webhook-db")
         self._app: App | None = None
-        self._calendars: list[tuple[str, int]] = []
         self._store: _Store | None = None
 
     # --- ASGI ------------------------------------------------------------------------------------------------
@@ -241,13 +242,22 @@ class WebhookApp:
             from entrypoints.app import open_app
 
             self._app = open_app(self.db_url, clock=self.clock)
-            self._calendars = _stored_calendars(self._app)
         return self._app
 
-    def _calendars_changed(self, app: App) -> bool:
-        """Has `calendar import` stored a calendar since ``app`` read them? Then it is closed, and the next
-        ``app()`` reads them again (the server's one database thread runs this, so nothing else uses it)."""
-        if _stored_calendars(app) == self._calendars:
+    def _now_covered(self, app: App, uncovered: CalendarNotCovered) -> bool:
+        """Do the calendars stored now cover the day ``app`` could not count? (`calendar import` ran meanwhile.)
+        Then the app is closed, and the next ``app()`` reads them again; the server's one database thread runs
+        this, so nothing else uses it."""
+        from adapters.sql import documents
+        from adapters.stored_documents import stored_calendars
+        from complaint_core.policy import CalendarSettings
+
+        registry = stored_calendars(documents.latest(app.database.engine, "calendar"))
+        try:
+            calendar = registry.get(CalendarSettings(name=uncovered.calendar))
+        except LookupError:
+            return False
+        if not calendar.first <= uncovered.day <= calendar.last:
             return False
         self.close()
         return True
@@ -384,7 +394,7 @@ class WebhookApp:
         except ConcurrencyConflict:
             raise
         except CalendarNotCovered as uncovered:
-            if uncovered.day > uncovered.last and self._calendars_changed(app):  # next year's, imported meanwhile
+            if uncovered.day > uncovered.last and self._now_covered(app, uncovered):  # next year's, imported since
                 app = self.app()
                 return self._intake(app, self._store_of(app), request, outcome)
             return self._uncovered(request, uncovered)
@@ -607,12 +617,6 @@ def _decision(case: Case) -> str:
 def _existing(linked: tuple[str, str | None], external_id: str) -> Answer:
     case_id, number = linked
     return Answer(200, {"number": number, "id": case_id, "external_id": external_id, "created": False})
-
-
-def _stored_calendars(app: App) -> list[tuple[str, int]]:
-    from adapters.sql import documents
-
-    return [(name, version) for name, version, _, _ in documents.latest(app.database.engine, "calendar")]
 
 
 def _field_errors(errors: Sequence[Any]) -> Answer:

@@ -82,10 +82,10 @@ def current(engine: Engine) -> str | None:
 
 def check_known(engine: Engine) -> str | None:
     """The database's revision; a revision newer than this code is refused."""
-    return _refuse_newer(current(engine))
+    return refuse_newer(current(engine))
 
 
-def _refuse_newer(revision: str | None) -> str | None:
+def refuse_newer(revision: str | None) -> str | None:
     if revision is None or revision == HEAD:
         return revision
     if revision not in known_revisions():
@@ -130,5 +130,5 @@ def ensure_schema(engine: Engine) -> None:
     revision = current(engine)
     if revision == HEAD:
         return
-    _refuse_newer(revision)
+    refuse_newer(revision)
     _upgrade(engine)

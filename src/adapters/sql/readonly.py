@@ -134,3 +134,33 @@ def sqlite_path(db: str | None) -> str | None:
     elif "://" in raw:
         return None
     return None if raw in ("", ":memory:") else raw
+
+
+def stored_calendar_documents(db: str | None) -> list[Doc]:
+    """The latest calendar documents of a SQLite ``--db``, read-only and without SQLAlchemy, at any schema this
+    version knows; nothing for a file that does not exist or is no complaint-core database (never created or
+    migrated here); a schema written by a newer version is refused, as by every command."""
+    import sqlite3
+
+    path = sqlite_path(db)
+    if path is None or not os.path.isfile(path):
+        return []
+    try:
+        conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error:
+        return []
+    try:
+        try:
+            rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+        except sqlite3.DatabaseError:
+            return []  # no complaint-core database, or not yet
+        if rows and rows[0][0] != HEAD:
+            from .migrate import refuse_newer
+
+            refuse_newer(str(rows[0][0]))
+        try:
+            return ReadOnlyCases(conn).calendar_documents()
+        except sqlite3.DatabaseError:
+            return []
+    finally:
+        conn.close()

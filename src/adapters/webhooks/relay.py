@@ -76,7 +76,10 @@ class Transport(Protocol):
 
 
 def _error_text(error: BaseException) -> str:
+    """The error as one line of printable text: an endpoint's malformed answer (a NUL in its status line) is
+    quoted in it, and a NUL cannot be stored."""
     text = f"{type(error).__name__}: {error}".strip()
+    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else "\ufffd" for c in text)
     return text[:MAX_ERROR_CHARS]
 
 

@@ -57,26 +57,16 @@ _DOW = {"zh": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri",
 
 def stored_calendars(ctx: typer.Context, calendar_files: list[Path] | None) -> list[Doc]:
     """The calendars the database stores (latest version of each), unless ``--calendar-file``s replace them as
-    they do for the case commands. Read only: a database that does not exist, is not at the current schema or is
-    no complaint-core database is neither created nor migrated, and the bundled table answers alone."""
-    import os
-
-    from adapters.sql.readonly import ReadOnlyCases, sqlite_path
+    they do for the case commands. Read only: a database that does not exist or is no complaint-core database is
+    neither created nor migrated, and the bundled table answers alone; one written by a newer version is refused,
+    as by every command."""
+    from adapters.sql.readonly import sqlite_path, stored_calendar_documents
 
     if calendar_files:
         return []
     db = settings_of(ctx).db
-    path = sqlite_path(db)
-    if path is not None:
-        if not os.path.isfile(path):
-            return []
-        reader = ReadOnlyCases.open(db)  # a SQLite file at the current schema, read without SQLAlchemy
-        if reader is None:
-            return []
-        try:
-            return reader.calendar_documents()
-        finally:
-            reader.close()
+    if sqlite_path(db) is not None:
+        return stored_calendar_documents(db)
     from sqlalchemy.exc import ProgrammingError
 
     from adapters.sql import documents, open_database

@@ -287,6 +287,15 @@ def test_the_calendar_commands_read_a_database_and_never_write_it(
     cal.write_text('name = "cn"\n[years.2027]\nholidays = ["2027-01-01"]\n', "utf-8")
     assert _cli(capsys, sql_url, "calendar", "import", str(cal))[0] == 0
     assert last() == "2027-12-31"
+    with database(sql_url) as db, db.engine.begin() as conn:  # an older schema: still read, not migrated
+        conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
+    assert last() == "2027-12-31"
+    migrated = open_database(sql_url, migrate=False)
+    try:
+        with migrated.engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
+    finally:
+        migrated.dispose()
     if sql_url.endswith(".db"):
         for content in (b"garbage", b""):
             other = tmp_path / "other.db"

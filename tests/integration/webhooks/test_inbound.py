@@ -226,6 +226,7 @@ def test_sources_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         ('[sources.crm]\nsecrets = [1, 2]\nmapping = "generic"\n', "sources.crm.secrets: must be a list of texts"),
         (f'[sources."a/b"]\nsecret = "{SECRET}"\nmapping = "generic"\n', "a source name is 1-64 characters"),
         (f'[sources.{"n" * 65}]\nsecret = "{SECRET}"\nmapping = "generic"\n', "a source name is 1-64 characters"),
+        (f'[sources."a\\u0000b"]\nsecret = "{SECRET}"\nmapping = "generic"\n', "a source name is 1-64 characters"),
     ):
         file.write_text(text, encoding="utf-8")
         with pytest.raises(SourcesFileError) as refused:

@@ -254,6 +254,37 @@ class _Trickler:
         self.thread.join(timeout=10)
 
 
+class _Garbler(_Trickler):
+    """An endpoint whose status line holds a NUL."""
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 2\x0000 OK\r\ncontent-length: 0\r\n\r\n")
+
+
+def test_a_malformed_answer_is_recorded_and_retried(db_url: str) -> None:
+    """Review: the error text quoted the answer's NUL, which no database may keep, so recording the batch failed
+    and the relay stopped (exit 4 on SQLite, a DataError on PostgreSQL), every run. Errors are printable now."""
+    garbler = _Garbler(seconds=0)
+    try:
+        make_cases(db_url, 1)
+        engine = engine_of(db_url)
+        ep.add_endpoint(engine, garbler.url, now=T0)
+        with Relay(engine, clock=SystemClock(), rng=0.5) as relay:
+            counts = relay.run_once(max_batches=1)
+        assert counts.retried == 1
+        (attempt,) = rows(engine, t.webhook_attempts)
+        assert attempt["status_code"] is None and "\\x00" in attempt["error"] and "\x00" not in attempt["error"]
+    finally:
+        garbler.stop()
+
+
 def test_timeout_bounds_the_whole_request_not_each_read() -> None:
     """`--timeout 2` let an endpoint that drips its answer a line a second hold a delivery for 30 s (and the relay
     with it): the socket timeout bounded each read. The stdlib transport now bounds the whole request."""
