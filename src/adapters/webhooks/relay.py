@@ -218,7 +218,7 @@ class StdlibTransport:
                 response.read(MAX_RESPONSE_BYTES)
                 status, retry_after = response.status, response.getheader("retry-after")
                 if self._deadlines.done(watched):
-                    raise TimeoutError(f"no complete answer within {self.timeout:g} s")
+                    raise TimeoutError(f"timed out: no complete answer within {self.timeout:g} s")
                 if response.will_close or not response.isclosed():
                     conns.pop(key, None)
                     sock.close()
@@ -228,7 +228,9 @@ class StdlibTransport:
                 if sock is not None:
                     sock.close()
                 if watched and self._deadlines.done(watched):
-                    return Response(None, error=_error_text(TimeoutError(f"no answer within {self.timeout:g} s")))
+                    return Response(
+                        None, error=_error_text(TimeoutError(f"timed out: no answer within {self.timeout:g} s"))
+                    )
                 if attempt == 1 and reused:
                     continue  # a kept-alive connection the server had closed: one fresh try
                 return Response(None, error=_error_text(error))
@@ -237,7 +239,7 @@ class StdlibTransport:
                 if sock is not None:
                     sock.close()
                 if watched and self._deadlines.done(watched) and not isinstance(error, TimeoutError):
-                    error = TimeoutError(f"no complete answer within {self.timeout:g} s")
+                    error = TimeoutError(f"timed out: no complete answer within {self.timeout:g} s")
                 return Response(None, error=_error_text(error))
         return Response(None, error="connection closed")  # pragma: no cover - the loop always returns
 

@@ -297,7 +297,8 @@ def test_timeout_bounds_the_whole_request_not_each_read() -> None:
     finally:
         transport.close()
         trickler.stop()
-    assert response.status is None and "TimeoutError" in (response.error or "")
+    # "timed out", as a socket timeout says it: whichever fires first, the attempt reads the same
+    assert response.status is None and "timed out" in (response.error or "")
     assert took < 2.0, took
 
 
