@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Column, Dialect, Table
 
 from . import tables as t
-from .storable import check_value, limit_of
+from .storable import check_value, limits
 
 Row = tuple[Any, ...]
 
@@ -37,12 +37,13 @@ class _Values:
         self.columns = tuple(columns)
         self.processors: list[tuple[int, Callable[[Any], Any]]] = []
         self.limits: list[tuple[int, str, int]] = []
+        texts = limits(table)
         for i, name in enumerate(self.columns):
             column: Column[Any] = table.c[name]
             processor = column.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 self.processors.append((i, processor))
-            limit = limit_of(table, name)
+            limit = texts.get(name)
             if limit is not None and (checked is None or name in checked):
                 self.limits.append((i, name, limit))
 

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 
 from . import storable
-from .errors import NotStorable, StorageBusy, StorageError
+from .errors import StorageBusy, StorageError
 
 DEFAULT_DB = "./complaints.db"
 BUSY_TIMEOUT_MS = 30_000
@@ -62,15 +62,7 @@ def make_engine(db: str | URL | None = None, **options: Any) -> Engine:
     options.setdefault("hide_parameters", True)
     engine = _sqlite(url, **options) if url.get_backend_name() == "sqlite" else _postgres(url, **options)
     event.listen(engine, "before_cursor_execute", storable.before_cursor_execute)
-    event.listen(engine, "handle_error", _not_storable)
     return engine
-
-
-def _not_storable(context: Any) -> None:
-    """A value a column cannot keep (``storable``) is the caller's error, named: not SQLAlchemy's
-    ``StatementError`` around it."""
-    if isinstance(context.original_exception, NotStorable):
-        raise context.original_exception
 
 
 def _sqlite(url: URL, **options: Any) -> Engine:

@@ -40,20 +40,14 @@ class ReadOnlyCases:
 
     @classmethod
     def open(cls, db: str | None) -> ReadOnlyCases | None:
-        import sqlite3
-
         path = sqlite_path(db)
-        if path is None or not os.path.isfile(path) or not os.access(path, os.R_OK | os.W_OK):
+        if path is None or not os.access(path, os.R_OK | os.W_OK):
             return None
-        try:
-            conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
-        except sqlite3.Error:
+        found = _open_read_only(path)
+        if found is None:
             return None
-        try:
-            row = conn.execute("SELECT version_num FROM alembic_version").fetchall()
-        except sqlite3.Error:
-            row = []
-        if row != [(HEAD,)]:
+        conn, revision = found
+        if revision != HEAD:
             conn.close()
             return None
         return cls(conn)
@@ -136,6 +130,24 @@ def sqlite_path(db: str | None) -> str | None:
     return None if raw in ("", ":memory:") else raw
 
 
+def _open_read_only(path: str) -> tuple[sqlite3.Connection, str | None] | None:
+    """A read-only connection to the SQLite file ``path`` and its schema revision (None: no complaint-core
+    database, or not yet); None when it is no file or cannot be opened."""
+    import sqlite3
+
+    if not os.path.isfile(path):
+        return None
+    try:
+        conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    except sqlite3.Error:
+        rows = []
+    return conn, (str(rows[0][0]) if rows else None)
+
+
 def stored_calendar_documents(db: str | None) -> list[Doc]:
     """The latest calendar documents of a SQLite ``--db``, read-only and without SQLAlchemy, at any schema this
     version knows; nothing for a file that does not exist or is no complaint-core database (never created or
@@ -143,24 +155,20 @@ def stored_calendar_documents(db: str | None) -> list[Doc]:
     import sqlite3
 
     path = sqlite_path(db)
-    if path is None or not os.path.isfile(path):
+    found = None if path is None else _open_read_only(path)
+    if found is None:
         return []
+    conn, revision = found
     try:
-        conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
-    except sqlite3.Error:
-        return []
-    try:
-        try:
-            rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
-        except sqlite3.DatabaseError:
-            return []  # no complaint-core database, or not yet
-        if rows and rows[0][0] != HEAD:
+        if revision is None:
+            return []
+        if revision != HEAD:
             from .migrate import refuse_newer
 
-            refuse_newer(str(rows[0][0]))
+            refuse_newer(revision)
         try:
             return ReadOnlyCases(conn).calendar_documents()
-        except sqlite3.DatabaseError:
+        except sqlite3.Error:
             return []
     finally:
         conn.close()

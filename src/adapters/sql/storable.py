@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
 from sqlalchemy import String, Table
@@ -22,12 +23,10 @@ from .errors import NotStorable
 _MULTI_VALUE = re.compile(r"_m\d+$")  # a multi-row INSERT's bind names: person_id_m0, person_id_m1, …
 
 
-def limit_of(table: Table, name: str) -> int | None:
-    """The length of a ``VARCHAR(n)`` column; None for unbounded text or no such column."""
-    column = table.c.get(name)
-    if column is None or not isinstance(column.type, String):
-        return None
-    return column.type.length
+@cache
+def limits(table: Table) -> dict[str, int | None]:
+    """Each text column of ``table`` by name, with its ``VARCHAR(n)`` length (None: unbounded text)."""
+    return {c.name: c.type.length for c in table.columns if isinstance(c.type, String)}
 
 
 def check_value(name: str, value: object, limit: int | None) -> None:
@@ -40,12 +39,13 @@ def check_value(name: str, value: object, limit: int | None) -> None:
 
 
 def check_rows(table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
+    texts = limits(table)
     for row in rows:
         for key, value in row.items():
             if isinstance(value, str):
                 name = _MULTI_VALUE.sub("", key)
-                if name in table.c:
-                    check_value(name, value, limit_of(table, name))
+                if name in texts:
+                    check_value(name, value, texts[name])
 
 
 def before_cursor_execute(

@@ -55,7 +55,7 @@ TEXT = Texts(
 _DOW = {"zh": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 
 
-def stored_calendars(ctx: typer.Context, calendar_files: list[Path] | None) -> list[Doc]:
+def stored_calendar_docs(ctx: typer.Context, calendar_files: list[Path] | None) -> list[Doc]:
     """The calendars the database stores (latest version of each), unless ``--calendar-file``s replace them as
     they do for the case commands. Read only: a database that does not exist or is no complaint-core database is
     neither created nor migrated, and the bundled table answers alone; one written by a newer version is refused,
@@ -100,7 +100,7 @@ def add_days(
     if working:
         from complaint_core.calendar import add_working_days
 
-        calendar = calendar_of(loaded, files, stored_calendars(ctx, calendar_files))
+        calendar = calendar_of(loaded, files, stored_calendar_docs(ctx, calendar_files))
         result = add_working_days(calendar, start, days)
         name, estimated = calendar.name, calendar.is_estimated(result)
     else:
@@ -132,7 +132,7 @@ def is_workday(
     files = calendar_files or ()
     loaded = load_policy_arg(policy, param_hint="'--policy'", calendar_files=files)
     lang = settings.language(loaded.language)
-    doc = workday_json(calendar_of(loaded, files, stored_calendars(ctx, calendar_files)), day)
+    doc = workday_json(calendar_of(loaded, files, stored_calendar_docs(ctx, calendar_files)), day)
     message = TEXT(doc["kind"], lang, day=day, dow=_DOW[lang][day.weekday()])
     if doc["estimated"]:
         message += TEXT("estimated", lang)
@@ -147,7 +147,7 @@ def coverage(ctx: typer.Context, calendar_files: CalendarFilesOption = None) -> 
 
     settings = settings_of(ctx)
     lang = settings.language()
-    calendars = registry_calendars(calendar_files or (), stored_calendars(ctx, calendar_files))
+    calendars = registry_calendars(calendar_files or (), stored_calendar_docs(ctx, calendar_files))
     doc = {"calendars": [calendar_json(cal, sources) for cal, sources in calendars]}
 
     def human(console: Console) -> None:
