@@ -18,7 +18,18 @@ import attrs
 
 from .calendar import WorkingCalendar, add_working_days, next_working_day, working_days_between
 from .errors import RuleViolation
-from .policy import CaseKind, Channel, ClockRule, Limit, Market, Policy, PromiseMode, RestDayRule, TimeUnit
+from .policy import (
+    DAY_UNITS,
+    CaseKind,
+    Channel,
+    ClockRule,
+    Limit,
+    Market,
+    Policy,
+    PromiseMode,
+    RestDayRule,
+    TimeUnit,
+)
 from .timeutil import add_months, end_of_day, local_date
 
 
@@ -307,6 +318,33 @@ def compute_deadline(
     else:
         day += timedelta(days=sum((local_date(b, tz) - local_date(a, tz)).days for a, b in pauses))
     return result(end_of_day(_rest_day_rule(day, limit, calendar, rule.on_rest_day, warnings), tz))
+
+
+def memo_due(
+    rule: ClockRule,
+    state: ClockState,
+    *,
+    calendar: WorkingCalendar | None,
+    tz: tzinfo,
+    memo: dict[tuple[int, date], datetime | None],
+) -> datetime | None:
+    """``compute_deadline(...).due``, computed once per (rule, local start day) for a day-based clock that has no
+    pause, special circumstance or promise: its due depends on nothing else. ``memo`` belongs to one zone and one
+    calendar, and its rules must stay alive while it is used (they are keyed by ``id``)."""
+    limit = rule.limit
+    if (
+        state.pauses
+        or state.special is not None
+        or state.promise is not None
+        or limit is None
+        or limit.unit not in DAY_UNITS
+    ):
+        return compute_deadline(rule, state, calendar=calendar, tz=tz).due
+    key = (id(rule), local_date(state.started_at, tz))
+    if key in memo:
+        return memo[key]
+    due = memo[key] = compute_deadline(rule, state, calendar=calendar, tz=tz).due
+    return due
 
 
 def stage_one_due(

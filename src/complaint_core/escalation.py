@@ -40,14 +40,14 @@ gets every inquiry exactly once (consecutive windows do not overlap).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from uuid import UUID
 
 import attrs
 
 from .calendar import WorkingCalendar
 from .case import FINISHED, Case, CaseStatus
-from .clocks import Deadline, compute_deadline, select_rule, shift
+from .clocks import Deadline, compute_deadline, memo_due, select_rule, shift
 from .errors import NotFound
 from .labels import Labels
 from .policy import EscalationAction, Limit, Policy, TimeUnit
@@ -130,8 +130,14 @@ def due_floors(policy: Policy) -> dict[str, timedelta | None]:
     return out
 
 
-# fire times by (id of the clock rule, level, due): valid under one policy's zone and calendar only
-Memo = dict[tuple[int, int, datetime], datetime]
+@attrs.define
+class Memo:
+    """Times the sweep computed under one policy's rules, zone and calendar (rules are keyed by ``id``, so the
+    policy must stay alive while the memo is used): dues by (rule, local start day) of plain day-based clocks
+    (``memo_due``), and each rung's firing time by (rule, level, due)."""
+
+    dues: dict[tuple[int, date], datetime | None] = attrs.Factory(dict)
+    fires: dict[tuple[int, int, datetime], datetime] = attrs.Factory(dict)
 
 
 def due_actions(
@@ -145,15 +151,16 @@ def due_actions(
 ) -> list[SweepAction]:
     """The ladder levels of ``case`` due at ``now`` and not yet recorded, in (clock, level) order.
 
-    ``floors`` (``due_floors(policy)``) and ``memo`` (a dict shared by calls with the same policy
-    objects and calendar, remembering each rung's time per due) are optional shortcuts; the
-    result is the same without them.
+    ``floors`` (``due_floors(policy)``) and ``memo`` (a ``Memo`` shared by calls with the same policy
+    objects and calendar) are optional shortcuts; the result is the same without them.
     """
     out: list[SweepAction] = []
     if case.status in FINISHED:
         return out
     subject = None
     tz = policy.tz
+    deliver_at: datetime | None = None  # every level found fires before now, so all are delivered alike
+    case_id, reference = case.case_id, case.reference
     for state in case.clocks:
         if state.stopped_at is not None or (state.pauses and state.pauses[-1].until is None):
             continue
@@ -166,7 +173,10 @@ def due_actions(
         rule = select_rule(policy, state.name, subject)
         if rule is None or state.level >= len(rule.ladder):
             continue
-        due = compute_deadline(rule, state, calendar=calendar, tz=tz).due
+        if memo is None:
+            due = compute_deadline(rule, state, calendar=calendar, tz=tz).due
+        else:
+            due = memo_due(rule, state, calendar=calendar, tz=tz, memo=memo.dues)
         if due is None or due >= now:  # every rung fires after due (offsets are >= 0): at due it is in time
             continue
         for level in range(state.level + 1, len(rule.ladder) + 1):
@@ -175,16 +185,18 @@ def due_actions(
                 fires_at = shift(due, rung.after, calendar=calendar, tz=tz)
             else:
                 key = (id(rule), level, due)
-                found = memo.get(key)
+                found = memo.fires.get(key)
                 if found is None:
-                    found = memo[key] = shift(due, rung.after, calendar=calendar, tz=tz)
+                    found = memo.fires[key] = shift(due, rung.after, calendar=calendar, tz=tz)
                 fires_at = found
             if fires_at >= now:
                 break
+            if deliver_at is None:
+                deliver_at = held_until(policy, calendar, now)  # as computed now (DOMAIN §5)
             out.append(
                 SweepAction(
-                    case_id=case.case_id,
-                    reference=case.reference,
+                    case_id=case_id,
+                    reference=reference,
                     clock=state.name,
                     level=level,
                     action=rung.action,
@@ -193,7 +205,7 @@ def due_actions(
                     fires_at=fires_at,
                     rule_id=rung.rule_id or rule.rule_id,
                     label=rung.label,
-                    deliver_at=held_until(policy, calendar, max(fires_at, now)),  # as computed now (DOMAIN §5)
+                    deliver_at=deliver_at,
                     policy_id=policy.policy_id,
                     policy_version=policy.version,
                 )
@@ -233,44 +245,45 @@ def sweep(
 ) -> tuple[SweepAction, ...]:
     """Every ladder level due at ``now`` over ``cases``, sorted by (case id, clock, level).
 
-    ``policy_for`` is called when a case runs another policy (id or version) than the case before it,
-    ``calendar_for`` once per distinct policy: a case's policy is a function of those two fields.
+    ``policy_for`` is called when an open case with clocks runs another policy (id or version) than the last one
+    looked up, never for a closed one; ``calendar_for`` once per distinct policy: a case's policy is a function of
+    those two fields.
     """
     now = require_aware(now, "now")
     out: list[SweepAction] = []
     # per policy: its calendar, its floors, per clock name the latest start whose due may have come by now, and
-    # the fire times computed under it (two policies may share rule objects under another zone or calendar)
+    # the times computed under it (two policies may share rule objects under another zone or calendar)
     plans: dict[int, tuple[Policy, WorkingCalendar | None, dict[str, timedelta | None], dict[str, datetime], Memo]] = {}
     closed, settled = CaseStatus.CLOSED, CaseStatus.SETTLED
-    last_policy: Policy | None = None
-    last_id, last_version = "", 0  # the policy id and version ``last_policy`` was looked up for
+    policy: Policy | None = None
+    last_id: str | None = None  # the policy id and version ``policy`` was looked up for (None: not yet)
+    last_version = 0
     calendar: WorkingCalendar | None = None
     floors: dict[str, timedelta | None] = {}
     latest_start: dict[str, datetime] = {}
-    memo: Memo = {}  # rules stay alive in ``plans``, so ids are stable
+    memo = Memo()  # rules stay alive in ``plans``, so ids are stable
     for case in cases:
-        status = case.status
-        clocks = case.clocks
-        if status is closed or status is settled or not clocks:
-            continue
-        if last_policy is None or case.policy_version != last_version or case.policy_id != last_id:
+        if case.policy_version != last_version or case.policy_id != last_id:
+            status = case.status
+            if status is closed or status is settled or not case.clocks:
+                continue  # nothing to chase; its policy need not even be known
             last_id, last_version = case.policy_id, case.policy_version
-            policy = policy_for(case)
-        else:
-            policy = last_policy
-        if policy is not last_policy:
-            plan = plans.get(id(policy))
-            if plan is None or plan[0] is not policy:
-                floors = due_floors(policy)
-                latest = {name: now - floor for name, floor in floors.items() if floor is not None}
-                plan = plans[id(policy)] = (policy, calendar_for(policy), floors, latest, {})
-            last_policy, calendar, floors, latest_start, memo = plan
-        for state in clocks:  # cheap pre-check: may any running clock be due by now?
+            found = policy_for(case)
+            if found is not policy:
+                policy = found
+                plan = plans.get(id(policy))
+                if plan is None or plan[0] is not policy:
+                    floors = due_floors(policy)
+                    latest = {name: now - floor for name, floor in floors.items() if floor is not None}
+                    plan = plans[id(policy)] = (policy, calendar_for(policy), floors, latest, Memo())
+                _, calendar, floors, latest_start, memo = plan
+        for state in case.clocks:  # cheap pre-check, most decisive test first: may any running clock be due?
             start_by = latest_start.get(state.name)
-            if state.stopped_at is None and (
-                state.promise is not None or (start_by is not None and state.started_at <= start_by)
+            if ((start_by is not None and state.started_at <= start_by) or state.promise is not None) and (
+                state.stopped_at is None
             ):
-                out.extend(due_actions(case, policy, calendar, now, floors=floors, memo=memo))
+                assert policy is not None  # looked up for the first case with clocks
+                out.extend(due_actions(case, policy, calendar, now, floors=floors, memo=memo))  # skips closed cases
                 break
     out.sort(key=lambda a: (a.case_id, a.clock, a.level))
     return tuple(out)

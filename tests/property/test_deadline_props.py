@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from adapters.calendars import china_calendar
 from complaint_core.calendar import add_working_days, next_working_day, working_days_between
-from complaint_core.clocks import ClockState, Pause, Promise, SpecialCircumstance, compute_deadline
+from complaint_core.clocks import ClockState, Pause, Promise, SpecialCircumstance, compute_deadline, memo_due
 from complaint_core.labels import Labels
 from complaint_core.policy import DAY_UNITS, ClockRule, Limit, PromiseMode, RestDayRule, TimeUnit
 
@@ -375,3 +375,37 @@ def test_promise_becomes_the_deadline(rule: ClockRule, start: datetime, data: st
         assert got == due(rule, attrs.evolve(state, promise=None))
     else:
         assert got == promised
+
+
+# ----- the sweep's shortcut ------------------------------------------------------------------------
+
+
+@given(data=st.data())
+def test_memo_due_gives_compute_deadline_due_to_every_clock_sharing_the_memo(data: st.DataObject) -> None:
+    """``memo_due`` (the sweep computes a plain day-based due once per rule and local start day) never gives a
+    clock another due than ``compute_deadline``: not to a clock with pauses, an extended limit or a promise, not
+    to an hour-based clock started on a day already memoised, not across rules."""
+    rules_ = [
+        make_rule(r.limit.unit, r.limit.amount, r.on_rest_day, special=data.draw(st.integers(0, 5)))
+        for r in data.draw(st.lists(rules(), min_size=1, max_size=3), label="rules")
+        if r.limit is not None
+    ]
+    rules_ = [attrs.evolve(r, promise=data.draw(st.sampled_from(PromiseMode))) for r in rules_]
+    base = data.draw(starts(), label="base")
+    memo: dict[tuple[int, date], datetime | None] = {}
+    for _ in range(data.draw(st.integers(1, 10), label="clocks")):
+        rule = data.draw(st.sampled_from(rules_), label="rule")
+        start = base + timedelta(minutes=data.draw(st.integers(0, 3 * 24 * 60), label="start"))
+        state = ClockState(name="c", started_at=start)
+        if data.draw(st.booleans(), label="paused"):
+            state = attrs.evolve(state, pauses=data.draw(pause_lists(start, max_pauses=2), label="pauses"))
+        if data.draw(st.booleans(), label="special"):
+            declared = start + timedelta(hours=1)
+            state = attrs.evolve(
+                state, special=SpecialCircumstance(reason="flood", approver="gm", declared_at=declared)
+            )
+        if data.draw(st.booleans(), label="promise"):
+            promised = start + timedelta(minutes=data.draw(st.integers(1, 60 * 24 * 30), label="promised"))
+            state = attrs.evolve(state, promise=Promise(due=promised, made_at=start))
+        expected = compute_deadline(rule, state, calendar=CN, tz=SH).due
+        assert memo_due(rule, state, calendar=CN, tz=SH, memo=memo) == expected

@@ -475,6 +475,30 @@ def test_sweep_looks_a_policy_up_once_per_run_of_cases_that_share_it(
     assert asked == ["manufacturing", "bank-branch", "manufacturing"]
 
 
+def test_sweep_never_asks_for_the_policy_of_a_closed_case_or_one_without_clocks(
+    service: CaseService, store: MemoryStore, sh: Maker
+) -> None:
+    """A closed case (or one whose policy started no clock) has nothing to chase, so the sweep never needs its
+    policy: a retired policy version that no longer loads does not stop the sweep of the open cases."""
+    closed = service.get(close_case(service, closed=sh(2026, 11, 3, 10)))
+    late = service.receive(INTAKE, actor="sales", at=sh(2026, 11, 2))
+    service.register(late.case_id, actor="gm_office", at=sh(2026, 11, 2, 10))
+    quiet = attrs.evolve(service.get(late.case_id), case_id=uuid4(), policy_version=99, clocks=())
+    retired = attrs.evolve(service.get(closed.case_id), policy_version=98)
+    asked: list[int] = []
+
+    def policy_for(case: Case) -> Policy:
+        asked.append(case.policy_version)
+        if case.policy_version != late.policy_version:
+            raise NotFound(f"no policy version {case.policy_version}")
+        return service.policy_of(case)
+
+    now = sh(2026, 11, 30, 9)
+    cases = [retired, quiet, service.get(late.case_id), retired, quiet]
+    assert [a.case_id for a in sweep(cases, policy_for, service.calendar_for, now)] == [late.case_id] * 3
+    assert asked == [late.policy_version]
+
+
 def test_p3_esc_01_major_complaint_alerts_at_once_and_escalates_unacknowledged(
     store: MemoryStore, service: CaseService, sh: Maker
 ) -> None:
