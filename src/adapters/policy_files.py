@@ -107,11 +107,13 @@ def _is_collection(type_: Any) -> bool:
 
 
 @cache
-def policy_converter(*, stored: bool = False) -> cattrs.Converter:
+def policy_converter(*, stored: bool = False, detailed: bool = True) -> cattrs.Converter:
     """The converter of policy files; ``stored`` for policies a database already holds: they were checked when
     they were stored, by the version of the day, which turned a number given for text into text (``101`` →
-    ``"101"``). Refusing that now would make every command on that database fail."""
-    converter = make_converter(forbid_extra_keys=True)
+    ``"101"``). Refusing that now would make every command on that database fail. ``detailed`` collects every
+    error with its key path; without it the same hooks stop at the first error, and generating them costs a
+    third less of every command's start-up (``_structure`` tries that first)."""
+    converter = make_converter(forbid_extra_keys=True, detailed_validation=detailed)
     converter.register_structure_hook(Decimal, _structure_decimal)
     converter.register_structure_hook(int, _structure_int)
     converter.register_structure_hook(bool, _structure_bool)
@@ -167,6 +169,10 @@ def policy_from_dict(
 
 
 def _structure(data: dict[str, Any], source: str, *, stored: bool = False) -> Policy:
+    try:
+        return policy_converter(stored=stored, detailed=False).structure(data, Policy)
+    except Exception:  # what is wrong is said below, by the converter that finds every error with its path
+        pass
     try:
         return policy_converter(stored=stored).structure(data, Policy)
     except PolicyInvalid:
