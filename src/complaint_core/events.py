@@ -18,7 +18,7 @@ from .responsibility import Party, Responsibility
 from .validity import Validity
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class DomainEvent:
     EVENT_TYPE: ClassVar[str] = "event"
     aggregate_id: UUID
@@ -27,7 +27,7 @@ class DomainEvent:
     actor: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class Transitioned(DomainEvent):
     """Base of events that move the case to another lifecycle state."""
 
@@ -36,7 +36,7 @@ class Transitioned(DomainEvent):
     clocks_stopped: tuple[str, ...] = ()
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class CaseReceived(Transitioned):
     EVENT_TYPE: ClassVar[str] = "case.received"
     number: str | None = None
@@ -46,18 +46,18 @@ class CaseReceived(Transitioned):
     repeat_count: int = 0  # earlier complaints on the same issue (P4-CLS-04): the second-complaint chain, or more
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class CaseRegistered(Transitioned):
     EVENT_TYPE: ClassVar[str] = "case.registered"
     number: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class InvestigationStarted(Transitioned):
     EVENT_TYPE: ClassVar[str] = "case.investigation_started"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class ResponsibilityAttributed(Transitioned):
     EVENT_TYPE: ClassVar[str] = "case.responsibility_attributed"
     handler: Party | None
@@ -68,7 +68,7 @@ class ResponsibilityAttributed(Transitioned):
     validity: Validity | None = None  # P3-CLS-03
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class RemedyProposed(Transitioned):
     EVENT_TYPE: ClassVar[str] = "case.remedy_proposed"
     remedy_kind: str
@@ -76,7 +76,7 @@ class RemedyProposed(Transitioned):
     note: str = ""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class RemedyApproved(Transitioned):
     EVENT_TYPE: ClassVar[str] = "case.remedy_approved"
     role: str
@@ -84,38 +84,38 @@ class RemedyApproved(Transitioned):
     amount: Decimal
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class CustomerReplied(Transitioned):
     EVENT_TYPE: ClassVar[str] = "case.customer_replied"
     message: str
     reaction: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class CaseClosed(Transitioned):
     EVENT_TYPE: ClassVar[str] = "case.closed"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class CaseSettled(Transitioned):
     EVENT_TYPE: ClassVar[str] = "case.settled"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class FoundNotEstablished(Transitioned):
     EVENT_TYPE: ClassVar[str] = "case.not_established"
     reason: str
     validity: Validity | None = None  # P3-CLS-03
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class PetitionFiled(Transitioned):
     EVENT_TYPE: ClassVar[str] = "case.petition_filed"
     department: str
     reason: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class MilestoneReached(DomainEvent):
     EVENT_TYPE: ClassVar[str] = "case.milestone_reached"
     milestone: str
@@ -123,7 +123,7 @@ class MilestoneReached(DomainEvent):
     clocks_stopped: tuple[str, ...] = ()
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class SeverityClassified(DomainEvent):
     EVENT_TYPE: ClassVar[str] = "case.severity_classified"
     severity: str
@@ -132,7 +132,7 @@ class SeverityClassified(DomainEvent):
     clocks_started: tuple[str, ...] = ()
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class ReactionRecorded(DomainEvent):
     """How the customer took the reply, learnt after it was recorded (e.g. from the CRM)."""
 
@@ -140,7 +140,7 @@ class ReactionRecorded(DomainEvent):
     reaction: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class HandlerAssigned(DomainEvent):
     """Who handles the case, named before the findings (the handler may change until attribution)."""
 
@@ -148,34 +148,34 @@ class HandlerAssigned(DomainEvent):
     handler: Party
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class MajorComplaintFlagged(DomainEvent):
     EVENT_TYPE: ClassVar[str] = "case.major_flagged"
     reason: str
     clocks_started: tuple[str, ...] = ()
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class EmergencyMeetingRecorded(DomainEvent):
     EVENT_TYPE: ClassVar[str] = "case.emergency_meeting_recorded"
     attendees: tuple[str, ...]
     minutes: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class ClockPaused(DomainEvent):
     EVENT_TYPE: ClassVar[str] = "case.clock_paused"
     clock: str
     reason: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class ClockResumed(DomainEvent):
     EVENT_TYPE: ClassVar[str] = "case.clock_resumed"
     clock: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class SpecialCircumstanceDeclared(DomainEvent):
     EVENT_TYPE: ClassVar[str] = "case.special_circumstance_declared"
     clock: str
@@ -183,14 +183,14 @@ class SpecialCircumstanceDeclared(DomainEvent):
     approver: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class PromiseRecorded(DomainEvent):
     EVENT_TYPE: ClassVar[str] = "case.promise_recorded"
     clock: str
     due: datetime
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class ClockEscalated(DomainEvent):
     """A ladder level fired (DOMAIN §5): a reminder, an escalation, an alert or a deemed waiver."""
 
@@ -205,7 +205,7 @@ class ClockEscalated(DomainEvent):
     deliver_at: datetime | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class InquiryIssued(DomainEvent):
     """The timeliness audit of a closed case sent an overdue inquiry (洽办单) for a late step (P1-ESC-02)."""
 
@@ -216,13 +216,13 @@ class InquiryIssued(DomainEvent):
     stopped_at: datetime
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class PolicyAdopted(DomainEvent):
     EVENT_TYPE: ClassVar[str] = "case.policy_adopted"
     policy_version: int
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class CauseRecorded(DomainEvent):
     """The root cause found, recorded or corrected apart from the findings (e.g. after closure, before penalties
     that depend on it: P1-CLS-08)."""
@@ -231,7 +231,7 @@ class CauseRecorded(DomainEvent):
     cause_code: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class ImprovementPlanned(DomainEvent):
     """A corrective action decided on the case (P4-LC-03, P3-FU-03); ``tracked`` false exempts it from the check
     (P1-CLS-05)."""
@@ -245,7 +245,7 @@ class ImprovementPlanned(DomainEvent):
     tracked: bool
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class ImprovementVerified(DomainEvent):
     """The effect of a corrective action checked (P1-FU-01 效果确认)."""
 
@@ -286,26 +286,26 @@ CASE_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
 )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class AssessmentProposed(DomainEvent):
     EVENT_TYPE: ClassVar[str] = "assessment.proposed"
     case_id: UUID
     total: Decimal
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class AssessmentApproved(DomainEvent):
     EVENT_TYPE: ClassVar[str] = "assessment.approved"
     role: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class AssessmentReversed(DomainEvent):
     EVENT_TYPE: ClassVar[str] = "assessment.reversed"
     reason: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class AssessmentEndorsed(DomainEvent):
     """P1-APR-04: the supervisor endorsed the individual punishments' types; approval may follow."""
 
