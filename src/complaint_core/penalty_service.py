@@ -7,7 +7,7 @@ ledger journal and the events commit together or not at all.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
@@ -19,7 +19,7 @@ from .ledger_journal import LedgerClose, LedgerPost, LedgerReverse, apply_op
 from .penalty_orders import PenaltyOrder, assess_lines
 from .ports import OrganisationSource, UnitOfWork
 from .services import CaseService, in_transaction
-from .timeutil import month_key, require_aware
+from .timeutil import is_month, month_key, require_aware
 
 
 class PenaltyService:
@@ -129,12 +129,24 @@ class PenaltyService:
         return in_transaction(self.uow, work, self.cases.conflict_retries)
 
     def close_month(self, month: str, *, policy_id: str | None = None, cap_ratio: Decimal | None = None) -> MonthClose:
-        """P1-PEN-11: deduct up to the cap of each person's bonus (the policy's ratio by default), carry the rest."""
+        """P1-PEN-11: deduct up to the cap of each person's bonus (the policy's ratio by default), carry the rest.
+
+        A month after the current one (in the policy's zone) is refused: months close in order, so closing one by
+        mistake would shut every month before it to postings for good. The current month may close before it
+        ends, as payroll does."""
+        pid = policy_id or self.cases.default_policy
+        policy = self.cases.policies.get(pid) if pid is not None else None
         if cap_ratio is None:
-            pid = policy_id or self.cases.default_policy
-            if pid is None:
+            if policy is None:
                 raise NotFound("no policy given and the service has no default policy")
-            cap_ratio = self.cases.policies.get(pid).penalties.monthly_cap_ratio
+            cap_ratio = policy.penalties.monthly_cap_ratio
+        current = month_key(self.cases.clock.now(), policy.tz if policy is not None else UTC)
+        if is_month(month) and month > current:
+            raise RuleViolation(
+                f"{month} has not begun (it is {current}): a month closes once its bonuses are known, and a "
+                f"closed month shuts every month before it to postings",
+                rule="LEDGER-FUTURE",
+            )
         org = self.organisation.get()
         bonuses = {person: amount for (person, m), amount in org.bonuses.items() if m == month}
 

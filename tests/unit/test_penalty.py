@@ -548,3 +548,20 @@ def test_endorser_roles_cannot_be_blank() -> None:
     with pytest.raises(PolicyInvalid) as err:
         attrs.evolve(base, penalties=attrs.evolve(base.penalties, endorser_roles=frozenset({" "})))
     assert err.value.path == "penalties.endorser_roles"
+
+
+def test_a_month_after_the_current_one_is_not_closed(org: Organisation) -> None:
+    """Months close in order, so a close of a later month by mistake (2099-12 for 2026-12) would shut every month
+    before it to postings for good; the current month may close before it ends, as payroll does."""
+    from adapters.clock import FixedClock
+    from complaint_core.penalty_service import PenaltyService
+    from entrypoints.bootstrap import bootstrap
+
+    cases = bootstrap(clock=FixedClock(datetime(2026, 11, 30, 17, tzinfo=UTC)))  # 2026-12-01 01:00 in Shanghai
+    penalties = PenaltyService(cases, organisation=type("Org", (), {"get": lambda self: org})())
+    for month in ("2027-01", "2099-12"):
+        with pytest.raises(RuleViolation, match=f"{month} has not begun") as later:
+            penalties.close_month(month)
+        assert later.value.rule == "LEDGER-FUTURE"
+    assert penalties.ledger().closed_months == ()
+    assert penalties.close_month("2026-12").month == "2026-12"  # the policy's zone decides the current month

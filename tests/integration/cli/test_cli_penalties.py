@@ -174,6 +174,8 @@ def test_assess_approve_close_show(capsys: pytest.CaptureFixture[str], db: Path)
     assert code == 0 and doc["assessment"]["status"] == "approved"
     assert doc["assessment"]["endorsement"]["by"] == "M01"
 
+    code, err = refused(capsys, db, "ledger", "close", "2099-12")  # a typo for 2026-12 shut 2026-11 for good
+    assert code == 4 and "[LEDGER-FUTURE] 2099-12 has not begun" in err
     code, doc = run(capsys, db, "ledger", "close", "2026-11")
     assert code == 0 and doc["month"] == "2026-11" and doc["cap_ratio"] == "0.5"
     code, doc = run(capsys, db, "ledger", "show", "--person", "M05")
