@@ -96,7 +96,7 @@ class SqlOrganisation:
         d = t.documents.c
         with reading(self.engine) as conn:
             version = conn.execute(select(func.max(d.version)).where(d.kind == "organisation")).scalar()
-            rows = conn.execute(select(t.bonuses)).all()
+            imported = _bonuses(conn)
         if version is None:
             raise NotFound("no organisation loaded: run `complaint org import FILE` first")
         if self._parsed is None or self._parsed[0] != version:
@@ -104,9 +104,16 @@ class SqlOrganisation:
             _, stored, _, source = docs[0]
             self._parsed = (stored, loads_organisation(source, f"database organisation v{stored}"))
         org = self._parsed[1]
-        bonuses = dict(org.bonuses)
-        bonuses.update({(r.person_id, r.month): from_fen(r.amount_fen) for r in rows})
-        return attrs.evolve(org, bonuses=bonuses)
+        return attrs.evolve(org, bonuses={**org.bonuses, **imported})
+
+    def imported_bonuses(self) -> dict[tuple[str, str], Decimal]:
+        """The bonuses ``bonus import`` stored by (person, month); they take precedence over the file's."""
+        with reading(self.engine) as conn:
+            return _bonuses(conn)
+
+
+def _bonuses(conn: Connection) -> dict[tuple[str, str], Decimal]:
+    return {(r.person_id, r.month): from_fen(r.amount_fen) for r in conn.execute(select(t.bonuses))}
 
 
 def store_bonuses(engine: Engine, rows: list[tuple[str, str, Decimal]]) -> int:

@@ -60,7 +60,7 @@ def parse_bonus_csv(text: str, source: str) -> list[tuple[int, tuple[str, str, D
 
 
 def import_bonuses(ctx: typer.Context, file: FileArg) -> None:
-    """Store the bonuses of a CSV file (people must be in the stored organisation, if one is loaded)."""
+    """Store the bonuses of a CSV file (people must be in the stored organisation)."""
     from adapters.sql.documents import store_bonuses
     from complaint_core.errors import NotFound
     from complaint_core.organisation import OrganisationInvalid
@@ -73,12 +73,13 @@ def import_bonuses(ctx: typer.Context, file: FileArg) -> None:
     app = open_for(ctx)
     try:
         known = {p.id for p in app.organisation.get().people}
-    except NotFound:
-        known = None
-    if known is not None:
-        for line, (person, _, _) in numbered:
-            if person not in known:
-                raise OrganisationInvalid(f"{file} line {line}", f"unknown person {person!r}")
+    except NotFound:  # unchecked, a mistyped person would be kept for good and refuse every organisation
+        raise NotFound(
+            "no organisation loaded: bonuses are checked against its people; run `complaint org import FILE` first"
+        ) from None
+    for line, (person, _, _) in numbered:
+        if person not in known:
+            raise OrganisationInvalid(f"{file} line {line}", f"unknown person {person!r}")
     closed = set(app.penalties.ledger().closed_months)
     for line, (_, month, _) in numbered:
         if month in closed:  # the close used that month's bonuses; a new one would only disagree with it

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from complaint_core.organisation import Organisation
+    from entrypoints.app import App
 
 TEXT = Texts(
     {
@@ -87,6 +88,7 @@ def import_org(ctx: typer.Context, file: FileArg) -> None:
     app = open_for(ctx)
     from adapters.sql import documents as docs
 
+    _check_bonuses_kept(app, org, str(file))
     version = docs.store(
         app.database.engine, kind="organisation", name="organisation", source=source, fmt="toml", at=datetime.now(UTC)
     )
@@ -94,6 +96,42 @@ def import_org(ctx: typer.Context, file: FileArg) -> None:
     counts = {"departments": len(org.departments), "units": len(org.units), "people": len(org.people)}
     message = TEXT("imported", settings.language(), version=version, **counts)
     emit(settings, doc, lambda console: console.print(message, markup=False, highlight=False))
+
+
+def _check_bonuses_kept(app: App, org: Organisation, source: str) -> None:
+    """An organisation replaces the stored one only if the bonuses stay consistent: the imported ones
+    (``bonus import``, which take precedence over a file's) must name its people, or every command reading the
+    organisation would fail; and the file may not change a bonus already imported or a closed month's."""
+    from adapters.sql.documents import SqlOrganisation
+    from complaint_core.errors import NotFound
+    from complaint_core.organisation import OrganisationInvalid
+
+    try:
+        current = app.organisation.get()
+    except NotFound:
+        current = None
+    imported = SqlOrganisation(app.database.engine).imported_bonuses()
+    closed = set(app.penalties.ledger().closed_months)
+    people = {p.id for p in org.people}
+    for person, month in sorted(imported):
+        if person not in people:
+            raise OrganisationInvalid(
+                source,
+                f"bonus import stored a bonus of {person} for {month}, and {person} is not in this organisation: "
+                "a person stays listed while bonuses of theirs are kept",
+            )
+    for (person, month), amount in sorted(org.bonuses.items()):
+        before = imported.get((person, month))
+        if before is not None and before != amount:
+            raise OrganisationInvalid(
+                f"{source} bonuses ({person}, {month})",
+                f"{amount:.2f}, but bonus import stored {before:.2f}, which takes precedence: change it with "
+                "bonus import",
+            )
+        if month in closed and (current is None or current.bonuses.get((person, month)) != amount):
+            raise OrganisationInvalid(
+                f"{source} bonuses ({person}, {month})", f"{month} is closed in the ledger: its bonuses are final"
+            )
 
 
 def show(ctx: typer.Context) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -436,6 +437,59 @@ def test_bonus_import_names_the_line_of_an_unknown_person(
     with pytest.raises(SystemExit) as done:
         main(["--db", str(db), "bonus", "import", str(csv)])
     assert done.value.code == 2 and f"{csv} line 3: unknown person 'NOPE'" in capsys.readouterr().err
+
+
+def test_bonuses_stay_consistent_with_the_organisation(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path
+) -> None:
+    """An organisation without a person whose bonus was imported used to be stored, and then every command reading
+    the organisation (org show, ledger close, penalty assess, report) exited 2; a file's bonus that bonus import
+    had set was silently ignored, and one of a closed month accepted. Each is refused at import, nothing stored."""
+    example = (ROOT / "examples" / "organisation.toml").read_text(encoding="utf-8")
+
+    def variant(name: str, text: str) -> str:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    code, err = refused(capsys, db, "bonus", "import", str(ROOT / "examples" / "organisation" / "bonuses.csv"))
+    assert code == 3 and "no organisation loaded" in err  # a mistyped person would be kept for good
+    assert run(capsys, db, "org", "import", str(ROOT / "examples" / "organisation.toml"))[0] == 0
+    csv = variant("bonus.csv", "person,month,amount\nM06,2026-11,900.00\n")  # M06 has no November bonus in the file
+    assert run(capsys, db, "bonus", "import", csv)[0] == 0
+
+    m06 = r'\[\[people\]\][^\n]*\nid = "M06"(\n[^\[\n][^\n]*)*\n|\[\[bonuses\]\]\nperson = "M06"\n[^\n]*\n[^\n]*\n'
+    without = variant("without-m06.toml", re.sub(m06, "", example))
+    assert '"M06"' not in Path(without).read_text(encoding="utf-8")
+    code, err = refused(capsys, db, "org", "import", without)
+    assert code == 2 and "bonus of M06 for 2026-11" in err and "not in this organisation" in err
+    extra = '\n[[bonuses]]\nperson = "{}"\nmonth = "{}"\namount = "{}"\n'
+    code, err = refused(
+        capsys, db, "org", "import", variant("m06.toml", example + extra.format("M06", "2026-11", "3000"))
+    )
+    assert code == 2 and "(M06, 2026-11)" in err and "bonus import stored 900.00" in err
+
+    assert run(capsys, db, "ledger", "close", "2026-10")[0] == 0
+    october = 'person = "S03"\nmonth = "2026-10"\namount = "1200.00"'
+    november = 'person = "S03"\nmonth = "2026-11"\namount = "1100.00"'
+    assert october in example and november in example
+    code, err = refused(
+        capsys,
+        db,
+        "org",
+        "import",
+        variant("oct.toml", example.replace(october, october.replace("1200.00", "1250.00"))),
+    )
+    assert code == 2 and "(S03, 2026-10)" in err and "2026-10 is closed in the ledger" in err
+    code, doc = run(
+        capsys,
+        db,
+        "org",
+        "import",
+        variant("nov.toml", example.replace(november, november.replace("1100.00", "1150.00"))),
+    )
+    assert code == 0 and doc["version"] == 2, doc  # November is open; the refused imports stored nothing
+    assert run(capsys, db, "org", "show")[0] == 0
 
 
 def test_return_within_and_above_tolerance(capsys: pytest.CaptureFixture[str], db: Path) -> None:
