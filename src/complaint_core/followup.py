@@ -44,7 +44,7 @@ from .errors import DomainError, InvalidTransition, RuleViolation
 from .events import DomainEvent
 from .intake import Intake
 from .policy import CaseKind, FollowUpRules, Limit, Policy, SatisfactionLevel, TimeUnit
-from .timeutil import local_date, require_aware
+from .timeutil import FIRST_YEAR, LAST_YEAR, local_date, require_aware
 
 # Library rules (catalog rules are named where a source gives one).
 RULE_SCHEDULE = "FU-SCHEDULE"  # a visit is recorded only against a scheduled visit of this case
@@ -175,6 +175,11 @@ def plan_visits(
             )
         if isinstance(delivered, datetime):
             delivered = local_date(require_aware(delivered, "rework_delivered_on"), tz)
+        if not FIRST_YEAR <= delivered.year <= LAST_YEAR:  # year 1 or 9999 overflows on its way to UTC
+            raise RuleViolation(
+                f"rework_delivered_on {delivered.isoformat()}: the year must lie between {FIRST_YEAR} and {LAST_YEAR}",
+                rule="P2-DL-05",
+            )
         add(VisitKind.REWORK_DELIVERY, _start_of_day(delivered, tz), rules.after_rework_delivery)
     elif rules.after_reply is not None:
         add(VisitKind.AFTER_REPLY, _need(triggers.replied_at, VisitKind.AFTER_REPLY, "reply"), rules.after_reply)

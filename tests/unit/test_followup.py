@@ -135,6 +135,10 @@ def test_p2_dl_06_working_days_skip_national_day_2026(furniture: Policy, cn: Tab
     with pytest.raises(RuleViolation) as err:
         plan_visits(policy, kind=CaseKind.EXTERNAL, rework=False, triggers=triggers, calendar=None)
     assert err.value.rule == "CAL-REQUIRED"
+    for day in (date(9999, 12, 31), date(1, 1, 1)):  # an OverflowError on the way to UTC was exit 1 in the CLI
+        with pytest.raises(RuleViolation, match="the year must lie between 1000 and 9998") as far:
+            plan_visits(policy, kind=CaseKind.EXTERNAL, rework=True, triggers=Triggers(rework_delivered_on=day))
+        assert far.value.rule == "P2-DL-05"
 
 
 @pytest.mark.parametrize(

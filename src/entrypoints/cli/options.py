@@ -33,9 +33,14 @@ def parse_date(text: str) -> date:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         raise ValueError(f"{text!r} is not a date in the form YYYY-MM-DD")
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a valid date: {exc}") from None
+    from complaint_core.timeutil import FIRST_YEAR, LAST_YEAR
+
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:  # as for date-times: year 1 or 9999 overflows in a zone
+        raise ValueError(f"{text!r}: the year must lie between {FIRST_YEAR} and {LAST_YEAR}")
+    return parsed
 
 
 def parse_datetime(text: str, tz: tzinfo | None = None) -> datetime:

@@ -56,9 +56,10 @@ def test_bad_dates_periods_and_names_are_clear_errors_and_write_nothing(tmp_path
     app: typer.Typer = make_app()
     db = tmp_path / "c.db"
     as_json(app, db, "init", "--policy", "manufacturing")
+    for since in ("0001-01-01", "9999-12-31"):  # a date option has the years of --at: named as the option's
+        result = invoke(app, db, "duty", "open", "--at", "2026-03-05T10:00", "--since", since)
+        assert result.exit_code == 2 and "'--since'" in result.stderr and "between 1000 and 9998" in result.stderr
     for args in (
-        ("duty", "open", "--at", "2026-03-05T10:00", "--since", "0001-01-01"),
-        ("duty", "open", "--at", "2026-03-05T10:00", "--since", "9999-12-31"),
         ("duty", "done", "monthly_statistics", "--period", "9999-12", "--at", "2026-03-05T10:00"),
         ("duty", "done", "monthly_statistics", "--period", "0001-01", "--at", "2026-03-05T10:00"),
         ("duty", "done", "monthly_statistics", "--by", "x" * 256, "--at", "2026-03-05T10:00"),
