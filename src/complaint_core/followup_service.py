@@ -99,6 +99,7 @@ class FollowUpService:
         self, uow: UnitOfWork, parent: Case, followup: FollowUp, visit: int, when: datetime, actor: str
     ) -> FollowUp:
         policy = self.cases.policy_of(parent)
+        self.cases.check_covered(policy, when)  # as any intake: its deadlines need the working calendar
         number = None
         if policy.numbering.assign_at == "received":
             number = self.cases._next_number(uow, policy, when)

@@ -506,3 +506,23 @@ def test_p4_fu_04_at_closure_cannot_wait_for_a_rework_delivery(furniture: Policy
     with pytest.raises(PolicyInvalid) as refused:
         followups(furniture, at_closure=True)
     assert refused.value.path == "followups.at_closure" and "delivery date" in str(refused.value)
+
+
+def test_a_dissatisfied_visit_outside_the_calendar_opens_nothing(service: Policy, sh: Maker) -> None:
+    """The second complaint a dissatisfied visit opens is an intake like ``case second``: outside the working
+    calendar it is refused before anything is written (it was stored, and then every step on it exited 6)."""
+    from adapters.clock import FixedClock
+    from adapters.memory import MemoryStore, MemoryUnitOfWork
+    from complaint_core import FollowUpService
+    from complaint_core.errors import CalendarNotCovered
+    from entrypoints.bootstrap import bootstrap
+
+    case = closed_case(service, sh(2026, 12, 28))
+    store = MemoryStore(cases={case.case_id: case})
+    visits = FollowUpService(bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 12, 28, 12))))
+    scheduled = visits.schedule(case.case_id, actor="cs")
+    outbox = len(store.outbox)
+    with pytest.raises(CalendarNotCovered):
+        visits.record(case.case_id, visit=1, reached=True, satisfaction="dissatisfied", actor="cs", at=sh(2027, 1, 28))
+    assert list(store.cases) == [case.case_id] and len(store.outbox) == outbox
+    assert store.followups[scheduled.followup_id] == scheduled
