@@ -251,6 +251,14 @@ class Case:
         return _subject(self.intake, self.severity)
 
     @property
+    def closed_at(self) -> datetime | None:
+        """When the case was (last) closed, or None while it is open: a remedy, a visit or a second complaint
+        comes after it."""
+        if self.status not in FINISHED:
+            return None
+        return next((step.at for step in reversed(self.steps) if step.status is S.CLOSED), None)
+
+    @property
     def last_at(self) -> datetime:
         """When the last event happened: no command may be dated before it."""
         return self.last_event_at or self.received_at
@@ -298,8 +306,8 @@ class Case:
                     rule="P1-LC-10",
                 )
             # its closure, not its last event: a later settlement or inquiry must not block a visit entered late
-            closed_at = next(step.at for step in reversed(parent.steps) if step.status is S.CLOSED)
-            if at < closed_at:
+            closed_at = parent.closed_at
+            if closed_at is not None and at < closed_at:
                 raise RuleViolation("a second complaint cannot predate its parent's closure", rule="CASE-TIME-ORDER")
         if earlier_same_issue.__class__ is not int or earlier_same_issue < 0:
             raise RuleViolation(f"earlier_same_issue must be a count, got {earlier_same_issue!r}", rule="P4-CLS-04")

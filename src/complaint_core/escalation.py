@@ -290,13 +290,8 @@ def sweep(
 
 
 def closed_at(case: Case) -> datetime | None:
-    """When the case was (last) closed, or None while it is open."""
-    if case.status not in FINISHED:
-        return None
-    for step in reversed(case.steps):
-        if step.status is CaseStatus.CLOSED:
-            return step.at
-    return None
+    """When the case was (last) closed, or None while it is open (``Case.closed_at``)."""
+    return case.closed_at
 
 
 def case_inquiries(case: Case, policy: Policy, calendar: WorkingCalendar | None) -> list[Inquiry]:

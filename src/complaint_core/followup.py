@@ -380,6 +380,13 @@ class FollowUp:
                 f"follow-up visits are scheduled for a closed case; case {case.reference} is {case.status.value}",
                 rule=RULE_SCHEDULE,
             )
+        closed = case.closed_at
+        if closed is not None and at < closed:
+            raise RuleViolation(
+                f"visits are scheduled after closure: {at.isoformat()} is before case {case.reference} closed at "
+                f"{closed.isoformat()}",
+                rule="CASE-TIME-ORDER",
+            )
         planned = plan_for_case(policy, case, triggers, calendar)
         if not planned:
             raise RuleViolation(

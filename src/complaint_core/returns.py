@@ -659,6 +659,13 @@ class Return:
             )
         if case.remedy is None:
             raise RuleViolation(f"case {case.reference} has no approved remedy", rule="P1-RET-01")
+        closed = case.closed_at
+        if closed is not None and require_aware(at) < closed:  # its voucher would land before the case existed
+            raise RuleViolation(
+                f"a remedy is executed after closure: {at.isoformat()} is before case {case.reference} closed at "
+                f"{closed.isoformat()}",
+                rule="CASE-TIME-ORDER",
+            )
         allowance = case.remedy.kind in ALLOWANCE_KINDS
         return cls.open(
             policy,

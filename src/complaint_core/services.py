@@ -25,7 +25,7 @@ import attrs
 from .calendar import WorkingCalendar
 from .case import Case, Remedy, RemedyKind
 from .clocks import Deadline
-from .errors import CalendarNotCovered, ConcurrencyConflict, NotFound, SweepIncomplete
+from .errors import CalendarNotCovered, ConcurrencyConflict, NotFound, RuleViolation, SweepIncomplete
 from .escalation import SweepAction, case_inquiries, deemed_waivers, due_actions, due_floors
 from .events import DomainEvent
 from .followup import FollowUp, Triggers, plan_for_case
@@ -301,7 +301,17 @@ class CaseService:
         open items (DOMAIN §3), as are any ``open_items`` the caller knows of."""
 
         def settle(case: Case, policy: Policy, when: datetime, uow: UnitOfWork) -> tuple[Case, tuple[DomainEvent, ...]]:
-            found = unsettled(case, policy, uow.returns.for_case(case.case_id), uow.assessments.for_case(case.case_id))
+            returns = tuple(uow.returns.for_case(case.case_id))
+            assessments = tuple(uow.assessments.for_case(case.case_id))
+            found = unsettled(case, policy, returns, assessments)
+            steps = [r.last_event_at for r in returns]
+            steps += [a.approved_at or a.endorsed_at or a.proposed_at for a in assessments]
+            if steps and when < max(steps):  # the record would say it settled before what settling needs
+                raise RuleViolation(
+                    f"case {case.reference} settles after its returns, allowances and penalties: {when.isoformat()} "
+                    f"is before their last step at {max(steps).isoformat()}",
+                    rule="CASE-TIME-ORDER",
+                )
             return case.settle(policy, at=when, actor=actor, open_items=(*open_items, *found))
 
         return self._run(ref, at, settle)

@@ -519,7 +519,7 @@ def test_a_dissatisfied_visit_outside_the_calendar_opens_nothing(service: Policy
 
     case = closed_case(service, sh(2026, 12, 28))
     store = MemoryStore(cases={case.case_id: case})
-    visits = FollowUpService(bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 12, 28, 12))))
+    visits = FollowUpService(bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 12, 29, 12))))
     scheduled = visits.schedule(case.case_id, actor="cs")
     outbox = len(store.outbox)
     with pytest.raises(CalendarNotCovered):

@@ -84,7 +84,27 @@ def test_settling_needs_the_remedy_booked(cases: CaseService, sh: Maker) -> None
     proof = Proof(kind="signed_certificate", reference="ZR-1", buyer_stamped=True)  # a plain string is a kind too
     booked = returns.book(issued.return_id, proof=proof, actor="accounting", at=sh(2026, 11, 6))
     assert booked.status is ReturnStatus.BOOKED
+    with pytest.raises(RuleViolation, match="is before their last step") as early:  # the record would say so
+        cases.settle(ref, actor="gm_office", at=sh(2026, 11, 5, 12))
+    assert early.value.rule == "CASE-TIME-ORDER"
     assert cases.settle(ref, actor="gm_office", at=sh(2026, 11, 7)).status.value == "settled"
+
+
+def test_a_remedy_and_its_visits_come_after_closure(cases: CaseService, store: MemoryStore, sh: Maker) -> None:
+    """A voucher dated before the case closed (even before it was received) landed in the wrong accounting
+    period; visits scheduled before closure likewise. Both are refused, nothing stored."""
+    from complaint_core import FollowUpService
+
+    ref = closed_allowance(cases, sh)  # closed 2026-11-04 10:00
+    for before in (sh(2026, 11, 4, 9), sh(2024, 1, 1)):
+        with pytest.raises(RuleViolation, match=r"is before case .* closed at") as early:
+            ReturnService(cases).authorise(ref, actor="S02", signatures=SIGNED, at=before)
+        assert early.value.rule == "CASE-TIME-ORDER"
+        with pytest.raises(RuleViolation, match=r"is before case .* closed at") as visit:
+            FollowUpService(cases).schedule(ref, actor="cs", at=before)
+        assert visit.value.rule == "CASE-TIME-ORDER"
+    assert store.returns == {} and store.followups == {}
+    assert ReturnService(cases).authorise(ref, actor="S02", signatures=SIGNED, at=sh(2026, 11, 4, 10)).version == 4
 
 
 def test_settled_means_decided_and_a_late_visit_still_opens_its_second_complaint(

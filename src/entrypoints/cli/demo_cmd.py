@@ -396,7 +396,7 @@ class Simulation:
         yield at
         item = returns.authorise(
             ref, actor="S02", authorised=quantity, unit_price=unit_price, customer_tolerance=tolerance,
-            document_number=f"TH-{ref}",
+            document_number=f"TH-{ref}", at=at,
         )  # fmt: skip
         self.tally.returns += 1
         rid = item.return_id
