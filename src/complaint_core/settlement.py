@@ -24,9 +24,9 @@ def open_items(
         policy.returns.book_before_settling
         and remedy is not None
         and case.approval is not None
-        and remedy.kind in ALLOWANCE_KINDS | GOODS_KINDS
+        and (remedy.kind in GOODS_KINDS or (remedy.kind in ALLOWANCE_KINDS and remedy.amount > 0))
         and not returns
-    ):
+    ):  # an allowance of 0.00 moves no money: there is nothing to issue (issuing one is refused) or book
         items.append(f"the approved {remedy.kind.value} of {remedy.amount} has no return or allowance booked")
     items += [
         f"penalty assessment {a.assessment_id} not approved"

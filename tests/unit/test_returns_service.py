@@ -13,7 +13,7 @@ import pytest
 from adapters.clock import FixedClock
 from adapters.memory import MemoryStore, MemoryUnitOfWork
 from complaint_core import Channel, Intake, Party, PartyKind, RemedyKind, Responsibility, Validity
-from complaint_core.errors import RuleViolation
+from complaint_core.errors import MoneyError, RuleViolation
 from complaint_core.returns import Proof, ReturnStatus, Signatory
 from complaint_core.returns_service import ReturnService
 from complaint_core.services import CaseService
@@ -88,6 +88,23 @@ def test_settling_needs_the_remedy_booked(cases: CaseService, sh: Maker) -> None
         cases.settle(ref, actor="gm_office", at=sh(2026, 11, 5, 12))
     assert early.value.rule == "CASE-TIME-ORDER"
     assert cases.settle(ref, actor="gm_office", at=sh(2026, 11, 7)).status.value == "settled"
+
+
+def test_an_approved_allowance_of_nothing_settles_without_a_document(cases: CaseService, sh: Maker) -> None:
+    """propose and approve take an allowance of 0.00, issuing one is refused (nothing to pay): settlement used to
+    wait for its booking for ever."""
+    intake = Intake(customer="华东电子", channel=Channel.PHONE, category="quality")
+    ref = cases.receive(intake, actor="S02", at=sh(2026, 11, 2)).case_id
+    cases.register(ref, actor="gm_office", at=sh(2026, 11, 2, 10))
+    cases.start_investigation(ref, actor="Q02", at=sh(2026, 11, 2, 11))
+    cases.attribute(ref, actor="Q01", at=sh(2026, 11, 3), causer=Responsibility.sole(Party(PartyKind.PERSON, "M06")))
+    cases.propose(ref, actor="S01", kind=RemedyKind.ALLOWANCE, amount=Decimal("0.00"), at=sh(2026, 11, 3, 10))
+    cases.approve(ref, actor="S01", role="sales_manager", at=sh(2026, 11, 3, 11))
+    cases.reply(ref, actor="S02", message="不予折让", at=sh(2026, 11, 4))
+    cases.close(ref, actor="gm_office", at=sh(2026, 11, 4, 10))
+    with pytest.raises(MoneyError):
+        ReturnService(cases).authorise(ref, actor="S02", signatures=SIGNED, at=sh(2026, 11, 5))
+    assert cases.settle(ref, actor="gm_office", at=sh(2026, 11, 5)).status.value == "settled"
 
 
 def test_a_remedy_and_its_visits_come_after_closure(cases: CaseService, store: MemoryStore, sh: Maker) -> None:
@@ -186,7 +203,6 @@ def test_goods_worth_more_than_a_storable_amount_are_refused_before_they_come_in
     """Booking needs quantity × unit price as an amount: refused at opening and receipt, not once the goods are in
     (the return could then never be booked, and its case never settled)."""
     from adapters.policy_files import load_preset
-    from complaint_core.errors import MoneyError
     from complaint_core.returns import Return
 
     policy = load_preset("manufacturing")
