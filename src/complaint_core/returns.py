@@ -422,11 +422,14 @@ def within_tolerance(actual: int, authorised: int, tolerance: Decimal) -> bool:
 
 
 def tolerance_limit(authorised: int, tolerance: Decimal) -> Decimal:
-    """authorised × (1 + tolerance), exactly (the context is wide enough that nothing is rounded)."""
+    """authorised × (1 + tolerance), exactly: as many places as the product needs (3 × 1.015625 = 3.046875; a
+    precision sized by the numerator's digits alone gave 3.0469)."""
     exact = Fraction(authorised) * (1 + Fraction(tolerance))
-    with localcontext() as ctx:
-        ctx.prec = len(str(exact.numerator)) + 2
-        return Decimal(exact.numerator) / exact.denominator  # the denominator divides a power of ten: exact
+    places = 0
+    while exact.denominator != 1:  # it divides a power of ten (a finite decimal's does): this ends
+        exact *= 10
+        places += 1
+    return Decimal(f"{exact.numerator}e-{places}")  # built from text: no context rounds it
 
 
 # ----- the aggregate ---------------------------------------------------------------------------

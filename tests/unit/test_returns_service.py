@@ -196,6 +196,7 @@ def test_p1_ret_05_a_tolerance_finer_than_six_places_is_refused(cases: CaseServi
         policy_from_dict(data)
     assert bad.value.path == "returns.default_tolerance"
     assert tolerance_limit(3, Decimal("0.333333")) == Decimal("3.999999")
+    assert str(tolerance_limit(3, Decimal("0.015625"))) == "3.046875"  # a power of two below: it said 3.0469
     assert tolerance_limit(10**30, Decimal("0.000001")) == Decimal(10**30 + 10**24)  # beyond 28 digits, exact
 
 

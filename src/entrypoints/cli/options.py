@@ -114,22 +114,39 @@ def _exact_fraction(num: int, den: int, text: str) -> Decimal:
     return Decimal(num) / Decimal(den)
 
 
-def parse_share(text: str) -> Decimal:
-    """A fault share in (0, 1]: ``0.25``, ``25%`` or a fraction with an exact decimal form such as ``1/4``."""
+def _ratio(text: str, what: str) -> Decimal:
+    """``0.25``, ``25%`` or a fraction with an exact decimal form such as ``1/4``, as a Decimal."""
     from decimal import Decimal, InvalidOperation
 
     value = text.strip()
     try:
         if (match := _FRACTION.fullmatch(value)) is not None:
-            share = _exact_fraction(int(match.group(1)), int(match.group(2)), text)
-        elif value.endswith("%") and _DECIMAL.fullmatch(value[:-1].strip()):
-            share = Decimal(value[:-1].strip()) / 100
-        elif _DECIMAL.fullmatch(value):
-            share = Decimal(value)
-        else:
-            raise ValueError(f"{text!r} is not a share such as 0.5, 50% or 1/2")
+            return _exact_fraction(int(match.group(1)), int(match.group(2)), text)
+        if value.endswith("%") and _DECIMAL.fullmatch(value[:-1].strip()):
+            return Decimal(value[:-1].strip()) / 100
+        if _DECIMAL.fullmatch(value):
+            return Decimal(value)
     except InvalidOperation:
         raise ValueError(f"{text!r} is not a number") from None
+    raise ValueError(f"{text!r} is not {what} such as 0.5, 50% or 1/2")
+
+
+def parse_tolerance(text: str) -> Decimal:
+    """A customer's over-quantity ratio (P1-RET-05): 0 (none over) up to the core's limit, ``0.05``, ``5%``,
+    ``1/20``."""
+    from complaint_core.policy import MAX_TOLERANCE, TOLERANCE_PLACES, tolerance_is_plain
+
+    tolerance = _ratio(text, "a ratio")
+    if not 0 <= tolerance <= MAX_TOLERANCE:
+        raise ValueError(f"{text!r}: a tolerance lies between 0 and {MAX_TOLERANCE}")
+    if not tolerance_is_plain(tolerance):
+        raise ValueError(f"{text!r}: a tolerance has at most {TOLERANCE_PLACES} decimal places")
+    return tolerance
+
+
+def parse_share(text: str) -> Decimal:
+    """A fault share in (0, 1]: ``0.25``, ``25%`` or a fraction with an exact decimal form such as ``1/4``."""
+    share = _ratio(text, "a share")
     if not 0 < share <= 1:
         raise ValueError(f"{text!r}: a share must be more than 0 and at most 1")
     from complaint_core.money import MAX_RATIO_PLACES, ratio_is_plain
@@ -197,6 +214,7 @@ date_param = param(parse_date)
 datetime_param = param(parse_datetime)  # naive stays naive: place it with at_or_now(value, policy.tz)
 money_param = param(parse_money)
 share_param = param(parse_share)
+tolerance_param = param(parse_tolerance)
 id_share_param = param(parse_id_share)
 name_param = param(parse_name)
 

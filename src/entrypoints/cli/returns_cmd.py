@@ -16,7 +16,7 @@ import typer
 
 from .appctx import open_for
 from .context import area, settings_of
-from .options import MAX_QUANTITY, AtOption, money_param, name_param, share_param
+from .options import MAX_QUANTITY, AtOption, money_param, name_param, tolerance_param
 from .output import Texts, emit, table
 
 if TYPE_CHECKING:
@@ -210,7 +210,9 @@ def authorise(
     ] = None,
     tolerance: Annotated[
         Decimal | None,
-        typer.Option("--tolerance", parser=share_param, metavar="RATIO", help="Customer's over-quantity ratio."),
+        typer.Option(
+            "--tolerance", parser=tolerance_param, metavar="RATIO", help="Customer's over-quantity ratio, 0 for none."
+        ),
     ] = None,
     document_number: Annotated[str, typer.Option("--document-number", help="Return slip number.")] = "",
     by: ByOption = "cli",

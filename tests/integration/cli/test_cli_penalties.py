@@ -492,6 +492,21 @@ def test_bonuses_stay_consistent_with_the_organisation(
     assert run(capsys, db, "org", "show")[0] == 0
 
 
+def test_a_customer_tolerance_of_zero_is_given_on_the_command_line(
+    capsys: pytest.CaptureFixture[str], db: Path
+) -> None:
+    """P1-RET-05: the customer's ratio comes first, the policy's default only when it is unknown. --tolerance took
+    a fault share in (0, 1], so a customer allowing nothing over fell back to the default 0.05."""
+    ref = closed_case(db, RemedyKind.RETURN, "2000.00", Party(PartyKind.GROUP_UNIT, "SMT1", "SMT一班"))
+    for bad in ("-0.1", "101", "0.0000001", "lots"):
+        code, err = refused(capsys, db, "return", "authorise", ref, "--authorised", "100", "--unit-price", "20",
+                            "--tolerance", bad, "--at", "2026-11-06T09:00")  # fmt: skip
+        assert code == 2 and "'--tolerance'" in err, (bad, err)
+    code, doc = run(capsys, db, "return", "authorise", ref, "--authorised", "100", "--unit-price", "20",
+                    "--tolerance", "0", "--at", "2026-11-06T09:00")  # fmt: skip
+    assert code == 0 and doc["return"]["customer_tolerance"] == "0", doc
+
+
 def test_return_within_and_above_tolerance(capsys: pytest.CaptureFixture[str], db: Path) -> None:
     ref = closed_case(db, RemedyKind.RETURN, "2000.00", Party(PartyKind.GROUP_UNIT, "SMT1", "SMT一班"))
     code, doc = run(capsys, db, "return", "authorise", ref, "--authorised", "100", "--unit-price", "20",
