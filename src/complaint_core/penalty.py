@@ -325,6 +325,10 @@ def sanction_line(
     label = SANCTION_LABELS[sanction]
     _count(count, "a sanction's count", "P1-PEN-07", minimum=1)
     if sanction is Sanction.MAJOR_DEMERIT:
+        if count != 1 or amount is not None:  # the amount is the bonus itself; a count or an amount would be lost
+            raise RuleViolation(
+                "a major demerit takes the month's bonus once: it takes no count or amount", rule="P1-PEN-06"
+            )
         if month_bonus is None:
             raise RuleViolation("a major demerit needs the month's bonus", rule="P1-PEN-06")
         bonus = yuan(month_bonus)

@@ -186,6 +186,10 @@ def test_p1_pen_06_major_demerit_takes_the_whole_bonus_uncapped(org: Organisatio
     rules = load_preset("manufacturing").penalties
     line = sanction_line(org.person("A1"), Sanction.MAJOR_DEMERIT, rules=rules, month_bonus=org.bonus("A1", "2026-11"))
     assert line.amount == D("1600.00") and line.kind is LineKind.MAJOR_DEMERIT and not line.capped
+    for extra in ({"count": 3}, {"amount": D("5000")}):  # were dropped without a word (the line said count 1)
+        with pytest.raises(RuleViolation, match="takes no count or amount") as err:
+            sanction_line(org.person("A1"), Sanction.MAJOR_DEMERIT, rules=rules, month_bonus=D("1600"), **extra)
+        assert err.value.rule == "P1-PEN-06"
 
 
 def test_p1_pen_06_a_major_demerit_is_approved_in_the_month_whose_bonus_it_holds(org: Organisation) -> None:
