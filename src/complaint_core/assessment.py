@@ -34,6 +34,10 @@ class AssessmentStatus(StrEnum):
     PROPOSED = "proposed"
     APPROVED = "approved"
     REVERSED = "reversed"
+    WITHDRAWN = "withdrawn"  # a proposal never approved: it decides nothing
+
+
+DECIDED = frozenset({AssessmentStatus.APPROVED, AssessmentStatus.REVERSED})  # a case's penalty is decided once
 
 
 @attrs.frozen(kw_only=True)
@@ -53,6 +57,8 @@ class Assessment:
     endorsed_at: datetime | None = None
     endorsed_by: str | None = None
     endorsed_role: str | None = None
+    withdrawn_at: datetime | None = None
+    withdrawal_reason: str | None = None
 
     @property
     def total(self) -> Decimal:
@@ -167,15 +173,7 @@ class Assessment:
             raise InvalidTransition(
                 f"the assessment is {self.status.value}; only a proposal is approved", rule="PEN-APPROVE"
             )
-        decided = [
-            a for a in others if a.assessment_id != self.assessment_id and a.status is not AssessmentStatus.PROPOSED
-        ]
-        if decided:  # the ledger posts and reverses a case's lines together
-            raise RuleViolation(
-                f"case {self.case_id} has a penalty decided already (assessment {decided[0].assessment_id}, "
-                f"{decided[0].status.value}): a case is assessed once, and an appeal reverses it",
-                rule="PEN-APPROVE",
-            )
+        check_undecided(self.case_id, others, self.assessment_id)
         if role not in policy.penalties.approver_roles:
             allowed = ", ".join(sorted(policy.penalties.approver_roles))
             raise RuleViolation(f"{role} may not approve penalties (allowed: {allowed})", rule="P1-APR-05")
@@ -219,9 +217,45 @@ class Assessment:
             event,
         )
 
+    def withdraw(self, *, reason: str, at: datetime, actor: str) -> tuple[Assessment, tuple[ev.DomainEvent, ...]]:
+        """A proposal that will not be approved, corrected by another or refused: withdrawn, never deleted, it no
+        longer keeps the case from being settled (DOMAIN §3: every penalty posted or waived)."""
+        if self.status is not AssessmentStatus.PROPOSED:
+            raise InvalidTransition(
+                f"only a proposal is withdrawn; this one is {self.status.value} (an approved one is appealed)",
+                rule="PEN-WITHDRAW",
+            )
+        if not reason.strip():
+            raise RuleViolation("a withdrawal needs its reason", rule="PEN-WITHDRAW")
+        at = self._after(at)
+        event = ev.AssessmentWithdrawn(
+            aggregate_id=self.assessment_id, version=self.version + 1, occurred_at=at, actor=actor, reason=reason
+        )
+        new = attrs.evolve(
+            self, status=AssessmentStatus.WITHDRAWN, version=event.version, withdrawn_at=at, withdrawal_reason=reason
+        )
+        return new, (event,)
+
+    @property
+    def last_at(self) -> datetime:
+        """When its last step happened."""
+        return self.withdrawn_at or self.approved_at or self.endorsed_at or self.proposed_at
+
     def _after(self, at: datetime) -> datetime:
         at = require_aware(at)
-        last = self.approved_at or self.endorsed_at or self.proposed_at
+        last = self.last_at
         if at < last:
             raise RuleViolation(f"{at.isoformat()} is before {last.isoformat()}", rule="CASE-TIME-ORDER")
         return at
+
+
+def check_undecided(case_id: UUID, others: Sequence[Assessment], exclude: UUID | None = None) -> None:
+    """A case is assessed once (PEN-APPROVE): the ledger posts and reverses a case's lines together, so a second
+    decision is refused by name, and so is a new proposal once one is decided (it could never be approved)."""
+    decided = [a for a in others if a.assessment_id != exclude and a.status in DECIDED]
+    if decided:
+        raise RuleViolation(
+            f"case {case_id} has a penalty decided already (assessment {decided[0].assessment_id}, "
+            f"{decided[0].status.value}): a case is assessed once, and an appeal reverses it",
+            rule="PEN-APPROVE",
+        )

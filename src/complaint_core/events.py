@@ -313,9 +313,19 @@ class AssessmentEndorsed(DomainEvent):
     role: str
 
 
+@attrs.frozen(kw_only=True, slots=False)
+class AssessmentWithdrawn(DomainEvent):
+    """A proposal that will not be approved (corrected by another, or refused by the approver): it was never
+    posted, and no longer keeps its case from being settled."""
+
+    EVENT_TYPE: ClassVar[str] = "assessment.withdrawn"
+    reason: str
+
+
 ASSESSMENT_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     AssessmentProposed,
     AssessmentEndorsed,
     AssessmentApproved,
     AssessmentReversed,
+    AssessmentWithdrawn,
 )

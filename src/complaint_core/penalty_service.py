@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
-from .assessment import Assessment, AssessmentStatus
+from .assessment import Assessment, AssessmentStatus, check_undecided
 from .case import Case
 from .errors import NotFound, RuleViolation
 from .ledger import Ledger, MonthClose
@@ -50,6 +50,7 @@ class PenaltyService:
 
         def work(uow: UnitOfWork) -> Assessment:
             case = self.cases._load(uow, ref)
+            check_undecided(case.case_id, tuple(uow.assessments.for_case(case.case_id)))
             policy = self.cases.policy_of(case)
             month = month_key(when, policy.tz)
             lines = assess_lines(case, policy, org, order, month=month)
@@ -96,6 +97,19 @@ class PenaltyService:
             uow.outbox.add(events)
             uow.commit()
             return approved
+
+        return in_transaction(self.uow, work, self.cases.conflict_retries)
+
+    def withdraw(self, assessment_id: UUID, *, reason: str, actor: str, at: datetime | None = None) -> Assessment:
+        """Withdraw a proposal that will not be approved (corrected by another, or refused): nothing was posted."""
+        when = self._at(at)
+
+        def work(uow: UnitOfWork) -> Assessment:
+            withdrawn, events = uow.assessments.get(assessment_id).withdraw(reason=reason, at=when, actor=actor)
+            uow.assessments.save(withdrawn)
+            uow.outbox.add(events)
+            uow.commit()
+            return withdrawn
 
         return in_transaction(self.uow, work, self.cases.conflict_retries)
 

@@ -305,7 +305,7 @@ class CaseService:
             assessments = tuple(uow.assessments.for_case(case.case_id))
             found = unsettled(case, policy, returns, assessments)
             steps = [r.last_event_at for r in returns]
-            steps += [a.approved_at or a.endorsed_at or a.proposed_at for a in assessments]
+            steps += [a.last_at for a in assessments]
             if steps and when < max(steps):  # the record would say it settled before what settling needs
                 raise RuleViolation(
                     f"case {case.reference} settles after its returns, allowances and penalties: {when.isoformat()} "

@@ -569,3 +569,38 @@ def test_a_month_after_the_current_one_is_not_closed(org: Organisation) -> None:
         assert later.value.rule == "LEDGER-FUTURE"
     assert penalties.ledger().closed_months == ()
     assert penalties.close_month("2026-12").month == "2026-12"  # the policy's zone decides the current month
+
+
+def test_a_proposal_that_will_not_be_approved_is_withdrawn(org: Organisation) -> None:
+    """DOMAIN §3: settled needs every penalty posted or waived. A corrected or refused proposal had no way out, and
+    kept its case from being settled for good; withdrawn, it decides nothing and is never posted."""
+    from complaint_core.events import AssessmentWithdrawn
+
+    policy = load_preset("manufacturing")
+    lines = apportion_loss(D("1200.00"), Responsibility.sole(unit("smt1")), org)
+    first, _ = Assessment.propose(policy, assessment_id=uuid4(), case_id=uuid4(), lines=lines, at=AT, actor="qa")
+    with pytest.raises(RuleViolation, match="needs its reason") as blank:
+        first.withdraw(reason="  ", at=AT, actor="gm")
+    assert blank.value.rule == "PEN-WITHDRAW"
+    withdrawn, (event,) = first.withdraw(reason="金额有误,重新核算", at=AT + timedelta(hours=1), actor="gm")
+    assert isinstance(event, AssessmentWithdrawn) and event.EVENT_TYPE == "assessment.withdrawn"
+    assert withdrawn.status is AssessmentStatus.WITHDRAWN and withdrawn.version == 2
+    assert (withdrawn.withdrawal_reason, withdrawn.withdrawn_at, withdrawn.last_at) == (
+        "金额有误,重新核算",
+        *[AT + timedelta(hours=1)] * 2,
+    )
+    for step in (
+        lambda: withdrawn.approve(policy, role="gm", at=AT + timedelta(hours=2), actor="gm"),
+        lambda: withdrawn.withdraw(reason="again", at=AT + timedelta(hours=2), actor="gm"),
+        lambda: withdrawn.reverse(reason="again", at=AT + timedelta(hours=2), actor="gm"),
+        lambda: withdrawn.postings(),
+    ):
+        with pytest.raises(InvalidTransition):
+            step()
+    # the corrected proposal of the same case is approved: a withdrawn one decided nothing
+    second, _ = Assessment.propose(policy, assessment_id=uuid4(), case_id=first.case_id, lines=lines, at=AT, actor="qa")
+    approved, _ = second.approve(policy, role="gm", at=AT + timedelta(hours=2), actor="gm", others=(withdrawn, second))
+    assert approved.status is AssessmentStatus.APPROVED
+    with pytest.raises(InvalidTransition, match="an approved one is appealed") as decided:
+        approved.withdraw(reason="late", at=AT + timedelta(hours=3), actor="gm")
+    assert decided.value.rule == "PEN-WITHDRAW"

@@ -39,7 +39,7 @@ NAMING = {
 }
 
 metadata = MetaData(naming_convention=NAMING)
-DECIDED = "status <> 'proposed'"  # an assessment approved or reversed: its case's penalty is decided
+DECIDED = "status IN ('approved', 'reversed')"  # complaint_core.assessment.DECIDED: its case's penalty is decided
 
 # SQLite's INTEGER PRIMARY KEY is the rowid; PostgreSQL wants a BIGINT identity.
 Serial = BigInteger().with_variant(Integer(), "sqlite")

@@ -35,6 +35,7 @@ TEXT = Texts(
             "Assessment {id} approved by {role} {by}, total {total}",
         ),
         "appealed": ("处罚已撤销(申诉成立){id}:{reason}", "Assessment {id} reversed on appeal: {reason}"),
+        "withdrawn_done": ("处罚建议已撤回 {id}:{reason}", "Assessment {id} withdrawn: {reason}"),
         "endorsed": (
             "处罚种类已经主管批示 {id}:{role} {by};待核准",
             "Assessment {id}: punishment types endorsed by {role} {by}; awaiting approval",
@@ -53,6 +54,7 @@ TEXT = Texts(
         "proposed": ("待核准", "proposed"),
         "approved_status": ("已核准", "approved"),
         "reversed": ("已撤销", "reversed"),
+        "withdrawn": ("已撤回", "withdrawn"),
         "loss_share": ("损失分摊", "loss share"),
         "sanction": ("行政处分", "sanction"),
         "major_demerit": ("大过", "major demerit"),
@@ -166,6 +168,9 @@ def assessment_json(assessment: Assessment, *, case_number: str | None) -> dict[
         "approved_by": assessment.approved_by,
         "role": assessment.role,
         "reversal_reason": assessment.reversal_reason,
+        "withdrawal": None
+        if assessment.withdrawn_at is None
+        else {"reason": assessment.withdrawal_reason, "at": utc_iso(assessment.withdrawn_at)},
         "endorsement": None
         if assessment.endorsed_at is None
         else {"role": assessment.endorsed_role, "by": assessment.endorsed_by, "at": utc_iso(assessment.endorsed_at)},
@@ -450,6 +455,22 @@ def appeal(
     )  # fmt: skip
 
 
+def withdraw(
+    ctx: typer.Context,
+    assessment: Annotated[str, typer.Argument(metavar="ASSESSMENT", help="Assessment id.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it will not be approved.")],
+    by: Annotated[str, typer.Option("--by", metavar="PERSON", parser=name_param, help="Who records it.")] = "cli",
+    at: AtOption = None,
+) -> None:
+    """Withdraw a proposal that will not be approved (corrected by another, or refused): never posted, it no longer
+    keeps the case from being settled."""
+    _decide(
+        ctx, assessment, at,
+        lambda app, assessment_id, when: app.penalties.withdraw(assessment_id, reason=reason, actor=by, at=when),
+        lambda withdrawn, lang: TEXT("withdrawn_done", lang, id=withdrawn.assessment_id, reason=reason),
+    )  # fmt: skip
+
+
 def _decide(
     ctx: typer.Context,
     assessment: str,
@@ -496,10 +517,14 @@ def show(
 
 
 def build() -> typer.Typer:
-    app = area("penalty", "Penalty assessments: assess, endorse, approve, appeal, show. | 处罚建议、批示、核准与申诉。")
+    app = area(
+        "penalty",
+        "Penalty assessments: assess, endorse, approve, withdraw, appeal, show. | 处罚建议、批示、核准、撤回与申诉。",
+    )
     app.command("assess")(assess)
     app.command("endorse")(endorse)
     app.command("approve")(approve)
+    app.command("withdraw")(withdraw)
     app.command("appeal")(appeal)
     app.command("show")(show)
     from .repair_split_cmd import repair_split

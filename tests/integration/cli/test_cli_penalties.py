@@ -393,6 +393,41 @@ def test_p4_pen_07_a_concealment_fine_above_its_minimum(capsys: pytest.CaptureFi
     assert code == 2 and "--fine" in err
 
 
+def test_a_withdrawn_proposal_lets_its_case_settle(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    """Money audit: a second (corrected) proposal on a case whose first was approved could be neither approved nor
+    appealed, and the case could never be settled. It is withdrawn now; and once a case's penalty is decided, a new
+    proposal is refused at once instead of waiting to be refused at approval."""
+    ref = closed_case(db, RemedyKind.EXPLANATION, "0", Party(PartyKind.PERSON, "S02", "李娜"))
+    assess = ("penalty", "assess", ref, "--fine", "S02=late_reply", "--by", "Q01", "--at", "2026-11-06T09:00")
+    code, doc = run(capsys, db, "penalty", "assess", ref, "--loss", "600", "--by", "Q01", "--at", "2026-11-06T09:00")
+    assert code == 0, doc
+    first = doc["assessment"]["id"]
+    code, doc = run(capsys, db, "penalty", "assess", ref, "--loss", "700", "--by", "Q01", "--at", "2026-11-06T10:00")
+    assert code == 0, doc
+    second = doc["assessment"]["id"]
+    code, doc = run(capsys, db, "penalty", "approve", first, "--role", "gm", "--by", "GM01", "--at", "2026-11-07T09:00")
+    assert code == 0, doc
+    code, err = refused(capsys, db, "case", "settle", ref, "--at", "2026-11-08T09:00")
+    assert code == 4 and f"penalty assessment {second} not approved" in err
+    code, err = refused(capsys, db, "penalty", "withdraw", first, "--reason", "x", "--at", "2026-11-08T09:00")
+    assert code == 4 and "[PEN-WITHDRAW]" in err and "appealed" in err
+    code, doc = run(capsys, db, "penalty", "withdraw", second, "--reason", "金额有误", "--by", "GM01",
+                    "--at", "2026-11-08T09:00")  # fmt: skip
+    assert code == 0 and doc["assessment"]["status"] == "withdrawn", doc
+    assert doc["assessment"]["withdrawal"] == {"reason": "金额有误", "at": "2026-11-08T01:00:00Z"}
+    assert "已撤回" in words_of(capsys, db, "penalty", "show", ref)
+    code, err = refused(capsys, db, *assess[:3], "--loss", "800", "--by", "Q01", "--at", "2026-11-08T10:00")
+    assert code == 4 and "[PEN-APPROVE]" in err and first in err
+    code, doc = run(capsys, db, "case", "settle", ref, "--at", "2026-11-08T11:00")
+    assert code == 0 and doc["status"] == "settled", doc
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(db)) as conn:
+        (withdrawn,) = conn.execute("SELECT aggregate_id FROM outbox WHERE type = 'assessment.withdrawn'").fetchone()
+    assert withdrawn == second  # webhooks hear of it
+
+
 def test_bad_options_are_usage_errors(capsys: pytest.CaptureFixture[str], db: Path) -> None:
     assert run(capsys, db, "penalty", "assess", "X", "--sanction", "M06=scolding")[0] == 2
     assert run(capsys, db, "penalty", "approve", "not-a-uuid", "--role", "gm", "--by", "GM01")[0] == 2

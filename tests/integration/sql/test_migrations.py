@@ -100,3 +100,48 @@ def test_0004_names_the_cases_whose_duplicates_older_code_left(sql_url: str) -> 
         assert migrate.current(engine) == "0003"
     finally:
         engine.dispose()
+
+
+def test_0006_withdrawn_assessments_decide_nothing_and_statuses_stay_checked(sql_url: str) -> None:
+    """A case may withdraw several proposals; two decided (approved or reversed) assessments stay refused, an
+    unknown status too; a database holding withdrawn ones is not downgraded to a schema that cannot read them."""
+    import pytest
+    from sqlalchemy import delete, exc, insert
+
+    from adapters.sql import StorageError
+    from adapters.sql import tables as t
+
+    engine = make_engine(sql_url)
+    try:
+        migrate.upgrade_to_head(engine)
+        migrate.downgrade(engine, "0005")
+        case_id = "00000000-0000-0000-0000-000000000001"
+        row = {"case_id": case_id, "version": 1, "body": "{}"}
+        with engine.begin() as conn:
+            conn.execute(
+                insert(t.cases),
+                {
+                    "id": case_id, "policy_id": "manufacturing", "policy_version": 1, "status": "closed",
+                    "customer": "A", "category": "quality", "kind": "external", "market": "domestic",
+                    "channel": "phone", "received_at": datetime(2026, 11, 2, tzinfo=UTC), "version": 1, "body": "{}",
+                },
+            )  # fmt: skip
+            conn.execute(insert(t.assessments), [{**row, "id": "p1", "status": "proposed"}])
+        migrate.upgrade_to_head(engine)
+        assert migrate.current(engine) == "0006"
+        with engine.begin() as conn:
+            conn.execute(insert(t.assessments), [{**row, "id": f"w{n}", "status": "withdrawn"} for n in (1, 2)])
+            conn.execute(insert(t.assessments), [{**row, "id": "a1", "status": "approved"}])
+        for status in ("reversed", "bogus"):
+            with pytest.raises(exc.IntegrityError), engine.begin() as conn:
+                conn.execute(insert(t.assessments), [{**row, "id": "x", "status": status}])
+        with pytest.raises(StorageError, match="withdrawn penalty assessments"):
+            migrate.downgrade(engine, "0005")
+        assert migrate.current(engine) == "0006"
+        with engine.begin() as conn:
+            conn.execute(delete(t.assessments).where(t.assessments.c.status == "withdrawn"))
+        migrate.downgrade(engine, "0005")
+        with pytest.raises(exc.IntegrityError), engine.begin() as conn:  # 0005's statuses again
+            conn.execute(insert(t.assessments), [{**row, "id": "w3", "status": "withdrawn"}])
+    finally:
+        engine.dispose()
