@@ -6,7 +6,7 @@ ledger journal and the events commit together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 from .assessment import Assessment, AssessmentStatus, check_undecided
 from .case import Case
 from .errors import NotFound, RuleViolation
-from .ledger import Ledger, MonthClose
+from .ledger import Ledger, LedgerEntry, MonthClose
 from .ledger_journal import LedgerClose, LedgerPost, LedgerReverse, apply_op
 from .penalty_orders import PenaltyOrder, assess_lines
 from .ports import OrganisationSource, UnitOfWork
@@ -168,6 +168,8 @@ class PenaltyService:
             op = LedgerClose.of(month, bonuses, cap_ratio)
             ledger = uow.ledger.load()
             again = month in ledger.closed_months  # the same close again: checked and returned, not journaled
+            if not again:
+                check_forfeits(ledger, month, bonuses, lambda case_id: uow.cases.get(case_id).reference)
             _, entries, close = apply_op(ledger, op)
             if not again:
                 uow.ledger.append(op, entries)
@@ -192,3 +194,36 @@ class PenaltyService:
                 return uow.assessments.get(assessment_id)
             except NotFound:
                 raise NotFound(f"no penalty assessment {assessment_id}") from None
+
+
+def check_forfeits(
+    ledger: Ledger, month: str, bonuses: Mapping[str, Decimal], reference: Callable[[UUID], str] = str
+) -> None:
+    """A major demerit forfeits the month's bonus, once (P1-PEN-06). Its line holds the bonus of the day it was
+    assessed, so a second one in the month (250% of a bonus was deducted), or a bonus corrected since, would
+    deduct other than the whole bonus: such a close is refused, naming the person and cases, until the demerit
+    is appealed (and assessed again). Only major demerits posted in ``month`` and not reversed count; ``reference``
+    names a case (its number)."""
+    from .ledger import EntryKind
+
+    posted: dict[tuple[UUID, str], LedgerEntry] = {}
+    for entry in ledger.entries_in(month):
+        key = (entry.case_id, entry.line_id)
+        if entry.kind is EntryKind.POSTED and not entry.capped:
+            posted[key] = entry
+        elif entry.kind is EntryKind.REVERSED:
+            posted.pop(key, None)
+    by_person: dict[str, list[LedgerEntry]] = {}
+    for entry in posted.values():
+        by_person.setdefault(entry.person_id, []).append(entry)
+    for person, entries in sorted(by_person.items()):
+        total = sum((e.amount for e in entries), Decimal("0.00"))
+        bonus = bonuses.get(person, Decimal("0.00"))
+        if total != bonus:
+            cases = ", ".join(sorted({reference(e.case_id) for e in entries}))
+            raise RuleViolation(
+                f"{month}: {person}'s major demerits hold {total:.2f}, but a major demerit forfeits the month's "
+                f"bonus once, as it stands at the close: {bonus:.2f} (cases {cases}). Appeal the one too many, or "
+                "the one assessed before the bonus changed and assess it again, then close the month",
+                rule="P1-PEN-06",
+            )

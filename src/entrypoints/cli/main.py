@@ -64,7 +64,7 @@ AREA_INDEX: dict[str, tuple[str, str]] = {
     "sweep": ("entrypoints.cli.sweep_cmd", "Run the escalation sweep (--dry-run: compute only). | 时限升级巡检。"),
     "penalty": (
         "entrypoints.cli.penalty_cmd",
-        "Penalty assessments: assess, endorse, approve, appeal, show. | 处罚建议、批示、核准与申诉。",
+        "Penalty assessments: assess, endorse, approve, withdraw, appeal, show. | 处罚建议、批示、核准、撤回与申诉。",
     ),
     "ledger": (
         "entrypoints.cli.ledger_cmd",

@@ -428,6 +428,45 @@ def test_a_withdrawn_proposal_lets_its_case_settle(capsys: pytest.CaptureFixture
     assert withdrawn == second  # webhooks hear of it
 
 
+def test_a_major_demerit_forfeits_the_bonus_once(capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path) -> None:
+    """P1-PEN-06 (money audit): two major demerits in one month each held S03's whole bonus, and the close deducted
+    both (2200.00 of 1100.00); a bonus corrected after the assessment was deducted as assessed. Such a close is
+    refused, naming the person and cases, until the demerit too many is appealed."""
+
+    def demerit(person: str, day: int) -> tuple[str, str]:
+        ref = closed_case(db, RemedyKind.EXPLANATION, "0", Party(PartyKind.PERSON, person, person))
+        at = f"2026-11-{day:02d}T09:00"
+        code, doc = run(capsys, db, "penalty", "assess", ref, "--sanction", f"{person}=major_demerit", "--at", at)
+        assert code == 0, doc
+        assessment = doc["assessment"]["id"]
+        code, doc = run(capsys, db, "penalty", "endorse", assessment, "--role", "supervisor", "--by", "S01", "--at", at)
+        assert code == 0, doc
+        code, doc = run(capsys, db, "penalty", "approve", assessment, "--role", "gm", "--by", "GM01", "--at", at)
+        assert code == 0, doc
+        return ref, assessment
+
+    first, _ = demerit("S03", 6)
+    second, extra = demerit("S03", 7)
+    code, err = refused(capsys, db, "ledger", "close", "2026-11")
+    assert code == 4 and "[P1-PEN-06]" in err and "S03's major demerits hold 2200.00" in err and "1100.00" in err
+    assert first in err or second in err  # the cases are named (by id)
+    code, doc = run(capsys, db, "penalty", "appeal", extra, "--reason", "同一事由", "--at", "2026-11-08T09:00")
+    assert code == 0, doc
+
+    demerit("S02", 9)  # its line holds S02's November bonus as it was: 1800.00
+    csv = tmp_path / "bonus.csv"
+    csv.write_text("person,month,amount\nS02,2026-11,1000.00\n", encoding="utf-8")
+    assert run(capsys, db, "bonus", "import", str(csv))[0] == 0
+    code, err = refused(capsys, db, "ledger", "close", "2026-11")
+    assert code == 4 and "S02's major demerits hold 1800.00" in err and "1000.00" in err
+    csv.write_text("person,month,amount\nS02,2026-11,1800.00\n", encoding="utf-8")  # the bonus put back
+    assert run(capsys, db, "bonus", "import", str(csv))[0] == 0
+    code, doc = run(capsys, db, "ledger", "close", "2026-11")
+    assert code == 0, doc
+    rows = {row["person"]: row for row in run(capsys, db, "ledger", "show", "--month", "2026-11")[1]["rows"]}
+    assert rows["S03"]["deducted_uncapped"] == "1100.00" and rows["S02"]["deducted_uncapped"] == "1800.00"
+
+
 def test_bad_options_are_usage_errors(capsys: pytest.CaptureFixture[str], db: Path) -> None:
     assert run(capsys, db, "penalty", "assess", "X", "--sanction", "M06=scolding")[0] == 2
     assert run(capsys, db, "penalty", "approve", "not-a-uuid", "--role", "gm", "--by", "GM01")[0] == 2
