@@ -126,9 +126,29 @@ def test_0006_withdrawn_assessments_decide_nothing_and_statuses_stay_checked(sql
                     "channel": "phone", "received_at": datetime(2026, 11, 2, tzinfo=UTC), "version": 1, "body": "{}",
                 },
             )  # fmt: skip
-            conn.execute(insert(t.assessments), [{**row, "id": "p1", "status": "proposed"}])
+            conn.execute(insert(t.assessments), [{**row, "id": "p1", "status": "approved"}])
+            line = {
+                "assessment_id": "p1",
+                "person_id": "S03",
+                "rule_id": "P1-PEN-06",
+                "amount_fen": 110000,
+                "points": 0,
+            }
+            conn.execute(insert(t.penalty_lines), [{**line, "line": n} for n in (0, 1)])
+
+        def lines() -> int:
+            with engine.connect() as conn:
+                return len(conn.execute(t.penalty_lines.select()).all())
+
         migrate.upgrade_to_head(engine)
         assert migrate.current(engine) == "0006"
+        assert lines() == 2  # SQLite rebuilds the table: the cascade of its DROP TABLE deleted them
+        with engine.begin() as conn:
+            conn.execute(delete(t.assessments).where(t.assessments.c.id == "p1"))  # the cascade is still there
+        assert lines() == 0
+        with engine.begin() as conn:
+            conn.execute(insert(t.assessments), [{**row, "id": "p1", "status": "proposed"}])
+            conn.execute(insert(t.penalty_lines), [{**line, "line": 0}])
         with engine.begin() as conn:
             conn.execute(insert(t.assessments), [{**row, "id": f"w{n}", "status": "withdrawn"} for n in (1, 2)])
             conn.execute(insert(t.assessments), [{**row, "id": "a1", "status": "approved"}])
@@ -141,6 +161,7 @@ def test_0006_withdrawn_assessments_decide_nothing_and_statuses_stay_checked(sql
         with engine.begin() as conn:
             conn.execute(delete(t.assessments).where(t.assessments.c.status == "withdrawn"))
         migrate.downgrade(engine, "0005")
+        assert lines() == 1
         with pytest.raises(exc.IntegrityError), engine.begin() as conn:  # 0005's statuses again
             conn.execute(insert(t.assessments), [{**row, "id": "w3", "status": "withdrawn"}])
     finally:

@@ -29,6 +29,12 @@ def _statuses(values: tuple[str, ...]) -> str:
 
 
 def _rebuild(statuses: tuple[str, ...], decided: str) -> None:
+    """On SQLite, dropping the check rebuilds the table (copy, DROP TABLE, rename), and with foreign keys on, the
+    drop deletes every penalty line through ``ON DELETE CASCADE``: they are kept aside and put back."""
+    bind = op.get_bind()
+    lines = []
+    if bind.dialect.name == "sqlite":
+        lines = [dict(row._mapping) for row in bind.execute(sa.text("SELECT * FROM penalty_lines"))]
     with op.batch_alter_table("assessments", schema=None) as batch_op:
         batch_op.drop_index("uq_assessments_decided_case_id")
         batch_op.drop_constraint(batch_op.f("ck_assessments_status"), type_="check")
@@ -39,6 +45,13 @@ def _rebuild(statuses: tuple[str, ...], decided: str) -> None:
             unique=True,
             sqlite_where=sa.text(decided),
             postgresql_where=sa.text(decided),
+        )
+    if lines:
+        bind.execute(sa.text("DELETE FROM penalty_lines"))  # what the cascade left, if anything
+        columns = list(lines[0])
+        bind.execute(
+            sa.text(f"INSERT INTO penalty_lines ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"),
+            lines,
         )
 
 
