@@ -289,14 +289,9 @@ def sweep(
     return tuple(out)
 
 
-def closed_at(case: Case) -> datetime | None:
-    """When the case was (last) closed, or None while it is open (``Case.closed_at``)."""
-    return case.closed_at
-
-
 def case_inquiries(case: Case, policy: Policy, calendar: WorkingCalendar | None) -> list[Inquiry]:
     """The timeliness audit of one closed case: one inquiry per clock stopped after its due (P1-ESC-02)."""
-    closed = closed_at(case)
+    closed = case.closed_at
     if closed is None:
         return []
     out: list[Inquiry] = []
@@ -343,7 +338,7 @@ def inquiries(
     now = require_aware(now, "now")
     out: list[Inquiry] = []
     for case in cases:
-        closed = closed_at(case)
+        closed = case.closed_at
         if closed is None or closed > now or (since is not None and closed <= since):
             continue
         policy = policy_for(case)

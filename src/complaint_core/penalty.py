@@ -310,6 +310,9 @@ def repair_split(budget: Decimal, factory_ratio: Decimal) -> tuple[Decimal, Deci
 
 
 # ----- administrative sanctions -----------------------------------------------------------------
+MAJOR_DEMERIT_RULE = "P1-PEN-06"  # a major demerit's line: the ledger finds the forfeited bonuses by it
+
+
 def sanction_line(
     person: Person,
     sanction: Sanction,
@@ -334,7 +337,7 @@ def sanction_line(
         bonus = yuan(month_bonus)
         return PenaltyLine(
             party=party,
-            rule_id="P1-PEN-06",
+            rule_id=MAJOR_DEMERIT_RULE,
             kind=LineKind.MAJOR_DEMERIT,
             amount=bonus,
             explanation=Labels(

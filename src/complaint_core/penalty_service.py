@@ -6,7 +6,7 @@ ledger journal and the events commit together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
@@ -16,6 +16,7 @@ from .case import Case
 from .errors import NotFound, RuleViolation
 from .ledger import Ledger, LedgerEntry, MonthClose
 from .ledger_journal import LedgerClose, LedgerPost, LedgerReverse, apply_op
+from .penalty import MAJOR_DEMERIT_RULE, LineKind
 from .penalty_orders import PenaltyOrder, assess_lines
 from .ports import OrganisationSource, UnitOfWork
 from .services import CaseService, in_transaction
@@ -88,10 +89,13 @@ class PenaltyService:
             policy = self.cases.policies.get(assessment.policy_id, assessment.policy_version)
             others = uow.assessments.for_case(assessment.case_id)
             approved, events = assessment.approve(policy, role=role, at=when, actor=actor, others=others)
+            month = month_key(when, policy.tz)
+            ledger = uow.ledger.load()
+            self._check_forfeits(uow, approved, ledger, month)
             postings = approved.postings()
             if postings:
-                op = LedgerPost(month=month_key(when, policy.tz), postings=postings)
-                _, entries, _ = apply_op(uow.ledger.load(), op)
+                op = LedgerPost(month=month, postings=postings)
+                _, entries, _ = apply_op(ledger, op)
                 uow.ledger.append(op, entries)
             uow.assessments.save(approved)
             uow.outbox.add(events)
@@ -99,6 +103,35 @@ class PenaltyService:
             return approved
 
         return in_transaction(self.uow, work, self.cases.conflict_retries)
+
+    def _check_forfeits(self, uow: UnitOfWork, assessment: Assessment, ledger: Ledger, month: str) -> None:
+        """A major demerit forfeits the month's bonus once, as it stands (P1-PEN-06): its line holds the bonus of
+        the day it was assessed, so one assessed before the bonus changed, or a second one in the month, would
+        deduct other than the whole bonus (two took 2200.00 of a 1100.00 bonus). Refused at approval, where a
+        proposal can still be withdrawn and assessed again."""
+        demerits = [line for line in assessment.lines if line.kind is LineKind.MAJOR_DEMERIT]
+        if not demerits:
+            return
+        org = self.organisation.get()
+        forfeited = major_demerits(ledger, month)
+        for line in demerits:
+            person = line.party.id
+            assessed = dict(line.basis).get("bonus")
+            bonus = org.bonus(person, month)
+            if assessed is not None and Decimal(assessed) != bonus:
+                raise RuleViolation(
+                    f"the major demerit of {person} holds the {month} bonus as {Decimal(assessed):.2f}; it is "
+                    f"{bonus:.2f} now: withdraw the assessment and assess it again",
+                    rule="P1-PEN-06",
+                )
+            before = [c for c in forfeited.get(person, ()) if c != assessment.case_id]
+            if before:
+                raise RuleViolation(
+                    f"{person}'s {month} bonus is forfeited already by the major demerit of case "
+                    f"{uow.cases.get(before[0]).reference}: a second one takes nothing more; withdraw this assessment "
+                    "(or appeal that one)",
+                    rule="P1-PEN-06",
+                )
 
     def withdraw(self, assessment_id: UUID, *, reason: str, actor: str, at: datetime | None = None) -> Assessment:
         """Withdraw a proposal that will not be approved (corrected by another, or refused): nothing was posted."""
@@ -168,8 +201,6 @@ class PenaltyService:
             op = LedgerClose.of(month, bonuses, cap_ratio)
             ledger = uow.ledger.load()
             again = month in ledger.closed_months  # the same close again: checked and returned, not journaled
-            if not again:
-                check_forfeits(ledger, month, bonuses, lambda case_id: uow.cases.get(case_id).reference)
             _, entries, close = apply_op(ledger, op)
             if not again:
                 uow.ledger.append(op, entries)
@@ -196,34 +227,21 @@ class PenaltyService:
                 raise NotFound(f"no penalty assessment {assessment_id}") from None
 
 
-def check_forfeits(
-    ledger: Ledger, month: str, bonuses: Mapping[str, Decimal], reference: Callable[[UUID], str] = str
-) -> None:
-    """A major demerit forfeits the month's bonus, once (P1-PEN-06). Its line holds the bonus of the day it was
-    assessed, so a second one in the month (250% of a bonus was deducted), or a bonus corrected since, would
-    deduct other than the whole bonus: such a close is refused, naming the person and cases, until the demerit
-    is appealed (and assessed again). Only major demerits posted in ``month`` and not reversed count; ``reference``
-    names a case (its number)."""
+def major_demerits(ledger: Ledger, month: str) -> dict[str, list[UUID]]:
+    """Per person, the cases whose major demerit (P1-PEN-06) is posted in ``month`` and not reversed: the bonus of
+    that month is forfeited, and may not change while it stands."""
     from .ledger import EntryKind
 
     posted: dict[tuple[UUID, str], LedgerEntry] = {}
     for entry in ledger.entries_in(month):
         key = (entry.case_id, entry.line_id)
-        if entry.kind is EntryKind.POSTED and not entry.capped:
+        if entry.kind is EntryKind.POSTED and entry.rule_id == MAJOR_DEMERIT_RULE:
             posted[key] = entry
         elif entry.kind is EntryKind.REVERSED:
             posted.pop(key, None)
-    by_person: dict[str, list[LedgerEntry]] = {}
+    out: dict[str, list[UUID]] = {}
     for entry in posted.values():
-        by_person.setdefault(entry.person_id, []).append(entry)
-    for person, entries in sorted(by_person.items()):
-        total = sum((e.amount for e in entries), Decimal("0.00"))
-        bonus = bonuses.get(person, Decimal("0.00"))
-        if total != bonus:
-            cases = ", ".join(sorted({reference(e.case_id) for e in entries}))
-            raise RuleViolation(
-                f"{month}: {person}'s major demerits hold {total:.2f}, but a major demerit forfeits the month's "
-                f"bonus once, as it stands at the close: {bonus:.2f} (cases {cases}). Appeal the one too many, or "
-                "the one assessed before the bonus changed and assess it again, then close the month",
-                rule="P1-PEN-06",
-            )
+        cases = out.setdefault(entry.person_id, [])
+        if entry.case_id not in cases:
+            cases.append(entry.case_id)
+    return out

@@ -23,13 +23,13 @@ Maker = Callable[..., datetime]
 SIGNED = [(Signatory.MANAGER, "王磊"), (Signatory.GENERAL_MANAGER, "周建国"), (Signatory.CUSTOMER, "华东电子")]
 
 
-def closed_allowance(cases: CaseService, sh: Maker) -> UUID:
+def closed_allowance(cases: CaseService, sh: Maker, amount: str = "800.00") -> UUID:
     intake = Intake(customer="华东电子", channel=Channel.PHONE, category="quality")
     ref = cases.receive(intake, actor="S02", at=sh(2026, 11, 2)).case_id
     cases.register(ref, actor="gm_office", at=sh(2026, 11, 2, 10))
     cases.start_investigation(ref, actor="Q02", at=sh(2026, 11, 2, 11))
     cases.attribute(ref, actor="Q01", at=sh(2026, 11, 3), causer=Responsibility.sole(Party(PartyKind.PERSON, "M06")))
-    cases.propose(ref, actor="S01", kind=RemedyKind.ALLOWANCE, amount=Decimal("800.00"), at=sh(2026, 11, 3, 10))
+    cases.propose(ref, actor="S01", kind=RemedyKind.ALLOWANCE, amount=Decimal(amount), at=sh(2026, 11, 3, 10))
     cases.approve(ref, actor="S01", role="sales_manager", at=sh(2026, 11, 3, 11))
     cases.reply(ref, actor="S02", message="同意折让", at=sh(2026, 11, 4))
     cases.close(ref, actor="gm_office", at=sh(2026, 11, 4, 10))
@@ -93,15 +93,7 @@ def test_settling_needs_the_remedy_booked(cases: CaseService, sh: Maker) -> None
 def test_an_approved_allowance_of_nothing_settles_without_a_document(cases: CaseService, sh: Maker) -> None:
     """propose and approve take an allowance of 0.00, issuing one is refused (nothing to pay): settlement used to
     wait for its booking for ever."""
-    intake = Intake(customer="华东电子", channel=Channel.PHONE, category="quality")
-    ref = cases.receive(intake, actor="S02", at=sh(2026, 11, 2)).case_id
-    cases.register(ref, actor="gm_office", at=sh(2026, 11, 2, 10))
-    cases.start_investigation(ref, actor="Q02", at=sh(2026, 11, 2, 11))
-    cases.attribute(ref, actor="Q01", at=sh(2026, 11, 3), causer=Responsibility.sole(Party(PartyKind.PERSON, "M06")))
-    cases.propose(ref, actor="S01", kind=RemedyKind.ALLOWANCE, amount=Decimal("0.00"), at=sh(2026, 11, 3, 10))
-    cases.approve(ref, actor="S01", role="sales_manager", at=sh(2026, 11, 3, 11))
-    cases.reply(ref, actor="S02", message="不予折让", at=sh(2026, 11, 4))
-    cases.close(ref, actor="gm_office", at=sh(2026, 11, 4, 10))
+    ref = closed_allowance(cases, sh, amount="0.00")
     with pytest.raises(MoneyError):
         ReturnService(cases).authorise(ref, actor="S02", signatures=SIGNED, at=sh(2026, 11, 5))
     assert cases.settle(ref, actor="gm_office", at=sh(2026, 11, 5)).status.value == "settled"

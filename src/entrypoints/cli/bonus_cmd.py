@@ -10,7 +10,7 @@ import csv
 import io
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -80,10 +80,13 @@ def import_bonuses(ctx: typer.Context, file: FileArg) -> None:
     for line, (person, _, _) in numbered:
         if person not in known:
             raise OrganisationInvalid(f"{file} line {line}", f"unknown person {person!r}")
-    closed = set(app.penalties.ledger().closed_months)
-    for line, (_, month, _) in numbered:
+    ledger = app.penalties.ledger()
+    closed = set(ledger.closed_months)
+    current = app.organisation.get()
+    for line, (person, month, amount) in numbered:
         if month in closed:  # the close used that month's bonuses; a new one would only disagree with it
             raise OrganisationInvalid(f"{file} line {line}", f"{month} is closed in the ledger: its bonuses are final")
+        check_forfeited(ledger, person, month, current.bonus(person, month), amount, f"{file} line {line}")
     rows = [row for _, row in numbered]
     count = store_bonuses(app.database.engine, rows)
     doc = {
@@ -93,6 +96,24 @@ def import_bonuses(ctx: typer.Context, file: FileArg) -> None:
     }
     message = TEXT("imported", settings.language(), count=count)
     emit(settings, doc, lambda console: console.print(message, markup=False, highlight=False))
+
+
+def check_forfeited(ledger: Any, person: str, month: str, before: Decimal, after: Decimal, where: str) -> None:
+    """A bonus a posted major demerit forfeits (P1-PEN-06) does not change while the demerit stands: its line
+    holds the bonus it was assessed on, and the month would deduct that, not the bonus."""
+    from complaint_core.organisation import OrganisationInvalid
+    from complaint_core.penalty_service import major_demerits
+
+    if after == before:
+        return
+    cases = major_demerits(ledger, month).get(person)
+    if cases:
+        raise OrganisationInvalid(
+            where,
+            f"{person}'s {month} bonus of {before:.2f} is forfeited by a major demerit (case {cases[0]}): it does "
+            "not change while the demerit stands; appeal the demerit first",
+            rule="P1-PEN-06",
+        )
 
 
 def build() -> typer.Typer:

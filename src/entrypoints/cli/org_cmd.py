@@ -102,16 +102,21 @@ def _check_bonuses_kept(app: App, org: Organisation, source: str) -> None:
     """An organisation replaces the stored one only if the bonuses stay consistent: the imported ones
     (``bonus import``, which take precedence over a file's) must name its people, or every command reading the
     organisation would fail; and the file may not change a bonus already imported or a closed month's."""
+    from decimal import Decimal
+
     from adapters.sql.documents import SqlOrganisation
     from complaint_core.errors import NotFound
     from complaint_core.organisation import OrganisationInvalid
+
+    from .bonus_cmd import check_forfeited
 
     try:
         current = app.organisation.get()
     except NotFound:
         current = None
     imported = SqlOrganisation(app.database.engine).imported_bonuses()
-    closed = set(app.penalties.ledger().closed_months)
+    ledger = app.penalties.ledger()
+    closed = set(ledger.closed_months)
     people = {p.id for p in org.people}
     for person, month in sorted(imported):
         if person not in people:
@@ -128,10 +133,16 @@ def _check_bonuses_kept(app: App, org: Organisation, source: str) -> None:
                 f"{amount:.2f}, but bonus import stored {before:.2f}, which takes precedence: change it with "
                 "bonus import",
             )
-        if month in closed and (current is None or current.bonuses.get((person, month)) != amount):
-            raise OrganisationInvalid(
-                f"{source} bonuses ({person}, {month})", f"{month} is closed in the ledger: its bonuses are final"
-            )
+    # the bonuses as they will read, against those stored: the file's, and those it leaves out
+    after = {**org.bonuses, **imported}
+    stored = current.bonuses if current is not None else {}
+    for person, month in sorted({*after, *stored}):
+        before, now = stored.get((person, month)), after.get((person, month))
+        where = f"{source} bonuses ({person}, {month})"
+        if month in closed and before != now:
+            raise OrganisationInvalid(where, f"{month} is closed in the ledger: its bonuses are final")
+        zero = Decimal("0.00")
+        check_forfeited(ledger, person, month, before or zero, now or zero, where)
 
 
 def show(ctx: typer.Context) -> None:

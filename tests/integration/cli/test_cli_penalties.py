@@ -429,11 +429,12 @@ def test_a_withdrawn_proposal_lets_its_case_settle(capsys: pytest.CaptureFixture
 
 
 def test_a_major_demerit_forfeits_the_bonus_once(capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path) -> None:
-    """P1-PEN-06 (money audit): two major demerits in one month each held S03's whole bonus, and the close deducted
-    both (2200.00 of 1100.00); a bonus corrected after the assessment was deducted as assessed. Such a close is
-    refused, naming the person and cases, until the demerit too many is appealed."""
+    """P1-PEN-06 (money audit): two major demerits approved in one month each held S03's whole bonus, and the close
+    deducted both (2200.00 of 1100.00); a demerit assessed before a bonus correction was deducted at the old bonus.
+    Approval refuses both (a proposal can still be withdrawn and assessed again), and a forfeited bonus does not
+    change while its demerit stands."""
 
-    def demerit(person: str, day: int) -> tuple[str, str]:
+    def proposed(person: str, day: int) -> tuple[str, str]:
         ref = closed_case(db, RemedyKind.EXPLANATION, "0", Party(PartyKind.PERSON, person, person))
         at = f"2026-11-{day:02d}T09:00"
         code, doc = run(capsys, db, "penalty", "assess", ref, "--sanction", f"{person}=major_demerit", "--at", at)
@@ -441,30 +442,46 @@ def test_a_major_demerit_forfeits_the_bonus_once(capsys: pytest.CaptureFixture[s
         assessment = doc["assessment"]["id"]
         code, doc = run(capsys, db, "penalty", "endorse", assessment, "--role", "supervisor", "--by", "S01", "--at", at)
         assert code == 0, doc
-        code, doc = run(capsys, db, "penalty", "approve", assessment, "--role", "gm", "--by", "GM01", "--at", at)
-        assert code == 0, doc
         return ref, assessment
 
-    first, _ = demerit("S03", 6)
-    second, extra = demerit("S03", 7)
-    code, err = refused(capsys, db, "ledger", "close", "2026-11")
-    assert code == 4 and "[P1-PEN-06]" in err and "S03's major demerits hold 2200.00" in err and "1100.00" in err
-    assert first in err or second in err  # the cases are named (by id)
-    code, doc = run(capsys, db, "penalty", "appeal", extra, "--reason", "同一事由", "--at", "2026-11-08T09:00")
-    assert code == 0, doc
+    def approve(assessment: str, day: int) -> int:
+        at = f"2026-11-{day:02d}T10:00"
+        return run(capsys, db, "penalty", "approve", assessment, "--role", "gm", "--by", "GM01", "--at", at)[0]
 
-    demerit("S02", 9)  # its line holds S02's November bonus as it was: 1800.00
+    first, assessment = proposed("S03", 6)
+    assert approve(assessment, 6) == 0
+    _, second = proposed("S03", 7)
+    code, err = refused(capsys, db, "penalty", "approve", second, "--role", "gm", "--by", "GM01",
+                        "--at", "2026-11-07T10:00")  # fmt: skip
+    assert code == 4 and "[P1-PEN-06]" in err and f"forfeited already by the major demerit of case {first}" in err
+    assert run(capsys, db, "penalty", "withdraw", second, "--reason", "同一月已罚", "--at", "2026-11-07T11:00")[0] == 0
+
+    _, stale = proposed("S02", 9)  # its line holds S02's November bonus as it is: 1800.00
     csv = tmp_path / "bonus.csv"
     csv.write_text("person,month,amount\nS02,2026-11,1000.00\n", encoding="utf-8")
-    assert run(capsys, db, "bonus", "import", str(csv))[0] == 0
-    code, err = refused(capsys, db, "ledger", "close", "2026-11")
-    assert code == 4 and "S02's major demerits hold 1800.00" in err and "1000.00" in err
-    csv.write_text("person,month,amount\nS02,2026-11,1800.00\n", encoding="utf-8")  # the bonus put back
-    assert run(capsys, db, "bonus", "import", str(csv))[0] == 0
+    assert run(capsys, db, "bonus", "import", str(csv))[0] == 0  # nothing posted yet: the bonus may change
+    code, err = refused(capsys, db, "penalty", "approve", stale, "--role", "gm", "--by", "GM01",
+                        "--at", "2026-11-09T10:00")  # fmt: skip
+    assert code == 4 and "holds the 2026-11 bonus as 1800.00; it is 1000.00 now" in err
+    assert run(capsys, db, "penalty", "withdraw", stale, "--reason", "奖金已更正", "--at", "2026-11-09T11:00")[0] == 0
+    _, again = proposed("S02", 10)
+    assert approve(again, 10) == 0
+    csv.write_text("person,month,amount\nS02,2026-11,1200.00\n", encoding="utf-8")
+    code, err = refused(capsys, db, "bonus", "import", str(csv))
+    assert code == 2 and "[P1-PEN-06]" in err and "forfeited by a major demerit" in err
+    example = (ROOT / "examples" / "organisation.toml").read_text(encoding="utf-8")
+    s02 = 'person = "S02"\nmonth = "2026-11"\namount = "1800.00"'  # as bonus import set it, else refused as such
+    s03 = 'person = "S03"\nmonth = "2026-11"\namount = "1100.00"'
+    text = example.replace(s02, s02.replace("1800.00", "1000.00")).replace(s03, s03.replace("1100.00", "1300.00"))
+    changed = tmp_path / "org.toml"
+    changed.write_text(text, encoding="utf-8")
+    code, err = refused(capsys, db, "org", "import", str(changed))
+    assert code == 2 and "S03's 2026-11 bonus of 1100.00 is forfeited" in err
+
     code, doc = run(capsys, db, "ledger", "close", "2026-11")
     assert code == 0, doc
     rows = {row["person"]: row for row in run(capsys, db, "ledger", "show", "--month", "2026-11")[1]["rows"]}
-    assert rows["S03"]["deducted_uncapped"] == "1100.00" and rows["S02"]["deducted_uncapped"] == "1800.00"
+    assert rows["S03"]["deducted_uncapped"] == "1100.00" and rows["S02"]["deducted_uncapped"] == "1000.00"
 
 
 def test_bad_options_are_usage_errors(capsys: pytest.CaptureFixture[str], db: Path) -> None:
@@ -554,6 +571,10 @@ def test_bonuses_stay_consistent_with_the_organisation(
         "import",
         variant("oct.toml", example.replace(october, october.replace("1200.00", "1250.00"))),
     )
+    assert code == 2 and "(S03, 2026-10)" in err and "2026-10 is closed in the ledger" in err
+    dropped = example.replace("[[bonuses]]\n" + october + "\n", "")  # a closed month's bonus left out
+    assert dropped != example
+    code, err = refused(capsys, db, "org", "import", variant("dropped.toml", dropped))
     assert code == 2 and "(S03, 2026-10)" in err and "2026-10 is closed in the ledger" in err
     code, doc = run(
         capsys,
