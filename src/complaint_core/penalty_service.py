@@ -6,7 +6,7 @@ ledger journal and the events commit together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
@@ -14,9 +14,9 @@ from uuid import UUID, uuid4
 from .assessment import Assessment, AssessmentStatus, check_undecided
 from .case import Case
 from .errors import NotFound, RuleViolation
-from .ledger import Ledger, LedgerEntry, MonthClose
+from .ledger import EntryKind, Ledger, LedgerEntry, MonthClose
 from .ledger_journal import LedgerClose, LedgerPost, LedgerReverse, apply_op
-from .penalty import MAJOR_DEMERIT_RULE, LineKind
+from .penalty import MAJOR_DEMERIT_RULE, LineKind, PenaltyLine
 from .penalty_orders import PenaltyOrder, assess_lines
 from .ports import OrganisationSource, UnitOfWork
 from .services import CaseService, in_transaction
@@ -90,13 +90,16 @@ class PenaltyService:
             others = uow.assessments.for_case(assessment.case_id)
             approved, events = assessment.approve(policy, role=role, at=when, actor=actor, others=others)
             month = month_key(when, policy.tz)
-            ledger = uow.ledger.load()
-            self._check_forfeits(uow, approved, ledger, month)
             postings = approved.postings()
-            if postings:
-                op = LedgerPost(month=month, postings=postings)
-                _, entries, _ = apply_op(ledger, op)
-                uow.ledger.append(op, entries)
+            demerits = [line for line in approved.lines if line.kind is LineKind.MAJOR_DEMERIT]
+            if postings or demerits:  # the ledger is read only when something needs it
+                ledger = uow.ledger.load()
+                if demerits:
+                    self._check_forfeits(uow, approved.case_id, demerits, ledger, month)
+                if postings:
+                    op = LedgerPost(month=month, postings=postings)
+                    _, entries, _ = apply_op(ledger, op)
+                    uow.ledger.append(op, entries)
             uow.assessments.save(approved)
             uow.outbox.add(events)
             uow.commit()
@@ -104,14 +107,13 @@ class PenaltyService:
 
         return in_transaction(self.uow, work, self.cases.conflict_retries)
 
-    def _check_forfeits(self, uow: UnitOfWork, assessment: Assessment, ledger: Ledger, month: str) -> None:
+    def _check_forfeits(
+        self, uow: UnitOfWork, case_id: UUID, demerits: Sequence[PenaltyLine], ledger: Ledger, month: str
+    ) -> None:
         """A major demerit forfeits the month's bonus once, as it stands (P1-PEN-06): its line holds the bonus of
         the day it was assessed, so one assessed before the bonus changed, or a second one in the month, would
         deduct other than the whole bonus (two took 2200.00 of a 1100.00 bonus). Refused at approval, where a
         proposal can still be withdrawn and assessed again."""
-        demerits = [line for line in assessment.lines if line.kind is LineKind.MAJOR_DEMERIT]
-        if not demerits:
-            return
         org = self.organisation.get()
         forfeited = major_demerits(ledger, month)
         for line in demerits:
@@ -124,7 +126,7 @@ class PenaltyService:
                     f"{bonus:.2f} now: withdraw the assessment and assess it again",
                     rule="P1-PEN-06",
                 )
-            before = [c for c in forfeited.get(person, ()) if c != assessment.case_id]
+            before = [c for c in forfeited.get(person, ()) if c != case_id]
             if before:
                 raise RuleViolation(
                     f"{person}'s {month} bonus is forfeited already by the major demerit of case "
@@ -230,8 +232,6 @@ class PenaltyService:
 def major_demerits(ledger: Ledger, month: str) -> dict[str, list[UUID]]:
     """Per person, the cases whose major demerit (P1-PEN-06) is posted in ``month`` and not reversed: the bonus of
     that month is forfeited, and may not change while it stands."""
-    from .ledger import EntryKind
-
     posted: dict[tuple[UUID, str], LedgerEntry] = {}
     for entry in ledger.entries_in(month):
         key = (entry.case_id, entry.line_id)

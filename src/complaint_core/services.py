@@ -25,7 +25,7 @@ import attrs
 from .calendar import WorkingCalendar
 from .case import Case, Remedy, RemedyKind
 from .clocks import Deadline
-from .errors import CalendarNotCovered, ConcurrencyConflict, NotFound, RuleViolation, SweepIncomplete
+from .errors import CalendarNotCovered, ConcurrencyConflict, NotFound, SweepIncomplete
 from .escalation import SweepAction, case_inquiries, deemed_waivers, due_actions, due_floors
 from .events import DomainEvent
 from .followup import FollowUp, Triggers, plan_for_case
@@ -35,6 +35,7 @@ from .policy import Policy
 from .ports import CalendarSource, Clock, PolicySource, UnitOfWork
 from .repeats import earlier_same_issue
 from .responsibility import Party, Responsibility
+from .settlement import check_settled_after
 from .settlement import open_items as unsettled
 from .timeutil import local_date, require_aware
 from .validity import Validity
@@ -303,15 +304,8 @@ class CaseService:
         def settle(case: Case, policy: Policy, when: datetime, uow: UnitOfWork) -> tuple[Case, tuple[DomainEvent, ...]]:
             returns = tuple(uow.returns.for_case(case.case_id))
             assessments = tuple(uow.assessments.for_case(case.case_id))
+            check_settled_after(case, when, returns, assessments)
             found = unsettled(case, policy, returns, assessments)
-            steps = [r.last_event_at for r in returns]
-            steps += [a.last_at for a in assessments]
-            if steps and when < max(steps):  # the record would say it settled before what settling needs
-                raise RuleViolation(
-                    f"case {case.reference} settles after its returns, allowances and penalties: {when.isoformat()} "
-                    f"is before their last step at {max(steps).isoformat()}",
-                    rule="CASE-TIME-ORDER",
-                )
             return case.settle(policy, at=when, actor=actor, open_items=(*open_items, *found))
 
         return self._run(ref, at, settle)

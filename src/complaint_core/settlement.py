@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from .assessment import Assessment, AssessmentStatus
 from .case import Case
+from .errors import RuleViolation
 from .improvement import unfinished
 from .policy import Policy
 from .returns import ALLOWANCE_KINDS, GOODS_KINDS, Return, ReturnStatus
@@ -35,3 +37,15 @@ def open_items(
     ]
     items += unfinished(case.improvements)
     return tuple(items)
+
+
+def check_settled_after(case: Case, at: datetime, returns: Sequence[Return], assessments: Sequence[Assessment]) -> None:
+    """A case settles after the last step of its returns, allowances and penalties: the record would otherwise
+    say it was settled before what settling needs (CASE-TIME-ORDER)."""
+    steps = [r.last_event_at for r in returns] + [a.last_at for a in assessments]
+    if steps and at < max(steps):
+        raise RuleViolation(
+            f"case {case.reference} settles after its returns, allowances and penalties: {at.isoformat()} "
+            f"is before their last step at {max(steps).isoformat()}",
+            rule="CASE-TIME-ORDER",
+        )

@@ -154,36 +154,14 @@ def test_p3_cls_03_the_validity_finding_through_the_cli(app: typer.Typer, tmp_pa
     as_json(app, db, "case", "register", ref, "--at", "2026-11-02T09:10")
     as_json(app, db, "case", "investigate", ref, "--at", "2026-11-02T09:20")
     events = count(db, "outbox")
-    missing = invoke(app, db, "case", "attribute", ref, "--party", "department:sales=1", "--at", "2026-11-02T10:00")
+    attribute = ("case", "attribute", ref, "--party", "department:sales=1", "--at", "2026-11-02T10:00")
+    missing = invoke(app, db, *attribute)
     assert missing.exit_code == 4 and "[P3-CLS-03]" in missing.stderr
-    half = invoke(
-        app,
-        db,
-        "case",
-        "attribute",
-        ref,
-        "--party",
-        "department:sales=1",
-        "--reason-sufficient",
-        "--at",
-        "2026-11-02T10:00",
-    )
+    half = invoke(app, db, *attribute, "--reason-sufficient")
     assert half.exit_code == 2 and "--request-reasonable/--request-unreasonable" in half.stderr
     assert count(db, "outbox") == events  # nothing written
 
-    found = as_json(
-        app,
-        db,
-        "case",
-        "attribute",
-        ref,
-        "--party",
-        "department:sales=1",
-        "--reason-sufficient",
-        "--request-unreasonable",
-        "--at",
-        "2026-11-02T10:00",
-    )
+    found = as_json(app, db, *attribute, "--reason-sufficient", "--request-unreasonable")
     assert found["status"] == "attributed"
     assert found["validity"] == {"reason_sufficient": True, "request_reasonable": False}
     history = as_json(app, db, "case", "history", ref)["events"]

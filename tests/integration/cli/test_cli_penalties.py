@@ -564,25 +564,15 @@ def test_bonuses_stay_consistent_with_the_organisation(
     october = 'person = "S03"\nmonth = "2026-10"\namount = "1200.00"'
     november = 'person = "S03"\nmonth = "2026-11"\namount = "1100.00"'
     assert october in example and november in example
-    code, err = refused(
-        capsys,
-        db,
-        "org",
-        "import",
-        variant("oct.toml", example.replace(october, october.replace("1200.00", "1250.00"))),
-    )
+    changed_october = example.replace(october, october.replace("1200.00", "1250.00"))
+    code, err = refused(capsys, db, "org", "import", variant("oct.toml", changed_october))
     assert code == 2 and "(S03, 2026-10)" in err and "2026-10 is closed in the ledger" in err
     dropped = example.replace("[[bonuses]]\n" + october + "\n", "")  # a closed month's bonus left out
     assert dropped != example
     code, err = refused(capsys, db, "org", "import", variant("dropped.toml", dropped))
     assert code == 2 and "(S03, 2026-10)" in err and "2026-10 is closed in the ledger" in err
-    code, doc = run(
-        capsys,
-        db,
-        "org",
-        "import",
-        variant("nov.toml", example.replace(november, november.replace("1100.00", "1150.00"))),
-    )
+    changed_november = example.replace(november, november.replace("1100.00", "1150.00"))
+    code, doc = run(capsys, db, "org", "import", variant("nov.toml", changed_november))
     assert code == 0 and doc["version"] == 2, doc  # November is open; the refused imports stored nothing
     assert run(capsys, db, "org", "show")[0] == 0
 

@@ -84,13 +84,19 @@ def test_an_edit_under_a_known_version_is_refused_and_nothing_is_written(
     assert invoke(app, db, "case", "list").exit_code == 0
 
 
-def test_init_knows_stored_calendars_and_stores_the_calendar_files_it_is_given(
-    app: typer.Typer, tmp_path: Path
-) -> None:
+def acme_with_its_calendar(tmp_path: Path) -> tuple[Path, Path]:
+    """A calendar file ``acmecal`` and a policy ``acme`` (the manufacturing preset) that counts on it."""
     calendar = tmp_path / "acmecal.toml"
     calendar.write_text('name = "acmecal"\n[years.2026]\nholidays = ["2026-11-11"]\n', "utf-8")
     uses = edited(tmp_path, "acme.toml", ('policy_id = "manufacturing"', 'policy_id = "acme"'))
     uses.write_text(uses.read_text("utf-8").replace('name = "cn"', 'name = "acmecal"', 1), "utf-8")
+    return calendar, uses
+
+
+def test_init_knows_stored_calendars_and_stores_the_calendar_files_it_is_given(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    calendar, uses = acme_with_its_calendar(tmp_path)
 
     db = tmp_path / "a.db"
     as_json(app, db, "init", "--policy", "manufacturing")
@@ -190,10 +196,7 @@ def test_init_stores_its_policy_calendars_and_setting_together_or_not_at_all(
     the database lacked. One transaction now: a failure while storing the setting leaves none of them."""
     from adapters.sql import documents
 
-    calendar = tmp_path / "acmecal.toml"
-    calendar.write_text('name = "acmecal"\n[years.2026]\nholidays = ["2026-11-11"]\n', "utf-8")
-    uses = edited(tmp_path, "acme.toml", ('policy_id = "manufacturing"', 'policy_id = "acme"'))
-    uses.write_text(uses.read_text("utf-8").replace('name = "cn"', 'name = "acmecal"', 1), "utf-8")
+    calendar, uses = acme_with_its_calendar(tmp_path)
     db = tmp_path / "a.db"
     as_json(app, db, "init", "--policy", "manufacturing")
     store = documents.store
