@@ -14,8 +14,10 @@ month's money inputs; it reads no clock and returns immutable values that the re
   with a deadline (a clock still running, e.g. on a not-established case, is not counted).
 - Handling time: received → closing step, elapsed; buckets are upper-inclusive; the median
   averages the two middle values of an even count; p90 is the nearest rank (⌈0.9 n⌉-th).
-- Repeat: a second complaint (``parent_case_id`` set), or one whose customer had a case
-  received earlier in the report month.
+- Repeat: the same issue again, as the case recorded it when received (``repeat_count`` > 0:
+  a second complaint, or an earlier complaint on the same issue within the policy's
+  ``repeat_window``, see ``repeats``); under a policy without a window, also a case with an
+  earlier complaint on the same issue (``repeats.same_issue``) received in the report month.
 - Satisfaction: reached follow-up visits of the reported cases that were not dissatisfied /
   reached visits; visits still open are counted as pending.
 - Money is summed in whole fen and given as Decimal yuan; rates are exact ``Rate`` values
@@ -44,6 +46,7 @@ from .money import amount as amount_of
 from .money import from_fen, to_fen
 from .organisation import Organisation, OrganisationInvalid
 from .policy import Market, Policy, TimeUnit
+from .repeats import same_issue
 from .responsibility import PartyKind
 from .timeutil import is_month, local_date, month_key
 
@@ -350,11 +353,11 @@ def monthly_report(
     everything = list(cases)
     policies = {case.case_id: policy_for(case) for case in everything}
 
-    # Earlier complaints of the same customer received in the month, for the repeat rate.
-    received_in_month: dict[str, list[datetime]] = {}
+    # Complaints received in the month by customer: the earlier same issue under a policy without a repeat window.
+    received_in_month: dict[str, list[Case]] = {}
     for case in everything:
         if month_of(case.received_at, policies[case.case_id]) == month:
-            received_in_month.setdefault(case.intake.customer.strip(), []).append(case.received_at)
+            received_in_month.setdefault(case.intake.customer.strip(), []).append(case)
 
     lines: list[CaseLine] = []
     audit: list[LateStep] = []
@@ -415,9 +418,16 @@ def monthly_report(
                 )
             )
         per_case_clocks[case.case_id] = (stopped, late)
-        customer = case.intake.customer.strip()
-        repeat = case.parent_case_id is not None or any(
-            at < case.received_at for at in received_in_month.get(customer, ())
+        repeat = (
+            case.repeat_count > 0
+            or case.parent_case_id is not None
+            or (
+                policy.repeat_window is None
+                and any(
+                    other.received_at < case.received_at and same_issue(case.intake, other.intake)
+                    for other in received_in_month.get(case.intake.customer.strip(), ())
+                )
+            )
         )
         loss = losses.get(case.case_id)
         remedy = case.remedy.amount if case.remedy is not None and case.approval is not None else Decimal("0.00")

@@ -11,7 +11,7 @@ D     甲 (2nd complaint of A) warp     domestic 11-05 09:00  11-07 21:00    sal
 E     丁        quality      solder    domestic 10-20 09:00  11-06 09:00    smt (dept)          close late
 F     丙        non_quality  misuse    domestic 11-11 09:00  11-12 09:00 (not established) sales (category) close running
 G     乙        quality      warp      domestic 11-25 09:00  12-02 09:00    (December: not in the report)
-H     乙        quality      -         domestic 11-01 08:00  open           (not in the report; makes C a repeat)
+H     乙        non_quality  -         domestic 11-01 08:00  open           (not in the report; makes C a repeat)
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import attrs
 import pytest
 
 from adapters.clock import FixedClock
+from adapters.policy_files import load_preset
 from complaint_core import (
     Case,
     CaseService,
@@ -36,6 +37,7 @@ from complaint_core import (
     FollowUp,
     Intake,
     Ledger,
+    Limit,
     Market,
     Organisation,
     Party,
@@ -45,6 +47,7 @@ from complaint_core import (
     RemedyKind,
     Responsibility,
     RuleViolation,
+    TimeUnit,
     Visit,
     VisitKind,
     VisitStatus,
@@ -145,7 +148,7 @@ def followup(case: Case, *visits: Visit) -> FollowUp:
 def month() -> Month:
     service = bootstrap(clock=FixedClock(sh(11, 1)))
     c: dict[str, Case] = {}
-    c["H"] = service.receive(intake("乙", cause=None), actor="sales", at=sh(11, 1, 8))
+    c["H"] = service.receive(intake("乙", "non_quality", None), actor="sales", at=sh(11, 1, 8))
     c["E"] = walk(service, intake("丁", cause="solder"), sh(10, 20), sh(11, 6), causer=dept("smt"), remedy="2000.00")
     c["A"] = walk(
         service,
@@ -298,7 +301,8 @@ def test_money_loss_and_deductions(month: Month) -> None:
 
 
 def test_repeat_and_satisfaction_rates(month: Month) -> None:
-    """Repeats: B (甲 complained on 11-02), D (second complaint), C (乙's open case H of 11-01)."""
+    """Repeats: B (甲 complained of quality on 11-02), D (second complaint), C (乙's open non-quality case H of
+    11-01)."""
     r = month.report
     assert {line.case_id for line in r.cases if line.repeat} == refs(month, "B", "C", "D")
     assert r.repeat == Rate(3, 6)
@@ -394,3 +398,37 @@ def test_a_ledger_balance_beyond_one_postings_maximum_still_reports() -> None:
     assert report.deductions is not None
     assert report.deductions.posted == 2 * MAX_AMOUNT and report.deductions.deducted == Decimal("500.00")
     assert report.deductions.carried == 2 * MAX_AMOUNT - Decimal("500.00")
+
+
+def _repeats(service: CaseService, *cases: Case) -> list[bool]:
+    with service.uow as uow:
+        everything = list(uow.cases.all())
+    args = {"policy_for": service.policy_of, "calendar_for": service.calendar_for}
+    report = monthly_report(everything, month="2026-11", **args)  # type: ignore[arg-type]
+    flags = {line.case_id: line.repeat for line in report.cases}
+    return [flags[case.case_id] for case in cases]
+
+
+def test_p4_cls_04_a_repeat_is_the_same_issue_earlier_in_the_month_without_a_window() -> None:
+    """Manufacturing has no ``repeat_window``: the same customer's complaint of another category is another issue,
+    and a complaint received before the report month does not count."""
+    service = bootstrap(clock=FixedClock(sh(11, 1)))
+    walk(service, intake("乙"), sh(10, 20), sh(10, 22), causer=dept("smt"))
+    after_october = walk(service, intake("乙"), sh(11, 2), sh(11, 3), causer=dept("smt"))
+    walk(service, intake("甲"), sh(11, 2), sh(11, 3), causer=dept("smt"))
+    other = walk(service, intake("甲", "non_quality", None), sh(11, 4), sh(11, 6))
+    again = walk(service, intake(" 甲 "), sh(11, 5), sh(11, 6), causer=dept("smt"))
+    assert _repeats(service, after_october, other, again) == [False, False, True]
+
+
+def test_p4_cls_04_a_repeat_within_the_policy_window_counts_across_months() -> None:
+    """With a 30-day window the case records its repeats when received (``repeat_count``), earlier months too."""
+    windowed = attrs.evolve(
+        load_preset("manufacturing"), policy_id="windowed", repeat_window=Limit(30, TimeUnit.CALENDAR_DAYS)
+    )
+    service = bootstrap(clock=FixedClock(sh(11, 1)), extra_policies=[windowed], default_policy="windowed")
+    walk(service, intake("乙"), sh(10, 20), sh(10, 22), causer=dept("smt"))
+    again = walk(service, intake("乙"), sh(11, 4), sh(11, 6), causer=dept("smt"))
+    other = walk(service, intake("乙", "non_quality", None), sh(11, 5), sh(11, 6))
+    assert (again.repeat_count, other.repeat_count) == (1, 0)
+    assert _repeats(service, again, other) == [True, False]
