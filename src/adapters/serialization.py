@@ -109,7 +109,7 @@ def from_data(data: Any, cls: type[T]) -> T:
         return converter().structure(data, cls)
     except DomainError:
         raise
-    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+    except (cattrs.BaseValidationError, cattrs.ForbiddenExtraKeysError, ValueError, TypeError, KeyError) as exc:
         raise DocumentInvalid(f"not a valid {cls.__name__}: {_reason(exc)}") from exc
 
 
@@ -151,12 +151,21 @@ def event_data(event: DomainEvent) -> dict[str, Any]:
 
 
 def event_from_data(data: dict[str, Any]) -> DomainEvent:
+    """An event from its flat data (``event_data``) or from the message the outbox stores and webhooks send,
+    ``{"type", "timestamp", "data"}`` (docs/webhooks.md)."""
+    if not isinstance(data, dict):
+        raise DocumentInvalid(f"an event must be a JSON object, not {type(data).__name__}")
+    if data.keys() == _MESSAGE_KEYS and isinstance(data["data"], dict):
+        data = {**data["data"], "type": data["type"]}
     body = dict(data)
     name = body.pop("type", None)
     cls = event_types().get(name) if isinstance(name, str) else None
     if cls is None:
         raise DocumentInvalid(f"unknown event type {name!r}")
     return from_data(body, cls)
+
+
+_MESSAGE_KEYS = frozenset({"type", "timestamp", "data"})
 
 
 def dump_event(event: DomainEvent) -> str:

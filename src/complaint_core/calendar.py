@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from .errors import CalendarNotCovered
+from .errors import CalendarNotCovered, PolicyInvalid, RuleViolation
 
 
 @runtime_checkable
@@ -76,13 +76,23 @@ class TableCalendar:
 
     def __attrs_post_init__(self) -> None:
         if self.last < self.first:
-            raise ValueError(f"calendar {self.name}: last {self.last} is before first {self.first}")
+            raise PolicyInvalid(
+                "last", f"calendar {self.name}: {self.last} is before first {self.first}", rule="CALENDAR"
+            )
         both = self.holidays & self.makeup_workdays
         if both:
-            raise ValueError(f"calendar {self.name}: {min(both)} is both a holiday and a make-up working day")
+            raise PolicyInvalid(
+                "makeup_workdays",
+                f"calendar {self.name}: {min(both)} is both a holiday and a make-up working day",
+                rule="CALENDAR",
+            )
         for d in self.makeup_workdays:
             if d.weekday() < 5:
-                raise ValueError(f"calendar {self.name}: make-up working day {d} is not a weekend day")
+                raise PolicyInvalid(
+                    "makeup_workdays",
+                    f"calendar {self.name}: make-up working day {d} is not a weekend day",
+                    rule="CALENDAR",
+                )
         days = (self.last - self.first).days + 1
         ranks = [0] * days
         workdays: list[date] = []
@@ -123,8 +133,8 @@ class TableCalendar:
 
     def add_working_days(self, start: date, n: int) -> date:
         # The hot path of every working-day deadline: one function, two list reads.
-        if n < 0:
-            raise ValueError(f"n must be >= 0, got {n}")
+        if n.__class__ is not int or n < 0:
+            raise RuleViolation(f"n must be a whole number of working days >= 0, got {n!r}", rule="CALENDAR")
         ranks = self._ranks
         offset = start.toordinal() - self._first_ordinal
         if offset < 0 or offset >= len(ranks):

@@ -30,7 +30,7 @@ from .policy import (
     RestDayRule,
     TimeUnit,
 )
-from .timeutil import add_months, end_of_day, local_date
+from .timeutil import add_months, end_of_day, local_date, require_aware
 
 
 @attrs.frozen
@@ -143,7 +143,7 @@ class Deadline:
         """Running past due at ``now``, or stopped after due."""
         if self.due is None:
             return False
-        end = self.stopped_at if self.stopped_at is not None else now
+        end = self.stopped_at if self.stopped_at is not None else require_aware(now, "now")
         return end > self.due
 
     @property
@@ -276,6 +276,8 @@ def compute_deadline(
     A clock paused now has no fixed deadline: pass ``as_of`` to count the open
     pause up to that instant (as if resumed then), or get ``due=None``.
     """
+    if as_of is not None:
+        as_of = require_aware(as_of, "as_of")
     warnings = _Warnings(calendar)
     limit = rule.special_limit if state.special is not None and rule.special_limit is not None else rule.limit
 

@@ -127,3 +127,11 @@ def enum_member(enum: type[E], value: object, what: str, rule: str) -> E:
     except ValueError:
         allowed = ", ".join(str(m.value) for m in enum)
         raise RuleViolation(f"{what} {value!r} is not one of {allowed}", rule=rule) from None
+
+
+def exact_member(enum: type[E], value: object, what: str, rule: str) -> None:
+    """Refuse anything but a member of ``enum`` in a value object's field: a plain string would pass some checks
+    (a ``StrEnum`` compares equal to its text) and crash others later, e.g. when it is stored."""
+    if value.__class__ is not enum:
+        enum_member(enum, value, what, rule)
+        raise RuleViolation(f"{what} must be a {enum.__name__}, not the text {value!r}", rule=rule)

@@ -11,7 +11,7 @@ from .errors import RuleViolation
 from .followup import RULE_SCHEDULE, FollowUp, Triggers, open_second_complaint
 from .ports import UnitOfWork
 from .services import CaseService, in_transaction
-from .timeutil import require_aware
+from .timeutil import require_aware, require_date
 
 
 class FollowUpService:
@@ -127,6 +127,7 @@ class FollowUpService:
         Asks the store only for follow-ups due before the end of ``on`` anywhere on
         earth (midnight in UTC-12), then keeps the visits due by ``on`` in their own zone.
         """
+        on = require_date(on, "on")
         if on >= date.max - timedelta(days=1):
             bound = datetime.max.replace(tzinfo=UTC)  # the end of the calendar: everything open
         else:

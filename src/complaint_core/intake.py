@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import attrs
 
-from .errors import RuleViolation, enum_member
+from .errors import RuleViolation, exact_member
 from .policy import CaseKind, Channel, ComplainantKind, IntakeRules, Market
 
 CASE_FLAGS = frozenset({"needs_joint_inspection", "caused_loss", "hq_produced"})
@@ -63,10 +63,7 @@ class Intake:
         if not isinstance(self.customer, str) or not self.customer.strip():
             raise RuleViolation("customer is required", rule="INTAKE")
         for field, enum in _ENUMS:
-            value = getattr(self, field)
-            if value.__class__ is not enum:  # a plain string would pass some checks and crash others later
-                enum_member(enum, value, field, "INTAKE")
-                raise RuleViolation(f"{field} must be a {enum.__name__}, not the text {value!r}", rule="INTAKE")
+            exact_member(enum, getattr(self, field), field, "INTAKE")
         if self.flags:
             if not isinstance(self.flags, frozenset):
                 raise RuleViolation(f"flags must be a frozenset, not {type(self.flags).__name__}", rule="INTAKE")

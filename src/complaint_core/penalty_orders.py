@@ -14,7 +14,7 @@ from decimal import Decimal
 import attrs
 
 from .case import Case, CaseStatus
-from .errors import RuleViolation
+from .errors import RuleViolation, exact_member
 from .organisation import Organisation
 from .penalty import (
     PenaltyLine,
@@ -52,6 +52,9 @@ class SanctionOrder:
     count: int = 1
     amount: Decimal | None = None
 
+    def __attrs_post_init__(self) -> None:
+        exact_member(Sanction, self.sanction, "the sanction", "P1-PEN-04")
+
 
 @attrs.frozen(kw_only=True)
 class TierOrder:
@@ -68,6 +71,9 @@ class FineOrder:
     occurrences: int = 1
     party_kind: PartyKind = PartyKind.PERSON
     amount: Decimal | None = None  # above a minimum fine's least (P4-PEN-07); None: the least, or the fixed amount
+
+    def __attrs_post_init__(self) -> None:
+        exact_member(PartyKind, self.party_kind, "the party kind", "P4-PEN-07")
 
 
 @attrs.frozen(kw_only=True)

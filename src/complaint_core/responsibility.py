@@ -11,7 +11,7 @@ from enum import StrEnum
 
 import attrs
 
-from .errors import RuleViolation
+from .errors import RuleViolation, exact_member
 from .money import MAX_RATIO_PLACES, ratio_is_plain
 
 
@@ -33,6 +33,11 @@ class Party:
     kind: PartyKind
     id: str
     name: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        exact_member(PartyKind, self.kind, "the party kind", "PARTY")
+        if not isinstance(self.id, str) or not isinstance(self.name, str):
+            raise RuleViolation(f"a party's id and name are texts, got {self.id!r} and {self.name!r}", rule="PARTY")
 
     @property
     def external(self) -> bool:

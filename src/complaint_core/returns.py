@@ -60,7 +60,7 @@ from .labels import Labels
 from .money import MAX_QUANTITY, ZERO, value_of
 from .money import amount as amount_of
 from .policy import MAX_TOLERANCE, TOLERANCE_PLACES, Eligibility, EligibilityRule, Policy, ProofKind, tolerance_is_plain
-from .timeutil import require_aware
+from .timeutil import require_aware, require_date
 
 UNDETERMINED = "客户加工中未确定"  # P1-LC-02: the claimed quantity is not known yet
 
@@ -1090,9 +1090,7 @@ def return_eligibility(policy: Policy, *, cause: str, shipped_on: date, defect_o
     A rule with ``within_days_of_shipment = N`` applies when the defect is found
     0..N calendar days after shipment, both ends inclusive.
     """
-    for name, day in (("shipped_on", shipped_on), ("defect_on", defect_on)):
-        if isinstance(day, datetime) or not isinstance(day, date):
-            raise TypeError(f"{name} must be a date, not {type(day).__name__}")
+    shipped_on, defect_on = require_date(shipped_on, "shipped_on"), require_date(defect_on, "defect_on")
     days = (defect_on - shipped_on).days
     if days < 0:
         raise RuleViolation(

@@ -37,6 +37,15 @@ def require_aware(value: datetime, field: str = "at") -> datetime:
         raise InvalidInstant(f"{field} {value.isoformat()} cannot be placed in UTC (year 1 or 9999)") from None
 
 
+def require_date(value: date, field: str) -> date:
+    """Refuse anything but a calendar day: a datetime is a ``date`` to the type checker, but compares with none."""
+    if value.__class__ is date:
+        return value
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise InvalidInstant(f"{field} must be a date, not {type(value).__name__} {value!r}")
+    return value
+
+
 def local_date(instant: datetime, tz: tzinfo) -> date:
     return instant.astimezone(tz).date()
 

@@ -23,7 +23,7 @@ from complaint_core.calendar import (
     weekends_only,
     working_days_between,
 )
-from complaint_core.errors import CalendarNotCovered
+from complaint_core.errors import CalendarNotCovered, PolicyInvalid, RuleViolation
 
 CN = china_calendar()
 CN_ORACLE = holidays.China(years=range(2023, 2029))  # type: ignore[attr-defined]
@@ -288,11 +288,15 @@ def test_synthetic_result_past_last_raises(cd: tuple[TableCalendar, date], extra
         add_working_days(cal, start, left + extra)
 
 
-@given(cd=calendar_and_day(), n=st.integers(min_value=-50, max_value=-1))
-def test_negative_n_refused(cd: tuple[TableCalendar, date], n: int) -> None:
+@given(
+    cd=calendar_and_day(),
+    n=st.integers(min_value=-50, max_value=-1) | st.floats(0, 30) | st.booleans() | st.decimals(0, 30, places=0),
+)
+def test_negative_or_fractional_n_refused(cd: tuple[TableCalendar, date], n: object) -> None:
+    """A domain error naming the count, not a bare ValueError, TypeError or a silently truncated count."""
     cal, start = cd
-    with pytest.raises(ValueError):
-        add_working_days(cal, start, n)
+    with pytest.raises(RuleViolation, match="whole number of working days"):
+        add_working_days(cal, start, n)  # type: ignore[arg-type]
 
 
 @given(
@@ -322,7 +326,7 @@ def test_weekday_makeup_day_refused(cal: TableCalendar, data: st.DataObject) -> 
     """Make-up working days (调休) are weekend days; a weekday one is a data error."""
     days = [cal.first + timedelta(days=i) for i in range((cal.last - cal.first).days + 7)]
     weekday = data.draw(st.sampled_from([d for d in days if d.weekday() < 5]), label="weekday")
-    with pytest.raises(ValueError):
+    with pytest.raises(PolicyInvalid):
         TableCalendar(first=cal.first, last=cal.last, holidays=cal.holidays, makeup_workdays={weekday})
 
 
@@ -330,12 +334,12 @@ def test_weekday_makeup_day_refused(cal: TableCalendar, data: st.DataObject) -> 
 def test_day_both_holiday_and_makeup_refused(cal: TableCalendar, data: st.DataObject) -> None:
     days = [cal.first + timedelta(days=i) for i in range((cal.last - cal.first).days + 7)]
     weekend = data.draw(st.sampled_from([d for d in days if d.weekday() >= 5]), label="weekend")
-    with pytest.raises(ValueError):
+    with pytest.raises(PolicyInvalid):
         TableCalendar(first=cal.first, last=cal.last, holidays={weekend}, makeup_workdays={weekend})
 
 
 @given(first=st.dates(min_value=date(1990, 1, 2)), back=st.integers(1, 1000))
 def test_last_before_first_refused(first: date, back: int) -> None:
     assume(first - timedelta(days=back) >= date.min)
-    with pytest.raises(ValueError):
+    with pytest.raises(PolicyInvalid):
         TableCalendar(first=first, last=first - timedelta(days=back))

@@ -29,6 +29,7 @@ from adapters.memory import MemoryPolicies, MemoryStore, MemoryUnitOfWork
 from adapters.policy_files import PRESETS, load_preset
 from adapters.sql import Database, open_database
 from adapters.sql.indexing import clock_indexer
+from adapters.sql.rows import event_rows
 from complaint_core import Case, DomainError, Intake, RemedyKind
 from complaint_core.intake import ProductLine
 from complaint_core.policy import Market
@@ -249,6 +250,7 @@ def test_every_aggregate_and_event_round_trips(fresh_db: Any, history: tuple[Mem
     for event in store.outbox:
         note(event.EVENT_TYPE)
         assert serialization.load_event(serialization.dump_event(event)) == event
+        assert serialization.load_event(event_rows(event)[1]["payload"]) == event  # the message the outbox sends
 
     with fresh_db() as db:
         uow = db.unit_of_work(clock_indexer(POLICIES, CALENDARS))

@@ -6,6 +6,7 @@ import pytest
 
 from complaint_core import (
     CalendarNotCovered,
+    PolicyInvalid,
     TableCalendar,
     add_working_days,
     next_working_day,
@@ -77,8 +78,9 @@ def test_outside_the_covered_range_raises_calendar_not_covered() -> None:
 )
 def test_inconsistent_tables_are_refused(kwargs: dict[str, object], message: str) -> None:
     args: dict[str, object] = {"first": date(2025, 1, 1), "last": date(2025, 1, 31), **kwargs}
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(PolicyInvalid, match=message) as refused:
         TableCalendar(**args)  # type: ignore[arg-type]
+    assert refused.value.rule == "CALENDAR"
 
 
 def test_weekends_only_is_marked_estimated() -> None:

@@ -526,3 +526,15 @@ def test_a_dissatisfied_visit_outside_the_calendar_opens_nothing(service: Policy
         visits.record(case.case_id, visit=1, reached=True, satisfaction="dissatisfied", actor="cs", at=sh(2027, 1, 28))
     assert list(store.cases) == [case.case_id] and len(store.outbox) == outbox
     assert store.followups[scheduled.followup_id] == scheduled
+
+
+def test_due_visits_are_asked_for_by_a_day(sh: Callable[..., datetime]) -> None:
+    """API audit: ``due(datetime)`` passes the type checker (a datetime is a date) and crashed comparing one with
+    a date; a text did too. Both are refused naming ``on``."""
+    from complaint_core import FollowUpService, InvalidInstant
+
+    visits = FollowUpService(bootstrap(clock=FixedClock(sh(2026, 11, 3))))
+    for on in (datetime(2026, 11, 30, 9), "2026-11-30"):
+        with pytest.raises(InvalidInstant, match="on must be a date"):
+            visits.due(on)  # type: ignore[arg-type]
+    assert visits.due(date(2026, 11, 30)) == ()

@@ -1,5 +1,6 @@
 """Assessment of one case (DOMAIN §7): every rule with its ID, including the boundary cases."""
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
@@ -604,3 +605,22 @@ def test_a_proposal_that_will_not_be_approved_is_withdrawn(org: Organisation) ->
     with pytest.raises(InvalidTransition, match="an approved one is appealed") as decided:
         approved.withdraw(reason="late", at=AT + timedelta(hours=3), actor="gm")
     assert decided.value.rule == "PEN-WITHDRAW"
+
+
+def test_a_party_kind_or_sanction_given_as_text_is_refused_by_name() -> None:
+    """API audit: ``Party("person", …)`` passed the memory store and crashed SQL storage with an AttributeError,
+    and ``SanctionOrder(sanction="warning")`` crashed assessment; both are refused where they are built."""
+    from complaint_core.penalty_orders import FineOrder, SanctionOrder
+
+    refusals: list[tuple[Callable[[], object], str, str]] = [
+        (lambda: Party("person", "S02"), "PARTY", "must be a PartyKind, not the text 'person'"),  # type: ignore[arg-type]
+        (lambda: Party("alien", "S02"), "PARTY", "'alien' is not one of person, group_unit"),  # type: ignore[arg-type]
+        (lambda: Party(PartyKind.PERSON, 5), "PARTY", "id and name are texts"),  # type: ignore[arg-type]
+        (lambda: SanctionOrder(person_id="S02", sanction="warning"), "P1-PEN-04", "must be a Sanction"),  # type: ignore[arg-type]
+        (lambda: FineOrder(party_id="x", code="c", party_kind="person"), "P4-PEN-07", "must be a PartyKind"),  # type: ignore[arg-type]
+    ]
+    for build, rule, says in refusals:
+        with pytest.raises(RuleViolation, match=says) as err:
+            build()
+        assert err.value.rule == rule
+    assert Party(PartyKind.PERSON, "S02").kind is PartyKind.PERSON

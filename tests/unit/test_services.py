@@ -322,3 +322,18 @@ def test_receive_refuses_a_date_outside_the_calendar_of_a_policy_counting_workin
     intake = Intake(customer="储户", channel=Channel.ON_SITE, category=bank.categories[0].code)
     assert not bank.counts_working_days and service.policies.get("manufacturing").counts_working_days
     assert service.receive(intake, actor="teller", policy_id="bank-branch", at=sh(2003, 6, 2, 9)).version == 1
+
+
+def test_deadlines_refuse_a_naive_as_of(service: CaseService, sh: Maker) -> None:
+    """API audit: a naive ``as_of`` was read in the process's own zone (a due a day apart under TZ=UTC and
+    TZ=America/Los_Angeles), a text one gave an AttributeError, and ``Deadline.overdue_at`` a bare TypeError."""
+    from complaint_core import InvalidInstant
+
+    ref = service.register(service.receive(INTAKE, actor="s").case_id, actor="g").case_id
+    for as_of in (datetime(2026, 11, 10, 9), "2026-11-10"):
+        with pytest.raises(InvalidInstant, match="as_of must be"):
+            service.deadlines(ref, as_of=as_of)  # type: ignore[arg-type]
+    (deadline,) = service.deadlines(ref, as_of=sh(2026, 11, 10))
+    with pytest.raises(InvalidInstant, match="now must be timezone-aware"):
+        deadline.overdue_at(datetime(2026, 11, 30))
+    assert deadline.overdue_at(sh(2026, 11, 30)) and not deadline.overdue_at(sh(2026, 11, 3))

@@ -31,3 +31,19 @@ def test_an_unreadable_head_says_so_and_a_given_id_wins() -> None:
     with pytest.raises(DocumentInvalid) as refused:
         serialization.stored("event of", '{"x', lambda text: serialization.loads(text, dict), "c-9")
     assert refused.value.message.startswith("event of c-9:")
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("null", "an event must be a JSON object, not NoneType"),
+        ("[1]", "an event must be a JSON object, not list"),
+        ('{"type": "case.nothing"}', "unknown event type 'case.nothing'"),
+        ('{"type": "case.reaction_recorded", "extra": 1}', "Extra fields in constructor for ReactionRecorded"),
+        ('{"type": "case.reaction_recorded", "timestamp": "x", "data": {"extra": 1}}', "ReactionRecorded"),
+    ],
+)
+def test_an_event_that_does_not_load_is_a_document_error(text: str, says: str) -> None:
+    """API audit: ``load_event("null")`` raised a bare TypeError and an extra key cattrs' ForbiddenExtraKeysError."""
+    with pytest.raises(DocumentInvalid, match=says):
+        serialization.load_event(text)
