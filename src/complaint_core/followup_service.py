@@ -106,6 +106,7 @@ class FollowUpService:
         second = open_second_complaint(
             policy, parent, followup, visit=visit, case_id=self.cases.new_id(), at=when, actor=actor, number=number
         )
+        self.cases.check_deadlines(second.case, policy)
         uow.cases.add(second.case)
         uow.followups.save(second.followup)
         uow.outbox.add(second.events)

@@ -62,6 +62,15 @@ class App:
 
         return DutyService(self.cases)
 
+    def refresh_clock_index(self) -> tuple[int, tuple[str, ...]]:
+        """The due times the sweep and the overdue lists read, computed again from the policies and calendars as
+        they are now (``calendar import`` does it: a year just loaded, or corrected, gives the cases waiting for it
+        their real due times). Returns how many cases were refreshed, and the ids of stored cases that do not load."""
+        with self.uow as uow:
+            found = uow.cases.refresh_index()
+            uow.commit()
+        return found
+
     def default_policy(self) -> Policy:
         """The policy new cases get unless told otherwise: ``complaint init``'s choice, else manufacturing."""
         return self.cases.policies.get(self.cases.default_policy or "manufacturing")

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ from adapters.clock import FixedClock
 from adapters.memory import MemoryStore, MemoryUnitOfWork
 from complaint_core import CaseService, Channel, Intake, RemedyKind, TableCalendar, Validity
 from complaint_core.case import Case
-from complaint_core.errors import NotFound, RuleViolation, SweepIncomplete
+from complaint_core.errors import CalendarNotCovered, NotFound, RuleViolation, SweepIncomplete
 from complaint_core.escalation import (
     clock_days_late,
     inquiries,
@@ -249,15 +250,22 @@ def test_p4_dl_03_any_command_records_a_due_waiver_and_a_refused_one_records_not
 
 
 def test_p4_dl_03_without_the_next_years_calendar_a_reply_in_time_is_still_recorded(
-    store: MemoryStore, service: CaseService, sh: Maker
+    store: MemoryStore, service: CaseService, sh: Maker, tmp_path: Path
 ) -> None:
-    """Catching up a waiver needs the head's deadline, here in 2027, a year the bundled calendar does not cover:
-    the command goes ahead (as before waivers were caught up), and the sweep names the case."""
+    """Catching up a waiver needs the head's deadline, here in 2027, a year this service's calendar does not cover
+    (the case was opened where 2027 was loaded): a command that starts or moves no deadline goes ahead (as before
+    waivers were caught up), one that does is refused, and the sweep names the case."""
+    cal = tmp_path / "cn-2027.toml"
+    cal.write_text('name = "cn"\n[years.2027]\nholidays = ["2027-01-01"]\nworkdays = []\n', "utf-8")
+    loaded = bootstrap(uow=MemoryUnitOfWork(store), calendar_files=[cal], clock=FixedClock(sh(2026, 12, 31)))
     intake = Intake(customer="前台", channel=Channel.PHONE, category="attitude", kind=CaseKind.INTERNAL)
-    case = service.receive(intake, actor="gm_secretary", at=sh(2026, 12, 31), policy_id="service")
-    service.reach_milestone(case.case_id, "forwarded_to_head", actor="gm_secretary", at=sh(2026, 12, 31, 10))
+    case = loaded.receive(intake, actor="gm_secretary", at=sh(2026, 12, 31), policy_id="service")
+    forwarded = loaded.reach_milestone(case.case_id, "forwarded_to_head", actor="gm_secretary", at=sh(2026, 12, 31, 10))
+    with pytest.raises(CalendarNotCovered):  # here 2027 is not loaded: a new ticket's close clock would have no due
+        service.receive(intake, actor="gm_secretary", at=sh(2026, 12, 31), policy_id="service")
     replied = service.reach_milestone(case.case_id, "head_replied", actor="head", at=sh(2026, 12, 31, 11))
     assert replied.clock("head_reply").stopped_at == sh(2026, 12, 31, 11) and replied.clock("head_reply").level == 0
+    assert replied.version == forwarded.version + 1
     registered = service.register(case.case_id, actor="gm_secretary", at=sh(2026, 12, 31, 12))
     assert registered.status.value == "registered"
     with pytest.raises(SweepIncomplete) as err:

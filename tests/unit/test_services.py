@@ -337,3 +337,24 @@ def test_deadlines_refuse_a_naive_as_of(service: CaseService, sh: Maker) -> None
     with pytest.raises(InvalidInstant, match="now must be timezone-aware"):
         deadline.overdue_at(datetime(2026, 11, 30))
     assert deadline.overdue_at(sh(2026, 11, 30)) and not deadline.overdue_at(sh(2026, 11, 3))
+
+
+def test_p4_dl_01_a_command_whose_deadline_needs_a_year_not_loaded_changes_nothing(
+    store: MemoryStore, sh: Maker
+) -> None:
+    """Calendar audit: an internal ticket of 2 working days opened on 2026-12-31 was stored while its deadline could
+    not be computed (the bundled calendar ends with 2026). The command is refused and nothing is written, on every
+    store, as a command dated outside the calendar is."""
+    from complaint_core import CalendarNotCovered, CaseKind
+
+    service = bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 12, 31, 10)), default_policy="service")
+    ticket = Intake(customer="Q", channel=Channel.LETTER, category="quality", kind=CaseKind.INTERNAL)
+    with pytest.raises(CalendarNotCovered, match="2027-01-01 is outside"):
+        service.receive(ticket, actor="cs")
+    assert not store.cases and not store.outbox
+    earlier = service.receive(ticket, actor="cs", at=sh(2026, 12, 28, 10))  # due by 12-30: no day of 2027 needed
+    service.register(earlier.case_id, actor="cs", at=sh(2026, 12, 28, 11))
+    started = service.start_investigation(earlier.case_id, actor="cs", at=sh(2026, 12, 28, 12))
+    with pytest.raises(CalendarNotCovered):  # the head's reply clock: 1 working day from 12-31
+        service.reach_milestone(earlier.case_id, "forwarded_to_head", actor="cs")
+    assert store.cases[earlier.case_id] is started and len(store.outbox) == 3

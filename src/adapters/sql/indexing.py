@@ -9,14 +9,16 @@ then finds nothing by index: fine for tools that never sweep).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 import attrs
 
 from complaint_core.case import Case
+from complaint_core.clocks import compute_deadline, select_rule
 from complaint_core.errors import CalendarNotCovered, NotFound
 from complaint_core.escalation import case_inquiries
 from complaint_core.ports import CalendarSource, PolicySource
+from complaint_core.timeutil import end_of_day
 
 
 @attrs.frozen
@@ -37,10 +39,32 @@ def clock_indexer(policies: PolicySource, calendars: CalendarSource) -> ClockInd
         try:
             policy = policies.get(case.policy_id, case.policy_version)
             calendar = calendars.get(policy.calendar)
-            deadlines = case.deadlines(policy, calendar)
-            late = {inquiry.clock for inquiry in case_inquiries(case, policy, calendar)}
-        except (NotFound, CalendarNotCovered):
+        except NotFound:
             return {}
-        return {d.clock: ClockIndex(d.due, d.clock in late) for d in deadlines}
+        subject = case.subject
+        dues: dict[str, datetime | None] = {}
+        for state in case.clocks:
+            rule = select_rule(policy, state.name, subject)
+            if rule is None:
+                continue
+            try:
+                dues[state.name] = compute_deadline(rule, state, calendar=calendar, tz=policy.tz).due
+            except CalendarNotCovered as uncovered:
+                dues[state.name] = recheck_at(uncovered, state.started_at, policy.tz)
+        try:
+            late = {inquiry.clock for inquiry in case_inquiries(case, policy, calendar)}
+        except CalendarNotCovered:
+            late = set(dues)  # pending: the sweep reads the case, and names it until the year is loaded
+        return {name: ClockIndex(due, name in late) for name, due in dues.items()}
 
     return index
+
+
+def recheck_at(uncovered: CalendarNotCovered, started_at: datetime, tz: tzinfo) -> datetime:
+    """The due time indexed for a deadline the calendar cannot compute (a case stored before the service refused
+    such writes, or a calendar since replaced): the end of the calendar's coverage, when the due is beyond it, else
+    the clock's start. From then on the sweep reads the case and names it (``SweepIncomplete``) until the year is
+    loaded; ``calendar import`` computes the real due times again."""
+    if uncovered.day > uncovered.last:
+        return end_of_day(uncovered.last, tz)
+    return started_at

@@ -153,17 +153,45 @@ class SqlCaseRepository:
         self._write_children(case, before)
         self.seen[case.case_id] = case
 
+    def refresh_index(self) -> tuple[int, tuple[str, ...]]:
+        """Compute the clock rows (due times, pending inquiries) of every case with a running clock or a pending
+        inquiry again, from the policies and calendars as they are now: after ``calendar import`` the due times of
+        a year just loaded, or corrected, are the ones the sweep and the overdue lists read. Returns how many cases
+        were refreshed, and the ids of stored cases that do not load (left as they were; ``DocumentInvalid`` names
+        them when read)."""
+        clocks = t.case_clocks
+        ids = (
+            select(clocks.c.case_id)
+            .where(or_(clocks.c.stopped_at.is_(None), clocks.c.inquiry_pending.is_(True)))
+            .distinct()
+        )
+        query = select(t.cases.c.id, t.cases.c.version, t.cases.c.body).where(t.cases.c.id.in_(ids))
+        refreshed = 0
+        unreadable: list[str] = []
+        for row in self._conn.execute(query.order_by(t.cases.c.id)).all():
+            try:
+                case = self._load(row)
+            except serialization.DocumentInvalid:
+                unreadable.append(str(row.id))
+                continue
+            self._write_clocks(case, replace=True)
+            refreshed += 1
+        return refreshed, tuple(unreadable)
+
+    def _write_clocks(self, case: Case, *, replace: bool) -> None:
+        if replace:
+            self._conn.exec_driver_sql(self._sql.delete_clocks, (str(case.case_id),))
+        if case.clocks:
+            insert_clocks = self._sql.insert_clocks
+            rows = [insert_clocks.row(r) for r in clock_rows(case, self._indexer(case))]
+            self._conn.exec_driver_sql(insert_clocks.sql, rows if len(rows) > 1 else rows[0])
+
     def _write_children(self, case: Case, before: Case | None) -> None:
         conn = self._conn
         sql = self._sql
         key = (str(case.case_id),)
         if _index_changed(before, case):
-            if before is not None and before.clocks:
-                conn.exec_driver_sql(sql.delete_clocks, key)
-            if case.clocks:
-                insert_clocks = sql.insert_clocks
-                rows = [insert_clocks.row(r) for r in clock_rows(case, self._indexer(case))]
-                conn.exec_driver_sql(insert_clocks.sql, rows if len(rows) > 1 else rows[0])
+            self._write_clocks(case, replace=before is not None and bool(before.clocks))
         if before is None or (before.handler, before.causer, before.delay) != (case.handler, case.causer, case.delay):
             if before is not None:
                 conn.exec_driver_sql(sql.delete_parties, key)

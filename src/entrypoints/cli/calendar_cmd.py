@@ -47,8 +47,8 @@ TEXT = Texts(
         "estimated_from": ("推算自", "estimated from"),
         "sources": ("来源", "sources"),
         "imported": (
-            "已导入日历 {name} v{version}({first} 至 {last})",
-            "calendar {name} v{version} imported ({first}..{last})",
+            "已导入日历 {name} v{version}({first} 至 {last});重新计算了 {refreshed} 个案件的到期时间",
+            "calendar {name} v{version} imported ({first}..{last}); due times of {refreshed} case(s) computed again",
         ),
     }
 )
@@ -206,6 +206,8 @@ def import_calendar(
     checked = read_calendar_file(file)
     app = open_for(ctx)
     version = store_calendar_file(app.database.engine, checked)
+    # due times computed before (or stored without one) now come from this version: the sweep reads them
+    refreshed, unreadable = open_for(ctx).refresh_clock_index()
     name, calendar = checked.name, checked.calendar
     doc = {
         "name": name,
@@ -213,8 +215,18 @@ def import_calendar(
         "file": str(file),
         "first": calendar.first.isoformat(),
         "last": calendar.last.isoformat(),
+        "refreshed": refreshed,
+        "unreadable": list(unreadable),
     }
-    message = TEXT("imported", settings.language(), name=name, version=version, first=doc["first"], last=doc["last"])
+    message = TEXT(
+        "imported",
+        settings.language(),
+        name=name,
+        version=version,
+        first=doc["first"],
+        last=doc["last"],
+        refreshed=refreshed,
+    )
     emit(settings, doc, lambda console: console.print(message, markup=False, highlight=False))
 
 
