@@ -195,6 +195,16 @@ class ClockRule:
     # so no overdue inquiry (P1-ESC-02) and no place in the report's clock and timeliness figures
     audited: bool = True
 
+    @property
+    def dated_by_calendar(self) -> bool:
+        """Does its deadline ask the working calendar (working days, or a last day moved off a rest day)? Only
+        then can computing it meet a year the calendar does not cover; its ladder is the sweep's concern."""
+        if self.on_rest_day is RestDayRule.STATUTORY:
+            return True
+        return any(
+            limit is not None and limit.unit is TimeUnit.WORKING_DAYS for limit in (self.limit, self.special_limit)
+        )
+
 
 @attrs.frozen(kw_only=True)
 class MilestoneRule:
@@ -554,6 +564,11 @@ class Policy:
             )
 
         return self.derived("counts_working_days", compute)
+
+    @property
+    def deadlines_need_calendar(self) -> bool:
+        """Does any clock's deadline ask the working calendar (``ClockRule.dated_by_calendar``)?"""
+        return self.derived("deadlines_need_calendar", lambda: any(rule.dated_by_calendar for rule in self.clocks))
 
     def clocks_starting_at(self, milestone: str) -> tuple[str, ...]:
         """Names of clocks with a rule that starts at ``milestone`` (whether it applies depends on the case)."""

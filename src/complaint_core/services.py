@@ -147,7 +147,7 @@ class CaseService:
         as they were are not computed (stopping one changes no due time), unless what selects their rules or the
         policy changed since ``before``."""
         clocks = case.clocks
-        if not clocks:
+        if not clocks or not policy.deadlines_need_calendar:
             return
         if (
             before is not None
@@ -168,7 +168,7 @@ class CaseService:
         subject = case.subject
         for state in changed:
             rule = select_rule(policy, state.name, subject)
-            if rule is not None:
+            if rule is not None and rule.dated_by_calendar:
                 compute_deadline(rule, state, calendar=calendar, tz=policy.tz)
 
     def deadlines(self, ref: str | UUID, *, as_of: datetime | None = None) -> tuple[Deadline, ...]:

@@ -409,3 +409,20 @@ def test_memo_due_gives_compute_deadline_due_to_every_clock_sharing_the_memo(dat
             state = attrs.evolve(state, promise=Promise(due=promised, made_at=start))
         expected = compute_deadline(rule, state, calendar=CN, tz=SH).due
         assert memo_due(rule, state, calendar=CN, tz=SH, memo=memo) == expected
+
+
+@given(unit=ALL_UNITS, data=st.data())
+def test_a_rule_not_dated_by_the_calendar_never_asks_it(unit: TimeUnit, data: st.DataObject) -> None:
+    """``CaseService.check_deadlines`` computes only the clocks whose rule is ``dated_by_calendar``: any other
+    rule's deadline, with pauses and a special circumstance, never needs the calendar (None, here), so it can never
+    meet a year the calendar does not cover."""
+    special = data.draw(st.none() | st.integers(0, 10), label="special")
+    rule = make_rule(unit, data.draw(AMOUNTS[unit], label="amount"), data.draw(st.sampled_from(RestDayRule)), special)
+    start = data.draw(starts(), label="start")
+    state = ClockState(name="c", started_at=start, pauses=data.draw(pause_lists(start), label="pauses"))
+    if special is not None:
+        state = attrs.evolve(state, special=SpecialCircumstance(reason="flood", approver="gm", declared_at=start))
+    if rule.dated_by_calendar:
+        assert unit is TimeUnit.WORKING_DAYS or rule.on_rest_day is RestDayRule.STATUTORY
+    else:
+        assert compute_deadline(rule, state, calendar=None, tz=SH).due is not None
