@@ -63,6 +63,7 @@ if TYPE_CHECKING:
         RuleViolation,
         SweepIncomplete,
     )
+    from .escalation import SweepAction
     from .events import (
         CASE_EVENT_TYPES,
         AssessmentApproved,
@@ -415,6 +416,7 @@ _WHERE: dict[str, str] = {
     "SpecialCircumstanceDeclared": "events",
     "Step": "case",
     "SupervisorMode": "policy",
+    "SweepAction": "escalation",
     "SweepIncomplete": "errors",
     "TableCalendar": "calendar",
     "TierOrder": "penalty_orders",
@@ -650,6 +652,7 @@ __all__ = [
     "SpecialCircumstanceDeclared",
     "Step",
     "SupervisorMode",
+    "SweepAction",
     "SweepIncomplete",
     "TableCalendar",
     "TierOrder",

@@ -92,12 +92,19 @@ class SweepIncomplete(CalendarNotCovered):
     calendar year not loaded (``skipped``: reference and error each); one such case no longer holds back every
     other case's reminders, and the error still says which year to load."""
 
-    def __init__(self, recorded: tuple[object, ...], skipped: tuple[tuple[str, CalendarNotCovered], ...]) -> None:
+    def __init__(
+        self,
+        recorded: tuple[object, ...],
+        skipped: tuple[tuple[str, CalendarNotCovered], ...],
+        *,
+        dry_run: bool = False,
+    ) -> None:
         first = skipped[0][1]
         super().__init__(first.day, first.first, first.last)
         cases = ", ".join(reference for reference, _ in skipped[:5]) + (", …" if len(skipped) > 5 else "")
+        done = "due (a dry run: nothing recorded)" if dry_run else "recorded"
         self.message = (
-            f"{len(skipped)} case(s) not swept ({cases}); {len(recorded)} action(s) recorded for the others: "
+            f"{len(skipped)} case(s) not swept ({cases}); {len(recorded)} action(s) {done} for the others: "
             f"{first.message}"
         )
         self.recorded = recorded

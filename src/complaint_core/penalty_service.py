@@ -16,6 +16,7 @@ from .case import Case
 from .errors import NotFound, RuleViolation
 from .ledger import EntryKind, Ledger, LedgerEntry, MonthClose
 from .ledger_journal import LedgerClose, LedgerPost, LedgerReverse, apply_op
+from .organisation import OrganisationInvalid
 from .penalty import MAJOR_DEMERIT_RULE, LineKind, PenaltyLine
 from .penalty_orders import PenaltyOrder, assess_lines
 from .ports import OrganisationSource, UnitOfWork
@@ -245,3 +246,18 @@ def major_demerits(ledger: Ledger, month: str) -> dict[str, list[UUID]]:
         if entry.case_id not in cases:
             cases.append(entry.case_id)
     return out
+
+
+def check_forfeited(ledger: Ledger, person: str, month: str, before: Decimal, after: Decimal, where: str) -> None:
+    """A bonus a posted major demerit forfeits (P1-PEN-06) does not change while the demerit stands: its line
+    holds the bonus it was assessed on, and the month would deduct that, not the bonus."""
+    if after == before:
+        return
+    cases = major_demerits(ledger, month).get(person)
+    if cases:
+        raise OrganisationInvalid(
+            where,
+            f"{person}'s {month} bonus of {before:.2f} is forfeited by a major demerit (case {cases[0]}): it does "
+            "not change while the demerit stands; appeal the demerit first",
+            rule="P1-PEN-06",
+        )

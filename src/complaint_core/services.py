@@ -45,11 +45,13 @@ SWEEP_ACTOR = "sweep"  # who records a ladder level: the sweep, or a command cat
 Command = Callable[[Case, Policy, datetime, UnitOfWork], tuple[Case, tuple[DomainEvent, ...]]]
 
 
-def _swept(done: list[SweepAction], skipped: list[tuple[str, CalendarNotCovered]]) -> tuple[SweepAction, ...]:
+def _swept(
+    done: list[SweepAction], skipped: list[tuple[str, CalendarNotCovered]], *, dry_run: bool = False
+) -> tuple[SweepAction, ...]:
     """The sweep's actions in (case id, clock, level) order, or ``SweepIncomplete`` naming the cases left out."""
     done.sort(key=lambda a: (a.case_id, a.clock, a.level))
     if skipped:
-        raise SweepIncomplete(tuple(done), tuple(skipped))
+        raise SweepIncomplete(tuple(done), tuple(skipped), dry_run=dry_run)
     return tuple(done)
 
 
@@ -539,7 +541,7 @@ class CaseService:
                     case_inquiries(case, policy, calendar)  # may need the calendar too, as in the sweep
                 except CalendarNotCovered as error:
                     skipped.append((case.reference, error))
-        return _swept(done, skipped)
+        return _swept(done, skipped, dry_run=True)
 
     def _sweep_cases(
         self, uow: UnitOfWork, when: datetime

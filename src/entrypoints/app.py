@@ -11,6 +11,7 @@ first asked for (a case command needs one, not every preset).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from adapters.sql.uow import SqlUnitOfWork
     from complaint_core.duty_service import DutyService
     from complaint_core.followup_service import FollowUpService
+    from complaint_core.organisation import Organisation
     from complaint_core.penalty_service import PenaltyService
     from complaint_core.policy import Policy
     from complaint_core.ports import Clock, OrganisationSource
@@ -62,6 +64,79 @@ class App:
 
         return DutyService(self.cases)
 
+    def import_organisation(self, org: Organisation, *, text: str | None = None, source: str = "organisation") -> int:
+        """Store ``org`` as the current organisation, a new version (what ``complaint org import`` does): the one
+        ``penalties`` assesses with and whose bonuses the ledger closes on. ``text`` is the TOML kept as its source
+        (default: ``org`` written out); ``source`` names it in errors. Returns the version.
+
+        Refused (``OrganisationInvalid``, nothing stored): no departments; and bonuses that would not stay
+        consistent: a person dropped while bonuses imported by ``bonus import`` (which take precedence over the
+        organisation's) name them, a bonus differing from an imported one, a closed month's bonus changed or
+        dropped, a bonus forfeited by a posted major demerit changed (P1-PEN-06)."""
+        from datetime import UTC, datetime
+
+        from adapters.organisation_files import dumps_organisation
+        from adapters.sql import documents as docs
+        from complaint_core.organisation import OrganisationInvalid
+
+        if not org.departments:
+            raise OrganisationInvalid(source, "no departments")
+        self._check_bonuses_kept(org, source)
+        stored = text if text is not None else dumps_organisation(org)
+        return docs.store(
+            self.database.engine,
+            kind="organisation",
+            name="organisation",
+            source=stored,
+            fmt="toml",
+            at=datetime.now(UTC),
+        )
+
+    def _check_bonuses_kept(self, org: Organisation, source: str) -> None:
+        """An organisation replaces the stored one only if the bonuses stay consistent: the imported ones
+        (``bonus import``, which take precedence over a file's) must name its people, or every command reading the
+        organisation would fail; and the file may not change a bonus already imported or a closed month's."""
+        from decimal import Decimal
+
+        from adapters.sql.documents import SqlOrganisation
+        from complaint_core.errors import NotFound
+        from complaint_core.organisation import OrganisationInvalid
+        from complaint_core.penalty_service import check_forfeited
+
+        try:
+            current = self.organisation.get()
+        except NotFound:
+            current = None
+        imported = SqlOrganisation(self.database.engine).imported_bonuses()
+        ledger = self.penalties.ledger()
+        closed = set(ledger.closed_months)
+        people = {p.id for p in org.people}
+        for person, month in sorted(imported):
+            if person not in people:
+                raise OrganisationInvalid(
+                    source,
+                    f"bonus import stored a bonus of {person} for {month}, and {person} is not in this organisation: "
+                    "a person stays listed while bonuses of theirs are kept",
+                )
+        for (person, month), amount in sorted(org.bonuses.items()):
+            before = imported.get((person, month))
+            if before is not None and before != amount:
+                raise OrganisationInvalid(
+                    f"{source} bonuses ({person}, {month})",
+                    f"{amount:.2f}, but bonus import stored {before:.2f}, which takes precedence: change it with "
+                    "bonus import",
+                )
+        # the bonuses as they will read, against those stored: the file's, and those it leaves out
+        after = {**org.bonuses, **imported}
+        stored = current.bonuses if current is not None else {}
+        for person, month in sorted({*after, *stored}):
+            before, now = stored.get((person, month)), after.get((person, month))
+            where = f"{source} bonuses ({person}, {month})"
+            if month in closed and before != now:
+                raise OrganisationInvalid(where, f"{month} is closed in the ledger: its bonuses are final")
+            zero = Decimal("0.00")
+            check_forfeited(ledger, person, month, before or zero, now or zero, where)
+
     def refresh_clock_index(self) -> tuple[int, tuple[str, ...]]:
         """The due times the sweep and the overdue lists read, computed again from the policies and calendars as
         they are now (``calendar import`` does it: a year just loaded, or corrected, gives the cases waiting for it
@@ -84,7 +159,7 @@ def open_app(
     *,
     clock: Clock | None = None,
     default_policy: str | None = None,
-    calendar_files: tuple[Path, ...] = (),
+    calendar_files: Sequence[Path] = (),
 ) -> App:
     from adapters.clock import SystemClock
     from adapters.sql import documents as docs

@@ -10,7 +10,7 @@ import csv
 import io
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -64,6 +64,7 @@ def import_bonuses(ctx: typer.Context, file: FileArg) -> None:
     from adapters.sql.documents import store_bonuses
     from complaint_core.errors import NotFound
     from complaint_core.organisation import OrganisationInvalid
+    from complaint_core.penalty_service import check_forfeited
 
     from .appctx import open_for
 
@@ -96,24 +97,6 @@ def import_bonuses(ctx: typer.Context, file: FileArg) -> None:
     }
     message = TEXT("imported", settings.language(), count=count)
     emit(settings, doc, lambda console: console.print(message, markup=False, highlight=False))
-
-
-def check_forfeited(ledger: Any, person: str, month: str, before: Decimal, after: Decimal, where: str) -> None:
-    """A bonus a posted major demerit forfeits (P1-PEN-06) does not change while the demerit stands: its line
-    holds the bonus it was assessed on, and the month would deduct that, not the bonus."""
-    from complaint_core.organisation import OrganisationInvalid
-    from complaint_core.penalty_service import major_demerits
-
-    if after == before:
-        return
-    cases = major_demerits(ledger, month).get(person)
-    if cases:
-        raise OrganisationInvalid(
-            where,
-            f"{person}'s {month} bonus of {before:.2f} is forfeited by a major demerit (case {cases[0]}): it does "
-            "not change while the demerit stands; appeal the demerit first",
-            rule="P1-PEN-06",
-        )
 
 
 def build() -> typer.Typer:

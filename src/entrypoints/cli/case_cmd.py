@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 
 TEXT = Texts(
     {
+        # a due counted on a weekends-only estimate of the year (the policy's weekend_fallback): not official
+        "estimated_due": (" (推算)", " (estimated)"),
         "done": ("案件 {ref}:{status}(版本 {version})", "case {ref}: {status} (version {version})"),
         "opened": ("已受理投诉,案件 {ref}(版本 {version})", "complaint received as case {ref} (version {version})"),
         "second": (
@@ -891,7 +893,9 @@ def show(ctx: typer.Context, case: CaseArg, at: AtOption = None) -> None:
                 (c["label"] or {}).get(lang, c["name"]) if c["label"] else c["name"],
                 c["rule"],
                 local_minute(c["started_at"], tz),
-                local_minute(c["due_at"], tz),
+                f"{local_minute(c['due_at'], tz)}{TEXT('estimated_due', lang)}"
+                if c["warnings"] and c["due_at"]
+                else local_minute(c["due_at"], tz),
                 local_minute(c["stopped_at"], tz),
                 c["level"],
                 TEXT("yes" if c["overdue"] else "no", lang),

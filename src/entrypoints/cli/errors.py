@@ -62,6 +62,8 @@ EXIT_CODES: tuple[tuple[str, ExitCode], ...] = (
 )
 
 _PREFIX = {"zh": "错误", "en": "error"}
+# the core's message says what to load; the command that loads it is the CLI's to name
+_CALENDAR_HINT = " (store one with: complaint calendar import FILE)"
 
 
 def _resolve(qualified: str) -> type[BaseException] | None:
@@ -106,7 +108,8 @@ def report(exc: BaseException, settings: Settings, stream: TextIO | None = None)
         hint = "" if settings.verbose else " (run with -v for the traceback)"
         out.write(f"{prefix}: unexpected {type(exc).__name__}: {one_line(str(exc))}{hint}\n")
     else:
-        out.write(f"{prefix}: {one_line(str(exc))}\n")
+        hint = _CALENDAR_HINT if code is ExitCode.CALENDAR_NOT_COVERED else ""
+        out.write(f"{prefix}: {one_line(str(exc))}{hint}\n")
     out.flush()
     return code
 

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from complaint_core.organisation import Organisation
-    from entrypoints.app import App
 
 TEXT = Texts(
     {
@@ -69,10 +68,7 @@ def import_org(ctx: typer.Context, file: FileArg) -> None:
 
     A TOML file is stored as written; CSV files are stored as the equivalent TOML.
     """
-    from datetime import UTC, datetime
-
     from adapters.organisation_files import dumps_organisation, load_organisation, loads_organisation
-    from complaint_core.organisation import OrganisationInvalid
 
     from .appctx import open_for
 
@@ -83,66 +79,11 @@ def import_org(ctx: typer.Context, file: FileArg) -> None:
     else:
         source = read_text_file(file, "'PATH'")
         org = loads_organisation(source, str(file))
-    if not org.departments:
-        raise OrganisationInvalid(str(file), "no departments")
-    app = open_for(ctx)
-    from adapters.sql import documents as docs
-
-    _check_bonuses_kept(app, org, str(file))
-    version = docs.store(
-        app.database.engine, kind="organisation", name="organisation", source=source, fmt="toml", at=datetime.now(UTC)
-    )
+    version = open_for(ctx).import_organisation(org, text=source, source=str(file))
     doc = {"version": version, "file": str(file), **organisation_json(org)}
     counts = {"departments": len(org.departments), "units": len(org.units), "people": len(org.people)}
     message = TEXT("imported", settings.language(), version=version, **counts)
     emit(settings, doc, lambda console: console.print(message, markup=False, highlight=False))
-
-
-def _check_bonuses_kept(app: App, org: Organisation, source: str) -> None:
-    """An organisation replaces the stored one only if the bonuses stay consistent: the imported ones
-    (``bonus import``, which take precedence over a file's) must name its people, or every command reading the
-    organisation would fail; and the file may not change a bonus already imported or a closed month's."""
-    from decimal import Decimal
-
-    from adapters.sql.documents import SqlOrganisation
-    from complaint_core.errors import NotFound
-    from complaint_core.organisation import OrganisationInvalid
-
-    from .bonus_cmd import check_forfeited
-
-    try:
-        current = app.organisation.get()
-    except NotFound:
-        current = None
-    imported = SqlOrganisation(app.database.engine).imported_bonuses()
-    ledger = app.penalties.ledger()
-    closed = set(ledger.closed_months)
-    people = {p.id for p in org.people}
-    for person, month in sorted(imported):
-        if person not in people:
-            raise OrganisationInvalid(
-                source,
-                f"bonus import stored a bonus of {person} for {month}, and {person} is not in this organisation: "
-                "a person stays listed while bonuses of theirs are kept",
-            )
-    for (person, month), amount in sorted(org.bonuses.items()):
-        before = imported.get((person, month))
-        if before is not None and before != amount:
-            raise OrganisationInvalid(
-                f"{source} bonuses ({person}, {month})",
-                f"{amount:.2f}, but bonus import stored {before:.2f}, which takes precedence: change it with "
-                "bonus import",
-            )
-    # the bonuses as they will read, against those stored: the file's, and those it leaves out
-    after = {**org.bonuses, **imported}
-    stored = current.bonuses if current is not None else {}
-    for person, month in sorted({*after, *stored}):
-        before, now = stored.get((person, month)), after.get((person, month))
-        where = f"{source} bonuses ({person}, {month})"
-        if month in closed and before != now:
-            raise OrganisationInvalid(where, f"{month} is closed in the ledger: its bonuses are final")
-        zero = Decimal("0.00")
-        check_forfeited(ledger, person, month, before or zero, now or zero, where)
 
 
 def show(ctx: typer.Context) -> None:

@@ -54,6 +54,7 @@ def test_p4_dl_a_write_whose_deadline_needs_a_year_not_loaded_stores_nothing(app
     # the head's reply clock (1 working day from 12-31) runs into 2027: refused, nothing written
     forwarded = invoke(app, db, "case", "milestone", ref, "forwarded_to_head", "--at", "2026-12-31T10:00")
     assert forwarded.exit_code == 6 and "[CAL-COVERAGE] 2027-01-01" in forwarded.stderr and not forwarded.stdout
+    assert "(store one with: complaint calendar import FILE)" in forwarded.stderr
     # a ticket opened on the 31st (2 working days) likewise: no case stored that the user never saw the id of
     opened = invoke(app, db, "case", "open", *TICKET, "--at", "2026-12-31T10:00")
     assert opened.exit_code == 6 and not opened.stdout
@@ -90,8 +91,12 @@ def test_calendar_import_computes_the_due_times_the_sweep_reads_again(app: typer
         "first_investigation": "2027-02-15 15:59:59.999999+00:00",
     }
 
+    shown = invoke(app, db, "--lang", "en", "case", "show", ref, "--at", "2027-02-12T11:00")
+    assert "2027-02-16 23:59 (estimated)" in shown.stdout  # the human table marks it, as the JSON's warnings do
+
     imported = as_json(app, db, "calendar", "import", str(calendar_file(tmp_path)))
     assert imported["refreshed"] == 1
+    assert "(estimated)" not in invoke(app, db, "--lang", "en", "case", "show", ref).stdout
     assert due_times(db) == {
         "close": "2027-02-15 15:59:59.999999+00:00",
         "first_investigation": "2027-02-13 15:59:59.999999+00:00",

@@ -14,6 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from complaint_core import Channel, Intake, Market, Party, PartyKind, RemedyKind, Responsibility, Sanction
 from complaint_core.penalty_orders import PenaltyOrder, SanctionOrder
 from entrypoints.app import App, open_app
@@ -36,11 +38,15 @@ def fresh(url: str) -> Iterator[App]:
 
 
 def test_each_command_on_a_fresh_app(sql_url: str) -> None:
-    from adapters.sql import documents as docs
+    """The organisation comes in through ``App.import_organisation``, as ``org import`` stores it (API audit: an
+    embedder could only store one with the CLI or an undocumented document store)."""
+    from adapters.organisation_files import load_organisation
+    from complaint_core import Organisation, OrganisationInvalid
 
     with fresh(sql_url) as app:
-        source = (EXAMPLES / "organisation.toml").read_text(encoding="utf-8")
-        docs.store(app.database.engine, kind="organisation", name="organisation", source=source, fmt="toml", at=at(1))
+        with pytest.raises(OrganisationInvalid, match="no departments"):
+            app.import_organisation(Organisation(departments=(), people=()))
+        assert app.import_organisation(load_organisation(EXAMPLES / "organisation.toml")) == 1
         intake = Intake(customer="华东电子", channel=Channel.PHONE, category="quality", market=Market.DOMESTIC)
         case_id = app.cases.receive(intake, actor="S02", at=at(2)).case_id
     steps = [

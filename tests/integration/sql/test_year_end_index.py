@@ -50,6 +50,9 @@ def test_a_stored_case_due_in_a_year_not_loaded_is_named_by_every_sweep(backend:
     with pytest.raises(SweepIncomplete) as left_out:
         service_on(backend.make_uow()).sweep(now=datetime(2027, 1, 1, 10, tzinfo=SH))
     assert [reference for reference, _ in left_out.value.skipped] == [case.reference]
+    assert "0 action(s) recorded for the others" in left_out.value.message
+    with pytest.raises(SweepIncomplete, match=r"0 action\(s\) due \(a dry run: nothing recorded\)"):
+        service_on(backend.make_uow()).preview_sweep(backend.make_uow(), now=datetime(2027, 1, 1, 10, tzinfo=SH))
 
     if backend.database is None:
         return  # the memory store keeps no index
