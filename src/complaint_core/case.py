@@ -49,7 +49,7 @@ from .improvement import RULE as IMPROVEMENT_RULE
 from .improvement import Improvement
 from .intake import Intake, missing_datum
 from .money import amount as amount_of
-from .policy import MAJOR_FLAGGED, Policy, PromiseMode
+from .policy import MAJOR_FLAGGED, ClockRule, Policy, PromiseMode
 from .responsibility import Party, Responsibility
 from .timeutil import require_aware
 from .validity import Validity
@@ -269,16 +269,22 @@ class Case:
                 return state
         raise NotFound(f"case {self.reference} has no clock {name!r} (running: {[c.name for c in self.clocks]})")
 
+    def clock_rules(self, policy: Policy) -> list[tuple[ClockState, ClockRule | None]]:
+        """Each clock this case has started, with the rule of ``policy`` it runs under (None where the policy has
+        none for it, e.g. after a policy change): what every deadline of the case is computed from."""
+        subject = self.subject
+        return [(state, select_rule(policy, state.name, subject)) for state in self.clocks]
+
     def deadlines(
         self, policy: Policy, calendar: WorkingCalendar | None, *, as_of: datetime | None = None
     ) -> tuple[Deadline, ...]:
         """The deadline of every clock this case has started, under ``policy``."""
-        out = []
-        for state in self.clocks:
-            rule = select_rule(policy, state.name, self.subject)
-            if rule is not None:
-                out.append(compute_deadline(rule, state, calendar=calendar, tz=policy.tz, as_of=as_of))
-        return tuple(out)
+        tz = policy.tz
+        return tuple(
+            compute_deadline(rule, state, calendar=calendar, tz=tz, as_of=as_of)
+            for state, rule in self.clock_rules(policy)
+            if rule is not None
+        )
 
     # ----- creation ----------------------------------------------------------------------
     @classmethod

@@ -24,7 +24,7 @@ import attrs
 
 from .calendar import WorkingCalendar
 from .case import Case, Remedy, RemedyKind
-from .clocks import Deadline, compute_deadline, select_rule
+from .clocks import Deadline, compute_deadline
 from .errors import CalendarNotCovered, ConcurrencyConflict, NotFound, SweepIncomplete
 from .escalation import SweepAction, case_inquiries, deemed_waivers, due_actions, due_floors
 from .events import DomainEvent
@@ -145,32 +145,29 @@ class CaseService:
     def check_deadlines(self, case: Case, policy: Policy, before: Case | None = None) -> None:
         """``CalendarNotCovered`` when a deadline that ``case`` starts or changes needs a day its working calendar
         does not cover (an internal ticket of 2 working days opened on 12-31 before the next year is loaded): it
-        would be stored without that due time, which no overdue list or sweep would find. Clocks a command leaves
-        as they were are not computed (stopping one changes no due time), unless what selects their rules or the
-        policy changed since ``before``."""
+        would be stored without that due time, which no overdue list or sweep would find. ``policy`` is the one
+        ``case`` runs under. Clocks a command leaves as they were are not computed (stopping one changes no due
+        time), unless what selects their rules (``Case.subject``) or the policy changed since ``before``."""
         clocks = case.clocks
         if not clocks or not policy.deadlines_need_calendar:
             return
         if (
             before is not None
-            and case.intake is before.intake
-            and case.severity == before.severity
             and case.policy_version == before.policy_version
             and case.policy_id == before.policy_id
+            and ((case.intake is before.intake and case.severity == before.severity) or case.subject == before.subject)
         ):
             if clocks is before.clocks:
                 return
             kept = {id(state) for state in before.clocks}
-            changed = [state for state in clocks if state.stopped_at is None and id(state) not in kept]
+            changed = {id(state) for state in clocks if state.stopped_at is None and id(state) not in kept}
         else:
-            changed = [state for state in clocks if state.stopped_at is None]
+            changed = {id(state) for state in clocks if state.stopped_at is None}
         if not changed:
             return
         calendar = self.calendar_for(policy)
-        subject = case.subject
-        for state in changed:
-            rule = select_rule(policy, state.name, subject)
-            if rule is not None and rule.dated_by_calendar:
+        for state, rule in case.clock_rules(policy):
+            if rule is not None and id(state) in changed and rule.dated_by_calendar:
                 compute_deadline(rule, state, calendar=calendar, tz=policy.tz)
 
     def deadlines(self, ref: str | UUID, *, as_of: datetime | None = None) -> tuple[Deadline, ...]:
@@ -629,7 +626,8 @@ class CaseService:
             if policy.waiver_clocks:
                 case, waived = self._deemed_waivers(case, policy, when)
             new, events = command(case, policy, when, uow)
-            self.check_deadlines(new, policy, case)
+            adopted = new.policy_version != case.policy_version or new.policy_id != case.policy_id
+            self.check_deadlines(new, self.policy_of(new) if adopted else policy, case)
             if waived:
                 events = (*waived, *events)
             uow.cases.save(new)

@@ -12,6 +12,7 @@ first asked for (a case command needs one, not every preset).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,23 +74,19 @@ class App:
         consistent: a person dropped while bonuses imported by ``bonus import`` (which take precedence over the
         organisation's) name them, a bonus differing from an imported one, a closed month's bonus changed or
         dropped, a bonus forfeited by a posted major demerit changed (P1-PEN-06)."""
-        from datetime import UTC, datetime
-
-        from adapters.organisation_files import dumps_organisation
+        from adapters.organisation_files import dumps_organisation, loads_organisation
         from adapters.sql import documents as docs
         from complaint_core.organisation import OrganisationInvalid
 
         if not org.departments:
             raise OrganisationInvalid(source, "no departments")
+        if text is not None and loads_organisation(text, source) != org:
+            raise OrganisationInvalid(source, "the text given as its source is not this organisation")
         self._check_bonuses_kept(org, source)
         stored = text if text is not None else dumps_organisation(org)
+        at = self.cases.clock.now()
         return docs.store(
-            self.database.engine,
-            kind="organisation",
-            name="organisation",
-            source=stored,
-            fmt="toml",
-            at=datetime.now(UTC),
+            self.database.engine, kind="organisation", name="organisation", source=stored, fmt="toml", at=at
         )
 
     def _check_bonuses_kept(self, org: Organisation, source: str) -> None:
@@ -137,12 +134,14 @@ class App:
             zero = Decimal("0.00")
             check_forfeited(ledger, person, month, before or zero, now or zero, where)
 
-    def refresh_clock_index(self) -> tuple[int, tuple[str, ...]]:
+    def refresh_clock_index(self, since: datetime | None = None) -> tuple[int, tuple[str, ...]]:
         """The due times the sweep and the overdue lists read, computed again from the policies and calendars as
-        they are now (``calendar import`` does it: a year just loaded, or corrected, gives the cases waiting for it
-        their real due times). Returns how many cases were refreshed, and the ids of stored cases that do not load."""
+        they are now, for cases with a running clock or a pending inquiry and those with a clock started at or
+        after ``since`` (``calendar import`` does it from the year before the file's first: a year just loaded, or
+        corrected, gives the cases waiting for it their real due times, and a closed one found late its inquiry).
+        Returns how many cases were refreshed, and the ids of stored cases that do not load."""
         with self.uow as uow:
-            found = uow.cases.refresh_index()
+            found = uow.cases.refresh_index(since)
             uow.commit()
         return found
 

@@ -93,12 +93,10 @@ def clocks_json(case: Case, policy: Policy, calendar: WorkingCalendar | None, *,
 
     A clock the policy has no rule for (e.g. after a policy change) has ``due_at`` null.
     """
-    from complaint_core.clocks import compute_deadline, select_rule
+    from complaint_core.clocks import compute_deadline
 
-    subject = case.subject
     out = []
-    for state in case.clocks:
-        rule = select_rule(policy, state.name, subject)
+    for state, rule in case.clock_rules(policy):
         deadline = compute_deadline(rule, state, calendar=calendar, tz=policy.tz, as_of=as_of) if rule else None
         due = deadline.due if deadline is not None else None
         out.append(

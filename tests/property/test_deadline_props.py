@@ -14,12 +14,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import attrs
+import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from adapters.calendars import china_calendar
 from complaint_core.calendar import add_working_days, next_working_day, working_days_between
 from complaint_core.clocks import ClockState, Pause, Promise, SpecialCircumstance, compute_deadline, memo_due
+from complaint_core.errors import RuleViolation
 from complaint_core.labels import Labels
 from complaint_core.policy import DAY_UNITS, ClockRule, Limit, PromiseMode, RestDayRule, TimeUnit
 
@@ -422,7 +424,8 @@ def test_a_rule_not_dated_by_the_calendar_never_asks_it(unit: TimeUnit, data: st
     state = ClockState(name="c", started_at=start, pauses=data.draw(pause_lists(start), label="pauses"))
     if special is not None:
         state = attrs.evolve(state, special=SpecialCircumstance(reason="flood", approver="gm", declared_at=start))
-    if rule.dated_by_calendar:
-        assert unit is TimeUnit.WORKING_DAYS or rule.on_rest_day is RestDayRule.STATUTORY
-    else:
+    if not rule.dated_by_calendar:
         assert compute_deadline(rule, state, calendar=None, tz=SH).due is not None
+    elif unit in DAY_UNITS:  # and a day-based rule it dates does ask the calendar: the skip is not too wide either
+        with pytest.raises(RuleViolation, match="needs a working calendar"):
+            compute_deadline(rule, state, calendar=None, tz=SH)

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from uuid import UUID
 
 import attrs
@@ -358,3 +359,40 @@ def test_p4_dl_01_a_command_whose_deadline_needs_a_year_not_loaded_changes_nothi
     with pytest.raises(CalendarNotCovered):  # the head's reply clock: 1 working day from 12-31
         service.reach_milestone(earlier.case_id, "forwarded_to_head", actor="cs")
     assert store.cases[earlier.case_id] is started and len(store.outbox) == 3
+
+
+def test_check_deadlines_follows_the_policy_adopted_and_spares_commands_that_move_no_deadline(
+    store: MemoryStore, sh: Maker, tmp_path: Path
+) -> None:
+    """Review: adopting a version whose close clock counts working days was checked against the old version
+    (calendar days only), so the case was stored with a due its calendar cannot compute; and recording a cause,
+    which builds a new intake but selects the same rules, was refused like a new deadline."""
+    from adapters.memory import MemoryPolicies
+    from adapters.policy_files import PRESETS, preset_versions
+    from complaint_core import CalendarNotCovered, CaseKind, Limit, TimeUnit
+
+    presets = [p for name in PRESETS for p in preset_versions(name)]
+    latest = max((p for p in presets if p.policy_id == "manufacturing"), key=lambda p: p.version)
+    assert not latest.deadlines_need_calendar  # 13/17 calendar days (P1-DL-01)
+    counted = attrs.evolve(
+        latest,
+        version=latest.version + 1,
+        clocks=tuple(
+            attrs.evolve(r, limit=Limit(5, TimeUnit.WORKING_DAYS)) if r.name == "close" else r for r in latest.clocks
+        ),
+    )
+    clock = FixedClock(sh(2026, 12, 30, 9))
+    before = bootstrap(uow=MemoryUnitOfWork(store), policies=MemoryPolicies(presets), clock=clock)
+    case = before.register(before.receive(INTAKE, actor="s", policy_id="manufacturing").case_id, actor="g")
+    service = bootstrap(uow=MemoryUnitOfWork(store), policies=MemoryPolicies([*presets, counted]), clock=clock)
+    with pytest.raises(CalendarNotCovered):  # 12-30 + 5 working days needs 2027
+        service.adopt_policy(case.case_id, actor="g", version=counted.version)
+    assert store.cases[case.case_id] is case
+
+    cal = tmp_path / "cn-2027.toml"
+    cal.write_text('name = "cn"\n[years.2027]\nholidays = ["2027-01-01"]\nworkdays = []\n', "utf-8")
+    loaded = bootstrap(uow=MemoryUnitOfWork(store), calendar_files=[cal], clock=FixedClock(sh(2026, 12, 31, 9)))
+    ticket = Intake(customer="Q", channel=Channel.LETTER, category="quality", kind=CaseKind.INTERNAL)
+    opened = loaded.receive(ticket, actor="cs", policy_id="service")  # its clocks run into 2027
+    bundled = bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 12, 31, 10)))
+    assert bundled.record_cause(opened.case_id, actor="qa", cause_code="X1").intake.cause_code == "X1"

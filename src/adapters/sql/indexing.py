@@ -14,7 +14,7 @@ from datetime import datetime, tzinfo
 import attrs
 
 from complaint_core.case import Case
-from complaint_core.clocks import compute_deadline, select_rule
+from complaint_core.clocks import compute_deadline
 from complaint_core.errors import CalendarNotCovered, NotFound
 from complaint_core.escalation import case_inquiries
 from complaint_core.ports import CalendarSource, PolicySource
@@ -41,10 +41,8 @@ def clock_indexer(policies: PolicySource, calendars: CalendarSource) -> ClockInd
             calendar = calendars.get(policy.calendar)
         except NotFound:
             return {}
-        subject = case.subject
         dues: dict[str, datetime | None] = {}
-        for state in case.clocks:
-            rule = select_rule(policy, state.name, subject)
+        for state, rule in case.clock_rules(policy):
             if rule is None:
                 continue
             try:

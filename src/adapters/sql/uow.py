@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, RowMapping, and_, exc, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, RowMapping, and_, exc, func, or_, select
 
 from adapters import serialization
 from complaint_core.assessment import Assessment
@@ -153,18 +153,18 @@ class SqlCaseRepository:
         self._write_children(case, before)
         self.seen[case.case_id] = case
 
-    def refresh_index(self) -> tuple[int, tuple[str, ...]]:
-        """Compute the clock rows (due times, pending inquiries) of every case with a running clock or a pending
-        inquiry again, from the policies and calendars as they are now: after ``calendar import`` the due times of
-        a year just loaded, or corrected, are the ones the sweep and the overdue lists read. Returns how many cases
-        were refreshed, and the ids of stored cases that do not load (left as they were; ``DocumentInvalid`` names
-        them when read)."""
+    def refresh_index(self, since: datetime | None = None) -> tuple[int, tuple[str, ...]]:
+        """Compute the clock rows (due times, pending inquiries) again, from the policies and calendars as they are
+        now, of every case with a running clock, a pending inquiry, or a clock started at or after ``since``: after
+        ``calendar import`` the due times of a year just loaded, or corrected, are the ones the sweep and the
+        overdue lists read, and a closed case found late under the corrected days gets its inquiry (P1-ESC-02).
+        Returns how many cases were refreshed, and the ids of stored cases that do not load (left as they were;
+        ``DocumentInvalid`` names them when read)."""
         clocks = t.case_clocks
-        ids = (
-            select(clocks.c.case_id)
-            .where(or_(clocks.c.stopped_at.is_(None), clocks.c.inquiry_pending.is_(True)))
-            .distinct()
-        )
+        wanted: list[ColumnElement[bool]] = [clocks.c.stopped_at.is_(None), clocks.c.inquiry_pending.is_(True)]
+        if since is not None:
+            wanted.append(clocks.c.started_at >= since)
+        ids = select(clocks.c.case_id).where(or_(*wanted)).distinct()
         query = select(t.cases.c.id, t.cases.c.version, t.cases.c.body).where(t.cases.c.id.in_(ids))
         refreshed = 0
         unreadable: list[str] = []

@@ -168,6 +168,7 @@ class CalendarFile(NamedTuple):
     source: str
     name: str
     calendar: WorkingCalendar
+    first_year: int  # the file's own first year (``calendar`` adds the bundled years before it)
 
 
 def read_calendar_file(file: Path) -> CalendarFile:
@@ -180,7 +181,7 @@ def read_calendar_file(file: Path) -> CalendarFile:
     fmt, source, data = read_calendar_document(file)
     name = file_calendar_name(data, str(file))
     calendar = CalendarRegistry(documents=[(str(file), data)]).get(CalendarSettings(name=name))
-    return CalendarFile(file, fmt, source, name, calendar)
+    return CalendarFile(file, fmt, source, name, calendar, min(int(year) for year in data["years"]))
 
 
 def store_calendar_file(target: Engine | Connection, checked: CalendarFile) -> int:
@@ -200,15 +201,19 @@ def import_calendar(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="Calendar file, TOML or JSON (docs/policies.md).")],
 ) -> None:
     """Validate a calendar file and store it in the database (a new version of the calendar it names)."""
+    from datetime import UTC, datetime
+
     from .appctx import open_for
 
     settings = settings_of(ctx)
     checked = read_calendar_file(file)
     app = open_for(ctx)
     version = store_calendar_file(app.database.engine, checked)
-    # due times computed before (or stored without one) now come from this version: the sweep reads them
-    refreshed, unreadable = open_for(ctx).refresh_clock_index()
     name, calendar = checked.name, checked.calendar
+    # due times computed before (or stored without one) now come from this version: the sweep reads them. A clock
+    # started in the year before the file's first may end in it; closed cases judged on the old days are judged again
+    since = datetime(checked.first_year - 1, 1, 1, tzinfo=UTC)
+    refreshed, unreadable = open_for(ctx).refresh_clock_index(since)
     doc = {
         "name": name,
         "version": version,

@@ -35,6 +35,16 @@ def due_times(db: Path) -> dict[str, str | None]:
         return dict(conn.execute("SELECT name, due_at FROM case_clocks WHERE stopped_at IS NULL ORDER BY name"))
 
 
+def fallback_policy(tmp_path: Path) -> Path:
+    """The service preset counting the working days of a year not loaded on a weekends-only estimate."""
+    from adapters.policy_files import preset_text
+
+    policy = tmp_path / "fallback.toml"
+    text = preset_text("service").replace("weekend_fallback = false", "weekend_fallback = true")
+    policy.write_text(text.replace('policy_id = "service"', 'policy_id = "svcfb"', 1), "utf-8")
+    return policy
+
+
 def calendar_file(tmp_path: Path) -> Path:
     path = tmp_path / "cn-2027.toml"
     path.write_text(CN_2027, "utf-8")
@@ -76,13 +86,8 @@ def test_calendar_import_computes_the_due_times_the_sweep_reads_again(app: typer
     """Under the weekends-only fallback a ticket of Friday 2027-02-12 is due Tuesday 02-16 (2 working days, an
     estimate); the real 2027 makes Saturday 02-13 a working day, so it is due Monday 02-15, and the sweep of the
     16th must see it late."""
-    from adapters.policy_files import preset_text
-
-    policy = tmp_path / "fallback.toml"
-    text = preset_text("service").replace("weekend_fallback = false", "weekend_fallback = true")
-    policy.write_text(text.replace('policy_id = "service"', 'policy_id = "svcfb"', 1), "utf-8")
     db = tmp_path / "c.db"
-    as_json(app, db, "init", "--policy", str(policy))
+    as_json(app, db, "init", "--policy", str(fallback_policy(tmp_path)))
     ref = as_json(app, db, "case", "open", *TICKET, "--at", "2027-02-12T10:00")["id"]
     as_json(app, db, "case", "register", ref, "--at", "2027-02-12T10:30")
     # estimated: Monday 02-15 for the first investigation (1 working day), Tuesday 02-16 to close
@@ -105,3 +110,36 @@ def test_calendar_import_computes_the_due_times_the_sweep_reads_again(app: typer
     assert [(a["case_id"], a["clock"], a["level"]) for a in swept] == [(ref, "close", 1)]  # the one with a ladder
     human = invoke(app, db, "--lang", "en", "calendar", "import", str(calendar_file(tmp_path)))
     assert human.exit_code == 0 and "due times of 1 case(s) computed again" in human.stdout
+
+
+def test_calendar_import_judges_closed_cases_again(app: typer.Typer, tmp_path: Path) -> None:
+    """Review: a ticket closed on time under the weekends-only estimate is late under the real 2027 (Saturday 02-13
+    worked), so its overdue inquiries are due (P1-ESC-02); the import refreshed only cases with a running clock, and
+    the SQL sweep never read this one."""
+    db = tmp_path / "c.db"
+    as_json(app, db, "init", "--policy", str(fallback_policy(tmp_path)))
+    ref = as_json(app, db, "case", "open", *TICKET, "--at", "2027-02-12T10:00")["id"]
+    steps = [
+        ("register", ref),
+        ("investigate", ref),  # Monday 02-15: on time under the estimate, a working day late in fact
+        ("attribute", ref, "--no-fault"),
+        ("improve", ref, "--measures", "m", "--owner", "S1"),
+        ("propose", ref, "--remedy", "explanation"),
+        ("approve", ref, "--by", "gm", "--role", "gm"),
+        ("reply", ref, "--message", "ok"),
+        ("close", ref),  # Tuesday 02-16: the estimate's last day, a day late in fact
+    ]
+    times = ["2027-02-12T10:30", "2027-02-15T09:00", *[f"2027-02-16T09:{m:02}" for m in range(10, 60, 9)]]
+    for step, at in zip(steps, times, strict=True):
+        as_json(app, db, "case", *step, "--at", at)
+    as_json(app, db, "sweep", "--at", "2027-02-17T09:00")
+    assert "case.inquiry_issued" not in history_types(db)
+
+    assert as_json(app, db, "calendar", "import", str(calendar_file(tmp_path)))["refreshed"] == 1
+    as_json(app, db, "sweep", "--at", "2027-02-17T10:00")
+    assert history_types(db).count("case.inquiry_issued") == 2  # the first investigation and the closing
+
+
+def history_types(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return [kind for (kind,) in conn.execute("SELECT type FROM history ORDER BY seq")]

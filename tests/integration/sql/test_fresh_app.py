@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 
 from complaint_core import Channel, Intake, Market, Party, PartyKind, RemedyKind, Responsibility, Sanction
@@ -40,13 +41,18 @@ def fresh(url: str) -> Iterator[App]:
 def test_each_command_on_a_fresh_app(sql_url: str) -> None:
     """The organisation comes in through ``App.import_organisation``, as ``org import`` stores it (API audit: an
     embedder could only store one with the CLI or an undocumented document store)."""
-    from adapters.organisation_files import load_organisation
+    from adapters.organisation_files import dumps_organisation, load_organisation
     from complaint_core import Organisation, OrganisationInvalid
 
     with fresh(sql_url) as app:
         with pytest.raises(OrganisationInvalid, match="no departments"):
             app.import_organisation(Organisation(departments=(), people=()))
-        assert app.import_organisation(load_organisation(EXAMPLES / "organisation.toml")) == 1
+        org = load_organisation(EXAMPLES / "organisation.toml")
+        renamed = attrs.evolve(org.departments[0], name="另一个部门")
+        other = dumps_organisation(attrs.evolve(org, departments=(renamed, *org.departments[1:])))
+        with pytest.raises(OrganisationInvalid, match="not this organisation"):
+            app.import_organisation(org, text=other)
+        assert app.import_organisation(org) == 1
         intake = Intake(customer="华东电子", channel=Channel.PHONE, category="quality", market=Market.DOMESTIC)
         case_id = app.cases.receive(intake, actor="S02", at=at(2)).case_id
     steps = [
