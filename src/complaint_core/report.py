@@ -21,7 +21,9 @@ month's money inputs; it reads no clock and returns immutable values that the re
 - Satisfaction: reached follow-up visits of the reported cases that were not dissatisfied /
   reached visits; visits still open are counted as pending.
 - Money is summed in whole fen and given as Decimal yuan; rates are exact ``Rate`` values
-  rounded only for display, half up.
+  rounded only for display, half up. The claimed total counts a claim once: a second complaint
+  carrying its parent's claim (it copies the parent's intake) adds nothing to it, in the parent's
+  month or any other; its own line still shows the claim.
 """
 
 from __future__ import annotations
@@ -359,6 +361,8 @@ def monthly_report(
         if month_of(case.received_at, policies[case.case_id]) == month:
             received_in_month.setdefault(case.intake.customer.strip(), []).append(case)
 
+    by_id = {case.case_id: case for case in everything}
+    repeated_claims: set[UUID] = set()  # second complaints carrying their parent's claim: counted once, at the parent
     lines: list[CaseLine] = []
     audit: list[LateStep] = []
     clock_acc: dict[str, list[int]] = {}
@@ -429,6 +433,9 @@ def monthly_report(
                 )
             )
         )
+        parent = by_id.get(case.parent_case_id) if case.parent_case_id is not None else None
+        if parent is not None and parent.intake.claimed_amount == case.intake.claimed_amount:
+            repeated_claims.add(case.case_id)
         loss = losses.get(case.case_id)
         remedy = case.remedy.amount if case.remedy is not None and case.approval is not None else Decimal("0.00")
         lines.append(
@@ -539,7 +546,7 @@ def monthly_report(
         ),
         handling=_handling([line.handling for line in lines]),
         money=Money(
-            claimed=from_fen(sum(to_fen(line.claimed) for line in lines)),
+            claimed=from_fen(sum(to_fen(line.claimed) for line in lines if line.case_id not in repeated_claims)),
             remedy=from_fen(sum(to_fen(line.remedy) for line in lines)),
             loss=from_fen(sum(to_fen(line.loss) for line in lines)),
         ),

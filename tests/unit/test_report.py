@@ -76,12 +76,15 @@ def walk(
     remedy: str = "0.00",
     report_at: datetime | None = None,
     parent: Case | None = None,
+    own_intake: bool = False,
 ) -> Case:
-    """Receive, register and take the case to closure at ``closed`` through the service layer."""
-    if parent is not None:
+    """Receive, register and take the case to closure at ``closed`` through the service layer; with ``parent``, as
+    its second complaint (with its parent's intake, or ``intake`` when ``own_intake``)."""
+    if parent is not None and not own_intake:
         case = service.open_second_complaint(parent.case_id, actor="cs", at=received)
     else:
-        case = service.receive(intake, actor="sales", at=received)
+        parent_id = parent.case_id if parent is not None else None
+        case = service.receive(intake, actor="sales", at=received, parent=parent_id)
     ref = service.register(case.case_id, actor="gm_office", at=received).reference
     service.start_investigation(ref, actor="qa", at=received)
     attributed_at = received
@@ -281,8 +284,9 @@ def test_handling_time_distribution(month: Month) -> None:
 
 def test_money_loss_and_deductions(month: Month) -> None:
     r = month.report
-    # A 1000.00 + B 500.50 + D 1000.00 (a second complaint keeps its parent's intake, claim included)
-    assert r.money.claimed == Decimal("2500.50")
+    # A 1000.00 + B 500.50; D, A's second complaint, carries A's claim: counted once (returns audit)
+    assert r.money.claimed == Decimal("1500.50")
+    assert next(line.claimed for line in r.cases if line.case_id == month.cases["D"].case_id) == Decimal("1000.00")
     assert r.money.remedy == Decimal("4200.00")  # A 700 + B 1200 + D 300 + E 2000 (C 0; F none; G December)
     assert r.money.loss == Decimal("1000.00")  # B 888.88 + E 111.12; G's loss is December's
     smt = next(g for g in r.by_department if g.key == "smt")
@@ -432,3 +436,24 @@ def test_p4_cls_04_a_repeat_within_the_policy_window_counts_across_months() -> N
     other = walk(service, intake("乙", "non_quality", None), sh(11, 5), sh(11, 6))
     assert (again.repeat_count, other.repeat_count) == (1, 0)
     assert _repeats(service, again, other) == [True, False]
+
+
+def test_a_claim_is_counted_once_across_second_complaints_and_months() -> None:
+    """A second complaint copies its parent's intake, claim included: November's total does not count October's
+    claim again; a second complaint received with a claim of its own (``receive(parent=…)``) counts it."""
+    service = bootstrap(clock=FixedClock(sh(10, 1)))
+    claim = intake("甲", claimed_amount=Decimal("800.00"))
+    parent = walk(service, claim, sh(10, 20), sh(10, 22), causer=dept("smt"))
+    again = walk(service, claim, sh(11, 2), sh(11, 3), causer=dept("smt"), parent=parent)
+    more = intake("甲", claimed_amount=Decimal("950.00"))
+    raised = walk(service, more, sh(11, 4), sh(11, 5), causer=dept("smt"), parent=parent, own_intake=True)
+    with service.uow as uow:
+        everything = list(uow.cases.all())
+    args = {"policy_for": service.policy_of, "calendar_for": service.calendar_for}
+    november = monthly_report(everything, month="2026-11", **args)  # type: ignore[arg-type]
+    assert {line.case_id: line.claimed for line in november.cases} == {
+        again.case_id: Decimal("800.00"),
+        raised.case_id: Decimal("950.00"),
+    }
+    assert november.money.claimed == Decimal("950.00")
+    assert monthly_report(everything, month="2026-10", **args).money.claimed == Decimal("800.00")  # type: ignore[arg-type]
