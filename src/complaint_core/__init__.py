@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from .errors import (
         AuthorityExceeded,
         CalendarNotCovered,
+        CasesUnreadable,
         ConcurrencyConflict,
         DomainError,
         InvalidInstant,
@@ -261,6 +262,7 @@ _WHERE: dict[str, str] = {
     "CaseService": "services",
     "CaseSettled": "events",
     "CaseStatus": "case",
+    "CasesUnreadable": "errors",
     "Category": "policy",
     "CauseRecorded": "events",
     "Channel": "policy",
@@ -497,6 +499,7 @@ __all__ = [
     "CaseService",
     "CaseSettled",
     "CaseStatus",
+    "CasesUnreadable",
     "Category",
     "CauseRecorded",
     "Channel",

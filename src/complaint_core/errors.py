@@ -111,6 +111,23 @@ class SweepIncomplete(CalendarNotCovered):
         self.skipped = skipped
 
 
+class CasesUnreadable(DomainError):
+    """Stored cases that do not load (edited by hand, or written by a faulty tool). A store's ``sweep_candidates``
+    yields every other candidate first and then raises this, so the sweep records the others' reminders before it
+    names these (``unreadable``: id and reason each; ``recorded``: the actions recorded for the others)."""
+
+    rule = "DOCUMENT"
+
+    def __init__(self, unreadable: tuple[tuple[str, str], ...], recorded: tuple[object, ...] = ()) -> None:
+        ids = ", ".join(ident for ident, _ in unreadable[:5]) + (", …" if len(unreadable) > 5 else "")
+        super().__init__(
+            f"{len(unreadable)} stored case(s) do not load and were not swept ({ids}); {len(recorded)} action(s) "
+            f"recorded for the others: {unreadable[0][1]}"
+        )
+        self.unreadable = unreadable
+        self.recorded = recorded
+
+
 class NotFound(DomainError, LookupError):
     """A referenced case, policy, calendar or clock that does not exist."""
 

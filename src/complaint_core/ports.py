@@ -68,7 +68,8 @@ class CaseRepository(Protocol):
         At least every case with a running clock due at or before ``as_of`` and every
         case with a late step still awaiting its inquiry; a superset is allowed (the
         sweep decides). A store shared by several workers hands each case to one of
-        them at a time (``FOR UPDATE SKIP LOCKED``).
+        them at a time (``FOR UPDATE SKIP LOCKED``). Stored cases that do not load are
+        passed over and named at the end (``CasesUnreadable``), after every other one.
         """
         ...
 

@@ -14,7 +14,7 @@ safe. The current time comes from the injected ``Clock`` unless ``at`` is given
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
@@ -25,7 +25,7 @@ import attrs
 from .calendar import WorkingCalendar
 from .case import Case, Remedy, RemedyKind
 from .clocks import Deadline, compute_deadline
-from .errors import CalendarNotCovered, ConcurrencyConflict, NotFound, SweepIncomplete
+from .errors import CalendarNotCovered, CasesUnreadable, ConcurrencyConflict, NotFound, SweepIncomplete
 from .escalation import SweepAction, case_inquiries, deemed_waivers, due_actions, due_floors
 from .events import DomainEvent
 from .followup import FollowUp, Triggers, plan_for_case
@@ -46,10 +46,17 @@ Command = Callable[[Case, Policy, datetime, UnitOfWork], tuple[Case, tuple[Domai
 
 
 def _swept(
-    done: list[SweepAction], skipped: list[tuple[str, CalendarNotCovered]], *, dry_run: bool = False
+    done: list[SweepAction],
+    skipped: list[tuple[str, CalendarNotCovered]],
+    unreadable: CasesUnreadable | None,
+    *,
+    dry_run: bool = False,
 ) -> tuple[SweepAction, ...]:
-    """The sweep's actions in (case id, clock, level) order, or ``SweepIncomplete`` naming the cases left out."""
+    """The sweep's actions in (case id, clock, level) order; or ``CasesUnreadable`` naming stored cases that do not
+    load, else ``SweepIncomplete`` naming the cases left out for a calendar year, each carrying the actions."""
     done.sort(key=lambda a: (a.case_id, a.clock, a.level))
+    if unreadable is not None:
+        raise CasesUnreadable(unreadable.unreadable, tuple(done))
     if skipped:
         raise SweepIncomplete(tuple(done), tuple(skipped), dry_run=dry_run)
     return tuple(done)
@@ -495,14 +502,17 @@ class CaseService:
 
         A case whose deadline or ladder needs a calendar year that is not loaded is left out, whole, and the
         others are recorded; ``SweepIncomplete`` (a ``CalendarNotCovered``) then names the cases left out and
-        carries the ``recorded`` actions.
+        carries the ``recorded`` actions. So does ``CasesUnreadable`` for stored cases that do not load.
         """
         when = self._at(now, "now")
 
-        def work(uow: UnitOfWork) -> tuple[list[SweepAction], list[tuple[str, CalendarNotCovered]]]:
+        def work(
+            uow: UnitOfWork,
+        ) -> tuple[list[SweepAction], list[tuple[str, CalendarNotCovered]], CasesUnreadable | None]:
             done: list[SweepAction] = []
             skipped: list[tuple[str, CalendarNotCovered]] = []
-            for case, policy, calendar, floors in self._sweep_cases(uow, when):
+            candidates, unreadable = self._sweep_cases(uow, when)
+            for case, policy, calendar, floors in candidates:
                 try:  # a whole case or nothing of it: its events reach the outbox only once all are computed
                     actions = due_actions(case, policy, calendar, when, floors=floors)
                     late = case_inquiries(case, policy, calendar)
@@ -521,7 +531,7 @@ class CaseService:
                 uow.cases.save(case)
                 done.extend(actions)
             uow.commit()
-            return done, skipped
+            return done, skipped, unreadable
 
         return _swept(*self._transaction(work))
 
@@ -532,28 +542,38 @@ class CaseService:
         done: list[SweepAction] = []
         skipped: list[tuple[str, CalendarNotCovered]] = []
         with uow as open_uow:
-            for case, policy, calendar, floors in self._sweep_cases(open_uow, when):
+            candidates, unreadable = self._sweep_cases(open_uow, when)
+            for case, policy, calendar, floors in candidates:
                 try:
                     done.extend(due_actions(case, policy, calendar, when, floors=floors))
                     case_inquiries(case, policy, calendar)  # may need the calendar too, as in the sweep
                 except CalendarNotCovered as error:
                     skipped.append((case.reference, error))
-        return _swept(done, skipped, dry_run=True)
+        return _swept(done, skipped, unreadable, dry_run=True)
 
     def _sweep_cases(
         self, uow: UnitOfWork, when: datetime
-    ) -> Iterator[tuple[Case, Policy, WorkingCalendar, dict[str, timedelta | None]]]:
-        """The sweep's candidates at ``when`` with their policy, calendar and due floors (looked up once per policy);
-        a case whose last event lies after ``when`` is left for a later sweep."""
+    ) -> tuple[list[tuple[Case, Policy, WorkingCalendar, dict[str, timedelta | None]]], CasesUnreadable | None]:
+        """The sweep's candidates at ``when`` with their policy, calendar and due floors (looked up once per policy),
+        and the stored cases that do not load, if any; a case whose last event lies after ``when`` is left for a
+        later sweep."""
+        loaded: list[Case] = []
+        unreadable = None
+        try:
+            loaded.extend(uow.cases.sweep_candidates(when))
+        except CasesUnreadable as error:  # raised after every candidate that loads: sweep those
+            unreadable = error
         plans: dict[tuple[str, int], tuple[WorkingCalendar, dict[str, timedelta | None]]] = {}
-        for case in list(uow.cases.sweep_candidates(when)):
+        out = []
+        for case in loaded:
             if case.last_at > when:
                 continue
             policy = self.policy_of(case)
             key = (policy.policy_id, policy.version)
             if key not in plans:
                 plans[key] = (self.calendar_for(policy), due_floors(policy))
-            yield (case, policy, *plans[key])
+            out.append((case, policy, *plans[key]))
+        return out, unreadable
 
     # ----- machinery ---------------------------------------------------------------------
     def _at(self, at: datetime | None, field: str = "at") -> datetime:

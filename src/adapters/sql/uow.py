@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, RowMapping, and_, exc,
 from adapters import serialization
 from complaint_core.assessment import Assessment
 from complaint_core.case import FINISHED, Case, CaseStatus
-from complaint_core.errors import ConcurrencyConflict, NotFound
+from complaint_core.errors import CasesUnreadable, ConcurrencyConflict, NotFound
 from complaint_core.events import DomainEvent
 from complaint_core.followup import FollowUp
 from complaint_core.returns import Return
@@ -222,11 +222,20 @@ class SqlCaseRepository:
             )
             .distinct()
         )
-        query = select(t.cases.c.version, t.cases.c.body).where(t.cases.c.id.in_(ids)).order_by(t.cases.c.id)
+        query = select(t.cases.c.id, t.cases.c.version, t.cases.c.body).where(t.cases.c.id.in_(ids))
+        query = query.order_by(t.cases.c.id)
         if self._uow.dialect == "postgresql" and not self._uow.is_read_only:  # a dry run locks nothing
             query = query.with_for_update(skip_locked=True, of=t.cases)
+        unreadable: list[tuple[str, str]] = []
         for row in self._conn.execute(query).all():
-            yield self._load(row)
+            try:
+                case = self._load(row)
+            except serialization.DocumentInvalid as error:  # one bad row does not hold back every reminder
+                unreadable.append((str(row.id), error.message))
+                continue
+            yield case
+        if unreadable:
+            raise CasesUnreadable(tuple(unreadable))
 
     def overdue(self, as_of: datetime, *, limit: int | None = None) -> list[tuple[str, str, datetime]]:
         """(case id, clock, due) of running clocks due before ``as_of``, oldest due first (uses the partial index).

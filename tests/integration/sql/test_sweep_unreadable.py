@@ -1,0 +1,45 @@
+"""A stored case that does not load no longer holds back every other case's reminders (SQL audit, noticed since).
+
+A row edited by hand stopped the whole sweep: the first candidate that did not load raised, and nothing was
+recorded for anyone. The store now passes over it and names it after the others (``CasesUnreadable``), and the
+sweep records the others' actions first, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlkit import AT, INTAKE, database, service_on, sql_uow
+
+from complaint_core import CasesUnreadable
+
+
+def test_the_sweep_records_the_others_and_names_the_case_that_does_not_load(sql_url: str) -> None:
+    with database(sql_url) as db:
+        service = service_on(sql_uow(db))
+        broken, fine = (service.register(service.receive(INTAKE, actor="cs").case_id, actor="gm") for _ in range(2))
+        with db.engine.begin() as conn:  # a value no Market has, as a hand edit would leave it
+            (body,) = conn.execute(text("SELECT body FROM cases WHERE id = :id"), {"id": str(broken.case_id)}).one()
+            edited = body.replace('"market":"domestic"', '"market":"mars"')
+            assert edited != body
+            conn.execute(
+                text("UPDATE cases SET body = :body WHERE id = :id"), {"body": edited, "id": str(broken.case_id)}
+            )
+        later = AT + timedelta(days=30)  # past the close clock (13 days) and its ladder
+
+        with pytest.raises(CasesUnreadable) as previewed:
+            service.preview_sweep(sql_uow(db).read_only(), now=later)
+        assert [ident for ident, _ in previewed.value.unreadable] == [str(broken.case_id)]
+        assert "'mars' is not a valid Market" in previewed.value.unreadable[0][1]
+        due = previewed.value.recorded
+        assert due and {action.case_id for action in due} == {fine.case_id}  # type: ignore[attr-defined]
+
+        with pytest.raises(CasesUnreadable) as swept:
+            service.sweep(now=later)
+        assert swept.value.rule == "DOCUMENT" and str(broken.case_id) in swept.value.message
+        assert swept.value.recorded == due
+        assert service.get(fine.case_id).clock("close").level == max(a.level for a in due)  # type: ignore[attr-defined]
+        with pytest.raises(CasesUnreadable):  # named again until it is mended; the others have nothing left
+            service.sweep(now=later)
