@@ -508,6 +508,7 @@ class Policy:
     _starting_at: dict[str, tuple[str, ...]] = attrs.field(init=False, repr=False, eq=False, hash=False)
     _stopping_at: dict[str, frozenset[str]] = attrs.field(init=False, repr=False, eq=False, hash=False)
     _waivers: frozenset[str] = attrs.field(init=False, repr=False, eq=False, hash=False)
+    _dated_by_calendar: bool = attrs.field(init=False, repr=False, eq=False, hash=False)
     _derived: dict[Hashable, Any] = attrs.field(init=False, factory=dict, repr=False, eq=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
@@ -526,6 +527,7 @@ class Policy:
         object.__setattr__(self, "_stopping_at", stopping)
         waivers = (r.name for r in self.clocks if any(rung.action is EscalationAction.WAIVE for rung in r.ladder))
         object.__setattr__(self, "_waivers", frozenset(waivers))
+        object.__setattr__(self, "_dated_by_calendar", any(rule.dated_by_calendar for rule in self.clocks))
 
     def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
         """A value worked out from this policy alone, computed once: a policy never changes, so it never goes stale."""
@@ -567,8 +569,9 @@ class Policy:
 
     @property
     def deadlines_need_calendar(self) -> bool:
-        """Does any clock's deadline ask the working calendar (``ClockRule.dated_by_calendar``)?"""
-        return self.derived("deadlines_need_calendar", lambda: any(rule.dated_by_calendar for rule in self.clocks))
+        """Does any clock's deadline ask the working calendar (``ClockRule.dated_by_calendar``)? Every command
+        checks it."""
+        return self._dated_by_calendar
 
     def clocks_starting_at(self, milestone: str) -> tuple[str, ...]:
         """Names of clocks with a rule that starts at ``milestone`` (whether it applies depends on the case)."""
