@@ -135,13 +135,14 @@ def stored(what: str, text: str | bytes, load: Callable[[str | bytes], T], ident
     and mended."""
     try:
         return load(text)
-    except DocumentInvalid as exc:
+    except DomainError as exc:  # a value the domain refuses (a blank customer) is as unreadable as bad JSON
         if ident is None:
             head = text[:200] if isinstance(text, str) else text[:200].decode("utf-8", "replace")
             found = _ID_AT_HEAD.search(head)
             ident = found.group(1) if found else None
         where = f"{what} {ident}" if ident is not None else f"a stored {what} (its id is unreadable)"
-        raise DocumentInvalid(f"{where}: {exc.message}") from exc
+        reason = exc.message if isinstance(exc, DocumentInvalid) else f"[{exc.rule}] {exc.message}"
+        raise DocumentInvalid(f"{where}: {reason}") from exc
 
 
 def event_data(event: DomainEvent) -> dict[str, Any]:

@@ -118,14 +118,27 @@ class CasesUnreadable(DomainError):
 
     rule = "DOCUMENT"
 
-    def __init__(self, unreadable: tuple[tuple[str, str], ...], recorded: tuple[object, ...] = ()) -> None:
+    def __init__(
+        self,
+        unreadable: tuple[tuple[str, str], ...],
+        recorded: tuple[object, ...] = (),
+        *,
+        skipped: tuple[tuple[str, CalendarNotCovered], ...] = (),
+        dry_run: bool = False,
+    ) -> None:
         ids = ", ".join(ident for ident, _ in unreadable[:5]) + (", …" if len(unreadable) > 5 else "")
-        super().__init__(
+        done = "due (a dry run: nothing recorded)" if dry_run else "recorded"
+        message = (
             f"{len(unreadable)} stored case(s) do not load and were not swept ({ids}); {len(recorded)} action(s) "
-            f"recorded for the others: {unreadable[0][1]}"
+            f"{done} for the others: {unreadable[0][1]}"
         )
+        if skipped:  # both at once: this error wins (exit 4), and still says which calendar year to load
+            left = ", ".join(reference for reference, _ in skipped[:5]) + (", …" if len(skipped) > 5 else "")
+            message += f"; and {len(skipped)} case(s) left out ({left}): {skipped[0][1].message}"
+        super().__init__(message)
         self.unreadable = unreadable
         self.recorded = recorded
+        self.skipped = skipped
 
 
 class NotFound(DomainError, LookupError):

@@ -56,7 +56,7 @@ def _swept(
     load, else ``SweepIncomplete`` naming the cases left out for a calendar year, each carrying the actions."""
     done.sort(key=lambda a: (a.case_id, a.clock, a.level))
     if unreadable is not None:
-        raise CasesUnreadable(unreadable.unreadable, tuple(done))
+        raise CasesUnreadable(unreadable.unreadable, tuple(done), skipped=tuple(skipped), dry_run=dry_run)
     if skipped:
         raise SweepIncomplete(tuple(done), tuple(skipped), dry_run=dry_run)
     return tuple(done)

@@ -793,3 +793,20 @@ def test_sweep_gives_each_case_its_own_policys_calendar_when_policies_share_cloc
                                              lambda p: calendars[p.calendar.name], now)]  # fmt: skip
 
     assert run([a, b]) == [1] and run([b]) == [] and run([b, a]) == [1]
+
+
+def test_a_sweep_with_unreadable_cases_and_a_missing_year_names_both() -> None:
+    """Review: the unreadable cases' error (exit 4) hid the cases left out for a calendar year and the year to load;
+    it now carries both, and a dry run does not say its actions were recorded."""
+    from datetime import date
+
+    from complaint_core import CalendarNotCovered, CasesUnreadable
+    from complaint_core.services import _swept
+
+    uncovered = CalendarNotCovered(date(2027, 1, 4), date(2004, 1, 1), date(2026, 12, 31))
+    for dry_run, done in ((False, "0 action(s) recorded"), (True, "0 action(s) due (a dry run: nothing recorded)")):
+        with pytest.raises(CasesUnreadable) as both:
+            _swept([], [("2612001", uncovered)], CasesUnreadable((("abc", "case abc: bad"),)), dry_run=dry_run)
+        assert both.value.skipped == (("2612001", uncovered),)
+        assert done in both.value.message
+        assert "1 case(s) left out (2612001): 2027-01-04 is outside the calendar" in both.value.message

@@ -16,13 +16,22 @@ from sqlkit import AT, INTAKE, database, service_on, sql_uow
 from complaint_core import CasesUnreadable
 
 
-def test_the_sweep_records_the_others_and_names_the_case_that_does_not_load(sql_url: str) -> None:
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (('"market":"domestic"', '"market":"mars"'), "'mars' is not a valid Market"),  # no such value
+        (('"customer":"华东电子"', '"customer":"  "'), "[INTAKE] customer is required"),  # a value the domain refuses
+    ],
+)
+def test_the_sweep_records_the_others_and_names_the_case_that_does_not_load(
+    sql_url: str, edit: tuple[str, str], says: str
+) -> None:
     with database(sql_url) as db:
         service = service_on(sql_uow(db))
         broken, fine = (service.register(service.receive(INTAKE, actor="cs").case_id, actor="gm") for _ in range(2))
-        with db.engine.begin() as conn:  # a value no Market has, as a hand edit would leave it
+        with db.engine.begin() as conn:  # as a hand edit would leave it
             (body,) = conn.execute(text("SELECT body FROM cases WHERE id = :id"), {"id": str(broken.case_id)}).one()
-            edited = body.replace('"market":"domestic"', '"market":"mars"')
+            edited = body.replace(*edit)
             assert edited != body
             conn.execute(
                 text("UPDATE cases SET body = :body WHERE id = :id"), {"body": edited, "id": str(broken.case_id)}
@@ -32,13 +41,17 @@ def test_the_sweep_records_the_others_and_names_the_case_that_does_not_load(sql_
         with pytest.raises(CasesUnreadable) as previewed:
             service.preview_sweep(sql_uow(db).read_only(), now=later)
         assert [ident for ident, _ in previewed.value.unreadable] == [str(broken.case_id)]
-        assert "'mars' is not a valid Market" in previewed.value.unreadable[0][1]
+        assert (
+            f"case {broken.case_id}: " in previewed.value.unreadable[0][1] and says in previewed.value.unreadable[0][1]
+        )
+        assert "action(s) due (a dry run: nothing recorded) for the others" in previewed.value.message
         due = previewed.value.recorded
         assert due and {action.case_id for action in due} == {fine.case_id}  # type: ignore[attr-defined]
 
         with pytest.raises(CasesUnreadable) as swept:
             service.sweep(now=later)
         assert swept.value.rule == "DOCUMENT" and str(broken.case_id) in swept.value.message
+        assert f"{len(due)} action(s) recorded for the others" in swept.value.message
         assert swept.value.recorded == due
         assert service.get(fine.case_id).clock("close").level == max(a.level for a in due)  # type: ignore[attr-defined]
         with pytest.raises(CasesUnreadable):  # named again until it is mended; the others have nothing left
