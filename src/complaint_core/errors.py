@@ -87,6 +87,11 @@ class CalendarNotCovered(DomainError, LookupError):
         self.calendar = name
 
 
+def _first_names(pairs: tuple[tuple[str, object], ...]) -> str:
+    """The names of the first five (name, reason) pairs, for a message that must stay one line."""
+    return ", ".join(name for name, _ in pairs[:5]) + (", …" if len(pairs) > 5 else "")
+
+
 class SweepIncomplete(CalendarNotCovered):
     """The sweep recorded what it could (``recorded``) and left the cases whose deadlines or ladders need a
     calendar year not loaded (``skipped``: reference and error each); one such case no longer holds back every
@@ -101,7 +106,7 @@ class SweepIncomplete(CalendarNotCovered):
     ) -> None:
         first = skipped[0][1]
         super().__init__(first.day, first.first, first.last)
-        cases = ", ".join(reference for reference, _ in skipped[:5]) + (", …" if len(skipped) > 5 else "")
+        cases = _first_names(skipped)
         done = "due (a dry run: nothing recorded)" if dry_run else "recorded"
         self.message = (
             f"{len(skipped)} case(s) not swept ({cases}); {len(recorded)} action(s) {done} for the others: "
@@ -126,15 +131,14 @@ class CasesUnreadable(DomainError):
         skipped: tuple[tuple[str, CalendarNotCovered], ...] = (),
         dry_run: bool = False,
     ) -> None:
-        ids = ", ".join(ident for ident, _ in unreadable[:5]) + (", …" if len(unreadable) > 5 else "")
+        ids = _first_names(unreadable)
         done = "due (a dry run: nothing recorded)" if dry_run else "recorded"
         message = (
             f"{len(unreadable)} stored case(s) do not load and were not swept ({ids}); {len(recorded)} action(s) "
             f"{done} for the others: {unreadable[0][1]}"
         )
         if skipped:  # both at once: this error wins (exit 4), and still says which calendar year to load
-            left = ", ".join(reference for reference, _ in skipped[:5]) + (", …" if len(skipped) > 5 else "")
-            message += f"; and {len(skipped)} case(s) left out ({left}): {skipped[0][1].message}"
+            message += f"; and {len(skipped)} case(s) left out ({_first_names(skipped)}): {skipped[0][1].message}"
         super().__init__(message)
         self.unreadable = unreadable
         self.recorded = recorded

@@ -167,16 +167,22 @@ class SqlCaseRepository:
         ids = select(clocks.c.case_id).where(or_(*wanted)).distinct()
         query = select(t.cases.c.id, t.cases.c.version, t.cases.c.body).where(t.cases.c.id.in_(ids))
         refreshed = 0
-        unreadable: list[str] = []
-        for row in self._conn.execute(query.order_by(t.cases.c.id)).all():
-            try:
-                case = self._load(row)
-            except serialization.DocumentInvalid:
-                unreadable.append(str(row.id))
-                continue
+        unreadable: list[tuple[str, str]] = []
+        for case in self._readable(self._conn.execute(query.order_by(t.cases.c.id)).all(), unreadable):
             self._write_clocks(case, replace=True)
             refreshed += 1
-        return refreshed, tuple(unreadable)
+        return refreshed, tuple(ident for ident, _ in unreadable)
+
+    def _readable(self, rows: Iterable[Any], unreadable: list[tuple[str, str]]) -> Iterator[Case]:
+        """The cases of ``rows`` (id, version, body) that load; (id, reason) of each other one goes to
+        ``unreadable``: one bad row does not hold back the work on every other."""
+        for row in rows:
+            try:
+                case = self._load(row)
+            except serialization.DocumentInvalid as error:
+                unreadable.append((str(row.id), error.message))
+                continue
+            yield case
 
     def _write_clocks(self, case: Case, *, replace: bool) -> None:
         if replace:
@@ -227,13 +233,7 @@ class SqlCaseRepository:
         if self._uow.dialect == "postgresql" and not self._uow.is_read_only:  # a dry run locks nothing
             query = query.with_for_update(skip_locked=True, of=t.cases)
         unreadable: list[tuple[str, str]] = []
-        for row in self._conn.execute(query).all():
-            try:
-                case = self._load(row)
-            except serialization.DocumentInvalid as error:  # one bad row does not hold back every reminder
-                unreadable.append((str(row.id), error.message))
-                continue
-            yield case
+        yield from self._readable(self._conn.execute(query).all(), unreadable)
         if unreadable:
             raise CasesUnreadable(tuple(unreadable))
 

@@ -73,17 +73,17 @@ def import_bonuses(ctx: typer.Context, file: FileArg) -> None:
     numbered = parse_bonus_csv(text, str(file))
     app = open_for(ctx)
     try:
-        known = {p.id for p in app.organisation.get().people}
+        current = app.organisation.get()
     except NotFound:  # unchecked, a mistyped person would be kept for good and refuse every organisation
         raise NotFound(
             "no organisation loaded: bonuses are checked against its people; run `complaint org import FILE` first"
         ) from None
+    known = {p.id for p in current.people}
     for line, (person, _, _) in numbered:
         if person not in known:
             raise OrganisationInvalid(f"{file} line {line}", f"unknown person {person!r}")
     ledger = app.penalties.ledger()
     closed = set(ledger.closed_months)
-    current = app.organisation.get()
     for line, (person, month, amount) in numbered:
         if month in closed:  # the close used that month's bonuses; a new one would only disagree with it
             raise OrganisationInvalid(f"{file} line {line}", f"{month} is closed in the ledger: its bonuses are final")
