@@ -23,6 +23,7 @@ from complaint_core.events import DomainEvent
 from complaint_core.followup import FollowUp
 from complaint_core.ledger import Ledger, LedgerEntry
 from complaint_core.ledger_journal import LedgerOp, apply_op
+from complaint_core.responsibility import PartyKind
 from complaint_core.returns import Return
 
 from .policy_table import MemoryPolicies
@@ -270,6 +271,16 @@ class MemoryCaseRepository:
 
     def of_customer(self, customer: str) -> Iterable[Case]:
         return [case for case in self.all() if case.intake.customer == customer]
+
+    def attributed_to(self, person_id: str, received_from: datetime, received_before: datetime) -> Iterable[Case]:
+        found = [
+            case
+            for case in self.all()
+            if received_from <= case.received_at < received_before
+            and case.causer is not None
+            and case.causer.names(PartyKind.PERSON, person_id)
+        ]
+        return sorted(found, key=lambda case: (case.received_at, str(case.case_id)))
 
     def save(self, case: Case) -> None:
         key = case.case_id.int

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         select_rule,
         shift,
     )
+    from .count_tiers import MonthCount, month_count
     from .duties import DutyDue, DutyPeriod, DutyRecord, DutyRule, open_duties
     from .duty_service import DutyService
     from .errors import (
@@ -345,6 +346,7 @@ _WHERE: dict[str, str] = {
     "MilestoneRule": "policy",
     "MoneyError": "errors",
     "MonthClose": "ledger",
+    "MonthCount": "count_tiers",
     "MonthlyReport": "report",
     "NotFound": "errors",
     "NoticeRow": "monthly",
@@ -446,6 +448,7 @@ _WHERE: dict[str, str] = {
     "fine_line": "penalty",
     "format_number": "numbering",
     "from_fen": "money",
+    "month_count": "count_tiers",
     "monthly_report": "report",
     "next_working_day": "calendar",
     "open_duties": "duties",
@@ -582,6 +585,7 @@ __all__ = [
     "MilestoneRule",
     "MoneyError",
     "MonthClose",
+    "MonthCount",
     "MonthlyReport",
     "NotFound",
     "NoticeRow",
@@ -683,6 +687,7 @@ __all__ = [
     "fine_line",
     "format_number",
     "from_fen",
+    "month_count",
     "monthly_report",
     "next_working_day",
     "open_duties",

@@ -194,7 +194,7 @@ def _members(org: Organisation, party: Party) -> tuple[Person, ...]:
     return members
 
 
-def _person_party(person: Person) -> Party:
+def person_party(person: Person) -> Party:
     return Party(PartyKind.PERSON, person.id, person.name)
 
 
@@ -211,7 +211,7 @@ def split_to_members(line: PenaltyLine, org: Organisation) -> tuple[PenaltyLine,
     return tuple(
         attrs.evolve(
             line,
-            party=_person_party(member),
+            party=person_party(member),
             amount=part,
             explanation=Labels(
                 f"{line.explanation.zh} × 基点 {member.basis_points}/{total} = {money(part)}",
@@ -324,7 +324,7 @@ def sanction_line(
 ) -> PenaltyLine:
     """P1-PEN-04..06: a warning costs at least 400 each, a minor demerit at least 800 each (the decision may
     set more, never less); a major demerit takes the whole month's bonus and is not capped by default."""
-    party = _person_party(person)
+    party = person_party(person)
     label = SANCTION_LABELS[sanction]
     _count(count, "a sanction's count", "P1-PEN-07", minimum=1)
     if sanction is Sanction.MAJOR_DEMERIT:
@@ -408,7 +408,7 @@ def tier_line(
     why_en = " (heavy loss)" if heavy and tier.heavy_points is not None else ""
     start = "起" if tier.minimum else ""
     return PenaltyLine(
-        party=_person_party(person),
+        party=person_party(person),
         rule_id="P4-PEN-03" if why_en else rule_id,
         kind=LineKind.TIER,
         amount=chosen,
@@ -436,7 +436,7 @@ def count_tier_line(person: Person, *, rules: PenaltyRules, complaints_in_month:
     if tier is None:
         return None
     return PenaltyLine(
-        party=_person_party(person),
+        party=person_party(person),
         rule_id=tier.rule_id or "F4-PN-01",
         kind=LineKind.COUNT_TIER,
         amount=tier.amount,
@@ -494,7 +494,7 @@ def overdue_line(person: Person, *, rules: PenaltyRules, full_days_late: int) ->
     per_day = rules.overdue_fine_per_day or Decimal("0.00")
     amount = rules.overdue_fine + per_day * full_days_late
     return PenaltyLine(
-        party=_person_party(person),
+        party=person_party(person),
         rule_id="P4-PEN-05",
         kind=LineKind.OVERDUE,
         amount=amount,
@@ -561,7 +561,7 @@ def with_supervisors(lines: Sequence[PenaltyLine], org: Organisation, rules: Pen
             theirs = (line.amount * share).quantize(FEN, ROUND_HALF_UP)
         out.append(
             PenaltyLine(
-                party=_person_party(supervisor),
+                party=person_party(supervisor),
                 rule_id="P4-PEN-04",
                 kind=LineKind.SUPERVISOR,
                 amount=theirs,

@@ -8,12 +8,15 @@ minimums, tiers, doubling on a second complaint, supervisor liability).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
 import attrs
 
 from .case import Case, CaseStatus
+from .count_tiers import RULE as COUNT_RULE
+from .count_tiers import MonthCount, month_tier_line
 from .errors import RuleViolation, exact_member
 from .organisation import Organisation
 from .penalty import (
@@ -84,21 +87,44 @@ class OverdueOrder:
 
 @attrs.frozen(kw_only=True)
 class PenaltyOrder:
+    """What one decision orders. ``count_tiers`` names the persons whose monthly count tier (F4-PN-01..03) the
+    case charges: ``PenaltyService.assess`` counts their complaints of the month (``count_tiers``)."""
+
     loss: LossOrder | None = None
     sanctions: tuple[SanctionOrder, ...] = ()
     tiers: tuple[TierOrder, ...] = ()
     fines: tuple[FineOrder, ...] = ()
     overdue: tuple[OverdueOrder, ...] = ()
+    count_tiers: tuple[str, ...] = ()
+
+    def __attrs_post_init__(self) -> None:
+        for i, person_id in enumerate(self.count_tiers):
+            if not isinstance(person_id, str) or not person_id.strip():
+                raise RuleViolation(f"count_tiers[{i}]: a person's id, got {person_id!r}", rule="F4-PN-01")
+            if person_id in self.count_tiers[:i]:
+                raise RuleViolation(f"count_tiers[{i}]: {person_id!r} is named twice", rule="F4-PN-01")
 
     @property
     def empty(self) -> bool:
-        return self.loss is None and not (self.sanctions or self.tiers or self.fines or self.overdue)
+        return self.loss is None and not (
+            self.sanctions or self.tiers or self.fines or self.overdue or self.count_tiers
+        )
 
 
 def assess_lines(
-    case: Case, policy: Policy, org: Organisation, order: PenaltyOrder, *, month: str
+    case: Case,
+    policy: Policy,
+    org: Organisation,
+    order: PenaltyOrder,
+    *,
+    month: str,
+    counts: Mapping[str, MonthCount] | None = None,
 ) -> tuple[PenaltyLine, ...]:
-    """The lines of one decision; a second complaint multiplies them (P4-PEN-06), supervisors share (P4-PEN-04)."""
+    """The lines of one decision; a second complaint multiplies them (P4-PEN-06), supervisors share (P4-PEN-04).
+
+    ``counts`` holds the month's count of each person in ``order.count_tiers`` (``count_tiers.month_count``). Their
+    lines are not multiplied on a second complaint: the tier is the month's, and the second complaint is counted.
+    """
     if case.status is CaseStatus.SETTLED:  # DOMAIN §3: settled means every penalty was decided before
         raise RuleViolation(f"case {case.reference} is settled: its penalties can no longer change", rule="CASE-SETTLE")
     rules = policy.penalties
@@ -154,4 +180,9 @@ def assess_lines(
     for late in order.overdue:
         lines.append(overdue_line(org.person(late.person_id), rules=rules, full_days_late=late.full_days_late))
     out = doubled(lines, rules.second_complaint_factor) if case.parent_case_id is not None else tuple(lines)
+    for person_id in order.count_tiers:
+        count = (counts or {}).get(person_id)
+        if count is None:
+            raise RuleViolation(f"no count of {person_id!r}'s complaints this month was given", rule=COUNT_RULE)
+        out += (month_tier_line(org.person(person_id), rules=rules, count=count),)
     return with_supervisors(out, org, rules)

@@ -13,15 +13,17 @@ from uuid import UUID, uuid4
 
 from .assessment import Assessment, AssessmentStatus, check_undecided
 from .case import Case
+from .count_tiers import MonthCount, complaint_month, month_count
 from .errors import NotFound, RuleViolation
 from .ledger import EntryKind, Ledger, LedgerEntry, MonthClose
 from .ledger_journal import LedgerClose, LedgerPost, LedgerReverse, apply_op
 from .organisation import OrganisationInvalid
 from .penalty import MAJOR_DEMERIT_RULE, LineKind, PenaltyLine
 from .penalty_orders import PenaltyOrder, assess_lines
+from .policy import Policy
 from .ports import OrganisationSource, UnitOfWork
 from .services import CaseService, in_transaction
-from .timeutil import is_month, month_key, require_aware
+from .timeutil import is_month, month_key, month_span, require_aware
 
 
 class PenaltyService:
@@ -55,7 +57,8 @@ class PenaltyService:
             check_undecided(case.case_id, tuple(uow.assessments.for_case(case.case_id)))
             policy = self.cases.policy_of(case)
             month = month_key(when, policy.tz)
-            lines = assess_lines(case, policy, org, order, month=month)
+            counts = {person_id: _month_count(uow, case, policy, person_id) for person_id in order.count_tiers}
+            lines = assess_lines(case, policy, org, order, month=month, counts=counts)
             assessment, events = Assessment.propose(
                 policy, assessment_id=self.new_id(), case_id=case.case_id, lines=lines, at=when, actor=actor
             )
@@ -228,6 +231,15 @@ class PenaltyService:
                 return uow.assessments.get(assessment_id)
             except NotFound:
                 raise NotFound(f"no penalty assessment {assessment_id}") from None
+
+
+def _month_count(uow: UnitOfWork, case: Case, policy: Policy, person_id: str) -> MonthCount:
+    """The person's complaints in the month ``case`` was received, and what the month's decisions charged."""
+    start, end = month_span(complaint_month(case, policy), policy.tz)
+    others = [
+        (other, uow.assessments.for_case(other.case_id)) for other in uow.cases.attributed_to(person_id, start, end)
+    ]
+    return month_count(case, policy, person_id, others)
 
 
 def major_demerits(ledger: Ledger, month: str) -> dict[str, list[UUID]]:

@@ -62,6 +62,11 @@ class CaseRepository(Protocol):
         """The cases of one customer (the name as stored); for counting repeats (``repeats``)."""
         ...
 
+    def attributed_to(self, person_id: str, received_from: datetime, received_before: datetime) -> Iterable[Case]:
+        """The cases whose causer names the person ``person_id``, received from ``received_from`` up to (not
+        including) ``received_before``, oldest first: the complaints against a person in a month (F4-PN-01)."""
+        ...
+
     def sweep_candidates(self, as_of: datetime) -> Iterable[Case]:
         """The cases the escalation sweep must look at ``as_of``; remembers versions.
 

@@ -82,6 +82,10 @@ class Responsibility:
                     rule="P1-ROLE-07",
                 )
 
+    def names(self, kind: PartyKind, party_id: str) -> bool:
+        """Does a share belong to the party of this kind and id (whatever its display name)?"""
+        return any(item.party.kind is kind and item.party.id == party_id for item in self.shares)
+
     @classmethod
     def sole(cls, party: Party) -> Responsibility:
         return cls((FaultShare(party, _WHOLE),))

@@ -56,6 +56,15 @@ def month_key(instant: datetime, tz: tzinfo) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+def month_span(month: str, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The instants from the first moment of ``month`` ("YYYY-MM") in zone ``tz`` to the first of the next, as UTC."""
+    year, number = int(month[:4]), int(month[5:7])
+    first = date(year, number, 1)
+    start = datetime.combine(first, time(), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(add_months(first, 1), time(), tzinfo=tz).astimezone(UTC)
+    return start, end
+
+
 def utc_z(instant: datetime) -> str:
     """An aware instant as UTC ISO-8601 with ``Z`` (the wire format of JSON output and webhooks)."""
     return require_aware(instant, "instant").isoformat().replace("+00:00", "Z")

@@ -215,6 +215,17 @@ class SqlCaseRepository:
         query = select(c.version, c.body).where(c.customer == customer).order_by(c.received_at, c.id)
         return [self._load(row) for row in self._conn.execute(query).all()]
 
+    def attributed_to(self, person_id: str, received_from: datetime, received_before: datetime) -> Iterable[Case]:
+        """Through the index of the case's parties (party and role), then the month's window."""
+        c, p = t.cases.c, t.case_parties.c
+        named = select(p.case_id).where(p.party_id == person_id, p.role == "causer", p.party_kind == "person")
+        query = (
+            select(c.version, c.body)
+            .where(c.id.in_(named), c.received_at >= received_from, c.received_at < received_before)
+            .order_by(c.received_at, c.id)
+        )
+        return [self._load(row) for row in self._conn.execute(query).all()]
+
     def sweep_candidates(self, as_of: datetime) -> Iterable[Case]:
         """Cases with a running clock due by ``as_of`` or a pending inquiry; claimed with SKIP LOCKED on PostgreSQL."""
         clocks = t.case_clocks

@@ -926,9 +926,8 @@ def list_cases(
     at: AtOption = None,
 ) -> None:
     """The cases, oldest first, with filters."""
-    from datetime import date
-
     from complaint_core.case import CaseStatus
+    from complaint_core.timeutil import month_span
 
     from .appctx import open_for
 
@@ -940,12 +939,7 @@ def list_cases(
     default = app.default_policy()
     tz = default.tz
     when = localize_at(app, at) or now_utc()
-    received_from = received_before = None
-    if month is not None:
-        year, mon = int(month[:4]), int(month[5:])
-        received_from = datetime.combine(date(year, mon, 1), datetime.min.time(), tz)
-        nxt = date(year + (mon == 12), mon % 12 + 1, 1)
-        received_before = datetime.combine(nxt, datetime.min.time(), tz)
+    received_from, received_before = month_span(month, tz) if month is not None else (None, None)
     with app.uow.read_only() as uow:
         cases = uow.cases.list(
             status=[CaseStatus(s) for s in status or ()],

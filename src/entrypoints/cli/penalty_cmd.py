@@ -214,6 +214,7 @@ def _order(
     tiers: list[str],
     fines: list[str],
     overdue: list[str],
+    count_tiers: list[str],
     days_late: Callable[[str], int | None],
 ) -> PenaltyOrder:
     from decimal import InvalidOperation
@@ -306,12 +307,16 @@ def _order(
         else:
             raise typer.BadParameter(f"{days!r} is neither a number of days nor a clock", param_hint="'--overdue'")
         overdue_orders.append(OverdueOrder(person_id=person, full_days_late=late))
+    for i, person in enumerate(count_tiers):
+        if person in count_tiers[:i]:
+            raise typer.BadParameter(f"{person!r} is given twice", param_hint="'--count-tier'")
     return PenaltyOrder(
         loss=loss_order,
         sanctions=tuple(sanction_orders),
         tiers=tuple(tier_orders),
         fines=tuple(fine_orders),
         overdue=tuple(overdue_orders),
+        count_tiers=tuple(count_tiers),
     )
 
 
@@ -366,6 +371,15 @@ def assess(
             help="Sat on a ticket (P4-PEN-05): full days late, or the clock whose lateness counts; repeatable.",
         ),
     ] = None,
+    count_tier: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--count-tier",
+            metavar="PERSON",
+            parser=name_param,
+            help="Charge the person's count tier of the month (F4-PN-01..03), less what the month charged; repeatable.",
+        ),
+    ] = None,
     by: Annotated[
         str, typer.Option("--by", metavar="PERSON", parser=name_param, help="Who decides (the quality department).")
     ] = "cli",
@@ -376,7 +390,7 @@ def assess(
 
     settings = settings_of(ctx)
     options = (loss, decided_on, resold_on, a_grade_price, resale_price, quantity, sanction or [], tier or [],
-               fine or [], overdue or [])  # fmt: skip
+               fine or [], overdue or [], count_tier or [])  # fmt: skip
     _order(*options, lambda clock: 1)  # a bad option exits 2 before the database is opened
     app = open_for(ctx)
     found = app.cases.get(case)

@@ -714,3 +714,51 @@ def test_no_line_reads_capped_under_a_policy_without_a_cap(
     assert "capped" in out
     rows = [line for line in out.splitlines() if "(person)" in line]
     assert len(rows) == 2 and all("yes" not in line and "│ -      │" in line for line in rows)  # tier, supervisor
+
+
+def test_f4_pn_count_tiers_charged_through_the_cli(
+    capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path
+) -> None:
+    """F4-PN-01..03 under a policy that adds count tiers to the service preset: the decision on a case charges the
+    tier of its month's count against the person, less what the month charged; the supervisor bears 20% of it
+    (P4-PEN-04) like any penalty of the person's."""
+    from entrypoints.app import open_app
+
+    text = (ROOT / "src" / "adapters" / "presets" / "service.toml").read_text(encoding="utf-8")
+    text = text.replace('policy_id = "service"', 'policy_id = "counted"', 1).replace("version = 4", "version = 1", 1)
+    tiers = [(2, "100.00", "F4-PN-01"), (3, "200.00", "F4-PN-02"), (4, "300.00", "F4-PN-03")]
+    for at_least, amount, rule in tiers:
+        text += f'\n[[penalties.count_tiers]]\nat_least = {at_least}\namount = "{amount}"\nrule_id = "{rule}"\n'
+    policy = tmp_path / "counted.toml"
+    policy.write_text(text, encoding="utf-8")
+    assert run(capsys, db, "init", "--policy", str(policy))[0] == 0
+    assert run(capsys, db, "org", "import", str(ROOT / "examples" / "organisation.toml"))[0] == 0
+    app = open_app(str(db))
+    try:
+        refs = []
+        for day in (2, 3, 4):
+            s = app.cases
+            case_id = s.receive(
+                Intake(customer="甲", channel=Channel.PHONE, category="quality"), actor="cs", at=sh(day)
+            ).case_id
+            ref = s.register(case_id, actor="gm", at=sh(day, 10)).reference
+            s.start_investigation(ref, actor="qa", at=sh(day, 11))
+            s.attribute(ref, actor="qa", at=sh(day, 12), causer=Responsibility.sole(Party(PartyKind.PERSON, "S02")))
+            refs.append(ref)
+    finally:
+        app.close()
+
+    def count_lines(doc: Any) -> list[tuple[str, str, str]]:
+        return [(line["party"]["id"], line["kind"], line["amount"]) for line in doc["assessment"]["lines"]]
+
+    code, doc = run(capsys, db, "penalty", "assess", refs[0], "--count-tier", "S02", "--at", "2026-11-05T09:00")
+    assert code == 0, doc
+    assert count_lines(doc) == [("S02", "count_tier", "200.00"), ("S01", "supervisor", "40.00")]  # 3 → 200
+    code, doc = run(capsys, db, "penalty", "assess", refs[1], "--count-tier", "S02", "--at", "2026-11-05T10:00")
+    assert code == 0 and count_lines(doc) == [("S02", "count_tier", "0.00")], doc  # charged in full already
+    words = words_of(capsys, db, "--lang", "zh", "penalty", "show", refs[1])
+    assert "次数处罚" in words and "被投诉 3 次" in words and "减已计 200.00" in words
+    code, err = refused(capsys, db, "penalty", "assess", refs[2], "--count-tier", "S01", "--at", "2026-11-05T11:00")
+    assert code == 4 and "[F4-PN-01]" in err and "does not hold 'S01' at fault" in err
+    code, err = refused(capsys, db, "penalty", "assess", refs[2], "--count-tier", "S02", "--count-tier", "S02")
+    assert code == 2 and "'--count-tier'" in err and "given twice" in err

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from decimal import Decimal
 from uuid import uuid4
 
 import attrs
@@ -410,3 +411,33 @@ def test_of_customer_finds_the_repeats_on_every_store(backend: Backend) -> None:
         found = list(uow.cases.of_customer(INTAKE.customer))
         assert sorted(c.case_id for c in found) == sorted(c.case_id for c in (first, second, third))
         assert list(uow.cases.of_customer("nobody")) == []
+
+
+def test_attributed_to_finds_a_persons_complaints_of_a_month_on_every_store(backend: Backend) -> None:
+    """F4-PN-01: the count tier counts the complaints whose fault attribution names the person, received in the
+    month; a person who only handles a case, is late on it, or shares a department's fault is not counted."""
+    from complaint_core.responsibility import FaultShare, Party, PartyKind, Responsibility
+    from complaint_core.timeutil import month_span
+
+    service = backend.service()
+    s1, s2 = Party(PartyKind.PERSON, "S1"), Party(PartyKind.PERSON, "S2")
+
+    def attributed(at, **slots) -> Case:
+        ref = service.receive(INTAKE, actor="cs", at=at, policy_id="manufacturing").case_id
+        service.register(ref, actor="gm", at=at + timedelta(minutes=1))
+        service.start_investigation(ref, actor="qa", at=at + timedelta(minutes=2))
+        return service.attribute(ref, actor="qa", at=at + timedelta(minutes=3), **slots)
+
+    halves = Responsibility((FaultShare(s2, Decimal("0.5")), FaultShare(s1, Decimal("0.5"))))
+    later = attributed(sh(2026, 11, 30, 23, 55), causer=Responsibility.sole(s1))
+    early = attributed(sh(2026, 11, 1, 0, 0), causer=halves)
+    attributed(sh(2026, 10, 31, 23, 59), causer=Responsibility.sole(s1))  # October
+    attributed(sh(2026, 12, 1, 0, 0), causer=Responsibility.sole(s1))  # December
+    attributed(sh(2026, 11, 5), handler=s1, causer=Responsibility.sole(s2))  # handles it only
+    attributed(sh(2026, 11, 6), causer=Responsibility.sole(s2), delay=Responsibility.sole(s1))  # late only
+    attributed(sh(2026, 11, 7), causer=Responsibility.sole(Party(PartyKind.DEPARTMENT, "S1")))  # a department S1
+    start, end = month_span("2026-11", AT.tzinfo)
+    uow = backend.uow()
+    with uow:
+        assert [c.case_id for c in uow.cases.attributed_to("S1", start, end)] == [early.case_id, later.case_id]
+        assert [c.case_id for c in uow.cases.attributed_to("S9", start, end)] == []

@@ -1,0 +1,251 @@
+"""F4-PN-01..03: complaints against one person in a month cost 100/200/300 at 2/3/4 (the highest tier only).
+
+A count tier is charged by the decision on a case that holds the person at fault: the tier of the complaints
+counted so far in the case's month, less what the month's other decisions charged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from uuid import UUID
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adapters.clock import FixedClock
+from adapters.policy_files import load_preset
+from complaint_core.assessment import AssessmentStatus
+from complaint_core.case import RemedyKind
+from complaint_core.count_tiers import charged_in
+from complaint_core.errors import RuleViolation
+from complaint_core.intake import Intake
+from complaint_core.organisation import Department, DepartmentKind, Organisation, Person
+from complaint_core.penalty import LineKind
+from complaint_core.penalty_orders import PenaltyOrder, TierOrder
+from complaint_core.penalty_service import PenaltyService
+from complaint_core.policy import Channel, CountTier, Policy
+from complaint_core.responsibility import FaultShare, Party, PartyKind, Responsibility
+from complaint_core.services import CaseService
+from entrypoints.bootstrap import bootstrap
+
+D = Decimal
+NOV = datetime(2026, 11, 2, 2, tzinfo=UTC)  # 10:00 in Shanghai, a Monday
+TIERS = (
+    CountTier(at_least=2, amount=D("100.00"), rule_id="F4-PN-01"),
+    CountTier(at_least=3, amount=D("200.00"), rule_id="F4-PN-02"),
+    CountTier(at_least=4, amount=D("300.00"), rule_id="F4-PN-03"),
+)
+ORG = Organisation(
+    departments=(Department("sales", "业务部", DepartmentKind.SALES),),
+    people=(
+        Person(id="S0", name="业务经理", department="sales", basis_points=40),
+        Person(id="S1", name="销售甲", department="sales", supervisor="S0", basis_points=20),
+        Person(id="S2", name="销售乙", department="sales", supervisor="S0", basis_points=20),
+    ),
+)
+
+
+def counted_policy(policy_id: str = "counted") -> Policy:
+    base = load_preset("manufacturing")
+    penalties = attrs.evolve(base.penalties, count_tiers=TIERS, second_complaint_factor=2)
+    return attrs.evolve(base, policy_id=policy_id, penalties=penalties)
+
+
+class Shop:
+    """A memory store with the counted policy (and the plain manufacturing preset), a clock one moves by hand."""
+
+    def __init__(self) -> None:
+        self.clock = FixedClock(NOV)
+        self.cases: CaseService = bootstrap(
+            clock=self.clock, default_policy="counted", extra_policies=[counted_policy(), counted_policy("other")]
+        )
+        self.penalties = PenaltyService(self.cases, organisation=type("Org", (), {"get": lambda _: ORG})())
+
+    def tick(self, minutes: int = 10) -> datetime:
+        self.clock.advance_to(self.clock.now() + timedelta(minutes=minutes))
+        return self.clock.now()
+
+    def complaint(
+        self,
+        *at_fault: Party,
+        policy: str = "counted",
+        at: datetime | None = None,
+        not_established: bool = False,
+        parent: UUID | None = None,
+    ) -> UUID:
+        if at is not None:
+            self.clock.advance_to(at)
+        intake = Intake(customer="华东客户", channel=Channel.PHONE, category="quality", description="划伤")
+        ref = self.cases.receive(intake, actor="clerk", policy_id=policy, parent=parent).case_id
+        self.tick()
+        self.cases.register(ref, actor="gm_office")
+        self.tick()
+        self.cases.start_investigation(ref, actor="quality")
+        self.tick()
+        if not_established:
+            self.cases.find_not_established(ref, actor="quality", reason="客户误用")
+        else:
+            share = D(1) / len(at_fault) if len(at_fault) in (1, 2, 4) else None
+            assert share is not None
+            causer = Responsibility(tuple(FaultShare(party, share) for party in at_fault))
+            self.cases.attribute(ref, actor="quality", causer=causer)
+        self.tick()
+        return ref
+
+    def close(self, ref: UUID) -> None:
+        self.cases.propose(ref, actor="sales", kind=RemedyKind.COMPENSATION, amount=D("1200.00"), note="credit")
+        self.tick()
+        self.cases.approve(ref, actor="manager", role="sales_manager")
+        self.tick()
+        self.cases.reply(ref, actor="sales", message="we credit 1200.00", reaction="accepted")
+        self.tick()
+        self.cases.close(ref, actor="gm_office")
+        self.tick()
+
+    def assess(self, ref: UUID, *people: str, **more: object) -> tuple[D, ...]:
+        assessment = self.penalties.assess(ref, PenaltyOrder(count_tiers=people, **more), actor="qa")  # type: ignore[arg-type]
+        self.tick()
+        return tuple(line.amount for line in assessment.lines if line.kind is LineKind.COUNT_TIER)
+
+
+def person(pid: str) -> Party:
+    return Party(PartyKind.PERSON, pid)
+
+
+def test_f4_pn_01_03_the_month_is_charged_its_highest_tier_whatever_the_order() -> None:
+    shop = Shop()
+    first = shop.complaint(person("S1"))
+    assert shop.assess(first, "S1") == (D("0.00"),)  # one complaint: below the first tier, and says so
+    second = shop.complaint(person("S1"))
+    assert shop.assess(second, "S1") == (D("100.00"),)  # F4-PN-01: 2 → 100
+    third, fourth = shop.complaint(person("S1")), shop.complaint(person("S1"))
+    assert shop.assess(fourth, "S1") == (D("200.00"),)  # F4-PN-03: 4 → 300, less the 100 charged
+    assert shop.assess(third, "S1") == (D("0.00"),)  # charged in full already
+    lines = [
+        line
+        for a in shop.penalties.uow.store.assessments.values()
+        for line in a.lines
+        if line.kind is LineKind.COUNT_TIER
+    ]
+    assert sum(line.amount for line in lines) == D("300.00")
+    last = shop.penalties.assessments(third)[1][0].lines[0]
+    assert dict(last.basis) == {"month": "2026-11", "complaints": "4", "tier": "300.00", "charged": "300.00"}
+    assert last.rule_id == "F4-PN-03" and "less 300.00 charged" in last.explanation.en
+    assert "未达 2 次" in shop.penalties.assessments(first)[1][0].lines[0].explanation.zh
+
+
+def test_f4_pn_what_counts_is_the_month_the_policy_the_person_and_an_established_complaint() -> None:
+    shop = Shop()
+    shop.complaint(person("S1"), at=datetime(2026, 10, 31, 16, 30, tzinfo=UTC))  # 11-01 00:30 in Shanghai: counts
+    shop.complaint(person("S1"), at=datetime(2026, 10, 31, 15, tzinfo=UTC))  # 10-31 23:00 in Shanghai: October
+    shop.complaint(person("S1"), policy="other", at=NOV)  # another policy's count
+    shop.complaint(Party(PartyKind.DEPARTMENT, "sales"))  # held at fault through a department only
+    shop.complaint(person("S2"))  # somebody else
+    shop.complaint(not_established=True)  # did not stand
+    ref = shop.complaint(person("S1"), person("S2"))  # a half share holds S1 at fault all the same
+    assert shop.assess(ref, "S1", "S2") == (D("100.00"), D("100.00"))
+    lines = shop.penalties.assessments(ref)[1][0].lines
+    assert [(line.party.id, dict(line.basis)["complaints"]) for line in lines] == [("S1", "2"), ("S2", "2")]
+
+
+def test_f4_pn_a_withdrawn_or_reversed_decision_charged_nothing() -> None:
+    shop = Shop()
+    one, two, three = (shop.complaint(person("S1")) for _ in range(3))
+    assert shop.assess(one, "S1") == (D("200.00"),)
+    (first,) = shop.penalties.assessments(one)[1]
+    shop.penalties.withdraw(first.assessment_id, reason="重算", actor="gm")
+    shop.tick()
+    assert shop.assess(two, "S1") == (D("200.00"),)  # the withdrawn proposal charged nothing
+    (second,) = shop.penalties.assessments(two)[1]
+    shop.penalties.approve(second.assessment_id, role="gm", actor="gm")
+    shop.tick()
+    shop.penalties.appeal(second.assessment_id, reason="申诉成立", actor="gm")
+    shop.tick()
+    assert shop.assess(three, "S1") == (D("200.00"),)  # nor did the reversed decision
+
+
+def test_f4_pn_a_second_complaint_counts_once_and_its_tier_is_not_doubled() -> None:
+    """P4-PEN-06 multiplies the case's penalties (a factor of 2 here); the count tier is the month's, and the
+    second complaint is already one more complaint in the count."""
+    shop = Shop()
+    first = shop.complaint(person("S1"))
+    shop.close(first)
+    second = shop.complaint(person("S1"), parent=first)
+    assert shop.cases.get(second).parent_case_id == first
+    assert shop.assess(second, "S1") == (D("100.00"),)  # 2 complaints → 100, not 200
+    (assessment,) = shop.penalties.assessments(second)[1]
+    assert "second_complaint_factor" not in dict(assessment.lines[0].basis)
+    shop.close(second)
+    third = shop.complaint(person("S1"), parent=second)
+    assert shop.assess(third, "S1") == (D("100.00"),)  # 3 → 200, less the 100 charged
+
+
+def test_f4_pn_refusals_name_the_rule() -> None:
+    shop = Shop()
+    other = shop.complaint(person("S2"))
+    plain = shop.complaint(person("S1"), policy="manufacturing")
+    refusals: list[tuple[Callable[[], object], str]] = [
+        (lambda: shop.assess(other, "S1"), "does not hold 'S1' at fault"),
+        (lambda: shop.assess(plain, "S1"), "has no count tiers"),
+        (lambda: PenaltyOrder(count_tiers=("S1", "S1")), "named twice"),
+        (lambda: PenaltyOrder(count_tiers=(" ",)), "a person's id"),
+    ]
+    for attempt, says in refusals:
+        with pytest.raises(RuleViolation, match=says) as err:
+            attempt()
+        assert err.value.rule == "F4-PN-01"
+    assert shop.penalties.uow.store.assessments == {}  # nothing half-written
+    assert shop.assess(other, "S2", tiers=()) == (D("0.00"),)
+    assert not PenaltyOrder(count_tiers=("S2",)).empty
+    assert PenaltyOrder(tiers=(), count_tiers=()).empty and TierOrder(person_id="S1").loss == 0
+
+
+def test_charged_in_reads_only_the_persons_count_tier_lines_of_the_month() -> None:
+    shop = Shop()
+    ref = shop.complaint(person("S1"))
+    shop.complaint(person("S1"))
+    shop.assess(ref, "S1")
+    assessments = shop.penalties.assessments(ref)[1]
+    assert charged_in(assessments, "S1", "2026-11") == D("100.00")
+    assert charged_in(assessments, "S1", "2026-10") == D("0.00")
+    assert charged_in(assessments, "S2", "2026-11") == D("0.00")
+    assert assessments[0].status is AssessmentStatus.PROPOSED
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(["complaint", "assess", "withdraw"]), min_size=1, max_size=14))
+def test_f4_pn_the_months_charges_add_up_to_the_tier_of_its_count(steps: list[str]) -> None:
+    """Any interleaving of new complaints, decisions and withdrawals: what the live decisions charge adds up to
+    exactly the tier of the count the last of them saw, and never more than the tier of the final count."""
+    shop = Shop()
+    cases: list[UUID] = []
+    undecided: list[UUID] = []
+    last_count = 0
+    for step in steps:
+        if step == "complaint" or not cases:
+            cases.append(shop.complaint(person("S1")))
+            undecided.append(cases[-1])
+        elif step == "assess" and undecided:
+            ref = undecided.pop(0)
+            shop.assess(ref, "S1")
+            last_count = len(cases)
+        elif step == "withdraw":
+            live = [a for a in shop.penalties.uow.store.assessments.values() if a.status is AssessmentStatus.PROPOSED]
+            if live:
+                shop.penalties.withdraw(live[0].assessment_id, reason="重算", actor="gm")
+                shop.tick()
+                undecided.append(live[0].case_id)
+                last_count = -1  # the live total may now fall short of the count's tier: only the bound holds
+    live = [a for a in shop.penalties.uow.store.assessments.values() if a.status is AssessmentStatus.PROPOSED]
+    total = sum((line.amount for a in live for line in a.lines if line.kind is LineKind.COUNT_TIER), D("0.00"))
+
+    def tier(n: int) -> D:
+        return max((t.amount for t in TIERS if n >= t.at_least), default=D("0.00"))
+
+    assert total <= tier(len(cases))
+    if last_count >= 0:
+        assert total == tier(last_count)
