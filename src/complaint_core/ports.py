@@ -64,7 +64,10 @@ class CaseRepository(Protocol):
 
     def attributed_to(self, person_id: str, received_from: datetime, received_before: datetime) -> Iterable[Case]:
         """The cases whose causer names the person ``person_id``, received from ``received_from`` up to (not
-        including) ``received_before``, oldest first: the complaints against a person in a month (F4-PN-01)."""
+        including) ``received_before``, oldest first: the complaints against a person in a month (F4-PN-01).
+
+        A store shared by several writers makes two writing transactions that ask for the same person take turns
+        (the count and the charges it reads must include a decision committed meanwhile)."""
         ...
 
     def sweep_candidates(self, as_of: datetime) -> Iterable[Case]:

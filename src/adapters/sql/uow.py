@@ -8,6 +8,7 @@ Lost updates are refused with ``UPDATE … WHERE id = :id AND version = :seen``.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import partial
@@ -70,6 +71,12 @@ def _index_changed(before: Case | None, case: Case) -> bool:
 
 
 DECODED_CACHE = 4096
+
+
+def person_lock_key(person_id: str) -> int:
+    """A stable signed 64-bit key of the person, for PostgreSQL's advisory locks."""
+    digest = hashlib.blake2b(f"complaint-core:person:{person_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 class SqlCaseRepository:
@@ -216,7 +223,14 @@ class SqlCaseRepository:
         return [self._load(row) for row in self._conn.execute(query).all()]
 
     def attributed_to(self, person_id: str, received_from: datetime, received_before: datetime) -> Iterable[Case]:
-        """Through the index of the case's parties (party and role), then the month's window."""
+        """Through the index of the case's parties (party and role), then the month's window.
+
+        On PostgreSQL (READ COMMITTED) a writer first takes a transaction lock on the person: two decisions
+        counting the same person's complaints at once would each read the other's charge as not yet made, and
+        charge the tier twice. The second waits for the first to commit, and then reads its assessment.
+        SQLite serialises writers anyway."""
+        if self._uow.dialect == "postgresql" and not self._uow.is_read_only:
+            self._conn.execute(select(func.pg_advisory_xact_lock(person_lock_key(person_id))))
         c, p = t.cases.c, t.case_parties.c
         named = select(p.case_id).where(p.party_id == person_id, p.role == "causer", p.party_kind == "person")
         query = (

@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from adapters.sql import documents as docs
 from complaint_core import Channel, DomainError, Intake, Party, PartyKind, RemedyKind, Responsibility
-from complaint_core.penalty import Sanction
+from complaint_core.penalty import LineKind, Sanction
 from complaint_core.penalty_orders import LossOrder, PenaltyOrder, SanctionOrder
 from entrypoints.app import App, open_app
 
@@ -161,3 +161,47 @@ def test_a_long_lived_app_closes_on_the_bonuses_of_the_day_and_journals_one_clos
     finally:
         app.close()
     assert count(sql_url, "SELECT count(*) FROM ledger_ops WHERE kind = 'close'") == 1
+
+
+def test_two_decisions_counting_one_person_charge_the_months_tier_once(sql_url: str, tmp_path: Path) -> None:
+    """F4-PN-01..03: two cases against one person decided at once. Each decision reads what the month's other
+    decisions charged; on PostgreSQL (READ COMMITTED) both read nothing and each charged the whole tier, unless
+    the second waits for the first (a lock on the person) and then reads its charge."""
+    from entrypoints.cli.main import main
+
+    text = (ROOT / "src" / "adapters" / "presets" / "manufacturing.toml").read_text(encoding="utf-8")
+    policy = tmp_path / "counted.toml"
+    policy.write_text(
+        text.replace('policy_id = "manufacturing"', 'policy_id = "counted"', 1)
+        + '\n[[penalties.count_tiers]]\nat_least = 2\namount = "100.00"\n',
+        encoding="utf-8",
+    )
+    try:
+        main(["--db", sql_url, "--json", "init", "--policy", str(policy)])
+    except SystemExit as done:
+        assert not done.code
+    for person in ("M03", "M04", "M05", "M06")[:ROUNDS]:  # a person of their own each round: a count of 2
+        app = open_app(sql_url)
+        try:
+            causer = Party(PartyKind.PERSON, person)
+            refs = [closed_allowance(app, causer), closed_allowance(app, causer)]
+        finally:
+            app.close()
+        order = PenaltyOrder(count_tiers=(person,))
+        outcomes = race(
+            sql_url,
+            [lambda a, ref=ref, order=order: a.penalties.assess(ref, order, actor="Q01", at=at(6)) for ref in refs],
+        )
+        assert outcomes == ["ok", "ok"], outcomes
+        app = open_app(sql_url)
+        try:
+            charged = [
+                line.amount
+                for ref in refs
+                for assessment in app.penalties.assessments(ref)[1]
+                for line in assessment.lines
+                if line.kind is LineKind.COUNT_TIER
+            ]
+        finally:
+            app.close()
+        assert sorted(charged)[-1] == Decimal("100.00") and sum(charged) == Decimal("100.00"), charged
