@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from .escalation import SweepAction
     from .events import (
         CASE_EVENT_TYPES,
+        EVENT_LABELS,
         AssessmentApproved,
         AssessmentEndorsed,
         AssessmentProposed,
@@ -136,7 +137,15 @@ if TYPE_CHECKING:
         sanction_list,
     )
     from .numbering import format_number, period_key
-    from .organisation import Department, DepartmentKind, GroupUnit, Organisation, OrganisationInvalid, Person
+    from .organisation import (
+        DEPARTMENT_KIND_LABELS,
+        Department,
+        DepartmentKind,
+        GroupUnit,
+        Organisation,
+        OrganisationInvalid,
+        Person,
+    )
     from .penalty import (
         LineKind,
         LossValuation,
@@ -280,6 +289,7 @@ _WHERE: dict[str, str] = {
     "ConcurrencyConflict": "errors",
     "CountTier": "policy",
     "CustomerReplied": "events",
+    "DEPARTMENT_KIND_LABELS": "organisation",
     "Deadline": "clocks",
     "Department": "organisation",
     "DepartmentKind": "organisation",
@@ -295,6 +305,7 @@ _WHERE: dict[str, str] = {
     "DutyRecord": "duties",
     "DutyRule": "duties",
     "DutyService": "duty_service",
+    "EVENT_LABELS": "events",
     "Eligibility": "policy",
     "EligibilityDecision": "returns",
     "EligibilityRule": "policy",
@@ -519,6 +530,7 @@ __all__ = [
     "ConcurrencyConflict",
     "CountTier",
     "CustomerReplied",
+    "DEPARTMENT_KIND_LABELS",
     "Deadline",
     "Department",
     "DepartmentKind",
@@ -534,6 +546,7 @@ __all__ = [
     "DutyRecord",
     "DutyRule",
     "DutyService",
+    "EVENT_LABELS",
     "Eligibility",
     "EligibilityDecision",
     "EligibilityRule",

@@ -49,6 +49,21 @@ class DepartmentKind(StrEnum):
     OTHER = "other"
 
 
+DEPARTMENT_KIND_LABELS: dict[DepartmentKind, tuple[str, str]] = {
+    DepartmentKind.MANUFACTURING: ("制造", "manufacturing"),
+    DepartmentKind.SALES: ("业务", "sales"),
+    DepartmentKind.SERVICE: ("服务", "service"),
+    DepartmentKind.QUALITY: ("品管", "quality"),
+    DepartmentKind.WAREHOUSE: ("仓储", "warehouse"),
+    DepartmentKind.FINANCE: ("财务", "finance"),
+    DepartmentKind.RND: ("研发", "R&D"),
+    DepartmentKind.GM_OFFICE: ("总经理室", "GM's office"),
+    DepartmentKind.CUSTOMER_SERVICE: ("客服", "customer service"),
+    DepartmentKind.BRANCH: ("网点", "branch"),
+    DepartmentKind.OTHER: ("其他", "other"),
+}
+
+
 @attrs.frozen
 class Department:
     code: str

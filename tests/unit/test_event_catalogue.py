@@ -36,3 +36,18 @@ def test_every_event_type_and_field_is_in_the_catalogue() -> None:
         missing = [f for f in sorted(fields) if f"`{f}`" not in rows[name]]
         assert not missing, f"{name}: {missing} are not in docs/webhooks.md"
         assert {f.name for f in attrs.fields(cls)} >= COMMON
+
+
+def test_every_case_and_assessment_event_has_a_label_in_both_languages() -> None:
+    """i18n audit: ``case history`` printed wire names (``case.milestone_reached``) in Chinese output."""
+    from complaint_core.events import ASSESSMENT_EVENT_TYPES, CASE_EVENT_TYPES, EVENT_LABELS
+
+    types = {e.EVENT_TYPE for e in (*CASE_EVENT_TYPES, *ASSESSMENT_EVENT_TYPES)}
+    assert set(EVENT_LABELS) == types
+    for zh, en in EVENT_LABELS.values():
+        assert re.search(r"[\u4e00-\u9fff]", zh) and en.strip() and not re.search(r"[\u4e00-\u9fff]", en)
+    assert (
+        len({zh for zh, _ in EVENT_LABELS.values()})
+        == len(EVENT_LABELS)
+        == len({en for _, en in EVENT_LABELS.values()})
+    )

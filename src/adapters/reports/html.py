@@ -185,6 +185,7 @@ def to_html(report: MonthlyReport, lang: Language = "zh", *, tz: tzinfo = SHANGH
         )
     categories = {g.key: g.label(lang) for g in report.by_category}
     causes = {g.key: g.label(lang) for g in report.by_cause}
+    clocks = {stat.clock: stat.label(lang) for stat in report.clocks}
     body += [
         f"<h2>{escape(text['cases_list'])}</h2>",
         _table(
@@ -200,7 +201,7 @@ def to_html(report: MonthlyReport, lang: Language = "zh", *, tz: tzinfo = SHANGH
                     local(c.received_at, tz, c.zone),
                     local(c.closed_at, tz, c.zone),
                     days(c.handling),
-                    ", ".join(c.late_clocks),
+                    ", ".join(clocks.get(name, name) for name in c.late_clocks),
                     text["yes"] if c.repeat else text["no"],
                 ]
                 for c in report.cases

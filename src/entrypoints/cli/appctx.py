@@ -13,6 +13,7 @@ import typer
 from .context import settings_of
 
 if TYPE_CHECKING:
+    from complaint_core.labels import Language
     from entrypoints.app import App
 
 
@@ -23,3 +24,9 @@ def open_for(ctx: typer.Context) -> App:
     app = open_app(settings_of(ctx).db)
     ctx.call_on_close(app.close)
     return app
+
+
+def app_language(ctx: typer.Context, app: App) -> Language:
+    """``--lang`` if given, else the language of the database's default policy (``init``'s), else zh: what a
+    command that concerns no one case or policy speaks."""
+    return settings_of(ctx).language(app.default_policy().language)

@@ -66,7 +66,7 @@ def import_bonuses(ctx: typer.Context, file: FileArg) -> None:
     from complaint_core.organisation import OrganisationInvalid
     from complaint_core.penalty_service import check_forfeited
 
-    from .appctx import open_for
+    from .appctx import app_language, open_for
 
     settings = settings_of(ctx)
     text = read_text_file(file, "'FILE'", hint='save it as "CSV UTF-8" in Excel')
@@ -95,7 +95,7 @@ def import_bonuses(ctx: typer.Context, file: FileArg) -> None:
         "count": count,
         "bonuses": [{"person": p, "month": m, "amount": f"{a:.2f}"} for p, m, a in rows],
     }
-    message = TEXT("imported", settings.language(), count=count)
+    message = TEXT("imported", app_language(ctx, app), count=count)
     emit(settings, doc, lambda console: console.print(message, markup=False, highlight=False))
 
 

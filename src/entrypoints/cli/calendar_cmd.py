@@ -39,7 +39,10 @@ TEXT = Texts(
         "weekday": ("{day} 是工作日(周{dow})", "{day} is a working day ({dow})"),
         "makeup_workday": ("{day} 是工作日(调休上班,周{dow})", "{day} is a working day (make-up working day, {dow})"),
         "weekend": ("{day} 是休息日(周末,周{dow})", "{day} is a rest day (weekend, {dow})"),
-        "holiday": ("{day} 是休息日(法定节假日或调休,周{dow})", "{day} is a rest day (statutory holiday, {dow})"),
+        "holiday": (
+            "{day} 是休息日(法定节假日或调休,周{dow})",
+            "{day} is a rest day (statutory holiday or shifted rest day, {dow})",
+        ),
         "coverage": ("日历覆盖范围", "Calendar coverage"),
         "name": ("日历", "calendar"),
         "first": ("起", "first"),
@@ -203,7 +206,7 @@ def import_calendar(
     """Validate a calendar file and store it in the database (a new version of the calendar it names)."""
     from datetime import UTC, datetime
 
-    from .appctx import open_for
+    from .appctx import app_language, open_for
 
     settings = settings_of(ctx)
     checked = read_calendar_file(file)
@@ -213,7 +216,8 @@ def import_calendar(
     # due times computed before (or stored without one) now come from this version: the sweep reads them. A clock
     # started in the year before the file's first may end in it; closed cases judged on the old days are judged again
     since = datetime(checked.first_year - 1, 1, 1, tzinfo=UTC)
-    refreshed, unreadable = open_for(ctx).refresh_clock_index(since)
+    app = open_for(ctx)
+    refreshed, unreadable = app.refresh_clock_index(since)
     doc = {
         "name": name,
         "version": version,
@@ -225,7 +229,7 @@ def import_calendar(
     }
     message = TEXT(
         "imported",
-        settings.language(),
+        app_language(ctx, app),
         name=name,
         version=version,
         first=doc["first"],

@@ -286,6 +286,12 @@ def category_label(policy: Policy, code: str, lang: Language) -> str:
     return found.label(lang) if found is not None else code
 
 
+def clock_label(policy: Policy, name: str, lang: Language) -> str:
+    """The label of a clock's rule (结案期限 for ``close``); the name itself where the policy has no rule for it."""
+    rules = policy.clock_rules(name)
+    return rules[0].label(lang) if rules else name
+
+
 def remedy_label(kind: str, lang: Language) -> str:
     from complaint_core.case import REMEDY_LABELS, RemedyKind
 
@@ -989,6 +995,7 @@ def list_cases(
 def history(ctx: typer.Context, case: CaseArg) -> None:
     """The audit trail of the case: every recorded event, oldest first."""
     from adapters.serialization import event_data
+    from complaint_core.events import EVENT_LABELS
     from entrypoints.jsonshapes import utc_iso
 
     from .appctx import open_for
@@ -1015,10 +1022,14 @@ def history(ctx: typer.Context, case: CaseArg) -> None:
     doc = {"case": {"id": str(found.case_id), "number": found.number}, "events": rows}
     lang = policy_lang(app, found, settings)
 
+    def event_label(event_type: str) -> str:
+        zh, en = EVENT_LABELS[event_type]
+        return zh if lang == "zh" else en
+
     def human(console: Console) -> None:
         keys = ("version", "type", "at", "actor")
         tz = app.cases.policy_of(found).tz
-        lines = [(r["version"], r["type"], local_minute(r["at"], tz), r["actor"]) for r in rows]
+        lines = [(r["version"], event_label(r["type"]), local_minute(r["at"], tz), r["actor"]) for r in rows]
         console.print(table(TEXT("history", lang, ref=found.reference), [TEXT(k, lang) for k in keys], lines))
 
     emit(settings, doc, human)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .appctx import open_for
+from .appctx import app_language, open_for
 from .context import area, settings_of
 from .options import month_param, share_param
 from .output import Texts, emit, table
@@ -73,7 +73,7 @@ def close(
 
     settings = settings_of(ctx)
     app = open_for(ctx)
-    lang = settings.language(app.default_policy().language)
+    lang = app_language(ctx, app)
     result = app.penalties.close_month(month, policy_id=policy, cap_ratio=cap_ratio)
 
     def human(console: Console) -> None:
@@ -118,7 +118,7 @@ def show(
 
     settings = settings_of(ctx)
     app = open_for(ctx)
-    lang = settings.language(app.default_policy().language)
+    lang = app_language(ctx, app)
     ledger = app.penalties.ledger()
     months = [month] if month is not None else list(ledger.closed_months)
     rows: list[tuple[str, Any]] = []
@@ -138,7 +138,7 @@ def notice(ctx: typer.Context, month: MonthArg) -> None:
 
     settings = settings_of(ctx)
     app = open_for(ctx)
-    lang = settings.language(app.default_policy().language)
+    lang = app_language(ctx, app)
     notices = penalty_notices(app.penalties.ledger(), month, app.organisation.get())
     numbers = case_numbers(app, {row.case_id for n in notices for row in n.rows})
     doc = {
@@ -204,8 +204,10 @@ def sanctions(ctx: typer.Context, month: MonthArg) -> None:
 
     settings = settings_of(ctx)
     app = open_for(ctx)
-    lang = settings.language(app.default_policy().language)
-    rows = sanction_list(approved_in(app, month), app.organisation.get())
+    lang = app_language(ctx, app)
+    org = app.organisation.get()
+    rows = sanction_list(approved_in(app, month), org)
+    names = {d.code: d.name for d in org.departments}
     numbers = case_numbers(app, {r.case_id for r in rows})
     doc = {
         "month": month,
@@ -229,7 +231,7 @@ def sanctions(ctx: typer.Context, month: MonthArg) -> None:
     body = [
         (
             f"{r.person_name} {r.person_id}",
-            r.department,
+            names.get(r.department, r.department),
             numbers[r.case_id],
             PENALTY_TEXT(str(r.sanction), lang),
             r.count,

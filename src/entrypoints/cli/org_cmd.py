@@ -70,7 +70,7 @@ def import_org(ctx: typer.Context, file: FileArg) -> None:
     """
     from adapters.organisation_files import dumps_organisation, load_organisation, loads_organisation
 
-    from .appctx import open_for
+    from .appctx import app_language, open_for
 
     settings = settings_of(ctx)
     if file.is_dir():
@@ -79,31 +79,35 @@ def import_org(ctx: typer.Context, file: FileArg) -> None:
     else:
         source = read_text_file(file, "'PATH'")
         org = loads_organisation(source, str(file))
-    version = open_for(ctx).import_organisation(org, text=source, source=str(file))
+    app = open_for(ctx)
+    version = app.import_organisation(org, text=source, source=str(file))
     doc = {"version": version, "file": str(file), **organisation_json(org)}
     counts = {"departments": len(org.departments), "units": len(org.units), "people": len(org.people)}
-    message = TEXT("imported", settings.language(), version=version, **counts)
+    message = TEXT("imported", app_language(ctx, app), version=version, **counts)
     emit(settings, doc, lambda console: console.print(message, markup=False, highlight=False))
 
 
 def show(ctx: typer.Context) -> None:
     """The stored organisation (exit 3 if none was imported)."""
-    from .appctx import open_for
+    from complaint_core.organisation import DEPARTMENT_KIND_LABELS, DepartmentKind
+
+    from .appctx import app_language, open_for
 
     settings = settings_of(ctx)
     app = open_for(ctx)
     doc = organisation_json(app.organisation.get())
-    lang = settings.language()
+    lang = app_language(ctx, app)
 
     def human(console: Console) -> None:
         def cols(*keys: str) -> list[str]:
             return [TEXT(k, lang) for k in keys]
 
-        console.print(
-            table(
-                TEXT("departments", lang), cols("code", "name", "kind"), [tuple(d.values()) for d in doc["departments"]]
-            )
-        )
+        def kind(value: str) -> str:
+            zh, en = DEPARTMENT_KIND_LABELS[DepartmentKind(value)]
+            return zh if lang == "zh" else en
+
+        departments = [(d["code"], d["name"], kind(d["kind"])) for d in doc["departments"]]
+        console.print(table(TEXT("departments", lang), cols("code", "name", "kind"), departments))
         console.print(
             table(TEXT("units", lang), cols("code", "name", "department"), [tuple(u.values()) for u in doc["units"]])
         )

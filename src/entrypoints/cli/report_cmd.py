@@ -187,12 +187,16 @@ def overdue(ctx: typer.Context, at: AtOption = None) -> None:
     from complaint_core.escalation import overdue_deadlines
     from entrypoints.jsonshapes import utc_iso
 
+    from .case_cmd import clock_label
+
     settings, app, policy, lang, when, cases = _every_case_at(ctx, at)
     rows: list[dict[str, Any]] = []
+    labels: dict[tuple[str, str], str] = {}  # (case id, clock) → the clock's label under the case's policy
     for case in cases:
         case_policy = app.cases.policy_of(case)
         for d in overdue_deadlines(case, case_policy, app.cases.calendar_for(case_policy), when):
             assert d.due is not None
+            labels[str(case.case_id), d.clock] = clock_label(case_policy, d.clock, lang)
             then = case.clock(d.clock).as_it_was(when)
             rows.append(
                 {
@@ -214,7 +218,7 @@ def overdue(ctx: typer.Context, at: AtOption = None) -> None:
         (
             r["case_number"] or r["case_id"],
             r["customer"],
-            r["clock"],
+            labels[r["case_id"], r["clock"]],
             r["rule"],
             local_minute(r["due_at"], policy.tz),
             r["level"],
@@ -235,16 +239,17 @@ def timeliness(ctx: typer.Context, month: MonthArg) -> None:
     lang = settings.language(policy.language)
     report = build_monthly(app, month)
     doc = {"month": month, "audit": to_json_dict(report)["audit"]}
+    departments = {g.key: g.label(lang) for g in report.by_department}  # names, as the monthly report has them
     cols = [TEXT(k, lang) for k in ("case", "clock", "rule", "due", "stopped", "days_late", "department", "delay")]
     body = [
         (
             s.reference,
-            s.clock_label.zh if lang == "zh" else s.clock_label.en,
+            s.clock_label(lang),
             s.rule_id,
             local_minute(s.due, ZoneInfo(s.zone) if s.zone else policy.tz),  # in the case's zone
             local_minute(s.stopped_at, ZoneInfo(s.zone) if s.zone else policy.tz),
             s.days_late,
-            s.department,
+            departments.get(s.department, s.department),
             ", ".join(s.delay_parties) or None,
         )
         for s in report.audit

@@ -99,12 +99,10 @@ def sweep(
     def human(console: Console) -> None:
         from complaint_core.policy import CASE_TARGETS
 
+        from .case_cmd import clock_label
+
         def policy_of(action: SweepAction) -> Policy:
             return app.cases.policies.get(action.policy_id, action.policy_version)
-
-        def clock_label(action: SweepAction) -> str:
-            rules = policy_of(action).clock_rules(action.clock)
-            return rules[0].label(lang) if rules else action.clock
 
         stamp = local_minute(when, tz)
         title = TEXT("dry_title" if dry else "title", lang, at=stamp, count=len(actions))
@@ -112,7 +110,7 @@ def sweep(
         rows = [
             (
                 a["case_number"],
-                clock_label(action),
+                clock_label(policy_of(action), action.clock, lang),
                 a["level"],
                 a["label"][lang] if a["label"] else TEXT(a["kind"], lang),  # the rung's own name, e.g. 催办单
                 TEXT(a["addressee"], lang) if a["addressee"] in CASE_TARGETS else a["addressee"],

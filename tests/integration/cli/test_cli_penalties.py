@@ -215,6 +215,8 @@ def test_assess_approve_close_show(capsys: pytest.CaptureFixture[str], db: Path)
     assert "警告" in words("ledger", "sanctions", "2026-11") and "warning" in words(
         "--lang", "en", "ledger", "sanctions", "2026-11"
     )
+    sanctions = words("ledger", "sanctions", "2026-11")  # i18n audit: the department by its name, not its code
+    assert "制造部" in sanctions and " manufacturing " not in sanctions
 
 
 def test_the_monthly_report_counts_a_loss_charged_wholly_to_an_outside_party(

@@ -107,3 +107,40 @@ def test_demo_month_has_visits_and_second_complaints(tmp_path: Path) -> None:
     from adapters.policy_files import load_preset
 
     assert versions == {load_preset("manufacturing").version + 1}  # the preset's next version, with the visit
+
+
+def test_reports_name_clocks_and_departments_by_their_labels(
+    capsys: pytest.CaptureFixture[str], demo_db: Path, tmp_path: Path
+) -> None:
+    """i18n audit: ``report overdue`` and the HTML case list printed clock codes (``report``, ``close``), and
+    ``report timeliness`` department codes (``sales``), where the rest of the report has labels and names."""
+    import re
+
+    from adapters.policy_files import load_preset
+
+    policy = load_preset("manufacturing")
+    db = str(demo_db)
+    code, out = run(capsys, "--db", db, "--json", "report", "overdue", "--at", "2026-12-20T09:00")
+    clocks = {r["clock"] for r in json.loads(out)["overdue"]}
+    assert code == 0 and clocks
+    for lang in ("zh", "en"):
+        code, words = run(capsys, "--db", db, "--lang", lang, "report", "overdue", "--at", "2026-12-20T09:00")
+        for clock in clocks:
+            assert policy.clock_rules(clock)[0].label(lang) in words and f" {clock} " not in words
+    code, out = run(capsys, "--db", db, "--json", "report", "monthly", "2026-11")
+    monthly = json.loads(out)
+    names = {g["key"]: g["label"]["zh"] for g in monthly["by_department"]}
+    code, out = run(capsys, "--db", db, "--json", "report", "timeliness", "2026-11")
+    departments = {row["department"] for row in json.loads(out)["audit"]} - {None}
+    assert departments
+    code, words = run(capsys, "--db", db, "--lang", "zh", "report", "timeliness", "2026-11")
+    for department in departments:
+        assert names[department] in words and f" {department} " not in words
+    target = tmp_path / "r.html"
+    assert (
+        run(capsys, "--db", db, "--lang", "zh", "report", "monthly", "2026-11", "-f", "html", "-o", str(target))[0] == 0
+    )
+    html = target.read_text(encoding="utf-8")
+    codes = "|".join(re.escape(c["clock"]) for c in monthly["clocks"])
+    assert not re.search(rf"<td>(?:{codes})(?:, |</td>)", html)
+    assert re.search(r"<td>(?:调查报告|结案期限)", html)
