@@ -249,13 +249,16 @@ class Assessment:
         return at
 
 
-def check_undecided(case_id: UUID, others: Sequence[Assessment], exclude: UUID | None = None) -> None:
+def check_undecided(
+    case_id: UUID, others: Sequence[Assessment], exclude: UUID | None = None, *, reference: str | None = None
+) -> None:
     """A case is assessed once (PEN-APPROVE): the ledger posts and reverses a case's lines together, so a second
-    decision is refused by name, and so is a new proposal once one is decided (it could never be approved)."""
+    decision is refused by name, and so is a new proposal once one is decided (it could never be approved). The
+    case is named by ``reference`` (its number) where the caller has it."""
     decided = [a for a in others if a.assessment_id != exclude and a.status in DECIDED]
     if decided:
         raise RuleViolation(
-            f"case {case_id} has a penalty decided already (assessment {decided[0].assessment_id}, "
+            f"case {reference or case_id} has a penalty decided already (assessment {decided[0].assessment_id}, "
             f"{decided[0].status.value}): a case is assessed once, and an appeal reverses it",
             rule="PEN-APPROVE",
         )

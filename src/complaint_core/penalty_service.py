@@ -54,7 +54,7 @@ class PenaltyService:
 
         def work(uow: UnitOfWork) -> Assessment:
             case = self.cases._load(uow, ref)
-            check_undecided(case.case_id, tuple(uow.assessments.for_case(case.case_id)))
+            check_undecided(case.case_id, tuple(uow.assessments.for_case(case.case_id)), reference=case.reference)
             policy = self.cases.policy_of(case)
             month = month_key(when, policy.tz)
             counts = {person_id: _month_count(uow, case, policy, person_id) for person_id in order.count_tiers}

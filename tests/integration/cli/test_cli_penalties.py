@@ -420,6 +420,7 @@ def test_a_withdrawn_proposal_lets_its_case_settle(capsys: pytest.CaptureFixture
     assert "已撤回" in words_of(capsys, db, "penalty", "show", ref)
     code, err = refused(capsys, db, *assess[:3], "--loss", "800", "--by", "Q01", "--at", "2026-11-08T10:00")
     assert code == 4 and "[PEN-APPROVE]" in err and first in err
+    assert f"case {ref} has a penalty decided already" in err  # by the number the user typed (i18n audit)
     code, doc = run(capsys, db, "case", "settle", ref, "--at", "2026-11-08T11:00")
     assert code == 0 and doc["status"] == "settled", doc
     import sqlite3
