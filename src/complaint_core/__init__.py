@@ -166,6 +166,8 @@ if TYPE_CHECKING:
     from .penalty_orders import FineOrder, LossOrder, OverdueOrder, PenaltyOrder, SanctionOrder, TierOrder
     from .penalty_service import PenaltyService
     from .policy import (
+        CASE_KIND_LABELS,
+        CHANNEL_LABELS,
         ApprovalTier,
         CalendarSettings,
         CaseKind,
@@ -260,6 +262,8 @@ _WHERE: dict[str, str] = {
     "AssessmentWithdrawn": "events",
     "AuthorityExceeded": "errors",
     "CASE_EVENT_TYPES": "events",
+    "CASE_KIND_LABELS": "policy",
+    "CHANNEL_LABELS": "policy",
     "CalendarNotCovered": "errors",
     "CalendarSettings": "policy",
     "CalendarSource": "ports",
@@ -501,6 +505,8 @@ __all__ = [
     "AssessmentWithdrawn",
     "AuthorityExceeded",
     "CASE_EVENT_TYPES",
+    "CASE_KIND_LABELS",
+    "CHANNEL_LABELS",
     "CalendarNotCovered",
     "CalendarSettings",
     "CalendarSource",

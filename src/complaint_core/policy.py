@@ -72,6 +72,22 @@ class Channel(StrEnum):
     REGULATOR = "regulator"
 
 
+CASE_KIND_LABELS: dict[CaseKind, tuple[str, str]] = {
+    CaseKind.EXTERNAL: ("外部投诉", "external"),
+    CaseKind.INTERNAL: ("内部投诉", "internal"),
+}
+CHANNEL_LABELS: dict[Channel, tuple[str, str]] = {
+    Channel.PHONE: ("电话", "phone"),
+    Channel.LETTER: ("信函", "letter"),
+    Channel.ON_SITE: ("现场", "on site"),
+    Channel.OPINION_BOOK: ("意见簿", "opinion book"),
+    Channel.EMAIL: ("电子邮件", "email"),
+    Channel.WEB: ("网站", "web"),
+    Channel.FORWARDED: ("他部门转来", "forwarded"),
+    Channel.REGULATOR: ("监管转办", "regulator"),
+}
+
+
 class ComplainantKind(StrEnum):
     CUSTOMER = "customer"
     SALESPERSON = "salesperson"

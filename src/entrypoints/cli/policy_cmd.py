@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -56,6 +57,11 @@ TEXT = Texts(
         "after": ("须先经过", "only after"),
         "none": ("无", "none"),
         "always": ("全部", "always"),
+        "when_markets": ("市场", "market"),
+        "when_kinds": ("类型", "kind"),
+        "when_categories": ("类别", "category"),
+        "when_severities": ("等级", "severity"),
+        "when_channels": ("渠道", "channel"),
         "header": (
             "{name}  [{policy_id} v{version}]\n来源:{source}\n时区:{zone}  语言:{language}  日历:{calendar}{fallback}",
             "{name}  [{policy_id} v{version}]\nSource: {source}\nZone: {zone}  language: {language}  calendar: {calendar}{fallback}",
@@ -70,12 +76,30 @@ TEXT = Texts(
 )
 
 
-def _condition(when: ClockCondition, lang: Language) -> str:
+def _condition(when: ClockCondition, policy: Policy, lang: Language) -> str:
+    """What selects a clock rule, by the labels a reader knows (市场:国内; 类别:质量异常), in the policy file's
+    order of keys."""
+    from complaint_core.policy import CASE_KIND_LABELS, CHANNEL_LABELS
+    from complaint_core.report import MARKET_LABELS
+
+    from .case_cmd import category_label, severity_label
+
+    def pair(labels: tuple[str, str]) -> str:
+        return labels[0] if lang == "zh" else labels[1]
+
+    named: dict[str, Callable[[Any], str]] = {
+        "markets": lambda v: MARKET_LABELS[v](lang),
+        "kinds": lambda v: pair(CASE_KIND_LABELS[v]),
+        "categories": lambda v: category_label(policy, v, lang),
+        "severities": lambda v: severity_label(policy, v, lang),
+        "channels": lambda v: pair(CHANNEL_LABELS[v]),
+    }
     parts = []
-    for key in ("markets", "kinds", "categories", "severities", "channels"):
+    for key, label in named.items():
         values: frozenset[Any] = getattr(when, key)
         if values:
-            parts.append(f"{key}={','.join(sorted(str(v) for v in values))}")
+            sep = "、" if lang == "zh" else ", "
+            parts.append(f"{TEXT('when_' + key, lang)}: {sep.join(label(v) for v in sorted(values))}")
     return "; ".join(parts) if parts else TEXT("always", lang)
 
 
@@ -120,7 +144,7 @@ def _summary(policy: Policy, lang: Language) -> Any:
                 r.rule_id or None,
                 lines(step_label(r.start, policy, lang), f"→ {step_label(r.stop, policy, lang)}"),
                 _limit(r.limit, r.on_rest_day.value, lang),
-                _condition(r.when, lang),
+                _condition(r.when, policy, lang),
             )
             for r in policy.clocks
         ],

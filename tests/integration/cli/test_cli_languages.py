@@ -83,3 +83,28 @@ def test_a_shifted_rest_day_is_called_one_in_english_too(capsys: pytest.CaptureF
     """2026-10-07 (a Wednesday of the National Day week): zh said 法定节假日或调休, en only "statutory holiday"."""
     en = words(capsys, tmp_path / "x.db", "--lang", "en", "calendar", "is-workday", "2026-10-07")
     assert "statutory holiday or shifted rest day" in en
+
+
+def test_policy_show_says_when_a_clock_applies_in_words(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """``policy show`` printed a clock rule's condition as ``markets=domestic`` in Chinese too."""
+    from adapters.policy_files import load_preset
+    from complaint_core.policy import CaseKind, Channel, ClockCondition, Market
+    from entrypoints.cli.policy_cmd import _condition
+
+    zh = words(capsys, tmp_path / "x.db", "policy", "show", "manufacturing")
+    assert "市场: 国内" in zh and "markets=" not in zh
+    assert "market: domestic" in words(capsys, tmp_path / "x.db", "--lang", "en", "policy", "show", "manufacturing")
+    assert "类型: 内部投诉" in words(capsys, tmp_path / "x.db", "policy", "show", "service")
+    policy = load_preset("service")
+    everything = ClockCondition(
+        markets=frozenset({Market.FOREIGN}),
+        kinds=frozenset({CaseKind.EXTERNAL}),
+        categories=frozenset({"quality"}),
+        severities=frozenset({"severe", "light"}),
+        channels=frozenset({Channel.PHONE, Channel.FORWARDED}),
+    )
+    said = _condition(everything, policy, "zh")
+    assert said.startswith("市场: 国外; 类型: 外部投诉; 类别: ") and "渠道: 他部门转来、电话" in said
+    assert "等级: " in said and "(light)" in said and "(severe)" in said
+    assert _condition(everything, policy, "en").startswith("market: foreign; kind: external; category: ")
+    assert _condition(ClockCondition(), policy, "en") == "always"
