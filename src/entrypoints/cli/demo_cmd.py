@@ -157,14 +157,12 @@ def demo_policy_text() -> str:
     return text.replace("\n[followups]\n", "\n" + DEMO_FOLLOWUPS, 1)
 
 
-def organisation_file() -> Path:
-    """``examples/organisation.toml`` of the source tree (the demo's organisation)."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "examples" / "organisation.toml"
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError("examples/organisation.toml not found above " + str(here))
+def organisation_text() -> str:
+    """The demo's organisation, shipped with the package (an installed demo has no source tree); the source
+    tree's ``examples/organisation.toml`` is a link to it."""
+    from importlib.resources import files
+
+    return files("entrypoints.cli").joinpath("demo_organisation.toml").read_text(encoding="utf-8")
 
 
 class Simulation:
@@ -527,7 +525,7 @@ def run_demo(
             app.database.engine,
             kind="organisation",
             name="organisation",
-            source=organisation_file().read_text(encoding="utf-8"),
+            source=organisation_text(),
             fmt="toml",
             at=start,
         )

@@ -48,9 +48,15 @@ class DeliveryFailed(Exception):
         self.status = status
 
 
+class MissingExtra(Exception):
+    """A command that needs an optional dependency not installed (``serve`` without the ``server`` extra): exit 1,
+    naming what to install."""
+
+
 # First match wins: most specific first. "module.Class" → exit code.
 EXIT_CODES: tuple[tuple[str, ExitCode], ...] = (
     ("entrypoints.cli.errors.DeliveryFailed", ExitCode.DELIVERY_FAILED),
+    ("entrypoints.cli.errors.MissingExtra", ExitCode.UNEXPECTED),  # one line saying what to install
     ("complaint_core.errors.CalendarNotCovered", ExitCode.CALENDAR_NOT_COVERED),
     ("complaint_core.errors.NotFound", ExitCode.NOT_FOUND),
     ("complaint_core.errors.ConcurrencyConflict", ExitCode.CONFLICT),

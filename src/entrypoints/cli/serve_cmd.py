@@ -21,8 +21,13 @@ def serve(
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8080,
     max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Largest accepted body in bytes.")] = 256 * 1024,
 ) -> None:
-    """Receive CRM webhooks on POST /webhooks/{source} (GET /healthz for probes)."""
-    import uvicorn
+    """Receive CRM webhooks on POST /webhooks/{source} (GET /healthz for probes); needs the server extra."""
+    try:
+        import uvicorn
+    except ImportError:
+        from .errors import MissingExtra
+
+        raise MissingExtra("complaint serve needs uvicorn: pip install 'complaint-core[server]'") from None
 
     from entrypoints.app import open_app
     from entrypoints.asgi import SourcesFileError, load_sources, make_app

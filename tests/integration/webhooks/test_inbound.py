@@ -381,3 +381,19 @@ def test_an_amount_in_parts_of_a_fen_or_too_large_is_a_400_naming_amount(app: We
         status, _, doc = call(app, "POST", "/webhooks/crm", signed(body, f"amount-{n}"), body)
         assert status == 400 and doc["errors"][0]["field"] == "amount", doc
     assert counts(app) == (0, 0)
+
+
+def test_serve_without_the_server_extra_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Packaging audit: without uvicorn, ``complaint serve`` exited 1 as an unexpected ModuleNotFoundError."""
+    import sys
+
+    from entrypoints.cli.main import main
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # an import of it fails, as when it is not installed
+    with pytest.raises(SystemExit) as done:
+        main(["--db", str(tmp_path / "c.db"), "serve", "--sources", str(tmp_path / "sources.toml")])
+    err = capsys.readouterr().err
+    assert done.value.code == 1 and "pip install 'complaint-core[server]'" in err and "unexpected" not in err
+    assert len(err.strip().splitlines()) == 1
