@@ -200,12 +200,12 @@ class PenaltyService:
                 f"closed month shuts every month before it to postings",
                 rule="LEDGER-FUTURE",
             )
-        org = self.organisation.get()
-        bonuses = {person: amount for (person, m), amount in org.bonuses.items() if m == month}
 
         def work(uow: UnitOfWork) -> MonthClose:
+            ledger = uow.ledger.load()  # first: a store shared by writers makes a bonus import wait for the close
+            org = self.organisation.get()  # the bonuses as they stand now that no import can change them
+            bonuses = {person: amount for (person, m), amount in org.bonuses.items() if m == month}
             op = LedgerClose.of(month, bonuses, cap_ratio)
-            ledger = uow.ledger.load()
             again = month in ledger.closed_months  # the same close again: checked and returned, not journaled
             _, entries, close = apply_op(ledger, op)
             if not again:

@@ -121,7 +121,9 @@ class LedgerStore(Protocol):
     """The penalty ledger, kept as its journal of operations (``ledger_journal``)."""
 
     def load(self) -> Ledger:
-        """The ledger as of now; remembers how many operations it has seen."""
+        """The ledger as of now; remembers how many operations it has seen. A store shared by several writers
+        makes the writing transactions that load it take turns, the bonuses' writers too (``close_month`` reads
+        the month's bonuses after it, and an import cannot change them before its close commits)."""
         ...
 
     def append(self, op: LedgerOp, entries: Sequence[LedgerEntry]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from adapters.sql.uow import SqlUnitOfWork
     from complaint_core.duty_service import DutyService
     from complaint_core.followup_service import FollowUpService
+    from complaint_core.ledger import Ledger
     from complaint_core.organisation import Organisation
     from complaint_core.penalty_service import PenaltyService
     from complaint_core.policy import Policy
@@ -82,14 +84,52 @@ class App:
             raise OrganisationInvalid(source, "no departments")
         if text is not None and loads_organisation(text, source) != org:
             raise OrganisationInvalid(source, "the text given as its source is not this organisation")
-        self._check_bonuses_kept(org, source)
         stored = text if text is not None else dumps_organisation(org)
         at = self.cases.clock.now()
-        return docs.store(
-            self.database.engine, kind="organisation", name="organisation", source=stored, fmt="toml", at=at
-        )
+        with self.uow as uow:
+            # the ledger first: a month close or an approval waits for this import, and this one reads theirs
+            self._check_bonuses_kept(org, source, uow.ledger.load())
+            version = docs.store(uow.connection, kind="organisation", name="organisation", source=stored, fmt="toml",
+                                 at=at)  # fmt: skip
+            uow.commit()
+        return version
 
-    def _check_bonuses_kept(self, org: Organisation, source: str) -> None:
+    def import_bonuses(self, rows: Sequence[tuple[str, tuple[str, str, Decimal]]]) -> int:
+        """Store the bonuses of (person, month) (what ``complaint bonus import`` does); they take precedence over the
+        organisation's. Each row is (where, (person, month, amount)), ``where`` naming it in errors (``file line
+        3``). Returns how many were stored.
+
+        Refused (``OrganisationInvalid``, nothing stored): a person not in the stored organisation (``NotFound``
+        when none is stored), a month the ledger has closed (its close used the bonuses of the day), a bonus
+        forfeited by a posted major demerit changed (P1-PEN-06). Checked and stored in one transaction that a
+        month close or an approval waits for, or waits for."""
+        from adapters.sql.documents import store_bonuses
+        from complaint_core.errors import NotFound
+        from complaint_core.organisation import OrganisationInvalid
+        from complaint_core.penalty_service import check_forfeited
+
+        with self.uow as uow:
+            ledger = uow.ledger.load()  # first, as in a month close
+            try:
+                current = self.organisation.get()
+            except NotFound:  # unchecked, a mistyped person would be kept for good and refuse every organisation
+                raise NotFound(
+                    "no organisation loaded: bonuses are checked against its people; "
+                    "run `complaint org import FILE` first"
+                ) from None
+            known = {p.id for p in current.people}
+            closed = set(ledger.closed_months)
+            for where, (person, month, amount) in rows:
+                if person not in known:
+                    raise OrganisationInvalid(where, f"unknown person {person!r}")
+                if month in closed:  # the close used that month's bonuses; a new one would only disagree with it
+                    raise OrganisationInvalid(where, f"{month} is closed in the ledger: its bonuses are final")
+                check_forfeited(ledger, person, month, current.bonus(person, month), amount, where)
+            count = store_bonuses(uow.connection, [row for _, row in rows])
+            uow.commit()
+        return count
+
+    def _check_bonuses_kept(self, org: Organisation, source: str, ledger: Ledger) -> None:
         """An organisation replaces the stored one only if the bonuses stay consistent: the imported ones
         (``bonus import``, which take precedence over a file's) must name its people, or every command reading the
         organisation would fail; and the file may not change a bonus already imported or a closed month's."""
@@ -105,7 +145,6 @@ class App:
         except NotFound:
             current = None
         imported = SqlOrganisation(self.database.engine).imported_bonuses()
-        ledger = self.penalties.ledger()
         closed = set(ledger.closed_months)
         people = {p.id for p in org.people}
         for person, month in sorted(imported):

@@ -27,6 +27,7 @@ from complaint_core.money import to_fen
 from complaint_core.returns import Return
 
 from . import tables as t
+from .engine import serialise_writers
 
 if TYPE_CHECKING:
     from .uow import SqlUnitOfWork
@@ -183,7 +184,11 @@ class SqlLedger:
         self.current: Ledger | None = None
 
     def load(self) -> Ledger:
+        """The ledger; a writing unit of work first waits for the other writers of the ledger (a post, a close, a
+        bonus or organisation import), so what it reads stays what it writes on."""
         if self.current is None:
+            if not self._uow.is_read_only:
+                serialise_writers(self._uow.connection, "ledger")
             rows = self._uow.connection.execute(
                 select(t.ledger_ops.c.kind, t.ledger_ops.c.body).order_by(t.ledger_ops.c.seq)
             ).all()

@@ -10,6 +10,7 @@ of ``case show``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -22,7 +23,7 @@ from complaint_core.money import from_fen, to_fen
 from complaint_core.organisation import Organisation
 
 from . import tables as t
-from .engine import dialect_insert, reading
+from .engine import dialect_insert, reading, serialise_writers
 
 Kind = str  # "policy" | "calendar" | "organisation"
 
@@ -47,8 +48,7 @@ def store(
         with target.begin() as conn:
             return store(conn, kind=kind, name=name, source=source, fmt=fmt, at=at, version=version)
     d = t.documents.c
-    if target.dialect.name == "postgresql":
-        target.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"complaint-core documents {kind} {name}"))))
+    serialise_writers(target, f"documents {kind} {name}")
     if version is None:
         last = target.execute(select(func.max(d.version)).where(d.kind == kind, d.name == name)).scalar()
         version = int(last or 0) + 1
@@ -116,15 +116,19 @@ def _bonuses(conn: Connection) -> dict[tuple[str, str], Decimal]:
     return {(r.person_id, r.month): from_fen(r.amount_fen) for r in conn.execute(select(t.bonuses))}
 
 
-def store_bonuses(engine: Engine, rows: list[tuple[str, str, Decimal]]) -> int:
-    """Insert or replace (person, month) bonuses in one transaction."""
+def store_bonuses(target: Engine | Connection, rows: Sequence[tuple[str, str, Decimal]]) -> int:
+    """Insert or replace (person, month) bonuses: on an engine in a transaction of their own, on a connection in
+    the caller's (``App.import_bonuses`` checks them against the ledger in the same one)."""
     if not rows:
         return 0
     values = [{"person_id": p, "month": m, "amount_fen": to_fen(a)} for p, m, a in rows]
-    statement = dialect_insert(engine.dialect.name)(t.bonuses).values(values)
+    statement = dialect_insert(target.dialect.name)(t.bonuses).values(values)
     statement = statement.on_conflict_do_update(
         index_elements=[t.bonuses.c.person_id, t.bonuses.c.month], set_={"amount_fen": statement.excluded.amount_fen}
     )
-    with engine.begin() as conn:
-        conn.execute(statement)
+    if isinstance(target, Engine):
+        with target.begin() as conn:
+            conn.execute(statement)
+    else:
+        target.execute(statement)
     return len(rows)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, create_engine, event, exc, func, select
 from sqlalchemy.engine import URL, make_url
 
 from . import storable
@@ -147,6 +147,13 @@ def reading(engine: Engine) -> Connection:
     if engine.dialect.name == "postgresql":
         options["postgresql_readonly"] = True
     return engine.connect().execution_options(**options)
+
+
+def serialise_writers(conn: Connection, what: str) -> None:
+    """Make the writing transactions that name ``what`` take turns, until this one ends: on PostgreSQL (READ
+    COMMITTED) a transaction advisory lock; SQLite's ``BEGIN IMMEDIATE`` serialises every writer already."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"complaint-core {what}"))))
 
 
 def dialect_insert(dialect: str) -> Callable[..., Any]:

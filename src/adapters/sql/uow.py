@@ -8,7 +8,6 @@ Lost updates are refused with ``UPDATE … WHERE id = :id AND version = :seen``.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import partial
@@ -38,7 +37,7 @@ from .aggregates import (
     return_columns,
 )
 from .driver import Statements
-from .engine import dialect_insert, reading
+from .engine import dialect_insert, reading, serialise_writers
 from .indexing import ClockIndexer, no_index
 from .rows import (
     case_row,
@@ -71,12 +70,6 @@ def _index_changed(before: Case | None, case: Case) -> bool:
 
 
 DECODED_CACHE = 4096
-
-
-def person_lock_key(person_id: str) -> int:
-    """A stable signed 64-bit key of the person, for PostgreSQL's advisory locks."""
-    digest = hashlib.blake2b(f"complaint-core:person:{person_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 class SqlCaseRepository:
@@ -229,8 +222,8 @@ class SqlCaseRepository:
         counting the same person's complaints at once would each read the other's charge as not yet made, and
         charge the tier twice. The second waits for the first to commit, and then reads its assessment.
         SQLite serialises writers anyway."""
-        if self._uow.dialect == "postgresql" and not self._uow.is_read_only:
-            self._conn.execute(select(func.pg_advisory_xact_lock(person_lock_key(person_id))))
+        if not self._uow.is_read_only:
+            serialise_writers(self._conn, f"person {person_id}")
         c, p = t.cases.c, t.case_parties.c
         named = select(p.case_id).where(p.party_id == person_id, p.role == "causer", p.party_kind == "person")
         query = (

@@ -61,35 +61,14 @@ def parse_bonus_csv(text: str, source: str) -> list[tuple[int, tuple[str, str, D
 
 def import_bonuses(ctx: typer.Context, file: FileArg) -> None:
     """Store the bonuses of a CSV file (people must be in the stored organisation)."""
-    from adapters.sql.documents import store_bonuses
-    from complaint_core.errors import NotFound
-    from complaint_core.organisation import OrganisationInvalid
-    from complaint_core.penalty_service import check_forfeited
-
     from .appctx import app_language, open_for
 
     settings = settings_of(ctx)
     text = read_text_file(file, "'FILE'", hint='save it as "CSV UTF-8" in Excel')
     numbered = parse_bonus_csv(text, str(file))
     app = open_for(ctx)
-    try:
-        current = app.organisation.get()
-    except NotFound:  # unchecked, a mistyped person would be kept for good and refuse every organisation
-        raise NotFound(
-            "no organisation loaded: bonuses are checked against its people; run `complaint org import FILE` first"
-        ) from None
-    known = {p.id for p in current.people}
-    for line, (person, _, _) in numbered:
-        if person not in known:
-            raise OrganisationInvalid(f"{file} line {line}", f"unknown person {person!r}")
-    ledger = app.penalties.ledger()
-    closed = set(ledger.closed_months)
-    for line, (person, month, amount) in numbered:
-        if month in closed:  # the close used that month's bonuses; a new one would only disagree with it
-            raise OrganisationInvalid(f"{file} line {line}", f"{month} is closed in the ledger: its bonuses are final")
-        check_forfeited(ledger, person, month, current.bonus(person, month), amount, f"{file} line {line}")
+    count = app.import_bonuses([(f"{file} line {line}", row) for line, row in numbered])
     rows = [row for _, row in numbered]
-    count = store_bonuses(app.database.engine, rows)
     doc = {
         "file": str(file),
         "count": count,

@@ -205,3 +205,61 @@ def test_two_decisions_counting_one_person_charge_the_months_tier_once(sql_url: 
         finally:
             app.close()
         assert sorted(charged)[-1] == Decimal("100.00") and sum(charged) == Decimal("100.00"), charged
+
+
+def test_a_bonus_import_and_the_months_close_at_once_agree(sql_url: str) -> None:
+    """Concurrency audit: ``bonus import`` checked the ledger in one transaction and stored in another, and the
+    close read the bonuses before its own; at once, both succeeded and the month closed on a bonus that payroll no
+    longer had (its bonuses are final once closed). Now either the import is refused as too late, or the close
+    uses the imported bonus."""
+    from adapters import serialization
+    from complaint_core.ledger_journal import LedgerClose
+
+    app = open_app(sql_url)
+    try:
+        closed_allowance(app)  # stores the example organisation: S02's bonus is 1800.00 a month
+    finally:
+        app.close()
+    for number, month in enumerate(("2026-07", "2026-08", "2026-09", "2026-10")[:ROUNDS]):
+        amount = Decimal(5000 + number)
+        outcomes = race(
+            sql_url,
+            [
+                lambda a, m=month, x=amount: a.import_bonuses([("race", ("S02", m, x))]),
+                lambda a, m=month: a.penalties.close_month(m),
+            ],
+        )
+        assert outcomes[1] == "ok" and outcomes[0] in ("ok", "ORG"), outcomes
+        app = open_app(sql_url)
+        try:
+            stored = app.organisation.get().bonus("S02", month)
+            with app.database.engine.connect() as conn:
+                body = conn.execute(
+                    text("SELECT body FROM ledger_ops WHERE kind = 'close' AND month = :m"), {"m": month}
+                ).scalar_one()
+        finally:
+            app.close()
+        used = dict(serialization.loads(body, LedgerClose).bonuses)["S02"]
+        assert used == stored, (outcomes, used, stored)
+        assert stored == (amount if outcomes[0] == "ok" else Decimal("1800.00"))
+
+
+def test_approvals_of_many_cases_at_once_take_turns_on_the_ledger(sql_url: str) -> None:
+    """Concurrency audit: eight approvals at once on PostgreSQL each loaded the ledger, and those whose append came
+    second ran out of retries (exit 5, "the ledger changed since it was loaded"). The ledger's writers take turns
+    now, each loading what the one before it posted."""
+    app = open_app(sql_url)
+    try:
+        proposals = []
+        for _ in range(6):
+            ref = closed_allowance(app)
+            order = PenaltyOrder(loss=LossOrder(actual_loss=Decimal("300.00")))
+            proposals.append(app.penalties.assess(ref, order, actor="Q01", at=at(6)))
+    finally:
+        app.close()
+    outcomes = race(
+        sql_url,
+        [lambda a, p=p: a.penalties.approve(p.assessment_id, role="gm", actor="GM01", at=at(7)) for p in proposals],
+    )
+    assert outcomes == ["ok"] * 6, outcomes
+    assert count(sql_url, "SELECT count(*) FROM ledger_ops") == 6
