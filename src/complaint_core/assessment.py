@@ -166,14 +166,22 @@ class Assessment:
         return new, (event,)
 
     def approve(
-        self, policy: Policy, *, role: str, at: datetime, actor: str, others: Sequence[Assessment] = ()
+        self,
+        policy: Policy,
+        *,
+        role: str,
+        at: datetime,
+        actor: str,
+        others: Sequence[Assessment] = (),
+        reference: str | None = None,
     ) -> tuple[Assessment, tuple[ev.DomainEvent, ...]]:
-        """P1-APR-05: penalties are proposals until a role the policy names approves them."""
+        """P1-APR-05: penalties are proposals until a role the policy names approves them. ``others`` are the
+        case's assessments, ``reference`` its number, to name it by in a refusal."""
         if self.status is not AssessmentStatus.PROPOSED:
             raise InvalidTransition(
                 f"the assessment is {self.status.value}; only a proposal is approved", rule="PEN-APPROVE"
             )
-        check_undecided(self.case_id, others, self.assessment_id)
+        check_undecided(self.case_id, others, self.assessment_id, reference=reference)
         if role not in policy.penalties.approver_roles:
             allowed = ", ".join(sorted(policy.penalties.approver_roles))
             raise RuleViolation(f"{role} may not approve penalties (allowed: {allowed})", rule="P1-APR-05")

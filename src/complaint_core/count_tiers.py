@@ -10,9 +10,11 @@ the cases are decided in, a month's charges add up to the tier of its count.
 Counted: complaints under the same policy whose fault attribution names the
 person (a share held as a person, not through a department), not found not
 established (a complaint that did not stand is not one against the person).
-Charged: count-tier lines of the month in the other cases' assessments that are
-proposed or approved (a withdrawn proposal or a reversed decision charged
-nothing).
+Charged, per other case of the month: its approved decision's count tier, or
+while none is decided the largest of its open proposals' (only one of them can
+be approved). A withdrawn proposal or a reversed decision charged nothing: the
+next decision of the month charges what the month still owes, and a decision
+already made keeps what it charged (a case is decided once).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from uuid import UUID
 
 import attrs
 
-from .assessment import Assessment, AssessmentStatus
+from .assessment import DECIDED, Assessment, AssessmentStatus
 from .case import Case, CaseStatus
 from .errors import RuleViolation
 from .labels import Labels
@@ -66,19 +68,30 @@ def held_at_fault(case: Case, person_id: str) -> bool:
 
 
 def charged_in(assessments: Iterable[Assessment], person_id: str, month: str) -> Decimal:
-    """The count tiers of ``month`` that proposed or approved ``assessments`` charge the person."""
+    """What one case's ``assessments`` charge the person for the count tier of ``month``: the approved decision's,
+    or while none is decided the largest open proposal's (once one is approved, the others never will be)."""
+    found = tuple(assessments)
+    decided = [a for a in found if a.status in DECIDED]
+    live = [a for a in decided if a.status is AssessmentStatus.APPROVED] if decided else found
+    return max(
+        (_charge(a, person_id, month) for a in live if a.status in _CHARGING),
+        default=Decimal("0.00"),
+    )
+
+
+def _charge(assessment: Assessment, person_id: str, month: str) -> Decimal:
+    """The count tier ``assessment`` charges the person for ``month``, as charged: before a supervisor's split
+    share (P4-PEN-04 "split" takes it out of the person's line, but the tier was charged whole)."""
     total = Decimal("0.00")
-    for assessment in assessments:
-        if assessment.status not in _CHARGING:
-            continue
-        for line in assessment.lines:
-            if (
-                line.kind is LineKind.COUNT_TIER
-                and line.party.kind is PartyKind.PERSON
-                and line.party.id == person_id
-                and dict(line.basis).get("month") == month
-            ):
-                total += line.amount
+    for line in assessment.lines:
+        basis = dict(line.basis)
+        if (
+            line.kind is LineKind.COUNT_TIER
+            and line.party.kind is PartyKind.PERSON
+            and line.party.id == person_id
+            and basis.get("month") == month
+        ):
+            total += Decimal(basis.get("charge", str(line.amount)))
     return total
 
 
@@ -142,5 +155,6 @@ def month_tier_line(person: Person, *, rules: PenaltyRules, count: MonthCount) -
             ("complaints", str(n)),
             ("tier", str(tier)),
             ("charged", str(count.charged)),
+            ("charge", str(amount)),  # what this line charges the month, whatever share a supervisor then takes
         ),
     )

@@ -57,7 +57,9 @@ class PenaltyService:
             check_undecided(case.case_id, tuple(uow.assessments.for_case(case.case_id)), reference=case.reference)
             policy = self.cases.policy_of(case)
             month = month_key(when, policy.tz)
-            counts = {person_id: _month_count(uow, case, policy, person_id) for person_id in order.count_tiers}
+            # each person's count takes their turn in a shared store: in one order, or two decisions naming the
+            # same two people in opposite orders would wait for each other
+            counts = {person_id: _month_count(uow, case, policy, person_id) for person_id in sorted(order.count_tiers)}
             lines = assess_lines(case, policy, org, order, month=month, counts=counts)
             assessment, events = Assessment.propose(
                 policy, assessment_id=self.new_id(), case_id=case.case_id, lines=lines, at=when, actor=actor
@@ -92,7 +94,10 @@ class PenaltyService:
             assessment = uow.assessments.get(assessment_id)
             policy = self.cases.policies.get(assessment.policy_id, assessment.policy_version)
             others = uow.assessments.for_case(assessment.case_id)
-            approved, events = assessment.approve(policy, role=role, at=when, actor=actor, others=others)
+            reference = uow.cases.get(assessment.case_id).reference
+            approved, events = assessment.approve(
+                policy, role=role, at=when, actor=actor, others=others, reference=reference
+            )
             month = month_key(when, policy.tz)
             postings = approved.postings()
             demerits = [line for line in approved.lines if line.kind is LineKind.MAJOR_DEMERIT]

@@ -133,7 +133,9 @@ def test_f4_pn_01_03_the_month_is_charged_its_highest_tier_whatever_the_order() 
     ]
     assert sum(line.amount for line in lines) == D("300.00")
     last = shop.penalties.assessments(third)[1][0].lines[0]
-    assert dict(last.basis) == {"month": "2026-11", "complaints": "4", "tier": "300.00", "charged": "300.00"}
+    assert dict(last.basis) == {
+        "month": "2026-11", "complaints": "4", "tier": "300.00", "charged": "300.00", "charge": "0.00"
+    }  # fmt: skip
     assert last.rule_id == "F4-PN-03" and "less 300.00 charged" in last.explanation.en
     assert "未达 2 次" in shop.penalties.assessments(first)[1][0].lines[0].explanation.zh
 
@@ -249,3 +251,41 @@ def test_f4_pn_the_months_charges_add_up_to_the_tier_of_its_count(steps: list[st
     assert total <= tier(len(cases))
     if last_count >= 0:
         assert total == tier(last_count)
+
+
+def test_f4_pn_a_supervisors_split_share_does_not_make_the_month_owe_more() -> None:
+    """Review: under P4-PEN-04's "split" reading the person's line keeps 80% of the tier; the next decision read
+    that 80% as all that was charged, and the month came to 220.00 for a tier of 200.00."""
+    from complaint_core.policy import SupervisorMode
+
+    shop = Shop()
+    base = counted_policy("split")
+    penalties = attrs.evolve(base.penalties, supervisor_share=D("0.2"), supervisor_mode=SupervisorMode.SPLIT)
+    shop.cases.policies.add(attrs.evolve(base, penalties=penalties))  # type: ignore[attr-defined]
+    first = shop.complaint(person("S1"), policy="split")
+    second = shop.complaint(person("S1"), policy="split")
+    shop.assess(first, "S1")  # 2 complaints: 100.00, of which S1 80.00 and S0 20.00
+    shop.complaint(person("S1"), policy="split")
+    shop.assess(second, "S1")  # 3 complaints: 200.00, less the 100.00 charged
+    lines = [line for a in shop.penalties.uow.store.assessments.values() for line in a.lines]
+    assert sum(line.amount for line in lines) == D("200.00")
+    assert [(line.party.id, line.amount) for line in lines] == [
+        ("S1", D("80.00")), ("S0", D("20.00")), ("S1", D("80.00")), ("S0", D("20.00"))
+    ]  # fmt: skip
+
+
+def test_f4_pn_a_proposal_left_behind_by_its_cases_decision_charges_nothing() -> None:
+    """Review: a case proposed twice, its second proposal approved: the first can never be approved, but it was
+    still read as charging, and the month's later decisions came short (200.00 posted for a tier of 300.00)."""
+    shop = Shop()
+    first = shop.complaint(person("S1"))
+    shop.complaint(person("S1"))
+    assert shop.assess(first, "S1") == (D("100.00"),)  # 2 complaints
+    shop.complaint(person("S1"))
+    assert shop.assess(first, "S1") == (D("200.00"),)  # the same case again, 3 complaints: its own first is not read
+    older, newer = sorted(shop.penalties.assessments(first)[1], key=lambda a: a.proposed_at)
+    shop.penalties.approve(newer.assessment_id, role="gm", actor="gm")
+    shop.tick()
+    late = shop.complaint(person("S1"))
+    assert shop.assess(late, "S1") == (D("100.00"),)  # 4 → 300, less the 200 approved; the 100 proposal is dead
+    assert older.status is AssessmentStatus.PROPOSED

@@ -21,7 +21,7 @@ def serve(
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8080,
     max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Largest accepted body in bytes.")] = 256 * 1024,
 ) -> None:
-    """Receive CRM webhooks on POST /webhooks/{source} (GET /healthz for probes); needs the server extra."""
+    """Receive CRM webhooks on POST /webhooks/{source} (GET /healthz for probes)."""
     try:
         import uvicorn
     except ImportError:

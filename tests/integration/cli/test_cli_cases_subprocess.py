@@ -27,7 +27,7 @@ def test_case_round_trip_in_subprocesses(tmp_path: Path) -> None:
     clock = json.loads(shown.stdout)["clocks"][0]
     assert clock["name"] == "close" and clock["overdue"] is True and clock["due_at"] == "2026-11-15T15:59:59.999999Z"
     text = run("--db", db, "--lang", "en", "case", "history", number)
-    assert text.returncode == 0 and "case.registered" in text.stdout and text.stderr == ""
+    assert text.returncode == 0 and "│ registered " in text.stdout and text.stderr == ""
 
 
 def test_bad_amount_exits_2_and_writes_nothing(tmp_path: Path) -> None:

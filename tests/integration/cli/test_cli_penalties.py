@@ -411,6 +411,8 @@ def test_a_withdrawn_proposal_lets_its_case_settle(capsys: pytest.CaptureFixture
     assert code == 0, doc
     code, err = refused(capsys, db, "case", "settle", ref, "--at", "2026-11-08T09:00")
     assert code == 4 and f"penalty assessment {second} not approved" in err
+    code, err = refused(capsys, db, "penalty", "approve", second, "--role", "gm", "--by", "GM01")
+    assert code == 4 and f"[PEN-APPROVE] case {ref} has a penalty decided already" in err  # its number (review)
     code, err = refused(capsys, db, "penalty", "withdraw", first, "--reason", "x", "--at", "2026-11-08T09:00")
     assert code == 4 and "[PEN-WITHDRAW]" in err and "appealed" in err
     code, doc = run(capsys, db, "penalty", "withdraw", second, "--reason", "金额有误", "--by", "GM01",

@@ -12,6 +12,7 @@ from pathlib import Path
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import text
 
 from adapters.sql import documents as docs
@@ -32,7 +33,7 @@ def at(day: int, hour: int = 9) -> datetime:
 M06 = Party(PartyKind.PERSON, "M06")
 
 
-def closed_allowance(app: App, causer: Party = M06) -> UUID:
+def closed_allowance(app: App, causer: Party | Responsibility = M06) -> UUID:
     source = (ROOT / "examples" / "organisation.toml").read_text(encoding="utf-8")
     if not docs.latest(app.database.engine, "organisation"):
         docs.store(app.database.engine, kind="organisation", name="organisation", source=source, fmt="toml", at=at(1))
@@ -43,7 +44,11 @@ def closed_allowance(app: App, causer: Party = M06) -> UUID:
     s.register(ref, actor="gm_office", at=at(2, 10))
     s.start_investigation(ref, actor="Q02", at=at(2, 11))
     s.attribute(
-        ref, actor="Q01", at=at(3), causer=Responsibility.sole(causer), cause_code="shipping_error"
+        ref,
+        actor="Q01",
+        at=at(3),
+        causer=causer if isinstance(causer, Responsibility) else Responsibility.sole(causer),
+        cause_code="shipping_error",
     )  # P1-CLS-08
     s.propose(ref, actor="S01", kind=RemedyKind.ALLOWANCE, amount=Decimal("800.00"), at=at(3, 10))
     s.approve(ref, actor="S01", role="sales_manager", at=at(3, 11))
@@ -263,3 +268,57 @@ def test_approvals_of_many_cases_at_once_take_turns_on_the_ledger(sql_url: str) 
     )
     assert outcomes == ["ok"] * 6, outcomes
     assert count(sql_url, "SELECT count(*) FROM ledger_ops") == 6
+
+
+def test_two_decisions_naming_two_people_in_opposite_orders_both_go_through(
+    sql_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review: each person's count takes its turn, and a decision took the turns in the order its order named the
+    people: ``--count-tier S02 --count-tier S03`` and ``--count-tier S03 --count-tier S02`` at once deadlocked on
+    PostgreSQL (a raw OperationalError). They are taken in one order now. (A pause after each turn is taken makes
+    the race certain.)"""
+    import time
+
+    import adapters.sql.uow as sql_uow
+    from complaint_core.responsibility import FaultShare
+    from entrypoints.cli.main import main
+
+    text = (ROOT / "src" / "adapters" / "presets" / "manufacturing.toml").read_text(encoding="utf-8")
+    policy = tmp_path / "counted.toml"
+    policy.write_text(
+        text.replace('policy_id = "manufacturing"', 'policy_id = "counted"', 1)
+        + '\n[[penalties.count_tiers]]\nat_least = 2\namount = "100.00"\n',
+        encoding="utf-8",
+    )
+    try:
+        main(["--db", sql_url, "--json", "init", "--policy", str(policy)])
+    except SystemExit as done:
+        assert not done.code
+    both = Responsibility(
+        (
+            FaultShare(Party(PartyKind.PERSON, "S02"), Decimal("0.5")),
+            FaultShare(Party(PartyKind.PERSON, "S03"), Decimal("0.5")),
+        )
+    )
+    app = open_app(sql_url)
+    try:
+        refs = [closed_allowance(app, both), closed_allowance(app, both)]
+    finally:
+        app.close()
+    take_turn = sql_uow.serialise_writers
+
+    def slow_turn(conn: object, what: str) -> None:
+        take_turn(conn, what)  # type: ignore[arg-type]
+        if what.startswith("person "):
+            time.sleep(0.3)
+
+    monkeypatch.setattr(sql_uow, "serialise_writers", slow_turn)
+    orders = [PenaltyOrder(count_tiers=("S02", "S03")), PenaltyOrder(count_tiers=("S03", "S02"))]
+    outcomes = race(
+        sql_url,
+        [
+            lambda a, r=r, o=o: a.penalties.assess(r, o, actor="Q01", at=at(6))
+            for r, o in zip(refs, orders, strict=True)
+        ],
+    )
+    assert outcomes == ["ok", "ok"], outcomes
