@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from complaint_core.assessment import Assessment
+    from complaint_core.ledger import Ledger
     from entrypoints.app import App
 
 TEXT = Texts(
@@ -119,7 +120,7 @@ def show(
     settings = settings_of(ctx)
     app = open_for(ctx)
     lang = app_language(ctx, app)
-    ledger = app.penalties.ledger()
+    ledger = last_ledger(app)
     months = [month] if month is not None else list(ledger.closed_months)
     rows: list[tuple[str, Any]] = []
     for m in months:
@@ -139,7 +140,7 @@ def notice(ctx: typer.Context, month: MonthArg) -> None:
     settings = settings_of(ctx)
     app = open_for(ctx)
     lang = app_language(ctx, app)
-    notices = penalty_notices(app.penalties.ledger(), month, app.organisation.get())
+    notices = penalty_notices(last_ledger(app), month, app.organisation.get())
     numbers = case_numbers(app, {row.case_id for n in notices for row in n.rows})
     doc = {
         "month": month,
@@ -178,6 +179,12 @@ def notice(ctx: typer.Context, month: MonthArg) -> None:
             console.print(table(title, cols, rows))
 
     emit(settings, doc, human)
+
+
+def last_ledger(app: App) -> Ledger:
+    """The ledger as last committed, for a listing: it waits for no close or approval under way."""
+    with app.uow.read_only() as uow:
+        return uow.ledger.load()
 
 
 def approved_in(app: App, month: str) -> list[Assessment]:
