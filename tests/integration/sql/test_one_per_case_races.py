@@ -88,6 +88,23 @@ def race(url: str, calls: list[Callable[[App], object]]) -> list[str]:
     return outcomes
 
 
+def init_counted(url: str, tmp_path: Path) -> None:
+    """The database's default policy: the manufacturing preset with a count tier (F4-PN-01: 2 complaints, 100)."""
+    from entrypoints.cli.main import main
+
+    text = (ROOT / "src" / "adapters" / "presets" / "manufacturing.toml").read_text(encoding="utf-8")
+    policy = tmp_path / "counted.toml"
+    policy.write_text(
+        text.replace('policy_id = "manufacturing"', 'policy_id = "counted"', 1)
+        + '\n[[penalties.count_tiers]]\nat_least = 2\namount = "100.00"\n',
+        encoding="utf-8",
+    )
+    try:
+        main(["--db", url, "--json", "init", "--policy", str(policy)])
+    except SystemExit as done:
+        assert not done.code
+
+
 def count(url: str, sql: str, **params: object) -> int:
     app = open_app(url)
     try:
@@ -172,19 +189,7 @@ def test_two_decisions_counting_one_person_charge_the_months_tier_once(sql_url: 
     """F4-PN-01..03: two cases against one person decided at once. Each decision reads what the month's other
     decisions charged; on PostgreSQL (READ COMMITTED) both read nothing and each charged the whole tier, unless
     the second waits for the first (a lock on the person) and then reads its charge."""
-    from entrypoints.cli.main import main
-
-    text = (ROOT / "src" / "adapters" / "presets" / "manufacturing.toml").read_text(encoding="utf-8")
-    policy = tmp_path / "counted.toml"
-    policy.write_text(
-        text.replace('policy_id = "manufacturing"', 'policy_id = "counted"', 1)
-        + '\n[[penalties.count_tiers]]\nat_least = 2\namount = "100.00"\n',
-        encoding="utf-8",
-    )
-    try:
-        main(["--db", sql_url, "--json", "init", "--policy", str(policy)])
-    except SystemExit as done:
-        assert not done.code
+    init_counted(sql_url, tmp_path)
     for person in ("M03", "M04", "M05", "M06")[:ROUNDS]:  # a person of their own each round: a count of 2
         app = open_app(sql_url)
         try:
@@ -282,19 +287,8 @@ def test_two_decisions_naming_two_people_in_opposite_orders_both_go_through(
 
     import adapters.sql.uow as sql_uow
     from complaint_core.responsibility import FaultShare
-    from entrypoints.cli.main import main
 
-    text = (ROOT / "src" / "adapters" / "presets" / "manufacturing.toml").read_text(encoding="utf-8")
-    policy = tmp_path / "counted.toml"
-    policy.write_text(
-        text.replace('policy_id = "manufacturing"', 'policy_id = "counted"', 1)
-        + '\n[[penalties.count_tiers]]\nat_least = 2\namount = "100.00"\n',
-        encoding="utf-8",
-    )
-    try:
-        main(["--db", sql_url, "--json", "init", "--policy", str(policy)])
-    except SystemExit as done:
-        assert not done.code
+    init_counted(sql_url, tmp_path)
     both = Responsibility(
         (
             FaultShare(Party(PartyKind.PERSON, "S02"), Decimal("0.5")),
