@@ -321,9 +321,12 @@ def sanction_line(
     count: int = 1,
     amount: Decimal | None = None,
     month_bonus: Decimal | None = None,
+    forfeited_by: str | None = None,
 ) -> PenaltyLine:
     """P1-PEN-04..06: a warning costs at least 400 each, a minor demerit at least 800 each (the decision may
-    set more, never less); a major demerit takes the whole month's bonus and is not capped by default."""
+    set more, never less); a major demerit takes the whole month's bonus and is not capped by default. A second
+    major demerit in a month whose bonus the one of case ``forfeited_by`` takes already is recorded for HR and
+    deducts nothing."""
     party = person_party(person)
     label = SANCTION_LABELS[sanction]
     _count(count, "a sanction's count", "P1-PEN-07", minimum=1)
@@ -335,15 +338,24 @@ def sanction_line(
         if month_bonus is None:
             raise RuleViolation("a major demerit needs the month's bonus", rule="P1-PEN-06")
         bonus = yuan(month_bonus)
+        explanation = Labels(
+            f"大过:当月效益奖金 {money(bonus)} 全额罚扣", f"major demerit: the month's bonus {money(bonus)} in full"
+        )
+        basis: tuple[tuple[str, str], ...] = (("sanction", sanction.value), ("bonus", str(bonus)))
+        if forfeited_by is not None:
+            explanation = Labels(
+                f"大过:当月效益奖金已由案件 {forfeited_by} 的大过全额罚扣,本次记过不再扣款",
+                f"major demerit: the month's bonus is forfeited already by the major demerit of case {forfeited_by};"
+                " recorded, nothing more deducted",
+            )
+            basis = (*basis, ("forfeited_by", forfeited_by))
         return PenaltyLine(
             party=party,
             rule_id=MAJOR_DEMERIT_RULE,
             kind=LineKind.MAJOR_DEMERIT,
-            amount=bonus,
-            explanation=Labels(
-                f"大过:当月效益奖金 {money(bonus)} 全额罚扣", f"major demerit: the month's bonus {money(bonus)} in full"
-            ),
-            basis=(("sanction", sanction.value), ("bonus", str(bonus))),
+            amount=bonus if forfeited_by is None else Decimal("0.00"),
+            explanation=explanation,
+            basis=basis,
             capped=rules.cap_major_demerit,
         )
     rule_id, unit = (

@@ -119,11 +119,14 @@ def assess_lines(
     *,
     month: str,
     counts: Mapping[str, MonthCount] | None = None,
+    forfeited: Mapping[str, str] | None = None,
 ) -> tuple[PenaltyLine, ...]:
     """The lines of one decision; a second complaint multiplies them (P4-PEN-06), supervisors share (P4-PEN-04).
 
     ``counts`` holds the month's count of each person in ``order.count_tiers`` (``count_tiers.month_count``). Their
     lines are not multiplied on a second complaint: the tier is the month's, and the second complaint is counted.
+    ``forfeited`` names, per person, the case whose major demerit takes ``month``'s bonus already (P1-PEN-06): a
+    major demerit ordered for them is recorded and deducts nothing.
     """
     if case.status is CaseStatus.SETTLED:  # DOMAIN §3: settled means every penalty was decided before
         raise RuleViolation(f"case {case.reference} is settled: its penalties can no longer change", rule="CASE-SETTLE")
@@ -153,7 +156,12 @@ def assess_lines(
     for s in order.sanctions:
         person = org.person(s.person_id)
         bonus = org.bonuses.get((s.person_id, month))
-        lines.append(sanction_line(person, s.sanction, rules=rules, count=s.count, amount=s.amount, month_bonus=bonus))
+        by = (forfeited or {}).get(s.person_id) if s.sanction is Sanction.MAJOR_DEMERIT else None
+        lines.append(
+            sanction_line(
+                person, s.sanction, rules=rules, count=s.count, amount=s.amount, month_bonus=bonus, forfeited_by=by
+            )
+        )
     for tier in order.tiers:
         if case.severity is None:
             raise RuleViolation("a tier needs the case's severity: classify it first", rule="P4-PEN-01")

@@ -18,7 +18,7 @@ from .errors import NotFound, RuleViolation
 from .ledger import EntryKind, Ledger, LedgerEntry, MonthClose
 from .ledger_journal import LedgerClose, LedgerPost, LedgerReverse, apply_op
 from .organisation import OrganisationInvalid
-from .penalty import MAJOR_DEMERIT_RULE, LineKind, PenaltyLine
+from .penalty import MAJOR_DEMERIT_RULE, LineKind, PenaltyLine, Sanction
 from .penalty_orders import PenaltyOrder, assess_lines
 from .policy import Policy
 from .ports import OrganisationSource, UnitOfWork
@@ -60,7 +60,8 @@ class PenaltyService:
             # each person's count takes their turn in a shared store: in one order, or two decisions naming the
             # same two people in opposite orders would wait for each other
             counts = {person_id: _month_count(uow, case, policy, person_id) for person_id in sorted(order.count_tiers)}
-            lines = assess_lines(case, policy, org, order, month=month, counts=counts)
+            forfeited = _forfeited(uow, case, order, month)
+            lines = assess_lines(case, policy, org, order, month=month, counts=counts, forfeited=forfeited)
             assessment, events = Assessment.propose(
                 policy, assessment_id=self.new_id(), case_id=case.case_id, lines=lines, at=when, actor=actor
             )
@@ -121,12 +122,24 @@ class PenaltyService:
     ) -> None:
         """A major demerit forfeits the month's bonus once, as it stands (P1-PEN-06): its line holds the bonus of
         the day it was assessed, so one assessed before the bonus changed, or a second one in the month, would
-        deduct other than the whole bonus (two took 2200.00 of a 1100.00 bonus). Refused at approval, where a
-        proposal can still be withdrawn and assessed again."""
+        deduct other than the whole bonus (two took 2200.00 of a 1100.00 bonus). A second one assessed as such
+        (``forfeited_by``, deducting nothing) needs that forfeit to stand in the month it is approved in. Refused at
+        approval, where a proposal can still be withdrawn and assessed again."""
         org = self.organisation.get()
         forfeited = major_demerits(ledger, month)
         for line in demerits:
             person = line.party.id
+            before = [c for c in forfeited.get(person, ()) if c != case_id]
+            by = dict(line.basis).get("forfeited_by")
+            if by is not None:
+                if not before:
+                    raise RuleViolation(
+                        f"the major demerit of {person} deducts nothing because case {by}'s took the bonus; {month}'s "
+                        "bonus is not forfeited by a major demerit now (appealed, or another month): withdraw the "
+                        "assessment and assess it again",
+                        rule="P1-PEN-06",
+                    )
+                continue
             assessed = dict(line.basis).get("bonus")
             bonus = org.bonus(person, month)
             if assessed is not None and Decimal(assessed) != bonus:
@@ -135,12 +148,11 @@ class PenaltyService:
                     f"{bonus:.2f} now: withdraw the assessment and assess it again",
                     rule="P1-PEN-06",
                 )
-            before = [c for c in forfeited.get(person, ()) if c != case_id]
             if before:
                 raise RuleViolation(
                     f"{person}'s {month} bonus is forfeited already by the major demerit of case "
                     f"{uow.cases.get(before[0]).reference}: a second one takes nothing more; withdraw this assessment "
-                    "(or appeal that one)",
+                    "and assess it again (it is then recorded, deducting nothing), or appeal that one",
                     rule="P1-PEN-06",
                 )
 
@@ -245,6 +257,21 @@ def _month_count(uow: UnitOfWork, case: Case, policy: Policy, person_id: str) ->
         (other, uow.assessments.for_case(other.case_id)) for other in uow.cases.attributed_to(person_id, start, end)
     ]
     return month_count(case, policy, person_id, others)
+
+
+def _forfeited(uow: UnitOfWork, case: Case, order: PenaltyOrder, month: str) -> dict[str, str]:
+    """Per person the order gives a major demerit, the number of another case whose major demerit takes ``month``'s
+    bonus already (P1-PEN-06); the ledger is read only when the order gives one."""
+    people = {s.person_id for s in order.sanctions if s.sanction is Sanction.MAJOR_DEMERIT}
+    if not people:
+        return {}
+    standing = major_demerits(uow.ledger.load(), month)
+    out: dict[str, str] = {}
+    for person in sorted(people):
+        before = [c for c in standing.get(person, ()) if c != case.case_id]
+        if before:
+            out[person] = uow.cases.get(before[0]).reference
+    return out
 
 
 def major_demerits(ledger: Ledger, month: str) -> dict[str, list[UUID]]:

@@ -454,12 +454,28 @@ def test_a_major_demerit_forfeits_the_bonus_once(capsys: pytest.CaptureFixture[s
         return run(capsys, db, "penalty", "approve", assessment, "--role", "gm", "--by", "GM01", "--at", at)[0]
 
     first, assessment = proposed("S03", 6)
+    other, second = proposed("S03", 6)  # proposed before the first is approved: it holds the whole bonus too
     assert approve(assessment, 6) == 0
-    _, second = proposed("S03", 7)
     code, err = refused(capsys, db, "penalty", "approve", second, "--role", "gm", "--by", "GM01",
                         "--at", "2026-11-07T10:00")  # fmt: skip
     assert code == 4 and "[P1-PEN-06]" in err and f"forfeited already by the major demerit of case {first}" in err
     assert run(capsys, db, "penalty", "withdraw", second, "--reason", "同一月已罚", "--at", "2026-11-07T11:00")[0] == 0
+    # assessed again, it is recorded for HR and deducts nothing (it was refused for good before)
+    code, doc = run(
+        capsys, db, "penalty", "assess", other, "--sanction", "S03=major_demerit", "--at", "2026-11-07T12:00"
+    )
+    assert code == 0, doc
+    (line,) = doc["assessment"]["lines"]
+    assert line["kind"] == "major_demerit" and line["amount"] == "0.00" and line["basis"]["forfeited_by"] == first
+    assert f"forfeited already by the major demerit of case {first}" in line["explanation"]["en"]
+    again_id = doc["assessment"]["id"]
+    assert run(capsys, db, "penalty", "endorse", again_id, "--role", "supervisor", "--by", "S01",
+               "--at", "2026-11-07T12:00")[0] == 0  # fmt: skip
+    assert approve(again_id, 8) == 0
+    listed = run(capsys, db, "ledger", "sanctions", "2026-11")[1]["sanctions"]
+    assert sorted((r["sanction"], r["amount"]) for r in listed if r["person"] == "S03") == [
+        ("major_demerit", "0.00"), ("major_demerit", "1100.00")
+    ]  # fmt: skip
 
     _, stale = proposed("S02", 9)  # its line holds S02's November bonus as it is: 1800.00
     csv = tmp_path / "bonus.csv"
@@ -487,6 +503,39 @@ def test_a_major_demerit_forfeits_the_bonus_once(capsys: pytest.CaptureFixture[s
     assert code == 0, doc
     rows = {row["person"]: row for row in run(capsys, db, "ledger", "show", "--month", "2026-11")[1]["rows"]}
     assert rows["S03"]["deducted_uncapped"] == "1100.00" and rows["S02"]["deducted_uncapped"] == "1000.00"
+
+
+def test_a_second_major_demerit_deducts_nothing_while_the_first_stands(
+    capsys: pytest.CaptureFixture[str], db: Path
+) -> None:
+    """P1-PEN-06: a second major demerit in a month is recorded (HR's list) and deducts nothing, because the first
+    took the bonus; once the first is reversed on appeal, the second's approval is refused until it is assessed
+    again, and then takes the bonus itself."""
+
+    def assessed(ref: str, at: str) -> dict[str, Any]:
+        code, doc = run(capsys, db, "penalty", "assess", ref, "--sanction", "S03=major_demerit", "--at", at)
+        assert code == 0, doc
+        found = doc["assessment"]
+        endorse = ("penalty", "endorse", found["id"], "--role", "supervisor", "--by", "S01", "--at", at)
+        assert run(capsys, db, *endorse)[0] == 0
+        return dict(found)
+
+    first_ref = closed_case(db, RemedyKind.EXPLANATION, "0", Party(PartyKind.PERSON, "S03", "S03"))
+    second_ref = closed_case(db, RemedyKind.EXPLANATION, "0", Party(PartyKind.PERSON, "S03", "S03"))
+    first = assessed(first_ref, "2026-11-06T09:00")
+    assert run(capsys, db, "penalty", "approve", first["id"], "--role", "gm", "--by", "GM01",
+               "--at", "2026-11-06T10:00")[0] == 0  # fmt: skip
+    second = assessed(second_ref, "2026-11-07T09:00")
+    assert [line["amount"] for line in second["lines"]] == ["0.00"]
+    assert run(capsys, db, "penalty", "appeal", first["id"], "--reason", "申诉成立", "--at", "2026-11-08T09:00")[0] == 0
+    code, err = refused(capsys, db, "penalty", "approve", second["id"], "--role", "gm", "--by", "GM01",
+                        "--at", "2026-11-08T10:00")  # fmt: skip
+    assert code == 4 and "[P1-PEN-06]" in err and "not forfeited by a major demerit now" in err
+    assert (
+        run(capsys, db, "penalty", "withdraw", second["id"], "--reason", "重新核定", "--at", "2026-11-08T11:00")[0] == 0
+    )
+    again = assessed(second_ref, "2026-11-08T12:00")
+    assert [line["amount"] for line in again["lines"]] == ["1100.00"]
 
 
 def test_bad_options_are_usage_errors(capsys: pytest.CaptureFixture[str], db: Path) -> None:
