@@ -521,12 +521,15 @@ def overdue_line(person: Person, *, rules: PenaltyRules, full_days_late: int) ->
 
 # ----- modifiers ----------------------------------------------------------------------------------
 def doubled(lines: Sequence[PenaltyLine], factor: int) -> tuple[PenaltyLine, ...]:
-    """P4-PEN-06: on a second complaint amounts and points are multiplied (doubled in P4), exactly."""
+    """P4-PEN-06: on a second complaint amounts and points are multiplied (doubled in P4), exactly. A major
+    demerit's line is the month's whole bonus (P1-PEN-06), which no factor can multiply: it stays as it is."""
     _count(factor, "the second-complaint factor", "P4-PEN-06", minimum=1)
     if factor == 1:
         return tuple(lines)
     return tuple(
-        attrs.evolve(
+        line
+        if line.kind is LineKind.MAJOR_DEMERIT
+        else attrs.evolve(
             line,
             amount=line.amount * factor,
             points=line.points * factor,

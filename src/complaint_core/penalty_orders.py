@@ -153,6 +153,12 @@ def assess_lines(
             f"{case.intake.cause_code or 'not recorded'}: record the cause found first",
             rule="P1-CLS-08",
         )
+    demerits = [s.person_id for s in order.sanctions if s.sanction is Sanction.MAJOR_DEMERIT]
+    twice = next((p for i, p in enumerate(demerits) if p in demerits[:i]), None)
+    if twice is not None:
+        raise RuleViolation(
+            f"a major demerit takes the month's bonus once: {twice} is given two in this decision", rule="P1-PEN-06"
+        )
     for s in order.sanctions:
         person = org.person(s.person_id)
         bonus = org.bonuses.get((s.person_id, month))

@@ -13,7 +13,8 @@ from uuid import UUID, uuid4
 
 from .assessment import Assessment, AssessmentStatus, check_undecided
 from .case import Case
-from .count_tiers import MonthCount, complaint_month, month_count
+from .count_tiers import RULE as COUNT_RULE
+from .count_tiers import MonthCount, complaint_month, month_count, month_tier_line
 from .errors import NotFound, RuleViolation
 from .ledger import EntryKind, Ledger, LedgerEntry, MonthClose
 from .ledger_journal import LedgerClose, LedgerPost, LedgerReverse, apply_op
@@ -95,10 +96,11 @@ class PenaltyService:
             assessment = uow.assessments.get(assessment_id)
             policy = self.cases.policies.get(assessment.policy_id, assessment.policy_version)
             others = uow.assessments.for_case(assessment.case_id)
-            reference = uow.cases.get(assessment.case_id).reference
+            case = uow.cases.get(assessment.case_id)
             approved, events = assessment.approve(
-                policy, role=role, at=when, actor=actor, others=others, reference=reference
+                policy, role=role, at=when, actor=actor, others=others, reference=case.reference
             )
+            self._check_count_tiers(uow, case, approved, policy)  # before the ledger: people first, as in assess
             month = month_key(when, policy.tz)
             postings = approved.postings()
             demerits = [line for line in approved.lines if line.kind is LineKind.MAJOR_DEMERIT]
@@ -117,6 +119,28 @@ class PenaltyService:
 
         return in_transaction(self.uow, work, self.cases.conflict_retries)
 
+    def _check_count_tiers(self, uow: UnitOfWork, case: Case, assessment: Assessment, policy: Policy) -> None:
+        """A count tier's line holds what the month owed the day it was assessed (F4-PN-01..03); approved, it must
+        still be what the month owes: another case's proposal it counted as charged may have been withdrawn, or a
+        complaint come in since. Refused at approval, where the proposal can still be withdrawn and assessed again,
+        so the month's approved charges add up to its tier."""
+        lines = sorted((line for line in assessment.lines if line.kind is LineKind.COUNT_TIER), key=_party_id)
+        if not lines:
+            return
+        org = self.organisation.get()
+        for line in lines:
+            person = line.party.id
+            count = _month_count(uow, case, policy, person)
+            owed = dict(month_tier_line(org.person(person), rules=policy.penalties, count=count).basis)["charge"]
+            held = dict(line.basis).get("charge", str(line.amount))
+            if Decimal(held) != Decimal(owed):
+                raise RuleViolation(
+                    f"the count tier of {person} charges {held}, as assessed; the month owes {owed} now "
+                    f"({count.complaints} complaints, {count.charged} charged on its other cases): withdraw the "
+                    "assessment and assess it again",
+                    rule=COUNT_RULE,
+                )
+
     def _check_forfeits(
         self, uow: UnitOfWork, case_id: UUID, demerits: Sequence[PenaltyLine], ledger: Ledger, month: str
     ) -> None:
@@ -132,11 +156,11 @@ class PenaltyService:
             before = [c for c in forfeited.get(person, ()) if c != case_id]
             by = dict(line.basis).get("forfeited_by")
             if by is not None:
-                if not before:
+                if by not in {uow.cases.get(c).reference for c in before}:
                     raise RuleViolation(
                         f"the major demerit of {person} deducts nothing because case {by}'s took the bonus; {month}'s "
-                        "bonus is not forfeited by a major demerit now (appealed, or another month): withdraw the "
-                        "assessment and assess it again",
+                        f"bonus is not forfeited by case {by}'s major demerit now (appealed, or another month): "
+                        "withdraw the assessment and assess it again",
                         rule="P1-PEN-06",
                     )
                 continue
@@ -179,6 +203,7 @@ class PenaltyService:
             assessment = uow.assessments.get(assessment_id)
             policy = self.cases.policies.get(assessment.policy_id, assessment.policy_version)
             reversed_, events = assessment.reverse(reason=reason, at=when, actor=actor)
+            _check_not_relied_on(uow, assessment)
             if assessment.deductible_lines():
                 ledger = uow.ledger.load()
                 latest = month or month_key(when, policy.tz)  # a payroll month still open before it takes it
@@ -257,6 +282,30 @@ def _month_count(uow: UnitOfWork, case: Case, policy: Policy, person_id: str) ->
         (other, uow.assessments.for_case(other.case_id)) for other in uow.cases.attributed_to(person_id, start, end)
     ]
     return month_count(case, policy, person_id, others)
+
+
+def _party_id(line: PenaltyLine) -> str:
+    return line.party.id
+
+
+def _check_not_relied_on(uow: UnitOfWork, assessment: Assessment) -> None:
+    """An appeal may not reverse a major demerit that another case's approved one relies on (it deducted nothing
+    because this one took the bonus, P1-PEN-06): the month would keep a major demerit and deduct no bonus."""
+    people = {line.party.id for line in assessment.lines if line.kind is LineKind.MAJOR_DEMERIT and line.amount}
+    if not people:
+        return
+    reference = uow.cases.get(assessment.case_id).reference
+    for other in uow.assessments.all():
+        if other.status is not AssessmentStatus.APPROVED or other.case_id == assessment.case_id:
+            continue
+        for line in other.lines:
+            if line.party.id in people and dict(line.basis).get("forfeited_by") == reference:
+                raise RuleViolation(
+                    f"the major demerit of {line.party.id} in case {uow.cases.get(other.case_id).reference} deducts "
+                    f"nothing because this one (case {reference}) takes the month's bonus: reversed alone, the month "
+                    "would keep a major demerit and deduct no bonus; appeal that one first",
+                    rule="P1-PEN-06",
+                )
 
 
 def _forfeited(uow: UnitOfWork, case: Case, order: PenaltyOrder, month: str) -> dict[str, str]:

@@ -289,3 +289,34 @@ def test_f4_pn_a_proposal_left_behind_by_its_cases_decision_charges_nothing() ->
     late = shop.complaint(person("S1"))
     assert shop.assess(late, "S1") == (D("100.00"),)  # 4 → 300, less the 200 approved; the 100 proposal is dead
     assert older.status is AssessmentStatus.PROPOSED
+
+
+def test_f4_pn_a_count_tier_out_of_date_is_refused_at_approval() -> None:
+    """Review: case X's proposal charged the tier, so Y's charged 0.00; X was withdrawn and decided without it, and
+    Y approved: the month was charged nothing of the 100.00 it owed. Like a major demerit's bonus, a count tier's
+    line holds the day it was assessed, and approval refuses it once the month owes another amount."""
+    from complaint_core.penalty_orders import LossOrder
+
+    shop = Shop()
+    x, y = shop.complaint(person("S1")), shop.complaint(person("S1"))
+    assert shop.assess(x, "S1") == (D("100.00"),)
+    assert shop.assess(y, "S1") == (D("0.00"),)  # X's open proposal charges the tier
+    (x_first,) = shop.penalties.assessments(x)[1]
+    shop.penalties.withdraw(x_first.assessment_id, reason="重算", actor="gm")
+    shop.tick()
+    x_loss = shop.penalties.assess(x, PenaltyOrder(loss=LossOrder(actual_loss=D("300.00"))), actor="qa")
+    shop.tick()
+    shop.penalties.approve(x_loss.assessment_id, role="gm", actor="gm")
+    shop.tick()
+    (y_first,) = shop.penalties.assessments(y)[1]
+    with pytest.raises(RuleViolation, match=r"charges 0\.00, as assessed; the month owes 100\.00 now") as stale:
+        shop.penalties.approve(y_first.assessment_id, role="gm", actor="gm")
+    assert stale.value.rule == "F4-PN-01"
+    shop.penalties.withdraw(y_first.assessment_id, reason="重算", actor="gm")
+    shop.tick()
+    assert shop.assess(y, "S1") == (D("100.00"),)
+    (_, y_again) = sorted(shop.penalties.assessments(y)[1], key=lambda a: a.proposed_at)
+    shop.tick()
+    shop.complaint(person("S1"))  # a third complaint since: the month owes 200.00 now
+    with pytest.raises(RuleViolation, match=r"owes 200\.00 now \(3 complaints"):
+        shop.penalties.approve(y_again.assessment_id, role="gm", actor="gm")

@@ -250,6 +250,25 @@ def test_p4_pen_06_second_complaint_doubles_exactly(org: Organisation, service: 
     assert (twice.amount, twice.points) == (D("400.00"), -40) and "二次投诉" in twice.explanation.zh
 
 
+def test_p1_pen_06_a_major_demerit_is_the_whole_bonus_once(org: Organisation, service: Policy) -> None:
+    """Review: a second complaint doubled a major demerit to twice the bonus (3600.00 of 1800.00), and two major
+    demerits of one person in one decision both took the bonus (2200.00 of 1100.00)."""
+    from complaint_core.penalty_orders import PenaltyOrder, SanctionOrder, assess_lines
+
+    demerit = sanction_line(org.person("A1"), Sanction.MAJOR_DEMERIT, rules=service.penalties, month_bonus=D("1600.00"))
+    warning = sanction_line(org.person("A1"), Sanction.WARNING, rules=load_preset("manufacturing").penalties)
+    kept, twice = doubled([demerit, warning], 2)
+    assert kept == demerit and twice.amount == 2 * warning.amount
+    order = PenaltyOrder(sanctions=(SanctionOrder(person_id="A1", sanction=Sanction.MAJOR_DEMERIT),) * 2)
+    from complaint_core import Case, Channel, Intake
+
+    intake = Intake(customer="甲", channel=Channel.PHONE, category="quality")
+    case, _ = Case.receive(service, case_id=uuid4(), intake=intake, at=AT, actor="cs")
+    with pytest.raises(RuleViolation, match="A1 is given two in this decision") as err:
+        assess_lines(case, service, org, order, month="2026-11")
+    assert err.value.rule == "P1-PEN-06"
+
+
 def test_p4_pen_04_supervisor_20_percent_additive_and_split(org: Organisation, service: Policy) -> None:
     line = tier_line(org.person("S1"), policy=service, severity="medium", kind=CaseKind.EXTERNAL, amount=D("333"))
     own, boss = with_supervisors([line], org, service.penalties)

@@ -509,8 +509,9 @@ def test_a_second_major_demerit_deducts_nothing_while_the_first_stands(
     capsys: pytest.CaptureFixture[str], db: Path
 ) -> None:
     """P1-PEN-06: a second major demerit in a month is recorded (HR's list) and deducts nothing, because the first
-    took the bonus; once the first is reversed on appeal, the second's approval is refused until it is assessed
-    again, and then takes the bonus itself."""
+    took the bonus. Approved, it needs that very demerit to stand (review: one naming a reversed case was approved
+    while another case's stood); and the demerit it relies on is not reversed alone (review: the month kept a
+    major demerit and deducted no bonus)."""
 
     def assessed(ref: str, at: str) -> dict[str, Any]:
         code, doc = run(capsys, db, "penalty", "assess", ref, "--sanction", "S03=major_demerit", "--at", at)
@@ -520,22 +521,42 @@ def test_a_second_major_demerit_deducts_nothing_while_the_first_stands(
         assert run(capsys, db, *endorse)[0] == 0
         return dict(found)
 
-    first_ref = closed_case(db, RemedyKind.EXPLANATION, "0", Party(PartyKind.PERSON, "S03", "S03"))
-    second_ref = closed_case(db, RemedyKind.EXPLANATION, "0", Party(PartyKind.PERSON, "S03", "S03"))
-    first = assessed(first_ref, "2026-11-06T09:00")
-    assert run(capsys, db, "penalty", "approve", first["id"], "--role", "gm", "--by", "GM01",
-               "--at", "2026-11-06T10:00")[0] == 0  # fmt: skip
-    second = assessed(second_ref, "2026-11-07T09:00")
-    assert [line["amount"] for line in second["lines"]] == ["0.00"]
-    assert run(capsys, db, "penalty", "appeal", first["id"], "--reason", "申诉成立", "--at", "2026-11-08T09:00")[0] == 0
-    code, err = refused(capsys, db, "penalty", "approve", second["id"], "--role", "gm", "--by", "GM01",
-                        "--at", "2026-11-08T10:00")  # fmt: skip
-    assert code == 4 and "[P1-PEN-06]" in err and "not forfeited by a major demerit now" in err
-    assert (
-        run(capsys, db, "penalty", "withdraw", second["id"], "--reason", "重新核定", "--at", "2026-11-08T11:00")[0] == 0
-    )
-    again = assessed(second_ref, "2026-11-08T12:00")
-    assert [line["amount"] for line in again["lines"]] == ["1100.00"]
+    def approve(assessment: str, at: str) -> tuple[int, str]:
+        capsys.readouterr()
+        try:
+            main(["--db", str(db), "penalty", "approve", assessment, "--role", "gm", "--by", "GM01", "--at", at])
+            code = 0
+        except SystemExit as done:
+            code = int(done.code or 0)
+        return code, capsys.readouterr().err
+
+    def case() -> str:
+        return closed_case(db, RemedyKind.EXPLANATION, "0", Party(PartyKind.PERSON, "S03", "S03"))
+
+    a_ref, b_ref, c_ref = case(), case(), case()
+    a = assessed(a_ref, "2026-11-06T09:00")
+    assert approve(a["id"], "2026-11-06T10:00")[0] == 0
+    b = assessed(b_ref, "2026-11-07T09:00")
+    assert [(line["amount"], line["basis"]["forfeited_by"]) for line in b["lines"]] == [("0.00", a_ref)]
+    assert run(capsys, db, "penalty", "appeal", a["id"], "--reason", "申诉成立", "--at", "2026-11-08T09:00")[0] == 0
+    code, err = approve(b["id"], "2026-11-08T10:00")
+    assert code == 4 and "[P1-PEN-06]" in err and f"not forfeited by case {a_ref}'s major demerit now" in err
+    c = assessed(c_ref, "2026-11-08T11:00")
+    assert [line["amount"] for line in c["lines"]] == ["1100.00"]  # nothing stands: it takes the bonus
+    assert approve(c["id"], "2026-11-08T12:00")[0] == 0
+    code, err = approve(b["id"], "2026-11-08T13:00")  # C's stands now, but B names A
+    assert code == 4 and f"not forfeited by case {a_ref}'s major demerit now" in err
+    withdraw = ("penalty", "withdraw", b["id"], "--reason", "重新核定", "--at", "2026-11-08T14:00")
+    assert run(capsys, db, *withdraw)[0] == 0
+    again = assessed(b_ref, "2026-11-09T09:00")
+    assert [(line["amount"], line["basis"]["forfeited_by"]) for line in again["lines"]] == [("0.00", c_ref)]
+    assert approve(again["id"], "2026-11-09T10:00")[0] == 0
+    code, err = refused(capsys, db, "penalty", "appeal", c["id"], "--reason", "x", "--at", "2026-11-09T11:00")
+    assert code == 4 and "[P1-PEN-06]" in err and f"case {b_ref} deducts nothing" in err
+    code, doc = run(capsys, db, "ledger", "close", "2026-11")
+    assert code == 0, doc
+    rows = {row["person"]: row for row in run(capsys, db, "ledger", "show", "--month", "2026-11")[1]["rows"]}
+    assert rows["S03"]["deducted_uncapped"] == "1100.00"  # once, by C
 
 
 def test_bad_options_are_usage_errors(capsys: pytest.CaptureFixture[str], db: Path) -> None:
