@@ -10,11 +10,12 @@ the cases are decided in, a month's charges add up to the tier of its count.
 Counted: complaints under the same policy whose fault attribution names the
 person (a share held as a person, not through a department), not found not
 established (a complaint that did not stand is not one against the person).
-Charged, per other case of the month: its approved decision's count tier, or
-while none is decided the largest of its open proposals' (only one of them can
-be approved). A withdrawn proposal or a reversed decision charged nothing: the
-next decision of the month charges what the month still owes, and a decision
-already made keeps what it charged (a case is decided once).
+Charged: what the other cases' approved decisions charged (a reversed one
+charged nothing). Proposals charge nothing until approved, and a proposal's
+line holds what the month owed the day it was assessed: approval refuses it
+once the month owes another amount (another case approved meanwhile, a
+complaint come in), so the approved charges of a month always add up to the
+tier of its count when the last of them was approved.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from uuid import UUID
 
 import attrs
 
-from .assessment import DECIDED, Assessment, AssessmentStatus
+from .assessment import Assessment, AssessmentStatus
 from .case import Case, CaseStatus
 from .errors import RuleViolation
 from .labels import Labels
@@ -36,7 +37,6 @@ from .responsibility import PartyKind
 from .timeutil import month_key
 
 RULE = "F4-PN-01"
-_CHARGING = frozenset({AssessmentStatus.PROPOSED, AssessmentStatus.APPROVED})
 
 
 @attrs.frozen
@@ -68,14 +68,10 @@ def held_at_fault(case: Case, person_id: str) -> bool:
 
 
 def charged_in(assessments: Iterable[Assessment], person_id: str, month: str) -> Decimal:
-    """What one case's ``assessments`` charge the person for the count tier of ``month``: the approved decision's,
-    or while none is decided the largest open proposal's (once one is approved, the others never will be)."""
-    found = tuple(assessments)
-    decided = [a for a in found if a.status in DECIDED]
-    live = [a for a in decided if a.status is AssessmentStatus.APPROVED] if decided else found
-    return max(
-        (_charge(a, person_id, month) for a in live if a.status in _CHARGING),
-        default=Decimal("0.00"),
+    """What one case's approved ``assessments`` charged the person for the count tier of ``month``."""
+    return sum(
+        (_charge(a, person_id, month) for a in assessments if a.status is AssessmentStatus.APPROVED),
+        Decimal("0.00"),
     )
 
 

@@ -121,9 +121,9 @@ class PenaltyService:
 
     def _check_count_tiers(self, uow: UnitOfWork, case: Case, assessment: Assessment, policy: Policy) -> None:
         """A count tier's line holds what the month owed the day it was assessed (F4-PN-01..03); approved, it must
-        still be what the month owes: another case's proposal it counted as charged may have been withdrawn, or a
-        complaint come in since. Refused at approval, where the proposal can still be withdrawn and assessed again,
-        so the month's approved charges add up to its tier."""
+        still be what the month owes: another case's may have been approved (or reversed) meanwhile, or a complaint
+        come in. Refused at approval, where the proposal can still be withdrawn and assessed again, so the month's
+        approved charges add up to its tier."""
         lines = sorted((line for line in assessment.lines if line.kind is LineKind.COUNT_TIER), key=_party_id)
         if not lines:
             return

@@ -829,6 +829,15 @@ def test_f4_pn_count_tiers_charged_through_the_cli(
     code, doc = run(capsys, db, "penalty", "assess", refs[0], "--count-tier", "S02", "--at", "2026-11-05T09:00")
     assert code == 0, doc
     assert count_lines(doc) == [("S02", "count_tier", "200.00"), ("S01", "supervisor", "40.00")]  # 3 → 200
+    first = doc["assessment"]["id"]
+    code, doc = run(capsys, db, "penalty", "assess", refs[1], "--count-tier", "S02", "--at", "2026-11-05T09:30")
+    assert code == 0 and count_lines(doc)[0] == ("S02", "count_tier", "200.00"), doc  # proposals charge nothing
+    stale = doc["assessment"]["id"]
+    approve = ("--role", "gm", "--by", "GM01", "--at", "2026-11-05T09:40")
+    assert run(capsys, db, "penalty", "approve", first, *approve)[0] == 0
+    code, err = refused(capsys, db, "penalty", "approve", stale, *approve)
+    assert code == 4 and "[F4-PN-01]" in err and "the month owes 0.00 now" in err
+    assert run(capsys, db, "penalty", "withdraw", stale, "--reason", "重算", "--at", "2026-11-05T09:50")[0] == 0
     code, doc = run(capsys, db, "penalty", "assess", refs[1], "--count-tier", "S02", "--at", "2026-11-05T10:00")
     assert code == 0 and count_lines(doc) == [("S02", "count_tier", "0.00")], doc  # charged in full already
     words = words_of(capsys, db, "--lang", "zh", "penalty", "show", refs[1])

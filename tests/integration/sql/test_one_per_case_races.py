@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from adapters.sql import documents as docs
 from complaint_core import Channel, DomainError, Intake, Party, PartyKind, RemedyKind, Responsibility
-from complaint_core.penalty import LineKind, Sanction
+from complaint_core.penalty import Sanction
 from complaint_core.penalty_orders import LossOrder, PenaltyOrder, SanctionOrder
 from entrypoints.app import App, open_app
 
@@ -186,35 +186,27 @@ def test_a_long_lived_app_closes_on_the_bonuses_of_the_day_and_journals_one_clos
 
 
 def test_two_decisions_counting_one_person_charge_the_months_tier_once(sql_url: str, tmp_path: Path) -> None:
-    """F4-PN-01..03: two cases against one person decided at once. Each decision reads what the month's other
-    decisions charged; on PostgreSQL (READ COMMITTED) both read nothing and each charged the whole tier, unless
-    the second waits for the first (a lock on the person) and then reads its charge."""
+    """F4-PN-01..03: two cases against one person, their proposals (100.00 each: a proposal charges nothing until
+    approved) approved at once. Each approval checks the month still owes what its line holds; on PostgreSQL (READ
+    COMMITTED) both read no approval and each charged the whole tier, unless the second waits for the first (a
+    turn per person) and then reads its charge, and is refused as out of date."""
     init_counted(sql_url, tmp_path)
     for person in ("M03", "M04", "M05", "M06")[:ROUNDS]:  # a person of their own each round: a count of 2
         app = open_app(sql_url)
         try:
             causer = Party(PartyKind.PERSON, person)
             refs = [closed_allowance(app, causer), closed_allowance(app, causer)]
+            order = PenaltyOrder(count_tiers=(person,))
+            proposals = [app.penalties.assess(ref, order, actor="Q01", at=at(6)) for ref in refs]
         finally:
             app.close()
-        order = PenaltyOrder(count_tiers=(person,))
         outcomes = race(
             sql_url,
-            [lambda a, ref=ref, order=order: a.penalties.assess(ref, order, actor="Q01", at=at(6)) for ref in refs],
+            [lambda a, p=p: a.penalties.approve(p.assessment_id, role="gm", actor="GM01", at=at(7)) for p in proposals],
         )
-        assert outcomes == ["ok", "ok"], outcomes
-        app = open_app(sql_url)
-        try:
-            charged = [
-                line.amount
-                for ref in refs
-                for assessment in app.penalties.assessments(ref)[1]
-                for line in assessment.lines
-                if line.kind is LineKind.COUNT_TIER
-            ]
-        finally:
-            app.close()
-        assert sorted(charged)[-1] == Decimal("100.00") and sum(charged) == Decimal("100.00"), charged
+        assert sorted(outcomes) == ["F4-PN-01", "ok"], outcomes
+        approved = "SELECT count(*) FROM assessments WHERE status = 'approved' AND case_id IN (:a, :b)"
+        assert count(sql_url, approved, a=str(refs[0]), b=str(refs[1])) == 1
 
 
 def test_a_bonus_import_and_the_months_close_at_once_agree(sql_url: str) -> None:
