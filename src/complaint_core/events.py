@@ -14,6 +14,7 @@ from uuid import UUID
 
 import attrs
 
+from .labels import Labels
 from .responsibility import Party, Responsibility
 from .validity import Validity
 
@@ -333,37 +334,37 @@ ASSESSMENT_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
 
 # What a person reads for each event of a case's audit trail (``complaint case history``); the wire name stays the
 # machine's (JSON, webhooks).
-EVENT_LABELS: dict[str, tuple[str, str]] = {
-    "case.received": ("受理投诉", "complaint received"),
-    "case.registered": ("登记立案", "registered"),
-    "case.investigation_started": ("开始调查", "investigation started"),
-    "case.responsibility_attributed": ("认定责任", "responsibility attributed"),
-    "case.remedy_proposed": ("拟定处理方案", "remedy proposed"),
-    "case.remedy_approved": ("核决处理方案", "remedy approved"),
-    "case.customer_replied": ("答复客户", "customer replied"),
-    "case.closed": ("结案", "closed"),
-    "case.settled": ("结清", "settled"),
-    "case.not_established": ("认定投诉不成立", "found not established"),
-    "case.petition_filed": ("提出签呈", "petition filed"),
-    "case.milestone_reached": ("到达节点", "milestone reached"),
-    "case.severity_classified": ("评定等级", "severity classified"),
-    "case.handler_assigned": ("指定经办人", "handler assigned"),
-    "case.reaction_recorded": ("记录客户反应", "customer's reaction recorded"),
-    "case.major_flagged": ("标记重大投诉", "flagged as major"),
-    "case.emergency_meeting_recorded": ("记录紧急会议", "emergency meeting recorded"),
-    "case.clock_paused": ("时限暂停", "clock paused"),
-    "case.clock_resumed": ("时限恢复", "clock resumed"),
-    "case.special_circumstance_declared": ("申报特殊情况", "special circumstance declared"),
-    "case.promise_recorded": ("记录承诺时间", "promise recorded"),
-    "case.clock_escalated": ("超时升级", "clock escalated"),
-    "case.inquiry_issued": ("发出超期查询", "overdue inquiry issued"),
-    "case.policy_adopted": ("改用制度新版本", "policy version adopted"),
-    "case.improvement_planned": ("制定改善对策", "improvement planned"),
-    "case.improvement_verified": ("确认改善效果", "improvement verified"),
-    "case.cause_recorded": ("记录原因", "cause recorded"),
-    "assessment.proposed": ("提出处罚", "penalty proposed"),
-    "assessment.endorsed": ("主管批示", "penalty endorsed"),
-    "assessment.approved": ("核准处罚", "penalty approved"),
-    "assessment.reversed": ("申诉撤销处罚", "penalty reversed on appeal"),
-    "assessment.withdrawn": ("撤回处罚", "penalty withdrawn"),
+EVENT_LABELS: dict[str, Labels] = {
+    "case.received": Labels("受理投诉", "complaint received"),
+    "case.registered": Labels("登记立案", "registered"),
+    "case.investigation_started": Labels("开始调查", "investigation started"),
+    "case.responsibility_attributed": Labels("认定责任", "responsibility attributed"),
+    "case.remedy_proposed": Labels("拟定处理方案", "remedy proposed"),
+    "case.remedy_approved": Labels("核决处理方案", "remedy approved"),
+    "case.customer_replied": Labels("答复客户", "customer replied"),
+    "case.closed": Labels("结案", "closed"),
+    "case.settled": Labels("结清", "settled"),
+    "case.not_established": Labels("认定投诉不成立", "found not established"),
+    "case.petition_filed": Labels("提出签呈", "petition filed"),
+    "case.milestone_reached": Labels("到达节点", "milestone reached"),
+    "case.severity_classified": Labels("评定等级", "severity classified"),
+    "case.handler_assigned": Labels("指定经办人", "handler assigned"),
+    "case.reaction_recorded": Labels("记录客户反应", "customer's reaction recorded"),
+    "case.major_flagged": Labels("标记重大投诉", "flagged as major"),
+    "case.emergency_meeting_recorded": Labels("记录紧急会议", "emergency meeting recorded"),
+    "case.clock_paused": Labels("时限暂停", "clock paused"),
+    "case.clock_resumed": Labels("时限恢复", "clock resumed"),
+    "case.special_circumstance_declared": Labels("申报特殊情况", "special circumstance declared"),
+    "case.promise_recorded": Labels("记录承诺时间", "promise recorded"),
+    "case.clock_escalated": Labels("超时升级", "clock escalated"),
+    "case.inquiry_issued": Labels("发出超期查询", "overdue inquiry issued"),
+    "case.policy_adopted": Labels("改用制度新版本", "policy version adopted"),
+    "case.improvement_planned": Labels("制定改善对策", "improvement planned"),
+    "case.improvement_verified": Labels("确认改善效果", "improvement verified"),
+    "case.cause_recorded": Labels("记录原因", "cause recorded"),
+    "assessment.proposed": Labels("提出处罚", "penalty proposed"),
+    "assessment.endorsed": Labels("主管批示", "penalty endorsed"),
+    "assessment.approved": Labels("核准处罚", "penalty approved"),
+    "assessment.reversed": Labels("申诉撤销处罚", "penalty reversed on appeal"),
+    "assessment.withdrawn": Labels("撤回处罚", "penalty withdrawn"),
 }

@@ -18,6 +18,7 @@ from typing import TypeVar
 import attrs
 
 from .errors import DomainError
+from .labels import Labels
 from .timeutil import is_month
 
 
@@ -49,18 +50,18 @@ class DepartmentKind(StrEnum):
     OTHER = "other"
 
 
-DEPARTMENT_KIND_LABELS: dict[DepartmentKind, tuple[str, str]] = {
-    DepartmentKind.MANUFACTURING: ("制造", "manufacturing"),
-    DepartmentKind.SALES: ("业务", "sales"),
-    DepartmentKind.SERVICE: ("服务", "service"),
-    DepartmentKind.QUALITY: ("品管", "quality"),
-    DepartmentKind.WAREHOUSE: ("仓储", "warehouse"),
-    DepartmentKind.FINANCE: ("财务", "finance"),
-    DepartmentKind.RND: ("研发", "R&D"),
-    DepartmentKind.GM_OFFICE: ("总经理室", "GM's office"),
-    DepartmentKind.CUSTOMER_SERVICE: ("客服", "customer service"),
-    DepartmentKind.BRANCH: ("网点", "branch"),
-    DepartmentKind.OTHER: ("其他", "other"),
+DEPARTMENT_KIND_LABELS: dict[DepartmentKind, Labels] = {
+    DepartmentKind.MANUFACTURING: Labels("制造", "manufacturing"),
+    DepartmentKind.SALES: Labels("业务", "sales"),
+    DepartmentKind.SERVICE: Labels("服务", "service"),
+    DepartmentKind.QUALITY: Labels("品管", "quality"),
+    DepartmentKind.WAREHOUSE: Labels("仓储", "warehouse"),
+    DepartmentKind.FINANCE: Labels("财务", "finance"),
+    DepartmentKind.RND: Labels("研发", "R&D"),
+    DepartmentKind.GM_OFFICE: Labels("总经理室", "GM's office"),
+    DepartmentKind.CUSTOMER_SERVICE: Labels("客服", "customer service"),
+    DepartmentKind.BRANCH: Labels("网点", "branch"),
+    DepartmentKind.OTHER: Labels("其他", "other"),
 }
 
 

@@ -124,7 +124,9 @@ class PenaltyService:
         still be what the month owes: another case's may have been approved (or reversed) meanwhile, or a complaint
         come in. Refused at approval, where the proposal can still be withdrawn and assessed again, so the month's
         approved charges add up to its tier."""
-        lines = sorted((line for line in assessment.lines if line.kind is LineKind.COUNT_TIER), key=_party_id)
+        lines = sorted(
+            (line for line in assessment.lines if line.kind is LineKind.COUNT_TIER), key=lambda line: line.party.id
+        )
         if not lines:
             return
         org = self.organisation.get()
@@ -282,10 +284,6 @@ def _month_count(uow: UnitOfWork, case: Case, policy: Policy, person_id: str) ->
         (other, uow.assessments.for_case(other.case_id)) for other in uow.cases.attributed_to(person_id, start, end)
     ]
     return month_count(case, policy, person_id, others)
-
-
-def _party_id(line: PenaltyLine) -> str:
-    return line.party.id
 
 
 def _check_not_relied_on(uow: UnitOfWork, assessment: Assessment) -> None:

@@ -72,19 +72,19 @@ class Channel(StrEnum):
     REGULATOR = "regulator"
 
 
-CASE_KIND_LABELS: dict[CaseKind, tuple[str, str]] = {
-    CaseKind.EXTERNAL: ("外部投诉", "external"),
-    CaseKind.INTERNAL: ("内部投诉", "internal"),
+CASE_KIND_LABELS: dict[CaseKind, Labels] = {
+    CaseKind.EXTERNAL: Labels("外部投诉", "external"),
+    CaseKind.INTERNAL: Labels("内部投诉", "internal"),
 }
-CHANNEL_LABELS: dict[Channel, tuple[str, str]] = {
-    Channel.PHONE: ("电话", "phone"),
-    Channel.LETTER: ("信函", "letter"),
-    Channel.ON_SITE: ("现场", "on site"),
-    Channel.OPINION_BOOK: ("意见簿", "opinion book"),
-    Channel.EMAIL: ("电子邮件", "email"),
-    Channel.WEB: ("网站", "web"),
-    Channel.FORWARDED: ("他部门转来", "forwarded"),
-    Channel.REGULATOR: ("监管转办", "regulator"),
+CHANNEL_LABELS: dict[Channel, Labels] = {
+    Channel.PHONE: Labels("电话", "phone"),
+    Channel.LETTER: Labels("信函", "letter"),
+    Channel.ON_SITE: Labels("现场", "on site"),
+    Channel.OPINION_BOOK: Labels("意见簿", "opinion book"),
+    Channel.EMAIL: Labels("电子邮件", "email"),
+    Channel.WEB: Labels("网站", "web"),
+    Channel.FORWARDED: Labels("他部门转来", "forwarded"),
+    Channel.REGULATOR: Labels("监管转办", "regulator"),
 }
 
 

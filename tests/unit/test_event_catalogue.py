@@ -44,10 +44,10 @@ def test_every_case_and_assessment_event_has_a_label_in_both_languages() -> None
 
     types = {e.EVENT_TYPE for e in (*CASE_EVENT_TYPES, *ASSESSMENT_EVENT_TYPES)}
     assert set(EVENT_LABELS) == types
-    for zh, en in EVENT_LABELS.values():
+    for zh, en in ((label.zh, label.en) for label in EVENT_LABELS.values()):
         assert re.search(r"[\u4e00-\u9fff]", zh) and en.strip() and not re.search(r"[\u4e00-\u9fff]", en)
     assert (
-        len({zh for zh, _ in EVENT_LABELS.values()})
+        len({label.zh for label in EVENT_LABELS.values()})
         == len(EVENT_LABELS)
-        == len({en for _, en in EVENT_LABELS.values()})
+        == len({label.en for label in EVENT_LABELS.values()})
     )

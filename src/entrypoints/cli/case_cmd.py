@@ -1022,14 +1022,10 @@ def history(ctx: typer.Context, case: CaseArg) -> None:
     doc = {"case": {"id": str(found.case_id), "number": found.number}, "events": rows}
     lang = policy_lang(app, found, settings)
 
-    def event_label(event_type: str) -> str:
-        zh, en = EVENT_LABELS[event_type]
-        return zh if lang == "zh" else en
-
     def human(console: Console) -> None:
         keys = ("version", "type", "at", "actor")
         tz = app.cases.policy_of(found).tz
-        lines = [(r["version"], event_label(r["type"]), local_minute(r["at"], tz), r["actor"]) for r in rows]
+        lines = [(r["version"], EVENT_LABELS[r["type"]](lang), local_minute(r["at"], tz), r["actor"]) for r in rows]
         console.print(table(TEXT("history", lang, ref=found.reference), [TEXT(k, lang) for k in keys], lines))
 
     emit(settings, doc, human)

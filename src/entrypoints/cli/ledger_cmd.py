@@ -214,7 +214,6 @@ def sanctions(ctx: typer.Context, month: MonthArg) -> None:
     lang = app_language(ctx, app)
     org = app.organisation.get()
     rows = sanction_list(approved_in(app, month), org)
-    names = {d.code: d.name for d in org.departments}
     numbers = case_numbers(app, {r.case_id for r in rows})
     doc = {
         "month": month,
@@ -238,7 +237,7 @@ def sanctions(ctx: typer.Context, month: MonthArg) -> None:
     body = [
         (
             f"{r.person_name} {r.person_id}",
-            names.get(r.department, r.department),
+            org.department(r.department).name,
             numbers[r.case_id],
             PENALTY_TEXT(str(r.sanction), lang),
             r.count,

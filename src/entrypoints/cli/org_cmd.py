@@ -102,11 +102,8 @@ def show(ctx: typer.Context) -> None:
         def cols(*keys: str) -> list[str]:
             return [TEXT(k, lang) for k in keys]
 
-        def kind(value: str) -> str:
-            zh, en = DEPARTMENT_KIND_LABELS[DepartmentKind(value)]
-            return zh if lang == "zh" else en
-
-        departments = [(d["code"], d["name"], kind(d["kind"])) for d in doc["departments"]]
+        kinds = [DEPARTMENT_KIND_LABELS[DepartmentKind(d["kind"])](lang) for d in doc["departments"]]
+        departments = [(d["code"], d["name"], kind) for d, kind in zip(doc["departments"], kinds, strict=True)]
         console.print(table(TEXT("departments", lang), cols("code", "name", "kind"), departments))
         console.print(
             table(TEXT("units", lang), cols("code", "name", "department"), [tuple(u.values()) for u in doc["units"]])

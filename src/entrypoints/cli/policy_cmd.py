@@ -84,15 +84,12 @@ def _condition(when: ClockCondition, policy: Policy, lang: Language) -> str:
 
     from .case_cmd import category_label, severity_label
 
-    def pair(labels: tuple[str, str]) -> str:
-        return labels[0] if lang == "zh" else labels[1]
-
     named: dict[str, Callable[[Any], str]] = {
         "markets": lambda v: MARKET_LABELS[v](lang),
-        "kinds": lambda v: pair(CASE_KIND_LABELS[v]),
+        "kinds": lambda v: CASE_KIND_LABELS[v](lang),
         "categories": lambda v: category_label(policy, v, lang),
         "severities": lambda v: severity_label(policy, v, lang),
-        "channels": lambda v: pair(CHANNEL_LABELS[v]),
+        "channels": lambda v: CHANNEL_LABELS[v](lang),
     }
     parts = []
     for key, label in named.items():
