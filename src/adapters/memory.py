@@ -230,7 +230,8 @@ class MemoryCaseRepository:
         self.read: dict[int, Case | None] = {}
         self.staged: dict[int, Case] = {}
 
-    def get(self, case_id: UUID) -> Case:
+    def get(self, case_id: UUID, *, for_update: bool = False) -> Case:
+        """``for_update`` changes nothing here: one transaction runs at a time."""
         case = self.staged.get(case_id.int) if self.staged else None
         if case is None:
             case = self._store.cases.get(case_id)
@@ -239,7 +240,7 @@ class MemoryCaseRepository:
             self.read.setdefault(case_id.int, case)
         return case
 
-    def find_by_number(self, number: str) -> Case | None:
+    def find_by_number(self, number: str, *, for_update: bool = False) -> Case | None:
         for case in self.staged.values():
             if case.number == number:
                 return case

@@ -40,11 +40,15 @@ class SerialSource(Protocol):
 
 
 class CaseRepository(Protocol):
-    def get(self, case_id: UUID) -> Case:
-        """Raises ``NotFound``; remembers the version seen for ``save``."""
+    def get(self, case_id: UUID, *, for_update: bool = False) -> Case:
+        """Raises ``NotFound``; remembers the version seen for ``save``.
+
+        ``for_update``: the caller means to save the case. A store shared by several writers then makes two writing
+        transactions of one case take turns, the second reading what the first committed, instead of both reading
+        one version and all but one failing with ``ConcurrencyConflict``."""
         ...
 
-    def find_by_number(self, number: str) -> Case | None:
+    def find_by_number(self, number: str, *, for_update: bool = False) -> Case | None:
         """Like ``get``, by the case number: remembers the version seen for ``save``."""
         ...
 

@@ -579,19 +579,19 @@ class CaseService:
     def _at(self, at: datetime | None, field: str = "at") -> datetime:
         return require_aware(at if at is not None else self.clock.now(), field)
 
-    def _load(self, uow: UnitOfWork, ref: str | UUID) -> Case:
+    def _load(self, uow: UnitOfWork, ref: str | UUID, *, for_update: bool = False) -> Case:
         if isinstance(ref, UUID):
-            return uow.cases.get(ref)
+            return uow.cases.get(ref, for_update=for_update)
         if not isinstance(ref, str):
             raise NotFound(f"no case {ref!r}: a case is named by its number or id as str, or its UUID")
-        found = uow.cases.find_by_number(ref)
+        found = uow.cases.find_by_number(ref, for_update=for_update)
         if found is not None:
             return found
         try:
             case_id = UUID(ref)
         except ValueError:
             raise NotFound(f"no case with number or id {ref!r}") from None
-        return uow.cases.get(case_id)
+        return uow.cases.get(case_id, for_update=for_update)
 
     def _next_number(self, uow: UnitOfWork, policy: Policy, when: datetime) -> str:
         """The policy's next serial, skipping numbers already taken: a case number is unique in the store,
@@ -640,7 +640,7 @@ class CaseService:
         when = self._at(at)
 
         def work(uow: UnitOfWork) -> Case:
-            case = self._load(uow, ref)
+            case = self._load(uow, ref, for_update=True)
             policy = self.policy_of(case)
             waived: tuple[DomainEvent, ...] = ()
             if policy.waiver_clocks:

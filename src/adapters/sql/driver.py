@@ -112,6 +112,10 @@ class Statements:
     def __init__(self, dialect: Dialect) -> None:
         self.case_by_id = where(t.cases, ("version", "body"), ("id",), dialect)
         self.case_by_number = where(t.cases, ("version", "body"), ("number",), dialect)
+        # a writer of one case waits for the other's commit, then reads it; SQLite's writers take turns anyway
+        lock = " FOR UPDATE" if dialect.name == "postgresql" else ""
+        self.case_by_id_for_update = self.case_by_id + lock
+        self.case_by_number_for_update = self.case_by_number + lock
         self.insert_case = DriverInsert(t.cases, _CASE_COLUMNS, dialect)
         self.update_case = DriverUpdate(
             t.cases, [c for c in _CASE_COLUMNS if c != "id"], ("id", "version"), dialect, checked=_CASE_CHANGES

@@ -114,14 +114,20 @@ class SqlCaseRepository:
         found = self._decoded.get(body[start : start + 36])
         return found[1] if found is not None and found[0] == body else None
 
-    def get(self, case_id: UUID) -> Case:
-        row = self._conn.exec_driver_sql(self._sql.case_by_id, (str(case_id),)).first()
+    def get(self, case_id: UUID, *, for_update: bool = False) -> Case:
+        """``for_update`` on PostgreSQL: ``SELECT … FOR UPDATE``, so a second writer of the case waits for this
+        transaction and then reads what it committed (READ COMMITTED), rather than failing on save."""
+        locked = for_update and not self._uow.is_read_only
+        sql = self._sql.case_by_id_for_update if locked else self._sql.case_by_id
+        row = self._conn.exec_driver_sql(sql, (str(case_id),)).first()
         if row is None:
             raise NotFound(f"no case {case_id}")
         return self._load(row)
 
-    def find_by_number(self, number: str) -> Case | None:
-        row = self._conn.exec_driver_sql(self._sql.case_by_number, (number,)).first()
+    def find_by_number(self, number: str, *, for_update: bool = False) -> Case | None:
+        locked = for_update and not self._uow.is_read_only
+        sql = self._sql.case_by_number_for_update if locked else self._sql.case_by_number
+        row = self._conn.exec_driver_sql(sql, (number,)).first()
         return None if row is None else self._load(row)
 
     def add(self, case: Case) -> None:

@@ -309,3 +309,31 @@ def test_two_decisions_naming_two_people_in_opposite_orders_both_go_through(
         ],
     )
     assert outcomes == ["ok", "ok"], outcomes
+
+
+def test_many_writers_of_one_case_at_once_all_go_through(sql_url: str) -> None:
+    """Eight commands on one case at once on PostgreSQL: each loaded the same version, and all but the first to
+    commit met a changed case, re-ran, met it again, and after three retries one ran out (exit 5 in the CLI). A
+    writer now takes its turn on the case it loads, so each reads what the one before it wrote."""
+    app = open_app(sql_url)
+    try:
+        ref = closed_allowance(app)
+        before = app.cases.get(ref).version
+    finally:
+        app.close()
+    writers = 8
+    outcomes = race(
+        sql_url,
+        [
+            lambda a, i=i: a.cases.plan_improvement(ref, actor="Q01", measures=f"measure {i}", owner="Q02", at=at(6))
+            for i in range(writers)
+        ],
+    )
+    assert outcomes == ["ok"] * writers, outcomes
+    app = open_app(sql_url)
+    try:
+        case = app.cases.get(ref)
+    finally:
+        app.close()
+    assert case.version == before + writers
+    assert sorted(i.measures for i in case.improvements) == sorted(f"measure {i}" for i in range(writers))
