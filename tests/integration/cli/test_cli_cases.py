@@ -407,6 +407,27 @@ def test_sweep_dry_run_writes_nothing_then_records_once(app: typer.Typer, tmp_pa
     assert clocks["close"]["level"] == 1 and clocks["close"]["overdue"] is True
 
 
+def test_a_real_sweep_later_than_now_is_refused_and_writes_nothing(app: typer.Typer, tmp_path: Path) -> None:
+    """Escalation audit: ``sweep --at`` a typo's year ahead recorded the levels then, and every case it touched
+    refused any later command dated before it (CASE-TIME-ORDER) until that year. A real sweep is refused after now
+    (exit 2, naming --at); a dry run may look ahead; ``--allow-future`` records anyway (a rehearsal)."""
+    db = tmp_path / "s.db"
+    as_json(app, db, "init", "--policy", "service")
+    ref = as_json(app, db, "case", "open", "--customer", "A", "--category", "quality", "--kind", "internal",
+                  "--at", "2026-11-02T09:00")["id"]  # fmt: skip
+    history = count(db, "history")
+    ahead = "9000-01-01T09:00"  # later than any day this test runs
+    refused = invoke(app, db, "--json", "sweep", "--at", ahead)
+    assert refused.exit_code == 2 and refused.stdout == "", refused.output
+    assert "--at" in refused.stderr and "--dry-run" in refused.stderr
+    assert count(db, "history") == history
+    assert as_json(app, db, "sweep", "--at", ahead, "--dry-run")["actions"]
+    assert count(db, "history") == history
+    as_json(app, db, "case", "register", ref, "--at", "2026-11-03T09:00")  # the case still takes its next step
+    rehearsed = as_json(app, db, "sweep", "--at", ahead, "--allow-future")
+    assert rehearsed["actions"] and count(db, "history") == history + 1 + len(rehearsed["actions"])
+
+
 def test_sweep_and_case_tables_speak_the_chosen_language(app: typer.Typer, db: Path) -> None:
     """--lang zh|en: the sweep showed clock codes, action kinds, addressees and UTC instants as stored, and the
     case tables the category code, where the policy and the CLI have labels."""
@@ -449,7 +470,7 @@ def test_a_sweep_that_leaves_a_case_out_exits_6_and_records_the_others(app: type
     odd_number = as_json(app, db, "case", "register", odd, "--at", "2026-12-20T10:00")["number"]
     history = count(db, "history")
     for args in (("--dry-run",), ()):
-        result = invoke(app, db, "--json", "sweep", "--at", "2027-01-10T09:00", *args)
+        result = invoke(app, db, "--json", "sweep", "--at", "2027-01-10T09:00", "--allow-future", *args)
         assert result.exit_code == 6 and result.stdout == "", result.stderr
         assert "[CAL-COVERAGE]" in result.stderr and odd_number in result.stderr and "3 action(s)" in result.stderr
     assert count(db, "history") == history + 3  # the clean case's three levels, recorded once

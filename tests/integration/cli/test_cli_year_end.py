@@ -71,14 +71,14 @@ def test_p4_dl_a_write_whose_deadline_needs_a_year_not_loaded_stores_nothing(app
     assert (count(db, "history"), count(db, "outbox"), count(db, "cases"), due_times(db)) == before
 
     # the close reminder due on 12-31 needs no day of 2027 and fires
-    swept = as_json(app, db, "sweep", "--at", "2027-01-01T10:00")["actions"]
+    swept = as_json(app, db, "sweep", "--at", "2027-01-01T10:00", "--allow-future")["actions"]
     assert [(a["clock"], a["level"]) for a in swept] == [("close", 1)]
 
     imported = as_json(app, db, "calendar", "import", str(calendar_file(tmp_path)))
     assert imported["refreshed"] == 1 and imported["unreadable"] == []
     as_json(app, db, "case", "milestone", ref, "forwarded_to_head", "--at", "2027-01-04T09:00")
     assert due_times(db)["head_reply"] == "2027-01-05 15:59:59.999999+00:00"  # Monday + 1 working day
-    later = as_json(app, db, "sweep", "--at", "2027-01-06T10:00")["actions"]
+    later = as_json(app, db, "sweep", "--at", "2027-01-06T10:00", "--allow-future")["actions"]
     assert ("head_reply", 1, "2027-01-05T15:59:59.999999Z") in [(a["clock"], a["level"], a["due"]) for a in later]
 
 
@@ -106,7 +106,7 @@ def test_calendar_import_computes_the_due_times_the_sweep_reads_again(app: typer
         "close": "2027-02-15 15:59:59.999999+00:00",
         "first_investigation": "2027-02-13 15:59:59.999999+00:00",
     }
-    swept = as_json(app, db, "sweep", "--at", "2027-02-16T10:00")["actions"]
+    swept = as_json(app, db, "sweep", "--at", "2027-02-16T10:00", "--allow-future")["actions"]
     assert [(a["case_id"], a["clock"], a["level"]) for a in swept] == [(ref, "close", 1)]  # the one with a ladder
     human = invoke(app, db, "--lang", "en", "calendar", "import", str(calendar_file(tmp_path)))
     assert human.exit_code == 0 and "due times of 1 case(s) computed again" in human.stdout
@@ -132,11 +132,11 @@ def test_calendar_import_judges_closed_cases_again(app: typer.Typer, tmp_path: P
     times = ["2027-02-12T10:30", "2027-02-15T09:00", *[f"2027-02-16T09:{m:02}" for m in range(10, 60, 9)]]
     for step, at in zip(steps, times, strict=True):
         as_json(app, db, "case", *step, "--at", at)
-    as_json(app, db, "sweep", "--at", "2027-02-17T09:00")
+    as_json(app, db, "sweep", "--at", "2027-02-17T09:00", "--allow-future")
     assert "case.inquiry_issued" not in history_types(db)
 
     assert as_json(app, db, "calendar", "import", str(calendar_file(tmp_path)))["refreshed"] == 1
-    as_json(app, db, "sweep", "--at", "2027-02-17T10:00")
+    as_json(app, db, "sweep", "--at", "2027-02-17T10:00", "--allow-future")
     assert history_types(db).count("case.inquiry_issued") == 2  # the first investigation and the closing
 
 
