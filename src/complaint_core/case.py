@@ -696,7 +696,7 @@ class Case:
             )
         if rule.limit is not None:
             first_due = stage_one_due(rule, state, calendar=calendar, tz=policy.tz, as_of=at)
-            if rule.promise is PromiseMode.TWO_STAGE and at > first_due:
+            if rule.promise is PromiseMode.TWO_STAGE and state.promise is None and at > first_due:  # the first one
                 raise RuleViolation(
                     f"the promise had to be made by {first_due.isoformat()} (two-stage 24-hour rule)", rule="F4-DL-03"
                 )

@@ -423,6 +423,22 @@ def test_p4_dl_06_a_missed_promise_cannot_be_replaced(manufacturing: Policy, cn:
     assert first.due == sh(2026, 11, 5, 10) and first.overdue_at(sh(2026, 11, 5, 11))
 
 
+def test_f4_dl_03_a_promise_made_in_time_may_be_replaced_while_it_runs(
+    manufacturing: Policy, cn: TableCalendar, sh: Maker
+) -> None:
+    """Escalation audit: the 24 hours bind the first promise; one made in time may be replaced after them, while it
+    runs, as in every mode (P4-DL-06), and was refused [F4-DL-03] although the promise had been made in time."""
+    policy = service_policy(manufacturing)
+    s = Script(policy, sh(2026, 11, 2, 9))
+    s("record_promise", clock="first_reply", due=sh(2026, 11, 9, 17), calendar=cn, at=sh(2026, 11, 2, 20))
+    s("record_promise", clock="first_reply", due=sh(2026, 11, 12, 17), calendar=cn, at=sh(2026, 11, 5, 9))
+    first = next(d for d in s.case.deadlines(policy, cn) if d.clock == "first_reply")
+    assert first.due == sh(2026, 11, 12, 17)
+    with pytest.raises(RuleViolation) as err:  # a missed one still cannot be
+        s("record_promise", clock="first_reply", due=sh(2026, 11, 20, 17), calendar=cn, at=sh(2026, 11, 13, 9))
+    assert err.value.rule == "P4-DL-06"
+
+
 def test_f4_dl_03_an_open_pause_counts_towards_the_24_hours(
     manufacturing: Policy, cn: TableCalendar, sh: Maker
 ) -> None:
