@@ -357,7 +357,10 @@ class Case:
         """立案/登记. Policies numbering at registration (P1-NUM-03) pass ``number`` here."""
         self._check_policy(policy)
         if S.REGISTERED in transitions(policy.skip_states)[self.status]:  # else the transition error says why
-            _check_number(policy, "registered", number)
+            if self.number is None:
+                _check_number(policy, "registered", number)
+            elif number:  # numbered at intake under the version it adopted: a number is assigned once
+                raise RuleViolation(f"case {self.reference} has its number already", rule="P1-NUM-03")
         return self._transition(policy, S.REGISTERED, at, actor, ev.CaseRegistered, number=number)
 
     def start_investigation(
@@ -859,8 +862,12 @@ class Case:
             ev.ImprovementVerified, self._check_time(at), actor, number=number, effective=effective, note=note
         )
 
-    def adopt_policy(self, policy: Policy, *, at: datetime, actor: str) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
-        """Move an open case to a newer version of its policy; clocks and pauses are kept."""
+    def adopt_policy(
+        self, policy: Policy, *, current: Policy, at: datetime, actor: str
+    ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
+        """Move an open case to a newer version of its policy; clocks and pauses are kept. ``current`` is the
+        version the case runs: the ladder levels a clock has fired are rungs of its ladders."""
+        self._check_policy(current)
         if policy.policy_id != self.policy_id:
             raise RuleViolation(f"case runs policy {self.policy_id!r}, not {policy.policy_id!r}", rule="CASE-POLICY")
         if policy.version <= self.policy_version:
@@ -869,7 +876,7 @@ class Case:
             )
         if self.status in FINISHED:
             raise InvalidTransition("a closed case is never edited", rule="P1-LC-10")
-        problems = self._cannot_run_under(policy)
+        problems = self._cannot_run_under(policy, current)
         if problems:
             raise RuleViolation(
                 f"case {self.reference} cannot run policy {policy.policy_id} v{policy.version}: {'; '.join(problems)}",
@@ -877,12 +884,17 @@ class Case:
             )
         return self._emit(ev.PolicyAdopted, self._check_time(at), actor, policy_version=policy.version)
 
-    def _cannot_run_under(self, policy: Policy) -> list[str]:
+    def _cannot_run_under(self, policy: Policy, current: Policy) -> list[str]:
         """What a newer version lacks that this case uses: adopting it would strand the case in a state the
-        version skips, or silently drop its category, severity, a running clock or an approved extension."""
+        version skips or without the number it assigns at a step the case has passed, silently drop its category,
+        severity, a running clock, an approved extension or a promised date, or read the levels a clock has fired
+        as rungs of another ladder (the next would repeat or skip one)."""
         problems = []
         if self.status.value in policy.skip_states:
             problems.append(f"it skips the state {self.status.value!r} the case is in")
+        assign_at = policy.numbering.assign_at
+        if self.number is None and (assign_at == "received" or self.status is not S.RECEIVED):
+            problems.append(f"it assigns the case number at {assign_at}, which the case has passed without one")
         intake = self.intake
         if intake.category not in {c.code for c in policy.categories}:
             problems.append(f"it has no category {intake.category!r}")
@@ -897,8 +909,18 @@ class Case:
             rule = select_rule(policy, state.name, subject)
             if rule is None:
                 problems.append(f"it has no rule for the running clock {state.name!r}")
-            elif state.special is not None and rule.special_limit is None:
+                continue
+            if state.special is not None and rule.special_limit is None:
                 problems.append(f"clock {state.name!r} has no extended limit for the declared special circumstance")
+            if state.promise is not None and rule.promise is PromiseMode.NONE:
+                problems.append(f"clock {state.name!r} does not take the date promised to the customer")
+            if state.level:
+                before = select_rule(current, state.name, subject)
+                fired = [] if before is None else [(r.action, r.target) for r in before.ladder[: state.level]]
+                if fired != [(r.action, r.target) for r in rule.ladder[: state.level]]:
+                    problems.append(
+                        f"clock {state.name!r} has fired {state.level} level(s) of a ladder this version changes"
+                    )
         return problems
 
     # ----- machinery ---------------------------------------------------------------------

@@ -484,8 +484,9 @@ class CaseService:
     def adopt_policy(
         self, ref: str | UUID, *, actor: str, version: int | None = None, at: datetime | None = None
     ) -> Case:
-        def command(case: Case, _: Policy, when: datetime, __: UnitOfWork) -> tuple[Case, tuple[DomainEvent, ...]]:
-            return case.adopt_policy(self.policies.get(case.policy_id, version), at=when, actor=actor)
+        def command(case: Case, current: Policy, when: datetime, _: UnitOfWork) -> tuple[Case, tuple[DomainEvent, ...]]:
+            newer = self.policies.get(case.policy_id, version)
+            return case.adopt_policy(newer, current=current, at=when, actor=actor)
 
         return self._run(ref, at, command)
 

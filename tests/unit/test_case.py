@@ -16,9 +16,11 @@ from complaint_core import (
     Channel,
     ClockRule,
     DomainError,
+    EscalationAction,
     Intake,
     InvalidTransition,
     Labels,
+    LadderLevel,
     Limit,
     Market,
     MoneyError,
@@ -467,10 +469,10 @@ def test_pause_is_kept_across_a_policy_change(manufacturing: Policy, cn: TableCa
     s("pause_clock", clock="reply", reason="waiting_on_customer", at=sh(2026, 11, 3, 9))
     s("resume_clock", clock="reply", at=sh(2026, 11, 5, 9))
     before = s.case.deadlines(policy, cn)
-    case, _ = s.case.adopt_policy(newer, at=sh(2026, 11, 6), actor="admin")
+    case, _ = s.case.adopt_policy(newer, current=policy, at=sh(2026, 11, 6), actor="admin")
     assert case.policy_version == newer.version and case.deadlines(newer, cn) == before
     with pytest.raises(RuleViolation):
-        case.adopt_policy(policy, at=sh(2026, 11, 6), actor="admin")
+        case.adopt_policy(policy, current=newer, at=sh(2026, 11, 6), actor="admin")
 
 
 def _extended(policy: Policy, days: int | None) -> Policy:
@@ -511,10 +513,89 @@ def test_a_version_that_cannot_run_the_case_is_not_adopted(
     s("start_investigation")
     before = s.case
     with pytest.raises(RuleViolation) as err:
-        before.adopt_policy(newer, at=sh(2026, 11, 9), actor="admin")
+        before.adopt_policy(newer, current=policy, at=sh(2026, 11, 9), actor="admin")
     assert err.value.rule == "CASE-POLICY" and words in str(err.value)
     same = attrs.evolve(policy, version=policy.version + 1)
-    assert s.case.adopt_policy(same, at=sh(2026, 11, 9), actor="admin")[0].policy_version == same.version
+    assert (
+        s.case.adopt_policy(same, current=policy, at=sh(2026, 11, 9), actor="admin")[0].policy_version == same.version
+    )
+
+
+def _numbered_at(policy: Policy, assign_at: str, version: int) -> Policy:
+    return attrs.evolve(policy, numbering=attrs.evolve(policy.numbering, assign_at=assign_at), version=version)
+
+
+def test_a_version_numbering_at_a_step_the_case_has_passed_is_not_adopted(manufacturing: Policy, sh: Maker) -> None:
+    """Policy audit (P1-NUM-03, P2-NUM-03): a case received under a version that numbers at registration adopted
+    one that numbers at intake, was registered without a number, and never got one."""
+    newer = _numbered_at(manufacturing, "received", manufacturing.version + 1)
+    s = Script(manufacturing, sh(2026, 11, 2))
+    with pytest.raises(RuleViolation) as err:
+        s.case.adopt_policy(newer, current=manufacturing, at=sh(2026, 11, 2, 12), actor="admin")
+    assert err.value.rule == "CASE-POLICY" and "assigns the case number at received" in str(err.value)
+
+
+def test_a_case_numbered_at_intake_registers_under_a_version_numbering_at_registration(
+    manufacturing: Policy, sh: Maker
+) -> None:
+    """Policy audit: the case kept its intake number, and registering it was refused for want of another one
+    [P1-NUM-03]; it registers with the number it has, and a second number is still refused."""
+    at_intake = _numbered_at(manufacturing, "received", manufacturing.version)
+    later = attrs.evolve(manufacturing, version=manufacturing.version + 1)
+    case, _ = Case.receive(at_intake, case_id=uuid4(), intake=INTAKE, at=sh(2026, 11, 2), actor="clerk", number="A1")
+    case, _ = case.adopt_policy(later, current=at_intake, at=sh(2026, 11, 2, 10), actor="admin")
+    with pytest.raises(RuleViolation) as err:
+        case.register(later, at=sh(2026, 11, 2, 11), actor="gm_office", number="261101")
+    assert err.value.rule == "P1-NUM-03"
+    registered, _ = case.register(later, at=sh(2026, 11, 2, 11), actor="gm_office")
+    assert registered.number == "A1" and registered.status is CaseStatus.REGISTERED
+
+
+def test_a_version_without_promises_is_not_adopted_by_a_case_holding_one(
+    manufacturing: Policy, cn: TableCalendar, sh: Maker
+) -> None:
+    """Policy audit (P4-DL-06): adopting it dropped the date promised to the customer, and the case was overdue on
+    the limit's own due."""
+    policy = service_policy(manufacturing)
+    clocks = tuple(attrs.evolve(c, promise=PromiseMode.NONE) if c.name == "agreed" else c for c in policy.clocks)
+    newer = attrs.evolve(policy, clocks=clocks, version=policy.version + 1)
+    s = Script(policy, sh(2026, 11, 2, 9))
+    s("record_promise", clock="agreed", due=sh(2026, 11, 4, 17), calendar=cn, at=sh(2026, 11, 2, 15))
+    with pytest.raises(RuleViolation) as err:
+        s.case.adopt_policy(newer, current=policy, at=sh(2026, 11, 2, 16), actor="admin")
+    assert "clock 'agreed' does not take the date promised to the customer" in str(err.value)
+
+
+def test_a_version_changing_the_rungs_a_clock_has_fired_is_not_adopted(
+    manufacturing: Policy, cn: TableCalendar, sh: Maker
+) -> None:
+    """Policy audit (DOMAIN §5: each level fires once, in order): levels are kept as a count, so after a ladder
+    with a new second rung the GM was escalated to twice and the department head never. Rungs added after the
+    fired ones are fine."""
+
+    def ladder_of(policy: Policy, *rungs: tuple[str, str]) -> Policy:
+        ladder = tuple(
+            LadderLevel(after=Limit(days, TimeUnit.WORKING_DAYS), action=EscalationAction(action), target=target)
+            for days, (action, target) in enumerate(rungs)
+        )
+        clocks = tuple(attrs.evolve(c, ladder=ladder) if c.name == "close" else c for c in policy.clocks)
+        return attrs.evolve(policy, clocks=clocks)
+
+    policy = ladder_of(manufacturing, ("reminder", "late_department"), ("escalate", "gm"))
+    s = Script(policy, sh(2026, 11, 2))
+    s("register", number="261101")
+    s("record_escalation", clock="close", level=1, calendar=cn, at=sh(2026, 11, 17))
+    s("record_escalation", clock="close", level=2, calendar=cn, at=sh(2026, 11, 18))
+    changed = ladder_of(
+        manufacturing, ("reminder", "late_department"), ("escalate", "department_head"), ("escalate", "gm")
+    )
+    changed = attrs.evolve(changed, version=policy.version + 1)
+    with pytest.raises(RuleViolation) as err:
+        s.case.adopt_policy(changed, current=policy, at=sh(2026, 11, 18, 12), actor="admin")
+    assert "clock 'close' has fired 2 level(s) of a ladder this version changes" in str(err.value)
+    longer = ladder_of(manufacturing, ("reminder", "late_department"), ("escalate", "gm"), ("alert", "gm"))
+    longer = attrs.evolve(longer, version=policy.version + 1)
+    assert s.case.adopt_policy(longer, current=policy, at=sh(2026, 11, 18, 12), actor="admin")[0].version
 
 
 def test_f4_dl_03_promise_must_come_within_24_hours(manufacturing: Policy, cn: TableCalendar, sh: Maker) -> None:
