@@ -16,7 +16,7 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 import attrs
 import cattrs
@@ -90,6 +90,14 @@ def _structure_enum(value: Any, type_: type[StrEnum]) -> StrEnum:
         raise _BadValue(error.message) from None
 
 
+def _structure_literal(value: Any, type_: Any) -> Any:
+    """A ``Literal`` (``language``) spelt exactly, reported like an enumerated value (cattrs says "unknown error")."""
+    allowed = get_args(type_)
+    if value not in allowed or type(value) is not type(allowed[0]):
+        raise _BadValue(f"value {value!r} is not one of {', '.join(map(str, allowed))}")
+    return value
+
+
 def _shape_checked(expected: type | tuple[type, ...], what: str, inner: Callable[[Any, Any], Any]) -> Any:
     """``inner`` after a check of the raw value's shape: cattrs would iterate a string given for a list
     ("gm" → {"g", "m"}) or fail on a string given for a table with "unknown error"."""
@@ -125,6 +133,7 @@ def policy_converter(*, stored: bool = False, detailed: bool = True) -> cattrs.C
         return converter
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(StrEnum, _structure_enum)  # more specific than str for a StrEnum
+    converter.register_structure_hook_func(lambda type_: get_origin(type_) is Literal, _structure_literal)
     # The generic collection hooks, taken before ours wrap them (they structure any element type).
     as_tuple = converter.get_structure_hook(tuple[str, ...])
     as_frozenset = converter.get_structure_hook(frozenset[str])

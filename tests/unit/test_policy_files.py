@@ -88,6 +88,9 @@ def test_wrong_type_names_the_path() -> None:
         ),
         # an enum names the values it takes
         ('channels = ["phone"]', 'channels = ["pigeon"]', "channels[0]", "not one of"),
+        # policy audit: the language said "unknown error (fr not in literal typing.Literal['zh', 'en'])"
+        ("version = 2", 'version = 2\nlanguage = "fr"', "language", "value 'fr' is not one of zh, en"),
+        ("version = 2", "version = 2\nlanguage = 1", "language", "value 1 is not one of zh, en"),
     ],
 )
 def test_values_of_the_wrong_shape_are_refused_not_coerced(old: str, new: str, path: str, says: str) -> None:
