@@ -52,6 +52,7 @@ def init(
     from adapters.sql import documents as docs
     from adapters.sql import open_database
     from adapters.sql.migrate import current
+    from adapters.stored_documents import StoredPolicies
     from complaint_core.errors import PolicyInvalid
 
     from .calendar_cmd import read_calendar_file, store_calendar_file
@@ -80,6 +81,8 @@ def init(
             docs.store(conn, kind="policy", name=loaded.policy_id, source=source, fmt=policy_format(policy), at=now)
         imported = [{"name": c.name, "version": store_calendar_file(conn, c)} for c in calendars]
         docs.store(conn, kind="setting", name="default_policy", source=loaded.policy_id, fmt="text", at=now)
+    # new cases open under the newest version of the id: a later one stored before, or a custom file's over a preset
+    opens = StoredPolicies(lambda: docs.all_versions(engine, "policy")).get(loaded.policy_id).version
     doc = {
         "db": database.url,
         "schema": current(engine),
@@ -87,9 +90,10 @@ def init(
         "stored": stored,
         "calendars": imported,
         "default_policy": loaded.policy_id,
+        "new_cases_version": opens,
     }
     lang = settings.language(loaded.language)
-    message = TEXT("done", lang, db=doc["db"], schema=doc["schema"], policy=loaded.policy_id, version=loaded.version)
+    message = TEXT("done", lang, db=doc["db"], schema=doc["schema"], policy=loaded.policy_id, version=opens)
 
     def human(console: Console) -> None:
         console.print(message, markup=False, highlight=False)

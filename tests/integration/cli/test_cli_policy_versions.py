@@ -57,6 +57,11 @@ def test_a_new_version_leaves_open_cases_on_theirs_until_they_adopt_it(app: type
     assert new["policy"] == {"id": "manufacturing", "version": 5}
     assert as_json(app, db, "init", "--policy", str(newer))["stored"] is False  # the same version again: a no-op
     assert count(db, "documents") == 1 + 3  # the new version once, and the default_policy setting each time
+    # policy audit: init named the preset's version, under which no case opens any more
+    preset = as_json(app, db, "init", "--policy", "manufacturing")
+    assert preset["policy"]["version"] == 4 and preset["new_cases_version"] == 5
+    said = invoke(app, db, "--lang", "en", "init", "--policy", "manufacturing")
+    assert said.exit_code == 0 and "manufacturing v5" in " ".join(said.stdout.split()), said.output
 
     adopted = as_json(app, db, "case", "adopt", ref, "--at", "2026-11-20T10:00")
     assert adopted["policy"] == {"id": "manufacturing", "version": 5}
