@@ -110,6 +110,11 @@ def _shape_checked(expected: type | tuple[type, ...], what: str, inner: Callable
     return structure
 
 
+def _is_literal(type_: Any) -> bool:
+    origin: object = get_origin(type_)
+    return origin is Literal
+
+
 def _is_collection(type_: Any) -> bool:
     return get_origin(type_) in (tuple, frozenset)
 
@@ -133,7 +138,7 @@ def policy_converter(*, stored: bool = False, detailed: bool = True) -> cattrs.C
         return converter
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(StrEnum, _structure_enum)  # more specific than str for a StrEnum
-    converter.register_structure_hook_func(lambda type_: get_origin(type_) is Literal, _structure_literal)
+    converter.register_structure_hook_func(_is_literal, _structure_literal)
     # The generic collection hooks, taken before ours wrap them (they structure any element type).
     as_tuple = converter.get_structure_hook(tuple[str, ...])
     as_frozenset = converter.get_structure_hook(frozenset[str])
