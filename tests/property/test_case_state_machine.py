@@ -784,7 +784,7 @@ class CaseMachine(RuleBasedStateMachine):
     def adopt_policy(self, step: int) -> None:
         newer = attrs.evolve(self.policy, version=max(1, self.policy.version + step))
         expect = newer.version > self.case.policy_version and self.case.status not in FINISHED
-        new = self._attempt("adopt_policy", expect, policy=newer)
+        new = self._attempt("adopt_policy", expect, policy=newer, current=self.policy)
         if new is not None:
             assert new.policy_version == newer.version
             self.policy = newer
