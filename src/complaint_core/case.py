@@ -893,7 +893,7 @@ class Case:
         if self.status.value in policy.skip_states:
             problems.append(f"it skips the state {self.status.value!r} the case is in")
         assign_at = policy.numbering.assign_at
-        if self.number is None and (assign_at == "received" or self.status is not S.RECEIVED):
+        if self.number is None and assign_at == "received":  # a version numbering at registration numbers it then
             problems.append(f"it assigns the case number at {assign_at}, which the case has passed without one")
         intake = self.intake
         if intake.category not in {c.code for c in policy.categories}:
