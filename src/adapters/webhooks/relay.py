@@ -740,8 +740,9 @@ class Relay:
         )
 
     # --- the loop ------------------------------------------------------------------------------------------------
-    def run_once(self, *, max_batches: int | None = None) -> RelayCounts:
-        """Fan out, then claim-send-record until nothing is due (or ``max_batches`` batches); the counts.
+    def run_once(self, *, max_batches: int | None = None, counts: RelayCounts | None = None) -> RelayCounts:
+        """Fan out, then claim-send-record until nothing is due (or ``max_batches`` batches); the counts, added to
+        ``counts`` when given as each batch is recorded (a caller stopped by Ctrl-C keeps what was done).
 
         Pipelined: while one batch is being sent, a database thread records the previous batch and claims the
         next one. That is safe because claimed deliveries are leased, and a later message of a case stays
@@ -749,7 +750,8 @@ class Relay:
         """
         if max_batches is not None and max_batches < 1:
             raise ValueError("max_batches must be at least 1 (or None for no limit)")
-        counts = RelayCounts(fanned_out=self.fan_out())
+        counts = counts if counts is not None else RelayCounts()
+        counts.fanned_out += self.fan_out()
         try:
             batches = 0
             gone: set[int] = set()  # endpoints that answered 410 in this run
@@ -778,14 +780,17 @@ class Relay:
             raise
         return counts
 
-    def run_forever(self, *, poll: float = 1.0, stop: threading.Event | None = None) -> RelayCounts:
-        """``run_once`` in a loop, sleeping ``poll`` seconds when idle, until ``stop`` is set."""
+    def run_forever(
+        self, *, poll: float = 1.0, stop: threading.Event | None = None, counts: RelayCounts | None = None
+    ) -> RelayCounts:
+        """``run_once`` in a loop, sleeping ``poll`` seconds when idle, until ``stop`` is set; the counts, added to
+        ``counts`` when given as each batch is recorded."""
         stop = stop or threading.Event()
-        total = RelayCounts()
+        total = counts if counts is not None else RelayCounts()
         while not stop.is_set():
-            counts = self.run_once()
-            total.add(counts)
-            if counts.attempted == 0 and counts.fanned_out == 0:
+            before = (total.attempted, total.fanned_out)
+            self.run_once(counts=total)
+            if (total.attempted, total.fanned_out) == before:
                 stop.wait(poll)
         return total
 

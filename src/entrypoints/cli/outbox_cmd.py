@@ -51,9 +51,9 @@ def relay(
             counts = worker.run_once()
         else:
             stop = threading.Event()
-            counts = RelayCounts()
+            counts = RelayCounts()  # filled as batches are recorded: Ctrl-C prints what was done
             try:
-                counts = worker.run_forever(poll=poll, stop=stop)
+                worker.run_forever(poll=poll, stop=stop, counts=counts)
             except KeyboardInterrupt:
                 stop.set()
     doc = counts.as_dict()

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
 from test_relay import make_cases
 from typer.testing import CliRunner
-from whkit import Answer, Receiver
+from whkit import Answer, Receiver, engine_of
 
 from adapters.webhooks.signing import verify
 from entrypoints.cli.main import build_app
@@ -61,3 +68,36 @@ def test_relay_exits_7_when_an_endpoint_is_gone(db_url: str) -> None:
         assert json.loads(run(db_url, "webhook", "enable", "1").stdout)["enabled"] is True
     finally:
         gone.stop()
+
+
+def test_ctrl_c_stops_the_relay_loop_and_prints_what_it_did(db_url: str) -> None:
+    """Atomicity audit: `outbox relay` stopped by Ctrl-C printed all-zero counts after delivering thousands: the
+    loop's running total was lost with the interrupt. The counts now fill as each batch is recorded."""
+
+    def slow(request: object, n: int) -> Answer:
+        time.sleep(0.05)
+        return Answer(200)
+
+    receiver = Receiver(slow)
+    try:
+        make_cases(db_url, 8)
+        assert run(db_url, "webhook", "add", receiver.url).exit_code == 0
+        src = str(Path(__file__).resolve().parents[3] / "src")
+        env = {**os.environ, "PYTHONPATH": src}
+        argv = [sys.executable, "-m", "entrypoints.cli", "--db", db_url, "--json", "outbox", "relay"]
+        child = subprocess.Popen(
+            [*argv, "--batch", "1", "--poll", "0.05"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 60
+        while len(receiver.requests) < 4 and time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.02)
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=60)
+        assert child.returncode == 0, err
+        with engine_of(db_url).connect() as conn:
+            done = conn.execute(text("SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'")).scalar()
+        counts = json.loads(out)
+        assert counts["fanned_out"] == 8 and counts["delivered"] >= 1, (counts, done)
+        assert done - 2 <= counts["delivered"] <= done, (counts, done)  # a batch being recorded as it stopped
+    finally:
+        receiver.stop()
