@@ -62,7 +62,25 @@ def make_engine(db: str | URL | None = None, **options: Any) -> Engine:
     options.setdefault("hide_parameters", True)
     engine = _sqlite(url, **options) if url.get_backend_name() == "sqlite" else _postgres(url, **options)
     event.listen(engine, "before_cursor_execute", storable.before_cursor_execute)
+    event.listen(engine, "handle_error", _disk_full)
     return engine
+
+
+def _disk_full(context: Any) -> None:
+    """A full disk, in a statement or at commit, is no conflict to retry: one line saying so (the transaction is
+    rolled back, so nothing of the command was written)."""
+    error = context.original_exception
+    if "database or disk is full" in str(error) or getattr(error, "sqlstate", None) == "53100":
+        raise StorageError("the disk holding the database is full: nothing was written; free some space and retry")
+
+
+def is_conflict(error: exc.OperationalError) -> bool:
+    """Whether a failed commit lost to another transaction (PostgreSQL's serialization failure or deadlock, SQLite's
+    lock), so running the command again from a fresh read may succeed."""
+    if getattr(error.orig, "sqlstate", None) in ("40001", "40P01"):
+        return True
+    text = str(error.orig)
+    return "locked" in text or "busy" in text
 
 
 def _sqlite(url: URL, **options: Any) -> Engine:

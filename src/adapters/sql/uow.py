@@ -37,7 +37,7 @@ from .aggregates import (
     return_columns,
 )
 from .driver import Statements
-from .engine import dialect_insert, reading, serialise_writers
+from .engine import dialect_insert, is_conflict, reading, serialise_writers
 from .indexing import ClockIndexer, no_index
 from .rows import (
     case_row,
@@ -440,6 +440,8 @@ class SqlUnitOfWork:
         try:
             conn.commit()
         except exc.OperationalError as error:  # e.g. a serialization failure on PostgreSQL
+            if not is_conflict(error):
+                raise
             raise ConcurrencyConflict(f"the transaction could not commit: {error.orig}") from error
         self._forget()
 

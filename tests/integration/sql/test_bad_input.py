@@ -302,3 +302,41 @@ def test_the_calendar_commands_read_a_database_and_never_write_it(
             other.write_bytes(content)
             code, _, err = _cli(capsys, str(other), "calendar", "is-workday", "2026-10-08")
             assert code == 0 and other.read_bytes() == content, err
+
+
+def test_a_full_disk_is_one_storage_error_and_writes_nothing(tmp_path: Path) -> None:
+    """Atomicity audit: a full disk at commit exited 5 as a concurrency conflict ("retry"), and in a statement as an
+    unexpected OperationalError. Both are one StorageError now, and the command leaves nothing behind."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import event
+
+    from complaint_core import Channel, Intake
+    from entrypoints.app import open_app
+
+    app = open_app(str(tmp_path / "c.db"))
+    try:
+        intake = Intake(customer="甲", channel=Channel.PHONE, category="quality", description="x" * 3000)
+        at = datetime(2026, 11, 2, 1, tzinfo=UTC)
+        app.cases.receive(intake, actor="clerk", at=at)
+        engine = app.database.engine
+        with engine.connect() as conn:
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+            cases = conn.exec_driver_sql("SELECT count(*) FROM cases").scalar_one()
+        engine.dispose()  # the next connections are born on a disk with no page to spare
+
+        @event.listens_for(engine, "connect")
+        def _full(dbapi_conn: Any, _: Any) -> None:
+            dbapi_conn.execute(f"PRAGMA max_page_count = {pages}")
+
+        with pytest.raises(StorageError, match="disk holding the database is full"):
+            for _ in range(20):  # until a page is needed
+                app.cases.receive(intake, actor="clerk", at=at)
+        event.remove(engine, "connect", _full)
+        engine.dispose()
+        with engine.connect() as conn:
+            stored = conn.exec_driver_sql("SELECT count(*) FROM cases").scalar_one()
+            events = conn.exec_driver_sql("SELECT count(*) FROM outbox").scalar_one()
+        assert events == stored and stored >= cases  # whole commands only: each case with its event
+    finally:
+        app.close()
