@@ -173,16 +173,31 @@ class App:
             zero = Decimal("0.00")
             check_forfeited(ledger, person, month, before or zero, now or zero, where)
 
-    def refresh_clock_index(self, since: datetime | None = None) -> tuple[int, tuple[str, ...]]:
-        """The due times the sweep and the overdue lists read, computed again from the policies and calendars as
-        they are now, for cases with a running clock or a pending inquiry and those with a clock started at or
-        after ``since`` (``calendar import`` does it from the year before the file's first: a year just loaded, or
-        corrected, gives the cases waiting for it their real due times, and a closed one found late its inquiry).
-        Returns how many cases were refreshed, and the ids of stored cases that do not load."""
+    def import_calendar(
+        self, *, name: str, source: str, fmt: str, since: datetime | None = None
+    ) -> tuple[int, int, tuple[str, ...]]:
+        """Store a calendar file (its text ``source`` in ``fmt``, checked by the caller) as the next version of the
+        calendar ``name`` (what ``complaint calendar import`` does), and compute again with it the due times the
+        sweep and the overdue lists read, in one transaction: interrupted, nothing is stored, never a new calendar
+        beside due times of the old one that the sweep would go on reading.
+
+        Refreshed: cases with a running clock or a pending inquiry, and those with a clock started at or after
+        ``since`` (the CLI passes the year before the file's first: a year just loaded, or corrected, gives the
+        cases waiting for it their real due times, and a closed one found late its inquiry). Returns the version,
+        how many cases were refreshed and the ids of stored cases that do not load. Later commands of this ``App``
+        keep the calendars it opened with: open another to use the new one."""
+        from adapters.sql import documents as docs
+        from adapters.sql.indexing import clock_indexer
+        from adapters.stored_documents import stored_calendars
+
+        at = self.cases.clock.now()
         with self.uow as uow:
-            found = uow.cases.refresh_index(since)
+            version = docs.store(uow.connection, kind="calendar", name=name, source=source, fmt=fmt, at=at)
+            calendars = stored_calendars(docs.latest(uow.connection, "calendar"))  # this version among them
+            indexer = clock_indexer(self.cases.policies, calendars)
+            refreshed, unreadable = uow.cases.refresh_index(since, indexer=indexer)
             uow.commit()
-        return found
+        return version, refreshed, unreadable
 
     def default_policy(self) -> Policy:
         """The policy new cases get unless told otherwise: ``complaint init``'s choice, else manufacturing."""

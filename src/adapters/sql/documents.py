@@ -59,8 +59,9 @@ def store(
     return version
 
 
-def latest(engine: Engine, kind: Kind) -> list[tuple[str, int, str, str]]:
-    """(name, version, format, source) of the latest version of every document of ``kind``."""
+def latest(source: Engine | Connection, kind: Kind) -> list[tuple[str, int, str, str]]:
+    """(name, version, format, source) of the latest version of every document of ``kind``; on a connection, as
+    the caller's transaction sees them."""
     d = t.documents.c
     newest = select(d.name, func.max(d.version).label("version")).where(d.kind == kind).group_by(d.name).subquery()
     query = (
@@ -69,7 +70,9 @@ def latest(engine: Engine, kind: Kind) -> list[tuple[str, int, str, str]]:
         .where(d.kind == kind)
         .order_by(d.name)
     )
-    with reading(engine) as conn:
+    if isinstance(source, Connection):
+        return [(r.name, r.version, r.format, r.source) for r in source.execute(query)]
+    with reading(source) as conn:
         return [(r.name, r.version, r.format, r.source) for r in conn.execute(query)]
 
 

@@ -159,13 +159,16 @@ class SqlCaseRepository:
         self._write_children(case, before)
         self.seen[case.case_id] = case
 
-    def refresh_index(self, since: datetime | None = None) -> tuple[int, tuple[str, ...]]:
+    def refresh_index(
+        self, since: datetime | None = None, *, indexer: ClockIndexer | None = None
+    ) -> tuple[int, tuple[str, ...]]:
         """Compute the clock rows (due times, pending inquiries) again, from the policies and calendars as they are
         now, of every case with a running clock, a pending inquiry, or a clock started at or after ``since``: after
         ``calendar import`` the due times of a year just loaded, or corrected, are the ones the sweep and the
         overdue lists read, and a closed case found late under the corrected days gets its inquiry (P1-ESC-02).
         Returns how many cases were refreshed, and the ids of stored cases that do not load (left as they were;
-        ``DocumentInvalid`` names them when read)."""
+        ``DocumentInvalid`` names them when read). ``indexer``: computes the rows instead of this unit of work's own
+        (``calendar import``: with the calendar version stored in this very transaction)."""
         clocks = t.case_clocks
         wanted: list[ColumnElement[bool]] = [clocks.c.stopped_at.is_(None), clocks.c.inquiry_pending.is_(True)]
         if since is not None:
@@ -175,7 +178,7 @@ class SqlCaseRepository:
         refreshed = 0
         unreadable: list[tuple[str, str]] = []
         for case in self._readable(self._conn.execute(query.order_by(t.cases.c.id)).all(), unreadable):
-            self._write_clocks(case, replace=True)
+            self._write_clocks(case, replace=True, indexer=indexer)
             refreshed += 1
         return refreshed, tuple(ident for ident, _ in unreadable)
 
@@ -190,12 +193,12 @@ class SqlCaseRepository:
                 continue
             yield case
 
-    def _write_clocks(self, case: Case, *, replace: bool) -> None:
+    def _write_clocks(self, case: Case, *, replace: bool, indexer: ClockIndexer | None = None) -> None:
         if replace:
             self._conn.exec_driver_sql(self._sql.delete_clocks, (str(case.case_id),))
         if case.clocks:
             insert_clocks = self._sql.insert_clocks
-            rows = [insert_clocks.row(r) for r in clock_rows(case, self._indexer(case))]
+            rows = [insert_clocks.row(r) for r in clock_rows(case, (indexer or self._indexer)(case))]
             self._conn.exec_driver_sql(insert_clocks.sql, rows if len(rows) > 1 else rows[0])
 
     def _write_children(self, case: Case, before: Case | None) -> None:

@@ -211,13 +211,11 @@ def import_calendar(
     settings = settings_of(ctx)
     checked = read_calendar_file(file)
     app = open_for(ctx)
-    version = store_calendar_file(app.database.engine, checked)
     name, calendar = checked.name, checked.calendar
     # due times computed before (or stored without one) now come from this version: the sweep reads them. A clock
     # started in the year before the file's first may end in it; closed cases judged on the old days are judged again
     since = datetime(checked.first_year - 1, 1, 1, tzinfo=UTC)
-    app = open_for(ctx)
-    refreshed, unreadable = app.refresh_clock_index(since)
+    version, refreshed, unreadable = app.import_calendar(name=name, source=checked.source, fmt=checked.fmt, since=since)
     doc = {
         "name": name,
         "version": version,

@@ -112,6 +112,32 @@ def test_calendar_import_computes_the_due_times_the_sweep_reads_again(app: typer
     assert human.exit_code == 0 and "due times of 1 case(s) computed again" in human.stdout
 
 
+def test_calendar_import_stores_the_calendar_and_the_due_times_together(
+    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Atomicity audit: the calendar was committed before the due times were computed again, in a transaction of
+    their own; interrupted (Ctrl-C, a locked database) between the two, the new calendar stood beside the old due
+    times, and the sweep, which reads those, went on missing the cases late under the new days."""
+    from adapters.sql.uow import SqlCaseRepository
+
+    db = tmp_path / "c.db"
+    as_json(app, db, "init", "--policy", str(fallback_policy(tmp_path)))
+    ref = as_json(app, db, "case", "open", *TICKET, "--at", "2027-02-12T10:00")["id"]
+    as_json(app, db, "case", "register", ref, "--at", "2027-02-12T10:30")
+    before, documents = due_times(db), count(db, "documents")
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("interrupted while computing the due times")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SqlCaseRepository, "refresh_index", interrupted)
+        failed = invoke(app, db, "calendar", "import", str(calendar_file(tmp_path)))
+    assert failed.exit_code == 1 and "interrupted" in failed.stderr
+    assert count(db, "documents") == documents and due_times(db) == before  # neither
+    assert as_json(app, db, "calendar", "import", str(calendar_file(tmp_path)))["version"] == 1  # both
+    assert due_times(db)["close"] == "2027-02-15 15:59:59.999999+00:00" and ref
+
+
 def test_calendar_import_judges_closed_cases_again(app: typer.Typer, tmp_path: Path) -> None:
     """Review: a ticket closed on time under the weekends-only estimate is late under the real 2027 (Saturday 02-13
     worked), so its overdue inquiries are due (P1-ESC-02); the import refreshed only cases with a running clock, and
