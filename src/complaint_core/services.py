@@ -43,6 +43,7 @@ from .validity import Validity
 T = TypeVar("T")
 SWEEP_ACTOR = "sweep"  # who records a ladder level: the sweep, or a command catching up a deemed waiver
 Command = Callable[[Case, Policy, datetime, UnitOfWork], tuple[Case, tuple[DomainEvent, ...]]]
+Progress = Callable[[int, int], None]  # (done, total): long work tells a caller that shows it
 
 
 def _swept(
@@ -491,7 +492,9 @@ class CaseService:
         return self._run(ref, at, command)
 
     # ----- escalation --------------------------------------------------------------------
-    def sweep(self, *, now: datetime | None = None, actor: str = SWEEP_ACTOR) -> tuple[SweepAction, ...]:
+    def sweep(
+        self, *, now: datetime | None = None, actor: str = SWEEP_ACTOR, progress: Progress | None = None
+    ) -> tuple[SweepAction, ...]:
         """Run the escalation sweep over every case and record each due ladder level (DOMAIN §5).
 
         One unit of work: each action is recorded with ``Case.record_escalation`` at ``now``,
@@ -504,6 +507,7 @@ class CaseService:
         A case whose deadline or ladder needs a calendar year that is not loaded is left out, whole, and the
         others are recorded; ``SweepIncomplete`` (a ``CalendarNotCovered``) then names the cases left out and
         carries the ``recorded`` actions. So does ``CasesUnreadable`` for stored cases that do not load.
+        ``progress(done, total)`` is told after each case looked at.
         """
         when = self._at(now, "now")
 
@@ -513,7 +517,9 @@ class CaseService:
             done: list[SweepAction] = []
             skipped: list[tuple[str, CalendarNotCovered]] = []
             candidates, unreadable = self._sweep_cases(uow, when)
-            for case, policy, calendar, floors in candidates:
+            for done_cases, (case, policy, calendar, floors) in enumerate(candidates):
+                if progress is not None:
+                    progress(done_cases, len(candidates))
                 try:  # a whole case or nothing of it: its events reach the outbox only once all are computed
                     actions = due_actions(case, policy, calendar, when, floors=floors)
                     late = case_inquiries(case, policy, calendar)
@@ -531,12 +537,16 @@ class CaseService:
                 uow.outbox.add(found)
                 uow.cases.save(case)
                 done.extend(actions)
+            if progress is not None:
+                progress(len(candidates), len(candidates))
             uow.commit()
             return done, skipped, unreadable
 
         return _swept(*self._transaction(work))
 
-    def preview_sweep(self, uow: UnitOfWork, *, now: datetime | None = None) -> tuple[SweepAction, ...]:
+    def preview_sweep(
+        self, uow: UnitOfWork, *, now: datetime | None = None, progress: Progress | None = None
+    ) -> tuple[SweepAction, ...]:
         """What ``sweep`` would record at ``now``, computed in ``uow`` and not written (pass a read-only unit of
         work to lock nothing); a case left out raises ``SweepIncomplete`` as there."""
         when = self._at(now, "now")
@@ -544,12 +554,16 @@ class CaseService:
         skipped: list[tuple[str, CalendarNotCovered]] = []
         with uow as open_uow:
             candidates, unreadable = self._sweep_cases(open_uow, when)
-            for case, policy, calendar, floors in candidates:
+            for looked_at, (case, policy, calendar, floors) in enumerate(candidates):
+                if progress is not None:
+                    progress(looked_at, len(candidates))
                 try:
                     done.extend(due_actions(case, policy, calendar, when, floors=floors))
                     case_inquiries(case, policy, calendar)  # may need the calendar too, as in the sweep
                 except CalendarNotCovered as error:
                     skipped.append((case.reference, error))
+            if progress is not None:
+                progress(len(candidates), len(candidates))
         return _swept(done, skipped, unreadable, dry_run=True)
 
     def _sweep_cases(

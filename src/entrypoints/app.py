@@ -11,7 +11,7 @@ first asked for (a case command needs one, not every preset).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
@@ -174,7 +174,13 @@ class App:
             check_forfeited(ledger, person, month, before or zero, now or zero, where)
 
     def import_calendar(
-        self, *, name: str, source: str, fmt: str, since: datetime | None = None
+        self,
+        *,
+        name: str,
+        source: str,
+        fmt: str,
+        since: datetime | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> tuple[int, int, tuple[str, ...]]:
         """Store a calendar file (its text ``source`` in ``fmt``, checked by the caller) as the next version of the
         calendar ``name`` (what ``complaint calendar import`` does), and compute again with it the due times the
@@ -184,8 +190,9 @@ class App:
         Refreshed: cases with a running clock or a pending inquiry, and those with a clock started at or after
         ``since`` (the CLI passes the year before the file's first: a year just loaded, or corrected, gives the
         cases waiting for it their real due times, and a closed one found late its inquiry). Returns the version,
-        how many cases were refreshed and the ids of stored cases that do not load. Later commands of this ``App``
-        keep the calendars it opened with: open another to use the new one."""
+        how many cases were refreshed and the ids of stored cases that do not load; ``progress(done, total)`` is told
+        after each case. Later commands of this ``App`` keep the calendars it opened with: open another to use the
+        new one."""
         from adapters.sql import documents as docs
         from adapters.sql.indexing import clock_indexer
         from adapters.stored_documents import stored_calendars
@@ -195,7 +202,7 @@ class App:
             version = docs.store(uow.connection, kind="calendar", name=name, source=source, fmt=fmt, at=at)
             calendars = stored_calendars(docs.latest(uow.connection, "calendar"))  # this version among them
             indexer = clock_indexer(self.cases.policies, calendars)
-            refreshed, unreadable = uow.cases.refresh_index(since, indexer=indexer)
+            refreshed, unreadable = uow.cases.refresh_index(since, indexer=indexer, progress=progress)
             uow.commit()
         return version, refreshed, unreadable
 

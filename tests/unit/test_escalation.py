@@ -56,6 +56,19 @@ def pure_sweep(service: CaseService, store: MemoryStore, now: datetime) -> tuple
     return sweep(store.cases.values(), service.policy_of, service.calendar_for, now)
 
 
+def test_the_sweep_tells_its_progress_case_by_case(service: CaseService, sh: Maker) -> None:
+    """A long sweep shows progress (the CLI's bar): (done, total) after each case looked at, ending at total."""
+    for _ in range(3):
+        case = service.receive(INTAKE, actor="sales", at=sh(2026, 11, 2))
+        service.register(case.case_id, actor="gm_office", at=sh(2026, 11, 2, 10))
+    told: list[tuple[int, int]] = []
+    preview = service.preview_sweep(service.uow, now=sh(2026, 11, 17, 9), progress=lambda *p: told.append(p))
+    assert told == [(0, 3), (1, 3), (2, 3), (3, 3)]
+    told.clear()
+    assert service.sweep(now=sh(2026, 11, 17, 9), progress=lambda *p: told.append(p)) == preview
+    assert told == [(0, 3), (1, 3), (2, 3), (3, 3)] and len(preview) == 6
+
+
 def test_p1_dl_01_p1_esc_01_close_clock_ladder_fires_once_each_in_order(
     service: CaseService, store: MemoryStore, sh: Maker
 ) -> None:

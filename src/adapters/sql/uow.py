@@ -8,7 +8,7 @@ Lost updates are refused with ``UPDATE … WHERE id = :id AND version = :seen``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from types import TracebackType
@@ -160,7 +160,11 @@ class SqlCaseRepository:
         self.seen[case.case_id] = case
 
     def refresh_index(
-        self, since: datetime | None = None, *, indexer: ClockIndexer | None = None
+        self,
+        since: datetime | None = None,
+        *,
+        indexer: ClockIndexer | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> tuple[int, tuple[str, ...]]:
         """Compute the clock rows (due times, pending inquiries) again, from the policies and calendars as they are
         now, of every case with a running clock, a pending inquiry, or a clock started at or after ``since``: after
@@ -168,7 +172,8 @@ class SqlCaseRepository:
         overdue lists read, and a closed case found late under the corrected days gets its inquiry (P1-ESC-02).
         Returns how many cases were refreshed, and the ids of stored cases that do not load (left as they were;
         ``DocumentInvalid`` names them when read). ``indexer``: computes the rows instead of this unit of work's own
-        (``calendar import``: with the calendar version stored in this very transaction)."""
+        (``calendar import``: with the calendar version stored in this very transaction); ``progress(done, total)``
+        is told after each case."""
         clocks = t.case_clocks
         wanted: list[ColumnElement[bool]] = [clocks.c.stopped_at.is_(None), clocks.c.inquiry_pending.is_(True)]
         if since is not None:
@@ -177,9 +182,12 @@ class SqlCaseRepository:
         query = select(t.cases.c.id, t.cases.c.version, t.cases.c.body).where(t.cases.c.id.in_(ids))
         refreshed = 0
         unreadable: list[tuple[str, str]] = []
-        for case in self._readable(self._conn.execute(query.order_by(t.cases.c.id)).all(), unreadable):
+        rows = self._conn.execute(query.order_by(t.cases.c.id)).all()
+        for case in self._readable(rows, unreadable):
             self._write_clocks(case, replace=True, indexer=indexer)
             refreshed += 1
+            if progress is not None:
+                progress(refreshed + len(unreadable), len(rows))
         return refreshed, tuple(ident for ident, _ in unreadable)
 
     def _readable(self, rows: Iterable[Any], unreadable: list[tuple[str, str]]) -> Iterator[Case]:

@@ -29,7 +29,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -740,9 +740,16 @@ class Relay:
         )
 
     # --- the loop ------------------------------------------------------------------------------------------------
-    def run_once(self, *, max_batches: int | None = None, counts: RelayCounts | None = None) -> RelayCounts:
+    def run_once(
+        self,
+        *,
+        max_batches: int | None = None,
+        counts: RelayCounts | None = None,
+        on_batch: Callable[[RelayCounts], None] | None = None,
+    ) -> RelayCounts:
         """Fan out, then claim-send-record until nothing is due (or ``max_batches`` batches); the counts, added to
-        ``counts`` when given as each batch is recorded (a caller stopped by Ctrl-C keeps what was done).
+        ``counts`` when given as each batch is recorded (a caller stopped by Ctrl-C keeps what was done), and shown
+        to ``on_batch`` then (progress).
 
         Pipelined: while one batch is being sent, a database thread records the previous batch and claims the
         next one. That is safe because claimed deliveries are leased, and a later message of a case stays
@@ -752,6 +759,12 @@ class Relay:
             raise ValueError("max_batches must be at least 1 (or None for no limit)")
         counts = counts if counts is not None else RelayCounts()
         counts.fanned_out += self.fan_out()
+
+        def recorded(batch: RelayCounts) -> None:
+            counts.add(batch)
+            if on_batch is not None:
+                on_batch(counts)
+
         try:
             batches = 0
             gone: set[int] = set()  # endpoints that answered 410 in this run
@@ -764,15 +777,15 @@ class Relay:
                     next_claim = db.submit(self.claim) if more else None
                     results = self.send(jobs, gone)
                     if recording is not None:
-                        counts.add(recording.result())
+                        recorded(recording.result())
                     recording = db.submit(self.record, results)
                     jobs = next_claim.result() if next_claim is not None else []
                     if not jobs and more:  # recording this batch may unblock (or make due) more deliveries
-                        counts.add(recording.result())
+                        recorded(recording.result())
                         recording = None
                         jobs = self.claim()
                 if recording is not None:
-                    counts.add(recording.result())
+                    recorded(recording.result())
         except BaseException:
             # whatever was claimed and not recorded is no longer renewed: its lease lapses and it is sent again
             with self._lock:

@@ -17,7 +17,7 @@ import typer
 
 from .context import area, settings_of
 from .options import CalendarFilesOption, PolicyOption, date_param
-from .output import Texts, emit, table
+from .output import Texts, emit, progress, table
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -49,6 +49,7 @@ TEXT = Texts(
         "last": ("止", "last"),
         "estimated_from": ("推算自", "estimated from"),
         "sources": ("来源", "sources"),
+        "refreshing": ("重新计算到期时间", "Computing due times again"),
         "imported": (
             "已导入日历 {name} v{version}({first} 至 {last});重新计算了 {refreshed} 个案件的到期时间",
             "calendar {name} v{version} imported ({first}..{last}); due times of {refreshed} case(s) computed again",
@@ -215,7 +216,10 @@ def import_calendar(
     # due times computed before (or stored without one) now come from this version: the sweep reads them. A clock
     # started in the year before the file's first may end in it; closed cases judged on the old days are judged again
     since = datetime(checked.first_year - 1, 1, 1, tzinfo=UTC)
-    version, refreshed, unreadable = app.import_calendar(name=name, source=checked.source, fmt=checked.fmt, since=since)
+    with progress(TEXT("refreshing", app_language(ctx, app))) as bar:
+        version, refreshed, unreadable = app.import_calendar(
+            name=name, source=checked.source, fmt=checked.fmt, since=since, progress=bar.update
+        )
     doc = {
         "name": name,
         "version": version,

@@ -10,8 +10,10 @@ from typing import Annotated, Any
 import typer
 
 from .context import area, settings_of
-from .output import emit, table
+from .output import Texts, emit, progress, table
 from .webhook_cmd import MAX_ROW_ID, engine_for, not_found, now
+
+TEXT = Texts({"relay": ("投递出站消息", "Delivering the outbox")})
 
 EndpointOption = Annotated[
     int | None, typer.Option("--endpoint", metavar="ID", min=1, max=MAX_ROW_ID, help="Only this endpoint.")
@@ -44,11 +46,13 @@ def relay(
     from .errors import DeliveryFailed
 
     engine = engine_for(ctx)
+    label = TEXT("relay", settings_of(ctx).language())
     with Relay(
         engine, clock=SystemClock(), rng=random.Random(), timeout=timeout, batch=batch, concurrency=concurrency
     ) as worker:
         if once:
-            counts = worker.run_once()
+            with progress(label) as bar:  # deliveries attempted so far: the total is not known in advance
+                counts = worker.run_once(on_batch=lambda done: bar.update(done.attempted))
         else:
             stop = threading.Event()
             counts = RelayCounts()  # filled as batches are recorded: Ctrl-C prints what was done

@@ -176,6 +176,9 @@ class _NoProgress:
     def advance(self, steps: int = 1) -> None:
         return None
 
+    def update(self, done: int, total: int | None = None) -> None:
+        return None
+
 
 class _RichProgress:
     def __init__(self, progress: Any, task: Any) -> None:
@@ -185,10 +188,15 @@ class _RichProgress:
     def advance(self, steps: int = 1) -> None:
         self._progress.advance(self._task, steps)
 
+    def update(self, done: int, total: int | None = None) -> None:
+        """``done`` of ``total`` (once known): for work that counts its own steps."""
+        self._progress.update(self._task, completed=done, total=total)
+
 
 @contextmanager
 def progress(description: str, total: int | None = None, *, stream: TextIO | None = None) -> Iterator[Any]:
-    """A progress bar on stderr, shown only when stderr is a terminal; yields an object with ``advance(n=1)``.
+    """A progress bar on stderr, shown only when stderr is a terminal; yields an object with ``advance(n=1)`` and
+    ``update(done, total)``.
 
     Never on stdout, so ``--json`` output stays one document; silent in pipes, CI and tests.
     """

@@ -14,7 +14,7 @@ import typer
 
 from .context import TYPER_OPTIONS, settings_of
 from .options import AtOption, at_or_now, refuse_future
-from .output import Texts, emit, local_minute, table
+from .output import Texts, emit, local_minute, progress, table
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,6 +29,7 @@ TEXT = Texts(
             "升级巡检(试运行,未写入){at}:{count} 项",
             "Escalation sweep (dry run, nothing written) at {at}: {count} action(s)",
         ),
+        "progress": ("升级巡检", "Escalation sweep"),
         "case": ("案件", "case"),
         "clock": ("时限", "clock"),
         "level": ("级别", "level"),
@@ -99,7 +100,11 @@ def sweep(
     when = at_or_now(at, tz)
     if not dry and not allow_future:
         refuse_future(when, "--at")
-    actions = app.cases.preview_sweep(app.uow.read_only(), now=when) if dry else app.cases.sweep(now=when)
+    with progress(TEXT("progress", settings.language(policy.language)), total=None) as bar:
+        if dry:
+            actions = app.cases.preview_sweep(app.uow.read_only(), now=when, progress=bar.update)
+        else:
+            actions = app.cases.sweep(now=when, progress=bar.update)
     items = [action_json(a) for a in actions]
     doc = {"at": utc_iso(when), "dry_run": dry, "actions": items}
     lang = settings.language(policy.language)

@@ -551,3 +551,14 @@ def test_postgres_a_message_waits_for_an_earlier_one_another_relay_is_still_fann
         assert [json.loads(r.body)["type"] for r in receiver.requests] == ["case.received", "case.registered"]
     finally:
         app.close()
+
+
+def test_run_once_tells_each_recorded_batch(db_url: str, receiver: Receiver) -> None:
+    """The CLI's progress for `outbox relay --once`: the running counts after each batch is recorded."""
+    make_cases(db_url, 3)
+    engine = engine_of(db_url)
+    ep.add_endpoint(engine, receiver.url, now=T0)
+    seen: list[int] = []
+    with Relay(engine, clock=SystemClock(), rng=0.5, batch=1) as relay:
+        counts = relay.run_once(on_batch=lambda running: seen.append(running.delivered))
+    assert seen == [1, 2, 3] and counts.delivered == 3
