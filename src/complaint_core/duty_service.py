@@ -18,9 +18,6 @@ class DutyService:
     def __init__(self, cases: CaseService) -> None:
         self.cases = cases
 
-    def _at(self, at: datetime | None) -> datetime:
-        return require_aware(at if at is not None else self.cases.clock.now())
-
     def _policy(self, policy_id: str | None) -> Policy:
         chosen = policy_id or self.cases.default_policy
         if chosen is None:
@@ -32,7 +29,7 @@ class DutyService:
     ) -> tuple[DutyDue, ...]:
         """The duties of the policy (its newest version) open at ``as_of`` and not done, due on or after ``since``
         (default: the first day of the month before ``as_of``'s)."""
-        when = self._at(as_of)
+        when = require_aware(as_of if as_of is not None else self.cases.clock.now(), "as_of")
         policy = self._policy(policy_id)
         if since is None:
             today = local_date(when, policy.tz)
@@ -53,7 +50,7 @@ class DutyService:
         at: datetime | None = None,
     ) -> DutyRecord:
         """Record duty ``name`` done for ``period`` (default: its latest period open at ``at``), once."""
-        when = self._at(at)
+        when = self.cases.recorded_at(at)
         policy = self._policy(policy_id)
         rule = policy.duty(name)
         calendar = self.cases.calendar_for(policy) if rule.working_days else None

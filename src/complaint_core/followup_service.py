@@ -11,16 +11,13 @@ from .errors import RuleViolation
 from .followup import RULE_SCHEDULE, FollowUp, Triggers, open_second_complaint
 from .ports import UnitOfWork
 from .services import CaseService, in_transaction
-from .timeutil import require_aware, require_date
+from .timeutil import require_date
 
 
 class FollowUpService:
     def __init__(self, cases: CaseService, *, new_id: Callable[[], UUID] = uuid4) -> None:
         self.cases = cases
         self.new_id = new_id
-
-    def _at(self, at: datetime | None) -> datetime:
-        return require_aware(at if at is not None else self.cases.clock.now())
 
     def schedule(
         self,
@@ -32,7 +29,7 @@ class FollowUpService:
     ) -> FollowUp:
         """Schedule the visits the policy plans for a closed case; a rework visit counts from
         ``rework_delivered_on``, else from the day the policy's rework-delivery milestone was reached."""
-        when = self._at(at)
+        when = self.cases.recorded_at(at)
 
         def work(uow: UnitOfWork) -> FollowUp:
             case = self.cases._load(uow, ref)
@@ -70,7 +67,7 @@ class FollowUpService:
         at: datetime | None = None,
     ) -> FollowUp:
         """Record a visit attempt on the case's follow-up; a dissatisfied visit opens a second complaint at once."""
-        when = self._at(at)
+        when = self.cases.recorded_at(at)
 
         def work(uow: UnitOfWork) -> FollowUp:
             case = self.cases._load(uow, ref)

@@ -24,7 +24,7 @@ from .penalty_orders import PenaltyOrder, assess_lines
 from .policy import Policy
 from .ports import OrganisationSource, UnitOfWork
 from .services import CaseService, in_transaction
-from .timeutil import is_month, month_key, month_span, require_aware
+from .timeutil import is_month, month_key, month_span
 
 
 class PenaltyService:
@@ -43,12 +43,9 @@ class PenaltyService:
     def uow(self) -> UnitOfWork:
         return self.cases.uow
 
-    def _at(self, at: datetime | None) -> datetime:
-        return require_aware(at if at is not None else self.cases.clock.now())
-
     def assess(self, ref: str | UUID, order: PenaltyOrder, *, actor: str, at: datetime | None = None) -> Assessment:
         """Propose the penalties of one case (P1-PEN-09: a proposal until approved)."""
-        when = self._at(at)
+        when = self.cases.recorded_at(at)
         if order.empty:
             raise RuleViolation("the penalty decision orders nothing", rule="P1-PEN-09")
         org = self.organisation.get()
@@ -75,7 +72,7 @@ class PenaltyService:
 
     def endorse(self, assessment_id: UUID, *, role: str, actor: str, at: datetime | None = None) -> Assessment:
         """P1-APR-04: the supervisor endorses the individual punishments' types; nothing is posted yet."""
-        when = self._at(at)
+        when = self.cases.recorded_at(at)
 
         def work(uow: UnitOfWork) -> Assessment:
             assessment = uow.assessments.get(assessment_id)
@@ -90,7 +87,7 @@ class PenaltyService:
 
     def approve(self, assessment_id: UUID, *, role: str, actor: str, at: datetime | None = None) -> Assessment:
         """P1-APR-05: approval by a role the policy names; the deductible lines are posted in the month of approval."""
-        when = self._at(at)
+        when = self.cases.recorded_at(at)
 
         def work(uow: UnitOfWork) -> Assessment:
             assessment = uow.assessments.get(assessment_id)
@@ -184,7 +181,7 @@ class PenaltyService:
 
     def withdraw(self, assessment_id: UUID, *, reason: str, actor: str, at: datetime | None = None) -> Assessment:
         """Withdraw a proposal that will not be approved (corrected by another, or refused): nothing was posted."""
-        when = self._at(at)
+        when = self.cases.recorded_at(at)
 
         def work(uow: UnitOfWork) -> Assessment:
             withdrawn, events = uow.assessments.get(assessment_id).withdraw(reason=reason, at=when, actor=actor)
@@ -199,7 +196,7 @@ class PenaltyService:
         self, assessment_id: UUID, *, reason: str, actor: str, month: str | None = None, at: datetime | None = None
     ) -> Assessment:
         """A successful appeal reverses the assessment and its postings (never edits them)."""
-        when = self._at(at)
+        when = self.cases.recorded_at(at)
 
         def work(uow: UnitOfWork) -> Assessment:
             assessment = uow.assessments.get(assessment_id)

@@ -12,7 +12,6 @@ from .events import DomainEvent
 from .ports import UnitOfWork
 from .returns import Proof, Return, Signatory
 from .services import CaseService, in_transaction
-from .timeutil import require_aware
 
 ReturnCommand = Callable[[Return, datetime], tuple[Return, tuple[DomainEvent, ...]]]
 
@@ -21,9 +20,6 @@ class ReturnService:
     def __init__(self, cases: CaseService, *, new_id: Callable[[], UUID] = uuid4) -> None:
         self.cases = cases
         self.new_id = new_id
-
-    def _at(self, at: datetime | None) -> datetime:
-        return require_aware(at if at is not None else self.cases.clock.now())
 
     def authorise(
         self,
@@ -43,7 +39,7 @@ class ReturnService:
 
         A remedy is executed once: a case that has its return or allowance already is refused.
         """
-        when = self._at(at)
+        when = self.cases.recorded_at(at)
 
         def work(uow: UnitOfWork) -> Return:
             case = self.cases._load(uow, ref)
@@ -78,7 +74,7 @@ class ReturnService:
         return in_transaction(self.cases.uow, work, self.cases.conflict_retries)
 
     def _run(self, return_id: UUID, at: datetime | None, command: ReturnCommand) -> Return:
-        when = self._at(at)
+        when = self.cases.recorded_at(at)
 
         def work(uow: UnitOfWork) -> Return:
             new, events = command(uow.returns.get(return_id), when)

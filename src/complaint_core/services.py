@@ -25,7 +25,14 @@ import attrs
 from .calendar import WorkingCalendar
 from .case import Case, Remedy, RemedyKind
 from .clocks import Deadline, compute_deadline
-from .errors import CalendarNotCovered, CasesUnreadable, ConcurrencyConflict, NotFound, SweepIncomplete
+from .errors import (
+    CalendarNotCovered,
+    CasesUnreadable,
+    ConcurrencyConflict,
+    NotFound,
+    RuleViolation,
+    SweepIncomplete,
+)
 from .escalation import SweepAction, case_inquiries, deemed_waivers, due_actions, due_floors
 from .events import DomainEvent
 from .followup import FollowUp, Triggers, plan_for_case
@@ -105,7 +112,11 @@ class CaseService:
         default_policy: str | None = None,
         new_id: Callable[[], UUID] = uuid4,
         conflict_retries: int = 3,
+        max_ahead: timedelta | None = None,
     ) -> None:
+        """``max_ahead``: how far after the clock's now a command may be dated (None: any). A step recorded ahead
+        of time makes its case refuse every later command dated before it (``CASE-TIME-ORDER``) until that time
+        comes, so an entry's typo of a year freezes the case; the CLI allows 10 minutes of clock difference."""
         self.uow = uow
         self.policies = policies
         self.calendars = calendars
@@ -113,6 +124,7 @@ class CaseService:
         self.default_policy = default_policy
         self.new_id = new_id
         self.conflict_retries = conflict_retries
+        self.max_ahead = max_ahead
         self.before_commit: Callable[[UnitOfWork, Case], None] | None = None
 
     def with_hook(self, before_commit: Callable[[UnitOfWork, Case], None]) -> CaseService:
@@ -196,7 +208,7 @@ class CaseService:
     ) -> Case:
         """Take in a complaint; ``parent`` makes it a second complaint (P1-LC-10); ``severity`` classifies it in
         the same transaction (a CRM ticket that comes with one is never stored without it)."""
-        when = self._at(at)
+        when = self.recorded_at(at)
 
         def work(uow: UnitOfWork) -> Case:
             parent_case = self._load(uow, parent) if parent is not None else None
@@ -509,7 +521,7 @@ class CaseService:
         carries the ``recorded`` actions. So does ``CasesUnreadable`` for stored cases that do not load.
         ``progress(done, total)`` is told after each case looked at.
         """
-        when = self._at(now, "now")
+        when = self.recorded_at(now, "now")
 
         def work(
             uow: UnitOfWork,
@@ -548,8 +560,8 @@ class CaseService:
         self, uow: UnitOfWork, *, now: datetime | None = None, progress: Progress | None = None
     ) -> tuple[SweepAction, ...]:
         """What ``sweep`` would record at ``now``, computed in ``uow`` and not written (pass a read-only unit of
-        work to lock nothing); a case left out raises ``SweepIncomplete`` as there."""
-        when = self._at(now, "now")
+        work to lock nothing); a case left out raises ``SweepIncomplete`` as there. ``now`` may lie ahead."""
+        when = require_aware(now if now is not None else self.clock.now(), "now")
         done: list[SweepAction] = []
         skipped: list[tuple[str, CalendarNotCovered]] = []
         with uow as open_uow:
@@ -591,8 +603,20 @@ class CaseService:
         return out, unreadable
 
     # ----- machinery ---------------------------------------------------------------------
-    def _at(self, at: datetime | None, field: str = "at") -> datetime:
-        return require_aware(at if at is not None else self.clock.now(), field)
+    def recorded_at(self, at: datetime | None, field: str = "at") -> datetime:
+        """When a command happened: ``at``, or the clock's now; not later than ``max_ahead`` after now."""
+        if at is None:
+            return require_aware(self.clock.now(), field)
+        at = require_aware(at, field)
+        if self.max_ahead is not None:
+            now = self.clock.now()
+            if at > now + self.max_ahead:
+                raise RuleViolation(
+                    f"{field} {at.isoformat()} is later than now ({now.isoformat()}): a step recorded ahead of time "
+                    "makes its case refuse every step dated before it until then",
+                    rule="TIME-AHEAD",
+                )
+        return at
 
     def _load(self, uow: UnitOfWork, ref: str | UUID, *, for_update: bool = False) -> Case:
         if isinstance(ref, UUID):
@@ -652,7 +676,7 @@ class CaseService:
         return in_transaction(self.uow, work, self.conflict_retries)
 
     def _run(self, ref: str | UUID, at: datetime | None, command: Command) -> Case:
-        when = self._at(at)
+        when = self.recorded_at(at)
 
         def work(uow: UnitOfWork) -> Case:
             case = self._load(uow, ref, for_update=True)

@@ -12,7 +12,7 @@ first asked for (a case command needs one, not every preset).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -220,6 +220,7 @@ def open_app(
     clock: Clock | None = None,
     default_policy: str | None = None,
     calendar_files: Sequence[Path] = (),
+    max_ahead: timedelta | None = None,
 ) -> App:
     from adapters.clock import SystemClock
     from adapters.sql import documents as docs
@@ -243,6 +244,7 @@ def open_app(
         calendars=calendars,
         clock=clock if clock is not None else SystemClock(),
         default_policy=default_policy or current_policy(database) or "manufacturing",
+        max_ahead=max_ahead,
     )
     return App(database=database, uow=uow, cases=cases, organisation=docs.SqlOrganisation(database.engine))
 

@@ -17,11 +17,19 @@ if TYPE_CHECKING:
     from entrypoints.app import App
 
 
+MAX_AHEAD_MINUTES = 10  # the clerk's machine and the server's clocks may differ a little
+
+
 def open_for(ctx: typer.Context) -> App:
-    """The App on ``--db`` (created and migrated on first use); closed when the command ends."""
+    """The App on ``--db`` (created and migrated on first use); closed when the command ends. A command may be
+    dated (``--at``) at most ten minutes ahead of now, unless ``--allow-future`` (``CaseService.max_ahead``)."""
+    from datetime import timedelta
+
     from entrypoints.app import open_app
 
-    app = open_app(settings_of(ctx).db)
+    settings = settings_of(ctx)
+    ahead = None if settings.allow_future else timedelta(minutes=MAX_AHEAD_MINUTES)
+    app = open_app(settings.db, max_ahead=ahead)
     ctx.call_on_close(app.close)
     return app
 

@@ -254,9 +254,11 @@ def localize_at(app: App, at: datetime | None, ref: str | None = None, policy_id
     return at.replace(tzinfo=policy.tz)
 
 
-def check_covered(app: App, policy: Policy, when: datetime | None) -> None:
-    """Refuse (exit 6) before writing anything when ``when`` lies outside the calendar of a policy that counts
-    working days (``CaseService.check_covered``)."""
+def check_when(app: App, policy: Policy, when: datetime | None) -> None:
+    """Refuse before writing anything a ``when`` ahead of now (exit 4, ``CaseService.recorded_at``) or outside the
+    calendar of a policy that counts working days (exit 6, ``CaseService.check_covered``)."""
+    if when is not None:
+        app.cases.recorded_at(when)
     app.cases.check_covered(policy, when or now_utc())
 
 
@@ -335,11 +337,11 @@ def emit_case(settings: Settings, app: App, case: Case, when: datetime | None, m
 
 
 def case_at(app: App, ref: str, at: datetime | None) -> tuple[Case, datetime | None]:
-    """The case, and ``--at`` placed in its policy's zone (None = now) and checked against the calendar: one read."""
+    """The case, and ``--at`` placed in its policy's zone (None = now) and checked (``check_when``): one read."""
     case = app.cases.get(ref)
     policy = app.cases.policy_of(case)
     when = None if at is None else localize(at, policy.tz)
-    check_covered(app, policy, when)
+    check_when(app, policy, when)
     return case, when
 
 
@@ -500,7 +502,7 @@ def open_case(
         what = name if name in options else f"{name}=…"
         raise typer.BadParameter(f"policy {pid} needs {what} ({rule})", param_hint=f"'{options.get(name, '--detail')}'")
     when = localize_at(app, at, policy_id=pid)
-    check_covered(app, loaded, when)
+    check_when(app, loaded, when)
     case = app.cases.receive(intake, actor=actor, at=when, policy_id=pid, severity=severity)
     lang = settings.language(loaded.language)
     emit_case(settings, app, case, when, TEXT("opened", lang, ref=case.reference, version=case.version))

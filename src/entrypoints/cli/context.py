@@ -15,6 +15,7 @@ import typer
 Language = Literal["zh", "en"]
 DEFAULT_DB = "./complaints.db"
 DB_ENV = "COMPLAINT_DB"
+ALLOW_FUTURE_ENV = "COMPLAINT_ALLOW_FUTURE"
 
 # Every Typer of the CLI is built with these. rich_markup_mode=None keeps help and usage errors in
 # plain Click formatting: typer's rich help imports rich.markdown and friends (~130 ms) and would
@@ -41,6 +42,7 @@ class Settings:
     json: bool = False
     lang: Language | None = None
     verbose: bool = False
+    allow_future: bool = False
 
     def language(self, policy_language: str | None = None) -> Language:
         """``--lang`` if given, else the policy's language, else zh."""

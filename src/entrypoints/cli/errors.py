@@ -70,6 +70,7 @@ EXIT_CODES: tuple[tuple[str, ExitCode], ...] = (
 _PREFIX = {"zh": "错误", "en": "error"}
 # the core's message says what to load; the command that loads it is the CLI's to name
 _CALENDAR_HINT = " (store one with: complaint calendar import FILE)"
+_AHEAD_HINT = " (leave --at out for now; a rehearsal on a scratch database: complaint --allow-future …)"
 
 
 def _resolve(qualified: str) -> type[BaseException] | None:
@@ -115,6 +116,8 @@ def report(exc: BaseException, settings: Settings, stream: TextIO | None = None)
         out.write(f"{prefix}: unexpected {type(exc).__name__}: {one_line(str(exc))}{hint}\n")
     else:
         hint = _CALENDAR_HINT if code is ExitCode.CALENDAR_NOT_COVERED else ""
+        if getattr(exc, "rule", None) == "TIME-AHEAD":
+            hint = _AHEAD_HINT
         out.write(f"{prefix}: {one_line(str(exc))}{hint}\n")
     out.flush()
     return code

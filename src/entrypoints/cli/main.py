@@ -20,7 +20,7 @@ from typing import Annotated
 import typer
 from typer.models import CommandInfo
 
-from .context import DB_ENV, DEFAULT_DB, TYPER_OPTIONS, Lang, Settings, area
+from .context import ALLOW_FUTURE_ENV, DB_ENV, DEFAULT_DB, TYPER_OPTIONS, Lang, Settings, area
 from .errors import HandledGroup
 
 AREAS: tuple[str, ...] = (
@@ -110,11 +110,22 @@ def root(
         Lang | None, typer.Option("--lang", help="Label language (default: the policy's, else zh).")
     ] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks for unexpected errors.")] = False,
+    allow_future: Annotated[
+        bool,
+        typer.Option(
+            "--allow-future",
+            envvar=ALLOW_FUTURE_ENV,
+            help="Record at an --at later than now (a rehearsal on a scratch database); a case then refuses any "
+            "step dated before it.",
+        ),
+    ] = False,
 ) -> None:
     """Store the global options as the immutable ``Settings`` of this invocation."""
     if not db.strip():  # else a blank --db would quietly fall back to ./complaints.db
         raise typer.BadParameter("a database URL or SQLite file is needed", param_hint="'--db'")
-    ctx.obj = Settings(db=db, json=json, lang=None if lang is None else lang.value, verbose=verbose)
+    ctx.obj = Settings(
+        db=db, json=json, lang=None if lang is None else lang.value, verbose=verbose, allow_future=allow_future
+    )
 
 
 def build_index() -> typer.Typer:

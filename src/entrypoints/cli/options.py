@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -77,23 +77,6 @@ def at_or_now(value: datetime | None, tz: tzinfo, now: Callable[[], datetime] | 
     if now is not None:
         return now()
     return datetime.now(tz)
-
-
-FUTURE_TOLERANCE = timedelta(minutes=10)  # clocks of the clerk's machine and the server's may differ a little
-
-
-def refuse_future(when: datetime, option: str) -> None:
-    """A step may not be recorded later than now: every case it touches would refuse any later command dated
-    before it (CASE-TIME-ORDER) until that time comes. A missed sweep catches up, so a real one never needs the
-    future; a dry run may look ahead."""
-    now = datetime.now(UTC)
-    if when > now + FUTURE_TOLERANCE:
-        raise typer.BadParameter(
-            f"{when.isoformat()} is later than now ({now.replace(microsecond=0).isoformat()}): a step recorded "
-            "ahead of time makes every case it touches refuse earlier steps until then. Use --dry-run to look "
-            "ahead, or --allow-future on a scratch database",
-            param_hint=f"'{option}'",
-        )
 
 
 def parse_money(text: str) -> Decimal:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from .context import TYPER_OPTIONS, settings_of
-from .options import AtOption, at_or_now, refuse_future
+from .options import AtOption, at_or_now
 from .output import Texts, emit, local_minute, progress, table
 
 if TYPE_CHECKING:
@@ -80,12 +80,6 @@ def sweep(
     ctx: typer.Context,
     at: AtOption = None,
     dry: bool = typer.Option(False, "--dry-run", help="Compute the actions without recording them."),
-    allow_future: bool = typer.Option(
-        False,
-        "--allow-future",
-        help="Record at an --at later than now (a rehearsal on a scratch database): every case it touches then "
-        "refuses any step dated earlier.",
-    ),
 ) -> None:
     """Run the escalation sweep: record every due reminder, escalation and alert; print what was done."""
 
@@ -98,8 +92,6 @@ def sweep(
     policy = app.default_policy()
     tz = policy.tz
     when = at_or_now(at, tz)
-    if not dry and not allow_future:
-        refuse_future(when, "--at")
     with progress(TEXT("progress", settings.language(policy.language)), total=None) as bar:
         if dry:
             actions = app.cases.preview_sweep(app.uow.read_only(), now=when, progress=bar.update)

@@ -210,6 +210,7 @@ def test_concurrency_conflict_exits_5(app: typer.Typer, db: Path, monkeypatch: p
     assert result.stdout == "" and "[CONCURRENCY]" in result.stderr
 
 
+@pytest.mark.usefixtures("allow_future")  # a far year, past the calendar
 def test_date_outside_the_calendar_exits_6_before_writing(app: typer.Typer, tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     as_json(app, db, "init", "--policy", "service")
@@ -228,6 +229,7 @@ def test_an_at_beyond_the_years_1000_to_9998_exits_2_naming_it(app: typer.Typer,
     assert count(db, "cases") == 0
 
 
+@pytest.mark.usefixtures("allow_future")  # a far year, past the calendar
 def test_a_write_outside_the_calendar_of_a_policy_whose_ladders_count_working_days_exits_6(
     app: typer.Typer, db: Path
 ) -> None:
@@ -407,24 +409,28 @@ def test_sweep_dry_run_writes_nothing_then_records_once(app: typer.Typer, tmp_pa
     assert clocks["close"]["level"] == 1 and clocks["close"]["overdue"] is True
 
 
-def test_a_real_sweep_later_than_now_is_refused_and_writes_nothing(app: typer.Typer, tmp_path: Path) -> None:
+def test_a_step_dated_later_than_now_is_refused_and_writes_nothing(app: typer.Typer, tmp_path: Path) -> None:
     """Escalation audit: ``sweep --at`` a typo's year ahead recorded the levels then, and every case it touched
-    refused any later command dated before it (CASE-TIME-ORDER) until that year. A real sweep is refused after now
-    (exit 2, naming --at); a dry run may look ahead; ``--allow-future`` records anyway (a rehearsal)."""
+    refused any later command dated before it (CASE-TIME-ORDER) until that year; a case command so dated froze its
+    case alike. A command recording later than now exits 4 [TIME-AHEAD]; a dry run or a listing may look ahead;
+    ``--allow-future`` records anyway (a rehearsal on a scratch database)."""
     db = tmp_path / "s.db"
     as_json(app, db, "init", "--policy", "service")
     ref = as_json(app, db, "case", "open", "--customer", "A", "--category", "quality", "--kind", "internal",
                   "--at", "2026-11-02T09:00")["id"]  # fmt: skip
     history = count(db, "history")
     ahead = "9000-01-01T09:00"  # later than any day this test runs
-    refused = invoke(app, db, "--json", "sweep", "--at", ahead)
-    assert refused.exit_code == 2 and refused.stdout == "", refused.output
-    assert "--at" in refused.stderr and "--dry-run" in refused.stderr
+    for command in (("sweep",), ("case", "register", ref), ("case", "open", "--customer", "B", "--category",
+                                                             "quality", "--kind", "internal")):  # fmt: skip
+        refused = invoke(app, db, "--json", *command, "--at", ahead)
+        assert refused.exit_code == 4 and refused.stdout == "", refused.output
+        assert "[TIME-AHEAD]" in refused.stderr and "--allow-future" in refused.stderr
     assert count(db, "history") == history
     assert as_json(app, db, "sweep", "--at", ahead, "--dry-run")["actions"]
+    assert as_json(app, db, "case", "show", ref, "--at", ahead)["clocks"][0]["overdue"] is True
     assert count(db, "history") == history
     as_json(app, db, "case", "register", ref, "--at", "2026-11-03T09:00")  # the case still takes its next step
-    rehearsed = as_json(app, db, "sweep", "--at", ahead, "--allow-future")
+    rehearsed = as_json(app, db, "--allow-future", "sweep", "--at", ahead)
     assert rehearsed["actions"] and count(db, "history") == history + 1 + len(rehearsed["actions"])
 
 
@@ -461,6 +467,7 @@ def test_the_sweep_shows_each_case_in_its_own_policy_s_zone(app: typer.Typer, db
     assert "结案期限" in words
 
 
+@pytest.mark.usefixtures("allow_future")
 def test_a_sweep_that_leaves_a_case_out_exits_6_and_records_the_others(app: typer.Typer, db: Path) -> None:
     """A case whose ladder needs a year not loaded is left out; the others' levels are recorded (they were
     not: one such case stopped every reminder); the exit code is 6, naming the case, stdout empty."""
@@ -470,13 +477,14 @@ def test_a_sweep_that_leaves_a_case_out_exits_6_and_records_the_others(app: type
     odd_number = as_json(app, db, "case", "register", odd, "--at", "2026-12-20T10:00")["number"]
     history = count(db, "history")
     for args in (("--dry-run",), ()):
-        result = invoke(app, db, "--json", "sweep", "--at", "2027-01-10T09:00", "--allow-future", *args)
+        result = invoke(app, db, "--json", "sweep", "--at", "2027-01-10T09:00", *args)
         assert result.exit_code == 6 and result.stdout == "", result.stderr
         assert "[CAL-COVERAGE]" in result.stderr and odd_number in result.stderr and "3 action(s)" in result.stderr
     assert count(db, "history") == history + 3  # the clean case's three levels, recorded once
     assert as_json(app, db, "case", "show", clean)["clocks"][0]["level"] == 3
 
 
+@pytest.mark.usefixtures("allow_future")
 def test_setup_commands(app: typer.Typer, tmp_path: Path) -> None:
     from adapters.policy_files import preset_text
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import typer
 
 from .cli_cases_support import as_json, count, invoke, make_app
 
 
+@pytest.mark.usefixtures("allow_future")
 def test_p1_dl_05_07_monthly_duties_open_overdue_and_done(tmp_path: Path) -> None:
     app: typer.Typer = make_app()
     db = tmp_path / "c.db"

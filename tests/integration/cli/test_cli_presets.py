@@ -77,6 +77,7 @@ def test_lifecycle_under_each_preset_ends_closed(app: typer.Typer, tmp_path: Pat
     assert [c["number"] for c in listed["cases"]] == [number]
 
 
+@pytest.mark.usefixtures("allow_future")
 def test_followup_visits_through_the_cli_under_the_service_preset(app: typer.Typer, tmp_path: Path) -> None:
     """P4-FU-03: a second investigation 15 days after (EXAMPLE interval); P4-FU-04/05, P4-DL-07: a solved external
     ticket gets a visit a month for 3 months, scheduled by its closure; a dissatisfied visit opens a second complaint
@@ -161,6 +162,7 @@ def test_p2_dl_08_the_rework_deadline_on_the_memo_is_tracked(app: typer.Typer, t
     assert (visit["kind"], visit["due_on"]) == ("rework_delivery", "2026-11-13")  # delivered 11-12: its 2nd day
 
 
+@pytest.mark.usefixtures("allow_future")
 def test_p4_lc_03_an_internal_ticket_closes_with_its_improvement_whose_effect_is_checked(
     app: typer.Typer, tmp_path: Path
 ) -> None:

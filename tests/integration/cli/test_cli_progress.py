@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import typer
 
 from .cli_cases_support import SRC, as_json, make_app
@@ -39,6 +40,7 @@ def on_a_terminal(*args: str) -> tuple[int, str, bytes]:
     return done.returncode, done.stdout.decode(), seen
 
 
+@pytest.mark.usefixtures("allow_future")
 def test_sweep_and_calendar_import_show_progress_on_a_terminal_only(tmp_path: Path) -> None:
     app: typer.Typer = make_app()
     db = tmp_path / "c.db"
@@ -52,10 +54,10 @@ def test_sweep_and_calendar_import_show_progress_on_a_terminal_only(tmp_path: Pa
                                         str(calendar_file(tmp_path)))  # fmt: skip
     assert code == 0 and json.loads(out)["refreshed"] == 3
     assert b"Computing due times again" in terminal and b"100%" in terminal
-    code, out, terminal = on_a_terminal("--db", str(db), "--lang", "en", "--json", "sweep", "--at",
-                                        "2027-02-20T10:00", "--allow-future")  # fmt: skip
+    code, out, terminal = on_a_terminal("--db", str(db), "--lang", "en", "--json", "sweep",
+                                        "--at", "2027-02-20T10:00")  # fmt: skip
     assert code == 0 and {a["case_id"] for a in json.loads(out)["actions"]} == set(refs)
     assert b"Escalation sweep" in terminal and b"100%" in terminal
     # off a terminal (CliRunner, pipes, CI) nothing but the document
-    swept = as_json(app, db, "sweep", "--at", "2027-02-20T10:00", "--allow-future")
+    swept = as_json(app, db, "sweep", "--at", "2027-02-20T10:00")
     assert swept["actions"] == []

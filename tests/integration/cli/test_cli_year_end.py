@@ -22,6 +22,7 @@ CN_2027 = """name = "cn"
 holidays = ["2027-01-01", "2027-02-08", "2027-02-09", "2027-02-10", "2027-02-11", "2027-02-12"]
 workdays = ["2027-02-13"]
 """
+pytestmark = pytest.mark.usefixtures("allow_future")  # set at the year's end and in 2027
 TICKET = ("--customer", "Q", "--category", "quality", "--kind", "internal", "--channel", "letter")
 
 
@@ -71,14 +72,14 @@ def test_p4_dl_a_write_whose_deadline_needs_a_year_not_loaded_stores_nothing(app
     assert (count(db, "history"), count(db, "outbox"), count(db, "cases"), due_times(db)) == before
 
     # the close reminder due on 12-31 needs no day of 2027 and fires
-    swept = as_json(app, db, "sweep", "--at", "2027-01-01T10:00", "--allow-future")["actions"]
+    swept = as_json(app, db, "sweep", "--at", "2027-01-01T10:00")["actions"]
     assert [(a["clock"], a["level"]) for a in swept] == [("close", 1)]
 
     imported = as_json(app, db, "calendar", "import", str(calendar_file(tmp_path)))
     assert imported["refreshed"] == 1 and imported["unreadable"] == []
     as_json(app, db, "case", "milestone", ref, "forwarded_to_head", "--at", "2027-01-04T09:00")
     assert due_times(db)["head_reply"] == "2027-01-05 15:59:59.999999+00:00"  # Monday + 1 working day
-    later = as_json(app, db, "sweep", "--at", "2027-01-06T10:00", "--allow-future")["actions"]
+    later = as_json(app, db, "sweep", "--at", "2027-01-06T10:00")["actions"]
     assert ("head_reply", 1, "2027-01-05T15:59:59.999999Z") in [(a["clock"], a["level"], a["due"]) for a in later]
 
 
@@ -106,7 +107,7 @@ def test_calendar_import_computes_the_due_times_the_sweep_reads_again(app: typer
         "close": "2027-02-15 15:59:59.999999+00:00",
         "first_investigation": "2027-02-13 15:59:59.999999+00:00",
     }
-    swept = as_json(app, db, "sweep", "--at", "2027-02-16T10:00", "--allow-future")["actions"]
+    swept = as_json(app, db, "sweep", "--at", "2027-02-16T10:00")["actions"]
     assert [(a["case_id"], a["clock"], a["level"]) for a in swept] == [(ref, "close", 1)]  # the one with a ladder
     human = invoke(app, db, "--lang", "en", "calendar", "import", str(calendar_file(tmp_path)))
     assert human.exit_code == 0 and "due times of 1 case(s) computed again" in human.stdout
@@ -158,11 +159,11 @@ def test_calendar_import_judges_closed_cases_again(app: typer.Typer, tmp_path: P
     times = ["2027-02-12T10:30", "2027-02-15T09:00", *[f"2027-02-16T09:{m:02}" for m in range(10, 60, 9)]]
     for step, at in zip(steps, times, strict=True):
         as_json(app, db, "case", *step, "--at", at)
-    as_json(app, db, "sweep", "--at", "2027-02-17T09:00", "--allow-future")
+    as_json(app, db, "sweep", "--at", "2027-02-17T09:00")
     assert "case.inquiry_issued" not in history_types(db)
 
     assert as_json(app, db, "calendar", "import", str(calendar_file(tmp_path)))["refreshed"] == 1
-    as_json(app, db, "sweep", "--at", "2027-02-17T10:00", "--allow-future")
+    as_json(app, db, "sweep", "--at", "2027-02-17T10:00")
     assert history_types(db).count("case.inquiry_issued") == 2  # the first investigation and the closing
 
 

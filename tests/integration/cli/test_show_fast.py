@@ -99,6 +99,7 @@ def test_second_complaint_shows_its_parent_number(
     assert show_both(app, db, doc["number"], monkeypatch, "--at", AT)["status"] == "closed"
 
 
+@pytest.mark.usefixtures("allow_future")
 def test_stored_policy_and_stored_calendar(app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from adapters.policy_files import preset_text
     from adapters.sql import documents as docs
