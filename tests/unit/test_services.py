@@ -26,6 +26,7 @@ from complaint_core import (
     PolicyInvalid,
     RemedyKind,
     Responsibility,
+    RuleViolation,
     Validity,
 )
 from entrypoints.bootstrap import bootstrap
@@ -42,6 +43,30 @@ def store() -> MemoryStore:
 @pytest.fixture
 def service(store: MemoryStore, sh: Maker) -> CaseService:
     return bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 11, 2)))
+
+
+def test_a_command_dated_further_ahead_than_max_ahead_is_refused_and_writes_nothing(
+    service: CaseService, store: MemoryStore, sh: Maker
+) -> None:
+    """TIME-AHEAD: a step dated ahead of now makes its case refuse every step dated before it until then (a typo
+    of a year froze the case). ``max_ahead`` bounds it; None (the default) accepts any time, as before."""
+    case = service.receive(INTAKE, actor="clerk", at=sh(2026, 11, 2))
+    ahead = sh(2026, 11, 2) + timedelta(minutes=11)
+    assert service.recorded_at(ahead) == ahead  # no bound by default
+    service.max_ahead = timedelta(minutes=10)
+    events = len(store.outbox)
+    for command in (
+        lambda: service.register(case.case_id, actor="gm_office", at=ahead),
+        lambda: service.sweep(now=ahead),
+        lambda: service.receive(INTAKE, actor="clerk", at=ahead),
+    ):
+        with pytest.raises(RuleViolation) as err:
+            command()
+        assert err.value.rule == "TIME-AHEAD"
+    assert len(store.outbox) == events
+    assert service.preview_sweep(service.uow, now=ahead) == ()  # looking ahead records nothing: allowed
+    within = sh(2026, 11, 2) + timedelta(minutes=9)
+    assert service.register(case.case_id, actor="gm_office", at=within).number
 
 
 def test_p1_num_01_monthly_serials_restart(service: CaseService, sh: Maker) -> None:
