@@ -112,8 +112,10 @@ class Statements:
     def __init__(self, dialect: Dialect) -> None:
         self.case_by_id = where(t.cases, ("version", "body"), ("id",), dialect)
         self.case_by_number = where(t.cases, ("version", "body"), ("number",), dialect)
-        # a writer of one case waits for the other's commit, then reads it; SQLite's writers take turns anyway
-        lock = " FOR UPDATE" if dialect.name == "postgresql" else ""
+        # a writer of one case waits for the other's commit, then reads it; SQLite's writers take turns anyway.
+        # NO KEY: FOR UPDATE would also block (and deadlock with) the key-share lock a row pointing at the case
+        # takes when inserted (its clock rows, an assessment, a return), which the case's own UPDATE never did
+        lock = " FOR NO KEY UPDATE" if dialect.name == "postgresql" else ""
         self.case_by_id_for_update = self.case_by_id + lock
         self.case_by_number_for_update = self.case_by_number + lock
         self.insert_case = DriverInsert(t.cases, _CASE_COLUMNS, dialect)

@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, exc, func, select
 from sqlalchemy.engine import URL, make_url
 
+from complaint_core.errors import ConcurrencyConflict
+
 from . import storable
 from .errors import StorageBusy, StorageError
 
@@ -62,23 +64,26 @@ def make_engine(db: str | URL | None = None, **options: Any) -> Engine:
     options.setdefault("hide_parameters", True)
     engine = _sqlite(url, **options) if url.get_backend_name() == "sqlite" else _postgres(url, **options)
     event.listen(engine, "before_cursor_execute", storable.before_cursor_execute)
-    event.listen(engine, "handle_error", _disk_full)
+    event.listen(engine, "handle_error", _storage_errors)
     return engine
 
 
-def _disk_full(context: Any) -> None:
+def _storage_errors(context: Any) -> None:
     """A full disk, in a statement or at commit, is no conflict to retry: one line saying so (the transaction is
-    rolled back, so nothing of the command was written)."""
+    rolled back, so nothing of the command was written). A serialization failure or a deadlock on PostgreSQL, in a
+    statement or at commit, is one: the services run the command again from a fresh read."""
     error = context.original_exception
-    if "database or disk is full" in str(error) or getattr(error, "sqlstate", None) == "53100":
+    state = getattr(error, "sqlstate", None)
+    if "database or disk is full" in str(error) or state == "53100":
         raise StorageError("the disk holding the database is full: nothing was written; free some space and retry")
+    if state in ("40001", "40P01"):
+        raise ConcurrencyConflict(f"the transaction lost to a concurrent one: {str(error).splitlines()[0]}")
 
 
 def is_conflict(error: exc.OperationalError) -> bool:
-    """Whether a failed commit lost to another transaction (PostgreSQL's serialization failure or deadlock, SQLite's
-    lock), so running the command again from a fresh read may succeed."""
-    if getattr(error.orig, "sqlstate", None) in ("40001", "40P01"):
-        return True
+    """Whether a failed commit lost to another transaction holding SQLite's lock, so running the command again from
+    a fresh read may succeed (PostgreSQL's serialization failures and deadlocks are ``ConcurrencyConflict``
+    already, from any statement)."""
     text = str(error.orig)
     return "locked" in text or "busy" in text
 

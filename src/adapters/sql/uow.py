@@ -115,8 +115,8 @@ class SqlCaseRepository:
         return found[1] if found is not None and found[0] == body else None
 
     def get(self, case_id: UUID, *, for_update: bool = False) -> Case:
-        """``for_update`` on PostgreSQL: ``SELECT … FOR UPDATE``, so a second writer of the case waits for this
-        transaction and then reads what it committed (READ COMMITTED), rather than failing on save."""
+        """``for_update`` on PostgreSQL: ``SELECT … FOR NO KEY UPDATE``, so a second writer of the case waits for
+        this transaction and then reads what it committed (READ COMMITTED), rather than failing on save."""
         locked = for_update and not self._uow.is_read_only
         sql = self._sql.case_by_id_for_update if locked else self._sql.case_by_id
         row = self._conn.exec_driver_sql(sql, (str(case_id),)).first()
@@ -188,6 +188,8 @@ class SqlCaseRepository:
             refreshed += 1
             if progress is not None:
                 progress(refreshed + len(unreadable), len(rows))
+        if progress is not None:
+            progress(len(rows), len(rows))  # also when the last rows do not load
         return refreshed, tuple(ident for ident, _ in unreadable)
 
     def _readable(self, rows: Iterable[Any], unreadable: list[tuple[str, str]]) -> Iterator[Case]:

@@ -337,3 +337,40 @@ def test_many_writers_of_one_case_at_once_all_go_through(sql_url: str) -> None:
         app.close()
     assert case.version == before + writers
     assert sorted(i.measures for i in case.improvements) == sorted(f"measure {i}" for i in range(writers))
+
+
+def test_a_case_command_and_a_calendar_import_at_once_both_go_through(sql_url: str) -> None:
+    """Review: a command loaded its case FOR UPDATE, which conflicts with the key-share lock PostgreSQL takes on a
+    case when a row pointing at it is inserted; a calendar import rewriting the case's clock rows meanwhile then
+    deadlocked with the command's own clock rows, and the loser failed as an unexpected error, not retried. The
+    command takes FOR NO KEY UPDATE (writers of one case still take turns), and a deadlock is a conflict."""
+    import time
+
+    calendar = 'name = "cn"\n[years.2027]\nholidays = ["2027-01-01"]\n'
+    app = open_app(sql_url)
+    try:
+        case = app.cases.receive(
+            Intake(customer="甲", channel=Channel.PHONE, category="quality"), actor="S02", at=at(2)
+        )
+        app.cases.register(case.case_id, actor="gm_office", at=at(2, 10))
+        app.cases.start_investigation(case.case_id, actor="Q02", at=at(2, 11))
+    finally:
+        app.close()
+
+    def slowly(found, policy, when, uow):  # type: ignore[no-untyped-def]  # holds the case a moment, then its clocks
+        time.sleep(1.0)
+        return found.reach_milestone(policy, at=when, actor="Q02", milestone="investigation_done")
+
+    def command(a: App) -> object:
+        return a.cases._run(case.case_id, at(3), slowly)
+
+    def importing(a: App) -> object:
+        time.sleep(0.3)  # the command holds the case by now
+        return a.import_calendar(name="cn", source=calendar, fmt="toml")
+
+    assert race(sql_url, [command, importing]) == ["ok", "ok"]
+    app = open_app(sql_url)
+    try:
+        assert "report" in {c.name for c in app.cases.get(case.case_id).clocks}
+    finally:
+        app.close()

@@ -8,6 +8,7 @@ sweep records the others' actions first, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -56,3 +57,27 @@ def test_the_sweep_records_the_others_and_names_the_case_that_does_not_load(
         assert service.get(fine.case_id).clock("close").level == max(a.level for a in due)  # type: ignore[attr-defined]
         with pytest.raises(CasesUnreadable):  # named again until it is mended; the others have nothing left
             service.sweep(now=later)
+
+
+def test_a_calendar_import_tells_its_progress_to_the_end_past_a_case_that_does_not_load(tmp_path: Path) -> None:
+    """Review: the progress of the due times computed again stopped short of the total when the last rows did not
+    load (the bar never reached 100%)."""
+    from entrypoints.app import open_app
+
+    app = open_app(str(tmp_path / "c.db"))
+    try:
+        refs = [
+            app.cases.register(app.cases.receive(INTAKE, actor="cs", at=AT).case_id, actor="gm", at=AT) for _ in "ab"
+        ]
+        last = max(refs, key=lambda case: str(case.case_id))  # read in id order: the last row
+        with app.database.engine.begin() as conn:
+            conn.execute(text("UPDATE cases SET body = '{}' WHERE id = :id"), {"id": str(last.case_id)})
+        told: list[tuple[int, int]] = []
+        calendar = 'name = "cn"\n[years.2027]\nholidays = ["2027-01-01"]\n'
+        _, refreshed, unreadable = app.import_calendar(
+            name="cn", source=calendar, fmt="toml", progress=lambda *p: told.append(p)
+        )
+        assert (refreshed, unreadable) == (1, (str(last.case_id),))
+        assert told[-1] == (2, 2)
+    finally:
+        app.close()
