@@ -76,13 +76,14 @@ def latest(source: Engine | Connection, kind: Kind) -> list[tuple[str, int, str,
         return [(r.name, r.version, r.format, r.source) for r in conn.execute(query)]
 
 
-def all_versions(engine: Engine, kind: Kind) -> list[tuple[str, int, str, str]]:
+def all_versions(source: Engine | Connection, kind: Kind) -> list[tuple[str, int, str, str]]:
+    """Every version of every document of ``kind``; on a connection, as the caller's transaction sees them."""
     d = t.documents.c
-    with reading(engine) as conn:
-        rows = conn.execute(
-            select(d.name, d.version, d.format, d.source).where(d.kind == kind).order_by(d.name, d.version)
-        )
-        return [(r.name, r.version, r.format, r.source) for r in rows]
+    query = select(d.name, d.version, d.format, d.source).where(d.kind == kind).order_by(d.name, d.version)
+    if isinstance(source, Connection):
+        return [(r.name, r.version, r.format, r.source) for r in source.execute(query)]
+    with reading(source) as conn:
+        return [(r.name, r.version, r.format, r.source) for r in conn.execute(query)]
 
 
 @attrs.define

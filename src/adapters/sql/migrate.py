@@ -106,13 +106,19 @@ def _upgrade(engine: Engine) -> None:
     found it empty and all created the schema, and all but one failed (a duplicate ``alembic_version`` type).
     An advisory lock held to the commit makes the others wait; Alembic then reads the revision the first
     wrote and has nothing to do. (SQLite's ``BEGIN IMMEDIATE`` already serialises them.)"""
+    with engine.begin() as conn:
+        upgrade_on(conn)
+
+
+def upgrade_on(conn: Connection) -> None:
+    """Bring the schema to ``HEAD`` in the caller's transaction (``init`` creates it with its first documents, so
+    an interrupted ``init`` leaves an empty database, not a schema without its settings)."""
     from alembic import command
     from sqlalchemy import func, select
 
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(select(func.pg_advisory_xact_lock(func.hashtext("complaint-core schema"))))
-        command.upgrade(_config(conn), "head")
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(func.hashtext("complaint-core schema"))))
+    command.upgrade(_config(conn), "head")
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -21,7 +21,7 @@ from .sweep_cmd import single
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection
 
     from complaint_core.policy import Policy
 
@@ -51,7 +51,8 @@ def init(
     from adapters.policy_files import PRESETS, policy_format
     from adapters.sql import documents as docs
     from adapters.sql import open_database
-    from adapters.sql.migrate import current
+    from adapters.sql.head import HEAD
+    from adapters.sql.migrate import current, upgrade_on
     from adapters.stored_documents import StoredPolicies
     from complaint_core.errors import PolicyInvalid
 
@@ -63,19 +64,25 @@ def init(
     # everything is checked before the database is touched, but the calendar's name, which may be stored there
     loaded = load_policy_arg(policy, param_hint="'--policy'", calendar_files=files, check_calendar=False)
     calendars = [read_calendar_file(path) for path in files]
-    database = open_database(settings.db)
+    database = open_database(settings.db, migrate=False)  # refuses a newer or a foreign database; creates nothing
     ctx.call_on_close(database.dispose)
     engine = database.engine
-    known = {BUNDLED_CALENDAR, *(c.name for c in calendars), *(name for name, *_ in docs.latest(engine, "calendar"))}
-    if loaded.calendar.name not in known:
-        raise PolicyInvalid(
-            "calendar.name",
-            f"unknown calendar {loaded.calendar.name!r} (known: {', '.join(sorted(known))}) in {policy}: "
-            "give its file with --calendar-file, or store it first with `complaint calendar import FILE`",
-        )
-    stored = policy not in PRESETS and _new_version(engine, loaded, policy)
+    revision = current(engine)
     now = datetime.now(UTC)
-    with engine.begin() as conn:  # the policy, its calendars and the setting, together or not at all
+    # the schema, the policy, its calendars and the setting, together or not at all: an interrupted init leaves the
+    # database as it was (an empty file, not a schema without its default policy)
+    with engine.begin() as conn:
+        if revision != HEAD:
+            upgrade_on(conn)
+        stored_calendars = (name for name, *_ in docs.latest(conn, "calendar"))
+        known = {BUNDLED_CALENDAR, *(c.name for c in calendars), *stored_calendars}
+        if loaded.calendar.name not in known:
+            raise PolicyInvalid(
+                "calendar.name",
+                f"unknown calendar {loaded.calendar.name!r} (known: {', '.join(sorted(known))}) in {policy}: "
+                "give its file with --calendar-file, or store it first with `complaint calendar import FILE`",
+            )
+        stored = policy not in PRESETS and _new_version(conn, loaded, policy)
         if stored:
             source = Path(policy).read_text(encoding="utf-8-sig")
             docs.store(conn, kind="policy", name=loaded.policy_id, source=source, fmt=policy_format(policy), at=now)
@@ -101,7 +108,7 @@ def init(
     emit(settings, doc, human)
 
 
-def _new_version(engine: Engine, policy: Policy, path: str) -> bool:
+def _new_version(conn: Connection, policy: Policy, path: str) -> bool:
     """Whether ``policy`` is a version the database does not know yet; the same version again is a no-op, and a
     version known with other content is refused: cases keep the version they were opened under, and a later
     edit must not rewrite them (DOMAIN §2)."""
@@ -109,7 +116,7 @@ def _new_version(engine: Engine, policy: Policy, path: str) -> bool:
     from adapters.stored_documents import StoredPolicies
     from complaint_core.errors import NotFound, PolicyInvalid
 
-    known = StoredPolicies(lambda: docs.all_versions(engine, "policy"))
+    known = StoredPolicies(lambda: docs.all_versions(conn, "policy"))
     try:
         existing = known.get(policy.policy_id, policy.version)
     except NotFound:

@@ -216,3 +216,33 @@ def test_init_stores_its_policy_calendars_and_setting_together_or_not_at_all(
     monkeypatch.undo()
     assert count(db, "documents") == 1  # the first init's setting alone
     assert as_json(app, db, "calendar", "coverage")["calendars"][0]["name"] == "cn"
+
+
+def test_an_interrupted_first_init_leaves_an_empty_database_not_a_schema_without_its_policy(
+    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Atomicity audit: init created the schema in a transaction of its own; stopped before its documents were
+    stored, it left a schema without a default policy, and the next case opened under manufacturing without a
+    word, whatever --policy had said. The schema is created in init's one transaction now."""
+    from adapters.sql import documents, open_database
+    from adapters.sql.migrate import current
+
+    db = tmp_path / "a.db"
+    store = documents.store
+
+    def interrupted(target: object, **kw: object) -> int:
+        if kw["kind"] == "setting":
+            raise KeyboardInterrupt  # as Ctrl-C would, after the schema and before the setting
+        return store(target, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(documents, "store", interrupted)
+    assert invoke(app, db, "init", "--policy", "service").exit_code != 0
+    monkeypatch.undo()
+    database = open_database(str(db), migrate=False)
+    try:
+        assert current(database.engine) is None  # nothing: the schema went with the rest
+    finally:
+        database.dispose()
+    assert as_json(app, db, "init", "--policy", "service")["default_policy"] == "service"
+    opened = as_json(app, db, "case", "open", "--customer", "甲", "--category", "quality", "--kind", "internal")
+    assert opened["policy"]["id"] == "service"
