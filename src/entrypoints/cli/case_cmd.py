@@ -21,7 +21,7 @@ from .context import Language, area, settings_of
 from .options import (
     AtOption,
     at_or_now,
-    datetime_param,
+    due_param,
     localize,
     money_param,
     month_param,
@@ -251,7 +251,7 @@ def localize_at(app: App, at: datetime | None, ref: str | None = None, policy_id
     else:
         pid = policy_id or app.cases.default_policy or "manufacturing"
         policy = app.cases.policies.get(pid)
-    return at.replace(tzinfo=policy.tz)
+    return localize(at, policy.tz)
 
 
 def check_when(app: App, policy: Policy, when: datetime | None) -> None:
@@ -775,7 +775,10 @@ def promise(
     case: CaseArg,
     clock: Annotated[str, typer.Option("--clock", help="The clock that takes a promised date.")],
     due: Annotated[
-        datetime, typer.Option("--due", parser=datetime_param, metavar="DATETIME", help="The promised time, ISO-8601.")
+        datetime,
+        typer.Option(
+            "--due", parser=due_param, metavar="DATETIME", help="The promised time, ISO-8601 (a date: its end)."
+        ),
     ],
     at: AtOption = None,
     actor: ActorOption = DEFAULT_ACTOR,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from .case_cmd import DEFAULT_ACTOR, ActorOption, CaseArg, localize_at, run_step
-from .options import AtOption, datetime_param
+from .options import AtOption, due_param
 
 if TYPE_CHECKING:
     from complaint_core.case import Case
@@ -133,7 +133,9 @@ def improve(
     ] = "",
     due: Annotated[
         datetime | None,
-        typer.Option("--due", parser=datetime_param, metavar="DATETIME", help="When its effect is to be checked."),
+        typer.Option(
+            "--due", parser=due_param, metavar="DATETIME", help="When its effect is to be checked (a date: its end)."
+        ),
     ] = None,
     untracked: Annotated[
         bool, typer.Option("--untracked", help="No check of its effect (human negligence, P1-CLS-05).")

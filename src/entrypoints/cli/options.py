@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -66,8 +66,24 @@ def parse_datetime(text: str, tz: tzinfo | None = None) -> datetime:
 
 
 def localize(value: datetime, tz: tzinfo) -> datetime:
-    """``value`` if it is aware, else the same wall-clock time in ``tz``."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+    """``value`` if it is aware, else the same wall-clock time in ``tz``. A wall-clock time that ``tz`` skips or
+    repeats (a daylight-saving change) is refused: which instant it means is the user's to say, with an offset."""
+    if value.tzinfo is not None:
+        return value
+    first, second = value.replace(tzinfo=tz, fold=0), value.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first
+    offsets = " or ".join(sorted({_offset(first), _offset(second)}))
+    shown = value.isoformat(timespec="minutes")
+    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != value:
+        raise typer.BadParameter(f"{shown} does not exist in {tz} (the clocks skip it): give an offset, {offsets}")
+    raise typer.BadParameter(f"{shown} happens twice in {tz} (the clocks go back): give the offset, {offsets}")
+
+
+def _offset(value: datetime) -> str:
+    minutes = int(value.utcoffset().total_seconds()) // 60  # type: ignore[union-attr]
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def at_or_now(value: datetime | None, tz: tzinfo, now: Callable[[], datetime] | None = None) -> datetime:
@@ -212,6 +228,17 @@ month_param = param(parse_month)
 
 date_param = param(parse_date)
 datetime_param = param(parse_datetime)  # naive stays naive: place it with at_or_now(value, policy.tz)
+
+
+def parse_due(text: str) -> datetime:
+    """A due time: as ``parse_datetime``, but a date alone means the end of that day (23:59:59.999999), as every
+    deadline counted in days does (DOMAIN §4): a date promised to the customer is kept through its last minute."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        return parse_datetime(text).replace(hour=23, minute=59, second=59, microsecond=999999)
+    return parse_datetime(text)
+
+
+due_param = param(parse_due)
 money_param = param(parse_money)
 share_param = param(parse_share)
 tolerance_param = param(parse_tolerance)

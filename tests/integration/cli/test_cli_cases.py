@@ -599,3 +599,15 @@ def test_bonus_import_reads_the_organisation_s_bonuses_csv(app: typer.Typer, db:
     other.write_text("who,month,amount\nM01,2026-11,1\n", "utf-8")
     refused = invoke(app, db, "bonus", "import", str(other))
     assert refused.exit_code == 2 and "person,month,amount" in refused.stderr
+
+
+def test_a_promised_date_without_a_time_is_due_at_its_end(app: typer.Typer, tmp_path: Path) -> None:
+    """Time-zone audit (P4-LC-06, DOMAIN §4): `case promise --due 2026-11-10` was due at 00:00 that day."""
+    db = tmp_path / "p.db"
+    as_json(app, db, "init", "--policy", "service")
+    ref = as_json(app, db, "case", "open", "--customer", "A", "--category", "quality", "--channel", "phone",
+                  "--at", "2026-11-05T10:00")["id"]  # fmt: skip
+    promised = as_json(app, db, "case", "promise", ref, "--clock", "promised_reply", "--due", "2026-11-10",
+                       "--at", "2026-11-05T10:05")  # fmt: skip
+    (clock,) = [c for c in promised["clocks"] if c["name"] == "promised_reply"]
+    assert clock["due_at"] == "2026-11-10T15:59:59.999999Z"  # the end of the 10th in Shanghai

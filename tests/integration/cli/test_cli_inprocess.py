@@ -32,9 +32,11 @@ from entrypoints.cli.errors import DeliveryFailed, ExitCode, exit_code_for, is_t
 from entrypoints.cli.main import build_app
 from entrypoints.cli.options import (
     at_or_now,
+    localize,
     money_param,
     parse_date,
     parse_datetime,
+    parse_due,
     parse_id_share,
     parse_money,
     parse_share,
@@ -329,6 +331,28 @@ def test_parse_datetime_naive_means_the_policy_zone() -> None:
     for bad in ("2026-11-02T25:00", "2026-02-30T09:00", "9am", "2026-11-02T09"):
         with pytest.raises(ValueError):
             parse_datetime(bad, SHANGHAI)
+
+
+def test_a_local_time_a_daylight_saving_change_skips_or_repeats_is_refused() -> None:
+    """Time-zone audit: in a policy zone with daylight saving, 02:30 on the spring day (which does not exist) was
+    moved an hour on, and 01:30 on the autumn day (which happens twice) always meant the first, so the second could
+    not be entered without an offset nobody was asked for. Both are refused, naming the offsets to choose from."""
+    new_york = ZoneInfo("America/New_York")
+    with pytest.raises(typer.BadParameter, match=r"does not exist in America/New_York .* -04:00 or -05:00"):
+        localize(datetime(2026, 3, 8, 2, 30), new_york)
+    with pytest.raises(typer.BadParameter, match=r"happens twice in America/New_York .* -04:00 or -05:00"):
+        parse_datetime("2026-11-01T01:30", new_york)
+    assert parse_datetime("2026-11-01T01:30-05:00", new_york).utcoffset() == timedelta(hours=-5)
+    assert localize(datetime(2026, 11, 1, 2, 30), new_york).utcoffset() == timedelta(hours=-5)
+    assert localize(datetime(2026, 11, 1, 1, 30), SHANGHAI) == datetime(2026, 11, 1, 1, 30, tzinfo=SHANGHAI)
+
+
+def test_a_due_date_without_a_time_lasts_to_the_end_of_that_day() -> None:
+    """Time-zone audit: ``case promise --due 2026-11-10`` was due at 00:00, overdue from the promised day's first
+    minute; a date promised is kept through its end, as every deadline counted in days (DOMAIN §4)."""
+    assert parse_due("2026-11-10") == datetime(2026, 11, 10, 23, 59, 59, 999999)
+    assert parse_due("2026-11-10T17:00") == datetime(2026, 11, 10, 17)
+    assert parse_datetime("2026-11-10") == datetime(2026, 11, 10)  # an --at on a date is its start
 
 
 def test_at_or_now() -> None:
