@@ -561,13 +561,15 @@ def open_second_complaint(
     actor: str,
     number: str | None = None,
     intake: Intake | None = None,
+    earlier_same_issue: int = 0,
 ) -> SecondComplaint:
     """A dissatisfied visit opens a second complaint (P4-ESC-04, P4-PEN-06, P1-LC-10).
 
     The new case is ``Case.receive(..., parent=parent)``: linked by ``parent_case_id``,
     with ``repeat_count + 1`` (so penalties double) and fresh clocks. The parent must be
     closed and is never edited. The intake defaults to the parent's, described by the
-    visit's notes. The visit records the new case, so a second call is refused.
+    visit's notes. The visit records the new case, so a second call is refused. ``earlier_same_issue``: as for
+    ``Case.receive`` (P4-CLS-04 counts every complaint on the issue, not only the parent's chain).
     """
     if followup.case_id != parent.case_id:
         raise RuleViolation(
@@ -579,7 +581,14 @@ def open_second_complaint(
     if intake is None:
         intake = attrs.evolve(parent.intake, description=target.notes or parent.intake.description)
     case, case_events = Case.receive(
-        policy, case_id=case_id, intake=intake, at=at, actor=actor, number=number, parent=parent
+        policy,
+        case_id=case_id,
+        intake=intake,
+        at=at,
+        actor=actor,
+        number=number,
+        parent=parent,
+        earlier_same_issue=earlier_same_issue,
     )
     new_followup, followup_events = followup.link_second_complaint(
         policy, visit=visit, second_case_id=case_id, at=at, actor=actor

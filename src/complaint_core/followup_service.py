@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID, uuid4
 
+import attrs
+
 from .case import Case
 from .errors import RuleViolation
 from .followup import RULE_SCHEDULE, FollowUp, Triggers, open_second_complaint
@@ -100,13 +102,24 @@ class FollowUpService:
         number = None
         if policy.numbering.assign_at == "received":
             number = self.cases._next_number(uow, policy, when)
+        intake = attrs.evolve(parent.intake, description=followup.visit(visit).notes or parent.intake.description)
         second = open_second_complaint(
-            policy, parent, followup, visit=visit, case_id=self.cases.new_id(), at=when, actor=actor, number=number
+            policy,
+            parent,
+            followup,
+            visit=visit,
+            case_id=self.cases.new_id(),
+            at=when,
+            actor=actor,
+            number=number,
+            intake=intake,
+            earlier_same_issue=self.cases.earlier_same_issue(uow, policy, intake, when),
         )
-        self.cases.check_deadlines(second.case, policy)
-        uow.cases.add(second.case)
+        case, classified = self.cases.classified_at_intake(second.case, policy, when, actor)
+        self.cases.check_deadlines(case, policy)
+        uow.cases.add(case)
         uow.followups.save(second.followup)
-        uow.outbox.add(second.events)
+        uow.outbox.add((*second.case_events, *classified, *second.followup_events))
         return second.followup
 
     def _of(self, uow: UnitOfWork, case: Case) -> FollowUp:

@@ -218,16 +218,6 @@ class CaseService:
             policy = self.policies.get(pid)
             self.check_covered(policy, when)
             number = self._next_number(uow, policy, when) if policy.numbering.assign_at == "received" else None
-            repeats = 0
-            if policy.repeat_window is not None:  # P4-CLS-04, E4-CL-01
-                repeats = earlier_same_issue(
-                    intake,
-                    when,
-                    uow.cases.of_customer(intake.customer),
-                    policy.repeat_window,
-                    calendar=self.calendar_for(policy),
-                    tz=policy.tz,
-                )
             case, events = Case.receive(
                 policy,
                 case_id=self.new_id(),
@@ -236,11 +226,10 @@ class CaseService:
                 actor=actor,
                 number=number,
                 parent=parent_case,
-                earlier_same_issue=repeats,
+                earlier_same_issue=self.earlier_same_issue(uow, policy, intake, when),
             )
-            if severity is not None:
-                case, classified = case.classify(policy, at=when, actor=actor, severity=severity)
-                events = (*events, *classified)
+            case, classified = self.classified_at_intake(case, policy, when, actor, severity)
+            events = (*events, *classified)
             self.check_deadlines(case, policy)
             uow.cases.add(case)
             uow.outbox.add(events)
@@ -250,6 +239,36 @@ class CaseService:
             return case
 
         return self._transaction(work)
+
+    def earlier_same_issue(self, uow: UnitOfWork, policy: Policy, intake: Intake, when: datetime) -> int:
+        """The customer's earlier complaints on the same issue within the policy's repeat window (P4-CLS-04,
+        E4-CL-01), for ``Case.receive``: every way a complaint comes in counts them alike."""
+        if policy.repeat_window is None:
+            return 0
+        return earlier_same_issue(
+            intake,
+            when,
+            uow.cases.of_customer(intake.customer),
+            policy.repeat_window,
+            calendar=self.calendar_for(policy),
+            tz=policy.tz,
+        )
+
+    def classified_at_intake(
+        self, case: Case, policy: Policy, when: datetime, actor: str, severity: str | None = None
+    ) -> tuple[Case, tuple[DomainEvent, ...]]:
+        """A new complaint classified as ``severity`` (raised per policy); without one, a repeat the policy raises
+        (E4-CL-01: a repeat is major; P4-CLS-04: the 3rd is at least medium) is classified at the raised severity
+        at once: its alert clocks start and it cannot close without its meeting, whether or not anyone classifies
+        it later."""
+        if severity is None:
+            if not policy.severities:
+                return case, ()
+            lowest = policy.severities[0].code
+            if policy.raised_severity(lowest, same_issue_count=case.repeat_count + 1) == lowest:
+                return case, ()
+            severity = lowest
+        return case.classify(policy, at=when, actor=actor, severity=severity)
 
     def open_second_complaint(
         self, parent: str | UUID, *, actor: str, at: datetime | None = None, description: str = ""

@@ -597,10 +597,14 @@ def test_e4_cl_01_a_case_classified_or_raised_to_major_is_a_major_complaint(
     assert refused.value.rule == "P3-ESC-01"
     service.record_emergency_meeting(first, actor="gm", attendees=("gm",), minutes="plan", at=sh(2026, 11, 2, 11))
     service.close(first, actor="gm", at=sh(2026, 11, 2, 12))
-    second = service.open_second_complaint(first, actor="cr", at=sh(2026, 11, 3, 9)).case_id
+    opened = service.open_second_complaint(first, actor="cr", at=sh(2026, 11, 3, 9))
+    # lifecycle audit: the repeat was major only once someone classified it; it is major from its intake now
+    assert (opened.severity, opened.major) == ("major", True)
+    assert opened.clock("major_alert").started_at == sh(2026, 11, 3, 9)
+    second = opened.case_id
     raised = service.classify(second, "general", actor="cs", at=sh(2026, 11, 3, 9, 1))  # a repeat: raised to major
     assert (raised.severity, raised.major) == ("major", True)
-    assert raised.clock("major_alert").started_at == sh(2026, 11, 3, 9, 1)
+    assert raised.clock("major_alert").started_at == sh(2026, 11, 3, 9)
     assert [(a.clock, a.target) for a in service.sweep(now=sh(2026, 11, 3, 9, 5))][:1] == [
         ("major_alert", "department_manager")
     ]

@@ -218,6 +218,43 @@ def test_p4_cls_04_third_complaint_or_three_days_delay_is_at_least_medium(servic
     assert raised.severity == "medium" and raised.repeat_count == 2
 
 
+def test_p4_cls_04_e4_cl_01_a_repeat_is_raised_at_intake_by_every_way_it_comes_in(
+    store: MemoryStore, service: CaseService, sh: Maker
+) -> None:
+    """Lifecycle audit: the raise was applied only by ``classify``, so a repeat nobody classified ran to closure
+    light (P4-CLS-04) or not major, without its meeting (E4-CL-01); and a second complaint opened by a dissatisfied
+    visit counted its parent's chain only, not the customer's other complaints on the issue."""
+    from complaint_core import FollowUpService
+
+    category = service.policies.get("service").categories[0].code
+    intake = Intake(customer="吴十", channel=Channel.PHONE, category=category)
+    b = service.receive(intake, actor="cs", policy_id="service", at=sh(2026, 11, 2, 9)).case_id
+    a = service.receive(intake, actor="cs", policy_id="service", at=sh(2026, 11, 2, 10))
+    assert (a.repeat_count, a.severity) == (1, None)  # the 2nd: not raised
+    for command, kw in [
+        ("register", {}),
+        ("start_investigation", {}),
+        ("attribute", {"no_fault": True}),
+        ("propose", {"kind": RemedyKind.EXPLANATION, "amount": Decimal("0")}),
+        ("approve", {"role": "gm"}),
+        ("reply", {"message": "说明"}),
+        ("close", {}),
+    ]:
+        getattr(service, command)(b, actor="u", at=sh(2026, 11, 3, 10), **kw)
+    visits = FollowUpService(service)
+    followup = visits.record(
+        b, visit=1, reached=True, satisfaction="dissatisfied", notes="仍未改善", actor="cs", at=sh(2026, 11, 4, 10)
+    )
+    second_id = followup.visit(1).second_case_id
+    assert second_id is not None
+    second = service.get(second_id)
+    assert (second.repeat_count, second.severity) == (2, "medium")  # the 3rd on the issue, raised at once
+    third = service.receive(intake, actor="cs", policy_id="service", at=sh(2026, 11, 4, 11))
+    assert (third.repeat_count, third.severity) == (3, "medium")
+    kinds = [type(e).__name__ for e in store.outbox if e.aggregate_id == third.case_id]
+    assert kinds == ["CaseReceived", "SeverityClassified"]
+
+
 def test_p5_esc_01_02_beyond_authority_goes_up_step_by_step(service: CaseService, sh: Maker) -> None:
     """First contact → complaint manager → outlet head → (confirmed) → head office, each step recorded."""
     policy = service.policies.get("bank-branch")
