@@ -79,6 +79,9 @@ TEXT = Texts(
         "version": ("版本", "version"),
         "severity": ("严重程度", "severity"),
         "major": ("重大投诉", "major"),
+        "parent": ("原投诉", "second complaint of"),
+        "repeats": ("此前同一问题投诉", "earlier on the same issue"),
+        "not_established_reason": ("不成立原因", "not established because"),
         "milestones": ("节点", "milestones"),
         "meeting": ("紧急会议", "meeting"),
         "improvements": ("改善对策", "improvements"),
@@ -875,6 +878,12 @@ def show(ctx: typer.Context, case: CaseArg, at: AtOption = None) -> None:
             (TEXT("severity", lang), severity_label(policy, doc["severity"], lang) if doc["severity"] else None),
             (TEXT("major", lang), TEXT("yes" if doc["major"] else "no", lang)),
         ]
+        if doc["parent_number"]:  # a parent is closed, so registered and numbered
+            rows.append((TEXT("parent", lang), doc["parent_number"]))
+        if doc["repeat_count"]:
+            rows.append((TEXT("repeats", lang), str(doc["repeat_count"])))
+        if doc["not_established_reason"]:
+            rows.append((TEXT("not_established_reason", lang), doc["not_established_reason"]))
         if doc["milestones"]:
             reached = [f"{local_minute(m['at'], tz)} {step_label(m['name'], policy, lang)}" for m in doc["milestones"]]
             rows.append((TEXT("milestones", lang), lines(*reached)))

@@ -13,7 +13,7 @@ from .options import AtOption, date_param, name_param
 from .output import Texts, emit, table
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from uuid import UUID
 
     from rich.console import Console
@@ -47,7 +47,10 @@ TEXT = Texts(
 )
 
 
-def followup_json(followup: FollowUp, policy: Policy, *, case_number: str | None) -> dict[str, Any]:
+def followup_json(
+    followup: FollowUp, policy: Policy, *, case_number: str | None, numbers: Mapping[UUID, str] | None = None
+) -> dict[str, Any]:
+    """The follow-up as JSON; ``numbers`` names the second complaints its visits opened (id → number)."""
     from entrypoints.jsonshapes import utc_iso
 
     return {
@@ -67,6 +70,7 @@ def followup_json(followup: FollowUp, policy: Policy, *, case_number: str | None
                 "satisfaction": v.satisfaction,
                 "dissatisfied": v.dissatisfied,
                 "second_case_id": None if v.second_case_id is None else str(v.second_case_id),
+                "second_case_number": None if v.second_case_id is None else (numbers or {}).get(v.second_case_id),
             }
             for v in followup.visits
         ],
@@ -122,7 +126,7 @@ def _print(console: Console, doc: dict[str, Any], lang: Any, policy: Policy) -> 
             TEXT(v["status"], lang),
             v["attempts"],
             levels.get(v["satisfaction"], v["satisfaction"]),
-            v["second_case_id"],
+            v["second_case_number"] or v["second_case_id"],
         )
         for v in doc["visits"]
     ]
@@ -185,7 +189,7 @@ def show(ctx: typer.Context, case: Annotated[str, typer.Argument(metavar="CASE",
         followups = uow.followups.for_case(found.case_id)
     if not followups:
         raise NotFound(f"case {found.reference} has no follow-up visits scheduled")
-    _emit(settings, followups[-1], app.cases.policy_of(found), found.reference)
+    _emit(settings, app, followups[-1], app.cases.policy_of(found), found.reference)
 
 
 def _change(
@@ -198,13 +202,17 @@ def _change(
     app = open_for(ctx)
     found = app.cases.get(case)
     policy = app.cases.policy_of(found)
-    _emit(settings, change(app, found.case_id, instant(at, policy)), policy, found.reference)
+    _emit(settings, app, change(app, found.case_id, instant(at, policy)), policy, found.reference)
 
 
-def _emit(settings: Settings, followup: FollowUp, policy: Policy, reference: str) -> None:
-    """``{"followup": …}``, or its table of visits in the policy's language."""
+def _emit(settings: Settings, app: App, followup: FollowUp, policy: Policy, reference: str) -> None:
+    """``{"followup": …}``, or its table of visits in the policy's language (second complaints by number)."""
+    from .penalty_cmd import case_numbers
+
     lang = settings.language(policy.language)
-    doc = followup_json(followup, policy, case_number=reference)
+    seconds = {v.second_case_id for v in followup.visits if v.second_case_id is not None}
+    numbers = case_numbers(app, seconds) if seconds else {}
+    doc = followup_json(followup, policy, case_number=reference, numbers=numbers)
     emit(settings, {"followup": doc}, lambda console: _print(console, doc, lang, policy))
 
 

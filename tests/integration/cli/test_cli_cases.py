@@ -267,6 +267,7 @@ def test_side_routes_reject_second_petition_and_clock_commands(app: typer.Typer,
     as_json(app, db, "case", "register", ref, "--at", "2026-11-02T10:00")
     rejected = as_json(app, db, "case", "reject", ref, "--reason", "客户使用不当", "--at", "2026-11-02T11:00")
     assert rejected["status"] == "not_established" and rejected["not_established_reason"] == "客户使用不当"
+    assert "客户使用不当" in invoke(app, db, "--lang", "en", "case", "show", ref).stdout  # lifecycle audit: missing
     petitioned = as_json(
         app, db, "case", "petition", ref, "--department", "sales", "--reason", "复查", "--at", "2026-11-02T12:00"
     )
@@ -286,6 +287,9 @@ def test_side_routes_reject_second_petition_and_clock_commands(app: typer.Typer,
     second = as_json(app, db, "case", "second", number, "--description", "不接受", "--at", "2026-11-03T09:00")
     assert second["parent_number"] == number and second["repeat_count"] == 1
     assert second["description"] == "不接受" and second["status"] == "received"
+    # lifecycle audit: the human table showed a second complaint and a rejected one as a plain first complaint
+    shown = invoke(app, db, "--lang", "en", "case", "show", second["id"]).stdout
+    assert "second complaint of" in shown and number in shown and "earlier on the same issue" in shown
 
 
 def test_promise_on_a_promise_clock(app: typer.Typer, tmp_path: Path) -> None:

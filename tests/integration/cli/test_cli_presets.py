@@ -114,10 +114,17 @@ def test_followup_visits_through_the_cli_under_the_service_preset(app: typer.Typ
     visit = recorded["followup"]["visits"][1]
     assert visit["dissatisfied"] is True and visit["second_case_id"] is not None
     second = as_json(app, db, "case", "show", visit["second_case_id"])
-    assert second["status"] == "received"
+    assert second["status"] == "received" and visit["second_case_number"] == (second["number"] or second["id"])
     human = invoke(app, db, "--lang", "en", "followup", "record", number, "--visit", "3", "--unreached",
                    "--at", "2026-12-28T10:00")  # fmt: skip
     assert human.exit_code == 0 and f"Follow-up of case {number}" in human.stdout
+    # lifecycle audit: the second complaint was shown by its UUID, never by its number (P4 numbers it at
+    # registration; until then its id is its only name)
+    registered = as_json(app, db, "case", "register", second["id"], "--at", "2026-12-28T11:00")
+    shown = as_json(app, db, "followup", "show", number)["followup"]["visits"][1]
+    assert shown["second_case_number"] == registered["number"] is not None
+    human = invoke(app, db, "--lang", "en", "followup", "show", number)
+    assert registered["number"] in human.stdout and second["id"] not in human.stdout
     # in words, labels rather than codes (kinds, statuses, the policy's satisfaction level)
     assert "secondary check" in human.stdout and "secondary_check" not in human.stdout and "open" in human.stdout
     zh = invoke(app, db, "followup", "record", number, "--visit", "3", "--unreached", "--at", "2026-12-29T10:00")
