@@ -182,7 +182,15 @@ def policy_from_dict(
     return policy
 
 
+# files of the zone database that are no IANA zone: the host's own, or variants of another, so a policy file naming
+# one would mean other local days on each machine that reads it (a policy stored so by an older version still loads)
+HOST_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
 def _structure(data: dict[str, Any], source: str, *, stored: bool = False) -> Policy:
+    zone = data.get("zone") if isinstance(data, dict) else None
+    if not stored and isinstance(zone, str) and (zone in HOST_ZONES or zone.startswith(("posix/", "right/"))):
+        raise PolicyInvalid("zone", f"{zone!r} is no IANA time zone name such as Asia/Shanghai (in {source})")
     try:
         return policy_converter(stored=stored, detailed=False).structure(data, Policy)
     except Exception:  # what is wrong is said below, by the converter that finds every error with its path

@@ -750,17 +750,12 @@ def _unique(codes: list[str], path: str, what: str) -> None:
         seen.add(code)
 
 
-HOST_ZONES = frozenset({"localtime", "posixrules", "Factory"})  # files in the zone database that are not IANA zones
-
-
 def _validate(p: Policy) -> None:
     if not _SLUG.match(p.policy_id):
         raise PolicyInvalid("policy_id", f"{p.policy_id!r} must be a lower-case slug (a-z, 0-9, -, _)")
     if not 1 <= p.version <= MAX_VERSION:
         raise PolicyInvalid("version", f"version must be from 1 to {MAX_VERSION:,}, got {p.version}")
     try:
-        if p.zone in HOST_ZONES:  # names the host's own zone: the same stored policy would differ by machine
-            raise ValueError(p.zone)
         ZoneInfo(p.zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise PolicyInvalid("zone", f"unknown time zone {p.zone!r} (an IANA name such as Asia/Shanghai)") from None

@@ -261,14 +261,16 @@ class CaseService:
         (E4-CL-01: a repeat is major; P4-CLS-04: the 3rd is at least medium) is classified at the raised severity
         at once: its alert clocks start and it cannot close without its meeting, whether or not anyone classifies
         it later."""
-        if severity is None:
-            if not policy.severities:
-                return case, ()
-            lowest = policy.severities[0].code
-            if policy.raised_severity(lowest, same_issue_count=case.repeat_count + 1) == lowest:
-                return case, ()
-            severity = lowest
-        return case.classify(policy, at=when, actor=actor, severity=severity)
+        if severity is not None:
+            return case.classify(policy, at=when, actor=actor, severity=severity)
+        if not policy.severities:
+            return case, ()
+        count = case.repeat_count + 1
+        raised = policy.raised_severity(policy.severities[0].code, same_issue_count=count)
+        if raised == policy.severities[0].code:
+            return case, ()
+        reason = f"complaint {count} on the same issue: at least {raised} (policy severity_raise)"
+        return case.classify(policy, at=when, actor=actor, severity=raised, reason=reason)
 
     def open_second_complaint(
         self, parent: str | UUID, *, actor: str, at: datetime | None = None, description: str = ""

@@ -88,6 +88,10 @@ def test_wrong_type_names_the_path() -> None:
         ),
         # an enum names the values it takes
         ('channels = ["phone"]', 'channels = ["pigeon"]', "channels[0]", "not one of"),
+        # time-zone audit: the host's own zone, another on each machine that reads the policy
+        ("version = 2", 'version = 2\nzone = "localtime"', "zone", "no IANA time zone"),
+        ("version = 2", 'version = 2\nzone = "posix/Asia/Shanghai"', "zone", "no IANA time zone"),
+        ("version = 2", 'version = 2\nzone = "Factory"', "zone", "no IANA time zone"),
         # policy audit: the language said "unknown error (fr not in literal typing.Literal['zh', 'en'])"
         ("version = 2", 'version = 2\nlanguage = "fr"', "language", "value 'fr' is not one of zh, en"),
         ("version = 2", "version = 2\nlanguage = 1", "language", "value 1 is not one of zh, en"),

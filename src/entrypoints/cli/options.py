@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -73,6 +73,13 @@ def localize(value: datetime, tz: tzinfo) -> datetime:
     first, second = value.replace(tzinfo=tz, fold=0), value.replace(tzinfo=tz, fold=1)
     if first.utcoffset() == second.utcoffset():
         return first
+    # a date alone means its start, or its end for a due time (parse_due): each one instant, as the core reads days
+    from complaint_core.timeutil import END_OF_DAY
+
+    if value.time() == time():
+        return first.astimezone(UTC)  # the day's first instant, as month_span
+    if value.time() == END_OF_DAY:
+        return second.astimezone(UTC)  # the later 23:59:59.999999 where it repeats, as end_of_day
     offsets = " or ".join(sorted({_offset(first), _offset(second)}))
     shown = value.isoformat(timespec="minutes")
     if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != value:
@@ -233,8 +240,10 @@ datetime_param = param(parse_datetime)  # naive stays naive: place it with at_or
 def parse_due(text: str) -> datetime:
     """A due time: as ``parse_datetime``, but a date alone means the end of that day (23:59:59.999999), as every
     deadline counted in days does (DOMAIN §4): a date promised to the customer is kept through its last minute."""
+    from complaint_core.timeutil import END_OF_DAY
+
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
-        return parse_datetime(text).replace(hour=23, minute=59, second=59, microsecond=999999)
+        return datetime.combine(parse_datetime(text).date(), END_OF_DAY)
     return parse_datetime(text)
 
 

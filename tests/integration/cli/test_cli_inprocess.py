@@ -27,6 +27,7 @@ from complaint_core import (
     PolicyInvalid,
     RuleViolation,
 )
+from complaint_core.timeutil import end_of_day
 from entrypoints.cli.context import Settings, area, settings_of
 from entrypoints.cli.errors import DeliveryFailed, ExitCode, exit_code_for, is_typer_signal, report
 from entrypoints.cli.main import build_app
@@ -345,6 +346,16 @@ def test_a_local_time_a_daylight_saving_change_skips_or_repeats_is_refused() -> 
     assert parse_datetime("2026-11-01T01:30-05:00", new_york).utcoffset() == timedelta(hours=-5)
     assert localize(datetime(2026, 11, 1, 2, 30), new_york).utcoffset() == timedelta(hours=-5)
     assert localize(datetime(2026, 11, 1, 1, 30), SHANGHAI) == datetime(2026, 11, 1, 1, 30, tzinfo=SHANGHAI)
+    # review: a date alone is one instant even where the clocks change at midnight (America/Santiago): its start,
+    # the first instant of the day; its end as a due time, the later 23:59:59.999999 where it repeats (end_of_day)
+    santiago = ZoneInfo("America/Santiago")
+    assert localize(parse_due("2026-04-04"), santiago) == end_of_day(date(2026, 4, 4), santiago)
+    assert localize(parse_datetime("2026-09-06"), santiago) == month_start(santiago, date(2026, 9, 6))
+
+
+def month_start(tz: ZoneInfo, day: date) -> datetime:
+    """The first instant of ``day`` in ``tz`` (where midnight is skipped, the instant the clocks jump)."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=tz).astimezone(UTC)
 
 
 def test_a_due_date_without_a_time_lasts_to_the_end_of_that_day() -> None:

@@ -244,5 +244,6 @@ def test_an_interrupted_first_init_leaves_an_empty_database_not_a_schema_without
     finally:
         database.dispose()
     assert as_json(app, db, "init", "--policy", "service")["default_policy"] == "service"
-    opened = as_json(app, db, "case", "open", "--customer", "甲", "--category", "quality", "--kind", "internal")
+    opened = as_json(app, db, "case", "open", "--customer", "甲", "--category", "quality", "--kind", "internal",
+                     "--at", "2026-11-02T09:00")  # fmt: skip
     assert opened["policy"]["id"] == "service"
