@@ -51,7 +51,10 @@ def test_p4_dl_02_03_head_reply_milestones_and_the_waiver_of_a_late_reply(app: t
     assert [a for a in swept if a["clock"] == "head_reply"] == []  # waived once, by the reply's command
 
     shown = invoke(app, db, "--lang", "en", "case", "show", ref, "--at", "2026-11-04T09:00")
-    assert shown.exit_code == 0 and "forwarded_to_head" in shown.stdout and "head_replied" in shown.stdout
+    assert shown.exit_code == 0 and "Forwarded to the accused department head" in shown.stdout
+    # the milestones had no labels (service v4): they printed as codes, in Chinese too
+    zh = invoke(app, db, "case", "show", ref, "--at", "2026-11-04T09:00").stdout
+    assert "转被投诉部门主管 (forwarded_to_head)" in zh and "被投诉部门主管已回复 (head_replied)" in zh
 
 
 def test_p3_esc_01_a_major_complaint_closes_after_its_emergency_meeting(app: typer.Typer, tmp_path: Path) -> None:
