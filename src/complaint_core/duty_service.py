@@ -9,7 +9,7 @@ from .errors import RuleViolation
 from .policy import Policy
 from .ports import UnitOfWork
 from .services import CaseService, in_transaction
-from .timeutil import local_date, require_aware
+from .timeutil import local_date
 
 
 class DutyService:
@@ -29,7 +29,7 @@ class DutyService:
     ) -> tuple[DutyDue, ...]:
         """The duties of the policy (its newest version) open at ``as_of`` and not done, due on or after ``since``
         (default: the first day of the month before ``as_of``'s)."""
-        when = require_aware(as_of if as_of is not None else self.cases.clock.now(), "as_of")
+        when = self.cases.now_or(as_of, "as_of")
         policy = self._policy(policy_id)
         if since is None:
             today = local_date(when, policy.tz)

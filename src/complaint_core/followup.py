@@ -550,6 +550,11 @@ class SecondComplaint:
         return self.case_events + self.followup_events
 
 
+def second_complaint_intake(parent: Case, visit: Visit) -> Intake:
+    """The intake of the second complaint a dissatisfied visit opens: the parent's, described by the visit's notes."""
+    return attrs.evolve(parent.intake, description=visit.notes or parent.intake.description)
+
+
 def open_second_complaint(
     policy: Policy,
     parent: Case,
@@ -579,7 +584,7 @@ def open_second_complaint(
     followup.check_policy(policy)
     target = followup.check_second_complaint(visit)
     if intake is None:
-        intake = attrs.evolve(parent.intake, description=target.notes or parent.intake.description)
+        intake = second_complaint_intake(parent, target)
     case, case_events = Case.receive(
         policy,
         case_id=case_id,

@@ -6,11 +6,9 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID, uuid4
 
-import attrs
-
 from .case import Case
 from .errors import RuleViolation
-from .followup import RULE_SCHEDULE, FollowUp, Triggers, open_second_complaint
+from .followup import RULE_SCHEDULE, FollowUp, Triggers, open_second_complaint, second_complaint_intake
 from .ports import UnitOfWork
 from .services import CaseService, in_transaction
 from .timeutil import require_date
@@ -102,7 +100,7 @@ class FollowUpService:
         number = None
         if policy.numbering.assign_at == "received":
             number = self.cases._next_number(uow, policy, when)
-        intake = attrs.evolve(parent.intake, description=followup.visit(visit).notes or parent.intake.description)
+        intake = second_complaint_intake(parent, followup.visit(visit))
         second = open_second_complaint(
             policy,
             parent,

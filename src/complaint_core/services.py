@@ -582,7 +582,7 @@ class CaseService:
     ) -> tuple[SweepAction, ...]:
         """What ``sweep`` would record at ``now``, computed in ``uow`` and not written (pass a read-only unit of
         work to lock nothing); a case left out raises ``SweepIncomplete`` as there. ``now`` may lie ahead."""
-        when = require_aware(now if now is not None else self.clock.now(), "now")
+        when = self.now_or(now, "now")
         done: list[SweepAction] = []
         skipped: list[tuple[str, CalendarNotCovered]] = []
         with uow as open_uow:
@@ -624,11 +624,13 @@ class CaseService:
         return out, unreadable
 
     # ----- machinery ---------------------------------------------------------------------
+    def now_or(self, at: datetime | None, field: str = "at") -> datetime:
+        """``at`` (aware), or the clock's now: the instant a query looks at."""
+        return require_aware(at if at is not None else self.clock.now(), field)
+
     def recorded_at(self, at: datetime | None, field: str = "at") -> datetime:
         """When a command happened: ``at``, or the clock's now; not later than ``max_ahead`` after now."""
-        if at is None:
-            return require_aware(self.clock.now(), field)
-        at = require_aware(at, field)
+        at = self.now_or(at, field)
         if self.max_ahead is not None:
             now = self.clock.now()
             if at > now + self.max_ahead:

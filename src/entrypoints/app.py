@@ -11,7 +11,7 @@ first asked for (a case command needs one, not every preset).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from complaint_core.policy import Policy
     from complaint_core.ports import Clock, OrganisationSource
     from complaint_core.returns_service import ReturnService
-    from complaint_core.services import CaseService
+    from complaint_core.services import CaseService, Progress
 
 
 class App:
@@ -180,7 +180,7 @@ class App:
         source: str,
         fmt: str,
         since: datetime | None = None,
-        progress: Callable[[int, int], None] | None = None,
+        progress: Progress | None = None,
     ) -> tuple[int, int, tuple[str, ...]]:
         """Store a calendar file (its text ``source`` in ``fmt``, checked by the caller) as the next version of the
         calendar ``name`` (what ``complaint calendar import`` does), and compute again with it the due times the

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import attrs
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, Select, func, select
 
 from adapters.organisation_files import loads_organisation
 from complaint_core.errors import NotFound
@@ -70,6 +71,11 @@ def latest(source: Engine | Connection, kind: Kind) -> list[tuple[str, int, str,
         .where(d.kind == kind)
         .order_by(d.name)
     )
+    return _docs(source, query)
+
+
+def _docs(source: Engine | Connection, query: Select[Any]) -> list[tuple[str, int, str, str]]:
+    """(name, version, format, source) rows of ``query``: in the caller's transaction, or in a read of its own."""
     if isinstance(source, Connection):
         return [(r.name, r.version, r.format, r.source) for r in source.execute(query)]
     with reading(source) as conn:
@@ -80,10 +86,7 @@ def all_versions(source: Engine | Connection, kind: Kind) -> list[tuple[str, int
     """Every version of every document of ``kind``; on a connection, as the caller's transaction sees them."""
     d = t.documents.c
     query = select(d.name, d.version, d.format, d.source).where(d.kind == kind).order_by(d.name, d.version)
-    if isinstance(source, Connection):
-        return [(r.name, r.version, r.format, r.source) for r in source.execute(query)]
-    with reading(source) as conn:
-        return [(r.name, r.version, r.format, r.source) for r in conn.execute(query)]
+    return _docs(source, query)
 
 
 @attrs.define

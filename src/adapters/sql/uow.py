@@ -8,11 +8,11 @@ Lost updates are refused with ``UPDATE … WHERE id = :id AND version = :seen``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Connection, Engine, RowMapping, and_, exc, func, or_, select
@@ -24,6 +24,9 @@ from complaint_core.errors import CasesUnreadable, ConcurrencyConflict, NotFound
 from complaint_core.events import DomainEvent
 from complaint_core.followup import FollowUp
 from complaint_core.returns import Return
+
+if TYPE_CHECKING:
+    from complaint_core.services import Progress
 
 from . import tables as t
 from .aggregates import (
@@ -164,7 +167,7 @@ class SqlCaseRepository:
         since: datetime | None = None,
         *,
         indexer: ClockIndexer | None = None,
-        progress: Callable[[int, int], None] | None = None,
+        progress: Progress | None = None,
     ) -> tuple[int, tuple[str, ...]]:
         """Compute the clock rows (due times, pending inquiries) again, from the policies and calendars as they are
         now, of every case with a running clock, a pending inquiry, or a clock started at or after ``since``: after
