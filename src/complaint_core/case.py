@@ -231,6 +231,7 @@ class Case:
     improvements: tuple[Improvement, ...] = ()
     parent_case_id: UUID | None = None
     repeat_count: int = 0
+    delay_days: int = 0  # P4-CLS-04: the work delay the last classification counted; a later one keeps it
     last_event_at: datetime | None = None
 
     def __attrs_post_init__(self) -> None:
@@ -581,17 +582,29 @@ class Case:
         )
 
     def classify(
-        self, policy: Policy, *, at: datetime, actor: str, severity: str, reason: str = "", delay_days: int = 0
+        self,
+        policy: Policy,
+        *,
+        at: datetime,
+        actor: str,
+        severity: str,
+        reason: str = "",
+        delay_days: int | None = None,
     ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
         """Set the severity; a repeat complaint or a long delay raises it per policy (P4-CLS-04, E4-CL-01).
 
         The case's place in its chain of second complaints (``repeat_count + 1``) is the number of
-        complaints about the same issue.
+        complaints about the same issue. The delay is a fact of the case: without ``delay_days`` the delay
+        counted before still raises, so reclassifying cannot drop under its floor by omission.
         """
         self._check_open(policy)
         known = [s.code for s in policy.severities]
         if severity not in known:
             raise RuleViolation(f"unknown severity {severity!r}; the policy has {known}", rule="CASE-SEVERITY")
+        if delay_days is None:
+            delay_days = self.delay_days
+        elif isinstance(delay_days, bool) or not isinstance(delay_days, int) or delay_days < 0:
+            raise RuleViolation(f"delay_days must be a count of days, got {delay_days!r}", rule="P4-CLS-04")
         raised = policy.raised_severity(severity, same_issue_count=self.repeat_count + 1, delay_days=delay_days)
         if raised != severity:
             note = (
@@ -604,9 +617,16 @@ class Case:
             # chosen by the new severity (a clock may apply to major cases only)
             started = self._starts(policy, MAJOR_FLAGGED, _subject(self.intake, raised))
             return self._emit(
-                ev.SeverityClassified, at, actor, severity=raised, reason=reason, major=True, clocks_started=started
+                ev.SeverityClassified,
+                at,
+                actor,
+                severity=raised,
+                reason=reason,
+                delay_days=delay_days,
+                major=True,
+                clocks_started=started,
             )
-        return self._emit(ev.SeverityClassified, at, actor, severity=raised, reason=reason)
+        return self._emit(ev.SeverityClassified, at, actor, severity=raised, reason=reason, delay_days=delay_days)
 
     def assign(
         self, policy: Policy, *, at: datetime, actor: str, handler: Party
@@ -1219,9 +1239,9 @@ def _(event: ev.MilestoneReached, case: Case) -> Case:
 @_APPLIERS.on(ev.SeverityClassified)
 def _(event: ev.SeverityClassified, case: Case) -> Case:
     if not event.major:
-        return _next(event, case, severity=event.severity)
+        return _next(event, case, severity=event.severity, delay_days=event.delay_days)
     clocks = _with_clocks(case, event.occurred_at, event.clocks_started, ())
-    return _next(event, case, severity=event.severity, major=True, clocks=clocks)
+    return _next(event, case, severity=event.severity, delay_days=event.delay_days, major=True, clocks=clocks)
 
 
 @_APPLIERS.on(ev.ReactionRecorded)

@@ -129,6 +129,7 @@ class SeverityClassified(DomainEvent):
     EVENT_TYPE: ClassVar[str] = "case.severity_classified"
     severity: str
     reason: str = ""
+    delay_days: int = 0  # P4-CLS-04: the work delay counted; the case keeps it for later classifications
     major: bool = False  # the severity makes the case a major complaint: flagged, as by MajorComplaintFlagged
     clocks_started: tuple[str, ...] = ()
 

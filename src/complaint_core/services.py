@@ -457,9 +457,10 @@ class CaseService:
         *,
         actor: str,
         reason: str = "",
-        delay_days: int = 0,
+        delay_days: int | None = None,
         at: datetime | None = None,
     ) -> Case:
+        """Set the severity (P4-CLS-04): without ``delay_days``, the delay the case was classified with before."""
         return self._run(
             ref,
             at,

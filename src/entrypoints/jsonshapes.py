@@ -183,6 +183,7 @@ def case_json(
         "improvements": [improvement_json(i, as_of) for i in case.improvements],
         "parent_number": parent_number,
         "repeat_count": case.repeat_count,
+        "delay_days": case.delay_days,
         "steps": [
             {"status": s.status.value, "at": utc_iso(s.at), "actor": s.actor, "reason": s.reason} for s in case.steps
         ],

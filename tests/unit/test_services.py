@@ -218,6 +218,22 @@ def test_p4_cls_04_third_complaint_or_three_days_delay_is_at_least_medium(servic
     assert raised.severity == "medium" and raised.repeat_count == 2
 
 
+def test_p4_cls_04_a_reclassification_keeps_the_delay_counted_before(service: CaseService, sh: Maker) -> None:
+    """Left alone in earlier notes: ``classify`` did not keep the delay, so classifying again without it dropped the
+    case under the floor its delay had raised it to (P4-DL-08). An explicit delay still corrects it."""
+    intake = Intake(customer="客户", channel=Channel.PHONE, category=service.policies.get("service").categories[0].code)
+    ref = service.receive(intake, actor="cs", policy_id="service", at=sh(2026, 11, 2, 9)).case_id
+    first = service.classify(ref, "light", actor="cs", delay_days=4, at=sh(2026, 11, 2, 10))
+    assert (first.severity, first.delay_days) == ("medium", 4)
+    again = service.classify(ref, "light", actor="cs", reason="复核", at=sh(2026, 11, 2, 11))
+    assert (again.severity, again.delay_days) == ("medium", 4)
+    corrected = service.classify(ref, "light", actor="cs", delay_days=0, at=sh(2026, 11, 2, 12))
+    assert (corrected.severity, corrected.delay_days) == ("light", 0)
+    with pytest.raises(RuleViolation, match="delay_days"):
+        service.classify(ref, "light", actor="cs", delay_days=-1, at=sh(2026, 11, 2, 13))
+    assert service.get(ref) == corrected
+
+
 def test_p4_cls_04_e4_cl_01_a_repeat_is_raised_at_intake_by_every_way_it_comes_in(
     store: MemoryStore, service: CaseService, sh: Maker
 ) -> None:

@@ -81,6 +81,7 @@ TEXT = Texts(
         "major": ("重大投诉", "major"),
         "parent": ("原投诉", "second complaint of"),
         "repeats": ("此前同一问题投诉", "earlier on the same issue"),
+        "delay_days": ("延误天数", "days of delay"),
         "not_established_reason": ("不成立原因", "not established because"),
         "milestones": ("节点", "milestones"),
         "meeting": ("紧急会议", "meeting"),
@@ -882,6 +883,8 @@ def show(ctx: typer.Context, case: CaseArg, at: AtOption = None) -> None:
             rows.append((TEXT("parent", lang), doc["parent_number"]))
         if doc["repeat_count"]:
             rows.append((TEXT("repeats", lang), str(doc["repeat_count"])))
+        if doc["delay_days"]:
+            rows.append((TEXT("delay_days", lang), str(doc["delay_days"])))
         if doc["not_established_reason"]:
             rows.append((TEXT("not_established_reason", lang), doc["not_established_reason"]))
         if doc["milestones"]:

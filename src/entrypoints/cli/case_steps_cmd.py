@@ -39,8 +39,13 @@ def classify(
     severity: Annotated[str, typer.Argument(metavar="SEVERITY", help="A severity code of the case's policy.")],
     reason: Annotated[str, typer.Option("--reason", help="Why.")] = "",
     delay_days: Annotated[
-        int, typer.Option("--delay-days", min=0, help="Days the work was delayed (a long delay raises it, P4-DL-08).")
-    ] = 0,
+        int | None,
+        typer.Option(
+            "--delay-days",
+            min=0,
+            help="Days the work was delayed (a long delay raises it, P4-DL-08); without it, the delay given before.",
+        ),
+    ] = None,
     at: AtOption = None,
     actor: ActorOption = DEFAULT_ACTOR,
 ) -> None:

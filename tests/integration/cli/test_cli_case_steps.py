@@ -99,6 +99,21 @@ def test_p3_esc_01_a_major_complaint_closes_after_its_emergency_meeting(app: typ
     assert shown.exit_code == 0 and "召回并更换" in shown.stdout and "gm, coo" in shown.stdout
 
 
+def test_p4_cls_04_classify_again_keeps_the_delay_given_before(app: typer.Typer, tmp_path: Path) -> None:
+    """P4-DL-08: a delay of three days raises to medium; classifying again without ``--delay-days`` kept the
+    severity but forgot the delay, so the case fell back to light."""
+    db = tmp_path / "c.db"
+    ref = open_case(app, db, "service", "attitude")
+    raised = as_json(app, db, "case", "classify", ref, "light", "--delay-days", "3", "--at", "2026-11-02T10:00")
+    assert (raised["severity"], raised["delay_days"]) == ("medium", 3)
+    again = as_json(app, db, "case", "classify", ref, "light", "--reason", "复核", "--at", "2026-11-02T11:00")
+    assert (again["severity"], again["delay_days"]) == ("medium", 3)
+    shown = invoke(app, db, "--lang", "en", "case", "show", ref, "--at", "2026-11-02T11:00").stdout
+    assert "days of delay" in shown
+    corrected = as_json(app, db, "case", "classify", ref, "light", "--delay-days", "0", "--at", "2026-11-02T12:00")
+    assert (corrected["severity"], corrected["delay_days"]) == ("light", 0)
+
+
 def test_p1_apr_02_an_approver_approves_a_revised_remedy_within_authority(app: typer.Typer, tmp_path: Path) -> None:
     """A proposal above Sales' authority could only go to the higher approver: `propose` again is not a
     transition, and `approve` took no revised remedy (the service always did)."""
