@@ -23,7 +23,7 @@ from .penalty import MAJOR_DEMERIT_RULE, LineKind, PenaltyLine, Sanction
 from .penalty_orders import PenaltyOrder, assess_lines
 from .policy import Policy
 from .ports import OrganisationSource, UnitOfWork
-from .services import CaseService, in_transaction
+from .services import CaseService, in_transaction, within
 from .timeutil import is_month, month_key, month_span
 
 
@@ -257,19 +257,20 @@ class PenaltyService:
 
         return in_transaction(self.uow, work, self.cases.conflict_retries)
 
-    def ledger(self) -> Ledger:
-        with self.uow as uow:
-            return uow.ledger.load()
+    def ledger(self, *, uow: UnitOfWork | None = None) -> Ledger:
+        """The ledger; in ``uow`` when given (e.g. a read-only one: a writing one waits for a month's close)."""
+        with within(self.uow, uow) as reading:
+            return reading.ledger.load()
 
-    def assessments(self, ref: str | UUID) -> tuple[Case, tuple[Assessment, ...]]:
-        with self.uow as uow:
-            case = self.cases._load(uow, ref)
-            return case, uow.assessments.for_case(case.case_id)
+    def assessments(self, ref: str | UUID, *, uow: UnitOfWork | None = None) -> tuple[Case, tuple[Assessment, ...]]:
+        with within(self.uow, uow) as reading:
+            case = self.cases._load(reading, ref)
+            return case, reading.assessments.for_case(case.case_id)
 
-    def assessment(self, assessment_id: UUID) -> Assessment:
-        with self.uow as uow:
+    def assessment(self, assessment_id: UUID, *, uow: UnitOfWork | None = None) -> Assessment:
+        with within(self.uow, uow) as reading:
             try:
-                return uow.assessments.get(assessment_id)
+                return reading.assessments.get(assessment_id)
             except NotFound:
                 raise NotFound(f"no penalty assessment {assessment_id}") from None
 

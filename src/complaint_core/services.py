@@ -14,7 +14,8 @@ safe. The current time comes from the injected ``Clock`` unless ``at`` is given
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
@@ -101,6 +102,17 @@ def in_transaction(uow: UnitOfWork, work: Callable[[UnitOfWork], T], retries: in
             attempt += 1
 
 
+@contextmanager
+def within(own: UnitOfWork, given: UnitOfWork | None) -> Iterator[UnitOfWork]:
+    """A read in the caller's unit of work when given (e.g. a read-only one, which waits for no writer), else in
+    the service's own, left without commit."""
+    if given is not None:
+        yield given
+        return
+    with own as uow:
+        yield uow
+
+
 class CaseService:
     def __init__(
         self,
@@ -140,10 +152,8 @@ class CaseService:
     # ----- queries -----------------------------------------------------------------------
     def get(self, ref: str | UUID, *, uow: UnitOfWork | None = None) -> Case:
         """The case named by number or id; in ``uow`` when given (the caller's, e.g. read-only, unit of work)."""
-        if uow is not None:
-            return self._load(uow, ref)
-        with self.uow as own:
-            return self._load(own, ref)
+        with within(self.uow, uow) as reading:
+            return self._load(reading, ref)
 
     def policy_of(self, case: Case) -> Policy:
         return self.policies.get(case.policy_id, case.policy_version)

@@ -189,3 +189,24 @@ def test_documents_stored_at_once_each_get_their_own_version(sql_url: str) -> No
         pass  # the schema first: this test is about the documents
     stored = run_workers(sqlkit.store_versions, sql_url, 5)
     assert sorted(v for versions in stored for v in versions) == list(range(1, 5 * PROCESSES + 1))
+
+
+def test_a_library_read_of_the_ledger_in_a_read_only_unit_of_work_waits_for_no_close(sql_url: str) -> None:
+    """Left alone in earlier notes: ``PenaltyService.ledger()`` read in a writing unit of work, which takes the
+    ledger's turn (PostgreSQL advisory lock, SQLite ``BEGIN IMMEDIATE``), so an embedder's listing waited for a
+    month's close. The reads take the caller's unit of work, as ``CaseService.get`` does."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from complaint_core import PenaltyService
+
+    with database(sql_url) as db:
+        penalties = PenaltyService(sqlkit.service_on(sql_uow(db)), organisation=None)  # type: ignore[arg-type]
+        closing = sql_uow(db)
+        with closing, ThreadPoolExecutor(1) as pool:
+            closing.ledger.load()  # a close has begun: it holds the ledger's turn until it ends
+
+            def read() -> tuple[str, ...]:
+                with sql_uow(db).read_only() as uow:
+                    return penalties.ledger(uow=uow).closed_months
+
+            assert pool.submit(read).result(timeout=20) == ()
