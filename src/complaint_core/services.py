@@ -62,8 +62,10 @@ def _swept(
     dry_run: bool = False,
 ) -> tuple[SweepAction, ...]:
     """The sweep's actions in (case id, clock, level) order; or ``CasesUnreadable`` naming stored cases that do not
-    load, else ``SweepIncomplete`` naming the cases left out for a calendar year, each carrying the actions."""
+    load, else ``SweepIncomplete`` naming the cases left out for a calendar year (by reference, so the message is
+    the same whichever order the store yields them in), each carrying the actions."""
     done.sort(key=lambda a: (a.case_id, a.clock, a.level))
+    skipped.sort(key=lambda s: s[0])
     if unreadable is not None:
         raise CasesUnreadable(unreadable.unreadable, tuple(done), skipped=tuple(skipped), dry_run=dry_run)
     if skipped:

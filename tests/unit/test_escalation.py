@@ -769,6 +769,19 @@ def test_a_case_beyond_the_calendar_no_longer_holds_back_every_other_case(store:
     assert len(store.outbox) == outbox + len(recorded)  # nothing of the odd case, not even its first level
 
 
+def test_the_cases_a_sweep_leaves_out_are_named_in_reference_order(store: MemoryStore, sh: Maker) -> None:
+    """Differential audit: the message named them in the order the store yielded them (insertion here, id order
+    in SQL), so the same sweep named other cases, and another missing day, on each store."""
+    service = bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 11, 2)))
+    first = service.receive(INTAKE, actor="s", at=sh(2026, 12, 20, 9)).case_id
+    second = service.receive(INTAKE, actor="s", at=sh(2026, 12, 20, 9)).case_id
+    numbers = [service.register(ref, actor="g", at=sh(2026, 12, 20, 10)).reference for ref in (second, first)]
+    with pytest.raises(SweepIncomplete) as error:
+        service.sweep(now=sh(2027, 1, 10, 9))
+    assert [reference for reference, _ in error.value.skipped] == sorted(numbers)
+    assert f"({sorted(numbers)[0]}, {sorted(numbers)[1]})" in str(error.value)
+
+
 def test_sweep_gives_each_case_its_own_policys_calendar_when_policies_share_clock_rules() -> None:
     """DOMAIN §5: the sweep is a pure function of each case. Its cache of rung times was one per run, keyed by
     the rule object: two policies sharing ``clocks`` under different calendars took each other's times, so a case

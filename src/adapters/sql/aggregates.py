@@ -111,9 +111,15 @@ class SqlAggregates(Generic[A]):
         self.seen[key] = item.version
 
     def for_case(self, case_id: UUID) -> tuple[A, ...]:
-        c = self._table.c
+        """Oldest first, as the port says: in the order their first events were written (ids are random, so
+        ordering by id listed a case's penalty proposals in any order, and unlike the memory store)."""
+        c, h = self._table.c, t.history.c
+        first = self._table.outerjoin(t.history, (h.aggregate_id == c.id) & (h.version == 1))
         rows = self._uow.connection.execute(
-            select(c.version, c.body).where(c.case_id == str(case_id)).order_by(c.id)
+            select(c.version, c.body)
+            .select_from(first)
+            .where(c.case_id == str(case_id))
+            .order_by(h.seq.is_(None), h.seq, c.id)
         ).all()
         return tuple(self._load(row) for row in rows)
 

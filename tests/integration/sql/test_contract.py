@@ -441,3 +441,36 @@ def test_attributed_to_finds_a_persons_complaints_of_a_month_on_every_store(back
     with uow:
         assert [c.case_id for c in uow.cases.attributed_to("S1", start, end)] == [early.case_id, later.case_id]
         assert [c.case_id for c in uow.cases.attributed_to("S9", start, end)] == []
+
+
+def test_a_cases_assessments_are_listed_oldest_first_on_every_store(backend: Backend) -> None:
+    """Differential audit: SQL listed a case's aggregates by their random id, the memory store in the order they
+    were added, so ``penalty show`` listed proposals in any order and refusals named them differently per store."""
+    from uuid import UUID
+
+    from complaint_core.assessment import Assessment
+    from complaint_core.organisation import Person
+    from complaint_core.penalty import Sanction, sanction_line
+
+    case, events = new_case("manufacturing")
+    add_committed(backend, case, events)
+    policy = policies().get("manufacturing")
+    line = sanction_line(Person(id="A1", name="张三", department="qa"), Sanction.WARNING, rules=policy.penalties)
+    ids = [UUID(int=(1 << 128) - 1), UUID(int=1), UUID(int=1 << 127)]  # not in id order
+    for minutes, assessment_id in enumerate(ids):
+        proposal, proposed = Assessment.propose(
+            policy,
+            assessment_id=assessment_id,
+            case_id=case.case_id,
+            lines=(line,),
+            at=AT + timedelta(minutes=minutes),
+            actor="qa",
+        )
+        uow = backend.uow()
+        with uow:
+            uow.assessments.add(proposal)
+            uow.outbox.add(proposed)
+            uow.commit()
+    uow = backend.uow()
+    with uow:
+        assert [a.assessment_id for a in uow.assessments.for_case(case.case_id)] == ids
