@@ -26,7 +26,7 @@ import logging
 import os
 import re
 import tomllib
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -48,7 +48,7 @@ from adapters.webhooks.mapping import (
     load_mapping,
     parse_body,
 )
-from adapters.webhooks.signing import ID_HEADER, Signer, WebhookVerificationError
+from adapters.webhooks.signing import ID_HEADER, SIGNATURE_HEADER, Signer, WebhookVerificationError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -297,9 +297,7 @@ class WebhookApp:
             return Answer(404, {"error": "unknown source"})
         if method != "POST":
             return _not_allowed("POST")
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in scope.get("headers", ()):
-            headers[raw_name.decode("latin-1").lower()] = raw_value.decode("latin-1")
+        headers = _header_fields(scope.get("headers", ()))
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body:
             return Answer(413, {"error": f"body larger than {self.max_body} bytes"})
@@ -621,6 +619,18 @@ def _existing(linked: tuple[str, str | None], external_id: str) -> Answer:
 
 def _field_errors(errors: Sequence[Any]) -> Answer:
     return Answer(400, {"errors": [{"field": e.field, "message": e.message} for e in errors]})
+
+
+def _header_fields(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Header fields by lower-case name. Repeated signature lines are one list (a proxy may append a line: the
+    last one alone hid the valid signature, 401); any other repeated field keeps its last line."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in raw:
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        if name == SIGNATURE_HEADER and name in headers:
+            value = f"{headers[name]} {value}"
+        headers[name] = value
+    return headers
 
 
 def _not_allowed(allow: str) -> Answer:

@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "complaint-core-webhooks/1"
 MAX_RESPONSE_BYTES = 64 * 1024  # we only need the status; a bigger body closes the connection
+MAX_INTERIM_ANSWERS = 8  # 1xx answers skipped before the final one (103 Early Hints, 102 Processing)
 MAX_ERROR_CHARS = 500
 PENDING, DELIVERED, DEAD, CANCELLED = "pending", "delivered", "dead", "cancelled"
 
@@ -131,6 +132,27 @@ class _Deadlines:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+
+
+def _final_response(sock: socket.socket) -> http.client.HTTPResponse:
+    """The answer after any interim ones: ``HTTPResponse.begin`` skips ``100 Continue`` only, so a receiver's
+    ``103 Early Hints`` was read as the answer, and the real one, left on the kept-alive connection, as the answer
+    to the next message (one recorded delivered on another's 200, one lost). A ``101`` is final: it was not
+    asked for, so it is refused and its connection closed."""
+    response = http.client.HTTPResponse(sock, method="POST")
+    response.begin()
+    for _ in range(MAX_INTERIM_ANSWERS):
+        if not 100 <= response.status < 200 or response.status == 101:
+            return response
+        # what the interim answer left buffered is the next answer; detached, so closing it closes no reader
+        reader, response.fp = response.fp, None  # type: ignore[assignment]
+        following = http.client.HTTPResponse(sock, method="POST")
+        assert following.fp is not None
+        following.fp.close()
+        following.fp = reader
+        following.begin()
+        response = following
+    raise http.client.HTTPException(f"more than {MAX_INTERIM_ANSWERS} interim (1xx) answers")
 
 
 class StdlibTransport:
@@ -213,13 +235,12 @@ class StdlibTransport:
                 watched = id(sock)
                 self._deadlines.watch(watched, sock, time.monotonic() + self.timeout)
                 sock.sendall(request)
-                response = http.client.HTTPResponse(sock, method="POST")
-                response.begin()
+                response = _final_response(sock)
                 response.read(MAX_RESPONSE_BYTES)
                 status, retry_after = response.status, response.getheader("retry-after")
                 if self._deadlines.done(watched):
                     raise TimeoutError(f"timed out: no complete answer within {self.timeout:g} s")
-                if response.will_close or not response.isclosed():
+                if response.will_close or not response.isclosed() or status < 200:
                     conns.pop(key, None)
                     sock.close()
                 return Response(status, retry_after=retry_after)

@@ -10,10 +10,12 @@ from typing import Annotated, Any
 import typer
 
 from .context import area, settings_of
-from .output import Texts, emit, progress, table
+from .output import emit, progress, table
 from .webhook_cmd import MAX_ROW_ID, engine_for, not_found, now
 
-TEXT = Texts({"relay": ("投递出站消息", "Delivering the outbox")})
+RELAY_LABEL = "Delivering the outbox"  # the webhook/outbox output is in English (docs/cli.md)
+MAX_BATCH = 10_000
+MAX_SECONDS = 3_600.0
 
 EndpointOption = Annotated[
     int | None, typer.Option("--endpoint", metavar="ID", min=1, max=MAX_ROW_ID, help="Only this endpoint.")
@@ -25,16 +27,17 @@ def relay(
     ctx: typer.Context,
     once: Annotated[bool, typer.Option("--once", help="One pass over what is due, then exit.")] = False,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Parallel requests.")] = 1,
-    batch: Annotated[int, typer.Option("--batch", min=1, help="Deliveries claimed per batch.")] = 100,
+    batch: Annotated[int, typer.Option("--batch", min=1, max=MAX_BATCH, help="Deliveries claimed per batch.")] = 100,
     timeout: Annotated[
         float,
         typer.Option(
             "--timeout",
             min=0.1,
+            max=MAX_SECONDS,
             help="Seconds an attempt may take after connecting: sending it and reading the whole answer.",
         ),
     ] = 15.0,
-    poll: Annotated[float, typer.Option("--poll", min=0.05, help="Seconds to sleep when idle.")] = 1.0,
+    poll: Annotated[float, typer.Option("--poll", min=0.05, max=MAX_SECONDS, help="Seconds to sleep when idle.")] = 1.0,
 ) -> None:
     """Deliver the outbox to every matching endpoint, with retries (Ctrl-C stops the loop)."""
     import random
@@ -46,7 +49,7 @@ def relay(
     from .errors import DeliveryFailed
 
     engine = engine_for(ctx)
-    label = TEXT("relay", settings_of(ctx).language())
+    label = RELAY_LABEL
     with Relay(
         engine, clock=SystemClock(), rng=random.Random(), timeout=timeout, batch=batch, concurrency=concurrency
     ) as worker:

@@ -61,3 +61,14 @@ def test_sweep_and_calendar_import_show_progress_on_a_terminal_only(tmp_path: Pa
     # off a terminal (CliRunner, pipes, CI) nothing but the document
     swept = as_json(app, db, "sweep", "--at", "2027-02-20T10:00")
     assert swept["actions"] == []
+
+
+def test_the_relays_progress_is_in_english_as_the_outbox_output_is(tmp_path: Path) -> None:
+    """CLI audit: the relay's bar said 投递出站消息 next to its English summary (docs/cli.md: the `webhook`/`outbox`
+    output is in English)."""
+    app: typer.Typer = make_app()
+    db = tmp_path / "c.db"
+    as_json(app, db, "init", "--policy", "manufacturing")
+    code, _, terminal = on_a_terminal("--db", str(db), "--lang", "zh", "outbox", "relay", "--once")
+    assert code == 0 and b"Delivering the outbox" in terminal
+    assert "投递".encode() not in terminal

@@ -70,6 +70,15 @@ def test_relay_exits_7_when_an_endpoint_is_gone(db_url: str) -> None:
         gone.stop()
 
 
+def test_relay_options_out_of_range_are_usage_errors(db_url: str) -> None:
+    """Webhook audit: `--timeout inf`, `--timeout 1e11` or a 20-digit `--batch` exited 1, "unexpected
+    OverflowError"; a bad option value is exit 2 naming the option."""
+    make_cases(db_url, 1)
+    for option, value in [("--timeout", "inf"), ("--timeout", "1e11"), ("--batch", "9" * 20), ("--poll", "1e300")]:
+        result = run(db_url, "outbox", "relay", "--once", option, value)
+        assert result.exit_code == 2 and option in result.output, (option, value, result.output)
+
+
 def test_ctrl_c_stops_the_relay_loop_and_prints_what_it_did(db_url: str) -> None:
     """Atomicity audit: `outbox relay` stopped by Ctrl-C printed all-zero counts after delivering thousands: the
     loop's running total was lost with the interrupt. The counts now fill as each batch is recorded."""

@@ -107,6 +107,19 @@ def test_refusals_write_nothing(app: WebhookApp, case: str, expected: int) -> No
     assert counts(app) == (0, 0)
 
 
+def test_a_repeated_signature_line_is_one_list_of_signatures(app: WebhookApp) -> None:
+    """Webhook audit: a proxy that appends a second ``webhook-signature`` line hid the valid one (the last line
+    won: 401). Repeated lines are one space-separated list, as one line with both would be."""
+    good = signed(CREATED)
+    junk = ("webhook-signature", "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+    pairs = list(good.items())
+    status, _, doc = call(app, "POST", "/webhooks/crm", [*pairs, junk], CREATED)
+    assert status == 202, doc
+    wrong = [(k, v) for k, v in pairs if k != "webhook-signature"] + [junk, junk]
+    status, _, doc = call(app, "POST", "/webhooks/crm", wrong, CREATED)
+    assert status == 401 and counts(app) == (1, 1)
+
+
 def test_mapping_errors_are_400_with_the_fields_and_other_events(app: WebhookApp) -> None:
     payload = json.loads(CREATED)
     del payload["customer"]

@@ -285,6 +285,38 @@ def test_a_malformed_answer_is_recorded_and_retried(db_url: str) -> None:
         garbler.stop()
 
 
+class _Hinter(_Trickler):
+    """An endpoint on one kept-alive connection that sends ``103 Early Hints`` (and a ``102``) before each final
+    answer: 200 to the first message, 500 to the second, 200 after."""
+
+    def _serve(self) -> None:
+        conn, _ = self.server.accept()
+        finals = [b"200 OK", b"500 Internal Server Error", b"200 OK"]
+        with conn:
+            for final in finals:
+                if not conn.recv(65536):
+                    return
+                conn.sendall(b"HTTP/1.1 103 Early Hints\r\nlink: </a.css>; rel=preload\r\n\r\n")
+                time.sleep(0.05)
+                conn.sendall(b"HTTP/1.1 102 Processing\r\n\r\n")
+                time.sleep(0.05)
+                conn.sendall(b"HTTP/1.1 " + final + b"\r\ncontent-length: 2\r\n\r\nok")
+
+
+def test_interim_answers_are_skipped_so_each_message_gets_its_own_answer() -> None:
+    """Webhook audit: a ``103`` was taken for the answer, and the real one, left on the kept-alive connection, was
+    read as the next message's answer: the message the receiver refused was recorded delivered (lost), the two
+    it accepted were retried."""
+    hinter = _Hinter(seconds=0)
+    transport = StdlibTransport(timeout=3, connect=1)
+    try:
+        statuses = [transport.post(hinter.url, b"{}", {}).status for _ in range(3)]
+    finally:
+        transport.close()
+        hinter.stop()
+    assert statuses == [200, 500, 200]
+
+
 def test_timeout_bounds_the_whole_request_not_each_read() -> None:
     """`--timeout 2` let an endpoint that drips its answer a line a second hold a delivery for 30 s (and the relay
     with it): the socket timeout bounded each read. The stdlib transport now bounds the whole request."""

@@ -131,8 +131,17 @@ def rows(engine, table):  # type: ignore[no-untyped-def]
         return [dict(r._mapping) for r in conn.execute(select(table).order_by(table.c.id))]
 
 
-def call(app: Any, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"", chunk: int = 0):  # type: ignore[no-untyped-def]
-    """A tiny ASGI driver: one request, the body in ``chunk``-sized pieces (0: one piece); (status, headers, doc)."""
+def call(
+    app: Any,
+    method: str,
+    path: str,
+    headers: dict[str, str] | list[tuple[str, str]] | None = None,
+    body: bytes = b"",
+    chunk: int = 0,
+):  # type: ignore[no-untyped-def]
+    """A tiny ASGI driver: one request, the body in ``chunk``-sized pieces (0: one piece); (status, headers, doc).
+    ``headers`` as a list of pairs may repeat a field."""
+    pairs = list(headers.items()) if isinstance(headers, dict) else list(headers or ())
     pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)] if chunk else [body]
     messages = [{"type": "http.request", "body": p, "more_body": i < len(pieces) - 1} for i, p in enumerate(pieces)]
     sent: list[dict[str, Any]] = []
@@ -140,7 +149,7 @@ def call(app: Any, method: str, path: str, headers: dict[str, str] | None = None
         "type": "http",
         "method": method,
         "path": path,
-        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()],
+        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in pairs],
     }
 
     async def receive() -> dict[str, Any]:
