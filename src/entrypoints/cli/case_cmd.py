@@ -971,17 +971,17 @@ def list_cases(
             received_from=received_from,
             received_before=received_before,
         )
-        if overdue and at is None:  # now: the clocks' index
-            late = {cid for cid, _, _ in uow.cases.overdue(when)}
-            cases = [c for c in cases if str(c.case_id) in late]
-        elif overdue:  # a moment past: the clocks as they ran then (one stopped since was still running)
+        if overdue:  # decided as `report overdue` decides it (a case found not established is not listed)
             from complaint_core.escalation import overdue_deadlines
 
             def late_then(case: Case) -> bool:
                 policy = app.cases.policy_of(case)
                 return bool(overdue_deadlines(case, policy, app.cases.calendar_for(policy), when))
 
-            cases = [c for c in cases if late_then(c)]
+            if at is None:  # now: the clocks' index finds the candidates
+                late = {cid for cid, _, _ in uow.cases.overdue(when)}
+                cases = [c for c in cases if str(c.case_id) in late]
+            cases = [c for c in cases if late_then(c)]  # a moment past: the clocks as they ran then
         numbers: dict[Any, str | None] = {c.case_id: c.number for c in cases}
         parents = {c.parent_case_id for c in cases if c.parent_case_id is not None} - set(numbers)
         numbers.update({parent: uow.cases.get(parent).number for parent in parents})  # in this one transaction

@@ -45,3 +45,22 @@ def test_a_past_at_shows_the_level_reached_then(tmp_path: Path) -> None:
     assert levels("2026-11-16T08:00") == [("close", 0)]
     assert levels("2026-11-16T12:00") == [("close", 1)]
     assert levels("2026-11-17T12:00") == [("close", 2)]
+
+
+def test_now_and_a_moment_agree_on_a_case_found_not_established(tmp_path: Path) -> None:
+    """CLI audit: without --at, `case list --overdue` read the clocks' index, which keeps the running clocks of a
+    case found not established, so it listed cases that `--at` and `report overdue` leave out."""
+    app: typer.Typer = make_app()
+    db = tmp_path / "c.db"
+    as_json(app, db, "init", "--policy", "manufacturing")
+    refs = [
+        as_json(app, db, "case", "open", "--customer", name, "--category", "quality", "--at", "2026-11-02T09:00")["id"]
+        for name in ("甲", "乙")
+    ]
+    for ref in refs:
+        as_json(app, db, "case", "register", ref, "--at", "2026-11-02T10:00")  # close: due 11-15
+    as_json(app, db, "case", "reject", refs[1], "--reason", "误会", "--at", "2026-11-03T10:00")
+    now = [c["id"] for c in as_json(app, db, "case", "list", "--overdue")["cases"]]
+    then = [c["id"] for c in as_json(app, db, "case", "list", "--overdue", "--at", "2026-11-30T09:00")["cases"]]
+    report = {r["case_id"] for r in as_json(app, db, "report", "overdue")["overdue"]}
+    assert now == then == [refs[0]] and report == {refs[0]}
