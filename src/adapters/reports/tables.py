@@ -17,9 +17,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def _groups(title: str, head: str, groups: tuple[Group, ...], lang: Language) -> Table:
     table = Table(title=title)
-    table.add_column(head)
+    table.add_column(head, overflow="fold")
     for key in ("cases", "share", "overdue", "loss", "remedy"):
-        table.add_column(t(key, lang), justify="right")
+        table.add_column(t(key, lang), justify="right", overflow="fold")
     for g in groups:
         table.add_row(g.label(lang), str(g.cases), rate(g.share), rate(g.overdue), money(g.loss), money(g.remedy))
     return table
@@ -29,8 +29,8 @@ def to_rich_tables(report: MonthlyReport, lang: Language = "zh", *, tz: tzinfo =
     """Summary, the five breakdowns, clocks, handling time, Pareto and the audit; times shown in each case's
     policy zone (``tz`` for lines that name none)."""
     summary = Table(title=f"{t('title', lang)} {report.month}", show_header=False)
-    summary.add_column()
-    summary.add_column(justify="right")
+    summary.add_column(overflow="fold")
+    summary.add_column(justify="right", overflow="fold")
     rows = [
         (t("total", lang), str(report.total)),
         (t("overdue", lang), rate(report.overdue)),
@@ -60,26 +60,26 @@ def to_rich_tables(report: MonthlyReport, lang: Language = "zh", *, tz: tzinfo =
         tables.append(_groups(t(key, lang), t(head, lang), groups, lang))
     clocks = Table(title=t("overdue_by_clock", lang))
     for key in ("clock", "clocks", "late", "overdue"):
-        clocks.add_column(t(key, lang), justify="left" if key == "clock" else "right")
+        clocks.add_column(t(key, lang), justify="left" if key == "clock" else "right", overflow="fold")
     for c in report.clocks:
         clocks.add_row(c.label(lang), str(c.clocks), str(c.late), rate(c.overdue))
     tables.append(clocks)
     handling = Table(title=t("handling", lang))
     for key in ("bucket", "cases", "share"):
-        handling.add_column(t(key, lang), justify="left" if key == "bucket" else "right")
+        handling.add_column(t(key, lang), justify="left" if key == "bucket" else "right", overflow="fold")
     for b in report.handling.buckets:
         handling.add_row(b.label(lang), str(b.cases), rate(b.share))
     tables.append(handling)
     pareto = Table(title=t("pareto", lang))
     for key in ("cause", "cases", "share", "cumulative"):
-        pareto.add_column(t(key, lang), justify="left" if key == "cause" else "right")
+        pareto.add_column(t(key, lang), justify="left" if key == "cause" else "right", overflow="fold")
     for p in report.pareto:
         pareto.add_row(p.label(lang), str(p.cases), rate(p.share), rate(p.cumulative))
     tables.append(pareto)
     departments = {g.key: g.label(lang) for g in report.by_department}
     audit = Table(title=t("audit", lang))
     for key in ("case", "clock", "rule", "due", "stopped", "days_late", "working_days_late", "department"):
-        audit.add_column(t(key, lang))
+        audit.add_column(t(key, lang), overflow="fold")
     for s in report.audit:
         audit.add_row(
             s.reference,

@@ -349,13 +349,31 @@ def case_at(app: App, ref: str, at: datetime | None) -> tuple[Case, datetime | N
     return case, when
 
 
-def run_step(ctx: typer.Context, ref: str, at: datetime | None, step: Callable[[App, datetime | None], Case]) -> None:
-    """Open the app, place ``--at`` in the case's zone, run one service command, print the case."""
+def check_severity(policy: Policy, severity: str, hint: str) -> None:
+    severities = [s.code for s in policy.severities]
+    if severity not in severities:
+        raise typer.BadParameter(
+            f"{severity!r} is not a severity of policy {policy.policy_id} ({', '.join(severities) or 'none'})",
+            param_hint=hint,
+        )
+
+
+def run_step(
+    ctx: typer.Context,
+    ref: str,
+    at: datetime | None,
+    step: Callable[[App, datetime | None], Case],
+    check: Callable[[Policy], None] | None = None,
+) -> None:
+    """Open the app, place ``--at`` in the case's zone, run one service command, print the case. ``check`` sees the
+    case's policy first: a value the policy does not have is a usage error (exit 2), as for ``case open``."""
     settings = settings_of(ctx)
     from .appctx import open_for
 
     app = open_for(ctx)
-    _, when = case_at(app, ref, at)
+    found, when = case_at(app, ref, at)
+    if check is not None:
+        check(app.cases.policy_of(found))
     case = step(app, when)
     emit_case(settings, app, case, when)
 
@@ -473,12 +491,8 @@ def open_case(
         raise typer.BadParameter(
             f"{channel!r} is not a channel of policy {pid} ({', '.join(channels)})", param_hint="'--channel'"
         )
-    severities = [s.code for s in loaded.severities]
-    if severity is not None and severity not in severities:
-        raise typer.BadParameter(
-            f"{severity!r} is not a severity of policy {pid} ({', '.join(severities) or 'none'})",
-            param_hint="'--severity'",
-        )
+    if severity is not None:
+        check_severity(loaded, severity, "'--severity'")
     for value, enum, hint in ((kind, CaseKind, "'--kind'"), (market, Market, "'--market'")):
         if value not in [e.value for e in enum]:
             raise typer.BadParameter(f"{value!r} is not one of {', '.join(e.value for e in enum)}", param_hint=hint)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .case_cmd import DEFAULT_ACTOR, ActorOption, CaseArg, localize_at, run_step
+from .case_cmd import DEFAULT_ACTOR, ActorOption, CaseArg, check_severity, localize_at, run_step
 from .options import AtOption, due_param
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ def classify(
         lambda app, when: app.cases.classify(
             case, severity, actor=actor, reason=reason, delay_days=delay_days, at=when
         ),
+        check=lambda policy: check_severity(policy, severity, "'SEVERITY'"),
     )
 
 

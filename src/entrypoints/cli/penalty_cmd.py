@@ -102,12 +102,15 @@ def case_numbers(app: App, case_ids: set[UUID]) -> dict[UUID, str]:
 
 
 def parse_uuid(text: str, what: str) -> UUID:
+    """The id of a ``what`` (an assessment, a return), given as the argument of that name in capitals."""
     from uuid import UUID
 
     try:
         return UUID(text.strip())
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a {what} id (a UUID)") from None
+        raise typer.BadParameter(
+            f"{text!r} is not the id of {what} (a UUID)", param_hint=f"'{what.split()[-1].upper()}'"
+        ) from None
 
 
 def _pair(text: str, option: str, example: str) -> tuple[str, str]:
@@ -494,7 +497,7 @@ def _decide(
 ) -> None:
     """Run ``decision`` on an assessment at ``--at`` in its policy's zone and print the result."""
     settings = settings_of(ctx)
-    assessment_id = parse_uuid(assessment, "assessment")
+    assessment_id = parse_uuid(assessment, "an assessment")
     app = open_for(ctx)
     current = app.penalties.assessment(assessment_id)
     policy = app.cases.policies.get(current.policy_id, current.policy_version)

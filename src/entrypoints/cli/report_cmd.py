@@ -15,7 +15,7 @@ from .appctx import open_for
 from .context import Settings, area, settings_of
 from .ledger_cmd import MonthArg
 from .options import AtOption
-from .output import Texts, diag, emit, local_minute, table, write_file
+from .output import Texts, emit, local_minute, table, write_file
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -125,11 +125,16 @@ def monthly(
     from adapters.reports import to_json_dict, to_rich_tables
 
     settings = settings_of(ctx)
+    chosen = fmt if fmt is not None else (Format.json if settings.json else Format.table)
+    if settings.json and out is None and chosen in (Format.csv, Format.html):  # stdout is one JSON document
+        raise typer.BadParameter(
+            f"--json prints one JSON document; write {chosen.value} to a file with --out, or drop --json",
+            param_hint="'--format'",
+        )
     app = open_for(ctx)
     policy = app.default_policy()
     lang = settings.language(policy.language)
     report = build_monthly(app, month)
-    chosen = fmt if fmt is not None else (Format.json if settings.json else Format.table)
     if out is not None:
         if chosen is Format.table:
             import io
@@ -159,8 +164,6 @@ def monthly(
 
         emit(settings, None, human)
         return
-    if settings.json and chosen is not Format.json:
-        diag(f"--json prints the report as JSON; --format {chosen.value} is written as is")
     import sys
 
     sys.stdout.write(render(report, chosen, lang, policy.tz))

@@ -185,7 +185,7 @@ def _emit(ctx: typer.Context, app: App, items: list[Return], *, many: bool = Fal
 def _load(app: App, return_id: str) -> tuple[Return, Policy]:
     from .penalty_cmd import parse_uuid
 
-    item = app.returns.get(parse_uuid(return_id, "return"))
+    item = app.returns.get(parse_uuid(return_id, "a return"))
     return item, app.cases.policies.get(item.policy_id, item.policy_version)
 
 

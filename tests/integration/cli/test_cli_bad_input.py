@@ -179,6 +179,15 @@ def test_blank_names_months_departments_and_databases_are_usage_errors(
     refused(run(capsys, tmp_path / "unused.db", "--db", "", "case", "list"), 2, "--db")
 
 
+def test_an_id_that_is_not_a_uuid_names_its_argument(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """CLI audit: "'x' is not a assessment id (a UUID)" named no argument (docs/cli.md: the message names it)."""
+    db = tmp_path / "c.db"
+    assert run(capsys, db, "init")[0] == 0
+    refused(run(capsys, db, "penalty", "approve", "notauuid", "--role", "gm", "--by", "x"), 2, "'ASSESSMENT'")
+    refused(run(capsys, db, "penalty", "withdraw", "notauuid", "--reason", "x"), 2, "'ASSESSMENT'")
+    refused(run(capsys, db, "return", "sign", "notauuid", "--as", "manager", "--signer", "x"), 2, "'RETURN'")
+
+
 @pytest.mark.parametrize(
     ("body", "says"),
     [

@@ -94,7 +94,9 @@ def test_p3_esc_01_a_major_complaint_closes_after_its_emergency_meeting(app: typ
     assert closed["status"] == "closed"
 
     unknown = invoke(app, db, "case", "classify", ref, "severe", "--at", "2026-11-02T21:00")
-    assert unknown.exit_code == 4  # closed, and no such severity
+    assert unknown.exit_code == 2 and "'SEVERITY'" in unknown.stderr  # no such severity: a usage error (CLI audit)
+    closed_already = invoke(app, db, "case", "classify", ref, "major", "--at", "2026-11-02T21:00")
+    assert closed_already.exit_code == 4  # closed
     shown = invoke(app, db, "--lang", "en", "case", "show", ref)
     assert shown.exit_code == 0 and "召回并更换" in shown.stdout and "gm, coo" in shown.stdout
 

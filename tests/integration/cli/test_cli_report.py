@@ -44,6 +44,14 @@ def test_monthly_json_and_csv_parse(capsys: pytest.CaptureFixture[str], demo_db:
     assert rows and set(rows[0]) == {"section", "key", "label_zh", "label_en", "metric", "value"}
 
 
+@pytest.mark.parametrize("fmt", ["csv", "html"])
+def test_json_with_a_text_format_needs_a_file(capsys: pytest.CaptureFixture[str], demo_db: Path, fmt: str) -> None:
+    """CLI audit: `--json report monthly --format csv` printed CSV (docs/cli.md: `--json` prints exactly one JSON
+    document on stdout)."""
+    code, out = run(capsys, "--db", str(demo_db), "--json", "report", "monthly", "2026-11", "--format", fmt)
+    assert code == 2 and out == ""
+
+
 def test_monthly_html_file(capsys: pytest.CaptureFixture[str], demo_db: Path, tmp_path: Path) -> None:
     target = tmp_path / "r.html"
     code, out = run(
@@ -65,6 +73,17 @@ def test_monthly_table_and_timeliness_and_overdue(capsys: pytest.CaptureFixture[
     assert code == 0 and doc["as_of"] == "2026-12-20T01:00:00Z"
     assert all(r["due_at"] < doc["as_of"] for r in doc["overdue"])
     assert run(capsys, "--db", str(demo_db), "report", "monthly", "2026-13")[0] == 2
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_monthly_report_folds_on_a_narrow_terminal_and_cuts_nothing(
+    capsys: pytest.CaptureFixture[str], demo_db: Path, monkeypatch: pytest.MonkeyPatch, lang: str
+) -> None:
+    """CLI audit: at 60 or 80 columns its tables ended amounts, rule ids and dates in "…" (docs/cli.md: a value
+    too long for its column folds onto the next line); every other table folded already."""
+    monkeypatch.setenv("COLUMNS", "60")
+    code, out = run(capsys, "--db", str(demo_db), "--lang", lang, "report", "monthly", "2026-11")
+    assert code == 0 and out.strip() and "…" not in out
 
 
 def test_demo_is_deterministic(tmp_path: Path) -> None:
