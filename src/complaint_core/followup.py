@@ -40,7 +40,7 @@ from .appliers import Appliers
 from .calendar import WorkingCalendar
 from .case import Case, CaseStatus, RemedyKind
 from .clocks import shift
-from .errors import DomainError, InvalidTransition, RuleViolation
+from .errors import DomainError, InvalidTransition, NotFound, RuleViolation
 from .events import DomainEvent
 from .intake import Intake
 from .policy import CaseKind, FollowUpRules, Limit, Policy, SatisfactionLevel, TimeUnit
@@ -330,9 +330,7 @@ class FollowUp:
     def visit(self, number: int) -> Visit:
         if 1 <= number <= len(self.visits):
             return self.visits[number - 1]
-        raise RuleViolation(
-            f"case {self.case_id} has no scheduled visit {number} (visits 1..{len(self.visits)})", rule=RULE_SCHEDULE
-        )
+        raise NotFound(f"case {self.case_id} has no scheduled visit {number} (visits 1..{len(self.visits)})")
 
     @property
     def open_visits(self) -> tuple[Visit, ...]:

@@ -175,7 +175,18 @@ def record(
         lambda app, case_id, when: app.followups.record(
             case_id, visit=visit, reached=reached, satisfaction=satisfaction, notes=notes, actor=by, at=when
         ),
+        lambda policy: _check_satisfaction(policy, satisfaction),
     )  # fmt: skip
+
+
+def _check_satisfaction(policy: Policy, satisfaction: str | None) -> None:
+    codes = [level.code for level in policy.followups.satisfaction]
+    if satisfaction is not None and satisfaction not in codes:
+        raise typer.BadParameter(
+            f"{satisfaction!r} is not on the satisfaction scale of policy {policy.policy_id} "
+            f"({', '.join(codes) or 'none'})",
+            param_hint="'--satisfaction'",
+        )
 
 
 def show(ctx: typer.Context, case: Annotated[str, typer.Argument(metavar="CASE", help="A case with visits.")]) -> None:
@@ -193,15 +204,22 @@ def show(ctx: typer.Context, case: Annotated[str, typer.Argument(metavar="CASE",
 
 
 def _change(
-    ctx: typer.Context, case: str, at: datetime | None, change: Callable[[App, UUID, datetime], FollowUp]
+    ctx: typer.Context,
+    case: str,
+    at: datetime | None,
+    change: Callable[[App, UUID, datetime], FollowUp],
+    check: Callable[[Policy], None] | None = None,
 ) -> None:
-    """Run ``change`` on the follow-up of ``case`` at ``--at`` in its policy's zone and print the visits."""
+    """Run ``change`` on the follow-up of ``case`` at ``--at`` in its policy's zone and print the visits; ``check``
+    sees the case's policy first (a value it does not have is a usage error)."""
     from .penalty_cmd import instant
 
     settings = settings_of(ctx)
     app = open_for(ctx)
     found = app.cases.get(case)
     policy = app.cases.policy_of(found)
+    if check is not None:
+        check(policy)
     _emit(settings, app, change(app, found.case_id, instant(at, policy)), policy, found.reference)
 
 

@@ -109,6 +109,13 @@ def test_followup_visits_through_the_cli_under_the_service_preset(app: typer.Typ
     (due,) = as_json(app, db, "followup", "due", "--on", "2026-12-01")["due"]
     assert (due["case_number"], due["visit"], due["kind"]) == (number, 1, "secondary_check")
 
+    # CLI audit: a level off the scale was a rule refusal (exit 4) and a visit the case lacks too; now a usage
+    # error and not found, as other option values and a missing improvement or clock
+    bogus = invoke(app, db, "followup", "record", number, "--visit", "2", "--reached", "--satisfaction", "bogus",
+                   "--at", "2026-12-02T10:00")  # fmt: skip
+    assert bogus.exit_code == 2 and "'--satisfaction'" in bogus.stderr and "dissatisfied" in bogus.stderr
+    missing = invoke(app, db, "followup", "record", number, "--visit", "9", "--unreached", "--at", "2026-12-02T10:00")
+    assert missing.exit_code == 3 and "no scheduled visit 9" in missing.stderr
     recorded = as_json(app, db, "followup", "record", number, "--visit", "2", "--reached", "--satisfaction",
                        "dissatisfied", "--by", "cs", "--at", "2026-12-02T10:00")  # fmt: skip
     visit = recorded["followup"]["visits"][1]
