@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from complaint_core.calendar import WorkingCalendar
     from complaint_core.case import Case
     from complaint_core.improvement import Improvement
+    from complaint_core.intake import ProductLine
     from complaint_core.labels import Labels
     from complaint_core.ledger import LedgerEntry, MonthClose, PersonMonth
     from complaint_core.penalty import PenaltyLine
@@ -147,6 +148,7 @@ def case_json(
         "cause": intake.cause_code,
         "flags": sorted(intake.flags),
         "details": dict(intake.details),
+        "products": [product_json(line) for line in intake.lines],
         "received_at": utc_iso(case.received_at),
         "amount": money_str(intake.claimed_amount),
         "clocks": clocks_json(case, policy, calendar, as_of=as_of),
@@ -188,6 +190,23 @@ def case_json(
             {"status": s.status.value, "at": utc_iso(s.at), "actor": s.actor, "reason": s.reason} for s in case.steps
         ],
         "version": case.version,
+    }
+
+
+def product_json(line: ProductLine) -> JSON:
+    """A product line under the keys ``case open --product`` takes; quantities as decimal strings, null when not
+    known (requested null: 客户加工中未确定, P1-LC-02)."""
+
+    def quantity(value: Decimal | None) -> str | None:
+        return None if value is None else str(value)
+
+    return {
+        "order": line.order_no,
+        "part": line.part_no,
+        "shipped": None if line.shipped_on is None else line.shipped_on.isoformat(),
+        "qty": quantity(line.quantity),
+        "defective": quantity(line.defective_quantity),
+        "requested": quantity(line.requested_quantity),
     }
 
 

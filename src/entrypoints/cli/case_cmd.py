@@ -82,6 +82,13 @@ TEXT = Texts(
         "parent": ("原投诉", "second complaint of"),
         "repeats": ("此前同一问题投诉", "earlier on the same issue"),
         "delay_days": ("延误天数", "days of delay"),
+        "products": ("产品", "products"),
+        "product_order": ("订单", "order"),
+        "product_part": ("料号", "part"),
+        "product_shipped": ("出货", "shipped"),
+        "product_qty": ("数量", "qty"),
+        "product_defective": ("不良", "defective"),
+        "product_requested": ("要求处理", "requested"),
         "not_established_reason": ("不成立原因", "not established because"),
         "milestones": ("节点", "milestones"),
         "meeting": ("紧急会议", "meeting"),
@@ -356,6 +363,12 @@ def check_severity(policy: Policy, severity: str, hint: str) -> None:
             f"{severity!r} is not a severity of policy {policy.policy_id} ({', '.join(severities) or 'none'})",
             param_hint=hint,
         )
+
+
+def product_text(product: dict[str, Any], lang: Language) -> str:
+    """One product line as ``key value`` pairs in the language, the unknown ones left out."""
+    keys = ("order", "part", "shipped", "qty", "defective", "requested")
+    return ", ".join(f"{TEXT('product_' + k, lang)} {product[k]}" for k in keys if product[k] not in (None, ""))
 
 
 def run_step(
@@ -895,6 +908,8 @@ def show(ctx: typer.Context, case: CaseArg, at: AtOption = None) -> None:
         ]
         if doc["parent_number"]:  # a parent is closed, so registered and numbered
             rows.append((TEXT("parent", lang), doc["parent_number"]))
+        if doc["products"]:
+            rows.append((TEXT("products", lang), lines(*(product_text(p, lang) for p in doc["products"]))))
         if doc["repeat_count"]:
             rows.append((TEXT("repeats", lang), str(doc["repeat_count"])))
         if doc["delay_days"]:

@@ -19,6 +19,12 @@ def test_case_round_trip_in_subprocesses(tmp_path: Path) -> None:
     assert opened.returncode == 0, opened.stderr
     doc = json.loads(opened.stdout)
     assert doc["status"] == "received" and doc["number"] is None and doc["received_at"] == "2026-11-02T01:00:00Z"
+    # CLI audit: the product lines were stored and shown nowhere
+    assert doc["products"] == [
+        {"order": "SO-1", "part": "PCB-4L", "shipped": None, "qty": "5000", "defective": "320", "requested": None}
+    ]
+    table = run("--db", db, "--lang", "en", "case", "show", doc["id"])
+    assert "order SO-1, part PCB-4L, qty 5000, defective 320" in table.stdout, table.stdout
     registered = run("--db", db, "--json", "case", "register", doc["id"], "--at", "2026-11-02T10:00")
     assert registered.returncode == 0, registered.stderr
     number = json.loads(registered.stdout)["number"]
