@@ -6,6 +6,7 @@ Kept free of domain imports: it is loaded for ``complaint --help``.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
@@ -60,3 +61,12 @@ def settings_of(ctx: typer.Context) -> Settings:
 def area(name: str, help: str) -> typer.Typer:
     """A new area sub-app (``complaint NAME …``) configured like the root; register commands on it."""
     return typer.Typer(name=name, help=help, **TYPER_OPTIONS)
+
+
+def single(name: str, help: str, command: Callable[..., None]) -> typer.Typer:
+    """A top-level command (``complaint NAME [OPTIONS]``) as an area: a group that runs its callback itself, and
+    whose usage line shows no subcommand slot."""
+    options = {**TYPER_OPTIONS, "no_args_is_help": False}
+    app = typer.Typer(name=name, help=help, invoke_without_command=True, subcommand_metavar="", **options)
+    app.callback()(command)
+    return app

@@ -586,9 +586,6 @@ def demo(
 
 
 def build() -> typer.Typer:
-    from .context import TYPER_OPTIONS
+    from .context import single
 
-    options = {**TYPER_OPTIONS, "no_args_is_help": False}  # `complaint demo` alone runs the demo
-    app = typer.Typer(name="demo", help="A simulated month ending in the HTML monthly report. | 演示。", **options)
-    app.callback(invoke_without_command=True)(demo)
-    return app
+    return single("demo", "A simulated month ending in the HTML monthly report. | 演示。", demo)

@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .context import settings_of
+from .context import settings_of, single
 from .options import CalendarFilesOption
 from .output import Texts, emit
-from .sweep_cmd import single
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .context import TYPER_OPTIONS, settings_of
+from .context import settings_of, single
 
 
 def serve(
@@ -97,6 +97,4 @@ def _url(address: Any) -> str:
 
 
 def build() -> typer.Typer:
-    app = typer.Typer(name="serve", help=serve.__doc__, **{**TYPER_OPTIONS, "no_args_is_help": False})
-    app.callback(invoke_without_command=True)(serve)
-    return app
+    return single("serve", serve.__doc__ or "", serve)

@@ -7,12 +7,11 @@ work that is rolled back, so nothing is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from .context import TYPER_OPTIONS, settings_of
+from .context import settings_of, single
 from .options import AtOption, at_or_now
 from .output import Texts, emit, local_minute, progress, table
 
@@ -48,14 +47,6 @@ TEXT = Texts(
         "handler": ("经办人", "handler"),
     }
 )
-
-
-def single(name: str, help: str, command: Callable[..., None]) -> typer.Typer:
-    """A top-level command (``complaint NAME [OPTIONS]``) as an area: a group that runs its callback itself."""
-    options = {**TYPER_OPTIONS, "no_args_is_help": False}
-    app = typer.Typer(name=name, help=help, invoke_without_command=True, subcommand_metavar="", **options)
-    app.callback()(command)
-    return app
 
 
 def action_json(action: SweepAction) -> dict[str, Any]:

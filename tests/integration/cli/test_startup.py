@@ -93,6 +93,14 @@ def test_area_index_says_what_each_area_module_builds() -> None:
         assert (built.info.name, built.info.help) == (name, help), f"update main.AREA_INDEX[{name!r}]"
 
 
+@pytest.mark.parametrize("name", ["init", "sweep", "demo", "serve"])
+def test_a_command_without_subcommands_shows_no_subcommand_slot(name: str) -> None:
+    """CLI audit: `demo --help` and `serve --help` read "Usage: … [OPTIONS] COMMAND [ARGS]..."."""
+    built = importlib.import_module(main.AREA_INDEX[name][0]).build()
+    code, out, _ = _output(built, "--help")
+    assert code == 0 and "COMMAND" not in out.splitlines()[0], out
+
+
 def _output(app: typer.Typer, *args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, list(args), env={"COLUMNS": "120"})
     return result.exit_code, result.stdout, result.stderr
