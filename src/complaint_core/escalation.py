@@ -355,23 +355,28 @@ def lateness_days(
     calendar: WorkingCalendar | None,
     tz: tzinfo,
 ) -> int:
-    """Full days a step was late (压单, P4-ESC-03 / P4-PEN-05): days that ended between due and ``end``.
+    """Full days a step was late (压单, P4-ESC-03 / P4-PEN-05): ``d`` of ``fine = 50 + 50 × d``, the whole days
+    past the deadline.
 
-    A day counts once it is over: the local days strictly after the due's day and strictly
-    before ``end``'s day. Clocks in working days count working days of ``calendar`` only;
-    every other unit counts calendar days. 0 when ``end`` is at or before ``due``.
+    A day counts once the due's time of day has come round again on it: for a due at the end of a day (every
+    clock in days) the local days strictly between the due's day and ``end``'s day, each once it is over; for a
+    due at a time of day (a clock in hours or minutes, a promised time) also ``end``'s own day once its clock
+    reads the due's time, so 47 hours late is one full day, not none. Clocks in working days count working days
+    of ``calendar`` only; every other unit counts calendar days. 0 when ``end`` is at or before ``due``.
     """
     if end <= due:
         return 0
     first, last = local_date(due, tz), local_date(end, tz)
     if last <= first:
         return 0
+    come_round = end.astimezone(tz).time() >= due.astimezone(tz).time()  # on end's day, the due's time has come
     if unit is TimeUnit.WORKING_DAYS:
         if calendar is None:
             raise ValueError("lateness in working days needs a working calendar")
         # working days in (first, last) = ranks in (first, last - 1]
-        return max(0, calendar.rank(last - timedelta(days=1)) - calendar.rank(first))
-    return (last - first).days - 1
+        between = max(0, calendar.rank(last - timedelta(days=1)) - calendar.rank(first))
+        return between + (1 if come_round and calendar.is_working_day(last) else 0)
+    return (last - first).days - 1 + (1 if come_round else 0)
 
 
 def clock_days_late(

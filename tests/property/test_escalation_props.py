@@ -353,3 +353,32 @@ def test_p4_dl_03_a_due_waiver_stands_whether_or_not_a_sweep_ran_before_the_step
 
     due = {(a.clock, a.level) for a in due_actions(case, policy, CN, stopped_at) if a.action is EscalationAction.WAIVE}
     assert waivers(sweep_first=False) == waivers(sweep_first=True) == due
+
+
+@given(
+    due=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2026, 11, 30)),
+    late=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=40)),
+    more=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=5)),
+)
+def test_p4_pen_05_full_days_late_are_whole_days_past_the_deadline(
+    due: datetime, late: timedelta, more: timedelta
+) -> None:
+    """In a zone without clock changes, the calendar days a step was late are the whole days past its due, at
+    whatever time of day it fell (the days that ended was a day short for a due at a time of day); in working days
+    never more than that; and neither ever falls as the end moves on."""
+    from zoneinfo import ZoneInfo
+
+    from complaint_core.escalation import lateness_days
+    from complaint_core.policy import TimeUnit
+
+    sh, cn = ZoneInfo("Asia/Shanghai"), china_calendar()
+    start = due.replace(tzinfo=sh)
+    end = start + late
+
+    def days(unit: TimeUnit, at: datetime) -> int:
+        return lateness_days(start, at, unit=unit, calendar=cn, tz=sh)
+
+    assert days(TimeUnit.CALENDAR_DAYS, end) == late // timedelta(days=1)
+    assert days(TimeUnit.WORKING_DAYS, end) <= days(TimeUnit.CALENDAR_DAYS, end)
+    for unit in (TimeUnit.CALENDAR_DAYS, TimeUnit.WORKING_DAYS, TimeUnit.HOURS):
+        assert days(unit, end) <= days(unit, end + more)

@@ -396,6 +396,16 @@ def test_a_past_moment_shows_the_ladder_level_the_clock_had_then(sh: Maker, cn: 
         # late, but no full day over yet
         (end_of(2026, 9, 30), datetime(2026, 10, 1, 10, tzinfo=SH), TimeUnit.CALENDAR_DAYS, 0),
         (end_of(2026, 9, 30), datetime(2026, 9, 30, 10, tzinfo=SH), TimeUnit.WORKING_DAYS, 0),
+        # property audit: a due at a time of day (hours, a promise) is a full day late when its time comes round
+        # again; 47 h 20 min late counted 0 days (P4-PEN-05: the whole days past the deadline)
+        (datetime(2025, 3, 3, 0, 30, tzinfo=SH), datetime(2025, 3, 4, 23, 50, tzinfo=SH), TimeUnit.HOURS, 1),
+        (datetime(2025, 3, 3, 0, 30, tzinfo=SH), datetime(2025, 3, 4, 0, 29, tzinfo=SH), TimeUnit.HOURS, 0),
+        (datetime(2025, 3, 3, 0, 30, tzinfo=SH), datetime(2025, 3, 4, 0, 30, tzinfo=SH), TimeUnit.HOURS, 1),
+        (datetime(2025, 3, 3, 0, 30, tzinfo=SH), datetime(2025, 3, 6, 9, 0, tzinfo=SH), TimeUnit.CALENDAR_DAYS, 3),
+        # Fri 10:00 due, in working days: Mon 10:00 is one full working day later, Mon 09:00 not yet
+        (datetime(2026, 11, 6, 10, tzinfo=SH), datetime(2026, 11, 9, 10, tzinfo=SH), TimeUnit.WORKING_DAYS, 1),
+        (datetime(2026, 11, 6, 10, tzinfo=SH), datetime(2026, 11, 9, 9, tzinfo=SH), TimeUnit.WORKING_DAYS, 0),
+        (datetime(2026, 11, 6, 10, tzinfo=SH), datetime(2026, 11, 8, 11, tzinfo=SH), TimeUnit.WORKING_DAYS, 0),
     ],
 )
 def test_p4_esc_03_sitting_on_a_ticket_lateness_in_full_days(
