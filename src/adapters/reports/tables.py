@@ -6,13 +6,21 @@ from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
 from rich.table import Table
+from rich.text import Text
 
 from complaint_core.labels import Language
 from complaint_core.report import Group, MonthlyReport
 
+from ..terminal_text import inert
 from .text import days, local, money, rate, t
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _row(table: Table, *cells: str) -> None:
+    """A row of text as it is: labels and names come from policy and organisation files, references from cases,
+    so their control characters print as escapes and rich markup in them (``[link=…]``, ``[/]``) as written."""
+    table.add_row(*(Text(inert(cell)) for cell in cells))
 
 
 def _groups(title: str, head: str, groups: tuple[Group, ...], lang: Language) -> Table:
@@ -21,7 +29,7 @@ def _groups(title: str, head: str, groups: tuple[Group, ...], lang: Language) ->
     for key in ("cases", "share", "overdue", "loss", "remedy"):
         table.add_column(t(key, lang), justify="right", overflow="fold")
     for g in groups:
-        table.add_row(g.label(lang), str(g.cases), rate(g.share), rate(g.overdue), money(g.loss), money(g.remedy))
+        _row(table, g.label(lang), str(g.cases), rate(g.share), rate(g.overdue), money(g.loss), money(g.remedy))
     return table
 
 
@@ -48,7 +56,7 @@ def to_rich_tables(report: MonthlyReport, lang: Language = "zh", *, tz: tzinfo =
     else:
         rows.append((t("deductions", lang), t("no_close", lang)))
     for row in rows:
-        summary.add_row(*row)
+        _row(summary, *row)
     tables = [summary]
     for key, head, groups in (
         ("by_category", "category", report.by_category),
@@ -62,26 +70,27 @@ def to_rich_tables(report: MonthlyReport, lang: Language = "zh", *, tz: tzinfo =
     for key in ("clock", "clocks", "late", "overdue"):
         clocks.add_column(t(key, lang), justify="left" if key == "clock" else "right", overflow="fold")
     for c in report.clocks:
-        clocks.add_row(c.label(lang), str(c.clocks), str(c.late), rate(c.overdue))
+        _row(clocks, c.label(lang), str(c.clocks), str(c.late), rate(c.overdue))
     tables.append(clocks)
     handling = Table(title=t("handling", lang))
     for key in ("bucket", "cases", "share"):
         handling.add_column(t(key, lang), justify="left" if key == "bucket" else "right", overflow="fold")
     for b in report.handling.buckets:
-        handling.add_row(b.label(lang), str(b.cases), rate(b.share))
+        _row(handling, b.label(lang), str(b.cases), rate(b.share))
     tables.append(handling)
     pareto = Table(title=t("pareto", lang))
     for key in ("cause", "cases", "share", "cumulative"):
         pareto.add_column(t(key, lang), justify="left" if key == "cause" else "right", overflow="fold")
     for p in report.pareto:
-        pareto.add_row(p.label(lang), str(p.cases), rate(p.share), rate(p.cumulative))
+        _row(pareto, p.label(lang), str(p.cases), rate(p.share), rate(p.cumulative))
     tables.append(pareto)
     departments = {g.key: g.label(lang) for g in report.by_department}
     audit = Table(title=t("audit", lang))
     for key in ("case", "clock", "rule", "due", "stopped", "days_late", "working_days_late", "department"):
         audit.add_column(t(key, lang), overflow="fold")
     for s in report.audit:
-        audit.add_row(
+        _row(
+            audit,
             s.reference,
             s.clock_label(lang),
             s.rule_id,

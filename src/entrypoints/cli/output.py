@@ -8,7 +8,6 @@ not when the CLI starts.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -16,6 +15,8 @@ from datetime import date, datetime, tzinfo
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from adapters.terminal_text import inert
 
 from .context import Language, Settings
 
@@ -73,13 +74,7 @@ def stdout_console(file: TextIO | None = None) -> Console:
 
     out = file if file is not None else sys.stdout
     width = None if out.isatty() or os.environ.get("COLUMNS", "").isdigit() else PIPE_WIDTH
-    return Console(file=out, soft_wrap=False, width=width)
-
-
-def stderr_console() -> Console:
-    from rich.console import Console
-
-    return Console(stderr=True)
+    return Console(file=out, soft_wrap=False, width=width, markup=False, emoji=False)  # data is never markup
 
 
 def emit(
@@ -96,16 +91,6 @@ def emit(
         out.flush()
     else:
         human(stdout_console(file))
-
-
-# Text from customers, CRMs and clerks must not drive the terminal: control characters (an ESC starts a colour or
-# cursor sequence, a newline splits a row) and bidi overrides that reorder what is shown print as escapes.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def inert(text: str) -> str:
-    """``text`` with every control character shown as its escape, e.g. ``\\x1b``, ``\\n``."""
-    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def local_minute(value: datetime | str | None, tz: tzinfo) -> str | None:
@@ -126,12 +111,14 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[obj
     from rich.table import Table
     from rich.text import Text
 
-    head = None if title is None else inert(title)
-    out = Table(title=head, title_justify="left", min_width=None if head is None else cell_len(head))
+    head = None if title is None else Text(inert(title))
+    out = Table(title=head, title_justify="left", min_width=None if head is None else cell_len(head.plain))
     for column in columns:
-        out.add_column(column, overflow="fold")
+        out.add_column(Text(inert(column)), overflow="fold")
     for row in rows:
-        out.add_row(*("-" if cell is None else cell if isinstance(cell, Text) else inert(str(cell)) for cell in row))
+        out.add_row(
+            *(Text("-") if cell is None else cell if isinstance(cell, Text) else Text(inert(str(cell))) for cell in row)
+        )
     return out
 
 

@@ -75,6 +75,35 @@ def test_values_no_store_can_keep(capsys: pytest.CaptureFixture[str], tmp_path: 
     assert code == 0 and json.loads(out)["count"] == 0  # nothing was written
 
 
+def test_text_that_looks_like_markup_prints_as_written(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Security audit: rich read a customer name as its markup, so ``Evil [/] Corp`` (from a CRM ticket) made
+    `case list` and `case show` exit 1 for everyone, and ``[link=…]`` printed a live link."""
+    monkeypatch.setenv("COLUMNS", "300")
+    db = tmp_path / "c.db"
+    assert run(capsys, db, "init")[0] == 0
+    names = ["Evil [/] Corp", "[link=https://evil.example/pay]ACME[/link] [bold red]PAID :smile:"]
+    ids = [
+        json.loads(run(capsys, db, "case", "open", "--customer", n, "--category", "quality")[1])["id"] for n in names
+    ]
+
+    def human(*args: str) -> str:
+        try:
+            main(["--db", str(db), "--lang", "en", *args])
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        assert code == 0 and err == "", err
+        return out
+
+    listed = human("case", "list")
+    assert all(name in listed for name in names), listed
+    for ref, name in zip(ids, names, strict=True):
+        assert name in human("case", "show", ref)
+
+
 def test_non_utf8_files_and_duplicate_bonus_rows(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     db = tmp_path / "c.db"
     policy = tmp_path / "policy.toml"

@@ -86,6 +86,24 @@ def test_the_monthly_report_folds_on_a_narrow_terminal_and_cuts_nothing(
     assert code == 0 and out.strip() and "…" not in out
 
 
+def test_names_from_files_print_as_written_in_the_report_never_as_markup_or_escapes(
+    capsys: pytest.CaptureFixture[str], demo_db: Path, tmp_path: Path
+) -> None:
+    """Security audit: the report's tables printed an imported department name's ESC sequences raw (a live
+    hyperlink in a terminal), and a ``[/]`` in it made `report monthly` exit 1 (rich read it as markup)."""
+    import shutil
+
+    db = tmp_path / "r.db"
+    shutil.copy(demo_db, db)
+    examples = Path(__file__).resolve().parents[3] / "examples" / "organisation.toml"
+    hostile = "制造[/]部 \\u001b]8;;http://evil.example\\u001b\\\\CLICK"  # TOML escapes: ESC ] 8 ;; … ESC \\
+    org = tmp_path / "org.toml"
+    org.write_text(examples.read_text(encoding="utf-8").replace('name = "制造部"', f'name = "{hostile}"'), "utf-8")
+    assert run(capsys, "--db", str(db), "org", "import", str(org))[0] == 0
+    code, out = run(capsys, "--db", str(db), "--lang", "en", "report", "monthly", "2026-11")
+    assert code == 0 and "制造[/]部" in out and "\x1b" not in out and "\\x1b]8;;http://evil.example" in out
+
+
 def test_demo_is_deterministic(tmp_path: Path) -> None:
     from entrypoints.cli.demo_cmd import run_demo
 
