@@ -88,6 +88,18 @@ def is_conflict(error: exc.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
+def _create_private(file: Path) -> None:
+    """A new database file readable by its owner only (0600), whatever the umask: it holds customer data and the
+    webhook endpoints' signing secrets. SQLite gives its -wal and -shm files the database file's permissions. An
+    existing file is left as it is (an empty file is a new SQLite database)."""
+    try:
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise StorageError(f"cannot create the database {str(file)!r}: {error.strerror}") from None
+
+
 def _sqlite(url: URL, **options: Any) -> Engine:
     path = url.database or ""
     if path in ("", ":memory:"):
@@ -99,6 +111,7 @@ def _sqlite(url: URL, **options: Any) -> Engine:
         raise StorageError(f"the database {path!r} is read-only: check its permissions")
     if not file.exists() and not os.access(file.parent, os.W_OK):
         raise StorageError(f"cannot create the database {path!r}: the directory is not writable")
+    _create_private(file)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **options)
 
     @event.listens_for(engine, "connect")

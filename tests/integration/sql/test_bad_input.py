@@ -30,6 +30,31 @@ def test_missing_directory(tmp_path: Path) -> None:
     assert not path.parent.exists()
 
 
+def test_a_new_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """Security audit: under umask 022 the database and its -wal/-shm files were 0644, and it holds customer data
+    and the webhook signing secrets. A file that exists keeps its permissions."""
+    from datetime import UTC, datetime
+
+    from adapters.webhooks import endpoints
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "c.db"
+        db = open_database(str(path))
+        endpoints.add_endpoint(db.engine, "https://crm.example/hooks", now=datetime(2026, 11, 2, tzinfo=UTC))
+        made = [p for p in tmp_path.iterdir() if p.name.startswith("c.db")]
+        assert {p.name for p in made} >= {"c.db"}
+        assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in made} == {p.name: 0o600 for p in made}
+        db.dispose()
+        shared = tmp_path / "shared.db"
+        shared.touch(mode=0o640)
+        shared.chmod(0o640)
+        open_database(str(shared)).dispose()
+        assert stat.S_IMODE(shared.stat().st_mode) == 0o640
+    finally:
+        os.umask(old)
+
+
 @pytest.fixture
 def shared_dir() -> Iterator[Path]:
     """A directory an unprivileged user can reach (pytest's tmp_path is 0700 under /tmp/pytest-of-root)."""
