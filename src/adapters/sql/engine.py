@@ -10,6 +10,7 @@ front (a deferred transaction that reads and then writes fails at once with
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -44,8 +45,14 @@ def database_url(db: str | None = None) -> URL:
     return url
 
 
+# A password may also come as a query parameter (libpq's ``?password=``, ``sslpassword=``): its value is masked too.
+_SECRET_QUERY = re.compile(r"((?:^|[?&;])[^=&;]*(?:password|secret)[^=&;]*=)[^&;#]*", re.IGNORECASE)
+
+
 def _masked(raw: str) -> str:
-    """The text of an unparseable URL without what could be a password (anything between ':' and '@')."""
+    """The text of an unparseable URL without what could be a password (anything between ':' and '@', and the
+    value of a query parameter named like one)."""
+    raw = _SECRET_QUERY.sub(r"\1***", raw)
     scheme, _, rest = raw.partition("://")
     userinfo, at, host = rest.rpartition("@")
     if not at:
@@ -55,7 +62,8 @@ def _masked(raw: str) -> str:
 
 
 def safe(url: URL) -> str:
-    return url.render_as_string(hide_password=True)
+    """The URL as errors may show it: no password, in the user info or the query."""
+    return _SECRET_QUERY.sub(r"\1***", url.render_as_string(hide_password=True))
 
 
 def make_engine(db: str | URL | None = None, **options: Any) -> Engine:

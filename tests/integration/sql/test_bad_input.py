@@ -192,6 +192,18 @@ def test_postgres_unused_port() -> None:
     assert_clean(caught.value, "cannot open the database", "127.0.0.1", "refused")
 
 
+@pytest.mark.parametrize("query", ["password", "sslpassword", "PassWord"])
+def test_a_password_given_in_the_query_is_masked(query: str) -> None:
+    """Security audit: ``?password=`` (libpq's other way to give it) was printed in the error."""
+    url = f"postgresql+psycopg://complaints@127.0.0.1:{unused_port()}/complaints?sslmode=disable&{query}={SECRET}"
+    with pytest.raises(StorageError) as caught:
+        open_database(url)
+    assert_clean(caught.value, "the database", f"{query}=***", "sslmode=disable")
+    with pytest.raises(StorageError) as unparsed:
+        open_database(f"postgresql+psycopg://complaints@127.0.0.1:notaport/c?{query}={SECRET}")
+    assert SECRET not in str(unparsed.value)
+
+
 def test_postgres_bad_credentials(pg_url: str) -> None:
     url = make_url(pg_url).set(username="nobody_here", password=SECRET)
     with pytest.raises(StorageError) as caught:
