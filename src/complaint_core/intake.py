@@ -8,15 +8,22 @@ from decimal import Decimal
 import attrs
 
 from .errors import RuleViolation, exact_member
+from .money import MAX_QUANTITY
 from .policy import CaseKind, Channel, ComplainantKind, IntakeRules, Market
 
 CASE_FLAGS = frozenset({"needs_joint_inspection", "caused_loss", "hq_produced"})
+# Lines of one complaint: a CRM's request is read and stored whole, and every listing loads the case again
+MAX_PRODUCT_LINES = 1000
 _ENUMS = (("channel", Channel), ("complainant_kind", ComplainantKind), ("market", Market), ("kind", CaseKind))
 
 
 def _quantity(field: str, value: Decimal | None) -> None:
-    if value is not None and (not isinstance(value, Decimal) or not value.is_finite() or value < 0):
-        raise RuleViolation(f"{field} must be a non-negative Decimal, got {value!r}", rule="INTAKE")
+    if value is not None and (
+        not isinstance(value, Decimal) or not value.is_finite() or value < 0 or value > MAX_QUANTITY
+    ):
+        raise RuleViolation(
+            f"{field} must be a non-negative quantity of at most {MAX_QUANTITY:,}, got {value!r}", rule="INTAKE"
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -78,8 +85,14 @@ class Intake:
                 raise RuleViolation("details must be (field, text) pairs", rule="INTAKE")
             if len(set(names)) != len(names):
                 raise RuleViolation(f"a field is given twice in details {names}", rule="INTAKE")
-        if self.lines and not all(isinstance(line, ProductLine) for line in self.lines):
-            raise RuleViolation("lines must be ProductLine values", rule="INTAKE")
+        if self.lines:
+            if not all(isinstance(line, ProductLine) for line in self.lines):
+                raise RuleViolation("lines must be ProductLine values", rule="INTAKE")
+            if len(self.lines) > MAX_PRODUCT_LINES:
+                raise RuleViolation(
+                    f"a complaint names at most {MAX_PRODUCT_LINES} product lines, got {len(self.lines)}",
+                    rule="INTAKE",
+                )
         if self.claimed_amount is not None:
             amount = self.claimed_amount
             if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from complaint_core.errors import MoneyError, RuleViolation
-from complaint_core.intake import Intake, ProductLine
+from complaint_core.intake import MAX_PRODUCT_LINES, Intake, ProductLine
 from complaint_core.money import MAX_AMOUNT
 from complaint_core.money import amount as money_amount
 from complaint_core.policy import CaseKind, Channel, ComplainantKind, Market, Policy
@@ -391,6 +391,9 @@ class _Run:
             items = found
         else:
             self.error("products", f"expected an array or an object at {spec.pointer}, got {type(found).__name__}")
+            return ()
+        if len(items) > MAX_PRODUCT_LINES:
+            self.error("products", f"at most {MAX_PRODUCT_LINES} product lines, got {len(items)}")
             return ()
         lines = []
         for i, item in enumerate(items):

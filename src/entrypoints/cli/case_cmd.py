@@ -153,6 +153,8 @@ def parse_party_share(text: str) -> tuple[str | None, str, Decimal]:
 
 def parse_product(text: str) -> dict[str, Any]:
     """``order=SO-1,part=PCB-4L,shipped=2026-10-20,qty=5000,defective=320,requested=320`` (every key optional)."""
+    from complaint_core.money import MAX_QUANTITY
+
     out: dict[str, Any] = {}
     for item in (p for p in text.split(",") if p.strip()):
         key, sep, value = item.partition("=")
@@ -162,8 +164,10 @@ def parse_product(text: str) -> dict[str, Any]:
         if key == "shipped":
             out["shipped_on"] = parse_date(value)
         elif key in ("qty", "defective", "requested"):
-            if not _QUANTITY.fullmatch(value):
-                raise ValueError(f"{key}={value!r} is not a non-negative quantity such as 320 or 12.5")
+            if not _QUANTITY.fullmatch(value) or Decimal(value) > MAX_QUANTITY:
+                raise ValueError(
+                    f"{key}={value!r} is not a non-negative quantity such as 320 or 12.5 (at most {MAX_QUANTITY:,})"
+                )
             out[{"qty": "quantity", "defective": "defective_quantity", "requested": "requested_quantity"}[key]] = (
                 Decimal(value)
             )

@@ -163,6 +163,27 @@ def test_odd_json_gets_a_4xx_naming_the_field_never_a_500(db_url: str) -> None:
     app.close()
 
 
+def test_product_lines_are_bounded_in_number_and_quantity(db_url: str) -> None:
+    """Security audit: 17,000 product lines in one signed request were accepted (a 1.9 MB case body every later
+    listing loads), and a quantity of 1e999999999, which `--product` refuses, was stored."""
+    app = make_app(db_url, {"crm": (SECRET, load_bundled_mapping("generic"))}, FixedClock(NOW), max_body=400_000)
+    payload = json.loads(CREATED)
+    cases = {
+        "many": {**payload, "products": [{"quantity": 1}] * 1001},
+        "huge": {**payload, "products": [{"quantity": "1e999999999"}]},
+        "above": {**payload, "products": [{"quantity": 10**12 + 1}]},
+    }
+    for name, doc in cases.items():
+        body = json.dumps(doc).encode()
+        status, _, answer = call(app, "POST", "/webhooks/crm", signed(body, f"msg_{name}"), body)
+        assert status == 400 and answer["errors"][0]["field"].startswith("products"), (name, answer)
+    assert counts(app) == (0, 0)
+    fine = json.dumps({**payload, "products": [{"quantity": 10**12}] * 1000}).encode()
+    status, _, answer = call(app, "POST", "/webhooks/crm", signed(fine, "msg_fine"), fine)
+    assert status == 202, answer
+    app.close()
+
+
 _headers = st.dictionaries(
     st.sampled_from(["webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "content-length", "x"]),
     st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=40),
