@@ -28,6 +28,8 @@ from complaint_core.calendar import TableCalendar, WorkingCalendar
 from complaint_core.errors import NotFound, PolicyInvalid
 from complaint_core.policy import CalendarSettings
 
+from .parse_errors import parse_error
+
 FALLBACK_YEARS = 10
 
 
@@ -123,8 +125,8 @@ def _read(path: Path) -> dict[str, Any]:
             data = json.loads(path.read_text(encoding="utf-8"))
         else:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise PolicyInvalid("", f"cannot read calendar file {path}: {exc}") from None
+    except (OSError, ValueError, RecursionError) as exc:
+        raise PolicyInvalid("", f"cannot read calendar file {path}: {parse_error(exc)}") from None
     if not isinstance(data, dict):
         raise PolicyInvalid("", f"calendar file {path} must hold a table")
     return data

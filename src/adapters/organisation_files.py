@@ -38,6 +38,8 @@ from complaint_core.organisation import (
 )
 from complaint_core.timeutil import is_month
 
+from .parse_errors import parse_error
+
 __all__ = [
     "CSV_FILES",
     "TABLES",
@@ -305,8 +307,8 @@ def loads_organisation(text: str, source: str = "organisation") -> Organisation:
     """An organisation from TOML text; TOML floats are read as exact Decimals."""
     try:
         data = tomllib.loads(text, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as exc:
-        raise OrganisationInvalid("", f"{source} is not valid TOML: {exc}") from None
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise OrganisationInvalid("", f"{source} is not valid TOML: {parse_error(exc)}") from None
     return organisation_from_dict(data, source)
 
 

@@ -28,6 +28,8 @@ from cattrs.v import format_exception
 from complaint_core.errors import PolicyInvalid, RuleViolation, enum_member
 from complaint_core.policy import Limit, Policy, TimeUnit
 
+from .parse_errors import parse_error
+
 PRESETS = ("manufacturing", "furniture", "auto-dealer", "service", "bank-branch")
 
 
@@ -255,8 +257,8 @@ def loads_policy(
 
         try:
             data = json.loads(text)
-        except ValueError as exc:
-            raise PolicyInvalid("", f"{source} is not valid JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise PolicyInvalid("", f"{source} is not valid JSON: {parse_error(exc)}") from None
         if isinstance(data, dict) and set(data) == {"preset", "file", "policy"}:
             data = data["policy"]
         if not isinstance(data, dict):
@@ -264,8 +266,8 @@ def loads_policy(
     else:
         try:
             data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise PolicyInvalid("", f"{source} is not valid TOML: {exc}") from None
+        except (tomllib.TOMLDecodeError, RecursionError) as exc:
+            raise PolicyInvalid("", f"{source} is not valid TOML: {parse_error(exc)}") from None
     return policy_from_dict(data, source, known_calendars=known_calendars, stored=stored)
 
 

@@ -35,6 +35,7 @@ from uuid import UUID
 
 import attrs
 
+from adapters.parse_errors import parse_error
 from adapters.webhooks.mapping import (
     EventKind,
     FieldError,
@@ -111,8 +112,8 @@ def load_sources(path: str | Path) -> dict[str, Source]:
     file = Path(path)
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise SourcesFileError(f"{file}: cannot read the sources file: {error}") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as error:
+        raise SourcesFileError(f"{file}: cannot read the sources file: {parse_error(error)}") from None
     table = data.get("sources")
     if not isinstance(table, dict) or not table:
         raise SourcesFileError(f"{file}: no [sources.<name>] tables")

@@ -15,6 +15,7 @@ from typing import Any
 import typer
 
 from adapters.calendars import CalendarRegistry
+from adapters.parse_errors import parse_error
 from adapters.policy_files import PRESETS, load_policy, load_preset
 from adapters.stored_documents import Doc
 from complaint_core.calendar import WorkingCalendar
@@ -30,8 +31,8 @@ def read_calendar_document(path: Path) -> tuple[str, str, dict[str, Any]]:
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if fmt == "json" else tomllib.loads(text)
-    except (OSError, ValueError) as exc:
-        raise PolicyInvalid("", f"cannot read calendar file {path}: {exc}") from None
+    except (OSError, ValueError, RecursionError) as exc:
+        raise PolicyInvalid("", f"cannot read calendar file {path}: {parse_error(exc)}") from None
     if not isinstance(data, dict):
         raise PolicyInvalid("", f"calendar file {path} must hold a table")
     return fmt, text, data

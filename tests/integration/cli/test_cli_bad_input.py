@@ -104,6 +104,21 @@ def test_text_that_looks_like_markup_prints_as_written(
         assert name in human("case", "show", ref)
 
 
+def test_files_nested_too_deeply_are_the_files_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Security audit: a TOML or JSON file nested thousands of levels deep was "unexpected RecursionError", exit 1,
+    in every reader of files; it is the file's error, exit 2, naming it."""
+    db = tmp_path / "c.db"
+    assert run(capsys, db, "init")[0] == 0
+    deep_toml = "x = " + "[" * 5000 + "]" * 5000 + "\n"
+    for name, text in (("p.toml", deep_toml), ("p.json", "[" * 100_000 + "]" * 100_000)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        refused(run(capsys, db, "policy", "check", str(tmp_path / name)), 2, name, "nested too deeply")
+    (tmp_path / "org.toml").write_text(deep_toml, encoding="utf-8")
+    refused(run(capsys, db, "org", "import", str(tmp_path / "org.toml")), 2, "org.toml", "nested too deeply")
+    (tmp_path / "cal.toml").write_text(deep_toml, encoding="utf-8")
+    refused(run(capsys, db, "calendar", "import", str(tmp_path / "cal.toml")), 2, "cal.toml", "nested too deeply")
+
+
 def test_non_utf8_files_and_duplicate_bonus_rows(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     db = tmp_path / "c.db"
     policy = tmp_path / "policy.toml"

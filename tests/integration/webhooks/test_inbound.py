@@ -184,6 +184,19 @@ def test_product_lines_are_bounded_in_number_and_quantity(db_url: str) -> None:
     app.close()
 
 
+def test_mapping_and_sources_files_nested_too_deeply_are_their_files_errors(tmp_path: Path) -> None:
+    """Security audit: "unexpected RecursionError" instead of the file's error."""
+    from adapters.webhooks.mapping import MappingFileError, loads_mapping
+
+    deep = "x = " + "[" * 5000 + "]" * 5000 + "\n"
+    with pytest.raises(MappingFileError, match="nested too deeply"):
+        loads_mapping(deep, "deep.toml")
+    sources = tmp_path / "sources.toml"
+    sources.write_text(deep, encoding="utf-8")
+    with pytest.raises(SourcesFileError, match="nested too deeply"):
+        load_sources(sources)
+
+
 _headers = st.dictionaries(
     st.sampled_from(["webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "content-length", "x"]),
     st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=40),
