@@ -170,6 +170,14 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_start_with_an_apostrophe(
         "'\tcmd",
         "plain",
     ]
+    # security audit: a formula behind spaces or a quote, or written with a full-width sign
+    assert [_inert(t) for t in (" =1+1", '"=1+1', "＝1+1", "＋1", " plain")] == [
+        "' =1+1",
+        "'\"=1+1",
+        "'＝1+1",
+        "'＋1",
+        " plain",
+    ]
 
 
 def test_each_case_is_shown_in_its_own_policy_s_zone() -> None:

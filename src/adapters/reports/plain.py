@@ -11,8 +11,8 @@ handles every section: ``section`` (summary, deductions, satisfaction, category,
 department, severity, market, clock, handling, pareto, week, audit, case), ``key`` (the
 row's code, a week, a case reference or ``reference:clock``), both labels, ``metric`` and
 ``value`` (formatted as in JSON; booleans as true/false, lists joined with ``;``). A text cell that a
-spreadsheet would run as a formula (first character ``=``, ``+``, ``-``, ``@``, tab or CR, and not a
-number) starts with an apostrophe: customer names come from CRMs and clerks, and this file is opened
+spreadsheet would run as a formula (first character, after any spaces or quotes, ``=``, ``+``, ``-``,
+``@``, their full-width forms, tab or CR, and not a number) starts with an apostrophe: customer names come from CRMs and clerks, and this file is opened
 in Excel (CSV injection).
 """
 
@@ -100,13 +100,15 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Full-width signs too: a spreadsheet with East Asian input may read ＝ as =. Leading spaces and quotes are skipped
+# when looking, as some spreadsheets skip them when importing.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 _NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 
 
 def _inert(text: str) -> str:
     """``text``, with an apostrophe first if a spreadsheet would run it as a formula (numbers stay numbers)."""
-    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+    if text.lstrip(" \"'").startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
         return "'" + text
     return text
 
