@@ -18,12 +18,8 @@ _ENUMS = (("channel", Channel), ("complainant_kind", ComplainantKind), ("market"
 
 
 def _quantity(field: str, value: Decimal | None) -> None:
-    if value is not None and (
-        not isinstance(value, Decimal) or not value.is_finite() or value < 0 or value > MAX_QUANTITY
-    ):
-        raise RuleViolation(
-            f"{field} must be a non-negative quantity of at most {MAX_QUANTITY:,}, got {value!r}", rule="INTAKE"
-        )
+    if value is not None and (not isinstance(value, Decimal) or not value.is_finite() or value < 0):
+        raise RuleViolation(f"{field} must be a non-negative Decimal, got {value!r}", rule="INTAKE")
 
 
 @attrs.frozen(kw_only=True)
@@ -85,18 +81,27 @@ class Intake:
                 raise RuleViolation("details must be (field, text) pairs", rule="INTAKE")
             if len(set(names)) != len(names):
                 raise RuleViolation(f"a field is given twice in details {names}", rule="INTAKE")
-        if self.lines:
-            if not all(isinstance(line, ProductLine) for line in self.lines):
-                raise RuleViolation("lines must be ProductLine values", rule="INTAKE")
-            if len(self.lines) > MAX_PRODUCT_LINES:
-                raise RuleViolation(
-                    f"a complaint names at most {MAX_PRODUCT_LINES} product lines, got {len(self.lines)}",
-                    rule="INTAKE",
-                )
+        if self.lines and not all(isinstance(line, ProductLine) for line in self.lines):
+            raise RuleViolation("lines must be ProductLine values", rule="INTAKE")
         if self.claimed_amount is not None:
             amount = self.claimed_amount
             if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
                 raise RuleViolation(f"claimed_amount must be a non-negative amount, got {amount!r}", rule="INTAKE")
+
+
+def check_bounds(intake: Intake) -> None:
+    """A new complaint's product lines within bounds: at most ``MAX_PRODUCT_LINES``, quantities up to
+    ``MAX_QUANTITY``. Checked where a complaint comes in (``CaseService.receive``), not by ``Intake`` itself, so a
+    case stored before the bounds still loads."""
+    if len(intake.lines) > MAX_PRODUCT_LINES:
+        raise RuleViolation(
+            f"a complaint names at most {MAX_PRODUCT_LINES} product lines, got {len(intake.lines)}", rule="INTAKE"
+        )
+    for i, line in enumerate(intake.lines):
+        for name in ("quantity", "defective_quantity", "requested_quantity"):
+            value = getattr(line, name)
+            if value is not None and value > MAX_QUANTITY:
+                raise RuleViolation(f"lines[{i}].{name} must be at most {MAX_QUANTITY:,}, got {value}", rule="INTAKE")
 
 
 def _blank(value: object) -> bool:

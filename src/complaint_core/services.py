@@ -37,7 +37,7 @@ from .errors import (
 from .escalation import SweepAction, case_inquiries, deemed_waivers, due_actions, due_floors
 from .events import DomainEvent
 from .followup import FollowUp, Triggers, plan_for_case
-from .intake import Intake
+from .intake import Intake, check_bounds
 from .numbering import format_number, period_key
 from .policy import Policy
 from .ports import CalendarSource, Clock, PolicySource, UnitOfWork
@@ -220,6 +220,7 @@ class CaseService:
     ) -> Case:
         """Take in a complaint; ``parent`` makes it a second complaint (P1-LC-10); ``severity`` classifies it in
         the same transaction (a CRM ticket that comes with one is never stored without it)."""
+        check_bounds(intake)
         when = self.recorded_at(at)
 
         def work(uow: UnitOfWork) -> Case:

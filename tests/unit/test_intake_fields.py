@@ -57,3 +57,28 @@ def test_details_are_pairs_given_once() -> None:
     for details in ((("plate", "a"), ("plate", "b")), (("plate",),), (("plate", 1),)):
         with pytest.raises(RuleViolation):
             attrs.evolve(CAR, details=details)  # type: ignore[arg-type]
+
+
+def test_a_new_complaints_product_lines_are_bounded_and_a_stored_one_still_loads(sh: Maker) -> None:
+    """Security audit: 17,000 lines or a quantity of 1e999999999 were taken in. They are refused where a complaint
+    comes in; a case stored with such lines before still loads (the review: bounds in ``Intake`` itself made it
+    unreadable)."""
+    from decimal import Decimal
+
+    from adapters.clock import FixedClock
+    from adapters.memory import MemoryStore, MemoryUnitOfWork
+    from adapters.serialization import dumps, loads
+    from complaint_core.intake import MAX_PRODUCT_LINES, ProductLine
+    from entrypoints.bootstrap import bootstrap
+
+    service = bootstrap(uow=MemoryUnitOfWork(MemoryStore()), clock=FixedClock(sh(2026, 11, 2)))
+    base = Intake(customer="华东电子", channel=Channel.PHONE, category="quality")
+    many = attrs.evolve(base, lines=(ProductLine(quantity=Decimal(1)),) * (MAX_PRODUCT_LINES + 1))
+    huge = attrs.evolve(base, lines=(ProductLine(order_no="SO-1"), ProductLine(defective_quantity=Decimal("1e13"))))
+    with pytest.raises(RuleViolation, match="at most 1000 product lines"):
+        service.receive(many, actor="s", at=sh(2026, 11, 2))
+    with pytest.raises(RuleViolation, match=r"lines\[1\]\.defective_quantity must be at most"):
+        service.receive(huge, actor="s", at=sh(2026, 11, 2))
+    assert service.receive(attrs.evolve(many, lines=many.lines[:-1]), actor="s", at=sh(2026, 11, 2))
+    stored, _ = Case.receive(load_preset("manufacturing"), case_id=uuid4(), intake=huge, at=sh(2026, 11, 2), actor="s")
+    assert loads(dumps(stored), Case) == stored

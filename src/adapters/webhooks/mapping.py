@@ -25,7 +25,7 @@ import attrs
 
 from complaint_core.errors import MoneyError, RuleViolation
 from complaint_core.intake import MAX_PRODUCT_LINES, Intake, ProductLine
-from complaint_core.money import MAX_AMOUNT
+from complaint_core.money import MAX_AMOUNT, MAX_QUANTITY
 from complaint_core.money import amount as money_amount
 from complaint_core.policy import CaseKind, Channel, ComplainantKind, Market, Policy
 from complaint_core.timeutil import FIRST_YEAR, LAST_YEAR
@@ -413,7 +413,9 @@ class _Run:
                         self.error(f"{where}.{name}", f"expected text, got {type(value).__name__}")
                     values[name] = text or ""
                 else:
-                    values[name] = self.amount(f"{where}.{name}", value)
+                    quantity = values[name] = self.amount(f"{where}.{name}", value)
+                    if quantity is not None and quantity > MAX_QUANTITY:
+                        self.error(f"{where}.{name}", f"at most {MAX_QUANTITY:,}, got {quantity}")
             try:
                 lines.append(ProductLine(**values))
             except RuleViolation as error:
