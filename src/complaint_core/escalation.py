@@ -40,7 +40,7 @@ gets every inquiry exactly once (consecutive windows do not overlap).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from uuid import UUID
 
 import attrs
@@ -364,12 +364,15 @@ def lateness_days(
     reads the due's time, so 47 hours late is one full day, not none. Clocks in working days count working days
     of ``calendar`` only; every other unit counts calendar days. 0 when ``end`` is at or before ``due``.
     """
-    if end <= due:
+    if end.astimezone(UTC) <= due.astimezone(UTC):
         return 0
     first, last = local_date(due, tz), local_date(end, tz)
     if last <= first:
         return 0
-    come_round = end.astimezone(tz).time() >= due.astimezone(tz).time()  # on end's day, the due's time has come
+    # on end's day, the due's time of day has come: an instant, not a wall-clock reading, which repeats an hour when
+    # clocks go back (a step closed half an hour later would count a day fewer); fold 0, the first of two
+    # (in UTC: datetimes sharing a tzinfo compare as wall-clock readings)
+    come_round = end.astimezone(UTC) >= datetime.combine(last, due.astimezone(tz).time(), tzinfo=tz).astimezone(UTC)
     if unit is TimeUnit.WORKING_DAYS:
         if calendar is None:
             raise ValueError("lateness in working days needs a working calendar")

@@ -1,7 +1,7 @@
 """Escalation: ladders, the sweep service, the closed-case audit, 压单 lateness, working-hours delivery."""
 
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from uuid import uuid4
@@ -380,6 +380,18 @@ def test_a_past_moment_shows_the_ladder_level_the_clock_had_then(sh: Maker, cn: 
     then = legacy.as_it_was(sh(2026, 11, 10, 12))
     assert then is not None and then.level == 2
     assert legacy.escalated(3, sh(2026, 11, 20, 9)) == attrs.evolve(legacy, level=3)
+
+
+def test_p4_pen_05_days_late_never_fall_in_the_hour_clocks_go_back() -> None:
+    """Review: the due's time of day was compared on the wall clock, which repeats 01:00-02:00 on 2026-11-01 in New
+    York: 48.25 hours late counted 2 days, 48.75 hours 1."""
+    ny = ZoneInfo("America/New_York")
+    due = datetime(2026, 10, 30, 1, 30, tzinfo=ny)
+    first = datetime(2026, 11, 1, 1, 45, tzinfo=ny)  # EDT, the first 01:45
+    second = datetime(2026, 11, 1, 1, 15, fold=1, tzinfo=ny)  # EST, half an hour later
+    assert second.astimezone(UTC) - first.astimezone(UTC) == timedelta(minutes=30)
+    days = [lateness_days(due, end, unit=TimeUnit.CALENDAR_DAYS, calendar=None, tz=ny) for end in (first, second)]
+    assert days == [2, 2]
 
 
 @pytest.mark.parametrize(
