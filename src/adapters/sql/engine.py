@@ -46,7 +46,9 @@ def database_url(db: str | None = None) -> URL:
 
 
 # A password may also come as a query parameter (libpq's ``?password=``, ``sslpassword=``): its value is masked too.
-_SECRET_QUERY = re.compile(r"((?:^|[?&;])[^=&;]*(?:password|secret)[^=&;]*=)[^&;#]*", re.IGNORECASE)
+# The query alone: a host or path named like one is no secret, and a value runs to the next & (SQLAlchemy keeps a
+# # or ; in it).
+_SECRET_QUERY = re.compile(r"([?&][^=&?]*(?:password|secret)[^=&]*=)[^&]*", re.IGNORECASE)
 
 
 def _masked(raw: str) -> str:
@@ -119,7 +121,8 @@ def _sqlite(url: URL, **options: Any) -> Engine:
         raise StorageError(f"the database {path!r} is read-only: check its permissions")
     if not file.exists() and not os.access(file.parent, os.W_OK):
         raise StorageError(f"cannot create the database {path!r}: the directory is not writable")
-    _create_private(file)
+    if str(url.query.get("uri", "")).lower() not in ("true", "1"):  # a file: URI names its own file and mode
+        _create_private(file)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **options)
 
     @event.listens_for(engine, "connect")

@@ -37,7 +37,7 @@ def test_a_new_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
 
     from adapters.webhooks import endpoints
 
-    old = os.umask(0o022)
+    old, cwd = os.umask(0o022), os.getcwd()
     try:
         path = tmp_path / "c.db"
         db = open_database(str(path))
@@ -51,8 +51,13 @@ def test_a_new_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
         shared.chmod(0o640)
         open_database(str(shared)).dispose()
         assert stat.S_IMODE(shared.stat().st_mode) == 0o640
+        # review: a file: URI's path was created as a literal file named "file:…"
+        os.chdir(tmp_path)
+        open_database("sqlite:///file:uri.db?uri=true").dispose()
+        assert (tmp_path / "uri.db").exists() and not (tmp_path / "file:uri.db").exists()
     finally:
         os.umask(old)
+        os.chdir(cwd)
 
 
 @pytest.fixture
@@ -200,8 +205,16 @@ def test_a_password_given_in_the_query_is_masked(query: str) -> None:
         open_database(url)
     assert_clean(caught.value, "the database", f"{query}=***", "sslmode=disable")
     with pytest.raises(StorageError) as unparsed:
-        open_database(f"postgresql+psycopg://complaints@127.0.0.1:notaport/c?{query}={SECRET}")
-    assert SECRET not in str(unparsed.value)
+        open_database(f"postgresql+psycopg://complaints@127.0.0.1:notaport/c?{query}={SECRET}#3;x")
+    assert SECRET not in str(unparsed.value) and "#3" not in str(unparsed.value)  # review: the value's tail showed
+
+
+def test_only_the_query_is_masked() -> None:
+    """Review: the pattern matched across the host and path, so a host named password-host masked sslmode."""
+    from adapters.sql.engine import safe
+
+    url = make_url("postgresql+psycopg://u@password-host/secretdb?sslmode=require&application_name=x")
+    assert safe(url) == "postgresql+psycopg://u@password-host/secretdb?application_name=x&sslmode=require"
 
 
 def test_postgres_bad_credentials(pg_url: str) -> None:
