@@ -194,15 +194,15 @@ def case_json(
 
 
 def product_json(line: ProductLine) -> JSON:
-    """A product line under the keys ``case open --product`` takes; quantities as decimal strings, null when not
-    known (requested null: 客户加工中未确定, P1-LC-02)."""
+    """A product line under the keys ``case open --product`` takes, in the form it takes them (quantities as plain
+    decimal strings); null when not given (requested null: 客户加工中未确定, P1-LC-02)."""
 
     def quantity(value: Decimal | None) -> str | None:
-        return None if value is None else str(value)
+        return None if value is None else format(value, "f")  # 1000, not 1E+3: what --product takes
 
     return {
-        "order": line.order_no,
-        "part": line.part_no,
+        "order": line.order_no or None,
+        "part": line.part_no or None,
         "shipped": None if line.shipped_on is None else line.shipped_on.isoformat(),
         "qty": quantity(line.quantity),
         "defective": quantity(line.defective_quantity),

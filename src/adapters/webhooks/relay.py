@@ -141,9 +141,11 @@ def _final_response(sock: socket.socket) -> http.client.HTTPResponse:
     asked for, so it is refused and its connection closed."""
     response = http.client.HTTPResponse(sock, method="POST")
     response.begin()
-    for _ in range(MAX_INTERIM_ANSWERS):
-        if not 100 <= response.status < 200 or response.status == 101:
-            return response
+    interim = 0
+    while 100 <= response.status < 200 and response.status != 101:
+        interim += 1
+        if interim > MAX_INTERIM_ANSWERS:
+            raise http.client.HTTPException(f"more than {MAX_INTERIM_ANSWERS} interim (1xx) answers")
         # what the interim answer left buffered is the next answer; detached, so closing it closes no reader
         reader, response.fp = response.fp, None  # type: ignore[assignment]
         following = http.client.HTTPResponse(sock, method="POST")
@@ -152,7 +154,7 @@ def _final_response(sock: socket.socket) -> http.client.HTTPResponse:
         following.fp = reader
         following.begin()
         response = following
-    raise http.client.HTTPException(f"more than {MAX_INTERIM_ANSWERS} interim (1xx) answers")
+    return response
 
 
 class StdlibTransport:

@@ -488,12 +488,16 @@ def open_case(
     actor: ActorOption = DEFAULT_ACTOR,
 ) -> None:
     """Take in a complaint (受理): a new case with its clocks running."""
-    from complaint_core.intake import CASE_FLAGS, Intake, ProductLine, missing_datum
+    from complaint_core.intake import CASE_FLAGS, MAX_PRODUCT_LINES, Intake, ProductLine, missing_datum
     from complaint_core.policy import CaseKind, Channel, Market
 
     from .appctx import open_for
 
     lines = parse_each(product, parse_product, "'--product'")
+    if len(lines) > MAX_PRODUCT_LINES:
+        raise typer.BadParameter(
+            f"at most {MAX_PRODUCT_LINES} product lines, got {len(lines)}", param_hint="'--product'"
+        )
     settings = settings_of(ctx)
     app = open_for(ctx)
     pid = policy or app.cases.default_policy or "manufacturing"

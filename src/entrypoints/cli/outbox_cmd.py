@@ -76,7 +76,7 @@ def list_(
         str | None, typer.Option("--status", help="pending, delivered, dead or cancelled.", metavar="STATUS")
     ] = None,
     endpoint: EndpointOption = None,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 100,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=MAX_BATCH, help="At most this many (1-10000).")] = 100,
 ) -> None:
     """Deliveries, newest first."""
     from adapters.sql.tables import DELIVERY_STATUSES

@@ -119,6 +119,32 @@ def test_files_nested_too_deeply_are_the_files_error(capsys: pytest.CaptureFixtu
     refused(run(capsys, db, "calendar", "import", str(tmp_path / "cal.toml")), 2, "cal.toml", "nested too deeply")
 
 
+def test_product_lines_beyond_the_bounds_are_usage_errors_and_shown_as_taken(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Review: 1,001 `--product` options were exit 4 `[INTAKE]` naming no option, and a quantity a CRM sent as 1e3
+    showed as "1E+3", which `--product` does not take."""
+    from decimal import Decimal
+
+    from complaint_core.intake import ProductLine
+    from entrypoints.jsonshapes import product_json
+
+    db = tmp_path / "c.db"
+    assert run(capsys, db, "init")[0] == 0
+    opening = ("case", "open", "--customer", "华东电子", "--category", "quality")
+    refused(run(capsys, db, *opening, *["--product", "qty=1"] * 1001), 2, "'--product'", "at most 1000")
+    refused(run(capsys, db, *opening, "--product", "qty=1000000000001"), 2, "'--product'")
+    shown = product_json(ProductLine(quantity=Decimal("1E+3"), defective_quantity=Decimal("12.50")))
+    assert shown == {
+        "order": None,
+        "part": None,
+        "shipped": None,
+        "qty": "1000",
+        "defective": "12.50",
+        "requested": None,
+    }
+
+
 def test_non_utf8_files_and_duplicate_bonus_rows(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     db = tmp_path / "c.db"
     policy = tmp_path / "policy.toml"

@@ -77,6 +77,8 @@ def test_relay_options_out_of_range_are_usage_errors(db_url: str) -> None:
     for option, value in [("--timeout", "inf"), ("--timeout", "1e11"), ("--batch", "9" * 20), ("--poll", "1e300")]:
         result = run(db_url, "outbox", "relay", "--once", option, value)
         assert result.exit_code == 2 and option in result.output, (option, value, result.output)
+    listed = run(db_url, "outbox", "list", "--limit", "9" * 20)  # review: the same fix, missed here
+    assert listed.exit_code == 2 and "--limit" in listed.output, listed.output
 
 
 def test_ctrl_c_stops_the_relay_loop_and_prints_what_it_did(db_url: str) -> None:

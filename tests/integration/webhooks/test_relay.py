@@ -286,21 +286,26 @@ def test_a_malformed_answer_is_recorded_and_retried(db_url: str) -> None:
 
 
 class _Hinter(_Trickler):
-    """An endpoint on one kept-alive connection that sends ``103 Early Hints`` (and a ``102``) before each final
-    answer: 200 to the first message, 500 to the second, 200 after."""
+    """An endpoint on one kept-alive connection that sends interim answers (``103 Early Hints``, ``102``) before each
+    final one: two before 200, 500 and 200 to the first three messages, eight (the most the relay skips) before the
+    fourth's 200, nine before the fifth's."""
+
+    ANSWERS = ((b"200 OK", 2), (b"500 Internal Server Error", 2), (b"200 OK", 2), (b"200 OK", 8), (b"200 OK", 9))
 
     def _serve(self) -> None:
         conn, _ = self.server.accept()
-        finals = [b"200 OK", b"500 Internal Server Error", b"200 OK"]
         with conn:
-            for final in finals:
-                if not conn.recv(65536):
-                    return
-                conn.sendall(b"HTTP/1.1 103 Early Hints\r\nlink: </a.css>; rel=preload\r\n\r\n")
-                time.sleep(0.05)
-                conn.sendall(b"HTTP/1.1 102 Processing\r\n\r\n")
-                time.sleep(0.05)
-                conn.sendall(b"HTTP/1.1 " + final + b"\r\ncontent-length: 2\r\n\r\nok")
+            for final, interim in self.ANSWERS:
+                try:
+                    if not conn.recv(65536):
+                        return
+                    for i in range(interim):
+                        hint = b"103 Early Hints\r\nlink: </a.css>; rel=preload" if i % 2 == 0 else b"102 Processing"
+                        conn.sendall(b"HTTP/1.1 " + hint + b"\r\n\r\n")
+                        time.sleep(0.01)
+                    conn.sendall(b"HTTP/1.1 " + final + b"\r\ncontent-length: 2\r\n\r\nok")
+                except OSError:
+                    return  # the relay gave up on the connection
 
 
 def test_interim_answers_are_skipped_so_each_message_gets_its_own_answer() -> None:
@@ -310,11 +315,12 @@ def test_interim_answers_are_skipped_so_each_message_gets_its_own_answer() -> No
     hinter = _Hinter(seconds=0)
     transport = StdlibTransport(timeout=3, connect=1)
     try:
-        statuses = [transport.post(hinter.url, b"{}", {}).status for _ in range(3)]
+        answers = [transport.post(hinter.url, b"{}", {}) for _ in range(5)]
     finally:
         transport.close()
         hinter.stop()
-    assert statuses == [200, 500, 200]
+    assert [a.status for a in answers] == [200, 500, 200, 200, None]  # review: eight were refused as "more than 8"
+    assert "more than 8 interim" in (answers[4].error or "")
 
 
 def test_timeout_bounds_the_whole_request_not_each_read() -> None:
