@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, overload
 
+from complaint_core.money import MAX_QUANTITY
 from complaint_core.timeutil import utc_z
 
 if TYPE_CHECKING:
@@ -198,7 +199,11 @@ def product_json(line: ProductLine) -> JSON:
     decimal strings); null when not given (requested null: 客户加工中未确定, P1-LC-02)."""
 
     def quantity(value: Decimal | None) -> str | None:
-        return None if value is None else format(value, "f")  # 1000, not 1E+3: what --product takes
+        if value is None:
+            return None
+        # 1000, not 1E+3: what --product takes; a value above the bound, stored before it, as it is (a billion digits
+        # written out would take minutes and gigabytes)
+        return format(value, "f") if value <= MAX_QUANTITY else str(value)
 
     return {
         "order": line.order_no or None,

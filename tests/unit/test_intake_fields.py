@@ -82,3 +82,19 @@ def test_a_new_complaints_product_lines_are_bounded_and_a_stored_one_still_loads
     assert service.receive(attrs.evolve(many, lines=many.lines[:-1]), actor="s", at=sh(2026, 11, 2))
     stored, _ = Case.receive(load_preset("manufacturing"), case_id=uuid4(), intake=huge, at=sh(2026, 11, 2), actor="s")
     assert loads(dumps(stored), Case) == stored
+    # final review: a second complaint carries its parent's intake, taken in before the bounds; and a quantity
+    # stored then prints as it is, not written out digit by digit
+    from entrypoints.jsonshapes import product_json
+
+    assert product_json(ProductLine(quantity=Decimal("1e999999999")))["qty"] == "1E+999999999"
+    store = MemoryStore()
+    old = Case.receive(load_preset("manufacturing"), case_id=uuid4(), intake=many, at=sh(2026, 11, 2), actor="s")[0]
+    policy = load_preset("manufacturing")
+    old, _ = old.register(policy, at=sh(2026, 11, 2, 10), actor="g", number="261101")
+    old, _ = old.find_not_established(policy, at=sh(2026, 11, 2, 11), actor="q", reason="误会")
+    old, _ = old.reply_to_customer(policy, at=sh(2026, 11, 2, 12), actor="s", message="说明")
+    old, _ = old.close(policy, at=sh(2026, 11, 2, 13), actor="g")
+    store.cases[old.case_id], store.numbers["261101"] = old, old.case_id
+    service = bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 11, 3)))
+    second = service.open_second_complaint("261101", actor="s", at=sh(2026, 11, 3))
+    assert second.parent_case_id == old.case_id and len(second.intake.lines) == MAX_PRODUCT_LINES + 1

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, exc, func, select
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.util import asbool
 
 from complaint_core.errors import ConcurrencyConflict
 
@@ -101,7 +102,8 @@ def is_conflict(error: exc.OperationalError) -> bool:
 def _create_private(file: Path) -> None:
     """A new database file readable by its owner only (0600), whatever the umask: it holds customer data and the
     webhook endpoints' signing secrets. SQLite gives its -wal and -shm files the database file's permissions. An
-    existing file is left as it is (an empty file is a new SQLite database)."""
+    existing file is left as it is (an empty file is a new SQLite database); a ``file:`` URI is left to SQLite
+    and the umask."""
     try:
         os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
@@ -121,7 +123,7 @@ def _sqlite(url: URL, **options: Any) -> Engine:
         raise StorageError(f"the database {path!r} is read-only: check its permissions")
     if not file.exists() and not os.access(file.parent, os.W_OK):
         raise StorageError(f"cannot create the database {path!r}: the directory is not writable")
-    if str(url.query.get("uri", "")).lower() not in ("true", "1"):  # a file: URI names its own file and mode
+    if not asbool(url.query.get("uri", False)):  # a file: URI (read as SQLAlchemy does) names its own file and mode
         _create_private(file)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **options)
 

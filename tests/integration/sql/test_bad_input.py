@@ -53,8 +53,9 @@ def test_a_new_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
         assert stat.S_IMODE(shared.stat().st_mode) == 0o640
         # review: a file: URI's path was created as a literal file named "file:…"
         os.chdir(tmp_path)
-        open_database("sqlite:///file:uri.db?uri=true").dispose()
-        assert (tmp_path / "uri.db").exists() and not (tmp_path / "file:uri.db").exists()
+        for spelling in ("true", "yes", "on"):  # final review: SQLAlchemy reads uri= as any boolean spelling
+            open_database(f"sqlite:///file:uri-{spelling}.db?uri={spelling}").dispose()
+            assert (tmp_path / f"uri-{spelling}.db").exists() and not (tmp_path / f"file:uri-{spelling}.db").exists()
     finally:
         os.umask(old)
         os.chdir(cwd)
