@@ -219,27 +219,16 @@ class CaseService:
         severity: str | None = None,
     ) -> Case:
         """Take in a complaint; ``parent`` makes it a second complaint (P1-LC-10); ``severity`` classifies it in
-        the same transaction (a CRM ticket that comes with one is never stored without it). New input is checked
-        against the intake bounds (``check_bounds``)."""
-        check_bounds(intake)
-        return self._receive(intake, actor=actor, at=at, policy_id=policy_id, parent=parent, severity=severity)
-
-    def _receive(
-        self,
-        intake: Intake,
-        *,
-        actor: str,
-        at: datetime | None = None,
-        policy_id: str | None = None,
-        parent: str | UUID | None = None,
-        severity: str | None = None,
-    ) -> Case:
-        """``receive`` without the bounds: a second complaint carries its parent's intake, which was taken in (and
-        may have been stored before the bounds), as the follow-up's second complaint does."""
+        the same transaction (a CRM ticket that comes with one is never stored without it). New product lines are
+        checked against the intake bounds (``check_bounds``); a second complaint's lines carried from its parent are
+        not new (they may have been stored before the bounds), as a dissatisfied visit's second complaint carries
+        them too."""
         when = self.recorded_at(at)
 
         def work(uow: UnitOfWork) -> Case:
             parent_case = self._load(uow, parent) if parent is not None else None
+            if parent_case is None or intake.lines != parent_case.intake.lines:
+                check_bounds(intake)
             pid = policy_id or (parent_case.policy_id if parent_case else None) or self.default_policy
             if pid is None:
                 raise NotFound("no policy given and the service has no default policy")
@@ -308,7 +297,7 @@ class CaseService:
         intake = original.intake
         if description:
             intake = attrs.evolve(intake, description=description)
-        return self._receive(intake, actor=actor, at=at, parent=original.case_id)
+        return self.receive(intake, actor=actor, at=at, parent=original.case_id)
 
     # ----- lifecycle ---------------------------------------------------------------------
     def register(self, ref: str | UUID, *, actor: str, at: datetime | None = None) -> Case:
