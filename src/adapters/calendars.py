@@ -16,9 +16,7 @@ policy opts into the weekends-only fallback, which is then marked estimated.
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -28,7 +26,7 @@ from complaint_core.calendar import TableCalendar, WorkingCalendar
 from complaint_core.errors import NotFound, PolicyInvalid
 from complaint_core.policy import CalendarSettings
 
-from .parse_errors import parse_error
+from .text_formats import loads_document
 
 FALLBACK_YEARS = 10
 
@@ -119,21 +117,21 @@ def parse_calendar_data(
     return out
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_calendar_document(path: Path) -> tuple[str, str, dict[str, Any]]:
+    """A calendar file (TOML, or ``.json``) as (format, text, table); ``PolicyInvalid`` if it cannot be read."""
+    fmt = "json" if path.suffix == ".json" else "toml"
     try:
-        if path.suffix == ".json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-        else:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:
-        raise PolicyInvalid("", f"cannot read calendar file {path}: {parse_error(exc)}") from None
+        text = path.read_text(encoding="utf-8")
+        data = loads_document(fmt, text)
+    except (OSError, ValueError) as exc:
+        raise PolicyInvalid("", f"cannot read calendar file {path}: {exc}") from None
     if not isinstance(data, dict):
         raise PolicyInvalid("", f"calendar file {path} must hold a table")
-    return data
+    return fmt, text, data
 
 
 def read_calendar_file(path: Path) -> dict[int, tuple[set[date], set[date]]]:
-    data = _read(path)
+    data = read_calendar_document(path)[2]
     file_calendar_name(data, str(path))
     return parse_calendar_data(data, str(path))
 
@@ -189,7 +187,7 @@ class CalendarRegistry:
         base: TableCalendar | None = china_calendar() if self._bundled and name == "cn" else None
         # a file given now must name its calendar properly; a document stored before that check keeps loading
         sources = [
-            *((str(path), _read(path), True) for path in self._files),
+            *((str(path), read_calendar_document(path)[2], True) for path in self._files),
             *((s, d, False) for s, d in self._documents),
         ]
         for source, data, strict in sources:

@@ -1,10 +1,12 @@
 """In-memory storage: a unit of work over dictionaries, with the same contract as SQL.
 
 Used by embedders who need no database, by the demo, and as the fakes of the
-service tests. One difference is the SQL stores' own: their columns' limits
-(``NotStorable``, STORE-LIMIT: text longer than its column, a NUL character) are
-not checked here, so input a test accepts in memory may still be refused there. A unit of work stages its writes and applies them on commit,
+service tests. A unit of work stages its writes and applies them on commit,
 checking versions then, so a lost update raises ``ConcurrencyConflict`` here too.
+
+One difference is the SQL stores' own: their columns' limits (``NotStorable``,
+STORE-LIMIT: text longer than its column, a NUL character) are not checked here,
+so input a test accepts in memory may still be refused there.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from complaint_core.organisation import (
 )
 from complaint_core.timeutil import is_month
 
-from .parse_errors import parse_error
+from .text_formats import loads_toml
 
 __all__ = [
     "CSV_FILES",
@@ -306,9 +306,9 @@ def organisation_from_dict(data: Mapping[str, Any], source: str = "organisation"
 def loads_organisation(text: str, source: str = "organisation") -> Organisation:
     """An organisation from TOML text; TOML floats are read as exact Decimals."""
     try:
-        data = tomllib.loads(text, parse_float=Decimal)
-    except (tomllib.TOMLDecodeError, RecursionError) as exc:
-        raise OrganisationInvalid("", f"{source} is not valid TOML: {parse_error(exc)}") from None
+        data = loads_toml(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise OrganisationInvalid("", f"{source} is not valid TOML: {exc}") from None
     return organisation_from_dict(data, source)
 
 

@@ -28,7 +28,7 @@ from cattrs.v import format_exception
 from complaint_core.errors import PolicyInvalid, RuleViolation, enum_member
 from complaint_core.policy import Limit, Policy, TimeUnit
 
-from .parse_errors import parse_error
+from .text_formats import loads_json, loads_toml
 
 PRESETS = ("manufacturing", "furniture", "auto-dealer", "service", "bank-branch")
 
@@ -253,21 +253,19 @@ def loads_policy(
     """A policy from TOML text, or JSON (``fmt="json"``): the policy table, or what ``complaint --json policy
     show`` prints (its ``policy`` member), so an exported policy can be edited and loaded back."""
     if fmt == "json":
-        import json
-
         try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as exc:
-            raise PolicyInvalid("", f"{source} is not valid JSON: {parse_error(exc)}") from None
+            data = loads_json(text)
+        except ValueError as exc:
+            raise PolicyInvalid("", f"{source} is not valid JSON: {exc}") from None
         if isinstance(data, dict) and set(data) == {"preset", "file", "policy"}:
             data = data["policy"]
         if not isinstance(data, dict):
             raise PolicyInvalid("", f"{source} must hold a JSON object (the policy table)")
     else:
         try:
-            data = tomllib.loads(text)
-        except (tomllib.TOMLDecodeError, RecursionError) as exc:
-            raise PolicyInvalid("", f"{source} is not valid TOML: {parse_error(exc)}") from None
+            data = loads_toml(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise PolicyInvalid("", f"{source} is not valid TOML: {exc}") from None
     return policy_from_dict(data, source, known_calendars=known_calendars, stored=stored)
 
 

@@ -88,14 +88,9 @@ class StoredPolicies:
 
 def parse_document(fmt: str, source: str) -> dict[str, Any]:
     """A stored TOML or JSON document as a table."""
-    if fmt == "json":
-        import json
+    from .text_formats import loads_document  # read when a document is, not at start-up
 
-        data = json.loads(source)
-    else:
-        import tomllib
-
-        data = tomllib.loads(source)
+    data = loads_document(fmt, source)
     if not isinstance(data, dict):
         raise ValueError("a document must hold a table")
     return data

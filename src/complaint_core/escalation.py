@@ -364,15 +364,15 @@ def lateness_days(
     reads the due's time, so 47 hours late is one full day, not none. Clocks in working days count working days
     of ``calendar`` only; every other unit counts calendar days. 0 when ``end`` is at or before ``due``.
     """
-    if end.astimezone(UTC) <= due.astimezone(UTC):
+    end_utc = end.astimezone(UTC)  # datetimes sharing a tzinfo compare as wall-clock readings: compare in UTC
+    if end_utc <= due.astimezone(UTC):
         return 0
     first, last = local_date(due, tz), local_date(end, tz)
     if last <= first:
         return 0
     # on end's day, the due's time of day has come: an instant, not a wall-clock reading, which repeats an hour when
     # clocks go back (a step closed half an hour later would count a day fewer); fold 0, the first of two
-    # (in UTC: datetimes sharing a tzinfo compare as wall-clock readings)
-    come_round = end.astimezone(UTC) >= datetime.combine(last, due.astimezone(tz).time(), tzinfo=tz).astimezone(UTC)
+    come_round = end_utc >= datetime.combine(last, due.astimezone(tz).time(), tzinfo=tz).astimezone(UTC)
     if unit is TimeUnit.WORKING_DAYS:
         if calendar is None:
             raise ValueError("lateness in working days needs a working calendar")

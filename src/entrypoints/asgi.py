@@ -35,7 +35,7 @@ from uuid import UUID
 
 import attrs
 
-from adapters.parse_errors import parse_error
+from adapters.text_formats import loads_toml
 from adapters.webhooks.mapping import (
     EventKind,
     FieldError,
@@ -111,9 +111,9 @@ def load_sources(path: str | Path) -> dict[str, Source]:
     """
     file = Path(path)
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as error:
-        raise SourcesFileError(f"{file}: cannot read the sources file: {parse_error(error)}") from None
+        data = loads_toml(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise SourcesFileError(f"{file}: cannot read the sources file: {error}") from None
     table = data.get("sources")
     if not isinstance(table, dict) or not table:
         raise SourcesFileError(f"{file}: no [sources.<name>] tables")

@@ -12,8 +12,8 @@ department, severity, market, clock, handling, pareto, week, audit, case), ``key
 row's code, a week, a case reference or ``reference:clock``), both labels, ``metric`` and
 ``value`` (formatted as in JSON; booleans as true/false, lists joined with ``;``). A text cell that a
 spreadsheet would run as a formula (first character, after any spaces or quotes, ``=``, ``+``, ``-``,
-``@``, their full-width forms, tab or CR, and not a number) starts with an apostrophe: customer names come from CRMs and clerks, and this file is opened
-in Excel (CSV injection).
+``@``, their full-width forms, tab or CR, and not a number) starts with an apostrophe: customer names
+come from CRMs and clerks, and this file is opened in Excel (CSV injection).
 """
 
 from __future__ import annotations

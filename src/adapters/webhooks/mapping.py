@@ -30,7 +30,7 @@ from complaint_core.money import amount as money_amount
 from complaint_core.policy import CaseKind, Channel, ComplainantKind, Market, Policy
 from complaint_core.timeutil import FIRST_YEAR, LAST_YEAR
 
-from ..parse_errors import parse_error
+from ..text_formats import loads_toml
 from .pointer import JsonPointer, PointerSyntaxError
 
 BUNDLED = ("generic", "hubspot-tickets", "salesforce-cases")
@@ -639,9 +639,9 @@ class _Loader:
 def loads_mapping(text: str, source: str = "<mapping>") -> InboundMapping:
     """Parse mapping TOML; every problem raises ``MappingFileError`` naming ``source`` and the key path."""
     try:
-        data = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, RecursionError) as error:
-        raise MappingFileError(source, "", f"not valid TOML: {parse_error(error)}") from None
+        data = loads_toml(text)
+    except tomllib.TOMLDecodeError as error:
+        raise MappingFileError(source, "", f"not valid TOML: {error}") from None
     return _Loader(source).load(data)
 
 

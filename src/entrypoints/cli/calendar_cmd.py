@@ -177,10 +177,8 @@ class CalendarFile(NamedTuple):
 
 def read_calendar_file(file: Path) -> CalendarFile:
     """Read, parse and build the calendar a file defines; exit 2 naming the file if it cannot be."""
-    from adapters.calendars import CalendarRegistry, file_calendar_name
+    from adapters.calendars import CalendarRegistry, file_calendar_name, read_calendar_document
     from complaint_core.policy import CalendarSettings
-
-    from .loaders import read_calendar_document
 
     fmt, source, data = read_calendar_document(file)
     name = file_calendar_name(data, str(file))

@@ -164,12 +164,13 @@ def parse_product(text: str) -> dict[str, Any]:
         if key == "shipped":
             out["shipped_on"] = parse_date(value)
         elif key in ("qty", "defective", "requested"):
-            if not _QUANTITY.fullmatch(value) or Decimal(value) > MAX_QUANTITY:
+            quantity = Decimal(value) if _QUANTITY.fullmatch(value) else None
+            if quantity is None or quantity > MAX_QUANTITY:
                 raise ValueError(
                     f"{key}={value!r} is not a non-negative quantity such as 320 or 12.5 (at most {MAX_QUANTITY:,})"
                 )
             out[{"qty": "quantity", "defective": "defective_quantity", "requested": "requested_quantity"}[key]] = (
-                Decimal(value)
+                quantity
             )
         else:
             out["order_no" if key == "order" else "part_no"] = value
@@ -1018,7 +1019,7 @@ def list_cases(
             if at is None:  # now: the clocks' index finds the candidates
                 late = {cid for cid, _, _ in uow.cases.overdue(when)}
                 cases = [c for c in cases if str(c.case_id) in late]
-            cases = [c for c in cases if late_then(c)]  # a moment past: the clocks as they ran then
+            cases = [c for c in cases if late_then(c)]  # the clocks as they ran at --at (one stopped since ran)
         numbers: dict[Any, str | None] = {c.case_id: c.number for c in cases}
         parents = {c.parent_case_id for c in cases if c.parent_case_id is not None} - set(numbers)
         numbers.update({parent: uow.cases.get(parent).number for parent in parents})  # in this one transaction

@@ -6,36 +6,18 @@ the China calendar) chinese_calendar.
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from adapters.calendars import CalendarRegistry
-from adapters.parse_errors import parse_error
+from adapters.calendars import CalendarRegistry, read_calendar_document
 from adapters.policy_files import PRESETS, load_policy, load_preset
 from adapters.stored_documents import Doc
 from complaint_core.calendar import WorkingCalendar
-from complaint_core.errors import PolicyInvalid
 from complaint_core.policy import CalendarSettings, Policy
 
 BUNDLED_CALENDAR = "cn"
-
-
-def read_calendar_document(path: Path) -> tuple[str, str, dict[str, Any]]:
-    """A calendar file (TOML, or ``.json``) as (format, text, table); ``PolicyInvalid`` (exit 2) if it cannot be."""
-    fmt = "json" if path.suffix == ".json" else "toml"
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if fmt == "json" else tomllib.loads(text)
-    except (OSError, ValueError, RecursionError) as exc:
-        raise PolicyInvalid("", f"cannot read calendar file {path}: {parse_error(exc)}") from None
-    if not isinstance(data, dict):
-        raise PolicyInvalid("", f"calendar file {path} must hold a table")
-    return fmt, text, data
 
 
 def calendar_file_names(files: Sequence[Path]) -> dict[str, list[Path]]:
