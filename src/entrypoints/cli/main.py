@@ -22,6 +22,7 @@ from typer.models import CommandInfo
 
 from .context import ALLOW_FUTURE_ENV, DB_ENV, DEFAULT_DB, TYPER_OPTIONS, Lang, Settings, area
 from .errors import HandledGroup
+from .output import tolerate_encodings
 
 AREAS: tuple[str, ...] = (
     "entrypoints.cli.policy_cmd",
@@ -197,6 +198,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
             sys.stderr.write(f"error: the argument {shown!r} is not UTF-8 text; use a UTF-8 terminal or locale\n")
             raise SystemExit(2)
+    tolerate_encodings()
     areas, command = invoked(args)
     app = build_index() if areas is None else build_app(areas, command=command)
     app(args=args, prog_name="complaint")

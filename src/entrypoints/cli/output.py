@@ -57,11 +57,33 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def dumps(doc: Any) -> str:
-    """The one JSON document: UTF-8 text (Chinese kept as is), two-space indent, keys in the shape's order."""
+def dumps(doc: Any, *, ascii_only: bool = False) -> str:
+    """The one JSON document: Chinese kept as is (or as ``\\u`` escapes with ``ascii_only``), two-space indent,
+    keys in the shape's order."""
     import json
 
-    return json.dumps(doc, ensure_ascii=False, indent=2, default=_default)
+    return json.dumps(doc, ensure_ascii=ascii_only, indent=2, default=_default)
+
+
+def encodes_everything(out: TextIO) -> bool:
+    """Whether ``out``'s encoding is a UTF one: any other (cp936, latin-1) lacks some characters a case may hold."""
+    import codecs
+
+    try:
+        return codecs.lookup(getattr(out, "encoding", None) or "ascii").name.startswith("utf")
+    except LookupError:
+        return False
+
+
+def tolerate_encodings() -> None:
+    """Show what stdout's or stderr's encoding lacks as ``\\u`` escapes instead of failing: a command that has
+    committed must not then exit 1 over printing a customer's name (a Windows redirect in cp936, an emoji under
+    GBK, a latin-1 locale), which invites a retry that records it twice."""
+    import io
+
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict" and not encodes_everything(stream):
+            stream.reconfigure(errors="backslashreplace")
 
 
 # A table written to a pipe or file is read by a program or a person later: rich would cut it to 80 columns and
@@ -87,7 +109,7 @@ def emit(
     """Print the result: ``doc`` as JSON with ``--json``, else ``human(console)`` draws it with rich."""
     if settings.json:
         out = file if file is not None else sys.stdout
-        out.write(dumps(doc) + "\n")
+        out.write(dumps(doc, ascii_only=not encodes_everything(out)) + "\n")  # valid and lossless in any encoding
         out.flush()
     else:
         human(stdout_console(file))

@@ -102,14 +102,14 @@ def build_monthly(app: App, month: str) -> MonthlyReport:
     )
 
 
-def render(report: MonthlyReport, fmt: Format, lang: Any, tz: Any) -> str:
-    """The report as text in ``fmt`` (not ``table``)."""
+def render(report: MonthlyReport, fmt: Format, lang: Any, tz: Any, *, ascii_only: bool = False) -> str:
+    """The report as text in ``fmt`` (not ``table``); JSON with ``\\u`` escapes for an ``ascii_only`` stream."""
     from adapters.reports import to_csv, to_html, to_json_dict
 
     from .output import dumps
 
     if fmt is Format.json:
-        return dumps(to_json_dict(report)) + "\n"
+        return dumps(to_json_dict(report), ascii_only=ascii_only) + "\n"
     if fmt is Format.csv:
         return to_csv(report)
     return to_html(report, lang, tz=tz)
@@ -166,7 +166,9 @@ def monthly(
         return
     import sys
 
-    sys.stdout.write(render(report, chosen, lang, policy.tz))
+    from .output import encodes_everything
+
+    sys.stdout.write(render(report, chosen, lang, policy.tz, ascii_only=not encodes_everything(sys.stdout)))
     sys.stdout.flush()
 
 

@@ -118,3 +118,34 @@ def test_a_table_written_to_a_pipe_keeps_every_character(tmp_path: Path) -> None
     assert listed.returncode == 0, listed.stderr
     assert case_id in listed.stdout and customer in listed.stdout
     assert "…" not in listed.stdout
+
+
+@pytest.mark.parametrize("encoding", ["cp936", "latin-1"])
+def test_an_output_encoding_without_a_case_s_characters_neither_fails_nor_loses_them(
+    tmp_path: Path, encoding: str
+) -> None:
+    """stdout in an encoding that lacks a customer's characters (a Windows redirect in cp936 and an emoji, a
+    latin-1 locale): the command that committed exits 0, not 1 ("unexpected UnicodeEncodeError" invited a retry
+    that opened the case twice); tables show the characters as ``\\u`` escapes, and JSON escapes them so it is
+    valid and lossless."""
+    import os
+
+    db = str(tmp_path / "c.db")
+    assert run("--db", db, "init", "--policy", "manufacturing").returncode == 0
+    customer = "张三😀公司"
+    env = {**os.environ, "PYTHONPATH": SRC, "PYTHONIOENCODING": encoding}
+
+    def raw(*args: str) -> subprocess.CompletedProcess[bytes]:
+        cmd = [sys.executable, "-m", "entrypoints.cli.main", "--db", db, *args]
+        return subprocess.run(cmd, capture_output=True, env=env, timeout=60)
+
+    opened = raw("--lang", "zh", "case", "open", "--customer", customer, "--category", "quality")
+    assert opened.returncode == 0, opened.stderr
+    assert b"\\U0001f600" in raw("--lang", "zh", "case", "list").stdout
+    listed = raw("--json", "case", "list")
+    assert listed.returncode == 0, listed.stderr
+    doc = json.loads(listed.stdout.decode("ascii"))
+    assert doc["count"] == 1 and doc["cases"][0]["customer"] == customer
+    report = raw("report", "monthly", "2026-11", "--format", "json")
+    assert report.returncode == 0, report.stderr
+    assert json.loads(report.stdout.decode("ascii"))["month"] == "2026-11"
