@@ -305,8 +305,8 @@ def test_a_milestone_the_policy_does_not_name_is_refused(
 
 
 def test_the_milestones_offered_leave_out_major_flagged() -> None:
-    """auto-dealer's alert clock starts at major_flagged, reached by flagging the case major, never by name."""
-    assert load_preset("auto-dealer").milestone_names() == ("alert_acknowledged",)
+    """auto-dealer's alert clocks start at major_flagged, reached by flagging the case major, never by name."""
+    assert load_preset("auto-dealer").milestone_names() == ("alert_acknowledged", "reported_to_brand_legal")
 
 
 @pytest.mark.parametrize(

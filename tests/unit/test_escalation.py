@@ -313,7 +313,8 @@ def test_overdue_as_of_a_past_moment_counts_the_clocks_as_they_ran_then(service:
     intake = Intake(customer="前台", channel=Channel.PHONE, category="attitude", kind=CaseKind.INTERNAL)
     case = service.receive(intake, actor="cs", at=sh(2026, 11, 2), policy_id="service")
     service.register(case.case_id, actor="gm", at=sh(2026, 11, 2, 10))
-    service.start_investigation(case.case_id, actor="qa", at=sh(2026, 11, 5, 11))  # first_investigation: due 11-03
+    # first_investigation: due 11-03, done when the ticket goes to the accused head (P4-DL-01, P4-LC-04)
+    service.reach_milestone(case.case_id, "forwarded_to_head", actor="gm_secretary", at=sh(2026, 11, 5, 11))
     found = service.get(case.case_id)
     policy = service.policy_of(found)
     calendar = service.calendar_for(policy)
@@ -324,7 +325,7 @@ def test_overdue_as_of_a_past_moment_counts_the_clocks_as_they_ran_then(service:
     assert late(sh(2026, 11, 3, 23)) == []  # in time then
     assert late(sh(2026, 11, 4, 9)) == ["first_investigation"]  # late then, stopped on 11-05
     assert late(sh(2026, 11, 5, 10)) == ["first_investigation", "close"]  # close (2 WD) was due 11-04 too
-    assert late(sh(2026, 11, 5, 12)) == ["close"]  # the investigation started at 11:00
+    assert late(sh(2026, 11, 5, 12)) == ["close"]  # the first investigation ended at 11:00
     assert late(sh(2026, 11, 1)) == [] and status_at(found, sh(2026, 11, 1)) is None  # not received yet
     service.find_not_established(case.case_id, actor="qa", reason="误会", at=sh(2026, 11, 6))
     assert overdue_deadlines(service.get(case.case_id), policy, calendar, sh(2026, 11, 7)) == []
@@ -552,8 +553,9 @@ def test_p3_esc_01_major_complaint_alerts_at_once_and_escalates_unacknowledged(
     recorded = service.sweep(now=sh(2026, 11, 2, 10, 5))
     assert [(a.clock, a.target) for a in recorded] == [("major_alert", "department_manager"), ("major_alert", "gm")]
     assert service.sweep(now=sh(2026, 11, 3, 9, 59)) == ()
-    (late,) = service.sweep(now=sh(2026, 11, 3, 10, 1))
-    assert (late.target, late.action) == ("coo", EscalationAction.ESCALATE)
+    unreported, late = service.sweep(now=sh(2026, 11, 3, 10, 1))  # by clock name
+    assert (late.clock, late.target, late.action) == ("major_alert", "coo", EscalationAction.ESCALATE)
+    assert (unreported.clock, unreported.rule_id) == ("brand_legal_report", "E4-DL-02")  # its own 24 h (v5)
 
 
 def test_p3_esc_01_an_acknowledged_alert_goes_no_further(store: MemoryStore, service: CaseService, sh: Maker) -> None:
@@ -562,7 +564,8 @@ def test_p3_esc_01_an_acknowledged_alert_goes_no_further(store: MemoryStore, ser
     service.flag_major(ref, actor="cr", reason="堵门", at=sh(2026, 11, 2, 10))
     service.sweep(now=sh(2026, 11, 2, 11))
     service.reach_milestone(ref, "alert_acknowledged", actor="gm", at=sh(2026, 11, 2, 12))
-    assert service.sweep(now=sh(2026, 11, 5)) == ()
+    # acknowledging the alert is not the report to the brand department and legal (E4-DL-02): that is still owed
+    assert [a.clock for a in service.sweep(now=sh(2026, 11, 5))] == ["brand_legal_report"]
 
 
 def test_p3_esc_01_an_alert_clock_is_no_late_step_of_anyone(
@@ -765,7 +768,7 @@ def test_classified_major_starts_the_alert_clocks_of_major_cases(store: MemorySt
     intake = Intake(customer="车主", channel=Channel.PHONE, category="repair_quality")
     ref = service.receive(intake, actor="cr", policy_id="auto-dealer", at=sh(2026, 11, 2, 9)).case_id
     case = service.classify(ref, "major", actor="cs", at=sh(2026, 11, 2, 9, 1))
-    assert case.major and [c.name for c in case.clocks] == ["major_alert"]
+    assert case.major and [c.name for c in case.clocks] == ["major_alert", "brand_legal_report"]
 
 
 def test_a_case_beyond_the_calendar_no_longer_holds_back_every_other_case(store: MemoryStore, sh: Maker) -> None:

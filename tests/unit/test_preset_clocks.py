@@ -1,4 +1,4 @@
-"""Bundled presets: the clock rules of P1-DL-03, P2-DL-02..04, P3-DL-01, P4-DL-01 and P4-DL-05.
+"""Bundled presets: the clock rules of P1-DL-02/03, P2-DL-02..04, P3-DL-01, E4-DL-02, P4-DL-01 and P4-DL-05.
 
 Each test drives a case through the real preset to the milestone that starts the clock and checks the deadline
 against one worked out by hand from the rule text (seed-rules-1 §5) and the 2026 China calendar (DOMAIN §4: the
@@ -75,6 +75,20 @@ def test_p1_dl_03_consolidated_opinion_within_1_calendar_day(
     consolidation = deadline(service, ref, "consolidation")
     assert consolidation.rule_id == "P1-DL-03"
     assert consolidation.due == due
+
+
+def test_p1_esc_01_a_late_investigation_report_gets_its_reminder(service: CaseService, sh: Maker) -> None:
+    """P1-ESC-01 (manufacturing v6): QA's report (P1-DL-02, 3 calendar days) overdue gets a 催办单 to the late
+    department at its due, as a late closure does; before v6 nothing was sent until the 13-day close ran out."""
+    intake = Intake(customer="华东电子", channel=Channel.PHONE, category="quality")
+    ref = service.receive(intake, actor="sales", at=sh(2026, 11, 2), policy_id="manufacturing").case_id
+    service.register(ref, actor="gm_office", at=sh(2026, 11, 2, 10))
+    service.reach_milestone(ref, "investigation_done", actor="qa", at=sh(2026, 11, 3, 10))
+    assert deadline(service, ref, "report").due == end_of(2026, 11, 6)
+    assert service.sweep(now=end_of(2026, 11, 6)) == ()  # due at the end of the day: in time until then
+    (reminder,) = service.sweep(now=sh(2026, 11, 9))
+    assert (reminder.clock, reminder.level, reminder.target) == ("report", 1, "late_department")
+    assert (reminder.rule_id, reminder.label.zh if reminder.label else None) == ("P1-DL-02", "催办单")
 
 
 # --- P2 furniture ----------------------------------------------------------------------------------------------------
@@ -186,6 +200,22 @@ def test_p3_dl_01_solution_within_1_working_day(service: CaseService, investigat
     assert solution.due == due
 
 
+def test_e4_dl_02_a_major_complaint_is_reported_to_brand_and_legal_within_24_hours(
+    service: CaseService, sh: Maker
+) -> None:
+    """E4-DL-02 (auto-dealer v5): found major, the store reports it to the brand department and legal within
+    24 hours; a report in time stops the clock, and no reminder follows."""
+    intake = Intake(customer="车主", channel=Channel.PHONE, category="repair_quality")
+    ref = service.receive(intake, actor="cr", at=sh(2026, 11, 2), policy_id="auto-dealer").case_id
+    assert "brand_legal_report" not in clock_names(service, ref)  # only a major complaint owes it
+    service.flag_major(ref, actor="cr", reason="媒体负面报道", at=sh(2026, 11, 2, 10))
+    report = deadline(service, ref, "brand_legal_report")
+    assert (report.rule_id, report.due) == ("E4-DL-02", sh(2026, 11, 3, 10))
+    service.reach_milestone(ref, "reported_to_brand_legal", actor="cr", at=sh(2026, 11, 3, 9))
+    assert deadline(service, ref, "brand_legal_report").met is True
+    assert [a.clock for a in service.sweep(now=sh(2026, 11, 4))] == ["major_alert"] * 3  # manager, GM, COO
+
+
 # --- P4 service ------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("filed", "first_due", "close_due"),
@@ -206,6 +236,24 @@ def test_p4_dl_01_internal_first_investigation_1_and_close_2_working_days(
     assert (first.rule_id, close.rule_id) == ("P4-DL-01", "P4-DL-01")
     assert first.due == first_due
     assert close.due == close_due
+
+
+def test_p4_dl_01_the_first_investigation_is_done_when_the_ticket_goes_to_the_accused_head(
+    service: CaseService, sh: Maker
+) -> None:
+    """P4-DL-01 「初次调查不超过1个工作日」 (service v6): the first investigation may take 1 working day, so its clock
+    runs until the GM secretary forwards the ticket to the accused head (P4-LC-04), not until it starts: one
+    started at once and forwarded 3 working days later was shown in time."""
+    intake = Intake(customer="前台", channel=Channel.LETTER, category="attitude", kind=CaseKind.INTERNAL)
+    ref = service.receive(intake, actor="gm_secretary", at=sh(2026, 11, 2), policy_id="service").case_id
+    service.register(ref, actor="gm_secretary", at=sh(2026, 11, 2, 9, 5))
+    service.start_investigation(ref, actor="gm_secretary", at=sh(2026, 11, 2, 9, 10))
+    assert deadline(service, ref, "first_investigation").stopped_at is None
+    service.reach_milestone(ref, "forwarded_to_head", actor="gm_secretary", at=sh(2026, 11, 5))
+    first = deadline(service, ref, "first_investigation")
+    assert (first.due, first.stopped_at) == (end_of(2026, 11, 3), sh(2026, 11, 5))
+    assert first.met is False
+    assert deadline(service, ref, "head_reply").due == end_of(2026, 11, 6)  # the head's 1 WD starts there
 
 
 def test_p4_dl_01_not_for_external_tickets(service: CaseService) -> None:

@@ -101,7 +101,7 @@ def test_p3_lc_01_intake_fields_of_the_policy(app: typer.Typer, db: Path) -> Non
     text = (ROOT / "src" / "adapters" / "presets" / "auto-dealer.toml").read_text(encoding="utf-8")
     strict = db.parent / "strict.toml"
     strict.write_text(
-        text.replace("version = 4", "version = 7").replace(
+        text.replace("version = 5", "version = 7").replace(
             'rule_id = "P3-LC-01"\n\n[[intake',
             'rule_id = "P3-LC-01"\nrequired = ["description", "plate"]\n\n[[intake',
             1,

@@ -377,8 +377,23 @@ def test_p4_pen_05_days_late_taken_from_the_sat_on_tickets_clock(
     assert code == 3 and "no clock 'head_reply'" in err
     code, err = refused(capsys, db, "penalty", "assess", ref, "--overdue", "S02=3 days")
     assert code == 2 and "neither a number of days nor a clock" in err
+    # service v6: the first investigation lasts until the ticket goes to the accused head (P4-DL-01); this one never
+    # went, so its clock ran until the closure: due Tue 11-03, and Wed to Fri are over → 50 + 3 × 50
+    code, doc = run(capsys, db, "penalty", "assess", ref, "--overdue", "S02=first_investigation")
+    assert code == 0, doc
+    (line,) = [line for line in doc["assessment"]["lines"] if line["rule"] == "P4-PEN-05"]
+    assert (line["person"], line["amount"]) == ("S02", "200.00")
+
+
+def test_p4_pen_05_no_fine_for_a_clock_in_time(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A ticket forwarded to the accused head within its first working day was not sat on: `--overdue` on its
+    first investigation's clock is refused, naming the rule (it was fined 50.00 before)."""
+    db = tmp_path / "s.db"
+    ref = service_case(capsys, db, kind=CaseKind.INTERNAL)
+    code, doc = run(capsys, db, "case", "milestone", ref, "forwarded_to_head", "--at", "2026-11-02T13:00")
+    assert code == 0, doc
     code, err = refused(capsys, db, "penalty", "assess", ref, "--overdue", "S02=first_investigation")
-    assert code == 4 and "[P4-PEN-05] clock 'first_investigation' was in time" in err  # fined 50.00 before
+    assert code == 4 and "[P4-PEN-05] clock 'first_investigation' was in time" in err
 
 
 def test_p4_pen_07_a_concealment_fine_above_its_minimum(capsys: pytest.CaptureFixture[str], db: Path) -> None:
@@ -800,7 +815,7 @@ def test_f4_pn_count_tiers_charged_through_the_cli(
     from entrypoints.app import open_app
 
     text = (ROOT / "src" / "adapters" / "presets" / "service.toml").read_text(encoding="utf-8")
-    text = text.replace('policy_id = "service"', 'policy_id = "counted"', 1).replace("version = 4", "version = 1", 1)
+    text = text.replace('policy_id = "service"', 'policy_id = "counted"', 1).replace("version = 6", "version = 1", 1)
     tiers = [(2, "100.00", "F4-PN-01"), (3, "200.00", "F4-PN-02"), (4, "300.00", "F4-PN-03")]
     for at_least, amount, rule in tiers:
         text += f'\n[[penalties.count_tiers]]\nat_least = {at_least}\namount = "{amount}"\nrule_id = "{rule}"\n'

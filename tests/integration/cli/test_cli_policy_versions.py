@@ -47,24 +47,24 @@ def test_a_new_version_leaves_open_cases_on_theirs_until_they_adopt_it(app: type
     as_json(app, db, "case", "register", ref, "--at", "2026-11-02T10:00")
     assert close_due(app, db, ref) == "2026-11-15T15:59:59.999999Z"  # P1-DL-01: 13 calendar days
 
-    newer = edited(tmp_path, "newer.toml", ("version = 5", "version = 6"), ('"13 calendar_days"', '"10 calendar_days"'))
+    newer = edited(tmp_path, "newer.toml", ("version = 6", "version = 7"), ('"13 calendar_days"', '"10 calendar_days"'))
     published = as_json(app, db, "init", "--policy", str(newer))
-    assert published["policy"] == {"id": "manufacturing", "version": 6} and published["stored"] is True
+    assert published["policy"] == {"id": "manufacturing", "version": 7} and published["stored"] is True
     assert close_due(app, db, ref) == "2026-11-15T15:59:59.999999Z"  # still the bundled version's
     for command in (("sweep", "--at", "2026-11-20T09:00"), ("report", "overdue"), ("report", "monthly", "2026-11")):
         assert invoke(app, db, "--json", *command).exit_code == 0, command
     new = as_json(app, db, "case", "open", "--customer", "乙", "--category", "quality", "--at", "2026-11-02T11:00")
-    assert new["policy"] == {"id": "manufacturing", "version": 6}
+    assert new["policy"] == {"id": "manufacturing", "version": 7}
     assert as_json(app, db, "init", "--policy", str(newer))["stored"] is False  # the same version again: a no-op
     assert count(db, "documents") == 1 + 3  # the new version once, and the default_policy setting each time
     # policy audit: init named the preset's version, under which no case opens any more
     preset = as_json(app, db, "init", "--policy", "manufacturing")
-    assert preset["policy"]["version"] == 5 and preset["new_cases_version"] == 6
+    assert preset["policy"]["version"] == 6 and preset["new_cases_version"] == 7
     said = invoke(app, db, "--lang", "en", "init", "--policy", "manufacturing")
-    assert said.exit_code == 0 and "manufacturing v6" in " ".join(said.stdout.split()), said.output
+    assert said.exit_code == 0 and "manufacturing v7" in " ".join(said.stdout.split()), said.output
 
     adopted = as_json(app, db, "case", "adopt", ref, "--at", "2026-11-20T10:00")
-    assert adopted["policy"] == {"id": "manufacturing", "version": 6}
+    assert adopted["policy"] == {"id": "manufacturing", "version": 7}
     assert close_due(app, db, ref) == "2026-11-12T15:59:59.999999Z"  # 10 days from the same start
     again = invoke(app, db, "case", "adopt", ref, "--version", "1", "--at", "2026-11-20T10:00")
     assert again.exit_code == 4 and "[CASE-POLICY]" in again.stderr
@@ -83,7 +83,7 @@ def test_an_edit_under_a_known_version_is_refused_and_nothing_is_written(
     changed = edited(tmp_path, "changed.toml", rename, ('"13 calendar_days"', '"5 calendar_days"'))
     result = invoke(app, db, "init", "--policy", str(changed))
     assert result.exit_code == 2 and "[POLICY] version:" in result.stderr
-    assert f"policy {policy_id} v5 is" in result.stderr and "give the changed policy a new version" in result.stderr
+    assert f"policy {policy_id} v6 is" in result.stderr and "give the changed policy a new version" in result.stderr
     assert ("stored in the database" if stored_first else "the bundled preset") in result.stderr
     assert count(db, "documents") == documents
     assert invoke(app, db, "case", "list").exit_code == 0

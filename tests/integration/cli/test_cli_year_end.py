@@ -60,7 +60,11 @@ def test_p4_dl_a_write_whose_deadline_needs_a_year_not_loaded_stores_nothing(app
     as_json(app, db, "case", "register", ref, "--at", "2026-12-29T09:10")
     as_json(app, db, "case", "investigate", ref, "--at", "2026-12-29T09:20")
     before = (count(db, "history"), count(db, "outbox"), count(db, "cases"), due_times(db))
-    assert before[3] == {"close": "2026-12-31 15:59:59.999999+00:00"}
+    # the first investigation runs until the ticket goes to the accused head (service v6)
+    assert before[3] == {
+        "close": "2026-12-31 15:59:59.999999+00:00",
+        "first_investigation": "2026-12-30 15:59:59.999999+00:00",
+    }
 
     # the head's reply clock (1 working day from 12-31) runs into 2027: refused, nothing written
     forwarded = invoke(app, db, "case", "milestone", ref, "forwarded_to_head", "--at", "2026-12-31T10:00")
@@ -148,7 +152,8 @@ def test_calendar_import_judges_closed_cases_again(app: typer.Typer, tmp_path: P
     ref = as_json(app, db, "case", "open", *TICKET, "--at", "2027-02-12T10:00")["id"]
     steps = [
         ("register", ref),
-        ("investigate", ref),  # Monday 02-15: on time under the estimate, a working day late in fact
+        ("investigate", ref),
+        ("milestone", ref, "forwarded_to_head"),  # Monday 02-15: on time under the estimate, a working day late in fact
         ("attribute", ref, "--no-fault"),
         ("improve", ref, "--measures", "m", "--owner", "S1"),
         ("propose", ref, "--remedy", "explanation"),
@@ -156,7 +161,12 @@ def test_calendar_import_judges_closed_cases_again(app: typer.Typer, tmp_path: P
         ("reply", ref, "--message", "ok"),
         ("close", ref),  # Tuesday 02-16: the estimate's last day, a day late in fact
     ]
-    times = ["2027-02-12T10:30", "2027-02-15T09:00", *[f"2027-02-16T09:{m:02}" for m in range(10, 60, 9)]]
+    times = [
+        "2027-02-12T10:30",
+        "2027-02-15T09:00",
+        "2027-02-15T09:05",
+        *[f"2027-02-16T09:{m:02}" for m in range(10, 60, 9)],
+    ]
     for step, at in zip(steps, times, strict=True):
         as_json(app, db, "case", *step, "--at", at)
     as_json(app, db, "sweep", "--at", "2027-02-17T09:00")

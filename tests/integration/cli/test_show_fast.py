@@ -116,7 +116,7 @@ def test_stored_policy_and_stored_calendar(app: typer.Typer, tmp_path: Path, mon
                     "--at", "2027-01-04T09:00")  # fmt: skip
     assert first["policy"]["id"] == "mine"
     # a newer stored version of a preset's id replaces the preset; the first case keeps its version
-    text = preset_text("manufacturing").replace("version = 5", "version = 7", 1)
+    text = preset_text("manufacturing").replace("version = 6", "version = 7", 1)
     database = open_database(str(db))
     try:
         docs.store(database.engine, kind="policy", name="manufacturing", source=text, fmt="toml", at=datetime.now(UTC))

@@ -271,7 +271,7 @@ def test_stored_policies_are_the_documents_policies(tmp_path: Path) -> None:
     try:
         for name in PRESETS:
             assert load_preset(name).policy_id == name  # the preset file is named by its id
-        text = preset_text("manufacturing").replace("version = 5", "version = 7", 1)
+        text = preset_text("manufacturing").replace("version = 6", "version = 7", 1)
         assert "version = 7" in text
         docs.store(database.engine, kind="policy", name="manufacturing", source=text, fmt="toml", at=datetime.now(UTC))
         stored = [loads_policy(src, name) for name, _, _, src in docs.all_versions(database.engine, "policy")]
@@ -284,11 +284,11 @@ def test_stored_policies_are_the_documents_policies(tmp_path: Path) -> None:
         assert lazy.get("manufacturing").version == 7
         # a stored v7 leaves the preset's bundled versions to the cases opened under them, as when loading eagerly
         bundled = preset_versions("manufacturing")
-        assert bundled[-1] == load_preset("manufacturing") and [p.version for p in bundled] == [1, 2, 3, 4, 5]
-        for version in (1, 2, 3, 4, 5):
+        assert bundled[-1] == load_preset("manufacturing") and [p.version for p in bundled] == [1, 2, 3, 4, 5, 6]
+        for version in (1, 2, 3, 4, 5, 6):
             assert lazy.get("manufacturing", version) == full.get("manufacturing", version) == bundled[version - 1]
         with pytest.raises(NotFound):
-            lazy.get("manufacturing", 6)
+            lazy.get("manufacturing", 8)
         with pytest.raises(NotFound):
             lazy.get("no-such-policy")
     finally:
