@@ -430,21 +430,22 @@ class Case:
     def approve(
         self, policy: Policy, *, at: datetime, actor: str, role: str, remedy: Remedy | None = None
     ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
-        """核决: the role's limit must cover the amount (DOMAIN §6.2, P1-APR-02, P1-LC-11)."""
+        """核决: the role's limit must cover the amount (DOMAIN §6.2, P1-APR-02, P1-LC-11). A refusal cites the
+        policy's own approval rule (the tier's ``rule_id``: P5-APR-01 at a bank outlet), P1-APR-02 without one."""
         self._check_policy(policy)
         chosen = remedy or self.remedy
         if chosen is None:
-            raise RuleViolation("nothing to approve: no remedy was proposed", rule="P1-APR-02")
+            raise RuleViolation("nothing to approve: no remedy was proposed", rule=_approval_rule(policy, role))
         amount_of(chosen.amount, "remedy amount")
         try:
             tier = policy.approval_tier(role)
         except PolicyInvalid as error:  # a role outside the table: an approval refused, not a broken policy
-            raise AuthorityExceeded(error.message, rule="P1-APR-02") from None
+            raise AuthorityExceeded(error.message, rule=_approval_rule(policy, role)) from None
         limit = tier.limit
         if limit is not None and chosen.amount > limit:
             needed = policy.approver_for(chosen.amount)
             raise AuthorityExceeded(
-                f"{role} may approve up to {limit}; {chosen.amount} needs {needed}", rule="P1-APR-02"
+                f"{role} may approve up to {limit}; {chosen.amount} needs {needed}", rule=_approval_rule(policy, role)
             )
         if tier.after:
             reached = {m.name for m in self.milestones}
@@ -452,7 +453,8 @@ class Case:
             if missing:
                 found = policy.milestone_rule(missing[0])
                 raise RuleViolation(
-                    f"{role} approves only after {', '.join(missing)}", rule=(found and found.rule_id) or "P1-APR-02"
+                    f"{role} approves only after {', '.join(missing)}",
+                    rule=(found and found.rule_id) or _approval_rule(policy, role),
                 )
         return self._transition(
             policy,
@@ -1042,6 +1044,13 @@ class Case:
 def _subject(intake: Intake, severity: str | None) -> ClockSubject:
     """What clock conditions look at: the intake's market, kind, category and channel, and the severity."""
     return ClockSubject(intake.market, intake.kind, intake.category, severity, intake.channel)
+
+
+def _approval_rule(policy: Policy, role: str) -> str:
+    """The rule an approval refusal cites: the role's tier's, else the first tier's (a role outside the table),
+    else DOMAIN §6.2's P1-APR-02 (a policy that names none)."""
+    tiers = [t for t in policy.approval if t.role == role] or list(policy.approval[:1])
+    return (tiers[0].rule_id if tiers else "") or "P1-APR-02"
 
 
 def _check_not_accused(handler: Party | None, causer: Responsibility | None) -> None:

@@ -265,6 +265,7 @@ class ApprovalTier:
     role: str
     limit: Decimal | None = None
     after: tuple[str, ...] = ()  # milestones the case must have reached before this role approves (P5-ESC-02)
+    rule_id: str = ""  # the source rule of this authority (P5-APR-01), cited by refusals; else DOMAIN §6.2's P1-APR-02
 
 
 @attrs.frozen(kw_only=True)

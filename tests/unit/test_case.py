@@ -35,7 +35,7 @@ from complaint_core import (
     TimeUnit,
     Validity,
 )
-from complaint_core.case import apply
+from complaint_core.case import Remedy, apply
 from complaint_core.responsibility import FaultShare
 
 D = Decimal
@@ -744,6 +744,43 @@ def test_p1_apr_02_a_role_outside_the_approval_table_is_refused_as_an_approval(
     with pytest.raises(AuthorityExceeded) as err:
         s("approve", role="janitor")
     assert err.value.rule == "P1-APR-02" and "janitor" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("preset", "rule"), [("furniture", "P2-APR-01"), ("auto-dealer", "P3-APR-01"), ("service", "P4-APR-01")]
+)
+def test_an_approval_refused_cites_the_policy_s_own_approval_rule(preset: str, rule: str, sh: Maker) -> None:
+    """Every preset's refusals cited P1-APR-02, the manufacturer's amount tiers, also where the GM approves all
+    (P2-APR-01, P3-APR-01, P4-APR-01): a refusal names the rule of the policy the case runs."""
+    policy = load_preset(preset)
+    intake = Intake(customer="甲", channel=policy.channels[0], category=policy.categories[0].code)
+    number = "261102001" if policy.numbering.assign_at == "received" else None
+    case, _ = Case.receive(policy, case_id=uuid4(), intake=intake, at=sh(2026, 11, 2), actor="cs", number=number)
+    with pytest.raises(RuleViolation) as nothing:
+        case.approve(policy, at=sh(2026, 11, 2, 10), actor="x", role="gm")
+    with pytest.raises(AuthorityExceeded) as outsider:
+        case.approve(
+            policy,
+            at=sh(2026, 11, 2, 10),
+            actor="x",
+            role="sales_manager",
+            remedy=Remedy(RemedyKind.EXPLANATION, Decimal("0")),
+        )
+    assert (nothing.value.rule, outsider.value.rule) == (rule, rule)
+
+
+def test_an_approval_tier_without_a_rule_id_is_refused_under_p1_apr_02(sh: Maker) -> None:
+    """A policy of one's own that names no rule for its table: DOMAIN §6.2's P1-APR-02, as before."""
+    base = load_preset("furniture")
+    policy = attrs.evolve(base, approval=tuple(attrs.evolve(t, rule_id="") for t in base.approval))
+    intake = Intake(customer="甲", channel=policy.channels[0], category=policy.categories[0].code)
+    number = "261102001" if policy.numbering.assign_at == "received" else None
+    case, _ = Case.receive(policy, case_id=uuid4(), intake=intake, at=sh(2026, 11, 2), actor="cs", number=number)
+    with pytest.raises(AuthorityExceeded) as err:
+        case.approve(
+            policy, at=sh(2026, 11, 2, 10), actor="x", role="clerk", remedy=Remedy(RemedyKind.EXPLANATION, Decimal("0"))
+        )
+    assert err.value.rule == "P1-APR-02"
 
 
 def test_p3_cls_03_the_dealer_records_whether_the_reason_is_sufficient_and_the_request_reasonable(

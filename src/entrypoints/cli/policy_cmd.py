@@ -148,12 +148,13 @@ def _summary(policy: Policy, lang: Language) -> Any:
     )
     approval = table(
         TEXT("approval", lang),
-        [TEXT("role", lang), TEXT("up_to", lang), TEXT("after", lang)],
+        [TEXT("role", lang), TEXT("up_to", lang), TEXT("after", lang), TEXT("rule", lang)],
         [
             (
                 t.role,
                 f"{t.limit:,.2f}" if t.limit is not None else TEXT("no_limit", lang),
                 lines(*(step_label(m, policy, lang) for m in t.after)) if t.after else None,
+                t.rule_id or None,
             )
             for t in policy.approval
         ],

@@ -126,7 +126,7 @@ def test_policy_check_json(app: typer.Typer, tmp_path: Path) -> None:
     path = tmp_path / "ok.toml"
     path.write_text(preset_text("bank-branch"), "utf-8")
     doc = as_json(app, "policy", "check", str(path))
-    assert doc["valid"] is True and doc["policy"] == {"id": "bank-branch", "version": 3}
+    assert doc["valid"] is True and doc["policy"] == {"id": "bank-branch", "version": 4}
 
 
 def test_policy_check_unknown_key_names_it(app: typer.Typer, tmp_path: Path) -> None:

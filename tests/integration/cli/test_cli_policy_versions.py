@@ -127,14 +127,14 @@ def test_an_exported_policy_loads_back_as_json(app: typer.Typer, tmp_path: Path)
     exported = invoke(app, tmp_path / "unused.db", "--json", "policy", "show", "bank-branch")
     assert exported.exit_code == 0
     path = tmp_path / "bank.json"
-    assert '"version": 3,' in exported.stdout
-    path.write_text(exported.stdout.replace('"version": 3,', '"version": 4,', 1), "utf-8")
+    assert '"version": 4,' in exported.stdout
+    path.write_text(exported.stdout.replace('"version": 4,', '"version": 5,', 1), "utf-8")
     checked = invoke(app, tmp_path / "unused.db", "policy", "check", str(path))
     assert checked.exit_code == 0, checked.stderr
     db = tmp_path / "c.db"
-    assert as_json(app, db, "init", "--policy", str(path))["policy"] == {"id": "bank-branch", "version": 4}
+    assert as_json(app, db, "init", "--policy", str(path))["policy"] == {"id": "bank-branch", "version": 5}
     doc = as_json(app, db, "case", "open", "--customer", "丁", "--category", "service", "--at", "2026-11-02T09:00")
-    assert doc["policy"] == {"id": "bank-branch", "version": 4}
+    assert doc["policy"] == {"id": "bank-branch", "version": 5}
     broken = tmp_path / "broken.json"
     broken.write_text('{"policy_id": ', "utf-8")
     bad = invoke(app, db, "policy", "check", str(broken))
@@ -160,8 +160,8 @@ def test_a_case_opened_under_a_presets_earlier_version_keeps_it(app: typer.Typer
     from complaint_core import Case, Channel, Intake, Party, PartyKind, RemedyKind, Responsibility
     from entrypoints.app import open_app
 
-    v1, v2, current = preset_versions("bank-branch")  # v3: loss_share = false
-    assert (v1.version, v2.version, current.version) == (1, 2, 3)
+    v1, v2, _, current = preset_versions("bank-branch")  # v3: loss_share = false; v4: its approval rules
+    assert (v1.version, v2.version, current.version) == (1, 2, 4)
     assert v1.approval[1].after == () and v2.approval[1].after == current.approval[1].after != ()
     db = tmp_path / "b.db"
     as_json(app, db, "init", "--policy", "bank-branch")
@@ -190,7 +190,7 @@ def test_a_case_opened_under_a_presets_earlier_version_keeps_it(app: typer.Typer
                        "--at", "2026-11-02T10:00")  # fmt: skip
     assert approved["status"] == "approved" and approved["policy"] == {"id": "bank-branch", "version": 1}
     moved = as_json(app, db, "case", "adopt", str(ref), "--at", "2026-11-02T11:00")
-    assert moved["policy"] == {"id": "bank-branch", "version": 3}
+    assert moved["policy"] == {"id": "bank-branch", "version": 4}
 
 
 def test_init_stores_its_policy_calendars_and_setting_together_or_not_at_all(
