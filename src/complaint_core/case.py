@@ -431,7 +431,8 @@ class Case:
         self, policy: Policy, *, at: datetime, actor: str, role: str, remedy: Remedy | None = None
     ) -> tuple[Case, tuple[ev.DomainEvent, ...]]:
         """核决: the role's limit must cover the amount (DOMAIN §6.2, P1-APR-02, P1-LC-11). A refusal cites the
-        policy's own approval rule (the tier's ``rule_id``: P5-APR-01 at a bank outlet), P1-APR-02 without one."""
+        policy's own approval rule (a tier's ``rule_id``: the one needed for an amount over the limit), P1-APR-02
+        without one."""
         self._check_policy(policy)
         chosen = remedy or self.remedy
         if chosen is None:
@@ -444,8 +445,8 @@ class Case:
         limit = tier.limit
         if limit is not None and chosen.amount > limit:
             needed = policy.approver_for(chosen.amount)
-            raise AuthorityExceeded(
-                f"{role} may approve up to {limit}; {chosen.amount} needs {needed}", rule=_approval_rule(policy, role)
+            raise AuthorityExceeded(  # the rule of the authority it needs: beyond an outlet's, P5-ESC-02
+                f"{role} may approve up to {limit}; {chosen.amount} needs {needed}", rule=_approval_rule(policy, needed)
             )
         if tier.after:
             reached = {m.name for m in self.milestones}
@@ -936,6 +937,10 @@ class Case:
                 problems.append(f"clock {state.name!r} has no extended limit for the declared special circumstance")
             if state.promise is not None and rule.promise is PromiseMode.NONE:
                 problems.append(f"clock {state.name!r} does not take the date promised to the customer")
+            if self._reached_since(rule.stop, state.started_at):
+                problems.append(
+                    f"clock {state.name!r} stops at {rule.stop}, which the case has passed: it would run until closure"
+                )
             if state.level:
                 before = select_rule(current, state.name, subject)
                 fired = [] if before is None else [(r.action, r.target) for r in before.ladder[: state.level]]
@@ -944,6 +949,12 @@ class Case:
                         f"clock {state.name!r} has fired {state.level} level(s) of a ladder this version changes"
                     )
         return problems
+
+    def _reached_since(self, milestone: str, since: datetime) -> bool:
+        """Whether the case reached ``milestone`` (a lifecycle state or a custom milestone) at or after ``since``."""
+        return any(m.name == milestone and m.at >= since for m in self.milestones) or any(
+            s.status.value == milestone and s.at >= since for s in self.steps
+        )
 
     # ----- machinery ---------------------------------------------------------------------
     def _check_policy(self, policy: Policy) -> None:

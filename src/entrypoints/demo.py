@@ -144,11 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", default="2026-11-02T09:00:00+08:00", help="intake time, ISO-8601 with offset")
     args = parser.parse_args(argv)
     from adapters.clock import FixedClock
+    from adapters.terminal_text import tolerate_encodings
     from entrypoints.bootstrap import bootstrap
 
     start = datetime.fromisoformat(args.start)
     if start.tzinfo is None:
         parser.error("--start needs a UTC offset, e.g. 2026-11-02T09:00:00+08:00")
+    tolerate_encodings()
     service = bootstrap(clock=FixedClock(start))
     try:
         run_demo(service, start, lang=args.lang)

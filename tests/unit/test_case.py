@@ -36,6 +36,7 @@ from complaint_core import (
     Validity,
 )
 from complaint_core.case import Remedy, apply
+from complaint_core.policy import CaseKind
 from complaint_core.responsibility import FaultShare
 
 D = Decimal
@@ -564,6 +565,26 @@ def test_a_version_without_promises_is_not_adopted_by_a_case_holding_one(
     with pytest.raises(RuleViolation) as err:
         s.case.adopt_policy(newer, current=policy, at=sh(2026, 11, 2, 16), actor="admin")
     assert "clock 'agreed' does not take the date promised to the customer" in str(err.value)
+
+
+def test_a_version_stopping_a_running_clock_at_a_step_the_case_has_passed_is_not_adopted(sh: Maker) -> None:
+    """Review: service v5 stops first_investigation at investigating, v6 at forwarded_to_head (P4-DL-01). A v5
+    ticket forwarded to the head before its investigation started, adopting v6, would never see its clock stop:
+    overdue until closure, then an inquiry and a 压单 fine. A clock whose new stop comes again is fine."""
+    from adapters.policy_files import bundled_preset
+
+    v5, v6 = bundled_preset("service", 5), bundled_preset("service", 6)
+    assert v5 is not None and v6 is not None
+    intake = Intake(customer="前台", channel=Channel.LETTER, category="attitude", kind=CaseKind.INTERNAL)
+    case, _ = Case.receive(v5, case_id=uuid4(), intake=intake, at=sh(2026, 11, 2, 9), actor="gm_secretary")
+    case, _ = case.register(v5, at=sh(2026, 11, 2, 9, 5), actor="gm_secretary", number="202611000001")
+    forwarded, _ = case.reach_milestone(v5, milestone="forwarded_to_head", at=sh(2026, 11, 2, 10), actor="gm_secretary")
+    with pytest.raises(RuleViolation) as err:
+        forwarded.adopt_policy(v6, current=v5, at=sh(2026, 11, 2, 11), actor="admin")
+    assert err.value.rule == "CASE-POLICY"
+    assert "clock 'first_investigation' stops at forwarded_to_head, which the case has passed" in str(err.value)
+    adopted, _ = case.adopt_policy(v6, current=v5, at=sh(2026, 11, 2, 11), actor="admin")  # not forwarded yet
+    assert adopted.policy_version == 6 and adopted.clock("first_investigation").running
 
 
 def test_a_version_changing_the_rungs_a_clock_has_fired_is_not_adopted(

@@ -33,7 +33,7 @@ PINNED = {
     ("auto-dealer", 2): "a225120192aee163",
     ("auto-dealer", 3): "c873c3751c2d8c1f",
     ("auto-dealer", 4): "35dd2dcf2fb78993",
-    ("auto-dealer", 5): "bd4ff85e69fcb233",
+    ("auto-dealer", 5): "f32697a8baa7a28c",
     ("service", 1): "6046a017d87b9ad5",
     ("service", 2): "5f060d518c354490",
     ("service", 3): "b482b637bf913a91",

@@ -301,7 +301,7 @@ def test_p5_esc_02_head_office_approves_only_what_the_outlet_head_sent_up(servic
     )
     with pytest.raises(DomainError) as err:
         service.approve(ref, actor="ho", role="outlet_head", at=sh(2026, 11, 2, 10))
-    assert err.value.rule == "P5-APR-01"  # beyond the outlet's authority: P5's rule, not P1's (bank-branch v4)
+    assert err.value.rule == "P5-ESC-02"  # beyond the outlet's authority, to head office: P5's rule, not P1's
     with pytest.raises(DomainError) as err:
         service.approve(ref, actor="ho", role="head_office", at=sh(2026, 11, 2, 10))
     assert err.value.rule == "P5-ESC-02" and "head_office approves only after sent_to_head_office" in str(err.value)

@@ -685,7 +685,7 @@ def approve(
     at: AtOption = None,
 ) -> None:
     """Approve the proposed remedy (核决), or a revised one (--remedy, --amount); the role's limit must cover the
-    approved amount (P1-APR-02)."""
+    approved amount (DOMAIN §6.2; a refusal names the policy's approval rule, P1-APR-02 in manufacturing)."""
     if remedy is not None and remedy not in REMEDIES:
         raise typer.BadParameter(f"{remedy!r} is not one of {', '.join(REMEDIES)}", param_hint="'--remedy'")
 

@@ -11,7 +11,7 @@ The month is closed in the ledger and the monthly report is written as HTML.
 
 Everything is drawn from ``random.Random(seed)`` and every command is back-dated with ``at=``,
 so one seed gives the same cases, numbers, ids and figures. P1, and so the manufacturing
-preset, schedules no follow-up visit; the demo stores the preset as version 2 with one visit a
+preset, schedules no follow-up visit; the demo stores the preset as its next version with one visit a
 week after the reply (``DEMO_FOLLOWUPS``), so customer service calls the customers and a
 dissatisfied one opens a linked second complaint (P1-LC-10), as the summary counts.
 """

@@ -16,7 +16,7 @@ import typer
 
 from .context import settings_of, single
 from .options import CalendarFilesOption
-from .output import Texts, emit
+from .output import Texts, diag, emit
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,6 +29,11 @@ TEXT = Texts(
         "done": (
             "数据库 {db} 已就绪(结构版本 {schema}),默认制度 {policy} v{version}",
             "database {db} ready (schema {schema}); default policy {policy} v{version}",
+        ),
+        "shadowed": (
+            "注意:本数据库自存的 {policy} v{version} 与随库预置的同版本内容不同,本库沿用自存版本",
+            "note: this database stores its own {policy} v{version}, with other content than the bundled preset's "
+            "v{version}; here the stored one is used",
         ),
     }
 )
@@ -82,6 +87,7 @@ def init(
                 "give its file with --calendar-file, or store it first with `complaint calendar import FILE`",
             )
         stored = policy not in PRESETS and _new_version(conn, loaded, policy)
+        shadowed = policy in PRESETS and _shadowed(conn, loaded)
         if stored:
             source = Path(policy).read_text(encoding="utf-8-sig")
             docs.store(conn, kind="policy", name=loaded.policy_id, source=source, fmt=policy_format(policy), at=now)
@@ -99,6 +105,8 @@ def init(
         "new_cases_version": opens,
     }
     lang = settings.language(loaded.language)
+    if shadowed:
+        diag(TEXT("shadowed", lang, policy=loaded.policy_id, version=loaded.version))
     message = TEXT("done", lang, db=doc["db"], schema=doc["schema"], policy=loaded.policy_id, version=opens)
 
     def human(console: Console) -> None:
@@ -128,6 +136,17 @@ def _new_version(conn: Connection, policy: Policy, path: str) -> bool:
         f"policy {policy.policy_id} v{policy.version} is {where} with other content in {path}: "
         f"give the changed policy a new version (cases keep the version they were opened under)",
     )
+
+
+def _shadowed(conn: Connection, preset: Policy) -> bool:
+    """Whether the database stores its own policy under a bundled preset's id and version, with other content
+    (exported, renumbered and stored before a release bundled that version): there the stored one is the version,
+    for the cases opened under it, and the bundled one is never used."""
+    from adapters.sql import documents as docs
+    from adapters.stored_documents import StoredPolicies
+
+    known = StoredPolicies(lambda: docs.all_versions(conn, "policy"))
+    return known.stored(preset.policy_id, preset.version) and known.get(preset.policy_id, preset.version) != preset
 
 
 def build() -> typer.Typer:

@@ -20,9 +20,10 @@ from typing import Annotated
 import typer
 from typer.models import CommandInfo
 
+from adapters.terminal_text import tolerate_encodings
+
 from .context import ALLOW_FUTURE_ENV, DB_ENV, DEFAULT_DB, TYPER_OPTIONS, Lang, Settings, area
 from .errors import HandledGroup
-from .output import tolerate_encodings
 
 AREAS: tuple[str, ...] = (
     "entrypoints.cli.policy_cmd",

@@ -16,7 +16,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from adapters.terminal_text import inert
+from adapters.terminal_text import encodes_everything, inert
 
 from .context import Language, Settings
 
@@ -63,27 +63,6 @@ def dumps(doc: Any, *, ascii_only: bool = False) -> str:
     import json
 
     return json.dumps(doc, ensure_ascii=ascii_only, indent=2, default=_default)
-
-
-def encodes_everything(out: TextIO) -> bool:
-    """Whether ``out``'s encoding is a UTF one: any other (cp936, latin-1) lacks some characters a case may hold."""
-    import codecs
-
-    try:
-        return codecs.lookup(getattr(out, "encoding", None) or "ascii").name.startswith("utf")
-    except LookupError:
-        return False
-
-
-def tolerate_encodings() -> None:
-    """Show what stdout's or stderr's encoding lacks as ``\\u`` escapes instead of failing: a command that has
-    committed must not then exit 1 over printing a customer's name (a Windows redirect in cp936, an emoji under
-    GBK, a latin-1 locale), which invites a retry that records it twice."""
-    import io
-
-    for stream in (sys.stdout, sys.stderr):
-        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict" and not encodes_everything(stream):
-            stream.reconfigure(errors="backslashreplace")
 
 
 # A table written to a pipe or file is read by a program or a person later: rich would cut it to 80 columns and

@@ -387,7 +387,8 @@ def test_p4_pen_05_days_late_taken_from_the_sat_on_tickets_clock(
 
 def test_p4_pen_05_no_fine_for_a_clock_in_time(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """A ticket forwarded to the accused head within its first working day was not sat on: `--overdue` on its
-    first investigation's clock is refused, naming the rule (it was fined 50.00 before)."""
+    first investigation's clock is refused, naming the rule (the test above showed it until its ticket's first
+    investigation ran late under service v6)."""
     db = tmp_path / "s.db"
     ref = service_case(capsys, db, kind=CaseKind.INTERNAL)
     code, doc = run(capsys, db, "case", "milestone", ref, "forwarded_to_head", "--at", "2026-11-02T13:00")

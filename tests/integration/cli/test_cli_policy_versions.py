@@ -141,6 +141,34 @@ def test_an_exported_policy_loads_back_as_json(app: typer.Typer, tmp_path: Path)
     assert bad.exit_code == 2 and "not valid JSON" in bad.stderr
 
 
+def test_init_says_when_the_database_s_own_policy_takes_a_bundled_version_s_place(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    """Review: a database that stored its own bank-branch v4 (exported and renumbered, as above) before a release
+    bundled another v4 keeps its own for the cases opened under it; `init --policy bank-branch` said nothing and
+    printed v4, while refusals and deadlines followed the stored one. It says so now (exit 0, a note on stderr)."""
+    from datetime import UTC, datetime
+
+    from adapters.sql import documents as docs
+    from adapters.sql import open_database
+
+    db = tmp_path / "c.db"
+    as_json(app, db, "init", "--policy", "manufacturing")
+    assert invoke(app, db, "init", "--policy", "bank-branch").stderr == ""
+    own = preset_text("bank-branch").replace('limit = "2000.00"', 'limit = "3000.00"', 1)
+    assert 'limit = "3000.00"' in own
+    database = open_database(str(db))
+    try:  # as a library before the release stored it
+        docs.store(database.engine, kind="policy", name="bank-branch", source=own, fmt="toml", at=datetime.now(UTC))
+    finally:
+        database.dispose()
+    result = invoke(app, db, "--lang", "en", "init", "--policy", "bank-branch")
+    assert result.exit_code == 0, result.stderr
+    assert "this database stores its own bank-branch v4, with other content than the bundled preset's" in " ".join(
+        result.stderr.split()
+    )
+
+
 def test_policy_show_names_the_milestones_an_approval_tier_follows(app: typer.Typer, tmp_path: Path) -> None:
     shown = invoke(app, tmp_path / "unused.db", "--lang", "en", "policy", "show", "bank-branch")
     assert shown.exit_code == 0 and "only after" in shown.stdout

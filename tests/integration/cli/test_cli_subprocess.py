@@ -149,3 +149,7 @@ def test_an_output_encoding_without_a_case_s_characters_neither_fails_nor_loses_
     report = raw("report", "monthly", "2026-11", "--format", "json")
     assert report.returncode == 0, report.stderr
     assert json.loads(report.stdout.decode("ascii"))["month"] == "2026-11"
+    html = raw("--lang", "zh", "report", "monthly", "2026-11", "--format", "html")  # declares UTF-8: stays UTF-8
+    assert html.returncode == 0, html.stderr
+    page = html.stdout.decode("utf-8")
+    assert 'charset="utf-8"' in page.lower() and "投诉" in page and "\\u" not in page
