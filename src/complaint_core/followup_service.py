@@ -29,11 +29,12 @@ class FollowUpService:
     ) -> FollowUp:
         """Schedule the visits the policy plans for a closed case; a rework visit counts from
         ``rework_delivered_on``, else from the day the policy's rework-delivery milestone was reached."""
-        when = self.cases.recorded_at(at)
+        moment = self.cases.moment(at)
 
         def work(uow: UnitOfWork) -> FollowUp:
             case = self.cases._load(uow, ref)
             existing = uow.followups.for_case(case.case_id)
+            when = moment()
             if existing:
                 raise RuleViolation(
                     f"case {case.reference} has its follow-up already ({existing[0].followup_id})", rule=RULE_SCHEDULE
@@ -67,12 +68,13 @@ class FollowUpService:
         at: datetime | None = None,
     ) -> FollowUp:
         """Record a visit attempt on the case's follow-up; a dissatisfied visit opens a second complaint at once."""
-        when = self.cases.recorded_at(at)
+        moment = self.cases.moment(at)
 
         def work(uow: UnitOfWork) -> FollowUp:
             case = self.cases._load(uow, ref)
             policy = self.cases.policy_of(case)
             followup = self._of(uow, case)
+            when = moment()
             new, events = followup.record_attempt(
                 policy,
                 visit=visit,

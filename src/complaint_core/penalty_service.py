@@ -45,7 +45,7 @@ class PenaltyService:
 
     def assess(self, ref: str | UUID, order: PenaltyOrder, *, actor: str, at: datetime | None = None) -> Assessment:
         """Propose the penalties of one case (P1-PEN-09: a proposal until approved)."""
-        when = self.cases.recorded_at(at)
+        moment = self.cases.moment(at)
         if order.empty:
             raise RuleViolation("the penalty decision orders nothing", rule="P1-PEN-09")
         org = self.organisation.get()
@@ -53,6 +53,7 @@ class PenaltyService:
         def work(uow: UnitOfWork) -> Assessment:
             case = self.cases._load(uow, ref)
             check_undecided(case.case_id, tuple(uow.assessments.for_case(case.case_id)), reference=case.reference)
+            when = moment()
             policy = self.cases.policy_of(case)
             month = month_key(when, policy.tz)
             # each person's count takes their turn in a shared store: in one order, or two decisions naming the
@@ -72,10 +73,11 @@ class PenaltyService:
 
     def endorse(self, assessment_id: UUID, *, role: str, actor: str, at: datetime | None = None) -> Assessment:
         """P1-APR-04: the supervisor endorses the individual punishments' types; nothing is posted yet."""
-        when = self.cases.recorded_at(at)
+        moment = self.cases.moment(at)
 
         def work(uow: UnitOfWork) -> Assessment:
             assessment = uow.assessments.get(assessment_id)
+            when = moment()
             policy = self.cases.policies.get(assessment.policy_id, assessment.policy_version)
             endorsed, events = assessment.endorse(policy, role=role, at=when, actor=actor)
             uow.assessments.save(endorsed)
@@ -87,10 +89,11 @@ class PenaltyService:
 
     def approve(self, assessment_id: UUID, *, role: str, actor: str, at: datetime | None = None) -> Assessment:
         """P1-APR-05: approval by a role the policy names; the deductible lines are posted in the month of approval."""
-        when = self.cases.recorded_at(at)
+        moment = self.cases.moment(at)
 
         def work(uow: UnitOfWork) -> Assessment:
             assessment = uow.assessments.get(assessment_id)
+            when = moment()
             policy = self.cases.policies.get(assessment.policy_id, assessment.policy_version)
             others = uow.assessments.for_case(assessment.case_id)
             case = uow.cases.get(assessment.case_id)
@@ -181,10 +184,10 @@ class PenaltyService:
 
     def withdraw(self, assessment_id: UUID, *, reason: str, actor: str, at: datetime | None = None) -> Assessment:
         """Withdraw a proposal that will not be approved (corrected by another, or refused): nothing was posted."""
-        when = self.cases.recorded_at(at)
+        moment = self.cases.moment(at)
 
         def work(uow: UnitOfWork) -> Assessment:
-            withdrawn, events = uow.assessments.get(assessment_id).withdraw(reason=reason, at=when, actor=actor)
+            withdrawn, events = uow.assessments.get(assessment_id).withdraw(reason=reason, at=moment(), actor=actor)
             uow.assessments.save(withdrawn)
             uow.outbox.add(events)
             uow.commit()
@@ -196,10 +199,11 @@ class PenaltyService:
         self, assessment_id: UUID, *, reason: str, actor: str, month: str | None = None, at: datetime | None = None
     ) -> Assessment:
         """A successful appeal reverses the assessment and its postings (never edits them)."""
-        when = self.cases.recorded_at(at)
+        moment = self.cases.moment(at)
 
         def work(uow: UnitOfWork) -> Assessment:
             assessment = uow.assessments.get(assessment_id)
+            when = moment()
             policy = self.cases.policies.get(assessment.policy_id, assessment.policy_version)
             reversed_, events = assessment.reverse(reason=reason, at=when, actor=actor)
             _check_not_relied_on(uow, assessment)

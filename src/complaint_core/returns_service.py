@@ -39,11 +39,12 @@ class ReturnService:
 
         A remedy is executed once: a case that has its return or allowance already is refused.
         """
-        when = self.cases.recorded_at(at)
+        moment = self.cases.moment(at)
 
         def work(uow: UnitOfWork) -> Return:
             case = self.cases._load(uow, ref)
             existing = uow.returns.for_case(case.case_id)
+            when = moment()
             if existing:
                 raise RuleViolation(
                     f"case {case.reference} has its {existing[0].document.kind.value} already "
@@ -74,10 +75,11 @@ class ReturnService:
         return in_transaction(self.cases.uow, work, self.cases.conflict_retries)
 
     def _run(self, return_id: UUID, at: datetime | None, command: ReturnCommand) -> Return:
-        when = self.cases.recorded_at(at)
+        moment = self.cases.moment(at)
 
         def work(uow: UnitOfWork) -> Return:
-            new, events = command(uow.returns.get(return_id), when)
+            item = uow.returns.get(return_id)
+            new, events = command(item, moment())
             uow.returns.save(new)
             uow.outbox.add(events)
             uow.commit()

@@ -223,10 +223,11 @@ class CaseService:
         checked against the intake bounds (``check_bounds``); a second complaint's lines carried from its parent are
         not new (they may have been stored before the bounds), as a dissatisfied visit's second complaint carries
         them too."""
-        when = self.recorded_at(at)
+        moment = self.moment(at)
 
         def work(uow: UnitOfWork) -> Case:
             parent_case = self._load(uow, parent) if parent is not None else None
+            when = moment()
             if parent_case is None or intake.lines != parent_case.intake.lines:
                 check_bounds(intake)
             pid = policy_id or (parent_case.policy_id if parent_case else None) or self.default_policy
@@ -659,6 +660,16 @@ class CaseService:
                 )
         return at
 
+    def moment(self, at: datetime | None, field: str = "at") -> Callable[[], datetime]:
+        """When a command happens, to be read once the aggregates it is checked against are loaded: ``at`` (checked
+        here, before any work), or the clock's now at that point. A writer that waited for another's commit (a row
+        lock, or a retry after a conflict) would otherwise date its step before the step it waited for, and be
+        refused (``CASE-TIME-ORDER``) instead of following it."""
+        if at is not None:
+            fixed = self.recorded_at(at, field)
+            return lambda: fixed
+        return lambda: self.recorded_at(None, field)
+
     def _load(self, uow: UnitOfWork, ref: str | UUID, *, for_update: bool = False) -> Case:
         if isinstance(ref, UUID):
             return uow.cases.get(ref, for_update=for_update)
@@ -717,10 +728,11 @@ class CaseService:
         return in_transaction(self.uow, work, self.conflict_retries)
 
     def _run(self, ref: str | UUID, at: datetime | None, command: Command) -> Case:
-        when = self.recorded_at(at)
+        moment = self.moment(at)
 
         def work(uow: UnitOfWork) -> Case:
             case = self._load(uow, ref, for_update=True)
+            when = moment()
             policy = self.policy_of(case)
             waived: tuple[DomainEvent, ...] = ()
             if policy.waiver_clocks:

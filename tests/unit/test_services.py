@@ -173,6 +173,47 @@ def test_conflicts_are_retried_then_surfaced(store: MemoryStore, sh: Maker) -> N
     assert store.cases[case.case_id].status is CaseStatus.RECEIVED
 
 
+class TickingClock:
+    """A wall clock that moves on a second at every reading."""
+
+    def __init__(self, start: datetime) -> None:
+        self.at = start
+
+    def now(self) -> datetime:
+        self.at += timedelta(seconds=1)
+        return self.at
+
+
+class RacedUnitOfWork(MemoryUnitOfWork):
+    """Before its next commit, another writer moves the case on first: the commit then conflicts, as on SQL."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        super().__init__(store)
+        self.race: Callable[[], object] | None = None
+
+    def commit(self) -> None:
+        race, self.race = self.race, None
+        if race is not None:
+            race()
+        super().commit()
+
+
+def test_a_command_that_waited_for_another_writer_follows_its_step(store: MemoryStore, sh: Maker) -> None:
+    """Race audit: a command read the time, then waited for another writer's commit (a row lock, or a conflict
+    and a retry); dated before the step it waited for, it was refused [CASE-TIME-ORDER] instead of following it.
+    Its time is read once the case is loaded, on every attempt (two threads on one SQLite file refused 1 in 80)."""
+    clock = TickingClock(sh(2026, 11, 2))
+    raced = RacedUnitOfWork(store)
+    service = bootstrap(uow=raced, clock=clock)
+    other = bootstrap(uow=MemoryUnitOfWork(store), clock=clock)
+    ref = service.receive(INTAKE, actor="s").case_id
+    service.register(ref, actor="g")
+    raced.race = lambda: other.reach_milestone(ref, "investigation_done", actor="qa")
+    case = service.reach_milestone(ref, "negotiation_received", actor="sales")
+    assert [m.name for m in case.milestones] == ["investigation_done", "negotiation_received"]
+    assert case.milestones[0].at < case.milestones[1].at == case.last_at
+
+
 def test_lost_update_is_detected(store: MemoryStore, sh: Maker) -> None:
     service = bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 11, 2)))
     case_id: UUID = service.receive(INTAKE, actor="s").case_id
