@@ -37,5 +37,9 @@ def tolerate_encodings() -> None:
     import io
 
     for stream in (sys.stdout, sys.stderr):
-        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict" and not encodes_everything(stream):
+        if (  # a C or POSIX locale without UTF-8 mode gives surrogateescape, which fails on Chinese as strict does
+            isinstance(stream, io.TextIOWrapper)
+            and stream.errors in ("strict", "surrogateescape")
+            and not encodes_everything(stream)
+        ):
             stream.reconfigure(errors="backslashreplace")

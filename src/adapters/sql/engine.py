@@ -104,8 +104,8 @@ def _create_private(file: Path) -> None:
     webhook endpoints' signing secrets. SQLite gives its -wal and -shm files the database file's permissions. An
     existing file is left as it is (an empty file is a new SQLite database); a ``file:`` URI is left to SQLite
     and the umask."""
-    try:
-        os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:  # through a symlink to a file not there yet, its target (O_EXCL refuses the link itself)
+        os.close(os.open(file.resolve(), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
         pass
     except OSError as error:
@@ -114,9 +114,16 @@ def _create_private(file: Path) -> None:
 
 def _sqlite(url: URL, **options: Any) -> Engine:
     path = url.database or ""
-    if path in ("", ":memory:"):
+    if path in ("", ":memory:") or url.query.get("mode") == "memory":
         raise StorageError("an in-memory SQLite database cannot be shared: use a file, or the in-memory adapter")
     file = Path(path)
+    try:
+        return _sqlite_file(url, path, file, **options)
+    except OSError as error:  # a name too long for the file system, a path through a file, …
+        raise StorageError(f"cannot use the database {path!r}: {error.strerror or error}") from None
+
+
+def _sqlite_file(url: URL, path: str, file: Path, **options: Any) -> Engine:
     if not file.parent.exists():
         raise StorageError(f"cannot create the database {path!r}: the directory {str(file.parent)!r} does not exist")
     if file.exists() and not os.access(file, os.W_OK):
@@ -142,6 +149,9 @@ def _sqlite(url: URL, **options: Any) -> Engine:
         so only a file not in WAL yet is switched, and a busy switch is tried again until the busy timeout."""
         if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
             return
+        tables = {row[0] for row in cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "alembic_version" not in tables:
+            return  # another application's file: refused when the schema is read, and left as it was
         deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
         while True:
             try:

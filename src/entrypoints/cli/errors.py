@@ -48,6 +48,11 @@ class DeliveryFailed(Exception):
         self.status = status
 
 
+class OutputLost(Exception):
+    """The result could not be written to stdout (a full disk, a closed pipe) after the command ran: exit 1, saying
+    that what it recorded is kept, so that it is looked up rather than run again."""
+
+
 class MissingExtra(Exception):
     """A command that needs an optional dependency not installed (``serve`` without the ``server`` extra): exit 1,
     naming what to install."""
@@ -57,6 +62,7 @@ class MissingExtra(Exception):
 EXIT_CODES: tuple[tuple[str, ExitCode], ...] = (
     ("entrypoints.cli.errors.DeliveryFailed", ExitCode.DELIVERY_FAILED),
     ("entrypoints.cli.errors.MissingExtra", ExitCode.UNEXPECTED),  # one line saying what to install
+    ("entrypoints.cli.errors.OutputLost", ExitCode.UNEXPECTED),  # one line: recorded, but not printed
     ("complaint_core.errors.CalendarNotCovered", ExitCode.CALENDAR_NOT_COVERED),
     ("complaint_core.errors.NotFound", ExitCode.NOT_FOUND),
     ("complaint_core.errors.ConcurrencyConflict", ExitCode.CONFLICT),
@@ -111,16 +117,24 @@ def report(exc: BaseException, settings: Settings, stream: TextIO | None = None)
     prefix = _PREFIX[settings.language()]
     if found is None:  # a mapped error (e.g. a database that cannot be used, code 1 too) is its message alone
         if settings.verbose:
-            traceback.print_exception(exc, file=out)
+            _write_error(out, "".join(traceback.format_exception(exc)))
         hint = "" if settings.verbose else " (run with -v for the traceback)"
-        out.write(f"{prefix}: unexpected {type(exc).__name__}: {one_line(str(exc))}{hint}\n")
+        _write_error(out, f"{prefix}: unexpected {type(exc).__name__}: {one_line(str(exc))}{hint}\n")
     else:
         hint = _CALENDAR_HINT if code is ExitCode.CALENDAR_NOT_COVERED else ""
         if getattr(exc, "rule", None) == "TIME-AHEAD":
             hint = _AHEAD_HINT
-        out.write(f"{prefix}: {one_line(str(exc))}{hint}\n")
-    out.flush()
+        _write_error(out, f"{prefix}: {one_line(str(exc))}{hint}\n")
     return code
+
+
+def _write_error(out: TextIO, text: str) -> None:
+    """A diagnostic that cannot be written (stderr closed or full) is dropped: the exit code still says it."""
+    try:
+        out.write(text)
+        out.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def is_typer_signal(exc: BaseException) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, datetime, tzinfo
 from enum import Enum
 from pathlib import Path
@@ -86,12 +86,31 @@ def emit(
     file: TextIO | None = None,
 ) -> None:
     """Print the result: ``doc`` as JSON with ``--json``, else ``human(console)`` draws it with rich."""
-    if settings.json:
-        out = file if file is not None else sys.stdout
-        out.write(dumps(doc, ascii_only=not encodes_everything(out)) + "\n")  # valid and lossless in any encoding
-        out.flush()
-    else:
-        human(stdout_console(file))
+    with printing():
+        if settings.json:
+            out = file if file is not None else sys.stdout
+            out.write(dumps(doc, ascii_only=not encodes_everything(out)) + "\n")  # valid and lossless in any encoding
+            out.flush()
+        else:
+            human(stdout_console(file))
+
+
+@contextmanager
+def printing() -> Iterator[None]:
+    """Writing the result: a stdout that fails (a full disk, a pipe closed early) is ``OutputLost``, which says that
+    what the command recorded is kept, not "unexpected OSError" (run again, it would be recorded twice)."""
+    from .errors import OutputLost
+
+    try:
+        yield
+    except OSError as error:
+        with suppress(OSError, ValueError):  # nothing more reaches it, not even Python's last flush at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        reason = error.strerror or type(error).__name__
+        raise OutputLost(
+            f"the result could not be written to stdout ({reason}); anything the command recorded is kept: "
+            "look it up rather than run it again"
+        ) from None
 
 
 def local_minute(value: datetime | str | None, tz: tzinfo) -> str | None:

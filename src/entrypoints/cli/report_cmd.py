@@ -168,16 +168,19 @@ def monthly(
 
     from adapters.terminal_text import encodes_everything
 
+    from .output import printing
+
     utf = encodes_everything(sys.stdout)
     text = render(report, chosen, lang, policy.tz, ascii_only=not utf)
-    if not utf and chosen is not Format.json and hasattr(sys.stdout, "buffer"):
-        # CSV and HTML (which declares UTF-8) are UTF-8 whatever the terminal's encoding: escapes would corrupt them
-        sys.stdout.flush()
-        sys.stdout.buffer.write(text.encode("utf-8"))
-        sys.stdout.buffer.flush()
-        return
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    with printing():
+        if not utf and chosen is not Format.json and hasattr(sys.stdout, "buffer"):
+            # CSV and HTML (which declares UTF-8) are UTF-8 whatever the terminal's encoding: escapes would corrupt
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text.encode("utf-8"))
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
 
 
 def _every_case_at(
