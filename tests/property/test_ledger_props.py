@@ -263,3 +263,106 @@ def test_a_reversal_before_any_close_is_as_if_the_case_was_never_posted(
         assert not any(e.case_id == gone for e in a.lines)
     for person in PEOPLE:
         assert with_reversal.outstanding(person) == without.outstanding(person)
+
+
+# ----- carried chunks where a cap ends on a posting (P1-PEN-11) --------------------------------------
+# Round amounts against caps that are multiples of 100.00, or exactly what is carried: a cap often ends exactly on a
+# posting inside a chunk of three or more carried together, or on the chunk's last one.
+chunk_amounts = st.sampled_from((10_000, 10_000, 10_000, 20_000, 30_000, 5_000, 1))  # fen
+round_caps = st.sampled_from(tuple(fen(n * 10_000) for n in range(11)))  # 0.00, 100.00, ..., 1000.00
+
+
+@attrs.frozen
+class ChunkMonth:
+    postings: tuple[Posting, ...]
+    reversed: tuple[UUID, ...]
+    """Cases reversed in the month they were posted, before its close: never deducted."""
+
+
+@st.composite
+def chunk_scripts(draw: st.DrawFn) -> tuple[ChunkMonth, ...]:
+    """A first month of at least three postings per person (closed against a cap of 0, so they carry as one chunk),
+    then months with a few more postings or, often, none."""
+    counter = 0
+    out = []
+    for index in range(draw(st.integers(2, 6))):
+        postings = []
+        for person in ("li", "wang"):
+            some = st.lists(st.tuples(chunk_amounts, st.integers(-3, 3)), min_size=3 if index == 0 else 1, max_size=5)
+            for amount, points in draw(some if index == 0 else st.one_of(st.just([]), some)):
+                counter += 1
+                postings.append(
+                    Posting(
+                        person_id=person,
+                        case_id=UUID(int=counter),
+                        line_id="0",
+                        rule_id="P1-PEN-11",
+                        amount=fen(amount),
+                        points=points,
+                    )
+                )
+        cases = [p.case_id for p in postings]
+        undone = tuple(draw(st.lists(st.sampled_from(cases), unique=True, max_size=1))) if cases else ()
+        out.append(ChunkMonth(tuple(postings), undone))
+    return tuple(out)
+
+
+@given(chunk_scripts(), st.data())
+def test_p1_pen_11_carried_chunks_deduct_each_posting_at_most_once_oldest_first(
+    script: tuple[ChunkMonth, ...], data: st.DataObject
+) -> None:
+    """DOMAIN §7 / P1-PEN-11: whatever posting a cap ends on, per posting deducted + still carried + reversed =
+    posted: no posting is deducted beyond its amount, nothing carried is negative, the ledger carries exactly what
+    is left of each posting (a final close without a cap deducts precisely that), and deductions go oldest first.
+    Every attribution line moves money, a row is there only for someone with something carried in or recorded in
+    the month, its points are the month's net, and the entries' sequence numbers run 1, 2, 3, ... without a gap."""
+    ledger = Ledger()
+    month = "2026-10"
+    posted: dict[UUID, Decimal] = {}
+    owner: dict[UUID, str] = {}
+    order: dict[UUID, int] = {}
+    deducted: dict[UUID, Decimal] = defaultdict(lambda: ZERO)
+    undone: set[UUID] = set()
+    taken: dict[str, list[int]] = defaultdict(list)  # per person, the posting order of each deduction, as made
+
+    def close(caps: Mapping[str, Decimal] | None, step: ChunkMonth | None = None) -> MonthClose:
+        nonlocal ledger
+        ratio = None if caps is None else Decimal(1)  # the cap is the bonus itself
+        ledger, result = ledger.close_month(month, bonuses=caps or {}, cap_ratio=ratio)
+        for line in result.lines:
+            assert line.kind is EntryKind.DEDUCTED and line.amount > 0, line
+            deducted[line.case_id] += line.amount
+            taken[line.person_id].append(order[line.case_id])
+        for row in result.people:
+            assert row.carry_out >= 0 and row.carry_out == ledger.carried(row.person_id)
+            assert row.carry_in > 0 or row.posted > 0, row
+            kept = () if step is None else tuple(p for p in step.postings if p.case_id not in step.reversed)
+            assert row.points == sum(p.points for p in kept if p.person_id == row.person_id)
+        for case, amount in posted.items():
+            assert deducted[case] <= (ZERO if case in undone else amount), case
+        for person in ("li", "wang"):
+            still = sum((posted[c] - deducted[c] for c in posted if owner[c] == person and c not in undone), ZERO)
+            assert ledger.carried(person) == ledger.outstanding(person) == still
+            assert taken[person] == sorted(taken[person])  # oldest first
+        assert [e.seq for e in ledger.entries] == list(range(1, len(ledger.entries) + 1))
+        return result
+
+    for index, step in enumerate(script):
+        month = next_month(month)
+        caps = {
+            person: ZERO if index == 0 else data.draw(st.one_of(round_caps, st.just(ledger.carried(person))))
+            for person in ("li", "wang")
+        }
+        ledger, _ = ledger.post(step.postings, month=month)
+        for p in step.postings:
+            posted[p.case_id], owner[p.case_id], order[p.case_id] = p.amount, p.person_id, len(order)
+        for case_id in step.reversed:
+            ledger, _ = ledger.reverse(case_id, month=month, reason="appeal upheld")
+            undone.add(case_id)
+        close(caps, step)
+    left = {c: posted[c] - deducted[c] for c in posted if c not in undone and deducted[c] < posted[c]}
+    month = next_month(month)
+    final = close(None)
+    assert {line.case_id: line.amount for line in final.lines} == left
+    for case, amount in posted.items():
+        assert deducted[case] == (ZERO if case in undone else amount)

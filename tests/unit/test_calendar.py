@@ -1,8 +1,10 @@
 """DOMAIN §4: working days with statutory holidays and make-up working days (调休)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from complaint_core import (
     CalendarNotCovered,
@@ -66,6 +68,80 @@ def test_outside_the_covered_range_raises_calendar_not_covered() -> None:
         add_working_days(cal, date(2024, 12, 31), 1)
     with pytest.raises(CalendarNotCovered):
         add_working_days(cal, date(2025, 2, 27), 3)  # the result would pass the last day
+
+
+def test_past_the_last_day_the_error_names_the_first_day_not_covered() -> None:
+    """DOMAIN §4: the error says which day is missing (the day after the last), so the message names the year."""
+    cal = small()
+    with pytest.raises(CalendarNotCovered) as err:
+        add_working_days(cal, date(2025, 2, 27), 3)
+    assert (err.value.day, err.value.first, err.value.last) == (date(2025, 3, 1), cal.first, cal.last)
+
+
+def test_working_day_at_is_the_working_day_of_a_rank() -> None:
+    """DOMAIN §4: ranks count working days from ``first`` (1-based); outside 1..count the calendar does not cover the
+    day, and the error names the day just outside the range on that side."""
+    cal = small()
+    count = cal.working_day_count
+    assert cal.working_day_at(1) == date(2025, 1, 2)  # 01-01 is a holiday
+    assert cal.working_day_at(count) == date(2025, 2, 28)
+    assert cal.rank(date(2025, 2, 28)) == count
+    for rank, outside in ((0, date(2024, 12, 31)), (-3, date(2024, 12, 31)), (count + 1, date(2025, 3, 1))):
+        with pytest.raises(CalendarNotCovered) as err:
+            cal.working_day_at(rank)
+        assert err.value.day == outside, rank
+    weekend = TableCalendar(first=date(2025, 1, 4), last=date(2025, 1, 5))  # Sat-Sun: no working day at all
+    with pytest.raises(CalendarNotCovered) as err:
+        weekend.working_day_at(1)
+    assert (weekend.working_day_count, err.value.day) == (0, date(2025, 1, 6))
+
+
+def test_working_day_at_inverts_rank_on_every_working_day() -> None:
+    cal = small()
+    days = [cal.first + timedelta(days=i) for i in range((cal.last - cal.first).days + 1)]
+    working = [d for d in days if cal.is_working_day(d)]
+    assert [cal.working_day_at(cal.rank(d)) for d in working] == working
+    assert [cal.rank(d) for d in working] == list(range(1, cal.working_day_count + 1))
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> TableCalendar:
+    first = draw(st.dates(date(2024, 1, 1), date(2026, 12, 1)))
+    last = first + timedelta(days=draw(st.integers(0, 60)))
+    span = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    weekdays = [d for d in span if d.weekday() < 5]
+    weekend = [d for d in span if d.weekday() >= 5]
+    holidays = draw(st.sets(st.sampled_from(weekdays))) if weekdays else set()
+    makeup = draw(st.sets(st.sampled_from(weekend))) if weekend else set()
+    return TableCalendar(first=first, last=last, holidays=holidays, makeup_workdays=makeup)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables())
+def test_domain_4_working_day_at_and_rank_are_inverse(cal: TableCalendar) -> None:
+    """DOMAIN §4: for every working day d, working_day_at(rank(d)) == d, and every rank 1..count is some working
+    day's; ranks outside are not covered."""
+    span = [cal.first + timedelta(days=i) for i in range((cal.last - cal.first).days + 1)]
+    working = [d for d in span if cal.is_working_day(d)]
+    assert cal.working_day_count == len(working)
+    for d in working:
+        assert cal.working_day_at(cal.rank(d)) == d
+    assert [cal.working_day_at(r) for r in range(1, len(working) + 1)] == working
+    for rank, outside in ((0, cal.first - timedelta(days=1)), (len(working) + 1, cal.last + timedelta(days=1))):
+        with pytest.raises(CalendarNotCovered) as err:
+            cal.working_day_at(rank)
+        assert err.value.day == outside
+
+
+def test_holidays_given_as_a_list_are_kept_as_a_frozenset() -> None:
+    """A calendar built from lists (as read from a file) equals and hashes like one built from frozensets."""
+    as_list = TableCalendar(first=date(2024, 1, 1), last=date(2024, 12, 31), holidays=[date(2024, 10, 1)])
+    as_set = TableCalendar(
+        first=date(2024, 1, 1), last=date(2024, 12, 31), holidays=frozenset({date(2024, 10, 1)}), makeup_workdays=()
+    )
+    assert isinstance(as_list.holidays, frozenset) and isinstance(as_list.makeup_workdays, frozenset)
+    assert as_list == as_set and hash(as_list) == hash(as_set)
+    assert not as_list.is_working_day(date(2024, 10, 1))
 
 
 @pytest.mark.parametrize(

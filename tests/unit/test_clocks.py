@@ -14,6 +14,8 @@ from complaint_core import (
     CalendarNotCovered,
     ClockRule,
     ClockState,
+    Deadline,
+    InvalidInstant,
     Labels,
     Limit,
     Policy,
@@ -22,6 +24,7 @@ from complaint_core import (
     TableCalendar,
     TimeUnit,
     compute_deadline,
+    weekends_only,
 )
 from complaint_core.clocks import ClockSubject, Pause, Promise, SpecialCircumstance, clock_plan, select_rule
 from complaint_core.policy import CaseKind, Channel, Market
@@ -33,6 +36,11 @@ Maker = Callable[..., datetime]
 
 def rule(amount: int, unit: TimeUnit, **kw: object) -> ClockRule:
     return ClockRule(name="c", label=L, start="received", stop="closed", limit=Limit(amount, unit), **kw)  # type: ignore[arg-type]
+
+
+def utc(day: int, hour: int = 12) -> datetime:
+    """A moment in November 2026, in UTC."""
+    return datetime(2026, 11, day, hour, tzinfo=UTC)
 
 
 def due(r: ClockRule, state: ClockState, cal: TableCalendar | None, **kw: object) -> datetime:
@@ -146,6 +154,58 @@ def test_deadline_met_and_overdue(sh: Maker) -> None:
     d = compute_deadline(rule(24, TimeUnit.HOURS), running, calendar=None, tz=SH)
     assert d.met is None
     assert not d.overdue_at(sh(2026, 11, 3, 9)) and d.overdue_at(sh(2026, 11, 3, 9, 1))
+
+
+def test_a_deadline_stopped_in_time_is_never_overdue_later() -> None:
+    """Overdue is judged at the stop once the clock stopped: due on the 10th, stopped on the 5th, still met on the
+    20th. A deadline without a due (a clock paused now) is never overdue, and neither met nor missed."""
+    in_time = Deadline(
+        clock="c", rule_id="r", started_at=utc(1), due=utc(10), stopped_at=utc(5), paused=False, limit=None
+    )
+    assert in_time.overdue_at(utc(20)) is False and in_time.met is True
+    late = attrs.evolve(in_time, stopped_at=utc(11))
+    assert late.overdue_at(utc(5)) is True and late.met is False
+    on_the_dot = attrs.evolve(in_time, stopped_at=utc(10))
+    assert on_the_dot.overdue_at(utc(20)) is False and on_the_dot.met is True
+    for stopped in (utc(5), None):
+        no_due = attrs.evolve(in_time, due=None, stopped_at=stopped)
+        assert no_due.overdue_at(utc(20)) is False and no_due.met is None
+
+
+def test_a_naive_as_of_is_refused(sh: Maker) -> None:
+    """DOMAIN §4: every instant is aware; an ``as_of`` without a zone would be read in no zone at all."""
+    state = ClockState(name="c", started_at=sh(2026, 11, 2, 9), pauses=(Pause(sh(2026, 11, 2, 10), "w"),))
+    with pytest.raises(InvalidInstant, match="as_of"):
+        compute_deadline(rule(8, TimeUnit.HOURS), state, calendar=None, tz=SH, as_of=datetime(2026, 11, 2, 12))
+
+
+def test_paused_looks_at_the_last_pause_only() -> None:
+    """A clock is paused when its last pause is open: earlier pauses were resumed before the next began. Resuming
+    or stopping ends that open pause and leaves the earlier ones as they were."""
+    resumed = ClockState(name="c", started_at=utc(1), pauses=(Pause(utc(2), "a", utc(3)), Pause(utc(4), "b", utc(5))))
+    assert not resumed.paused
+    assert resumed.stop(utc(9)) == attrs.evolve(resumed, stopped_at=utc(9))  # no open pause to end
+    again = attrs.evolve(resumed, pauses=(*resumed.pauses, Pause(utc(6), "c")))
+    assert again.paused
+    assert again.resumed(utc(7)).pauses == (*resumed.pauses, Pause(utc(6), "c", utc(7)))
+    assert not again.resumed(utc(7)).paused
+    stopped = again.stop(utc(8))
+    assert stopped.stopped_at == utc(8) and stopped.pauses == (*resumed.pauses, Pause(utc(6), "c", utc(8)))
+    assert not stopped.running and not stopped.paused
+
+
+def test_domain_4_the_weekends_only_estimate_is_noted_once_and_a_known_calendar_not_at_all() -> None:
+    """DOMAIN §4: 5 working days with one pause ask the calendar twice (the period, then its paused extension): a
+    weekends-only fallback says so once; a calendar that knows the year adds no note."""
+    r = rule(5, TimeUnit.WORKING_DAYS)
+    state = ClockState(name="c", started_at=utc(2, 4), pauses=(Pause(since=utc(3, 4), reason="x", until=utc(4, 4)),))
+    known = TableCalendar(first=date(2026, 1, 1), last=date(2027, 12, 31))
+    estimated = weekends_only(date(2026, 1, 1), date(2027, 12, 31))
+    d_known = compute_deadline(r, state, calendar=known, tz=SH)
+    d_estimated = compute_deadline(r, state, calendar=estimated, tz=SH)
+    assert d_known.due == d_estimated.due == datetime(2026, 11, 10, 23, 59, 59, 999999, tzinfo=SH)
+    assert d_known.warnings == ()
+    assert d_estimated.warnings == ("weekends-only: working days of 2026 are a weekends-only estimate",)
 
 
 def test_deadline_crossing_into_2027_raises_calendar_not_covered(cn: TableCalendar, sh: Maker) -> None:

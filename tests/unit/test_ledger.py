@@ -556,3 +556,77 @@ def test_queries() -> None:
     with pytest.raises(NotFound):
         ledger.month_close("2026-11")
     assert "closed_through='2026-10'" in repr(ledger)
+
+
+# ----- P1-PEN-11: where a cap ends inside a carried chunk ---------------------------------------------
+def test_p1_pen_11_a_cap_ending_on_a_middle_carried_posting_carries_only_the_ones_after_it() -> None:
+    """DOMAIN §7 / P1-PEN-11: three capped postings of 100 carried together; a cap of 200 ends exactly on the middle
+    one, so only the third carries, and the next month deducts it alone: nothing is deducted twice."""
+    a, b, c = UUID(int=1), UUID(int=2), UUID(int=3)
+    bonus = {"p": D("1000.00")}
+    ledger, _ = Ledger().post([posting("p", case, "100.00") for case in (a, b, c)], month="2024-01")
+    ledger, jan = ledger.close_month("2024-01", bonuses=bonus, cap_ratio=D("0"))
+    ledger, feb = ledger.close_month("2024-02", bonuses=bonus, cap_ratio=D("0.2"))
+    assert lines(feb, EntryKind.DEDUCTED) == [("p", a, "0", D("100.00")), ("p", b, "0", D("100.00"))]
+    assert ledger.carried("p") == D("100.00")
+    ledger, mar = ledger.close_month("2024-03", bonuses=bonus, cap_ratio=D("1"))
+    assert lines(mar, EntryKind.DEDUCTED) == [("p", c, "0", D("100.00"))]
+    for result in (jan, feb, mar):
+        (row,) = result.people
+        check_row(row)
+    (row,) = mar.people
+    assert (row.carry_in, row.deducted, row.carry_out) == (D("100.00"), D("100.00"), D("0.00"))
+    assert ledger.carried("p") == ledger.outstanding("p") == D("0.00")
+
+
+def test_p1_pen_11_caps_ending_on_carried_postings_keep_the_entry_sequence_gapless() -> None:
+    """P1-PEN-11: 900 + 100 against caps of 500, 400, 100 → 500, 400, 100; each deduction of a carried posting
+    gets the next sequence number (LedgerEntry: ``seq`` is global and strictly increasing)."""
+    ledger, _ = Ledger().post([posting("p", A, "900.00"), posting("p", B, "100.00")], month="2024-01")
+    bonus = {"p": D("1000.00")}
+    deducted = []
+    for month, ratio in (("2024-01", "0.5"), ("2024-02", "0.4"), ("2024-03", "0.1")):
+        ledger, result = ledger.close_month(month, bonuses=bonus, cap_ratio=D(ratio))
+        deducted.append(lines(result, EntryKind.DEDUCTED))
+    assert deducted == [[("p", A, "0", D("500.00"))], [("p", A, "0", D("400.00"))], [("p", B, "0", D("100.00"))]]
+    assert [e.seq for e in ledger.entries] == [1, 2, 3, 4, 5]
+    assert [e.seq for e in ledger.entries_for("p")] == [1, 2, 3, 4, 5]
+
+
+def test_p1_pen_11_a_carry_used_up_exactly_at_its_last_posting_leaves_nothing_to_carry() -> None:
+    """P1-PEN-11: 500 + 300 carried, then a cap of 800 takes both exactly: nothing is carried, so the month after
+    has no row for the person at all (an empty carry is no carry)."""
+    ledger, _ = Ledger().post([posting("wang", A, "500"), posting("wang", B, "300")], month="2026-10")
+    ledger, _ = close(ledger, "2026-10", bonus="0")
+    ledger, row = close(ledger, "2026-11", bonus="1600")
+    assert (row.carry_in, row.deducted, row.carry_out) == (D("800.00"), D("800.00"), D("0.00"))
+    assert ledger.carried("wang") == D("0.00")
+    ledger, result = ledger.close_month("2026-12", bonuses={"wang": D("1600")}, cap_ratio=HALF)
+    assert result.people == () and result.lines == ()
+    assert ledger.carried("wang") == ledger.outstanding("wang") == D("0.00")
+
+
+def test_points_of_a_posting_reversed_in_its_own_month_net_to_zero() -> None:
+    """PersonMonth.points is the net of the points posted and reversed in the month: an appeal upheld before the
+    close takes the points back with the money."""
+    ledger, _ = Ledger().post([posting("wang", A, "100.00", points=10)], month="2026-10")
+    ledger, _ = ledger.reverse(A, month="2026-10", reason="appeal upheld")
+    ledger, row = close(ledger, "2026-10")
+    assert (row.posted, row.reversed, row.deducted, row.points) == (D("100.00"), D("100.00"), D("0.00"), 0)
+    both = [posting("wang", A, "100.00", points=10), posting("wang", B, "50", points=3)]
+    ledger, _ = Ledger().post(both, month="2026-10")
+    ledger, _ = ledger.reverse(B, month="2026-10", reason="appeal upheld")
+    _, row = close(ledger, "2026-10")
+    assert row.points == 10
+
+
+def test_month_close_person_finds_every_row_and_only_those() -> None:
+    """MonthClose.person is a binary search over the rows sorted by person id: it must find each of seven."""
+    people = [f"p{i:02d}" for i in range(7)]
+    ledger, _ = Ledger().post([posting(p, UUID(int=10 + i), "1.00") for i, p in enumerate(people)], month="2026-10")
+    _, result = ledger.close_month("2026-10", bonuses={}, cap_ratio=None)
+    assert [r.person_id for r in result.people] == people
+    for row in result.people:
+        assert result.person(row.person_id) is row
+    for unknown in ("", "a", "p", "p00a", "p03a", "p07", "q"):
+        assert result.person(unknown) is None

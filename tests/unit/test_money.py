@@ -5,7 +5,9 @@ from decimal import Decimal
 import pytest
 
 from complaint_core import MoneyError, apportion, from_fen, to_fen, yuan
-from complaint_core.money import amount
+from complaint_core.ledger import Ledger
+from complaint_core.money import amount, decimal_places, value_of
+from complaint_core.policy import tolerance_is_plain
 
 D = Decimal
 
@@ -109,3 +111,39 @@ def test_yuan_reads_amounts_written_with_the_digits_0_to_9() -> None:
     """Decimal() also reads '1_000' and Arabic-Indic or full-width digits: they are refused above, these stay."""
     assert [yuan(t) for t in (" 12 ", "12.5", ".5", "-3.00", "+7")] == [D("12.00"), D("12.50"), D("0.50"), D("-3.00"),
                                                                           D("7.00")]  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", [True, False, 1.5, "5", D("5")])
+def test_from_fen_takes_only_whole_int_fen(bad: object) -> None:
+    """Fen are stored as integers: a bool or a float is no count of fen, never read as 1 or 1.5 fen."""
+    with pytest.raises(MoneyError):
+        from_fen(bad)  # type: ignore[arg-type]
+
+
+def test_p1_pen_01_value_of_rounds_the_exact_product_once_half_up() -> None:
+    """P1-PEN-01 value loss: quantity × unit price is rounded half up to the fen once, on the exact product. In the
+    default 28-digit context the product would first be rounded to ...5000 and then half up a second time."""
+    assert value_of(D("0.00499999999999999999999999999999"), D("1.00")) == D("0.00")
+    assert value_of(D("1234.5649999999999999999999999999"), D("1.00")) == D("1234.56")
+    assert value_of(D("1234.565"), D("1.00")) == D("1234.57")
+    assert value_of(D("3"), D("0.01")) == D("0.03")
+    assert str(value_of(7, D("2.50"))) == "17.50"
+
+
+@pytest.mark.parametrize(
+    ("value", "places"),
+    [("2", 0), ("2.00", 0), ("1E+2", 0), ("1.0", 0), ("0.000", 0), ("0.00000000", 0), ("0E-30", 0), ("0.50", 1),
+     ("0.125", 3), ("-0.0100", 2), ("1.000000000000000000000000000001", 30)],
+)  # fmt: skip
+def test_decimal_places_count_what_the_value_needs_not_trailing_zeros(value: str, places: int) -> None:
+    """Trailing zeros say nothing about the value: a zero written with thirty places needs none (not 29)."""
+    assert decimal_places(D(value)) == places
+
+
+def test_a_zero_written_with_many_places_is_a_plain_tolerance_and_cap_ratio() -> None:
+    """P1-RET-05 / P1-PEN-11: a tolerance or cap ratio of zero is zero however many places it is written with."""
+    for zero in (D("0E-30"), D("0.00000000")):
+        assert tolerance_is_plain(zero)
+        ledger, result = Ledger().close_month("2026-10", bonuses={}, cap_ratio=zero)
+        assert result.cap_ratio == 0 and ledger.closed_months == ("2026-10",)
+    assert not tolerance_is_plain(D("0.0000001"))  # seven places: one more than a tolerance may have
