@@ -21,11 +21,15 @@ def inert(text: str) -> str:
 
 
 def encodes_everything(out: TextIO) -> bool:
-    """Whether ``out``'s encoding is a UTF one: any other (cp936, latin-1) lacks some characters a case may hold."""
+    """Whether ``out``'s encoding is a UTF one: any other (cp936, latin-1) lacks some characters a case may hold.
+    A stream without one (``io.StringIO``) holds text, not bytes: everything."""
     import codecs
 
+    encoding = getattr(out, "encoding", None)
+    if encoding is None:
+        return True
     try:
-        return codecs.lookup(getattr(out, "encoding", None) or "ascii").name.startswith("utf")
+        return codecs.lookup(encoding).name.startswith("utf")
     except LookupError:
         return False
 

@@ -104,8 +104,8 @@ def _create_private(file: Path) -> None:
     webhook endpoints' signing secrets. SQLite gives its -wal and -shm files the database file's permissions. An
     existing file is left as it is (an empty file is a new SQLite database); a ``file:`` URI is left to SQLite
     and the umask."""
-    try:  # through a symlink to a file not there yet, its target (O_EXCL refuses the link itself)
-        os.close(os.open(file.resolve(), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:  # through a symlink to a file not there yet, its target (O_EXCL refuses the link itself); a loop stays
+        os.close(os.open(os.path.realpath(file), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
         pass
     except OSError as error:
@@ -149,9 +149,11 @@ def _sqlite_file(url: URL, path: str, file: Path, **options: Any) -> Engine:
         so only a file not in WAL yet is switched, and a busy switch is tried again until the busy timeout."""
         if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
             return
+        from .tables import metadata
+
         tables = {row[0] for row in cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if tables and "alembic_version" not in tables:
-            return  # another application's file: refused when the schema is read, and left as it was
+        if tables - {"alembic_version", *metadata.tables}:
+            return  # another application's file (even one migrated with Alembic): refused, and left as it was
         deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
         while True:
             try:

@@ -58,6 +58,12 @@ def current(engine: Engine) -> str | None:
     with reading(engine) as conn:
         names = set(inspect(conn).get_table_names())
         rows = conn.execute(text("SELECT version_num FROM alembic_version")).all() if "alembic_version" in names else []
+    others = sorted(names - {"alembic_version", *metadata.tables})
+    if others and engine.dialect.name == "sqlite" and not names & set(metadata.tables):
+        raise StorageError(  # also one migrated with Alembic: its revision is no newer complaint-core's
+            f"the file is another application's SQLite database (tables {', '.join(others[:3])}"
+            f"{', …' if len(others) > 3 else ''}); use a new file for complaint-core"
+        )
     if len(rows) > 1:
         raise StorageError(
             f"the database has several schema revisions ({', '.join(sorted(str(r[0]) for r in rows))}): it was "
@@ -70,12 +76,6 @@ def current(engine: Engine) -> str | None:
         raise StorageError(
             f"the database has complaint-core tables ({', '.join(ours[:3])}{', …' if len(ours) > 3 else ''}) "
             "but no schema revision: it is damaged or was made by another tool; restore a backup or use a new file"
-        )
-    others = sorted(names - {"alembic_version"})
-    if others and engine.dialect.name == "sqlite":
-        raise StorageError(
-            f"the file is another application's SQLite database (tables {', '.join(others[:3])}"
-            f"{', …' if len(others) > 3 else ''}); use a new file for complaint-core"
         )
     return None
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .context import Language, area, settings_of
+from .context import ACTOR_ENV, Language, area, settings_of
 from .options import (
     AtOption,
     at_or_now,
@@ -217,7 +217,7 @@ CaseArg = Annotated[str, typer.Argument(metavar="CASE", help="Case number or id.
 ActorOption = Annotated[
     str,
     typer.Option(
-        "--actor", envvar="COMPLAINT_ACTOR", parser=name_param, help="Who does it (default $COMPLAINT_ACTOR, else cli)."
+        "--actor", envvar=ACTOR_ENV, parser=name_param, help="Who does it (default $COMPLAINT_ACTOR, else cli)."
     ),
 ]
 DEFAULT_ACTOR = "cli"

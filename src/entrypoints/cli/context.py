@@ -17,6 +17,7 @@ Language = Literal["zh", "en"]
 DEFAULT_DB = "./complaints.db"
 DB_ENV = "COMPLAINT_DB"
 ALLOW_FUTURE_ENV = "COMPLAINT_ALLOW_FUTURE"
+ACTOR_ENV = "COMPLAINT_ACTOR"
 
 # Every Typer of the CLI is built with these. rich_markup_mode=None keeps help and usage errors in
 # plain Click formatting: typer's rich help imports rich.markdown and friends (~130 ms) and would

@@ -20,6 +20,7 @@ import typer
 from typer.core import TyperGroup
 
 from .context import Settings, settings_of
+from .output import diag
 
 
 class ExitCode(IntEnum):
@@ -117,24 +118,15 @@ def report(exc: BaseException, settings: Settings, stream: TextIO | None = None)
     prefix = _PREFIX[settings.language()]
     if found is None:  # a mapped error (e.g. a database that cannot be used, code 1 too) is its message alone
         if settings.verbose:
-            _write_error(out, "".join(traceback.format_exception(exc)))
+            diag("".join(traceback.format_exception(exc)).rstrip("\n"), out)
         hint = "" if settings.verbose else " (run with -v for the traceback)"
-        _write_error(out, f"{prefix}: unexpected {type(exc).__name__}: {one_line(str(exc))}{hint}\n")
+        diag(f"{prefix}: unexpected {type(exc).__name__}: {one_line(str(exc))}{hint}", out)
     else:
         hint = _CALENDAR_HINT if code is ExitCode.CALENDAR_NOT_COVERED else ""
         if getattr(exc, "rule", None) == "TIME-AHEAD":
             hint = _AHEAD_HINT
-        _write_error(out, f"{prefix}: {one_line(str(exc))}{hint}\n")
+        diag(f"{prefix}: {one_line(str(exc))}{hint}", out)
     return code
-
-
-def _write_error(out: TextIO, text: str) -> None:
-    """A diagnostic that cannot be written (stderr closed or full) is dropped: the exit code still says it."""
-    try:
-        out.write(text)
-        out.flush()
-    except (OSError, ValueError):
-        pass
 
 
 def is_typer_signal(exc: BaseException) -> bool:

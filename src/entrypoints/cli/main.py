@@ -22,7 +22,7 @@ from typer.models import CommandInfo
 
 from adapters.terminal_text import tolerate_encodings
 
-from .context import ALLOW_FUTURE_ENV, DB_ENV, DEFAULT_DB, TYPER_OPTIONS, Lang, Settings, area
+from .context import ACTOR_ENV, ALLOW_FUTURE_ENV, DB_ENV, DEFAULT_DB, TYPER_OPTIONS, Lang, Settings, area
 from .errors import HandledGroup
 
 AREAS: tuple[str, ...] = (
@@ -127,8 +127,8 @@ def root(
         raise typer.BadParameter("a database URL or SQLite file is needed", param_hint="'--db'")
     if db != db.strip() or any(c < " " or c == "\x7f" for c in db):  # a CRLF env file's \r: a second database
         raise typer.BadParameter(
-            f"{db!r} has a space or control character at its ends or inside: a new, empty database would be "
-            "opened beside yours",
+            f"{db!r} has a space at its ends or a control character: a new, empty database would be opened beside "
+            "yours",
             param_hint="'--db' / COMPLAINT_DB",
         )
     ctx.obj = Settings(
@@ -196,56 +196,48 @@ def invoked(argv: Sequence[str]) -> tuple[tuple[str, ...] | None, str | None]:
     return None, None
 
 
-# Tables need this many columns at least: rich divides the width among the columns and fails below it.
-MIN_COLUMNS = 40
-
-
-def _as_utf8(value: str) -> str | None:
-    """``value`` as UTF-8 text. Bytes a non-UTF-8 locale (C, POSIX) could not decode reach Python as lone
-    surrogates: UTF-8 bytes are read again as UTF-8; others (a GBK terminal?) give None, as no store keeps them."""
-    if value.isascii() or not any("\ud800" <= c <= "\udfff" for c in value):
-        return value
+def _utf8_in_a_locale_without_it(value: str) -> str | None:
+    """Bytes a locale that is not UTF-8 (C, POSIX) could not decode reach Python as lone surrogates: the text,
+    when they are UTF-8 (to name it in the message), else None (not UTF-8 at all: a GBK terminal?)."""
     try:
         return value.encode(sys.getfilesystemencoding(), "surrogateescape").decode("utf-8")
     except UnicodeError:
         return None
 
 
-def _usable_streams() -> None:
-    """A closed stdout or stderr (``>&-``) is the null device: the command runs and its exit code says how; a
-    width below what a table needs (``COLUMNS=1``, a tiny terminal) is raised to it, and a ``COLUMNS`` that is no
-    width is dropped (rich printed nothing for 0)."""
-    for name in ("stdout", "stderr"):
-        if getattr(sys, name) is None:
-            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the process
-    columns = os.environ.get("COLUMNS")
-    if columns is not None and (not columns.isdigit() or int(columns) == 0):
-        del os.environ["COLUMNS"]
-        columns = None
-    if columns is not None:
-        width = int(columns)
+def _refuse_undecoded(value: str, what: str) -> None:
+    """Exit 2 for text no store can keep (lone surrogates), saying whether the locale or the bytes are to blame."""
+    if value.isascii() or not any("\ud800" <= c <= "\udfff" for c in value):
+        return
+    text = _utf8_in_a_locale_without_it(value)
+    if text is not None:
+        sys.stderr.write(f"error: {what} {text!r} is UTF-8 but the locale is not: use one (e.g. LC_ALL=C.UTF-8)\n")
     else:
-        width = os.get_terminal_size(sys.stdout.fileno()).columns if sys.stdout.isatty() else MIN_COLUMNS
-    if width < MIN_COLUMNS:
-        os.environ["COLUMNS"] = str(MIN_COLUMNS)
+        shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        sys.stderr.write(f"error: {what} {shown!r} is not UTF-8 text; use a UTF-8 terminal or locale\n")
+    raise SystemExit(2)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """The ``complaint`` console script; exits with the documented code."""
-    _usable_streams()
+    """The ``complaint`` console script; exits with the documented code. A closed stdout or stderr (``>&-``) is
+    the null device while it runs: the command runs, and its exit code says how."""
+    closed = [name for name in ("stdout", "stderr") if getattr(sys, name) is None]
+    for name in closed:
+        setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - closed in the finally
+    try:
+        _main(argv)
+    finally:
+        for name in closed:
+            getattr(sys, name).close()
+            setattr(sys, name, None)
+
+
+def _main(argv: Sequence[str] | None) -> None:
     args = list(argv) if argv is not None else sys.argv[1:]
-    for i, arg in enumerate(args):
-        text = _as_utf8(arg)
-        if text is None:
-            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-            sys.stderr.write(f"error: the argument {shown!r} is not UTF-8 text; use a UTF-8 terminal or locale\n")
-            raise SystemExit(2)
-        args[i] = text
-    for name in (DB_ENV, "COMPLAINT_ACTOR", ALLOW_FUTURE_ENV):
-        value = os.environ.get(name, "")
-        if value != _as_utf8(value):  # not UTF-8, or UTF-8 a C locale cannot hold in the environment
-            sys.stderr.write(f"error: ${name} is not text this locale reads; use a UTF-8 locale (or the option)\n")
-            raise SystemExit(2)
+    for arg in args:
+        _refuse_undecoded(arg, "the argument")
+    for name in (DB_ENV, ACTOR_ENV, ALLOW_FUTURE_ENV):
+        _refuse_undecoded(os.environ.get(name, ""), f"${name}")
     tolerate_encodings()
     areas, command = invoked(args)
     app = build_index() if areas is None else build_app(areas, command=command)

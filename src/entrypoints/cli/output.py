@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date, datetime, tzinfo
 from enum import Enum
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -70,12 +71,47 @@ def dumps(doc: Any, *, ascii_only: bool = False) -> str:
 PIPE_WIDTH = 240
 
 
+# Tables need this many columns at least: rich divides the width among the columns and fails below it.
+MIN_WIDTH = 40
+
+
+def console_width(out: TextIO) -> int:
+    """``COLUMNS`` when it is a width, else the terminal's, else (a pipe or file) ``PIPE_WIDTH``; at least
+    ``MIN_WIDTH`` (``COLUMNS=1`` or a tiny terminal failed in rich after the command ran, and ``0`` printed nothing)."""
+    columns = os.environ.get("COLUMNS", "")
+    width = int(columns) if columns.isdecimal() and columns.isascii() else 0
+    if not width:
+        try:
+            width = os.get_terminal_size(out.fileno()).columns if out.isatty() else PIPE_WIDTH
+        except (OSError, ValueError, AttributeError):  # no real file behind it (an IDE's console, a test's capture)
+            width = PIPE_WIDTH
+    return max(width, MIN_WIDTH)
+
+
+def console_height() -> int:
+    """``LINES`` when it is a number, else 25: given, rich does not read a ``COLUMNS`` it cannot parse (``²``)."""
+    lines = os.environ.get("LINES", "")
+    return int(lines) if lines.isdecimal() and lines.isascii() and int(lines) > 0 else 25
+
+
 def stdout_console(file: TextIO | None = None) -> Console:
+    out = file if file is not None else sys.stdout
+    width, height = console_width(out), console_height()
+    return _console_class()(file=out, soft_wrap=False, width=width, height=height, markup=False, emoji=False)
+
+
+@cache
+def _console_class() -> type[Console]:
+    """rich's Console, but a broken pipe is left to ``printing`` (rich would exit 1 silently, the command recorded)."""
+    import errno
+
     from rich.console import Console
 
-    out = file if file is not None else sys.stdout
-    width = None if out.isatty() or os.environ.get("COLUMNS", "").isdigit() else PIPE_WIDTH
-    return Console(file=out, soft_wrap=False, width=width, markup=False, emoji=False)  # data is never markup
+    class ResultConsole(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    return ResultConsole
 
 
 def emit(
@@ -108,8 +144,8 @@ def printing() -> Iterator[None]:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         reason = error.strerror or type(error).__name__
         raise OutputLost(
-            f"the result could not be written to stdout ({reason}); anything the command recorded is kept: "
-            "look it up rather than run it again"
+            f"the result could not be written to stdout ({reason}); what the command recorded, if anything, is "
+            "kept: look it up before running it again"
         ) from None
 
 
@@ -173,10 +209,13 @@ def _unwritable(path: Path, error: OSError, option: str) -> Exception:
     return typer.BadParameter(f"cannot write {str(path)!r}: {reason}", param_hint=f"'{option}'")
 
 
-def diag(message: str) -> None:
-    """A diagnostic line on stderr (never on stdout, which belongs to the result)."""
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
+def diag(message: str, stream: TextIO | None = None) -> None:
+    """A diagnostic line on stderr (never on stdout, which belongs to the result). One that cannot be written
+    (stderr closed or full) is dropped: a command that ran is not failed by a note, and an exit code still tells."""
+    with suppress(OSError, ValueError):
+        out = stream if stream is not None else sys.stderr
+        out.write(message + "\n")
+        out.flush()
 
 
 class _NoProgress:
@@ -214,5 +253,5 @@ def progress(description: str, total: int | None = None, *, stream: TextIO | Non
     from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(console=Console(file=err), transient=True) as bar:
+    with Progress(console=Console(file=err, width=console_width(err), height=console_height()), transient=True) as bar:
         yield _RichProgress(bar, bar.add_task(description, total=total))

@@ -40,15 +40,18 @@ def customers(db: str) -> list[str]:
     return sorted(case["customer"] for case in json.loads(listed.stdout)["cases"])
 
 
-def test_a_c_locale_reads_chinese_arguments_and_prints_tables(db: str) -> None:
+def test_a_c_locale_prints_tables_and_names_the_locale_for_chinese_arguments(db: str) -> None:
     """LC_ALL=C without UTF-8 mode: stdout's handler is surrogateescape, which the first encoding fix left alone,
-    so the case was recorded and the command exited 1; and UTF-8 arguments were refused as not UTF-8."""
+    so the case was recorded and the command exited 1 over its Chinese confirmation. A Chinese argument there is
+    refused before anything runs, saying the locale is to blame (re-decoding it broke file paths)."""
     env = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0"}
-    opened = run("--db", db, "case", "open", "--customer", "张三", "--category", "quality", env=env)
+    opened = run("--db", db, "case", "open", "--customer", "Zhang", "--category", "quality", env=env)
     assert opened.returncode == 0, opened.stderr
-    assert b"\\u" in opened.stdout  # what ASCII lacks, as escapes
+    assert b"\\u" in opened.stdout  # the zh confirmation: what ASCII lacks, as escapes
     assert run("--db", db, "case", "list", env=env).returncode == 0
-    assert customers(db) == ["张三"]
+    chinese = run("--db", db, "case", "open", "--customer", "张三", "--category", "quality", env=env)
+    assert chinese.returncode == 2 and b"is UTF-8 but the locale is not" in chinese.stderr
+    assert customers(db) == ["Zhang"]
 
 
 def test_a_result_that_cannot_be_written_says_the_command_was_recorded(db: str, tmp_path: Path) -> None:
@@ -64,8 +67,14 @@ def test_a_result_that_cannot_be_written_says_the_command_was_recorded(db: str, 
         " | (exec 0<&-; true); echo ${PIPESTATUS[0]}",
         shell=True, executable="/bin/bash", capture_output=True, env=environ(), timeout=60,
     )  # fmt: skip
-    assert piped.stdout.strip() == b"1" and b"unexpected" not in piped.stderr
-    assert customers(db) == sorted(["满", "管"])  # each once
+    assert piped.stdout.strip() == b"1" and b"the result could not be written to stdout" in piped.stderr
+    table = subprocess.run(  # rich caught the broken pipe itself and exited 1 without a word
+        f"{sys.executable} -m entrypoints.cli.main --db {db} case open --customer 表 --category quality"
+        " | (exec 0<&-; true); echo ${PIPESTATUS[0]}",
+        shell=True, executable="/bin/bash", capture_output=True, env=environ(), timeout=60,
+    )  # fmt: skip
+    assert table.stdout.strip() == b"1" and b"the result could not be written to stdout" in table.stderr
+    assert customers(db) == sorted(["满", "管", "表"])  # each once
 
 
 def test_closed_stdout_and_stderr_keep_the_exit_codes(db: str) -> None:
@@ -86,7 +95,7 @@ def test_closed_stdout_and_stderr_keep_the_exit_codes(db: str) -> None:
     assert customers(db) == ["关"]
 
 
-@pytest.mark.parametrize("columns", ["0", "1", "9", "x"])
+@pytest.mark.parametrize("columns", ["0", "1", "9", "x", "²"])
 def test_a_width_too_small_for_a_table_is_raised_to_one(db: str, columns: str) -> None:
     """COLUMNS=0 printed nothing (exit 0: a script read no case id); 1 to 9 failed in rich after the command ran."""
     opened = run("--db", db, "case", "open", "--customer", "宽", "--category", "quality", env={"COLUMNS": columns})
@@ -97,7 +106,9 @@ def test_a_width_too_small_for_a_table_is_raised_to_one(db: str, columns: str) -
     assert listed.returncode == 0, listed.stderr
     shown = listed.stdout.decode("utf-8")
     # no width (0, x): a pipe's, the id whole; a small one: 40 columns, where an id folds but keeps every character
-    assert case_id in shown if columns in ("0", "x") else case_id[-3:] in shown and len(shown.splitlines()[0]) <= 40
+    assert (
+        case_id in shown if columns in ("0", "x", "²") else case_id[-3:] in shown and len(shown.splitlines()[0]) <= 40
+    )
 
 
 @pytest.mark.parametrize("suffix", ["\r", " ", "\n"])
@@ -108,11 +119,16 @@ def test_a_database_path_with_a_stray_space_or_control_character_is_refused(db: 
     assert not Path(db + suffix).exists()
 
 
-def test_another_application_s_sqlite_file_is_refused_unchanged(tmp_path: Path) -> None:
-    """It was refused, after being switched to WAL for good (its header changed, -wal and -shm files appeared)."""
+@pytest.mark.parametrize("alembic", [False, True])
+def test_another_application_s_sqlite_file_is_refused_unchanged(tmp_path: Path, alembic: bool) -> None:
+    """It was refused, after being switched to WAL for good (its header changed, -wal and -shm files appeared);
+    one migrated with Alembic too, and as "written by a newer version of complaint-core"."""
     foreign = tmp_path / "other.db"
     with sqlite3.connect(foreign) as conn:
         conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+        if alembic:
+            conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+            conn.execute("INSERT INTO alembic_version VALUES ('1a2b3c4d5e6f')")
     before = foreign.read_bytes()
     result = run("--db", str(foreign), "case", "list")
     assert result.returncode == 1 and b"another application's SQLite database" in result.stderr
@@ -126,6 +142,9 @@ def test_odd_database_names_are_refused_clearly(tmp_path: Path) -> None:
     assert memory.returncode == 1 and b"in-memory SQLite database cannot be shared" in memory.stderr
     long = run("--db", str(tmp_path / ("y" * 300 + ".db")), "case", "list")
     assert long.returncode == 1 and b"cannot use the database" in long.stderr and b"unexpected" not in long.stderr
+    (tmp_path / "loop.db").symlink_to(tmp_path / "loop.db")
+    loop = run("--db", str(tmp_path / "loop.db"), "case", "list")
+    assert loop.returncode == 1 and b"unexpected" not in loop.stderr
 
 
 def test_a_new_database_through_a_dangling_symlink_is_private(tmp_path: Path) -> None:
