@@ -149,11 +149,10 @@ def _sqlite_file(url: URL, path: str, file: Path, **options: Any) -> Engine:
         so only a file not in WAL yet is switched, and a busy switch is tried again until the busy timeout."""
         if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
             return
-        from .tables import metadata
+        from .tables import foreign_tables
 
-        tables = {row[0] for row in cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if tables - {"alembic_version", *metadata.tables}:
-            return  # another application's file (even one migrated with Alembic): refused, and left as it was
+        if foreign_tables(row[0] for row in cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")):
+            return  # another application's file: refused when the schema is read, and left as it was
         deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
         while True:
             try:

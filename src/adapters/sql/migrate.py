@@ -53,14 +53,14 @@ def current(engine: Engine) -> str | None:
     A database that has no revision but is not empty is refused, never written into: our tables without a
     revision mean a damaged database; other tables in a SQLite file, another application's database.
     """
-    from .tables import metadata
+    from .tables import foreign_tables, metadata
 
     with reading(engine) as conn:
         names = set(inspect(conn).get_table_names())
         rows = conn.execute(text("SELECT version_num FROM alembic_version")).all() if "alembic_version" in names else []
-    others = sorted(names - {"alembic_version", *metadata.tables})
+    others = foreign_tables(names)
     if others and engine.dialect.name == "sqlite" and not names & set(metadata.tables):
-        raise StorageError(  # also one migrated with Alembic: its revision is no newer complaint-core's
+        raise StorageError(  # one migrated with Alembic too: its revision is no newer complaint-core's
             f"the file is another application's SQLite database (tables {', '.join(others[:3])}"
             f"{', …' if len(others) > 3 else ''}); use a new file for complaint-core"
         )

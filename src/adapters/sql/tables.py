@@ -9,6 +9,8 @@ check constraints. Migrations in ``migrations/`` must produce exactly this.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -370,3 +372,9 @@ duty_records = Table(
     Column("actor", String(255), nullable=False),
     Column("note", Text, nullable=False),
 )
+
+
+def foreign_tables(names: Iterable[str]) -> list[str]:
+    """The tables among ``names`` that are neither ours nor Alembic's: a SQLite file holding any is another
+    application's, refused and left as it was (even one migrated with Alembic)."""
+    return sorted(set(names) - {"alembic_version", *metadata.tables})

@@ -122,13 +122,20 @@ def emit(
     file: TextIO | None = None,
 ) -> None:
     """Print the result: ``doc`` as JSON with ``--json``, else ``human(console)`` draws it with rich."""
-    with printing():
-        if settings.json:
-            out = file if file is not None else sys.stdout
-            out.write(dumps(doc, ascii_only=not encodes_everything(out)) + "\n")  # valid and lossless in any encoding
-            out.flush()
-        else:
+    if settings.json:
+        write_json(doc, file)
+    else:
+        with printing():
             human(stdout_console(file))
+
+
+def write_json(doc: Any, file: TextIO | None = None) -> None:
+    """``doc`` as the one JSON document on stdout (or ``file``); escaped where its encoding is not UTF (valid and
+    lossless in any encoding)."""
+    out = file if file is not None else sys.stdout
+    with printing():
+        out.write(dumps(doc, ascii_only=not encodes_everything(out)) + "\n")
+        out.flush()
 
 
 @contextmanager

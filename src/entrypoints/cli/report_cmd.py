@@ -15,7 +15,7 @@ from .appctx import open_for
 from .context import Settings, area, settings_of
 from .ledger_cmd import MonthArg
 from .options import AtOption
-from .output import Texts, emit, local_minute, table, write_file
+from .output import Texts, emit, local_minute, table, write_file, write_json
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -102,14 +102,14 @@ def build_monthly(app: App, month: str) -> MonthlyReport:
     )
 
 
-def render(report: MonthlyReport, fmt: Format, lang: Any, tz: Any, *, ascii_only: bool = False) -> str:
-    """The report as text in ``fmt`` (not ``table``); JSON with ``\\u`` escapes for an ``ascii_only`` stream."""
+def render(report: MonthlyReport, fmt: Format, lang: Any, tz: Any) -> str:
+    """The report as text in ``fmt`` (not ``table``)."""
     from adapters.reports import to_csv, to_html, to_json_dict
 
     from .output import dumps
 
     if fmt is Format.json:
-        return dumps(to_json_dict(report), ascii_only=ascii_only) + "\n"
+        return dumps(to_json_dict(report)) + "\n"
     if fmt is Format.csv:
         return to_csv(report)
     return to_html(report, lang, tz=tz)
@@ -153,10 +153,10 @@ def monthly(
         message = TEXT("written", lang, month=month, format=chosen.value, out=out)
         emit(settings, doc, lambda console: console.print(message, markup=False, highlight=False))
         return
+    if chosen is Format.json or settings.json:  # --json with csv or html needs --out (refused above)
+        write_json(to_json_dict(report))
+        return
     if chosen is Format.table:
-        if settings.json:
-            emit(settings, to_json_dict(report), lambda console: None)
-            return
 
         def human(console: Console) -> None:
             for part in to_rich_tables(report, lang, tz=policy.tz):
@@ -170,10 +170,9 @@ def monthly(
 
     from .output import printing
 
-    utf = encodes_everything(sys.stdout)
-    text = render(report, chosen, lang, policy.tz, ascii_only=not utf)
+    text = render(report, chosen, lang, policy.tz)
     with printing():
-        if not utf and chosen is not Format.json and hasattr(sys.stdout, "buffer"):
+        if not encodes_everything(sys.stdout) and hasattr(sys.stdout, "buffer"):
             # CSV and HTML (which declares UTF-8) are UTF-8 whatever the terminal's encoding: escapes would corrupt
             sys.stdout.flush()
             sys.stdout.buffer.write(text.encode("utf-8"))
