@@ -937,12 +937,13 @@ class Case:
                 problems.append(f"clock {state.name!r} has no extended limit for the declared special circumstance")
             if state.promise is not None and rule.promise is PromiseMode.NONE:
                 problems.append(f"clock {state.name!r} does not take the date promised to the customer")
-            if self._reached_since(rule.stop, state.started_at):
+            before = select_rule(current, state.name, subject)
+            moved = before is None or before.stop != rule.stop  # a stop the running clock has not waited for yet
+            if moved and self._reached_since(rule.stop, state.started_at):
                 problems.append(
                     f"clock {state.name!r} stops at {rule.stop}, which the case has passed: it would run until closure"
                 )
             if state.level:
-                before = select_rule(current, state.name, subject)
                 fired = [] if before is None else [(r.action, r.target) for r in before.ladder[: state.level]]
                 if fired != [(r.action, r.target) for r in rule.ladder[: state.level]]:
                     problems.append(

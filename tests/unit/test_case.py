@@ -587,6 +587,21 @@ def test_a_version_stopping_a_running_clock_at_a_step_the_case_has_passed_is_not
     assert adopted.policy_version == 6 and adopted.clock("first_investigation").running
 
 
+def test_a_clock_whose_stop_came_before_it_started_does_not_bar_a_version_with_the_same_stop(
+    manufacturing: Policy, sh: Maker
+) -> None:
+    """make test (the state machine): the report submitted, then the investigation done at the same minute, so the
+    report clock runs; a version that stops it where the current one does was refused as stranding it."""
+    s = Script(manufacturing, sh(2026, 11, 2))
+    s("register", number="261101")
+    s("reach_milestone", milestone="report_submitted", at=sh(2026, 11, 3))
+    s("reach_milestone", milestone="investigation_done", at=sh(2026, 11, 3))
+    assert s.case.clock("report").running
+    newer = attrs.evolve(manufacturing, version=manufacturing.version + 1)
+    adopted, _ = s.case.adopt_policy(newer, current=manufacturing, at=sh(2026, 11, 3, 10), actor="admin")
+    assert adopted.policy_version == newer.version and adopted.clock("report").running
+
+
 def test_a_version_changing_the_rungs_a_clock_has_fired_is_not_adopted(
     manufacturing: Policy, cn: TableCalendar, sh: Maker
 ) -> None:
