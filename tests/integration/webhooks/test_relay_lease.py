@@ -67,13 +67,16 @@ def test_renew_extends_only_what_is_in_flight_and_never_a_recorded_fate(url: str
 
 
 def test_a_batch_longer_than_its_lease_is_not_taken_by_a_second_relay(pg_url: str) -> None:
-    """PostgreSQL, two relays: A's batch takes ~4 lease lengths; B polls all along and must get none of it."""
-    receiver = Receiver(lambda r, n: Answer(204, delay=0.4))
+    """PostgreSQL, two relays: A's batch takes two lease lengths; B polls all along and must get none of it.
+
+    The renewal comes every 0.8 s of a 2.4 s lease, so a heartbeat held up by a loaded machine for 1.6 s still lands
+    in time (a 1.2 s lease failed once under the whole suite's load)."""
+    receiver = Receiver(lambda r, n: Answer(204, delay=0.6))
     try:
         ids = make_cases(pg_url, 8)
         engine = engine_of(pg_url)
         ep.add_endpoint(engine, receiver.url, now=T0)
-        lease = timedelta(seconds=1.2)  # renewed every 0.4 s
+        lease = timedelta(seconds=2.4)  # renewed every 0.8 s
         a = Relay(engine, clock=SystemClock(), rng=0.5, batch=8, lease=lease)
         b = Relay(engine, clock=SystemClock(), rng=0.5, batch=8, lease=lease)
         stolen = []
@@ -90,7 +93,7 @@ def test_a_batch_longer_than_its_lease_is_not_taken_by_a_second_relay(pg_url: st
         poller = threading.Thread(target=poll)
         poller.start()
         try:
-            a.record(a.send(jobs))  # ~3.2 s, sequentially
+            a.record(a.send(jobs))  # ~4.8 s, sequentially
         finally:
             done.set()
             poller.join(30)
