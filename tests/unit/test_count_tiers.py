@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import attrs
 import pytest
@@ -21,14 +21,14 @@ from adapters.clock import FixedClock
 from adapters.policy_files import load_preset
 from complaint_core.assessment import AssessmentStatus
 from complaint_core.case import RemedyKind
-from complaint_core.count_tiers import charged_in
+from complaint_core.count_tiers import MonthCount, charged_in, held_at_fault, month_count, month_tier_line
 from complaint_core.errors import RuleViolation
 from complaint_core.intake import Intake
 from complaint_core.organisation import Department, DepartmentKind, Organisation, Person
 from complaint_core.penalty import LineKind
 from complaint_core.penalty_orders import PenaltyOrder, TierOrder
 from complaint_core.penalty_service import PenaltyService
-from complaint_core.policy import Channel, CountTier, Policy
+from complaint_core.policy import Channel, CountTier, PenaltyRules, Policy
 from complaint_core.responsibility import FaultShare, Party, PartyKind, Responsibility
 from complaint_core.services import CaseService
 from entrypoints.bootstrap import bootstrap
@@ -89,7 +89,7 @@ class Shop:
         self.tick()
         if not_established:
             self.cases.find_not_established(ref, actor="quality", reason="客户误用")
-        else:
+        elif at_fault:  # else left investigating, attributed to nobody yet
             share = D(1) / len(at_fault) if len(at_fault) in (1, 2, 4) else None
             assert share is not None
             causer = Responsibility(tuple(FaultShare(party, share) for party in at_fault))
@@ -363,3 +363,74 @@ def test_f4_pn_the_months_approved_charges_add_up_to_the_tier_of_its_count(steps
         return max((t.amount for t in TIERS if n >= t.at_least), default=D("0.00"))
 
     assert total == tier(seen) and total <= tier(len(cases))
+
+
+def test_f4_pn_a_complaint_found_not_established_after_a_petition_does_not_count() -> None:
+    """F4-PN-01: attributed to S1, then petitioned (签呈) and found not established, a complaint did not stand: it is
+    no complaint against S1 in the month, though its attribution still names S1."""
+    shop = Shop()
+    withdrawn = shop.complaint(person("S1"))
+    shop.cases.petition(withdrawn, actor="sales", department="sales", reason="非本部门责任")
+    shop.tick()
+    shop.cases.find_not_established(withdrawn, actor="quality", reason="客户误用")
+    shop.tick()
+    dropped = shop.cases.get(withdrawn)
+    assert dropped.causer is not None and not held_at_fault(dropped, "S1")
+    ref = shop.complaint(person("S1"))
+    assert shop.assess(ref, "S1") == (D("0.00"),)
+    (line,) = shop.penalties.assessments(ref)[1][0].lines
+    assert dict(line.basis)["complaints"] == "1"
+
+
+def test_f4_pn_a_case_not_attributed_yet_is_refused_by_name() -> None:
+    """F4-PN-01: a complaint not attributed to anybody yet holds nobody at fault: refused, not a crash."""
+    shop = Shop()
+    case = shop.cases.get(shop.complaint())
+    assert case.causer is None and not held_at_fault(case, "S1")
+    with pytest.raises(RuleViolation, match="does not hold 'S1' at fault") as err:
+        month_count(case, counted_policy(), "S1", [])
+    assert err.value.rule == "F4-PN-01"
+
+
+def test_f4_pn_month_count_skips_other_peoples_and_other_months_complaints() -> None:
+    """F4-PN-01: of the cases handed over, only the person's complaints received in the same month are counted."""
+    shop = Shop()
+    october = shop.cases.get(shop.complaint(person("S1"), at=datetime(2026, 10, 31, 15, tzinfo=UTC)))  # 23:00
+    case = shop.cases.get(shop.complaint(person("S1"), at=NOV))
+    someone_else = shop.cases.get(shop.complaint(person("S2")))
+    same = shop.cases.get(shop.complaint(person("S1")))
+    handed = [(october, []), (someone_else, []), (same, []), (case, [])]
+    counted = month_count(case, counted_policy(), "S1", handed)
+    assert (counted.month, counted.cases, counted.charged) == ("2026-11", (case.case_id, same.case_id), D("0.00"))
+
+
+def month_of(n: int, charged: str = "0.00") -> MonthCount:
+    return MonthCount(person_id="S1", month="2026-11", cases=tuple(uuid4() for _ in range(n)), charged=D(charged))
+
+
+def test_f4_pn_the_line_says_what_was_charged_only_when_something_was() -> None:
+    """F4-PN-01..03: the month's tier, less what its other cases charged; "less" only when they charged anything."""
+    rules = PenaltyRules(count_tiers=TIERS)
+    s1 = ORG.person("S1")
+    fresh = month_tier_line(s1, rules=rules, count=month_of(2))
+    assert (fresh.amount, fresh.rule_id) == (D("100.00"), "F4-PN-01")
+    assert fresh.explanation.zh == "2026-11 被投诉 2 次 = 100.00"
+    assert fresh.explanation.en == "2 complaints in 2026-11 = 100.00"
+    rest = month_tier_line(s1, rules=rules, count=month_of(3, "100.00"))
+    assert (rest.amount, rest.rule_id) == (D("100.00"), "F4-PN-02")
+    assert rest.explanation.zh == "2026-11 被投诉 3 次 = 200.00,减已计 100.00 = 100.00"
+    assert (
+        rest.explanation.en
+        == "3 complaints in 2026-11 = 200.00, less 100.00 charged on the month's other cases = 100.00"
+    )
+
+
+def test_f4_pn_below_the_first_tier_the_line_is_named_by_the_first_tier() -> None:
+    """F4-PN-01: below the first tier the 0.00 line carries the first tier's rule, or F4-PN-01 when it has none."""
+    s1 = ORG.person("S1")
+    own = PenaltyRules(count_tiers=(CountTier(at_least=3, amount=D("50.00"), rule_id="F6-PN-01"),))
+    below = month_tier_line(s1, rules=own, count=month_of(2))
+    assert (below.amount, below.rule_id) == (D("0.00"), "F6-PN-01")
+    assert below.explanation.en == "2 complaint(s) in 2026-11, below the first tier (3): 0.00"
+    plain = PenaltyRules(count_tiers=(CountTier(at_least=3, amount=D("50.00")),))
+    assert month_tier_line(s1, rules=plain, count=month_of(1)).rule_id == "F4-PN-01"
