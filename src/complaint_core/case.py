@@ -264,6 +264,19 @@ class Case:
         """When the last event happened: no command may be dated before it."""
         return self.last_event_at or self.received_at
 
+    def agreed_remedy(self, policy: Policy) -> Remedy | None:
+        """The remedy the customer was promised: approved, or told in the reply where ``policy`` skips approval.
+
+        Not the one a petition left behind (it clears the approval and the reply, not the proposal), nor any on a
+        case found not established: returns, allowances, their booking before settling (P1-RET-01), rework visits
+        and the report's remedy total all read this one."""
+        remedy = self.remedy
+        if remedy is None or self.not_established_reason is not None:
+            return None
+        if self.approval is not None or (S.APPROVED.value in policy.skip_states and self.reply is not None):
+            return remedy
+        return None
+
     def clock(self, name: str) -> ClockState:
         for state in self.clocks:
             if state.name == name:

@@ -203,15 +203,18 @@ def delivered_on(case: Case, policy: Policy) -> date | None:
     return local_date(reached[-1], policy.tz) if reached else None
 
 
-def had_rework(case: Case) -> bool:
-    return case.remedy is not None and case.remedy.kind is RemedyKind.REWORK
+def had_rework(case: Case, policy: Policy) -> bool:
+    remedy = case.agreed_remedy(policy)
+    return remedy is not None and remedy.kind is RemedyKind.REWORK
 
 
 def plan_for_case(
     policy: Policy, case: Case, triggers: Triggers, calendar: WorkingCalendar | None = None
 ) -> tuple[PlannedVisit, ...]:
     """``plan_visits`` with the case's kind and whether its remedy was rework."""
-    return plan_visits(policy, kind=case.intake.kind, rework=had_rework(case), triggers=triggers, calendar=calendar)
+    return plan_visits(
+        policy, kind=case.intake.kind, rework=had_rework(case, policy), triggers=triggers, calendar=calendar
+    )
 
 
 # ----- events ---------------------------------------------------------------------------------

@@ -437,7 +437,8 @@ def monthly_report(
         if parent is not None and parent.intake.claimed_amount == case.intake.claimed_amount:
             repeated_claims.add(case.case_id)
         loss = losses.get(case.case_id)
-        remedy = case.remedy.amount if case.remedy is not None and case.approval is not None else Decimal("0.00")
+        agreed = case.agreed_remedy(policy)
+        remedy = agreed.amount if agreed is not None else Decimal("0.00")
         lines.append(
             CaseLine(
                 case_id=case.case_id,

@@ -660,8 +660,10 @@ class Return:
             raise InvalidTransition(
                 f"a remedy is executed after closure; case {case.reference} is {case.status.value}", rule="P1-RET-01"
             )
-        if case.remedy is None:
-            raise RuleViolation(f"case {case.reference} has no approved remedy", rule="P1-RET-01")
+        remedy = case.agreed_remedy(policy)
+        if remedy is None:
+            why = " (it was found not established)" if case.not_established_reason is not None else ""
+            raise RuleViolation(f"case {case.reference} has no approved remedy{why}", rule="P1-RET-01")
         closed = case.closed_at
         if closed is not None and require_aware(at) < closed:  # its voucher would land before the case existed
             raise RuleViolation(
@@ -669,19 +671,19 @@ class Return:
                 f"{closed.isoformat()}",
                 rule="CASE-TIME-ORDER",
             )
-        allowance = case.remedy.kind in ALLOWANCE_KINDS
+        allowance = remedy.kind in ALLOWANCE_KINDS
         return cls.open(
             policy,
             return_id=return_id,
             case_id=case.case_id,
             customer=case.intake.customer,
-            kind=case.remedy.kind,
+            kind=remedy.kind,
             at=at,
             actor=actor,
             authorised=authorised,
             claimed=claimed,
             unit_price=unit_price,
-            agreed_amount=case.remedy.amount if allowance else None,
+            agreed_amount=remedy.amount if allowance else None,
             customer_tolerance=customer_tolerance,
             document_number=document_number,
         )

@@ -21,11 +21,10 @@ def open_items(
     its improvements not verified (or the last one found not effective)."""
     returns = tuple(returns)
     items = [f"{r.document.kind.value} {r.return_id} not booked" for r in returns if r.status is ReturnStatus.OPEN]
-    remedy = case.remedy
+    remedy = case.agreed_remedy(policy)
     if (
         policy.returns.book_before_settling
         and remedy is not None
-        and case.approval is not None
         and (remedy.kind in GOODS_KINDS or (remedy.kind in ALLOWANCE_KINDS and remedy.amount > 0))
         and not returns
     ):  # an allowance of 0.00 moves no money: there is nothing to issue (issuing one is refused) or book

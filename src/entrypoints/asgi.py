@@ -605,11 +605,12 @@ def _not_after(moment: datetime | None, now: datetime) -> datetime:
 
 
 def _decision(case: Case) -> str:
-    """What the customer was told: the approved remedy, or why the complaint was not established."""
-    if case.remedy is not None:
-        return f"the approved remedy: {case.remedy.kind.value} {case.remedy.amount}"
+    """What the customer was told: why the complaint was not established, or the remedy (a petition may have left
+    an earlier proposal on a case then found not established)."""
     if case.not_established_reason:
         return f"the complaint was found not established: {case.not_established_reason}"
+    if case.remedy is not None:
+        return f"the approved remedy: {case.remedy.kind.value} {case.remedy.amount}"
     return "the decision"
 
 

@@ -226,6 +226,27 @@ def test_p2_dl_05_schedule_follows_the_case_remedy(furniture: Policy, cn: TableC
     assert [v.rule_id for v in schedule(furniture, other, cn).visits] == ["P2-DL-06"]
 
 
+def test_p2_dl_06_a_rework_left_by_a_petition_on_a_case_found_not_established_gets_the_reply_visit(
+    furniture: Policy, cn: TableCalendar, sh: Maker
+) -> None:
+    """P2-DL-05/06, P1-LC-12: rework replied, then a petition (签呈) and the complaint found not established. The
+    rework was never promised in the end, so the case gets the reply's visit (P2-DL-06), not one waiting for a
+    delivery that will not come (scheduling was refused for want of the delivery date)."""
+    case = closed_case(furniture, sh(2026, 11, 2), remedy=RemedyKind.REWORK, close=False)
+    at = case.last_at
+    steps: list[tuple[str, dict[str, object]]] = [
+        ("petition", {"department": "production", "reason": "非本部门责任"}),
+        ("find_not_established", {"reason": "客户误用"}),
+        ("reply_to_customer", {"message": "投诉不成立"}),
+        ("close", {}),
+    ]
+    for command, kw in steps:
+        at += timedelta(hours=2)
+        case, _ = getattr(case, command)(furniture, at=at, actor="u", **kw)
+    assert case.remedy is not None and case.remedy.kind is RemedyKind.REWORK
+    assert [v.rule_id for v in schedule(furniture, case, cn).visits] == ["P2-DL-06"]
+
+
 def test_schedule_refusals(furniture: Policy, manufacturing: Policy, cn: TableCalendar, sh: Maker) -> None:
     case = closed_case(manufacturing, sh(2026, 11, 2))
     with pytest.raises(RuleViolation) as err:

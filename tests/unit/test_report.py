@@ -457,3 +457,19 @@ def test_a_claim_is_counted_once_across_second_complaints_and_months() -> None:
     }
     assert november.money.claimed == Decimal("950.00")
     assert monthly_report(everything, month="2026-10", **args).money.claimed == Decimal("800.00")  # type: ignore[arg-type]
+
+
+def test_a_remedy_counts_once_promised_where_the_policy_skips_approval() -> None:
+    """DOMAIN §10: the month's remedy is what the customer was promised. A policy that skips ``approved`` promises
+    it in the reply; such remedies counted 0.00, as if none had been agreed."""
+    policy = attrs.evolve(load_preset("manufacturing"), policy_id="mfg-skip", skip_states=frozenset({"approved"}))
+    service = bootstrap(clock=FixedClock(sh(11, 1)), extra_policies=[policy])
+    ref = service.receive(intake("甲"), actor="sales", policy_id="mfg-skip", at=sh(11, 2)).case_id
+    service.register(ref, actor="gm_office", at=sh(11, 2))
+    service.start_investigation(ref, actor="qa", at=sh(11, 2))
+    service.attribute(ref, actor="qa", at=sh(11, 3), causer=dept("smt"))
+    service.propose(ref, actor="sales", kind=RemedyKind.ALLOWANCE, amount=Decimal("800.00"), at=sh(11, 4))
+    service.reply(ref, actor="sales", message="同意折让800元", at=sh(11, 5))
+    case = service.close(ref, actor="gm_office", at=sh(11, 5))
+    args = {"policy_for": service.policy_of, "calendar_for": service.calendar_for}
+    assert monthly_report([case], month="2026-11", **args).money.remedy == Decimal("800.00")  # type: ignore[arg-type]

@@ -330,6 +330,22 @@ def test_a_server_killed_before_its_commit_leaves_neither_and_the_retry_creates_
         checker.close()
 
 
+def test_a_reply_to_a_case_found_not_established_after_a_petition_tells_why_not_the_old_remedy(
+    app: WebhookApp,
+) -> None:
+    """P1-LC-12: a petition (签呈) leaves the approved allowance's proposal on the case; found not established, the
+    reply the CRM reports told the customer that, not "the approved remedy: allowance 100.00"."""
+    case_id = post(app, CREATED, "msg_created")[2]["id"]
+    approve(app, case_id)
+    cases = app.app().cases
+    cases.petition(case_id, actor="qa", department="production", reason="非本部门责任")
+    cases.find_not_established(case_id, actor="qa", reason="客户误用")
+    assert post(app, REPLIED, "msg_reply")[0] == 202
+    case = cases.get(case_id)
+    assert case.remedy is not None and case.reply is not None
+    assert "found not established: 客户误用" in case.reply.message and "allowance" not in case.reply.message
+
+
 def test_a_later_customer_message_updates_the_reaction_of_a_replied_case(app: WebhookApp) -> None:
     """The reply is on record: a further customer message is its reaction (``record_reaction``), not a new reply."""
     status, _, created = post(app, CREATED, "msg_created")
