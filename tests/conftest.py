@@ -29,6 +29,16 @@ def manufacturing() -> Policy:
 
 
 @pytest.fixture(scope="session")
+def furniture() -> Policy:
+    return load_preset("furniture")
+
+
+@pytest.fixture(scope="session")
+def service() -> Policy:
+    return load_preset("service")
+
+
+@pytest.fixture(scope="session")
 def sh() -> Callable[..., datetime]:
     """sh(2026, 11, 2, 9) → 2026-11-02 09:00 in Asia/Shanghai."""
 

@@ -10,7 +10,6 @@ import pytest
 
 from adapters.clock import FixedClock
 from adapters.memory import MemoryPolicies, MemoryStore, MemoryUnitOfWork
-from adapters.policy_files import load_preset
 from complaint_core import (
     Case,
     CaseKind,
@@ -50,16 +49,6 @@ from entrypoints.bootstrap import bootstrap
 Maker = Callable[..., datetime]
 SMT = Party(PartyKind.GROUP_UNIT, "smt-2", "SMT 二班")
 WD = TimeUnit.WORKING_DAYS
-
-
-@pytest.fixture(scope="module")
-def furniture() -> Policy:
-    return load_preset("furniture")
-
-
-@pytest.fixture(scope="module")
-def service() -> Policy:
-    return load_preset("service")
 
 
 def followups(policy: Policy, **changes: object) -> Policy:

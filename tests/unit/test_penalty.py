@@ -67,11 +67,6 @@ def org() -> Organisation:
     )
 
 
-@pytest.fixture(scope="module")
-def service() -> Policy:
-    return load_preset("service")
-
-
 def unit(code: str) -> Party:
     return Party(PartyKind.GROUP_UNIT, code)
 

@@ -289,11 +289,6 @@ def test_p1_pen_04_05_a_policy_without_the_amount_refuses_the_sanction(
 
 
 # ----- P4-PEN-01..03 tiers ----------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def service() -> Policy:
-    return load_preset("service")
-
-
 def test_p4_pen_01_an_unknown_severity_is_refused(org: Organisation, service: Policy) -> None:
     """P4-PEN-01: a severity the policy has no tier for is refused by name."""
     with pytest.raises(RuleViolation, match="no external tier for severity 'grave'") as err:
