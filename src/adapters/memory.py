@@ -275,7 +275,8 @@ class MemoryCaseRepository:
         return self.all()
 
     def of_customer(self, customer: str) -> Iterable[Case]:
-        return [case for case in self.all() if case.intake.customer == customer]
+        name = customer.strip()
+        return [case for case in self.all() if case.intake.customer.strip() == name]
 
     def attributed_to(self, person_id: str, received_from: datetime, received_before: datetime) -> Iterable[Case]:
         found = [

@@ -42,7 +42,7 @@ def case_row(case: Case) -> dict[str, Any]:
         "policy_id": case.policy_id,
         "policy_version": case.policy_version,
         "status": case.status.value,
-        "customer": intake.customer,
+        "customer": intake.customer.strip(),  # the name a repeat is found by (repeats.same_issue)
         "category": intake.category,
         "kind": intake.kind.value,
         "market": intake.market.value,

@@ -232,9 +232,10 @@ class SqlCaseRepository:
             yield self._load(row)
 
     def of_customer(self, customer: str) -> Iterable[Case]:
-        """The customer's cases, oldest first (the index on customer and received_at)."""
+        """The customer's cases, oldest first (the index on customer and received_at). The column holds the name
+        without surrounding blanks; a row written before it did is found once it is saved again."""
         c = t.cases.c
-        query = select(c.version, c.body).where(c.customer == customer).order_by(c.received_at, c.id)
+        query = select(c.version, c.body).where(c.customer == customer.strip()).order_by(c.received_at, c.id)
         return [self._load(row) for row in self._conn.execute(query).all()]
 
     def attributed_to(self, person_id: str, received_from: datetime, received_before: datetime) -> Iterable[Case]:
@@ -318,7 +319,7 @@ class SqlCaseRepository:
         if status:
             query = query.where(c.status.in_([s.value for s in status]))
         if customer is not None:
-            query = query.where(c.customer == customer)
+            query = query.where(c.customer == customer.strip())
         if party is not None:
             query = query.where(c.id.in_(select(t.case_parties.c.case_id).where(t.case_parties.c.party_id == party)))
         if received_from is not None:

@@ -405,11 +405,14 @@ def test_of_customer_finds_the_repeats_on_every_store(backend: Backend) -> None:
     service.receive(other, actor="cs", at=AT + timedelta(hours=1), policy_id="service")
     second = service.receive(INTAKE, actor="cs", at=AT + timedelta(days=3), policy_id="service")
     third = service.receive(INTAKE, actor="cs", at=AT + timedelta(days=5), policy_id="service")
-    assert [c.repeat_count for c in (first, second, third)] == [0, 1, 2]
+    blanks = attrs.evolve(INTAKE, customer=f" {INTAKE.customer}\u3000")  # the same customer (repeats.same_issue)
+    fourth = service.receive(blanks, actor="cs", at=AT + timedelta(days=6), policy_id="service")
+    assert [c.repeat_count for c in (first, second, third, fourth)] == [0, 1, 2, 3]
     uow = backend.uow()
     with uow:
         found = list(uow.cases.of_customer(INTAKE.customer))
-        assert sorted(c.case_id for c in found) == sorted(c.case_id for c in (first, second, third))
+        assert [c.case_id for c in found] == [c.case_id for c in (first, second, third, fourth)]
+        assert [c.case_id for c in uow.cases.of_customer(blanks.customer)] == [c.case_id for c in found]
         assert list(uow.cases.of_customer("nobody")) == []
 
 
