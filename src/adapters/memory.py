@@ -25,6 +25,7 @@ from complaint_core.duties import DutyRecord
 from complaint_core.errors import ConcurrencyConflict, NotFound
 from complaint_core.events import DomainEvent
 from complaint_core.followup import FollowUp
+from complaint_core.intake import customer_key
 from complaint_core.ledger import Ledger, LedgerEntry
 from complaint_core.ledger_journal import LedgerOp, apply_op
 from complaint_core.responsibility import PartyKind
@@ -275,8 +276,8 @@ class MemoryCaseRepository:
         return self.all()
 
     def of_customer(self, customer: str) -> Iterable[Case]:
-        name = customer.strip()
-        return [case for case in self.all() if case.intake.customer.strip() == name]
+        name = customer_key(customer)
+        return [case for case in self.all() if customer_key(case.intake.customer) == name]
 
     def attributed_to(self, person_id: str, received_from: datetime, received_before: datetime) -> Iterable[Case]:
         found = [

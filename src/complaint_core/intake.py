@@ -17,6 +17,12 @@ MAX_PRODUCT_LINES = 1000
 _ENUMS = (("channel", Channel), ("complainant_kind", ComplainantKind), ("market", Market), ("kind", CaseKind))
 
 
+def customer_key(name: str) -> str:
+    """The name a customer is known by: as given, without surrounding blanks (DOMAIN §2). A repeat complaint is
+    found by it, in memory, in the SQL column and in the monthly report alike."""
+    return name.strip()
+
+
 def _quantity(field: str, value: Decimal | None) -> None:
     if value is not None and (not isinstance(value, Decimal) or not value.is_finite() or value < 0):
         raise RuleViolation(f"{field} must be a non-negative Decimal, got {value!r}", rule="INTAKE")

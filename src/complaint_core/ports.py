@@ -63,8 +63,7 @@ class CaseRepository(Protocol):
         ...
 
     def of_customer(self, customer: str) -> Iterable[Case]:
-        """The cases of one customer, the name compared without surrounding blanks as ``repeats.same_issue`` does;
-        for counting repeats."""
+        """The cases of one customer, compared by ``intake.customer_key``; for counting repeats."""
         ...
 
     def attributed_to(self, person_id: str, received_from: datetime, received_before: datetime) -> Iterable[Case]:

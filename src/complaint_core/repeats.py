@@ -14,12 +14,12 @@ from datetime import datetime, tzinfo
 from .calendar import WorkingCalendar
 from .case import Case
 from .clocks import shift
-from .intake import Intake
+from .intake import Intake, customer_key
 from .policy import Limit
 
 
 def same_issue(new: Intake, earlier: Intake) -> bool:
-    if new.customer.strip() != earlier.customer.strip() or new.category != earlier.category:
+    if customer_key(new.customer) != customer_key(earlier.customer) or new.category != earlier.category:
         return False
     parts = {line.part_no for line in new.lines if line.part_no}
     before = {line.part_no for line in earlier.lines if line.part_no}

@@ -42,6 +42,7 @@ from .clocks import select_rule
 from .errors import RuleViolation
 from .escalation import lateness_days
 from .followup import FollowUp, VisitStatus
+from .intake import customer_key
 from .labels import Labels
 from .ledger import MonthClose
 from .money import amount as amount_of
@@ -359,7 +360,7 @@ def monthly_report(
     received_in_month: dict[str, list[Case]] = {}
     for case in everything:
         if month_of(case.received_at, policies[case.case_id]) == month:
-            received_in_month.setdefault(case.intake.customer.strip(), []).append(case)
+            received_in_month.setdefault(customer_key(case.intake.customer), []).append(case)
 
     by_id = {case.case_id: case for case in everything}
     repeated_claims: set[UUID] = set()  # second complaints carrying their parent's claim: counted once, at the parent
@@ -429,7 +430,7 @@ def monthly_report(
                 policy.repeat_window is None
                 and any(
                     other.received_at < case.received_at and same_issue(case.intake, other.intake)
-                    for other in received_in_month.get(case.intake.customer.strip(), ())
+                    for other in received_in_month.get(customer_key(case.intake.customer), ())
                 )
             )
         )

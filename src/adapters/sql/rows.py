@@ -14,6 +14,7 @@ from typing import Any
 from adapters import serialization
 from complaint_core.case import FINISHED, Case, CaseStatus
 from complaint_core.events import DomainEvent
+from complaint_core.intake import customer_key
 from complaint_core.money import to_fen
 from complaint_core.timeutil import utc_z
 
@@ -42,7 +43,7 @@ def case_row(case: Case) -> dict[str, Any]:
         "policy_id": case.policy_id,
         "policy_version": case.policy_version,
         "status": case.status.value,
-        "customer": intake.customer.strip(),  # the name a repeat is found by (repeats.same_issue)
+        "customer": customer_key(intake.customer),
         "category": intake.category,
         "kind": intake.kind.value,
         "market": intake.market.value,

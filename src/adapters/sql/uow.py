@@ -23,6 +23,7 @@ from complaint_core.case import FINISHED, Case, CaseStatus
 from complaint_core.errors import CasesUnreadable, ConcurrencyConflict, NotFound
 from complaint_core.events import DomainEvent
 from complaint_core.followup import FollowUp
+from complaint_core.intake import customer_key
 from complaint_core.returns import Return
 
 if TYPE_CHECKING:
@@ -235,7 +236,7 @@ class SqlCaseRepository:
         """The customer's cases, oldest first (the index on customer and received_at). The column holds the name
         without surrounding blanks; a row written before it did is found once it is saved again."""
         c = t.cases.c
-        query = select(c.version, c.body).where(c.customer == customer.strip()).order_by(c.received_at, c.id)
+        query = select(c.version, c.body).where(c.customer == customer_key(customer)).order_by(c.received_at, c.id)
         return [self._load(row) for row in self._conn.execute(query).all()]
 
     def attributed_to(self, person_id: str, received_from: datetime, received_before: datetime) -> Iterable[Case]:
@@ -319,7 +320,7 @@ class SqlCaseRepository:
         if status:
             query = query.where(c.status.in_([s.value for s in status]))
         if customer is not None:
-            query = query.where(c.customer == customer.strip())
+            query = query.where(c.customer == customer_key(customer))
         if party is not None:
             query = query.where(c.id.in_(select(t.case_parties.c.case_id).where(t.case_parties.c.party_id == party)))
         if received_from is not None:
