@@ -141,7 +141,7 @@ def test_0006_withdrawn_assessments_decide_nothing_and_statuses_stay_checked(sql
                 return len(conn.execute(t.penalty_lines.select()).all())
 
         migrate.upgrade_to_head(engine)
-        assert migrate.current(engine) == "0006"
+        assert migrate.current(engine) == migrate.head()
         assert lines() == 2  # SQLite rebuilds the table: the cascade of its DROP TABLE deleted them
         with engine.begin() as conn:
             conn.execute(delete(t.assessments).where(t.assessments.c.id == "p1"))  # the cascade is still there
@@ -157,7 +157,7 @@ def test_0006_withdrawn_assessments_decide_nothing_and_statuses_stay_checked(sql
                 conn.execute(insert(t.assessments), [{**row, "id": "x", "status": status}])
         with pytest.raises(StorageError, match="withdrawn penalty assessments"):
             migrate.downgrade(engine, "0005")
-        assert migrate.current(engine) == "0006"
+        assert migrate.current(engine) == migrate.head()
         with engine.begin() as conn:
             conn.execute(delete(t.assessments).where(t.assessments.c.status == "withdrawn"))
         migrate.downgrade(engine, "0005")
@@ -166,3 +166,47 @@ def test_0006_withdrawn_assessments_decide_nothing_and_statuses_stay_checked(sql
             conn.execute(insert(t.assessments), [{**row, "id": "w3", "status": "withdrawn"}])
     finally:
         engine.dispose()
+
+
+def test_0007_finds_repeat_complaints_in_rows_older_code_wrote_with_blanks(sql_url: str) -> None:
+    """P4-CLS-04: the ``customer`` column older code wrote held the name as typed, so a repeat complaint from
+    "华东电子" after one from " 华东电子\u3000" (ideographic space) was not counted until the old case was saved again.
+    0007 rewrites such rows by ``intake.customer_key``, the rule the look-ups use; the case documents keep the name
+    as given; downgrading changes nothing."""
+    import attrs
+    from sqlalchemy import select, update
+    from sqlkit import AT, INTAKE, service_on, sql_backend
+
+    from adapters.sql import tables as t
+
+    typed = f" {INTAKE.customer}\u3000"
+    backend = sql_backend(sql_url)
+    try:
+        old = service_on(backend.uow()).receive(attrs.evolve(INTAKE, customer=typed), actor="cs", policy_id="service")
+        other = service_on(backend.uow()).receive(attrs.evolve(INTAKE, customer="南方电器 "), actor="cs")
+        engine = backend.database.engine
+        migrate.downgrade(engine, "0006")
+        with engine.begin() as conn:  # what older code stored
+            for case, name in ((old, typed), (other, "南方电器 ")):
+                conn.execute(update(t.cases).where(t.cases.c.id == str(case.case_id)).values(customer=name))
+        with backend.uow() as uow:
+            assert list(uow.cases.of_customer(INTAKE.customer)) == []  # the defect 0007 repairs
+
+        migrate.upgrade_to_head(engine)
+        assert migrate.current(engine) == migrate.head()
+        with engine.connect() as conn:
+            stored = dict(conn.execute(select(t.cases.c.id, t.cases.c.customer)).all())
+        assert stored == {str(old.case_id): INTAKE.customer, str(other.case_id): "南方电器"}
+        with backend.uow() as uow:
+            assert [c.case_id for c in uow.cases.of_customer(INTAKE.customer)] == [old.case_id]
+            assert uow.cases.get(old.case_id).intake.customer == typed  # the document keeps the name as given
+        repeat = service_on(backend.uow(), AT.replace(day=4)).receive(INTAKE, actor="cs", policy_id="service")
+        assert repeat.repeat_count == 1
+
+        migrate.downgrade(engine, "0006")
+        with engine.connect() as conn:
+            assert conn.execute(select(t.cases.c.customer).where(t.cases.c.id == str(old.case_id))).scalar() == (
+                INTAKE.customer
+            )
+    finally:
+        backend.database.dispose()
