@@ -4,7 +4,7 @@ Each test names its rule; each fails on the mutant of ``case.py`` it was written
 """
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
@@ -17,16 +17,25 @@ from complaint_core import (
     Case,
     CaseStatus,
     Channel,
+    ClockRule,
     DomainError,
+    EscalationAction,
     Intake,
     InvalidTransition,
+    Labels,
+    LadderLevel,
+    Limit,
     MoneyError,
+    NotFound,
     Party,
     PartyKind,
     Policy,
+    PromiseMode,
     RemedyKind,
     Responsibility,
     RuleViolation,
+    TableCalendar,
+    TimeUnit,
 )
 from complaint_core.case import Remedy, reopen_state
 from complaint_core.errors import InvalidInstant
@@ -207,3 +216,390 @@ def test_reference_and_last_at_of_an_unnumbered_case_without_events(manufacturin
     with pytest.raises(DomainError) as err:
         legacy.register(manufacturing, at=sh(2026, 11, 2, 8), actor="gm_office", number="1")
     assert err.value.rule == "CASE-TIME-ORDER"
+
+
+# ----- commands on open cases only, under their own policy (P1-LC-10, CASE-POLICY) ---------------------------
+def closed(policy: Policy, sh: Maker) -> Case:
+    case = proposed(policy, sh, "100.00")
+    case, _ = case.approve(policy, at=sh(2026, 11, 2, 14), actor="m", role="sales_manager")
+    case, _ = case.reply_to_customer(policy, at=sh(2026, 11, 2, 15), actor="s", message="同意", reaction="accepted")
+    case, _ = case.close(policy, at=sh(2026, 11, 2, 16), actor="gm_office")
+    return case
+
+
+def test_p1_lc_10_a_closed_case_takes_no_handler_severity_or_meeting(manufacturing: Policy, sh: Maker) -> None:
+    """Refused as closed (P1-LC-10), whatever else the command would have found wrong."""
+    case = closed(manufacturing, sh)
+    at = sh(2026, 11, 3)
+    refusals = {
+        "assign": lambda: case.assign(manufacturing, at=at, actor="gm", handler=Party(PartyKind.PERSON, "Q01")),
+        "classify": lambda: case.classify(manufacturing, at=at, actor="gm", severity="any"),
+        "meeting": lambda: case.record_emergency_meeting(manufacturing, at=at, actor="gm", attendees=(), minutes=""),
+    }
+    for name, command in refusals.items():
+        with pytest.raises(InvalidTransition) as err:
+            command()
+        assert err.value.rule == "P1-LC-10", name
+
+
+def test_a_reaction_under_another_policy_is_refused(manufacturing: Policy, sh: Maker) -> None:
+    case = proposed(manufacturing, sh, "100.00")
+    case, _ = case.approve(manufacturing, at=sh(2026, 11, 2, 14), actor="m", role="sales_manager")
+    case, _ = case.reply_to_customer(manufacturing, at=sh(2026, 11, 2, 15), actor="s", message="同意")
+    with pytest.raises(RuleViolation) as err:
+        case.record_reaction(load_preset("service"), at=sh(2026, 11, 2, 16), actor="s", reaction="accepted")
+    assert err.value.rule == "CASE-POLICY"
+    with pytest.raises(InvalidTransition) as refused:  # a reaction follows a reply, and only before closure
+        closed(manufacturing, sh).record_reaction(manufacturing, at=sh(2026, 11, 3), actor="s", reaction="ok")
+    assert refused.value.rule == "P1-LC-10"
+
+
+def test_a_petition_names_its_department_and_reason_and_runs_under_the_cases_policy(
+    manufacturing: Policy, sh: Maker
+) -> None:
+    """P1-LC-12. A case found not established before registration goes back to received (P1-NUM-03)."""
+    case = proposed(manufacturing, sh, "100.00")
+    at = sh(2026, 11, 2, 14)
+    for department, reason in (("", "不服"), ("production", " "), ("\u3000", "")):
+        with pytest.raises(RuleViolation) as err:
+            case.petition(manufacturing, at=at, actor="p", department=department, reason=reason)
+        assert err.value.rule == "P1-LC-12"
+    with pytest.raises(RuleViolation) as err:
+        case.petition(load_preset("service"), at=at, actor="p", department="production", reason="不服")
+    assert err.value.rule == "CASE-POLICY"
+    unregistered = received(manufacturing, sh)
+    unregistered, _ = unregistered.find_not_established(manufacturing, at=at, actor="q", reason="非本司产品")
+    back, _ = unregistered.petition(manufacturing, at=sh(2026, 11, 2, 15), actor="p", department="sales", reason="是")
+    assert back.status is CaseStatus.RECEIVED
+
+
+def test_f8_ro_01_the_accused_is_not_assigned_their_own_case_after_attribution(
+    manufacturing: Policy, sh: Maker
+) -> None:
+    case = proposed(manufacturing, sh, "100.00")  # CAUSER is M06
+    with pytest.raises(RuleViolation) as err:
+        case.assign(manufacturing, at=sh(2026, 11, 2, 14), actor="gm", handler=Party(PartyKind.PERSON, "M06"))
+    assert err.value.rule == "F8-RO-01"
+    other, _ = case.assign(manufacturing, at=sh(2026, 11, 2, 14), actor="gm", handler=Party(PartyKind.PERSON, "Q01"))
+    assert other.handler == Party(PartyKind.PERSON, "Q01")
+
+
+def test_case_reply_needs_the_message_given(manufacturing: Policy, sh: Maker) -> None:
+    case = proposed(manufacturing, sh, "100.00")
+    case, _ = case.approve(manufacturing, at=sh(2026, 11, 2, 14), actor="m", role="sales_manager")
+    for message in ("", " \n", "\u3000"):
+        with pytest.raises(RuleViolation) as err:
+            case.reply_to_customer(manufacturing, at=sh(2026, 11, 2, 15), actor="s", message=message)
+        assert err.value.rule == "CASE-REPLY"
+
+
+# ----- P4-LC-03: internal tickets close with their improvement measures ----------------------------------------
+def test_p4_lc_03_an_internal_ticket_closes_only_with_improvements_unless_not_established(
+    service: Policy, sh: Maker
+) -> None:
+    from complaint_core.policy import CaseKind
+
+    ticket = Intake(customer="前台", channel=Channel.PHONE, category="attitude", kind=CaseKind.INTERNAL)
+    case = received(service, sh, ticket)
+    case, _ = case.register(service, at=sh(2026, 11, 2, 10), actor="qc", number="1")
+    case, _ = case.start_investigation(service, at=sh(2026, 11, 2, 10), actor="qc")
+    dismissed, _ = case.find_not_established(service, at=sh(2026, 11, 2, 11), actor="qc", reason="误会")
+    case, _ = case.attribute(service, at=sh(2026, 11, 2, 11), actor="qc", causer=CAUSER)
+    case, _ = case.propose(service, at=sh(2026, 11, 2, 11), actor="qc", kind=RemedyKind.EXPLANATION, amount=Decimal(0))
+    case, _ = case.approve(service, at=sh(2026, 11, 2, 11), actor="gm", role="gm")
+    case, _ = case.reply_to_customer(service, at=sh(2026, 11, 2, 12), actor="qc", message="已处理")
+    with pytest.raises(RuleViolation) as err:
+        case.close(service, at=sh(2026, 11, 2, 13), actor="qc")
+    assert err.value.rule == "P4-LC-03"
+    improved, _ = case.plan_improvement(service, at=sh(2026, 11, 2, 13), actor="qc", measures="交接表", owner="fd")
+    assert improved.close(service, at=sh(2026, 11, 2, 14), actor="qc")[0].status is CaseStatus.CLOSED
+    dismissed, _ = dismissed.reply_to_customer(service, at=sh(2026, 11, 2, 12), actor="qc", message="不成立")
+    assert dismissed.close(service, at=sh(2026, 11, 2, 13), actor="qc")[0].status is CaseStatus.CLOSED
+
+
+# ----- severity (P4-CLS-04, E4-CL-01) ----------------------------------------------------------------------
+def test_classify_refuses_a_severity_the_policy_lacks_and_a_delay_that_is_no_count(service: Policy, sh: Maker) -> None:
+    case = received(service, sh, attrs.evolve(INTAKE, category="attitude"))
+    at = sh(2026, 11, 2, 10)
+    with pytest.raises(RuleViolation) as err:
+        case.classify(service, at=at, actor="qc", severity="critical")
+    assert err.value.rule == "CASE-SEVERITY"
+    for days in (True, 1.5, -1, "3"):
+        with pytest.raises(RuleViolation) as err:
+            case.classify(service, at=at, actor="qc", severity="light", delay_days=days)
+        assert err.value.rule == "P4-CLS-04", days
+    with pytest.raises(DomainError) as err:
+        case.classify(service, at=sh(2026, 11, 2, 8), actor="qc", severity="light")
+    assert err.value.rule == "CASE-TIME-ORDER"
+
+
+def test_p4_cls_04_a_raised_severity_says_why_and_a_plain_one_keeps_its_reason(service: Policy, sh: Maker) -> None:
+    case = received(service, sh, attrs.evolve(INTAKE, category="attitude"))
+    at = sh(2026, 11, 2, 10)
+    plain, _ = case.classify(service, at=at, actor="qc", severity="light", reason="态度")
+    assert plain.severity == "light"
+    raised, events = case.classify(service, at=at, actor="qc", severity="light", reason="态度", delay_days=30)
+    assert raised.severity == "medium" and raised.delay_days == 30
+    assert events[0].reason == "态度; raised from light: complaint 1 on the same issue, 30 days delay"
+    _, bare = case.classify(service, at=at, actor="qc", severity="light", delay_days=30)
+    assert bare[0].reason == "raised from light: complaint 1 on the same issue, 30 days delay"
+    _, unraised = case.classify(service, at=at, actor="qc", severity="light", reason="态度")
+    assert unraised[0].reason == "态度"
+
+
+def test_e4_cl_01_a_major_severity_flags_the_case_major_once(sh: Maker) -> None:
+    dealer = load_preset("auto-dealer")
+    intake = Intake(customer="车主", channel=Channel.PHONE, category="product_quality")
+    case = received(dealer, sh, intake)
+    at = sh(2026, 11, 2, 10)
+    general, _ = case.classify(dealer, at=at, actor="cs", severity="general")
+    assert general.severity == "general" and not general.major
+    major, events = case.classify(dealer, at=at, actor="cs", severity="major")
+    assert major.major and events[0].major
+    again, events = major.classify(dealer, at=sh(2026, 11, 2, 11), actor="cs", severity="major")
+    assert again.major and not events[0].major  # flagged once: its alert clocks are not started again
+    with pytest.raises(RuleViolation) as err:
+        major.flag_major(dealer, at=sh(2026, 11, 2, 11), actor="cs", reason="媒体")
+    assert err.value.rule == "P3-ESC-01"
+
+
+def test_p3_esc_01_the_meeting_record_needs_attendees_and_minutes(manufacturing: Policy, sh: Maker) -> None:
+    case = received(manufacturing, sh)
+    case, _ = case.flag_major(manufacturing, at=sh(2026, 11, 2, 10), actor="gm", reason="媒体")
+    at = sh(2026, 11, 2, 11)
+    for attendees, minutes in (((), "召回"), (("gm",), " "), ((), "")):
+        with pytest.raises(RuleViolation) as err:
+            case.record_emergency_meeting(manufacturing, at=at, actor="gm", attendees=attendees, minutes=minutes)
+        assert err.value.rule == "P3-ESC-01"
+
+
+# ----- clocks: pause, extension, escalation ------------------------------------------------------------------
+def extended(manufacturing: Policy) -> Policy:
+    """Manufacturing plus a pausable, extensible reply clock with a reminder, and a clock taking agreed dates."""
+    label = Labels("答复", "reply")
+    reply = ClockRule(
+        name="reply",
+        label=label,
+        start="received",
+        stop="replied",
+        limit=Limit(3, TimeUnit.WORKING_DAYS),
+        special_limit=Limit(7, TimeUnit.WORKING_DAYS),
+        pause_reasons=frozenset({"waiting_on_customer"}),
+        ladder=(LadderLevel(after=Limit(0, TimeUnit.MINUTES), action=EscalationAction.REMINDER, target="handler"),),
+        rule_id="F2-DL-06",
+    )
+    agreed = ClockRule(
+        name="agreed",
+        label=label,
+        start="received",
+        stop="replied",
+        limit=Limit(3, TimeUnit.CALENDAR_DAYS),
+        promise=PromiseMode.PROMISED,
+        rule_id="P5-DL-02",
+    )
+    open_date = ClockRule(
+        name="open_date",
+        label=label,
+        start="received",
+        stop="replied",
+        limit=None,
+        promise=PromiseMode.PROMISED,
+        ladder=reply.ladder,
+    )
+    first_reply = ClockRule(
+        name="first_reply",
+        label=label,
+        start="received",
+        stop="replied",
+        limit=Limit(24, TimeUnit.HOURS),
+        promise=PromiseMode.TWO_STAGE,
+        rule_id="F4-DL-03",
+    )
+    return attrs.evolve(manufacturing, clocks=(*manufacturing.clocks, reply, agreed, open_date, first_reply))
+
+
+def test_a_clock_resumes_only_when_paused_and_is_extended_once_with_reason_and_approver(
+    manufacturing: Policy, sh: Maker
+) -> None:
+    policy = extended(manufacturing)
+    case = received(policy, sh)
+    at = sh(2026, 11, 2, 10)
+    with pytest.raises(RuleViolation) as err:
+        case.resume_clock(policy, at=at, actor="cs", clock="reply")
+    assert err.value.rule == "CLOCK-PAUSE"
+    for reason, approver in (("停电", ""), ("停电", " "), ("", "gm")):
+        with pytest.raises(RuleViolation) as err:
+            case.declare_special_circumstance(
+                policy, at=at, actor="cs", clock="reply", reason=reason, approver=approver
+            )
+        assert err.value.rule == "F2-DL-06"
+    once, _ = case.declare_special_circumstance(policy, at=at, actor="cs", clock="reply", reason="停电", approver="gm")
+    with pytest.raises(RuleViolation) as err:
+        once.declare_special_circumstance(policy, at=at, actor="cs", clock="reply", reason="又停电", approver="gm")
+    assert err.value.rule == "F2-DL-06"
+
+
+def test_a_settled_case_records_no_escalation_and_another_policy_none(
+    manufacturing: Policy, cn: TableCalendar, sh: Maker
+) -> None:
+    """P1-LC-10: closed cases still take the audit's inquiries, settled ones nothing; CASE-POLICY as everywhere."""
+    case = closed(manufacturing, sh)
+    settled, _ = case.settle(manufacturing, at=sh(2026, 11, 3), actor="gm_office")
+    with pytest.raises(InvalidTransition) as err:
+        settled.record_escalation(
+            manufacturing, at=sh(2026, 12, 30), actor="sweep", clock="close", level=1, calendar=cn
+        )
+    assert err.value.rule == "P1-LC-10"
+    with pytest.raises(RuleViolation) as err:
+        case.record_escalation(
+            load_preset("service"), at=sh(2026, 12, 30), actor="sweep", clock="close", level=1, calendar=cn
+        )
+    assert err.value.rule == "CASE-POLICY"
+
+
+def test_p4_dl_06_a_promise_is_a_later_aware_date_on_a_clock_that_takes_one(
+    manufacturing: Policy, cn: TableCalendar, sh: Maker
+) -> None:
+    policy = extended(manufacturing)
+    case = received(policy, sh)
+    case, _ = case.register(policy, at=sh(2026, 11, 2, 12), actor="gm_office", number="1")
+    at = sh(2026, 11, 2, 13)
+
+    def promise(clock: str, due: datetime, when: datetime = at) -> Case:
+        return case.record_promise(policy, at=when, actor="cs", clock=clock, due=due, calendar=cn)[0]
+
+    assert promise("agreed", sh(2026, 11, 4)).clock("agreed").promise is not None
+    for clock, due, rule in (("close", sh(2026, 11, 4), "P4-DL-06"), ("agreed", at, "P4-DL-06")):
+        with pytest.raises(RuleViolation) as err:
+            promise(clock, due)
+        assert err.value.rule == rule, (clock, due)
+    with pytest.raises(InvalidInstant):
+        promise("agreed", datetime(2026, 11, 4, 9))
+    with pytest.raises(RuleViolation) as err:
+        promise("agreed", sh(2026, 11, 4), when=sh(2026, 11, 2, 11))  # before the registration
+    assert err.value.rule == "CASE-TIME-ORDER"
+
+
+def registered(policy: Policy, sh: Maker) -> Case:
+    case = received(policy, sh)
+    return case.register(policy, at=sh(2026, 11, 2, 14), actor="gm_office", number="261101")[0]
+
+
+def test_p1_esc_01_no_level_beyond_the_ladder_and_none_dated_before_the_last_step(
+    manufacturing: Policy, cn: TableCalendar, sh: Maker
+) -> None:
+    """The close clock (due 2026-11-15 end) has three levels: a fourth is refused in order, not by an index error."""
+    case = registered(manufacturing, sh)
+    for level, at in ((1, sh(2026, 11, 16)), (2, sh(2026, 11, 17)), (3, sh(2026, 11, 20))):
+        case, _ = case.record_escalation(manufacturing, at=at, actor="sweep", clock="close", level=level, calendar=cn)
+    with pytest.raises(RuleViolation) as err:
+        case.record_escalation(manufacturing, at=sh(2026, 12, 30), actor="sweep", clock="close", level=4, calendar=cn)
+    assert err.value.rule == "ESC-ORDER"
+    later, _ = registered(manufacturing, sh).reach_milestone(
+        manufacturing, at=sh(2026, 11, 20), actor="q", milestone="investigation_done"
+    )
+    with pytest.raises(RuleViolation) as err:
+        later.record_escalation(manufacturing, at=sh(2026, 11, 16), actor="sweep", clock="close", level=1, calendar=cn)
+    assert err.value.rule == "CASE-TIME-ORDER"
+
+
+def test_escalation_needs_the_clocks_rule_and_a_deadline(manufacturing: Policy, cn: TableCalendar, sh: Maker) -> None:
+    """ESC-DUE: a clock awaiting the date to be promised has no deadline, a paused one is never late; a policy
+    without the clock's rule escalates nothing."""
+    policy = extended(manufacturing)
+    case = received(policy, sh)
+    with pytest.raises(RuleViolation) as err:
+        case.record_escalation(policy, at=sh(2026, 12, 1), actor="sweep", clock="open_date", level=1, calendar=cn)
+    assert err.value.rule == "ESC-DUE" and "no deadline" in str(err.value)
+    paused, _ = case.pause_clock(
+        policy, at=sh(2026, 11, 2, 10), actor="cs", clock="reply", reason="waiting_on_customer"
+    )
+    with pytest.raises(RuleViolation) as err:
+        paused.record_escalation(policy, at=sh(2026, 12, 1), actor="sweep", clock="reply", level=1, calendar=cn)
+    assert err.value.rule == "ESC-DUE"
+    assert case.record_escalation(policy, at=sh(2026, 12, 1), actor="sweep", clock="reply", level=1, calendar=cn)
+    without = attrs.evolve(policy, clocks=tuple(c for c in policy.clocks if c.name != "reply"))
+    with pytest.raises(NotFound):
+        case.record_escalation(without, at=sh(2026, 12, 1), actor="sweep", clock="reply", level=1, calendar=cn)
+
+
+def test_a_clock_stopped_at_its_due_instant_is_in_time_and_one_stopped_after_escalates(
+    manufacturing: Policy, cn: TableCalendar, sh: Maker
+) -> None:
+    """P1-ESC-01: the due instant itself is still in time; a step done late still had its levels to fire."""
+    due = datetime(2026, 11, 15, 23, 59, 59, 999999, tzinfo=sh(2026, 11, 15).tzinfo)
+
+    def closed_at(at: datetime) -> Case:
+        case = registered(manufacturing, sh)
+        for command, kw in (
+            ("start_investigation", {}),
+            ("attribute", {"causer": CAUSER}),
+            ("propose", {"kind": RemedyKind.EXPLANATION, "amount": Decimal(0)}),
+            ("approve", {"role": "sales_manager"}),
+            ("reply_to_customer", {"message": "说明"}),
+        ):
+            case, _ = getattr(case, command)(manufacturing, at=sh(2026, 11, 3), actor="u", **kw)
+        return case.close(manufacturing, at=at, actor="gm_office")[0]
+
+    in_time = closed_at(due)
+    with pytest.raises(RuleViolation) as err:
+        in_time.record_escalation(
+            manufacturing, at=sh(2026, 11, 20), actor="sweep", clock="close", level=1, calendar=cn
+        )
+    assert err.value.rule == "ESC-DUE"
+    late = closed_at(due + timedelta(microseconds=1))
+    fired, _ = late.record_escalation(
+        manufacturing, at=sh(2026, 11, 20), actor="sweep", clock="close", level=1, calendar=cn
+    )
+    assert fired.clock("close").level == 1
+
+
+def test_p5_dl_02_an_agreed_date_may_fall_on_the_limit_and_a_promise_be_renewed_at_its_due(
+    manufacturing: Policy, cn: TableCalendar, sh: Maker
+) -> None:
+    """P5-DL-02: the agreed date may be the limit's last instant (3 calendar days from 11-02: 11-05 end), not
+    later. P4-DL-06: a promise is missed only after its due instant, so it may be renewed at that instant. A clock
+    without a limit takes any later date."""
+    policy = extended(manufacturing)
+    case = received(policy, sh)
+    at = sh(2026, 11, 2, 10)
+    limit = datetime(2026, 11, 5, 23, 59, 59, 999999, tzinfo=at.tzinfo)
+    promised, _ = case.record_promise(policy, at=at, actor="cs", clock="agreed", due=limit, calendar=cn)
+    with pytest.raises(RuleViolation) as err:
+        case.record_promise(
+            policy, at=at, actor="cs", clock="agreed", due=limit + timedelta(microseconds=1), calendar=cn
+        )
+    assert err.value.rule == "P5-DL-02"
+    first, _ = case.record_promise(policy, at=at, actor="cs", clock="open_date", due=sh(2026, 11, 3), calendar=cn)
+    renewed, _ = first.record_promise(
+        policy, at=sh(2026, 11, 3), actor="cs", clock="open_date", due=sh(2027, 1, 3), calendar=cn
+    )
+    assert renewed.clock("open_date").promise.due == sh(2027, 1, 3)
+    with pytest.raises(RuleViolation) as err:
+        first.record_promise(
+            policy,
+            at=sh(2026, 11, 3) + timedelta(microseconds=1),
+            actor="cs",
+            clock="open_date",
+            due=sh(2027, 1, 3),
+            calendar=cn,
+        )
+    assert err.value.rule == "P4-DL-06" and "missed" in str(err.value)
+    assert promised.clock("agreed").promise.due == limit
+
+
+def test_f4_dl_03_the_first_promise_may_be_made_at_the_24th_hour_and_binds_two_stage_clocks_only(
+    manufacturing: Policy, cn: TableCalendar, sh: Maker
+) -> None:
+    policy = extended(manufacturing)
+    case = received(policy, sh)  # 11-02 09:00
+    day = sh(2026, 11, 3, 9)
+    on_time, _ = case.record_promise(policy, at=day, actor="cs", clock="first_reply", due=sh(2026, 11, 9), calendar=cn)
+    assert on_time.clock("first_reply").promise is not None
+    late = day + timedelta(microseconds=1)
+    with pytest.raises(RuleViolation) as err:
+        case.record_promise(policy, at=late, actor="cs", clock="first_reply", due=sh(2026, 11, 9), calendar=cn)
+    assert err.value.rule == "F4-DL-03"
+    with pytest.raises(RuleViolation) as err:  # an agreed date past the limit: P5-DL-02's refusal, not F4's
+        case.record_promise(policy, at=sh(2026, 11, 6), actor="cs", clock="agreed", due=sh(2026, 11, 9), calendar=cn)
+    assert err.value.rule == "P5-DL-02"
