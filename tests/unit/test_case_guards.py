@@ -527,27 +527,14 @@ def test_a_clock_stopped_at_its_due_instant_is_in_time_and_one_stopped_after_esc
     manufacturing: Policy, cn: TableCalendar, sh: Maker
 ) -> None:
     """P1-ESC-01: the due instant itself is still in time; a step done late still had its levels to fire."""
-    due = datetime(2026, 11, 15, 23, 59, 59, 999999, tzinfo=sh(2026, 11, 15).tzinfo)
-
-    def closed_at(at: datetime) -> Case:
-        case = registered(manufacturing, sh)
-        for command, kw in (
-            ("start_investigation", {}),
-            ("attribute", {"causer": CAUSER}),
-            ("propose", {"kind": RemedyKind.EXPLANATION, "amount": Decimal(0)}),
-            ("approve", {"role": "sales_manager"}),
-            ("reply_to_customer", {"message": "说明"}),
-        ):
-            case, _ = getattr(case, command)(manufacturing, at=sh(2026, 11, 3), actor="u", **kw)
-        return case.close(manufacturing, at=at, actor="gm_office")[0]
-
-    in_time = closed_at(due)
+    due = close_due(sh)
+    in_time = closed_on(manufacturing, sh, due)
     with pytest.raises(RuleViolation) as err:
         in_time.record_escalation(
             manufacturing, at=sh(2026, 11, 20), actor="sweep", clock="close", level=1, calendar=cn
         )
     assert err.value.rule == "ESC-DUE"
-    late = closed_at(due + timedelta(microseconds=1))
+    late = closed_on(manufacturing, sh, due + timedelta(microseconds=1))
     fired, _ = late.record_escalation(
         manufacturing, at=sh(2026, 11, 20), actor="sweep", clock="close", level=1, calendar=cn
     )
@@ -603,3 +590,274 @@ def test_f4_dl_03_the_first_promise_may_be_made_at_the_24th_hour_and_binds_two_s
     with pytest.raises(RuleViolation) as err:  # an agreed date past the limit: P5-DL-02's refusal, not F4's
         case.record_promise(policy, at=sh(2026, 11, 6), actor="cs", clock="agreed", due=sh(2026, 11, 9), calendar=cn)
     assert err.value.rule == "P5-DL-02"
+
+
+# ----- the timeliness audit's inquiries (P1-ESC-02) ------------------------------------------------------------
+def close_due(sh: Maker) -> datetime:
+    """The due instant of the close clock of ``registered`` (13 calendar days, P1-DL-01): 11-15's end."""
+    return datetime(2026, 11, 15, 23, 59, 59, 999999, tzinfo=sh(2026, 11, 15).tzinfo)
+
+
+def closed_on(policy: Policy, sh: Maker, at: datetime) -> Case:
+    """A case of ``policy`` registered 11-02 14:00 (close clock due 11-15 end) and closed at ``at``."""
+    case = registered(policy, sh)
+    for command, kw in (
+        ("start_investigation", {}),
+        ("attribute", {"causer": CAUSER}),
+        ("propose", {"kind": RemedyKind.EXPLANATION, "amount": Decimal(0)}),
+        ("approve", {"role": "sales_manager"}),
+        ("reply_to_customer", {"message": "说明"}),
+    ):
+        case, _ = getattr(case, command)(policy, at=sh(2026, 11, 3), actor="u", **kw)
+    return case.close(policy, at=at, actor="gm_office")[0]
+
+
+def test_p1_esc_02_an_inquiry_once_per_late_step_of_a_closed_case(
+    manufacturing: Policy, cn: TableCalendar, sh: Maker
+) -> None:
+    due = close_due(sh)
+    at = sh(2026, 11, 20)
+
+    def inquiry(case: Case, clock: str = "close", policy: Policy = manufacturing) -> Case:
+        return case.record_inquiry(policy, at=at, actor="audit", clock=clock, target="quality", calendar=cn)[0]
+
+    late = closed_on(manufacturing, sh, due + timedelta(microseconds=1))
+    asked = inquiry(late)
+    assert asked.clock("close").inquired
+    refusals: list[tuple[Callable[[], object], type[DomainError], str]] = [
+        (lambda: inquiry(asked), RuleViolation, "P1-ESC-02"),  # once
+        (lambda: inquiry(closed_on(manufacturing, sh, due)), RuleViolation, "P1-ESC-02"),  # on time at the due instant
+        (lambda: inquiry(registered(manufacturing, sh)), InvalidTransition, "P1-ESC-02"),  # open cases: not yet
+        (lambda: inquiry(late, policy=load_preset("service")), RuleViolation, "CASE-POLICY"),
+        (
+            lambda: inquiry(late, policy=attrs.evolve(manufacturing, clocks=())),  # no rule to judge it by
+            NotFound,
+            "NOT-FOUND",
+        ),
+    ]
+    for number, (command, error, rule) in enumerate(refusals):
+        with pytest.raises(error) as err:
+            command()
+        assert isinstance(err.value, error) and (rule == "NOT-FOUND" or err.value.rule == rule), number
+    with pytest.raises(DomainError) as err:
+        late.record_inquiry(manufacturing, at=sh(2026, 11, 10), actor="audit", clock="close", target="q", calendar=cn)
+    assert err.value.rule == "CASE-TIME-ORDER"
+
+
+def test_p1_esc_02_a_clock_without_a_deadline_was_never_late(
+    manufacturing: Policy, cn: TableCalendar, sh: Maker
+) -> None:
+    policy = extended(manufacturing)
+    case = closed_on(policy, sh, sh(2026, 12, 20))  # open_date never got its promised date
+    with pytest.raises(RuleViolation) as err:
+        case.record_inquiry(policy, at=sh(2026, 12, 21), actor="audit", clock="open_date", target="cs", calendar=cn)
+    assert err.value.rule == "P1-ESC-02"
+
+
+# ----- root cause and improvements (P1-ROLE-09, P4-LC-03, P3-FU-03) -------------------------------------------
+def test_p1_role_09_a_cause_is_recorded_under_the_cases_policy_until_settlement(
+    manufacturing: Policy, sh: Maker
+) -> None:
+    case = closed_on(manufacturing, sh, sh(2026, 11, 4))
+    at = sh(2026, 11, 5)
+    recorded, _ = case.record_cause(manufacturing, at=at, actor="q", cause_code="solder")
+    assert recorded.intake.cause_code == "solder"
+    for code, rule in (("", "P1-ROLE-09"), (" ", "P1-ROLE-09")):
+        with pytest.raises(RuleViolation) as err:
+            case.record_cause(manufacturing, at=at, actor="q", cause_code=code)
+        assert err.value.rule == rule
+    with pytest.raises(RuleViolation) as err:
+        recorded.record_cause(manufacturing, at=at, actor="q", cause_code="solder")
+    assert err.value.rule == "P1-ROLE-09"
+    with pytest.raises(RuleViolation) as err:
+        case.record_cause(load_preset("service"), at=at, actor="q", cause_code="solder")
+    assert err.value.rule == "CASE-POLICY"
+    with pytest.raises(DomainError) as err:
+        case.record_cause(manufacturing, at=sh(2026, 11, 3), actor="q", cause_code="solder")
+    assert err.value.rule == "CASE-TIME-ORDER"
+    settled, _ = case.settle(manufacturing, at=at, actor="gm_office")
+    with pytest.raises(InvalidTransition) as refused:
+        settled.record_cause(manufacturing, at=sh(2026, 11, 6), actor="q", cause_code="other")
+    assert refused.value.rule == "P1-LC-10"
+
+
+def test_improvements_are_planned_and_verified_under_the_cases_policy_until_settlement(
+    manufacturing: Policy, sh: Maker
+) -> None:
+    case = closed_on(manufacturing, sh, sh(2026, 11, 4))
+    at = sh(2026, 11, 5)
+    planned, _ = case.plan_improvement(
+        manufacturing, at=at, actor="q", measures="首件检验", owner="smt", supervisor="qa"
+    )
+    service = load_preset("service")
+    with pytest.raises(RuleViolation) as err:
+        case.plan_improvement(service, at=at, actor="q", measures="m", owner="o")
+    assert err.value.rule == "CASE-POLICY"
+    with pytest.raises(DomainError) as err:
+        case.plan_improvement(manufacturing, at=sh(2026, 11, 3), actor="q", measures="m", owner="o")
+    assert err.value.rule == "CASE-TIME-ORDER"
+    with pytest.raises(InvalidInstant):
+        case.plan_improvement(manufacturing, at=at, actor="q", measures="m", owner="o", due=datetime(2026, 12, 5))
+    with pytest.raises(RuleViolation) as err:
+        planned.verify_improvement(service, at=at, actor="qa", number=1, effective=True)
+    assert err.value.rule == "CASE-POLICY"
+    with pytest.raises(RuleViolation) as err:  # P3-FU-03: by its supervisor
+        planned.verify_improvement(manufacturing, at=at, actor="smt", number=1, effective=True)
+    assert err.value.rule == "P3-FU-03"
+    verified, _ = planned.verify_improvement(manufacturing, at=at, actor="qa", number=1, effective=True)
+    assert verified.improvements[0].verified_at is not None
+    anyone, _ = case.plan_improvement(manufacturing, at=at, actor="q", measures="m", owner="o")
+    assert anyone.verify_improvement(manufacturing, at=at, actor="whoever", number=1, effective=False)
+    settled, _ = planned.settle(manufacturing, at=at, actor="gm_office")
+    for command in (
+        lambda: settled.plan_improvement(manufacturing, at=at, actor="q", measures="m", owner="o"),
+        lambda: settled.verify_improvement(manufacturing, at=at, actor="qa", number=1, effective=True),
+    ):
+        with pytest.raises(InvalidTransition) as refused:
+            command()
+        assert refused.value.rule == "P1-LC-10"
+
+
+# ----- adopting a newer policy version (CASE-POLICY) ----------------------------------------------------------
+def newer(policy: Policy, **changes: object) -> Policy:
+    return attrs.evolve(policy, version=policy.version + 1, **changes)
+
+
+def refusal(case: Case, version: Policy, current: Policy, sh: Maker) -> str:
+    with pytest.raises(RuleViolation) as err:
+        case.adopt_policy(version, current=current, at=sh(2026, 11, 20), actor="admin")
+    assert err.value.rule == "CASE-POLICY"
+    return str(err.value)
+
+
+def test_a_version_that_drops_the_cases_channel_or_severity_is_not_adopted(service: Policy, sh: Maker) -> None:
+    case = received(service, sh, attrs.evolve(INTAKE, category="attitude"))
+    case, _ = case.classify(service, at=sh(2026, 11, 2, 10), actor="qc", severity="severe")
+    without_phone = newer(service, channels=tuple(c for c in service.channels if c is not Channel.PHONE))
+    assert "does not accept the channel 'phone'" in refusal(case, without_phone, service, sh)
+    without_severe = newer(
+        service,
+        severities=tuple(s for s in service.severities if s.code != "severe"),
+        penalties=attrs.evolve(
+            service.penalties, tiers=tuple(t for t in service.penalties.tiers if t.severity != "severe")
+        ),
+    )
+    assert "has no severity 'severe'" in refusal(case, without_severe, service, sh)
+    same = newer(service)
+    assert (
+        case.adopt_policy(same, current=service, at=sh(2026, 11, 20), actor="admin")[0].policy_version == same.version
+    )
+
+
+def test_a_version_may_drop_the_rule_of_a_clock_that_has_stopped(manufacturing: Policy, sh: Maker) -> None:
+    """Only running clocks need a rule: the reply clock stopped at the reply, and a version without it is adopted."""
+    policy = extended(manufacturing)
+    case = registered(policy, sh)
+    for command, kw in (
+        ("start_investigation", {}),
+        ("attribute", {"causer": CAUSER}),
+        ("propose", {"kind": RemedyKind.EXPLANATION, "amount": Decimal(0)}),
+        ("approve", {"role": "sales_manager"}),
+        ("reply_to_customer", {"message": "说明"}),
+    ):
+        case, _ = getattr(case, command)(policy, at=sh(2026, 11, 3), actor="u", **kw)
+    assert not case.clock("reply").running and case.clock("close").running
+    version = newer(policy, clocks=tuple(c for c in policy.clocks if c.name not in {"reply", "agreed", "open_date"}))
+    adopted, _ = case.adopt_policy(version, current=policy, at=sh(2026, 11, 20), actor="admin")
+    assert adopted.policy_version == version.version
+    without_close = newer(policy, clocks=tuple(c for c in policy.clocks if c.name != "close"))
+    assert "no rule for the running clock 'close'" in refusal(case, without_close, policy, sh)
+
+
+def test_a_version_that_changes_a_ladder_level_already_fired_is_not_adopted(
+    manufacturing: Policy, cn: TableCalendar, sh: Maker
+) -> None:
+    """P1-ESC-01: the levels a clock fired are rungs of its ladder; another first rung would make the next one
+    repeat or skip a step. A version changing only later rungs is adopted."""
+    case = registered(manufacturing, sh)
+    case, _ = case.record_escalation(
+        manufacturing, at=sh(2026, 11, 16), actor="sweep", clock="close", level=1, calendar=cn
+    )
+
+    def with_ladder(change: Callable[[tuple[LadderLevel, ...]], tuple[LadderLevel, ...]]) -> Policy:
+        clocks = tuple(
+            attrs.evolve(c, ladder=change(c.ladder)) if c.name == "close" else c for c in manufacturing.clocks
+        )
+        return newer(manufacturing, clocks=clocks)
+
+    first_changed = with_ladder(lambda ladder: (attrs.evolve(ladder[0], target="gm"), *ladder[1:]))
+    assert "has fired 1 level(s) of a ladder this version changes" in refusal(case, first_changed, manufacturing, sh)
+    later_changed = with_ladder(lambda ladder: (*ladder[:2], attrs.evolve(ladder[2], target="department_head")))
+    adopted, _ = case.adopt_policy(later_changed, current=manufacturing, at=sh(2026, 11, 20), actor="admin")
+    assert adopted.policy_version == later_changed.version
+
+
+# ----- milestones (CASE-MILESTONE) ---------------------------------------------------------------------------
+def test_a_milestone_is_dated_after_the_last_step_and_a_missing_prerequisite_cites_a_rule(
+    manufacturing: Policy, sh: Maker
+) -> None:
+    case = registered(manufacturing, sh)
+    with pytest.raises(DomainError) as err:
+        case.reach_milestone(manufacturing, at=sh(2026, 11, 2, 13), actor="q", milestone="investigation_done")
+    assert err.value.rule == "CASE-TIME-ORDER"
+    bank = load_preset("bank-branch")
+    milestones = tuple(attrs.evolve(m, rule_id="") for m in bank.milestones)
+    policy = attrs.evolve(bank, milestones=milestones)
+    intake = Intake(customer="储户", channel=Channel.ON_SITE, category=policy.categories[0].code)
+    case = received(policy, sh, intake)
+    with pytest.raises(RuleViolation) as err:
+        case.reach_milestone(policy, at=sh(2026, 11, 2, 10), actor="m", milestone="reported_to_outlet_head")
+    assert err.value.rule == "CASE-MILESTONE"
+
+
+def test_only_a_newer_version_of_the_same_policy_is_adopted_by_an_open_case(
+    manufacturing: Policy, furniture: Policy, cn: TableCalendar, sh: Maker
+) -> None:
+    case = registered(manufacturing, sh)
+    other_id = newer(manufacturing, policy_id="manufacturing-b")
+    assert "not 'manufacturing-b'" in refusal(case, other_id, manufacturing, sh)
+    assert "is not newer" in refusal(case, manufacturing, manufacturing, sh)
+    with pytest.raises(InvalidTransition) as err:
+        closed_on(manufacturing, sh, sh(2026, 11, 4)).adopt_policy(
+            newer(manufacturing), current=manufacturing, at=sh(2026, 11, 20), actor="admin"
+        )
+    assert err.value.rule == "P1-LC-10"
+    # a case numbered at intake adopts a version numbering at intake; a promised date is kept by a clock taking one
+    numbered = received(furniture, sh, attrs.evolve(INTAKE, category="product_quality"), number="261102001")
+    assert numbered.adopt_policy(newer(furniture), current=furniture, at=sh(2026, 11, 20), actor="admin")[0]
+    policy = extended(manufacturing)
+    promised, _ = received(policy, sh).record_promise(
+        policy, at=sh(2026, 11, 2, 10), actor="cs", clock="agreed", due=sh(2026, 11, 4), calendar=cn
+    )
+    assert promised.adopt_policy(newer(policy), current=policy, at=sh(2026, 11, 20), actor="admin")[0]
+
+
+def test_adoption_is_checked_against_the_version_the_case_runs_and_the_steps_it_passed(
+    manufacturing: Policy, sh: Maker
+) -> None:
+    """A version moving the running close clock's stop to a state the case passed since it started would leave it
+    running until closure; ``current`` must be the version the case runs."""
+    case = registered(manufacturing, sh)
+    case, _ = case.start_investigation(manufacturing, at=sh(2026, 11, 3), actor="q")
+    moved = newer(
+        manufacturing,
+        clocks=tuple(attrs.evolve(c, stop="investigating") if c.name == "close" else c for c in manufacturing.clocks),
+    )
+    assert "stops at investigating, which the case has passed" in refusal(case, moved, manufacturing, sh)
+    later = newer(manufacturing)
+    with pytest.raises(RuleViolation) as err:
+        case.adopt_policy(newer(later), current=later, at=sh(2026, 11, 20), actor="admin")
+    assert err.value.rule == "CASE-POLICY"
+
+
+def test_p1_cls_05_an_untracked_improvement_gets_no_check_date(manufacturing: Policy, sh: Maker) -> None:
+    policy = attrs.evolve(
+        manufacturing,
+        improvements=attrs.evolve(manufacturing.improvements, verify_within=Limit(30, TimeUnit.CALENDAR_DAYS)),
+    )
+    case = received(policy, sh)
+    at = sh(2026, 11, 2, 10)
+    tracked, _ = case.plan_improvement(policy, at=at, actor="q", measures="m", owner="o")
+    assert tracked.improvements[0].due is not None
+    untracked, _ = case.plan_improvement(policy, at=at, actor="q", measures="m", owner="o", tracked=False)
+    assert untracked.improvements[0].due is None
