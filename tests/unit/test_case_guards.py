@@ -861,3 +861,214 @@ def test_p1_cls_05_an_untracked_improvement_gets_no_check_date(manufacturing: Po
     assert tracked.improvements[0].due is not None
     untracked, _ = case.plan_improvement(policy, at=at, actor="q", measures="m", owner="o", tracked=False)
     assert untracked.improvements[0].due is None
+
+
+# ----- the machinery every command shares ----------------------------------------------------------------------
+def test_commands_that_only_emit_still_check_the_cases_policy(manufacturing: Policy, sh: Maker) -> None:
+    """CASE-POLICY on the lifecycle's own transitions, on flags and on clock commands alike."""
+    policy = extended(manufacturing)
+    case = registered(policy, sh)
+    service = load_preset("service")
+    at = sh(2026, 11, 3)
+    for name, command in {
+        "start_investigation": lambda: case.start_investigation(service, at=at, actor="q"),
+        "register": lambda: received(policy, sh).register(load_preset("furniture"), at=at, actor="q", number="1"),
+        "flag_major": lambda: case.flag_major(service, at=at, actor="gm", reason="媒体"),
+        "pause_clock": lambda: case.pause_clock(
+            service, at=at, actor="cs", clock="reply", reason="waiting_on_customer"
+        ),
+    }.items():
+        with pytest.raises(RuleViolation) as err:
+            command()
+        assert err.value.rule == "CASE-POLICY", name
+
+
+def test_clock_commands_need_an_open_case_a_rule_and_a_running_clock(manufacturing: Policy, sh: Maker) -> None:
+    policy = extended(manufacturing)
+    at = sh(2026, 11, 20)
+    done = closed_on(policy, sh, sh(2026, 11, 4))
+    with pytest.raises(InvalidTransition) as err:
+        done.pause_clock(policy, at=at, actor="cs", clock="reply", reason="waiting_on_customer")
+    assert err.value.rule == "P1-LC-10"
+    case = registered(policy, sh)
+    without = attrs.evolve(policy, clocks=tuple(c for c in policy.clocks if c.name != "reply"))
+    with pytest.raises(NotFound):
+        case.pause_clock(without, at=at, actor="cs", clock="reply", reason="waiting_on_customer")
+    case, _ = case.start_investigation(policy, at=sh(2026, 11, 3), actor="q")
+    case, _ = case.attribute(policy, at=sh(2026, 11, 3), actor="q", causer=CAUSER)
+    case, _ = case.propose(policy, at=sh(2026, 11, 3), actor="s", kind=RemedyKind.EXPLANATION, amount=Decimal(0))
+    case, _ = case.approve(policy, at=sh(2026, 11, 3), actor="m", role="sales_manager")
+    case, _ = case.reply_to_customer(policy, at=sh(2026, 11, 3), actor="s", message="说明")
+    with pytest.raises(RuleViolation) as err:
+        case.pause_clock(policy, at=at, actor="cs", clock="reply", reason="waiting_on_customer")
+    assert err.value.rule == "CLOCK-STOPPED"
+
+
+def test_closure_stops_every_running_clock(manufacturing: Policy, sh: Maker) -> None:
+    """The report clock (P1-DL-02) stops at report_submitted, never reached here: closure stops it anyway."""
+    case = registered(manufacturing, sh)
+    case, _ = case.start_investigation(manufacturing, at=sh(2026, 11, 3), actor="q")
+    case, _ = case.reach_milestone(manufacturing, at=sh(2026, 11, 3), actor="q", milestone="investigation_done")
+    assert case.clock("report").running
+    for command, kw in (
+        ("attribute", {"causer": CAUSER}),
+        ("propose", {"kind": RemedyKind.EXPLANATION, "amount": Decimal(0)}),
+        ("approve", {"role": "sales_manager"}),
+        ("reply_to_customer", {"message": "说明"}),
+    ):
+        case, _ = getattr(case, command)(manufacturing, at=sh(2026, 11, 4), actor="u", **kw)
+    case, _ = case.close(manufacturing, at=sh(2026, 11, 5), actor="gm_office")
+    assert [c.name for c in case.clocks if c.running] == []
+    assert case.clock("report").stopped_at == sh(2026, 11, 5)
+
+
+def test_a_petition_neither_restarts_a_clock_that_ran_nor_moves_one_already_stopped(
+    manufacturing: Policy, sh: Maker
+) -> None:
+    """A clock starts once (the first time its milestone is reached); re-reaching its stop after a petition
+    keeps the stop it had (P1-LC-12)."""
+    policy = extended(manufacturing)
+    proposal = ClockRule(
+        name="proposal",
+        label=Labels("方案", "proposal"),
+        start="attributed",
+        stop="replied",
+        limit=Limit(5, TimeUnit.CALENDAR_DAYS),
+    )
+    policy = attrs.evolve(policy, clocks=(*policy.clocks, proposal))
+    case = registered(policy, sh)
+    first_reply = sh(2026, 11, 4)
+    for at, command, kw in (
+        (sh(2026, 11, 3), "start_investigation", {}),
+        (sh(2026, 11, 3), "attribute", {"causer": CAUSER}),
+        (sh(2026, 11, 3), "propose", {"kind": RemedyKind.EXPLANATION, "amount": Decimal(0)}),
+        (sh(2026, 11, 3), "approve", {"role": "sales_manager"}),
+        (first_reply, "reply_to_customer", {"message": "说明"}),
+        (sh(2026, 11, 5), "petition", {"department": "production", "reason": "不服"}),
+        (sh(2026, 11, 6), "attribute", {"causer": CAUSER}),
+        (sh(2026, 11, 6), "propose", {"kind": RemedyKind.EXPLANATION, "amount": Decimal(0)}),
+        (sh(2026, 11, 6), "approve", {"role": "sales_manager"}),
+        (sh(2026, 11, 7), "reply_to_customer", {"message": "复议后说明"}),
+    ):
+        case, _ = getattr(case, command)(policy, at=at, actor="u", **kw)
+    assert [c.name for c in case.clocks].count("proposal") == 1
+    assert case.clock("proposal").started_at == sh(2026, 11, 3)
+    assert case.clock("reply").stopped_at == first_reply
+
+
+def test_f8_ro_01_a_handler_sharing_the_fault_with_others_is_still_accused(manufacturing: Policy, sh: Maker) -> None:
+    from complaint_core.responsibility import FaultShare
+
+    handler = Party(PartyKind.PERSON, "Q01")
+    shared = Responsibility(
+        (FaultShare(Party(PartyKind.PERSON, "M06"), Decimal("0.6")), FaultShare(handler, Decimal("0.4")))
+    )
+    case = registered(manufacturing, sh)
+    case, _ = case.start_investigation(manufacturing, at=sh(2026, 11, 3), actor="q")
+    with pytest.raises(RuleViolation) as err:
+        case.attribute(manufacturing, at=sh(2026, 11, 3), actor="q", handler=handler, causer=shared)
+    assert err.value.rule == "F8-RO-01"
+
+
+def test_p2_num_03_a_policy_numbering_at_intake_cites_its_own_rule(furniture: Policy, sh: Maker) -> None:
+    with pytest.raises(RuleViolation) as err:
+        received(furniture, sh, attrs.evolve(INTAKE, category="product_quality"))
+    assert err.value.rule == "P2-NUM-03"
+
+
+def test_the_approved_remedy_replaces_a_different_proposal_and_keeps_an_equal_one(
+    manufacturing: Policy, sh: Maker
+) -> None:
+    """An approval of the remedy proposed keeps the proposal (with its note); one of another kind or amount
+    replaces it."""
+    case = registered(manufacturing, sh)
+    case, _ = case.start_investigation(manufacturing, at=sh(2026, 11, 3), actor="q")
+    case, _ = case.attribute(manufacturing, at=sh(2026, 11, 3), actor="q", causer=CAUSER)
+    case, _ = case.propose(
+        manufacturing, at=sh(2026, 11, 3), actor="s", kind=RemedyKind.ALLOWANCE, amount=Decimal("800.00"), note="折让单"
+    )
+    at = sh(2026, 11, 4)
+    for remedy in (None, Remedy(RemedyKind.ALLOWANCE, Decimal("800.00"))):
+        kept, _ = case.approve(manufacturing, at=at, actor="m", role="sales_manager", remedy=remedy)
+        assert kept.remedy == case.remedy and kept.remedy is not None and kept.remedy.note == "折让单"
+    for remedy in (Remedy(RemedyKind.COMPENSATION, Decimal("800.00")), Remedy(RemedyKind.ALLOWANCE, Decimal("500.00"))):
+        other, _ = case.approve(manufacturing, at=at, actor="m", role="sales_manager", remedy=remedy)
+        assert other.remedy is not None and (other.remedy.kind, other.remedy.amount) == (remedy.kind, remedy.amount)
+
+
+def test_an_event_applies_only_to_its_own_case_at_the_next_version(manufacturing: Policy, sh: Maker) -> None:
+    from complaint_core.case import apply
+
+    case = received(manufacturing, sh)
+    registered_case, (event,) = case.register(manufacturing, at=sh(2026, 11, 2, 10), actor="gm_office", number="1")
+    assert apply(event, case) == registered_case
+    from uuid import UUID
+
+    assert apply(attrs.evolve(event, aggregate_id=UUID(str(case.case_id))), case) == registered_case  # equal id
+    for wrong in (
+        attrs.evolve(event, version=3),
+        attrs.evolve(event, version=1),
+        attrs.evolve(event, aggregate_id=uuid4()),
+    ):
+        with pytest.raises(DomainError) as err:
+            apply(wrong, case)
+        assert err.value.rule == "EVENT-VERSION"
+
+
+@pytest.mark.parametrize("stop", ["negotiation_received", "investigating"])
+def test_adoption_counts_a_stop_reached_at_or_after_the_clocks_start_not_before(
+    manufacturing: Policy, sh: Maker, stop: str
+) -> None:
+    """The report clock (P1-DL-02) starts at investigation_done. A version moving its stop to a milestone or a
+    lifecycle state the case reached before that leaves the clock waiting for it again, as it should; one reached
+    at the same instant or later has passed, and the clock would run until closure."""
+    moved = newer(
+        manufacturing,
+        clocks=tuple(attrs.evolve(c, stop=stop) if c.name == "report" else c for c in manufacturing.clocks),
+    )
+
+    def investigated(started: datetime) -> Case:
+        case = registered(manufacturing, sh)
+        case, _ = case.start_investigation(manufacturing, at=sh(2026, 11, 3, 9), actor="q")
+        case, _ = case.reach_milestone(
+            manufacturing, at=sh(2026, 11, 3, 9), actor="q", milestone="negotiation_received"
+        )
+        case, _ = case.reach_milestone(manufacturing, at=started, actor="q", milestone="investigation_done")
+        assert case.clock("report").started_at == started
+        return case
+
+    before = investigated(sh(2026, 11, 3, 10))
+    adopted, _ = before.adopt_policy(moved, current=manufacturing, at=sh(2026, 11, 20), actor="admin")
+    assert adopted.policy_version == moved.version
+    same_instant = investigated(sh(2026, 11, 3, 9))
+    assert f"stops at {stop}, which the case has passed" in refusal(same_instant, moved, manufacturing, sh)
+
+
+def test_applying_an_event_checks_the_invariants_of_the_case_it_makes(manufacturing: Policy, sh: Maker) -> None:
+    """A stored or relayed event with a blank not-established reason (P1-LC-14) does not make a case."""
+    from complaint_core.case import apply
+
+    case = received(manufacturing, sh)
+    _, (event,) = case.find_not_established(manufacturing, at=sh(2026, 11, 2, 10), actor="q", reason="非本司产品")
+    with pytest.raises(RuleViolation) as err:
+        apply(attrs.evolve(event, reason=""), case)
+    assert err.value.rule == "P1-LC-14"
+
+
+def test_a_case_found_not_established_after_a_petition_promises_no_remedy_even_skipping_approval(
+    manufacturing: Policy, sh: Maker
+) -> None:
+    """DOMAIN §3: under a policy that skips approval the reply promises the remedy, but not the reply to a case
+    found not established; a petition left the earlier proposal on the case."""
+    policy = attrs.evolve(manufacturing, policy_id="mfg-skip", skip_states=frozenset({"approved"}))
+    case = registered(policy, sh)
+    case, _ = case.start_investigation(policy, at=sh(2026, 11, 3), actor="q")
+    case, _ = case.attribute(policy, at=sh(2026, 11, 3), actor="q", causer=CAUSER)
+    case, _ = case.propose(policy, at=sh(2026, 11, 3), actor="s", kind=RemedyKind.ALLOWANCE, amount=Decimal("800.00"))
+    replied, _ = case.reply_to_customer(policy, at=sh(2026, 11, 4), actor="s", message="同意折让")
+    assert replied.agreed_remedy(policy) == case.remedy
+    case, _ = replied.petition(policy, at=sh(2026, 11, 5), actor="p", department="production", reason="不服")
+    case, _ = case.find_not_established(policy, at=sh(2026, 11, 6), actor="q", reason="非本司产品")
+    case, _ = case.reply_to_customer(policy, at=sh(2026, 11, 7), actor="s", message="投诉不成立")
+    assert case.remedy is not None and case.reply is not None
+    assert case.agreed_remedy(policy) is None
