@@ -6,11 +6,12 @@ Create Date: 2026-12-02
 
 The ``customer`` column is what a repeat complaint (P4-CLS-04, E4-CL-01) and ``case list --customer`` look a
 customer up by. It now holds ``intake.customer_key``, the name without surrounding blanks; rows written before that
-held the name as typed, so "华东电子 " was found only once a command saved its case again. This rewrites those rows. Python's ``str.strip`` is the rule (it also takes the ideographic space U+3000, which SQL's
-``trim`` does not), so the names are read and compared here, not in SQL. The case documents keep the name as given.
+held the name as typed, so "华东电子 " was found only once a command saved its case again. This rewrites those rows.
+Python's ``str.strip`` is the rule (it also takes the ideographic space U+3000, which SQL's ``trim`` does not), so
+the names are read and compared here, not in SQL. The case documents keep the name as given.
 
-Downgrade changes nothing: the stripped names are what the older code would have found with a stripped name, and
-the blanks they lost are still in each case's document.
+Downgrade changes nothing: older code reads the column only to look customers up, and the names as typed are still
+in each case's document.
 """
 
 from __future__ import annotations
