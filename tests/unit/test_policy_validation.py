@@ -191,20 +191,22 @@ REFUSED: dict[str, tuple[Change, str]] = {
 }
 
 
+def refused_path(preset: str, change: Change) -> str:
+    """The key path the refusal of ``preset`` changed by ``change`` names."""
+    policy = load_preset(preset)
+    with pytest.raises(PolicyInvalid) as err:
+        attrs.evolve(policy, **change(policy))
+    return err.value.path
+
+
 @pytest.mark.parametrize("name", REFUSED)
 def test_an_inconsistent_policy_is_refused_naming_its_key_path(name: str) -> None:
     change, path = REFUSED[name]
-    policy = load_preset("manufacturing")
-    with pytest.raises(PolicyInvalid) as err:
-        attrs.evolve(policy, **change(policy))
-    assert err.value.path == path
+    assert refused_path("manufacturing", change) == path
 
 
 def test_duplicate_severities_name_the_second() -> None:
-    service = load_preset("service")
-    with pytest.raises(PolicyInvalid) as err:
-        attrs.evolve(service, severities=(*service.severities, service.severities[0]))
-    assert err.value.path == "severities[3]"
+    assert refused_path("service", lambda p: {"severities": (*p.severities, p.severities[0])}) == "severities[3]"
 
 
 ACCEPTED: dict[str, Change] = {
@@ -299,10 +301,7 @@ PENALTIES_REFUSED: dict[str, tuple[Change, str]] = {
 @pytest.mark.parametrize("name", PENALTIES_REFUSED)
 def test_inconsistent_penalty_rules_are_refused_naming_their_key_path(name: str) -> None:
     change, path = PENALTIES_REFUSED[name]
-    policy = load_preset("service")
-    with pytest.raises(PolicyInvalid) as err:
-        attrs.evolve(policy, **change(policy))
-    assert err.value.path == path
+    assert refused_path("service", change) == path
 
 
 PENALTIES_ACCEPTED: dict[str, Change] = {
@@ -350,9 +349,7 @@ def test_p1_dl_05_a_duty_is_due_within_its_period(every: str, due: int, accepted
     if accepted:
         assert attrs.evolve(policy, **change(policy)).duties[0].due == due
     else:
-        with pytest.raises(PolicyInvalid) as err:
-            attrs.evolve(policy, **change(policy))
-        assert err.value.path == "duties[0].due"
+        assert refused_path("manufacturing", change) == "duties[0].due"
 
 
 def test_only_a_daily_duty_keeps_to_working_days_and_a_duty_may_name_no_target() -> None:
