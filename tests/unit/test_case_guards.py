@@ -6,7 +6,7 @@ Each test names its rule; each fails on the mutant of ``case.py`` it was written
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import attrs
 import pytest
@@ -37,8 +37,10 @@ from complaint_core import (
     TableCalendar,
     TimeUnit,
 )
-from complaint_core.case import Remedy, reopen_state
+from complaint_core.case import Remedy, apply, reopen_state
 from complaint_core.errors import InvalidInstant
+from complaint_core.policy import CaseKind
+from complaint_core.responsibility import FaultShare
 
 Maker = Callable[..., datetime]
 INTAKE = Intake(customer="华东电子", channel=Channel.PHONE, category="quality")
@@ -291,8 +293,6 @@ def test_case_reply_needs_the_message_given(manufacturing: Policy, sh: Maker) ->
 def test_p4_lc_03_an_internal_ticket_closes_only_with_improvements_unless_not_established(
     service: Policy, sh: Maker
 ) -> None:
-    from complaint_core.policy import CaseKind
-
     ticket = Intake(customer="前台", channel=Channel.PHONE, category="attitude", kind=CaseKind.INTERNAL)
     case = received(service, sh, ticket)
     case, _ = case.register(service, at=sh(2026, 11, 2, 10), actor="qc", number="1")
@@ -942,8 +942,6 @@ def test_a_petition_neither_restarts_a_clock_that_ran_nor_moves_one_already_stop
 
 
 def test_f8_ro_01_a_handler_sharing_the_fault_with_others_is_still_accused(manufacturing: Policy, sh: Maker) -> None:
-    from complaint_core.responsibility import FaultShare
-
     handler = Party(PartyKind.PERSON, "Q01")
     shared = Responsibility(
         (FaultShare(Party(PartyKind.PERSON, "M06"), Decimal("0.6")), FaultShare(handler, Decimal("0.4")))
@@ -982,13 +980,9 @@ def test_the_approved_remedy_replaces_a_different_proposal_and_keeps_an_equal_on
 
 
 def test_an_event_applies_only_to_its_own_case_at_the_next_version(manufacturing: Policy, sh: Maker) -> None:
-    from complaint_core.case import apply
-
     case = received(manufacturing, sh)
     registered_case, (event,) = case.register(manufacturing, at=sh(2026, 11, 2, 10), actor="gm_office", number="1")
     assert apply(event, case) == registered_case
-    from uuid import UUID
-
     assert apply(attrs.evolve(event, aggregate_id=UUID(str(case.case_id))), case) == registered_case  # equal id
     for wrong in (
         attrs.evolve(event, version=3),
@@ -1031,8 +1025,6 @@ def test_adoption_counts_a_stop_reached_at_or_after_the_clocks_start_not_before(
 
 def test_applying_an_event_checks_the_invariants_of_the_case_it_makes(manufacturing: Policy, sh: Maker) -> None:
     """A stored or relayed event with a blank not-established reason (P1-LC-14) does not make a case."""
-    from complaint_core.case import apply
-
     case = received(manufacturing, sh)
     _, (event,) = case.find_not_established(manufacturing, at=sh(2026, 11, 2, 10), actor="q", reason="非本司产品")
     with pytest.raises(RuleViolation) as err:

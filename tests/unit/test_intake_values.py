@@ -9,8 +9,10 @@ from decimal import Decimal
 import attrs
 import pytest
 
-from complaint_core import Channel, Intake, RuleViolation
-from complaint_core.intake import ProductLine
+from complaint_core import Channel, Intake, Labels, RuleViolation
+from complaint_core.intake import CASE_FLAGS, MAX_PRODUCT_LINES, ProductLine, check_bounds, missing_datum
+from complaint_core.money import MAX_QUANTITY
+from complaint_core.policy import IntakeField, IntakeRules
 
 D = Decimal
 INTAKE = Intake(customer="华东电子", channel=Channel.PHONE, category="quality")
@@ -86,15 +88,10 @@ def test_every_detail_and_line_is_checked_not_only_the_first(changes: dict[str, 
 
 
 def test_an_intake_may_carry_every_known_flag() -> None:
-    from complaint_core.intake import CASE_FLAGS
-
     assert attrs.evolve(INTAKE, flags=frozenset(CASE_FLAGS)).flags == CASE_FLAGS
 
 
 def test_a_new_complaint_names_up_to_the_maximum_of_lines_and_quantity() -> None:
-    from complaint_core.intake import MAX_PRODUCT_LINES, check_bounds
-    from complaint_core.money import MAX_QUANTITY
-
     check_bounds(attrs.evolve(INTAKE, lines=(ProductLine(quantity=D(1)),) * MAX_PRODUCT_LINES))
     check_bounds(attrs.evolve(INTAKE, lines=(ProductLine(quantity=D(MAX_QUANTITY)),)))
     for lines in ((ProductLine(),) * (MAX_PRODUCT_LINES + 1), (ProductLine(requested_quantity=D(MAX_QUANTITY + 1)),)):
@@ -105,10 +102,6 @@ def test_a_new_complaint_names_up_to_the_maximum_of_lines_and_quantity() -> None
 
 def test_a_missing_datum_cites_its_fields_rule_else_the_policys_else_intake() -> None:
     """P2-LC-03 / P3-LC-01: None, blank text and no lines are missing; an amount of 0.00 is given."""
-    from complaint_core import Labels
-    from complaint_core.intake import missing_datum
-    from complaint_core.policy import IntakeField, IntakeRules
-
     label = Labels("车牌", "plate")
     plate = IntakeRules(
         fields=(IntakeField(name="plate", label=label, rule_id="P3-LC-01"),), required=frozenset({"plate"})

@@ -16,6 +16,7 @@ from complaint_core.policy import (
     MAX_VERSION,
     ApprovalTier,
     CountTier,
+    DutyPeriod,
     MilestoneRule,
     PenaltyRules,
     Policy,
@@ -342,8 +343,6 @@ def duty(**changes: object) -> Change:
 def test_p1_dl_05_a_duty_is_due_within_its_period(every: str, due: int, accepted: bool) -> None:
     """A monthly duty falls on days 1-28 of the next month (every month has them), a weekly one on an ISO
     weekday, a daily one on its day."""
-    from complaint_core.policy import DutyPeriod
-
     policy = load_preset("manufacturing")
     change = duty(every=DutyPeriod(every), due=due)
     if accepted:
@@ -353,8 +352,6 @@ def test_p1_dl_05_a_duty_is_due_within_its_period(every: str, due: int, accepted
 
 
 def test_only_a_daily_duty_keeps_to_working_days_and_a_duty_may_name_no_target() -> None:
-    from complaint_core.policy import DutyPeriod
-
     policy = load_preset("manufacturing")
     daily = attrs.evolve(policy, **duty(every=DutyPeriod.DAY, due=0, working_days=True)(policy))
     assert daily.duties[0].working_days
