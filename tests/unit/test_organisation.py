@@ -212,3 +212,46 @@ def test_full_width_month_is_refused() -> None:
 
 def test_bonus_with_more_than_two_places_is_refused() -> None:
     refused(bonuses={("M02", "2026-11"): Decimal("100.005")})
+
+
+# -- Found by mutation testing: refusals no test reached, and message forms.
+
+
+def test_a_department_of_an_unknown_kind_is_refused() -> None:
+    """The kind decides where a fault goes (P1-ROLE-05/06); a file's typo must not pass as a department."""
+    err = refused(departments=(*DEPARTMENTS, Department("qa", "品质部", "quality_assurance")))  # type: ignore[arg-type]
+    assert err.row == "departments[2] (qa)" and "unknown kind 'quality_assurance'" in str(err)
+
+
+@pytest.mark.parametrize("points", [True, 2.5, "3", None])
+def test_basis_points_are_a_whole_number(points: object) -> None:
+    """P1-PEN-10 splits a unit's loss by basis points: a bool, a fraction or text would split wrongly or crash."""
+    err = refused(people=replace_person(2, basis_points=points))
+    assert err.row == "people[2] (id M03)" and f"whole number, got {points!r}" in str(err)
+
+
+def test_a_zero_bonus_is_a_bonus() -> None:
+    """A month without a bonus (e.g. on leave) is payroll's 0.00, not a refusal: the cap is then 0.00."""
+    assert org(bonuses={("M02", "2026-11"): Decimal("0.00")}).bonus("M02", "2026-11") == Decimal("0.00")
+
+
+def test_a_refusal_prefixes_its_row_and_a_lookup_has_none() -> None:
+    assert (
+        str(refused(people=replace_person(4, supervisor="M99"))) == "[ORG] people[4] (id S01): unknown supervisor 'M99'"
+    )
+    with pytest.raises(OrganisationInvalid) as err:
+        org().person("nope")
+    assert str(err.value) == "[ORG-UNKNOWN] unknown person 'nope'"
+
+
+def test_only_a_person_listed_twice_is_told_about_units() -> None:
+    err = refused(departments=(*DEPARTMENTS, Department("sales", "二部", DepartmentKind.SALES)))
+    assert str(err) == "[ORG] departments[2] (sales): listed twice"
+
+
+def test_a_chain_that_runs_into_a_loop_elsewhere_is_refused_from_its_first_row() -> None:
+    """M01 → M03 → M02 → M01 is a loop; A01, listed first and outside it, reaches it through M02. The check
+    follows A01's chain until a supervisor repeats (it must not follow the loop for ever)."""
+    outsider = Person(id="A01", name="外人", department="sales", supervisor="M02")
+    err = refused(people=(outsider, *replace_person(0, supervisor="M03")))
+    assert err.row == "people[0] (id A01)" and "loops back to 'M02'" in str(err)
