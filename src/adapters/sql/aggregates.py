@@ -22,7 +22,7 @@ from complaint_core.duties import DutyRecord
 from complaint_core.errors import ConcurrencyConflict, NotFound
 from complaint_core.followup import FollowUp
 from complaint_core.ledger import Ledger, LedgerEntry
-from complaint_core.ledger_journal import LedgerClose, LedgerOp, LedgerPost, LedgerReverse, apply_op
+from complaint_core.ledger_journal import LedgerClose, LedgerOp, LedgerPost, LedgerReverse, apply_op, replay
 from complaint_core.money import to_fen
 from complaint_core.returns import Return
 
@@ -198,10 +198,7 @@ class SqlLedger:
             rows = self._uow.connection.execute(
                 select(t.ledger_ops.c.kind, t.ledger_ops.c.body).order_by(t.ledger_ops.c.seq)
             ).all()
-            ledger = Ledger()
-            for row in rows:
-                op = serialization.loads(row.body, _OP_KINDS[row.kind])
-                ledger, _, _ = apply_op(ledger, op)
+            ledger = replay(serialization.loads(row.body, _OP_KINDS[row.kind]) for row in rows)
             self.current, self.seen = ledger, len(rows)
         return self.current
 
