@@ -16,7 +16,21 @@ from complaint_core import (
     PromiseMode,
     TimeUnit,
 )
-from complaint_core.policy import LadderLevel, PenaltyRules, ReturnRules
+from complaint_core.errors import NotFound
+from complaint_core.policy import (
+    CaseKind,
+    Channel,
+    EscalationAction,
+    LadderLevel,
+    Market,
+    PenaltyRules,
+    RestDayRule,
+    ReturnRules,
+    SanctionCause,
+    SeverityRaise,
+    offsets_ascend,
+    tolerance_is_plain,
+)
 
 D = Decimal
 
@@ -144,3 +158,189 @@ def test_ladders_refuse_unknown_roles_and_descending_offsets_across_units(manufa
     assert broken(manufacturing, calendar=attrs.evolve(manufacturing.calendar, work_starts=18)).path == (
         "calendar.work_starts"
     )
+
+
+# -- Found by mutation testing: each dimension of a clock condition, and the policy's derived views.
+
+SUBJECT: dict[str, object] = {"market": None, "kind": None, "category": None, "severity": None, "channel": None}
+
+
+@pytest.mark.parametrize(
+    ("dimension", "field", "value", "other"),
+    [
+        ("markets", "market", Market.DOMESTIC, Market.FOREIGN),  # P1-DL-01: 13 days domestic, 17 foreign
+        ("kinds", "kind", CaseKind.EXTERNAL, CaseKind.INTERNAL),
+        ("categories", "category", "quality", "delivery"),
+        ("severities", "severity", "major", "minor"),
+        ("channels", "channel", Channel.PHONE, Channel.LETTER),
+    ],
+)
+def test_a_clock_condition_on_one_dimension_reads_only_that_one(
+    dimension: str, field: str, value: object, other: object
+) -> None:
+    when = ClockCondition(**{dimension: frozenset({value})})  # type: ignore[arg-type]
+    assert not when.unconditional and ClockCondition().unconditional
+    assert when.matches(**{**SUBJECT, field: value})  # type: ignore[arg-type]
+    assert not when.matches(**{**SUBJECT, field: other})  # type: ignore[arg-type]
+    assert not when.matches(**SUBJECT)  # type: ignore[arg-type]  # a value not known yet matches no condition
+    assert ClockCondition().matches(**SUBJECT)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("changes", "dated"),
+    [
+        ({"limit": Limit(3, TimeUnit.WORKING_DAYS)}, True),
+        ({"limit": Limit(13, TimeUnit.CALENDAR_DAYS)}, False),
+        ({"limit": Limit(13, TimeUnit.CALENDAR_DAYS), "on_rest_day": RestDayRule.STATUTORY}, True),  # moved off
+        ({"limit": Limit(1, TimeUnit.CALENDAR_DAYS), "special_limit": Limit(2, TimeUnit.CALENDAR_DAYS)}, False),
+        ({"limit": None, "promise": PromiseMode.PROMISED}, False),  # the promised date is the deadline
+        ({"limit": None, "promise": PromiseMode.PROMISED, "special_limit": Limit(2, TimeUnit.WORKING_DAYS)}, True),
+    ],
+)
+def test_a_deadline_is_dated_by_the_calendar_when_it_counts_working_days_or_moves_off_rest_days(
+    manufacturing: Policy, changes: dict[str, object], dated: bool
+) -> None:
+    """Only such a deadline can need a year the calendar does not cover (``CaseService.check_deadlines``)."""
+    rule = clock(**changes)
+    assert rule.dated_by_calendar is dated
+    others = tuple(r for r in manufacturing.clocks if not r.dated_by_calendar and not r.ladder)
+    policy = attrs.evolve(manufacturing, clocks=(*others, rule))
+    assert policy.deadlines_need_calendar is dated
+
+
+def test_a_policy_counts_working_days_in_a_limit_an_extension_or_a_ladder(manufacturing: Policy) -> None:
+    calendar_days = Limit(13, TimeUnit.CALENDAR_DAYS)
+    plain = clock(limit=calendar_days)
+    assert not attrs.evolve(manufacturing, clocks=(plain,)).counts_working_days
+    for rule in (
+        clock(limit=Limit(3, TimeUnit.WORKING_DAYS)),
+        clock(limit=None, promise=PromiseMode.PROMISED, special_limit=Limit(2, TimeUnit.WORKING_DAYS)),
+        clock(
+            limit=calendar_days,
+            ladder=(LadderLevel(after=Limit(1, TimeUnit.WORKING_DAYS), action=EscalationAction.ALERT, target="gm"),),
+        ),
+    ):
+        assert attrs.evolve(manufacturing, clocks=(plain, rule)).counts_working_days
+
+
+def test_a_sanction_cause_list_allows_its_causes_only() -> None:
+    """P1-CLS-08: without a list any cause (or none) may draw a sanction; with one, only the causes listed."""
+    assert PenaltyRules().allows_sanction(None) and PenaltyRules().allows_sanction("anything")
+    rules = PenaltyRules(
+        sanction_causes=(SanctionCause(code="late_delivery", label=Labels("交期延误", "late delivery")),)
+    )
+    assert rules.allows_sanction("late_delivery")
+    assert not rules.allows_sanction("other") and not rules.allows_sanction(None)
+
+
+def test_a_category_is_found_by_its_code(manufacturing: Policy) -> None:
+    first, second = manufacturing.categories[:2]
+    assert manufacturing.category(second.code) is second and manufacturing.category(first.code) is first
+    with pytest.raises(PolicyInvalid, match="no category 'nope' in policy manufacturing"):
+        manufacturing.category("nope")
+
+
+def raising(service: Policy, **rule: int | None) -> Policy:
+    penalties = attrs.evolve(service.penalties, severity_raise=SeverityRaise(to="medium", **rule))
+    return attrs.evolve(service, penalties=penalties)
+
+
+def test_p4_cls_04_a_raise_on_one_ground_only_ignores_the_other(service: Policy) -> None:
+    by_delay = raising(service, delay_days=3)
+    assert by_delay.raised_severity("light", same_issue_count=9) == "light"
+    assert by_delay.raised_severity("light", delay_days=3) == "medium"
+    by_count = raising(service, same_issue_count=2)
+    assert by_count.raised_severity("light", delay_days=9) == "light"
+    assert by_count.raised_severity("light", same_issue_count=2) == "medium"
+
+
+def test_p4_cls_04_by_default_a_first_complaint_without_delay(service: Policy) -> None:
+    """The defaults describe a first complaint on time: a rule of one day's delay does not fire, a rule counting
+    every complaint does (``CaseService.receive`` passes no delay)."""
+    assert raising(service, delay_days=1).raised_severity("light") == "light"
+    assert raising(service, same_issue_count=1).raised_severity("light") == "medium"
+    assert attrs.evolve(service, penalties=PenaltyRules()).raised_severity("light", same_issue_count=9) == "light"
+
+
+def test_an_unknown_severity_is_not_raised(service: Policy) -> None:
+    with pytest.raises(PolicyInvalid, match="unknown severity 'grave'"):
+        service.raised_severity("grave", same_issue_count=3)
+
+
+def test_p4_dl_03_waiver_clocks_are_those_with_a_waiving_rung(manufacturing: Policy, service: Policy) -> None:
+    """Every command checks them (deemed waivers are caught up first): a ladder of reminders is not one."""
+    assert any(rule.ladder for rule in manufacturing.clocks) and manufacturing.waiver_clocks == frozenset()
+    assert service.waiver_clocks == {"head_reply"}
+
+
+def test_an_unknown_duty_is_named_with_the_policys_duties(manufacturing: Policy, service: Policy) -> None:
+    with pytest.raises(NotFound, match=r"no duty 'audit' \(duties: monthly_statistics, sanction_review, "):
+        manufacturing.duty("audit")
+    with pytest.raises(NotFound, match=r"no duty 'audit' \(duties: none\)"):
+        service.duty("audit")
+    assert manufacturing.duty("sanction_review").name == "sanction_review"
+
+
+def test_milestone_names_include_where_clocks_start_and_stop(manufacturing: Policy) -> None:
+    sampled = clock(name="sample", start="sample_received", stop="sample_tested", limit=Limit(2, TimeUnit.HOURS))
+    names = attrs.evolve(manufacturing, clocks=(*manufacturing.clocks, sampled)).milestone_names()
+    assert {"sample_received", "sample_tested"} <= set(names) and list(names) == sorted(names)
+    assert not {"registered", "closed"} & set(names)  # lifecycle states are not milestones
+
+
+def test_a_table_without_an_unlimited_tier_names_an_amount_above_it(manufacturing: Policy) -> None:
+    capped = attrs.evolve(manufacturing, approval=tiers("5000"))
+    assert capped.approver_for(D("5000.00")) == "r0"
+    with pytest.raises(PolicyInvalid, match=r"no role may approve 5000\.01"):
+        capped.approver_for(D("5000.01"))
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{yy}{mm}{seq!r}", "{seq} takes only a zero-padded width"),
+        ("{yy}{mm}{seq!s:03}", "{seq} takes only a zero-padded width"),
+        ("{yyyy!r}-{seq:03}", "field {yyyy} takes no format spec"),
+        ("{mm:02}{seq}", "field {mm} takes no format spec"),
+    ],
+)
+def test_p1_num_a_template_field_takes_no_conversion(manufacturing: Policy, template: str, message: str) -> None:
+    numbering = attrs.evolve(manufacturing.numbering, template=template)
+    err = broken(manufacturing, numbering=numbering)
+    assert err.path == "numbering.template" and message in str(err)
+
+
+@pytest.mark.parametrize(
+    ("this", "previous", "ascends"),
+    [
+        (Limit(2, TimeUnit.HOURS), Limit(2, TimeUnit.HOURS), False),  # the same offset twice
+        (Limit(3, TimeUnit.HOURS), Limit(2, TimeUnit.HOURS), True),
+        (Limit(1, TimeUnit.HOURS), Limit(60, TimeUnit.MINUTES), False),  # the same instant in two units
+        (Limit(1, TimeUnit.HOURS), Limit(59, TimeUnit.MINUTES), True),
+        (Limit(1, TimeUnit.WORKING_DAYS), Limit(24, TimeUnit.HOURS), True),  # may come later (a weekend)
+        (Limit(1, TimeUnit.CALENDAR_DAYS), Limit(24, TimeUnit.HOURS), False),
+    ],
+)
+def test_ladder_offsets_ascend_strictly_or_by_bounds_across_units(this: Limit, previous: Limit, ascends: bool) -> None:
+    assert offsets_ascend(this, previous) is ascends
+
+
+@pytest.mark.parametrize(
+    ("value", "plain"),
+    [
+        (D("0.000001"), True),  # six places
+        (D("0.0000001"), False),
+        (D("100"), True),  # MAX_TOLERANCE
+        (D("100.000001"), False),
+        (D("Infinity"), False),
+        (D("NaN"), False),
+    ],
+)
+def test_p1_ret_05_a_plain_tolerance(value: Decimal, plain: bool) -> None:
+    assert tolerance_is_plain(value) is plain
+
+
+@pytest.mark.parametrize("template", ["{yy}{mm}{seq}", "{yyyy}-{mm}-{dd}-{seq:04}", "TS{seq:03}"])
+def test_p1_num_a_plain_or_zero_padded_seq_is_accepted(manufacturing: Policy, template: str) -> None:
+    numbering = attrs.evolve(manufacturing.numbering, template=template)
+    assert attrs.evolve(manufacturing, numbering=numbering).numbering.template == template
