@@ -13,6 +13,7 @@ from adapters.clock import FixedClock
 from adapters.memory import MemoryStore, MemoryUnitOfWork
 from adapters.policy_files import load_preset
 from complaint_core import (
+    CalendarNotCovered,
     Case,
     CaseService,
     CaseStatus,
@@ -27,8 +28,10 @@ from complaint_core import (
     RemedyKind,
     Responsibility,
     RuleViolation,
+    SweepIncomplete,
     Validity,
 )
+from complaint_core.services import within
 from entrypoints.bootstrap import bootstrap
 
 Maker = Callable[..., datetime]
@@ -515,3 +518,195 @@ def test_check_deadlines_follows_the_policy_adopted_and_spares_commands_that_mov
     opened = loaded.receive(ticket, actor="cs", policy_id="service")  # its clocks run into 2027
     bundled = bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 12, 31, 10)))
     assert bundled.record_cause(opened.case_id, actor="qa", cause_code="X1").intake.cause_code == "X1"
+
+
+# -- Found by mutation testing: retry bounds, the borders of a command's time and calendar, numbering.
+
+
+@pytest.mark.parametrize(("retries", "failures", "commits"), [(0, 0, True), (0, 1, False), (3, 3, True), (3, 4, False)])
+def test_a_conflict_is_retried_exactly_conflict_retries_times(
+    store: MemoryStore, sh: Maker, retries: int, failures: int, commits: bool
+) -> None:
+    flaky = FlakyUnitOfWork(store, failures=failures)
+    service = bootstrap(uow=flaky, clock=FixedClock(sh(2026, 11, 2)))
+    service.conflict_retries = retries
+    if commits:
+        service.receive(INTAKE, actor="s")
+    else:
+        with pytest.raises(ConcurrencyConflict):
+            service.receive(INTAKE, actor="s")
+    assert (len(store.cases), flaky.failures) == (int(commits), 0 if commits else failures - retries - 1)
+
+
+def test_a_service_retries_three_times_by_default(sh: Maker) -> None:
+    assert bootstrap(clock=FixedClock(sh(2026, 11, 2))).conflict_retries == 3
+
+
+def test_a_read_runs_in_the_unit_of_work_given(service: CaseService, store: MemoryStore) -> None:
+    """``within``: a read-only unit of work given by the caller is the one read, the service's own is left alone."""
+    case = service.receive(INTAKE, actor="clerk")
+    other = MemoryUnitOfWork(MemoryStore())
+    with within(service.uow, other) as reading:
+        assert reading is other
+    with within(service.uow, None) as reading:
+        assert reading is service.uow and reading.cases.get(case.case_id) == case
+
+
+def test_a_command_may_be_dated_exactly_max_ahead(service: CaseService, sh: Maker) -> None:
+    service.max_ahead = timedelta(minutes=10)
+    edge = sh(2026, 11, 2) + timedelta(minutes=10)
+    assert service.recorded_at(edge) == edge
+    with pytest.raises(RuleViolation, match="later than now"):
+        service.recorded_at(edge + timedelta(microseconds=1))
+
+
+def test_the_calendars_first_and_last_days_are_covered(service: CaseService) -> None:
+    policy = service.policies.get("manufacturing")
+    calendar = service.calendar_for(policy)
+    tz = policy.tz
+    for day in (calendar.first, calendar.last):
+        service.check_covered(policy, datetime(day.year, day.month, day.day, 12, tzinfo=tz))
+    for day in (calendar.first - timedelta(days=1), calendar.last + timedelta(days=1)):
+        with pytest.raises(CalendarNotCovered):
+            service.check_covered(policy, datetime(day.year, day.month, day.day, 12, tzinfo=tz))
+
+
+def test_a_second_complaint_without_a_description_keeps_the_first_ones(service: CaseService) -> None:
+    first = service.receive(attrs.evolve(INTAKE, description="划伤"), actor="clerk")
+    service.register(first.case_id, actor="g")
+    service.find_not_established(first.case_id, actor="q", reason="使用不当")
+    service.reply(first.case_id, actor="s", message="说明")
+    service.close(first.case_id, actor="g")
+    assert service.open_second_complaint(first.case_id, actor="clerk").intake.description == "划伤"
+    assert (
+        service.open_second_complaint(first.case_id, actor="clerk", description="仍划伤").intake.description == "仍划伤"
+    )
+
+
+def test_p2_num_03_registering_a_case_numbered_at_intake_takes_no_second_number(service: CaseService) -> None:
+    intake = attrs.evolve(INTAKE, category="product_quality")
+    first = service.receive(intake, actor="clerk", policy_id="furniture")
+    service.register(first.case_id, actor="gm_office")
+    assert service.get(first.case_id).number == first.number
+    second = service.receive(intake, actor="clerk", policy_id="furniture")
+    assert int(second.number or "0") == int(first.number or "0") + 1  # no serial was spent on the registration
+
+
+def test_p1_num_a_number_taken_by_another_policy_with_the_same_template_is_skipped(sh: Maker) -> None:
+    """Two policies number alike (a copy of a preset): each has its serials, and the second's first case skips
+    the number the first one's took (a case number is unique in the store)."""
+    copy = attrs.evolve(load_preset("manufacturing"), policy_id="manufacturing-copy")
+    service = bootstrap(clock=FixedClock(sh(2026, 11, 2)), extra_policies=[copy])
+    taken = service.register(service.receive(INTAKE, actor="clerk").case_id, actor="gm_office").number
+    other = service.receive(INTAKE, actor="clerk", policy_id="manufacturing-copy")
+    number = service.register(other.case_id, actor="gm_office").number
+    assert taken is not None and number is not None and number != taken
+    assert int(number) == int(taken) + 1
+
+
+def test_a_case_settles_after_its_penalties_last_step(service: CaseService, sh: Maker) -> None:
+    """CASE-TIME-ORDER: a settlement dated before its assessment's approval would say it settled first."""
+    from complaint_core.organisation import Department, DepartmentKind, Organisation, Person
+    from complaint_core.penalty_orders import LossOrder, PenaltyOrder
+    from complaint_core.penalty_service import PenaltyService
+
+    org = Organisation(
+        departments=(Department("sales", "业务部", DepartmentKind.SALES),),
+        people=(Person(id="S1", name="销售甲", department="sales"),),
+    )
+    penalties = PenaltyService(service, organisation=type("Org", (), {"get": lambda _: org})())
+    ref = service.receive(INTAKE, actor="clerk", at=sh(2026, 11, 2, 9)).case_id
+    service.register(ref, actor="gm_office", at=sh(2026, 11, 2, 10))
+    service.start_investigation(ref, actor="quality", at=sh(2026, 11, 2, 11))
+    causer = Responsibility.sole(Party(PartyKind.PERSON, "S1"))
+    service.attribute(ref, actor="quality", causer=causer, at=sh(2026, 11, 2, 12))
+    service.propose(ref, actor="sales", kind=RemedyKind.EXPLANATION, amount=Decimal("0"), at=sh(2026, 11, 2, 13))
+    service.approve(ref, actor="m", role="sales_manager", at=sh(2026, 11, 2, 14))
+    service.reply(ref, actor="sales", message="ok", reaction="accepted", at=sh(2026, 11, 2, 15))
+    service.close(ref, actor="gm_office", at=sh(2026, 11, 2, 16))
+    proposal = penalties.assess(
+        ref, PenaltyOrder(loss=LossOrder(actual_loss=Decimal("100.00"))), actor="qa", at=sh(2026, 11, 2, 17)
+    )
+    penalties.approve(proposal.assessment_id, role="gm", actor="gm", at=sh(2026, 11, 3, 9))
+    with pytest.raises(RuleViolation, match="settles after its returns, allowances and penalties") as err:
+        service.settle(ref, actor="finance", at=sh(2026, 11, 3, 8))
+    assert err.value.rule == "CASE-TIME-ORDER" and service.get(ref).status is CaseStatus.CLOSED
+    assert service.settle(ref, actor="finance", at=sh(2026, 11, 3, 9)).status is CaseStatus.SETTLED
+
+
+def test_a_second_complaint_with_new_product_lines_is_checked_against_the_bounds(service: CaseService) -> None:
+    """Lines carried from the parent are not new (they may predate the bounds); lines the second complaint brings
+    are, like any complaint's."""
+    from complaint_core.intake import MAX_QUANTITY, ProductLine
+
+    first = service.receive(INTAKE, actor="clerk")
+    service.register(first.case_id, actor="g")
+    service.find_not_established(first.case_id, actor="q", reason="使用不当")
+    service.reply(first.case_id, actor="s", message="说明")
+    service.close(first.case_id, actor="g")
+    huge = attrs.evolve(INTAKE, lines=(ProductLine(part_no="P1", quantity=Decimal(MAX_QUANTITY) + 1),))
+    with pytest.raises(RuleViolation, match=r"lines\[0\]\.quantity must be at most") as err:
+        service.receive(huge, actor="clerk", parent=first.case_id)
+    assert err.value.rule == "INTAKE"
+
+
+def test_without_a_policy_a_complaint_is_refused_by_name(store: MemoryStore, sh: Maker) -> None:
+    bare = bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 11, 2)), default_policy=None)
+    with pytest.raises(NotFound, match="no policy given and the service has no default policy"):
+        bare.receive(INTAKE, actor="clerk")
+    assert bare.receive(INTAKE, actor="clerk", policy_id="manufacturing").policy_id == "manufacturing"
+
+
+def test_check_deadlines_computes_the_clocks_a_command_starts_or_reselects_and_spares_the_rest(
+    store: MemoryStore, sh: Maker, tmp_path: Path
+) -> None:
+    """An internal ticket opened on 12-31 where 2027 was loaded has running clocks due in 2027. Where it is not
+    loaded, a step that only stops a clock or records a cause goes ahead; one that starts a clock due in 2027, a
+    new severity or category (their rules are selected again), another policy version, or no ``before`` (a new
+    case) computes every running clock and is refused."""
+    from complaint_core import CaseKind
+    from complaint_core.clocks import ClockState
+
+    cal = tmp_path / "cn-2027.toml"
+    cal.write_text('name = "cn"\n[years.2027]\nholidays = ["2027-01-01"]\nworkdays = []\n', "utf-8")
+    loaded = bootstrap(uow=MemoryUnitOfWork(store), calendar_files=[cal], clock=FixedClock(sh(2026, 12, 31)))
+    bundled = bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 12, 31, 12)))
+    ticket = Intake(customer="前台", channel=Channel.PHONE, category="attitude", kind=CaseKind.INTERNAL)
+    received = loaded.receive(ticket, actor="cs", at=sh(2026, 12, 31), policy_id="service")
+    forwarded = loaded.reach_milestone(received.case_id, "forwarded_to_head", actor="cs", at=sh(2026, 12, 31, 10))
+    replied = loaded.reach_milestone(received.case_id, "head_replied", actor="head", at=sh(2026, 12, 31, 11))
+    policy = bundled.policy_of(received)
+    caused = attrs.evolve(replied, intake=attrs.evolve(replied.intake, cause_code="X1"))
+    # a clock started again earlier in December (due in 2026) is computed, the close clock beside it is not
+    again = ClockState(name="first_investigation", started_at=sh(2026, 12, 1, 9))
+    restarted = attrs.evolve(replied, clocks=(*(c for c in replied.clocks if c.name != again.name), again))
+    for new, before in ((replied, forwarded), (caused, replied), (restarted, replied)):
+        bundled.check_deadlines(new, policy, before)
+    for new, before in (
+        (replied, None),
+        (forwarded, received),  # head_reply starts
+        (attrs.evolve(replied, severity="severe"), replied),
+        (attrs.evolve(replied, intake=attrs.evolve(replied.intake, category="delay")), replied),
+        (replied, attrs.evolve(replied, policy_version=replied.policy_version + 1)),
+        (replied, attrs.evolve(replied, policy_id="other")),
+    ):
+        with pytest.raises(CalendarNotCovered):
+            bundled.check_deadlines(new, policy, before)
+    with pytest.raises(SweepIncomplete, match=r"1 case\(s\) not swept .*; 0 action\(s\) recorded for the others"):
+        bundled.sweep(now=sh(2027, 1, 6))
+    with pytest.raises(SweepIncomplete, match=r"0 action\(s\) due \(a dry run: nothing recorded\)"):
+        bundled.preview_sweep(bundled.uow, now=sh(2027, 1, 6))
+
+
+def test_a_case_whose_last_step_is_after_the_sweeps_now_waits_for_a_later_sweep(
+    service: CaseService, sh: Maker
+) -> None:
+    """No event may be dated before the case's last one: a sweep at an earlier ``now`` leaves the case alone, one
+    at the very instant of its last step records its overdue levels."""
+    ref = service.receive(INTAKE, actor="sales", at=sh(2026, 11, 2, 9)).case_id
+    service.register(ref, actor="gm_office", at=sh(2026, 11, 2, 10))  # close due at the end of 11-15 (P1-DL-01)
+    service.start_investigation(ref, actor="quality", at=sh(2026, 11, 20, 10))
+    assert service.preview_sweep(service.uow, now=sh(2026, 11, 20, 9)) == ()
+    assert service.sweep(now=sh(2026, 11, 20, 9)) == ()
+    swept = service.sweep(now=sh(2026, 11, 20, 10))
+    assert [(a.case_id, a.clock) for a in swept] and {a.case_id for a in swept} == {ref}
