@@ -176,3 +176,55 @@ def test_periods_outside_the_years_a_date_holds_are_refused(
     with pytest.raises(RuleViolation) as err:
         call(sh)
     assert err.value.rule == "DUTY" and words in str(err.value)
+
+
+# -- Found by mutation testing: the duty service's defaults, borders and refusals.
+
+
+def test_the_duty_service_follows_the_default_policy_and_needs_one(sh: Maker) -> None:
+    clock = FixedClock(sh(2026, 12, 8))
+    duties = DutyService(bootstrap(clock=clock, default_policy="manufacturing"))
+    assert duties.open() == duties.open(policy_id="manufacturing") != ()
+    assert duties.record("loss_summary", actor="gmo").policy_id == "manufacturing"
+    bare = DutyService(bootstrap(clock=clock, default_policy=None))
+    for call in (bare.open, lambda: bare.record("loss_summary", actor="gmo")):
+        with pytest.raises(RuleViolation, match="no policy given and no default policy") as err:
+            call()
+        assert err.value.rule == "DUTY"
+
+
+def test_by_default_the_list_looks_back_to_the_first_of_the_month_before(sh: Maker) -> None:
+    """P5-DL-03: on 07-10 a daily check lists from 06-01 on, not 05-31 nor from 06-02."""
+    duties = DutyService(bootstrap(clock=FixedClock(sh(2026, 7, 10, 10))))
+    listed = [d.period for d in duties.open(policy_id="bank-branch")]
+    assert listed[:2] == ["2026-06-01", "2026-06-02"] and listed[-1] == "2026-07-10"
+
+
+def test_a_period_is_recorded_as_given_once_it_has_opened(sh: Maker) -> None:
+    store = MemoryStore()
+    duties = DutyService(bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 12, 8))))
+    assert duties.record("monthly_statistics", actor="gmo", period="2026-10", policy_id="manufacturing").period == (
+        "2026-10"
+    )
+    with pytest.raises(RuleViolation, match="for 2026-12 opens on 2027-01-01") as err:
+        duties.record("monthly_statistics", actor="gmo", period="2026-12", policy_id="manufacturing")
+    assert err.value.rule == "DUTY" and len(store.duties) == 1
+
+
+def test_who_did_a_duty_is_named_in_at_most_255_characters(sh: Maker) -> None:
+    duties = DutyService(bootstrap(clock=FixedClock(sh(2026, 12, 8))))
+    assert duties.record("loss_summary", actor="x" * 255, policy_id="manufacturing").actor == "x" * 255
+    with pytest.raises(RuleViolation, match="at most 255 characters"):
+        duties.record("sanction_review", actor="x" * 256, policy_id="manufacturing")
+
+
+def test_a_working_day_duty_is_listed_and_recorded_on_the_working_calendar(sh: Maker) -> None:
+    """On Saturday 2026-10-10, a make-up working day after the National Day holidays (10-01..10-07 off), the
+    latest working-day check is that day's, and the list skips the holidays."""
+    bank = load_preset("bank-branch")
+    checks = tuple(attrs.evolve(d, working_days=True) for d in bank.duties)
+    counted = attrs.evolve(bank, policy_id="bank-wd", duties=(MONTHLY, *checks))  # one duty of two counts them
+    duties = DutyService(bootstrap(clock=FixedClock(sh(2026, 10, 10, 10)), extra_policies=[counted]))
+    listed = [d.period for d in duties.open(policy_id="bank-wd", since=date(2026, 9, 30)) if d.name == DAILY.name]
+    assert listed == ["2026-09-30", "2026-10-08", "2026-10-09", "2026-10-10"]
+    assert duties.record("opinion_book_check", actor="teller", policy_id="bank-wd").period == "2026-10-10"

@@ -549,3 +549,78 @@ def test_due_visits_are_asked_for_by_a_day(sh: Callable[..., datetime]) -> None:
         with pytest.raises(InvalidInstant, match="on must be a date"):
             visits.due(on)  # type: ignore[arg-type]
     assert visits.due(date(2026, 11, 30)) == ()
+
+
+def test_the_follow_up_service_stores_each_visit_with_its_events(service: Policy, sh: Maker) -> None:
+    """Scheduled, a visit recorded, and only a dissatisfied one opening a second complaint: each committed with
+    its events, as every use case is."""
+    from adapters.clock import FixedClock
+    from adapters.memory import MemoryStore, MemoryUnitOfWork
+    from complaint_core import FollowUpService
+    from entrypoints.bootstrap import bootstrap
+
+    satisfied, unhappy = closed_case(service, sh(2026, 11, 2)), closed_case(service, sh(2026, 11, 2))
+    store = MemoryStore(cases={satisfied.case_id: satisfied, unhappy.case_id: unhappy})
+    visits = FollowUpService(bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 11, 3))))
+
+    def events() -> list[str]:
+        return [event.EVENT_TYPE for event in store.outbox]
+
+    scheduled = visits.schedule(satisfied.case_id, actor="cs")
+    assert store.followups[scheduled.followup_id] == scheduled and events() == ["followup.scheduled"]
+    recorded = visits.record(satisfied.case_id, visit=1, reached=True, satisfaction="satisfied", actor="cs")
+    assert store.followups[scheduled.followup_id] == recorded == visits.get(satisfied.case_id)
+    assert recorded.visit(1).satisfaction == "satisfied" and events()[-1] == "followup.visit_reached"
+    assert sorted(store.cases) == sorted([satisfied.case_id, unhappy.case_id])  # no second complaint
+
+    visits.schedule(unhappy.case_id, actor="cs")
+    visits.record(unhappy.case_id, visit=1, reached=True, satisfaction="dissatisfied", actor="cs")
+    (second,) = [case for case in store.cases.values() if case.parent_case_id == unhappy.case_id]
+    assert events()[-4:] == [
+        "followup.visit_reached",
+        "case.received",
+        "case.severity_classified",
+        "followup.second_complaint_opened",
+    ]
+    assert second.intake.customer == unhappy.intake.customer and second.repeat_count >= 1
+    assert visits.get(unhappy.case_id).version == 3  # scheduled, reached, its second complaint opened
+
+
+def test_p2_num_03_a_second_complaint_from_a_visit_is_numbered_at_intake(furniture: Policy, sh: Maker) -> None:
+    """Where the policy numbers a complaint as it comes in, the second complaint a dissatisfied visit opens takes
+    the next number of its day, like any intake (``closed_case`` numbers the first by hand)."""
+    from adapters.clock import FixedClock
+    from adapters.memory import MemoryStore, MemoryUnitOfWork
+    from complaint_core import FollowUpService
+    from entrypoints.bootstrap import bootstrap
+
+    case = closed_case(furniture, sh(2026, 11, 2))
+    store = MemoryStore(cases={case.case_id: case})
+    visits = FollowUpService(bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 11, 3))))
+    visits.schedule(case.case_id, actor="cs")
+    visits.record(case.case_id, visit=1, reached=True, satisfaction="dissatisfied", actor="cs")
+    (second,) = [c for c in store.cases.values() if c.parent_case_id == case.case_id]
+    assert second.number == "261103001"
+
+
+def test_due_visits_are_those_due_by_the_day_in_the_policys_zone_earliest_first(service: Policy, sh: Maker) -> None:
+    """``due(on)``: every open visit due on or before ``on`` in its policy's zone, earliest first (by due time,
+    case, visit); ``date.max``, the end of the calendar, lists every open one."""
+    from adapters.clock import FixedClock
+    from adapters.memory import MemoryStore, MemoryUnitOfWork
+    from complaint_core import FollowUpService
+    from entrypoints.bootstrap import bootstrap
+
+    early, late = closed_case(service, sh(2026, 11, 2)), closed_case(service, sh(2026, 11, 9))
+    store = MemoryStore(cases={early.case_id: early, late.case_id: late})
+    visits = FollowUpService(bootstrap(uow=MemoryUnitOfWork(store), clock=FixedClock(sh(2026, 11, 20))))
+    later = visits.schedule(late.case_id, actor="cs", at=sh(2026, 11, 20))
+    first = visits.schedule(early.case_id, actor="cs", at=sh(2026, 11, 20))
+    tz = service.tz
+    every = sorted((v.due, f.followup_id, v.number) for f in (first, later) for v in f.open_visits)
+    assert [(f.followup_id, n) for f, n in visits.due(date.max)] == [(fid, n) for _, fid, n in every]
+    day = every[0][0].astimezone(tz).date()
+    assert visits.due(day - timedelta(days=1)) == ()
+    assert [(f.followup_id, n) for f, n in visits.due(day)] == [
+        (i, n) for d, i, n in every if d.astimezone(tz).date() <= day
+    ]

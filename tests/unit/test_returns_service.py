@@ -256,3 +256,16 @@ def test_where_remedies_are_paid_otherwise_a_case_settles_without_return_documen
             continue
         getattr(cases, command)(ref, actor="u", at=sh(2026, 11, 2, hour), **kw)
     assert cases.settle(ref, actor="u", at=sh(2026, 11, 3)).status.value == "settled"
+
+
+def test_each_return_command_is_stored_with_its_events(cases: CaseService, store: MemoryStore, sh: Maker) -> None:
+    """Authorised with its signatures, then booked: each committed with its events, and listed for the case."""
+    ref = closed_allowance(cases, sh)
+    returns = ReturnService(cases)
+    issued = returns.authorise(ref, actor="S02", signatures=SIGNED, at=sh(2026, 11, 5))
+    assert [event.EVENT_TYPE for event in store.outbox][-4:] == ["return.opened", *["return.document_signed"] * 3]
+    assert store.returns[issued.return_id] == issued and issued.document.missing == ()
+    proof = Proof(kind="signed_certificate", reference="ZR-1", buyer_stamped=True)
+    booked = returns.book(issued.return_id, proof=proof, actor="accounting", at=sh(2026, 11, 6))
+    assert store.returns[issued.return_id] == booked != issued and store.outbox[-1].EVENT_TYPE == "return.booked"
+    assert returns.for_case(ref) == (booked,) == returns.for_case(cases.get(ref).reference or "")
