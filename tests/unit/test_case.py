@@ -7,6 +7,7 @@ from uuid import uuid4
 
 import attrs
 import pytest
+from builders import service_policy
 
 from adapters.policy_files import load_preset
 from complaint_core import (
@@ -14,12 +15,10 @@ from complaint_core import (
     Case,
     CaseStatus,
     Channel,
-    ClockRule,
     DomainError,
     EscalationAction,
     Intake,
     InvalidTransition,
-    Labels,
     LadderLevel,
     Limit,
     Market,
@@ -354,42 +353,6 @@ def test_intake_is_checked_against_the_policy(manufacturing: Policy, sh: Maker) 
         Script(manufacturing, sh(2026, 11, 2), channel=Channel.REGULATOR)
     with pytest.raises(RuleViolation, match="flags"):
         Script(manufacturing, sh(2026, 11, 2), flags=frozenset({"urgent"}))
-
-
-def service_policy(manufacturing: Policy) -> Policy:
-    """Manufacturing plus a pausable reply clock, a special limit and promise clocks."""
-    label = Labels("答复", "reply")
-    extra = (
-        ClockRule(
-            name="reply",
-            label=label,
-            start="received",
-            stop="replied",
-            limit=Limit(3, TimeUnit.WORKING_DAYS),
-            special_limit=Limit(7, TimeUnit.WORKING_DAYS),
-            pause_reasons=frozenset({"waiting_on_customer"}),
-            rule_id="F2-DL-06",
-        ),
-        ClockRule(
-            name="first_reply",
-            label=label,
-            start="received",
-            stop="replied",
-            limit=Limit(24, TimeUnit.HOURS),
-            promise=PromiseMode.TWO_STAGE,
-            rule_id="F4-DL-03",
-        ),
-        ClockRule(
-            name="agreed",
-            label=label,
-            start="received",
-            stop="replied",
-            limit=Limit(3, TimeUnit.CALENDAR_DAYS),
-            promise=PromiseMode.PROMISED,
-            rule_id="P5-DL-02",
-        ),
-    )
-    return attrs.evolve(manufacturing, clocks=manufacturing.clocks + extra)
 
 
 def test_pause_resume_and_special_circumstance(manufacturing: Policy, cn: TableCalendar, sh: Maker) -> None:

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 import attrs
 import pytest
+from builders import extended
 
 from adapters.policy_files import load_preset
 from complaint_core import (
@@ -19,7 +20,6 @@ from complaint_core import (
     Channel,
     ClockRule,
     DomainError,
-    EscalationAction,
     Intake,
     InvalidTransition,
     Labels,
@@ -30,7 +30,6 @@ from complaint_core import (
     Party,
     PartyKind,
     Policy,
-    PromiseMode,
     RemedyKind,
     Responsibility,
     RuleViolation,
@@ -368,50 +367,6 @@ def test_p3_esc_01_the_meeting_record_needs_attendees_and_minutes(manufacturing:
 
 
 # ----- clocks: pause, extension, escalation ------------------------------------------------------------------
-def extended(manufacturing: Policy) -> Policy:
-    """Manufacturing plus a pausable, extensible reply clock with a reminder, and a clock taking agreed dates."""
-    label = Labels("答复", "reply")
-    reply = ClockRule(
-        name="reply",
-        label=label,
-        start="received",
-        stop="replied",
-        limit=Limit(3, TimeUnit.WORKING_DAYS),
-        special_limit=Limit(7, TimeUnit.WORKING_DAYS),
-        pause_reasons=frozenset({"waiting_on_customer"}),
-        ladder=(LadderLevel(after=Limit(0, TimeUnit.MINUTES), action=EscalationAction.REMINDER, target="handler"),),
-        rule_id="F2-DL-06",
-    )
-    agreed = ClockRule(
-        name="agreed",
-        label=label,
-        start="received",
-        stop="replied",
-        limit=Limit(3, TimeUnit.CALENDAR_DAYS),
-        promise=PromiseMode.PROMISED,
-        rule_id="P5-DL-02",
-    )
-    open_date = ClockRule(
-        name="open_date",
-        label=label,
-        start="received",
-        stop="replied",
-        limit=None,
-        promise=PromiseMode.PROMISED,
-        ladder=reply.ladder,
-    )
-    first_reply = ClockRule(
-        name="first_reply",
-        label=label,
-        start="received",
-        stop="replied",
-        limit=Limit(24, TimeUnit.HOURS),
-        promise=PromiseMode.TWO_STAGE,
-        rule_id="F4-DL-03",
-    )
-    return attrs.evolve(manufacturing, clocks=(*manufacturing.clocks, reply, agreed, open_date, first_reply))
-
-
 def test_a_clock_resumes_only_when_paused_and_is_extended_once_with_reason_and_approver(
     manufacturing: Policy, sh: Maker
 ) -> None:

@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 
 import attrs
 import pytest
+from builders import SALES
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +25,6 @@ from complaint_core.case import RemedyKind
 from complaint_core.count_tiers import MonthCount, charged_in, held_at_fault, month_count, month_tier_line
 from complaint_core.errors import RuleViolation
 from complaint_core.intake import Intake
-from complaint_core.organisation import Department, DepartmentKind, Organisation, Person
 from complaint_core.penalty import LineKind
 from complaint_core.penalty_orders import PenaltyOrder, TierOrder
 from complaint_core.penalty_service import PenaltyService
@@ -40,14 +40,7 @@ TIERS = (
     CountTier(at_least=3, amount=D("200.00"), rule_id="F4-PN-02"),
     CountTier(at_least=4, amount=D("300.00"), rule_id="F4-PN-03"),
 )
-ORG = Organisation(
-    departments=(Department("sales", "业务部", DepartmentKind.SALES),),
-    people=(
-        Person(id="S0", name="业务经理", department="sales", basis_points=40),
-        Person(id="S1", name="销售甲", department="sales", supervisor="S0", basis_points=20),
-        Person(id="S2", name="销售乙", department="sales", supervisor="S0", basis_points=20),
-    ),
-)
+ORG = SALES
 
 
 def counted_policy(policy_id: str = "counted") -> Policy:

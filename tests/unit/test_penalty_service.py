@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 
 import attrs
 import pytest
+from builders import SALES
 
 from adapters.clock import FixedClock
 from adapters.memory import MemoryUnitOfWork
@@ -19,7 +20,7 @@ from complaint_core.assessment import Assessment, AssessmentStatus
 from complaint_core.errors import DomainError, NotFound, RuleViolation
 from complaint_core.intake import Intake
 from complaint_core.ledger import EntryKind
-from complaint_core.organisation import Department, DepartmentKind, Organisation, OrganisationInvalid, Person
+from complaint_core.organisation import Organisation, OrganisationInvalid
 from complaint_core.penalty import Sanction
 from complaint_core.penalty_orders import LossOrder, PenaltyOrder, SanctionOrder
 from complaint_core.penalty_service import PenaltyService, check_forfeited
@@ -30,13 +31,8 @@ from entrypoints.bootstrap import bootstrap
 D = Decimal
 OCT = datetime(2026, 10, 12, 2, tzinfo=UTC)  # 10:00 in Shanghai, a Monday
 MONTH = "2026-10"
-ORG = Organisation(
-    departments=(Department("sales", "业务部", DepartmentKind.SALES),),
-    people=(
-        Person(id="S0", name="业务经理", department="sales", basis_points=40),
-        Person(id="S1", name="销售甲", department="sales", supervisor="S0", basis_points=20),
-        Person(id="S2", name="销售乙", department="sales", supervisor="S0", basis_points=20),
-    ),
+ORG = attrs.evolve(
+    SALES,
     bonuses={("S1", MONTH): D("1600.00"), ("S2", MONTH): D("1200.00"), ("S1", "2026-09"): D("999.00")},
 )
 WARNING = PenaltyOrder(sanctions=(SanctionOrder(person_id="S1", sanction=Sanction.WARNING),))
