@@ -630,3 +630,133 @@ def test_month_close_person_finds_every_row_and_only_those() -> None:
         assert result.person(row.person_id) is row
     for unknown in ("", "a", "p", "p00a", "p03a", "p07", "q"):
         assert result.person(unknown) is None
+
+
+# ----- the ledger's own guards (LEDGER-POSTING, LEDGER-MONTH, P1-PEN-11's ratio) -------------------
+def bad(**change: object) -> Posting:
+    """A posting with one field replaced, bypassing nothing: ``Posting`` itself takes any value."""
+    values: dict[str, object] = {
+        "person_id": "wang",
+        "case_id": A,
+        "line_id": "0",
+        "rule_id": "P1-PEN-10",
+        "amount": D("100"),
+        "points": 0,
+    }
+    values.update(change)
+    return Posting(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("second", "field"),
+    [
+        ({"person_id": " "}, "person_id"),
+        ({"person_id": 7}, "person_id"),
+        ({"line_id": ""}, "line_id"),
+        ({"rule_id": None}, "rule_id"),
+        ({"case_id": str(B)}, "case_id"),
+        ({"points": True}, "points"),
+        ({"points": 1.5}, "points"),
+    ],
+)
+def test_a_malformed_posting_is_refused_by_index_and_field(second: dict[str, object], field: str) -> None:
+    """The batch is refused as a whole; the error names the posting's place in it and the field."""
+    with pytest.raises(LedgerError, match=rf"\] postings\[1\]\.{field} ") as err:
+        Ledger().post([posting("wang", A, "100"), bad(**{"case_id": B, **second})], month="2026-10")
+    assert err.value.rule == "LEDGER-POSTING"
+
+
+def test_a_posting_must_be_a_posting_with_a_positive_amount_in_fen() -> None:
+    with pytest.raises(LedgerError, match=r"postings\[0\] is a dict, not a Posting"):
+        Ledger().post([{"person_id": "wang"}], month="2026-10")  # type: ignore[list-item]
+    for amount in (D("0"), D("-1.00"), D("0.001"), D("1000000000000000.00")):
+        with pytest.raises(MoneyError):
+            Ledger().post([bad(amount=amount)], month="2026-10")
+
+
+def test_amounts_are_kept_with_two_places_however_they_are_given() -> None:
+    _, entries = Ledger().post([bad(amount=D("12.5")), bad(case_id=B, amount=12), bad(case_id=C)], month="2026-10")
+    assert [str(e.amount) for e in entries] == ["12.50", "12.00", "100.00"]
+
+
+def test_posting_nothing_returns_the_same_ledger() -> None:
+    ledger = Ledger()
+    assert ledger.post([], month="2026-10") == (ledger, ())
+    assert ledger.post([], month="2026-10")[0] is ledger
+
+
+def test_cases_in_one_batch_and_in_later_batches_keep_all_their_lines() -> None:
+    """Case ids 1 and 257 share an index shard; A's second line comes in a later batch: a reversal finds every
+    line of each."""
+    first, second = UUID(int=1), UUID(int=257)
+    ledger, _ = Ledger().post([posting("wang", first, "10"), posting("li", second, "20")], month="2026-10")
+    ledger, _ = ledger.post([posting("wang", A, "30")], month="2026-10")
+    ledger, _ = ledger.post([posting("li", A, "40", line="1")], month="2026-10")
+    for case, expected in ((first, ["wang"]), (second, ["li"]), (A, ["wang", "li"])):
+        ledger, reversed_ = ledger.reverse(case, month="2026-10", reason="appeal upheld")
+        assert [e.person_id for e in reversed_] == expected
+    assert ledger.outstanding("wang") == ledger.outstanding("li") == D("0.00")
+
+
+def test_months_are_checked_where_they_are_read() -> None:
+    for read in (Ledger().earliest_open, Ledger().is_open, Ledger().month_close):
+        with pytest.raises(LedgerError) as err:
+            read("2026-1")
+        assert err.value.rule == "LEDGER-MONTH"
+
+
+def test_the_last_closed_month_decides_what_is_open() -> None:
+    ledger = Ledger()
+    assert repr(ledger) == "Ledger(entries=0, people=0, closed_through=None)"
+    with pytest.raises(NotFound, match=r"month 2026-10 is not closed \(closed: none\)"):
+        ledger.month_close("2026-10")
+    ledger, _ = ledger.post([posting("wang", A, "100")], month="2026-10")
+    ledger, _ = close(ledger, "2026-10")
+    ledger, _ = ledger.close_month("2026-11", bonuses={}, cap_ratio=HALF)
+    assert repr(ledger) == "Ledger(entries=2, people=1, closed_through='2026-11')"  # posted, deducted
+    assert ledger.earliest_open("2027-02") == "2026-12"
+    assert not ledger.is_open("2026-11") and ledger.is_open("2026-12")
+    with pytest.raises(NotFound, match=r"\(closed: 2026-10, 2026-11\)"):
+        ledger.month_close("2026-12")
+
+
+def test_the_first_close_may_not_skip_the_earliest_month_with_entries() -> None:
+    ledger, _ = Ledger().post([posting("wang", A, "100")], month="2026-10")
+    ledger, _ = ledger.post([posting("wang", B, "100")], month="2026-11")
+    with pytest.raises(LedgerError, match="2026-10 has entries") as err:
+        ledger.close_month("2026-11", bonuses={}, cap_ratio=HALF)
+    assert err.value.rule == "LEDGER-ORDER"
+
+
+def test_an_uncapped_month_closed_again_is_the_same_close() -> None:
+    ledger, _ = Ledger().post([posting("wang", A, "100")], month="2026-10")
+    ledger, first = ledger.close_month("2026-10", bonuses={"wang": D("1000")}, cap_ratio=None)
+    assert ledger.close_month("2026-10", bonuses={"wang": D("1000")}, cap_ratio=None) == (ledger, first)
+
+
+@pytest.mark.parametrize("ratio", [True, 0.5, "0.5", D("NaN"), D("Infinity"), D("1.01"), D("-0.1")])
+def test_a_cap_ratio_is_a_decimal_between_0_and_1(ratio: object) -> None:
+    with pytest.raises(MoneyError) as err:
+        Ledger().close_month("2026-10", bonuses={}, cap_ratio=ratio)  # type: ignore[arg-type]
+    assert err.value.rule == "P1-PEN-11"
+
+
+def test_a_reversal_needs_a_reason_and_a_case_id() -> None:
+    ledger, _ = Ledger().post([posting("wang", A, "100")], month="2026-10")
+    with pytest.raises(LedgerError, match="needs the appeal's reason"):
+        ledger.reverse(A, month="2026-10", reason=None)  # type: ignore[arg-type]
+    with pytest.raises(LedgerError, match="has nothing posted") as err:
+        ledger.reverse(str(A), month="2026-10", reason="appeal upheld")  # type: ignore[arg-type]
+    assert err.value.rule == "LEDGER-REVERSE"
+
+
+def test_offsets_and_refunds_take_the_next_sequence_numbers() -> None:
+    """After a reversal of deducted amounts, the month's offset and refund entries follow on without gaps."""
+    ledger, _ = Ledger().post([posting("wang", A, "800"), posting("wang", B, "100", line="1")], month="2026-10")
+    ledger, _ = ledger.close_month("2026-10", bonuses={}, cap_ratio=None)
+    ledger, _ = ledger.post([posting("wang", C, "300"), posting("wang", UUID(int=0xD), "200")], month="2026-11")
+    ledger, _ = ledger.reverse(A, month="2026-11", reason="appeal upheld")
+    ledger, _ = close(ledger, "2026-11")
+    kinds = [e.kind for e in ledger.month_close("2026-11").lines]
+    assert kinds == [EntryKind.OFFSET, EntryKind.OFFSET, EntryKind.REFUNDED]
+    assert [e.seq for e in ledger.entries] == list(range(1, len(ledger.entries) + 1))
