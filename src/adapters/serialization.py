@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, get_origin
 from uuid import UUID
 
 import cattrs
@@ -69,14 +69,17 @@ def converter() -> cattrs.Converter:
     conv.register_structure_hook(Decimal, _decimal)
     conv.register_unstructure_hook(UUID, str)
     conv.register_structure_hook(UUID, lambda v, _: UUID(v))
-    conv.register_unstructure_hook(frozenset, lambda s: sorted(s))
+    # sorted, so a set gives the same bytes in every process (string hashing is randomised); a hook on the class
+    # alone would miss fields typed ``frozenset[str]``, which cattrs dispatches by their generic type
+    conv.register_unstructure_hook_func(lambda t: t is frozenset or get_origin(t) is frozenset, sorted)
     return conv
 
 
 @cache
 def event_types() -> dict[str, type[DomainEvent]]:
     """Every concrete event class by its wire name (the modules of returns and follow-ups are imported here,
-    not with this module: reading a case needs neither)."""
+    not with this module: reading a case needs neither). Not the base class: a document typed ``event`` is an
+    unknown event, not an event that no aggregate applies."""
     from complaint_core import events as core_events
     from complaint_core import followup as core_followup
     from complaint_core import returns as core_returns
@@ -85,7 +88,12 @@ def event_types() -> dict[str, type[DomainEvent]]:
     found: dict[str, type[DomainEvent]] = {}
     for module in (core_events, core_returns, core_followup):
         for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, DomainEvent) and "EVENT_TYPE" in vars(value):
+            if (
+                isinstance(value, type)
+                and issubclass(value, DomainEvent)
+                and value is not DomainEvent
+                and "EVENT_TYPE" in vars(value)
+            ):
                 found[value.EVENT_TYPE] = value
     return found
 
