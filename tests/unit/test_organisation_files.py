@@ -518,3 +518,92 @@ def test_the_first_mistake_wins(tmp_path: Path) -> None:
     tables["people"][1]["supervisor"] = "E98"
     tables["people"][2]["supervisor"] = "E99"
     assert refused(write_csv(tmp_path, tables)).row == "people.csv line 3 (id E02)"
+
+
+# -- more of what each reader checks ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "row", "says"),
+    [
+        ('code = "sales"', 'code = "sales"\nhead = "E01"', "departments[0] (code sales)", "unknown key 'head'"),
+        ('code = "SMT1"', 'code = "SMT1"\nshift = "night"', "units[0] (code SMT1)", "unknown key 'shift'"),
+        ('amount = "800"', 'amount = "800"\ncurrency = "CNY"', "bonuses[1] (person E02, month 2026-10)", "'currency'"),
+        ('id = "E03"', 'id = "   "', "people[2]", "id must not be empty"),  # blank: no identity to show
+        ("basis_points = 3", 'basis_points = ""', "people[2] (id E03)", "basis_points must not be empty"),
+        ('amount = "800"', 'person2 = ""', "bonuses[1] (person E02, month 2026-10)", "unknown key 'person2'"),
+        ('month = "2026-10"', 'month = "2026-13"', "bonuses[0] (person E01, month 2026-13)", "(for example 2026-10)"),
+        ('amount = "800"', "amount = true", "bonuses[1] (person E02, month 2026-10)", "not a boolean (True) (in"),
+        ('amount = "800"', "amount = [1]", "bonuses[1] (person E02, month 2026-10)", "not an array (in"),
+    ],
+)
+def test_toml_rows_refused_by_their_reader(old: str, new: str, row: str, says: str) -> None:
+    err = toml_refused(toml_text(base()).replace(old, new, 1))
+    assert (err.row, says in str(err)) == (row, True), str(err)
+
+
+def test_a_bonus_needs_its_amount() -> None:
+    tables = base()
+    del tables["bonuses"][1]["amount"]
+    err = toml_refused(toml_text(tables))
+    assert err.row == "bonuses[1] (person E02, month 2026-10)" and "missing required key 'amount'" in str(err)
+
+
+def test_values_are_stripped_and_amounts_quoted_as_written() -> None:
+    text = toml_text(base()).replace('name = "王磊"', 'name = " 王磊 "').replace('amount = "800"', 'amount = " 800 "')
+    org = loads_organisation(text)
+    assert (org.person("E03").name, org.bonus("E02", "2026-10")) == ("王磊", Decimal("800.00"))
+    data = {
+        "departments": [{"code": "sales", "name": "销售部", "kind": "sales"}],
+        "people": [{"id": "E01", "name": "王磊", "department": "sales", "basis_points": 1}],
+        "bonuses": [{"person": "E01", "month": "2026-10", "amount": Decimal("1.005")}],
+    }
+    with pytest.raises(OrganisationInvalid, match=r"'1\.005'") as err:
+        organisation_from_dict(data)
+    assert "Decimal(" not in str(err.value)
+
+
+def test_from_dict_needs_a_table_of_tables() -> None:
+    with pytest.raises(OrganisationInvalid, match="expected a table of tables, not an array"):
+        organisation_from_dict([base()])  # type: ignore[arg-type]
+
+
+def test_a_core_error_names_the_file_row_once(tmp_path: Path) -> None:
+    """The core names the row by index (``people[2] (id E03)``); a CSV error names the line instead, and only it."""
+    tables = base()
+    tables["people"][2]["supervisor"] = "E99"
+    err = refused(write_csv(tmp_path, tables))
+    assert err.row == "people.csv line 4 (id E03)"
+    assert str(err).startswith("[ORG] people.csv line 4 (id E03): unknown supervisor 'E99' (in ")
+
+
+def test_csv_header_mistakes_say_where(tmp_path: Path) -> None:
+    directory = write_csv(tmp_path, base())
+    (directory / "units.csv").write_text("code,name,department,code\n")
+    assert "(columns 1 and 4)" in str(refused(directory))
+    (directory / "units.csv").write_text("code\tname\tdepartment\nSMT1\tSMT一班\tmfg\n")
+    assert "(the file must be comma-separated)" in str(refused(directory))
+    (directory / "units.csv").write_text("code,name,department\nSMT1,SMT一班,mfg,extra\n")
+    assert "but the header has 3 columns" in str(refused(directory))
+    (directory / "units.csv").write_text("code,name,department,\nSMT1,SMT一班,mfg,x\n")
+    err = refused(directory)
+    assert err.row == "units.csv line 2 (code SMT1)"
+    assert "('x') in column 4, but it has no name in the header" in str(err)
+    (directory / "units.csv").write_text("code,name,department,shift\n")
+    assert "unknown column 'shift' (columns: " in str(refused(directory))  # no separator hint here
+
+
+def test_csv_cells_of_spaces_are_empty_and_folders_are_not_files(tmp_path: Path) -> None:
+    directory = write_csv(tmp_path, base())
+    (directory / "old.csv").mkdir()  # a folder named like a file is not an unknown file
+    units = csv_text("units", base()["units"]).replace("SMT二班,mfg", "SMT二班,mfg,   ")
+    (directory / "units.csv").write_text(units)
+    assert load_organisation(directory) == load_organisation(write_toml(tmp_path, base()))
+
+
+def test_csv_that_the_csv_module_refuses(tmp_path: Path) -> None:
+    """A cell beyond the csv module's field limit (a binary file saved as .csv, say)."""
+    directory = write_csv(tmp_path, base())
+    (directory / "units.csv").write_text("code,name,department\nSMT1," + "x" * 200_000 + ",mfg\n")
+    err = refused(directory)
+    assert err.row == "units.csv line 2" and "is not valid CSV" in str(err)
