@@ -57,6 +57,10 @@ def _decimal(value: object, _: object) -> Decimal:
     return Decimal(value)
 
 
+def _is_frozenset(hint: Any) -> bool:
+    return hint is frozenset or get_origin(hint) is frozenset
+
+
 @cache
 def converter() -> cattrs.Converter:
     """Built once per process on first use (no work at import time)."""
@@ -71,7 +75,7 @@ def converter() -> cattrs.Converter:
     conv.register_structure_hook(UUID, lambda v, _: UUID(v))
     # sorted, so a set gives the same bytes in every process (string hashing is randomised); a hook on the class
     # alone would miss fields typed ``frozenset[str]``, which cattrs dispatches by their generic type
-    conv.register_unstructure_hook_func(lambda t: t is frozenset or get_origin(t) is frozenset, sorted)
+    conv.register_unstructure_hook_func(_is_frozenset, sorted)
     return conv
 
 
