@@ -95,6 +95,24 @@ def test_wrong_type_names_the_path() -> None:
         # policy audit: the language said "unknown error (fr not in literal typing.Literal['zh', 'en'])"
         ("version = 2", 'version = 2\nlanguage = "fr"', "language", "value 'fr' is not one of zh, en"),
         ("version = 2", "version = 2\nlanguage = 1", "language", "value 1 is not one of zh, en"),
+        # decimals, booleans and limits read by the converter's own hooks
+        ('limit = "1000"', "limit = true", "approval[0].limit", "expected a number or a numeric string, got True"),
+        ('limit = "1000"', 'limit = "1,000"', "approval[0].limit", "'1,000' is not a number"),
+        ('limit = "1000"', "limit = [1000]", "approval[0].limit", "expected a number or a numeric string, got [1000]"),
+        ('limit = "1000"', 'limit = "NaN"', "approval[0].limit", "'NaN' is not a finite number"),
+        (
+            'role = "gm"',
+            'role = "gm"\n[calendar]\nweekend_fallback = "yes"',
+            "calendar.weekend_fallback",
+            "true or false",
+        ),
+        ('limit = "3 calendar_days"', "limit = 3", "clocks[0].limit", "a string such as '13 calendar_days', got 3"),
+        (
+            'limit = "3 calendar_days"',
+            'limit = "3days"',
+            "clocks[0].limit",
+            "is not '<amount> <unit>' with unit one of",
+        ),
     ],
 )
 def test_values_of_the_wrong_shape_are_refused_not_coerced(old: str, new: str, path: str, says: str) -> None:
