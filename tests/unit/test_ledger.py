@@ -634,7 +634,7 @@ def test_month_close_person_finds_every_row_and_only_those() -> None:
 
 # ----- the ledger's own guards (LEDGER-POSTING, LEDGER-MONTH, P1-PEN-11's ratio) -------------------
 def bad(**change: object) -> Posting:
-    """A posting with one field replaced, bypassing nothing: ``Posting`` itself takes any value."""
+    """A good posting with fields replaced: ``Posting`` itself checks nothing, so the ledger must."""
     values: dict[str, object] = {
         "person_id": "wang",
         "case_id": A,
@@ -681,8 +681,8 @@ def test_amounts_are_kept_with_two_places_however_they_are_given() -> None:
 
 def test_posting_nothing_returns_the_same_ledger() -> None:
     ledger = Ledger()
-    assert ledger.post([], month="2026-10") == (ledger, ())
-    assert ledger.post([], month="2026-10")[0] is ledger
+    same, entries = ledger.post([], month="2026-10")
+    assert same is ledger and entries == ()
 
 
 def test_cases_in_one_batch_and_in_later_batches_keep_all_their_lines() -> None:
@@ -741,7 +741,7 @@ def test_a_cap_ratio_is_a_decimal_between_0_and_1(ratio: object) -> None:
     assert err.value.rule == "P1-PEN-11"
 
 
-def test_a_reversal_needs_a_reason_and_a_case_id() -> None:
+def test_a_reversal_without_reason_or_with_a_text_case_id_is_refused() -> None:
     ledger, _ = Ledger().post([posting("wang", A, "100")], month="2026-10")
     with pytest.raises(LedgerError, match="needs the appeal's reason"):
         ledger.reverse(A, month="2026-10", reason=None)  # type: ignore[arg-type]
