@@ -1,5 +1,6 @@
 """Malformed policy files give one clear error with the key path (issue: foundation §4)."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -206,6 +207,40 @@ def test_file_on_disk(tmp_path: Path) -> None:
     path = tmp_path / "acme.toml"
     path.write_text(GOOD, encoding="utf-8")
     assert load_policy(path).policy_id == "acme"
+    assert load_policy(str(path)).policy_id == "acme"  # a path given as text
+
+
+def test_json_policies_and_exports_load(tmp_path: Path) -> None:
+    """A ``.json`` file is read as JSON (a capitalised suffix too), and what ``complaint --json policy show`` prints
+    (``preset``, ``file``, ``policy``) loads as its ``policy`` member."""
+    table = policy_to_dict(loads_policy(GOOD))
+    exported = tmp_path / "acme.JSON"
+    exported.write_text(json.dumps({"preset": None, "file": "acme.toml", "policy": table}), encoding="utf-8")
+    assert load_policy(exported) == loads_policy(GOOD)
+    assert loads_policy(json.dumps(table), fmt="json") == loads_policy(GOOD)
+    with pytest.raises(PolicyInvalid, match=r"x\.json is not valid JSON"):
+        loads_policy("{", "x.json", fmt="json")
+    with pytest.raises(PolicyInvalid, match="must hold a JSON object"):
+        loads_policy(json.dumps([table]), "x.json", fmt="json")
+    with pytest.raises(PolicyInvalid, match="must hold a JSON object"):
+        loads_policy(json.dumps({"preset": None, "file": "f", "policy": 5}), "x.json", fmt="json")
+
+
+def test_a_policy_file_in_another_encoding_or_with_a_bom(tmp_path: Path) -> None:
+    gbk = tmp_path / "gbk.toml"
+    gbk.write_bytes(GOOD.encode("gbk"))
+    with pytest.raises(PolicyInvalid, match="is not UTF-8 text"):
+        load_policy(gbk)
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbf" + GOOD.encode("utf-8"))
+    assert load_policy(bom) == loads_policy(GOOD)
+
+
+def test_a_stored_policy_keeps_a_host_zone_a_new_file_may_not_name() -> None:
+    """Policies stored by an older version with ``zone = "localtime"`` still load (``stored``)."""
+    text = GOOD.replace("version = 2", 'version = 2\nzone = "localtime"')
+    assert error(text).path == "zone"
+    assert loads_policy(text, stored=True).zone == "localtime"
 
 
 @pytest.mark.parametrize("name", PRESETS)
