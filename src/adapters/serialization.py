@@ -82,8 +82,8 @@ def converter() -> cattrs.Converter:
 @cache
 def event_types() -> dict[str, type[DomainEvent]]:
     """Every concrete event class by its wire name (the modules of returns and follow-ups are imported here,
-    not with this module: reading a case needs neither). Not the base class: a document typed ``event`` is an
-    unknown event, not an event that no aggregate applies."""
+    not with this module: reading a case needs neither). The bases (``DomainEvent``, ``Transitioned``) name no
+    type of their own, so no document loads as one."""
     from complaint_core import events as core_events
     from complaint_core import followup as core_followup
     from complaint_core import returns as core_returns
@@ -92,12 +92,7 @@ def event_types() -> dict[str, type[DomainEvent]]:
     found: dict[str, type[DomainEvent]] = {}
     for module in (core_events, core_returns, core_followup):
         for value in vars(module).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, DomainEvent)
-                and value is not DomainEvent
-                and "EVENT_TYPE" in vars(value)
-            ):
+            if isinstance(value, type) and issubclass(value, DomainEvent) and "EVENT_TYPE" in vars(value):
                 found[value.EVENT_TYPE] = value
     return found
 

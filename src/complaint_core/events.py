@@ -21,7 +21,7 @@ from .validity import Validity
 
 @attrs.frozen(kw_only=True, slots=False)
 class DomainEvent:
-    EVENT_TYPE: ClassVar[str] = "event"
+    EVENT_TYPE: ClassVar[str]  # each concrete event names itself; the bases have no wire name
     aggregate_id: UUID
     version: int
     occurred_at: datetime

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from uuid import UUID
 
+import attrs
 import pytest
 
 from complaint_core.errors import DomainError, MoneyError, NotFound
@@ -635,16 +636,7 @@ def test_month_close_person_finds_every_row_and_only_those() -> None:
 # ----- the ledger's own guards (LEDGER-POSTING, LEDGER-MONTH, P1-PEN-11's ratio) -------------------
 def bad(**change: object) -> Posting:
     """A good posting with fields replaced: ``Posting`` itself checks nothing, so the ledger must."""
-    values: dict[str, object] = {
-        "person_id": "wang",
-        "case_id": A,
-        "line_id": "0",
-        "rule_id": "P1-PEN-10",
-        "amount": D("100"),
-        "points": 0,
-    }
-    values.update(change)
-    return Posting(**values)  # type: ignore[arg-type]
+    return attrs.evolve(posting("wang", A, "100"), **change)
 
 
 @pytest.mark.parametrize(

@@ -119,9 +119,10 @@ def report(
     calendar_for: CalendarFor = lambda p: CALENDAR,
     org: Organisation | None = None,
     followups: tuple[FollowUp, ...] = (),
+    month: str = "2026-11",
 ) -> MonthlyReport:
     return monthly_report(
-        cases, month="2026-11", policy_for=lambda c: policy, calendar_for=calendar_for, org=org, followups=followups
+        cases, month=month, policy_for=lambda c: policy, calendar_for=calendar_for, org=org, followups=followups
     )
 
 
@@ -318,5 +319,4 @@ def test_unreachable_and_pending_visits_are_counted_apart() -> None:
 
 @pytest.mark.parametrize("month", ["2026-11", "2026-12"])
 def test_an_empty_report_has_every_week_of_its_month(month: str) -> None:
-    r = monthly_report([], month=month, policy_for=lambda c: MANUFACTURING, calendar_for=lambda p: CALENDAR)
-    assert tuple(w.week for w in r.weeks) == weeks_of(month)
+    assert tuple(w.week for w in report([], month=month).weeks) == weeks_of(month)
