@@ -20,7 +20,6 @@ from typing import Any, Literal, get_args, get_origin
 
 import attrs
 import cattrs
-from cattrs.cols import is_mapping, mapping_structure_factory
 from cattrs.gen import make_dict_structure_fn
 from cattrs.preconf.json import make_converter
 from cattrs.v import format_exception
@@ -134,7 +133,6 @@ def policy_converter(*, stored: bool = False, detailed: bool = True) -> cattrs.C
     converter.register_structure_hook(bool, _structure_bool)
     converter.register_unstructure_hook(Decimal, str)
     converter.register_structure_hook(Limit, _structure_limit)
-    converter.register_structure_hook(Limit | None, lambda v, _: None if v is None else _structure_limit(v, Limit))
     converter.register_unstructure_hook(Limit, str)
     if stored:
         return converter
@@ -149,9 +147,6 @@ def policy_converter(*, stored: bool = False, detailed: bool = True) -> cattrs.C
         return _shape_checked((list, tuple), "a list", as_tuple if get_origin(type_) is tuple else as_frozenset)
 
     converter.register_structure_hook_factory(_is_collection, collection)
-    converter.register_structure_hook_factory(
-        is_mapping, lambda type_: _shape_checked(dict, "a table", mapping_structure_factory(type_, converter))
-    )
     converter.register_structure_hook_factory(
         attrs.has,
         lambda type_: _shape_checked(

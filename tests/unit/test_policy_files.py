@@ -1,18 +1,23 @@
 """Malformed policy files give one clear error with the key path (issue: foundation §4)."""
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from adapters import policy_files
 from adapters.policy_files import (
     PRESETS,
+    bundled_preset,
     load_policy,
     load_preset,
     loads_policy,
     policy_from_dict,
     policy_to_dict,
     preset_text,
+    preset_versions,
 )
 from complaint_core import PolicyInvalid
 
@@ -190,6 +195,7 @@ def test_unknown_calendar() -> None:
     text = GOOD + '[calendar]\nname = "mars"\n'
     err = error(text, known_calendars={"cn"})
     assert err.path == "calendar.name" and "mars" in str(err)
+    assert loads_policy(text, known_calendars={"cn", "mars"}).calendar.name == "mars"
 
 
 def test_not_toml() -> None:
@@ -241,6 +247,15 @@ def test_a_stored_policy_keeps_a_host_zone_a_new_file_may_not_name() -> None:
     text = GOOD.replace("version = 2", 'version = 2\nzone = "localtime"')
     assert error(text).path == "zone"
     assert loads_policy(text, stored=True).zone == "localtime"
+
+
+def test_a_stored_policy_keeps_the_number_an_older_version_turned_into_text() -> None:
+    """Older versions stored ``code = 101`` as the text "101"; a new file must write a string, but a database that
+    holds such a policy still loads it (``policy_converter(stored=True)``)."""
+    text = GOOD.replace('code = "quality"', "code = 101")
+    err = error(text)
+    assert err.path == "categories[0].code" and "expected a string, got 101" in err.message, err
+    assert [c.code for c in loads_policy(text, stored=True).categories] == ["101"]
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -316,3 +331,46 @@ def test_each_bundled_version_is_found_on_its_own() -> None:
         assert [bundled_preset(name, p.version) for p in versions] == list(versions)
         assert bundled_preset(name) == versions[-1] == load_preset(name)
         assert bundled_preset(name, versions[-1].version + 1) is None and bundled_preset(name, 0) is None
+
+
+@pytest.fixture
+def preset_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A package's ``presets`` folder to lay out by hand; the preset caches are emptied before and after."""
+    caches = (load_preset, bundled_preset, preset_versions)
+    for cached in caches:
+        cached.cache_clear()
+    folder = tmp_path / "presets"
+    folder.mkdir()
+    monkeypatch.setattr(policy_files, "resources", SimpleNamespace(files=lambda package: tmp_path))
+    yield folder
+    for cached in caches:
+        cached.cache_clear()
+
+
+FURNITURE = preset_text("furniture")
+
+
+def write_furniture(path: Path, version: int) -> None:
+    """The bundled furniture preset, saying it is ``version``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"version = {version}" if line.startswith("version = ") else line for line in FURNITURE.splitlines()]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def test_earlier_preset_versions_are_read_from_v_folders_only(preset_folder: Path) -> None:
+    """``presets/v<N>/NAME.toml`` holds version N; other folders and files are not versions."""
+    write_furniture(preset_folder / "furniture.toml", 7)
+    write_furniture(preset_folder / "v1" / "furniture.toml", 1)
+    write_furniture(preset_folder / "old" / "furniture.toml", 2)  # not a version folder
+    (preset_folder / "v2").write_text("a file, not a folder", encoding="utf-8")
+    assert [p.version for p in preset_versions("furniture")] == [1, 7]
+    assert bundled_preset("furniture", 2) is None
+    assert bundled_preset("furniture", None) is bundled_preset("furniture", 7) is load_preset("furniture")
+
+
+def test_a_version_folder_holding_another_version_is_refused(preset_folder: Path) -> None:
+    write_furniture(preset_folder / "furniture.toml", 7)
+    write_furniture(preset_folder / "v3" / "furniture.toml", 1)
+    assert bundled_preset("furniture", 3) is None
+    with pytest.raises(PolicyInvalid, match=r"presets/v3/furniture\.toml does not hold version 3"):
+        preset_versions("furniture")
