@@ -9,7 +9,7 @@ wave. Randomness is injected (a ``random.Random`` or a float in [0, 1)) so tests
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
@@ -65,7 +65,7 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:  # "-0000" means UTC in RFC 5322 and HTTP-dates are always GMT
-        when = when.replace(tzinfo=now.tzinfo)
+        when = when.replace(tzinfo=UTC)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware to compare with an HTTP-date")
     return min(max(when - now, timedelta(0)), MAX_RETRY_AFTER)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -72,6 +74,7 @@ def test_larger_retry_after_wins_smaller_does_not_hurry() -> None:
         ("9" * 30, MAX_RETRY_AFTER),
         ("9" * 5000, MAX_RETRY_AFTER),
         ("Mon, 02 Nov 2026 01:10:00 GMT", timedelta(minutes=10)),
+        ("Mon, 02 Nov 2026 01:10:00 -0000", timedelta(minutes=10)),  # RFC 5322's "UTC, zone unknown": naive
         ("Sun, 01 Nov 2026 01:10:00 GMT", timedelta(0)),  # in the past
         ("Mon, 01 Nov 2027 01:00:00 GMT", MAX_RETRY_AFTER),
         ("", None),
@@ -86,14 +89,44 @@ def test_parse_retry_after(header: str | None, expected: timedelta | None) -> No
     assert parse_retry_after(header, NOW) == expected
 
 
+@pytest.mark.parametrize("zone", ["GMT", "-0000", "+0800"])
+def test_an_http_date_is_read_in_its_own_zone_whatever_now_s_zone(zone: str) -> None:
+    """ "-0000" (RFC 5322: UTC, source zone unknown) was read in ``now``'s zone, 8 hours off for a Shanghai now."""
+    shanghai = NOW.astimezone(ZoneInfo("Asia/Shanghai"))
+    hour = "09" if zone == "+0800" else "01"
+    assert parse_retry_after(f"Mon, 02 Nov 2026 {hour}:10:00 {zone}", shanghai) == timedelta(minutes=10)
+
+
+def test_an_http_date_needs_an_aware_now() -> None:
+    naive = NOW.replace(tzinfo=None)
+    assert parse_retry_after("120", naive) == timedelta(seconds=120)  # delta-seconds need no zone
+    for header in ("Mon, 02 Nov 2026 01:10:00 GMT", "Mon, 02 Nov 2026 01:10:00 -0000"):
+        with pytest.raises(ValueError, match="timezone-aware"):
+            parse_retry_after(header, naive)
+
+
+@pytest.mark.parametrize("attempt", [True, 1.0, "2", None])
+def test_an_attempt_number_is_an_integer(attempt: object) -> None:
+    with pytest.raises(ValueError, match="counts from 1"):
+        next_attempt_at(attempt, NOW, rng=MID)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("rng", [False, "0.5", Decimal("0.5"), -0.1, None])
+def test_jitter_is_a_random_or_a_float_in_the_unit_interval(rng: object) -> None:
+    with pytest.raises(ValueError, match="jitter must be"):
+        jittered(timedelta(minutes=5), rng)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("status", "outcome"),
     [
+        (199, Outcome.RETRY),
         (200, Outcome.DELIVERED),
         (204, Outcome.DELIVERED),
         (299, Outcome.DELIVERED),
         (None, Outcome.RETRY),
         (100, Outcome.RETRY),
+        (300, Outcome.RETRY),
         (301, Outcome.RETRY),
         (308, Outcome.RETRY),
         (400, Outcome.RETRY),
@@ -170,3 +203,14 @@ def test_breaker_success_resets_the_count_and_is_immutable() -> None:
         breaker.consecutive_failures = 3  # type: ignore[misc]
     with pytest.raises(ValueError):
         CircuitBreaker(threshold=0)
+
+
+def test_a_failure_reopens_an_open_breaker_whatever_its_count() -> None:
+    """A breaker stored open under a threshold since raised (its count below the new one) still reopens from now
+    on a failed trial, as the docstring says: a failure in HALF_OPEN starts a full cool-down."""
+    opened = NOW - timedelta(hours=1)
+    breaker = CircuitBreaker(threshold=10, consecutive_failures=5, opened_at=opened)
+    assert breaker.state(NOW) is BreakerState.HALF_OPEN
+    again = breaker.record_failure(NOW)
+    assert again.opened_at == NOW and again.consecutive_failures == 6
+    assert again.state(NOW) is BreakerState.OPEN
