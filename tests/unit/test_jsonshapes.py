@@ -366,6 +366,12 @@ def test_utc_iso_names_a_naive_instant() -> None:
         def utcoffset(self, dt: datetime | None) -> timedelta | None:
             return None
 
+        def dst(self, dt: datetime | None) -> timedelta | None:
+            return None
+
+        def tzname(self, dt: datetime | None) -> str | None:
+            return None
+
     for naive in (datetime(2026, 1, 1), datetime(2026, 1, 1, tzinfo=NoOffset())):
         with pytest.raises(ValueError, match="is naive; instants leave the program in UTC"):
             utc_iso(naive)

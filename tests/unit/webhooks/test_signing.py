@@ -13,8 +13,8 @@ import standardwebhooks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.webhooks import signing
 from adapters.webhooks.signing import (
+    MAX_ID_CHARS,
     InvalidSecret,
     Signer,
     WebhookVerificationError,
@@ -204,7 +204,7 @@ def test_a_malformed_id_is_refused_before_any_signature_is_checked(secret: str, 
 
 
 def test_an_id_of_the_longest_stored_length_verifies(secret: str) -> None:
-    msg_id = "m" * signing.MAX_ID_CHARS
+    msg_id = "m" * MAX_ID_CHARS
     verify(headers(msg_id, NOW, BODY_ZH, [secret]), BODY_ZH, [secret], now=NOW)
 
 
@@ -307,8 +307,8 @@ def test_a_signer_decodes_its_keys_once(secret: str, monkeypatch: pytest.MonkeyP
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError("a key was decoded or re-keyed while signing")
 
-    monkeypatch.setattr(signing.base64, "b64decode", forbidden)
-    monkeypatch.setattr(signing.hmac, "new", forbidden)
+    monkeypatch.setattr(base64, "b64decode", forbidden)
+    monkeypatch.setattr(hmac, "new", forbidden)
     assert signer.sign("msg_1", NOW, BODY_ZH) == expected
     assert signer.sign("msg_2", NOW, BODY_ZH) != expected
 
