@@ -120,3 +120,24 @@ def test_round_trip_property(case: tuple[object, list[str | int], object]) -> No
 def test_escape_round_trip(token: str) -> None:
     assert unescape(escape(token)) == token
     assert JsonPointer.parse("/" + escape(token)).tokens == (token,)
+
+
+@pytest.mark.parametrize(
+    ("text", "at", "message"),
+    [
+        ("/nope", "", "/nope: no member 'nope' at (root)"),
+        ("/foo/2", "/foo", "/foo/2: index 2 beyond 2 elements at /foo"),
+        ("/foo/0/x", "/foo/0", "/foo/0/x: cannot step into a str at /foo/0"),
+    ],
+)
+def test_not_found_says_how_far_the_pointer_resolved(text: str, at: str, message: str) -> None:
+    pointer = JsonPointer.parse(text)
+    with pytest.raises(PointerNotFound) as caught:
+        pointer.resolve(RFC_DOC)
+    assert (str(caught.value), caught.value.pointer, caught.value.at) == (message, pointer, JsonPointer.parse(at))
+
+
+@pytest.mark.parametrize("value", [3, None, b"/a", ["/a"]])
+def test_a_pointer_is_text(value: object) -> None:
+    with pytest.raises(PointerSyntaxError, match=f"a JSON pointer is a string, got {type(value).__name__}"):
+        JsonPointer.parse(value)  # type: ignore[arg-type]
