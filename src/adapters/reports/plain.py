@@ -49,8 +49,6 @@ def rate_value(value: Rate) -> str | None:
 def _plain(value: Any) -> Any:
     if isinstance(value, Rate):
         return {"numerator": value.numerator, "denominator": value.denominator, "value": rate_value(value)}
-    if isinstance(value, Labels):
-        return {"zh": value.zh, "en": value.en}
     if isinstance(value, Week):
         return {"week": value.week, "counts": dict(value.counts), "total": value.total}
     if attrs.has(type(value)):
