@@ -384,6 +384,46 @@ def test_parse_money() -> None:
             parse_money(bad)
 
 
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("12,5", "no thousands separators"),
+        ("1，200", "no thousands separators"),  # a full-width comma
+        ("-1", "an amount cannot be negative"),
+        (" -0.5 ", "an amount cannot be negative"),
+        ("1.234", "is not an amount in yuan with at most two decimals"),
+        ("１２", "is not an amount in yuan with at most two decimals"),  # full-width digits
+        ("1000000000000000.00", "is too large: at most 999999999999999.99"),
+    ],
+)
+def test_a_bad_amount_says_what_is_wrong(text: str, says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        parse_money(text)
+
+
+def test_the_largest_amount_is_an_amount() -> None:
+    assert parse_money("999999999999999.99") == Decimal("999999999999999.99")
+    assert parse_money(" 5 ") == Decimal("5.00")
+
+
+@pytest.mark.parametrize("parse", [parse_date, parse_datetime])
+def test_dates_lie_between_the_years_1000_and_9998(parse: Any) -> None:
+    assert parse("1000-01-01").year == 1000 and parse("9998-12-31").year == 9998
+    for text in ("0999-12-31", "9999-01-01"):
+        with pytest.raises(ValueError, match="the year must lie between 1000 and 9998"):
+            parse(text)
+
+
+@pytest.mark.parametrize(
+    ("offset", "shown"),
+    [(timedelta(0), "+00:00"), (timedelta(hours=5, minutes=45), "+05:45"), (-timedelta(hours=3, minutes=30), "-03:30")],
+)
+def test_an_offset_is_shown_with_its_sign(offset: timedelta, shown: str) -> None:
+    from entrypoints.cli.options import _offset
+
+    assert _offset(datetime(2026, 1, 1, tzinfo=timezone(offset))) == shown
+
+
 def test_parse_share() -> None:
     assert parse_share("0.5") == Decimal("0.5")
     assert parse_share("1") == Decimal(1)
