@@ -57,7 +57,7 @@ def inside(root: ET.Element) -> None:
 
 
 def bars(root: ET.Element) -> list[dict[str, float | str]]:
-    found = []
+    found: list[dict[str, float | str]] = []
     for rect in root.iter(f"{SVG}rect"):
         if rect.attrib.get("class") == "bar":
             title = rect.find(f"{SVG}title")

@@ -115,7 +115,12 @@ def test_a_preset_version_is_read_alone(monkeypatch: pytest.MonkeyPatch) -> None
 def test_every_preset_version_is_added_once_for_an_id_that_names_no_preset(monkeypatch: pytest.MonkeyPatch) -> None:
     read: list[str] = []
     real = policy_files.preset_versions
-    monkeypatch.setattr(policy_files, "preset_versions", lambda name: read.append(name) or real(name))
+
+    def versions(name: str) -> tuple[Policy, ...]:
+        read.append(name)
+        return real(name)
+
+    monkeypatch.setattr(policy_files, "preset_versions", versions)
     policies = StoredPolicies(Documents())
     for unknown in ("acme", "acme", "other"):
         with pytest.raises(NotFound):
