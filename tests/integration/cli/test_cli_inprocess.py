@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -35,12 +36,17 @@ from entrypoints.cli.options import (
     at_or_now,
     localize,
     money_param,
+    param,
     parse_date,
     parse_datetime,
     parse_due,
     parse_id_share,
     parse_money,
+    parse_month,
+    parse_name,
     parse_share,
+    parse_tolerance,
+    read_text_file,
 )
 from entrypoints.cli.output import Texts, dumps, emit, progress
 
@@ -432,6 +438,83 @@ def test_parse_share() -> None:
     for bad in ("0", "1.01", "1/3", "-0.5", "1/0", "half"):
         with pytest.raises(ValueError):
             parse_share(bad)
+
+
+@pytest.mark.parametrize(
+    ("parse", "text", "value"),
+    [
+        (parse_share, "3/8", Decimal("0.375")),
+        (parse_share, " 50 % ", Decimal("0.5")),
+        (parse_share, ".5", Decimal("0.5")),
+        (parse_share, "1.0", Decimal(1)),
+        (parse_share, "100%", Decimal(1)),
+        (parse_share, "0.000000000000000001", Decimal("1E-18")),
+        (parse_tolerance, "0", Decimal(0)),
+        (parse_tolerance, "5%", Decimal("0.05")),
+        (parse_tolerance, "1/20", Decimal("0.05")),
+        (parse_tolerance, "100", Decimal(100)),
+        (parse_tolerance, "0.125", Decimal("0.125")),
+        (parse_month, " 2026-11 ", "2026-11"),
+        (parse_name, "  qa.li ", "qa.li"),
+    ],
+)
+def test_ratios_months_and_names_read(parse: Any, text: str, value: object) -> None:
+    assert parse(text) == value
+
+
+@pytest.mark.parametrize(
+    ("parse", "text", "says"),
+    [
+        (parse_share, "1/3", "has no exact decimal form"),
+        (parse_share, "1/0", "division by zero"),
+        (parse_share, "1e3", "is not a share such as 0.5, 50% or 1/2"),
+        (parse_share, "50%%", "is not a share such as 0.5, 50% or 1/2"),
+        (parse_share, "0", "a share must be more than 0 and at most 1"),
+        (parse_share, "101%", "a share must be more than 0 and at most 1"),
+        (parse_share, "0.0000000000000000001", "a share has at most 18 decimal places"),
+        (parse_share, "1/1048576", "a share has at most 18 decimal places"),
+        (parse_tolerance, "100.5", "a tolerance lies between 0 and 100"),
+        (parse_tolerance, "0.1234567", "a tolerance has at most 6 decimal places"),
+        (parse_tolerance, "-1", "is not a ratio such as 0.5, 50% or 1/2"),
+        (parse_id_share, "smt=", "is not a share such as"),
+        (parse_id_share, " =0.5", "is not ID=SHARE"),
+        (parse_month, "2026-13", "is not a month in the form YYYY-MM"),
+        (parse_month, "0999-01", "is not a month in the form YYYY-MM"),
+        (parse_name, "   ", "a name is needed: the audit trail records who did it"),
+    ],
+)
+def test_a_bad_ratio_month_or_name_says_what_is_wrong(parse: Any, text: str, says: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(says)):
+        parse(text)
+
+
+def test_a_whole_share_is_written_as_a_whole_number() -> None:
+    assert [str(parse_share(t)) for t in ("1.0", "100%", "1", "0.50", "1/4")] == ["1", "1", "1", "0.50", "0.25"]
+
+
+def test_an_id_may_hold_an_equals_sign() -> None:
+    assert parse_id_share("a=b=0.5") == ("a=b", Decimal("0.5"))  # the share follows the last "="
+    assert parse_id_share(" smt = 0.5") == ("smt", Decimal("0.5"))
+
+
+def test_a_parser_as_an_option_keeps_its_name_and_help_and_turns_errors_into_usage_errors() -> None:
+    parser = param(parse_money)
+    assert (parser.__name__, parser.__doc__) == ("parse_money", parse_money.__doc__)
+    with pytest.raises(typer.BadParameter, match="cannot be negative"):
+        parser("-1")
+
+
+def test_a_text_file_argument_is_utf_8(tmp_path: Path) -> None:
+    good = tmp_path / "bom.csv"
+    good.write_bytes("\ufeff客户,金额\n".encode())
+    assert read_text_file(good, "FILE") == "客户,金额\n"  # the BOM is dropped
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes("客户".encode("gbk"))
+    with pytest.raises(typer.BadParameter, match="is not UTF-8 text \\(GBK\\?\\); save it as UTF-8") as caught:
+        read_text_file(gbk, "FILE")
+    assert caught.value.param_hint == "FILE"
+    with pytest.raises(typer.BadParameter, match=r"cannot read .*missing\.csv: No such file or directory"):
+        read_text_file(tmp_path / "missing.csv", "FILE", hint="unused")
 
 
 def test_parse_id_share() -> None:
