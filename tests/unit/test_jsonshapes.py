@@ -14,7 +14,7 @@ import pytest
 from adapters.calendars import china_calendar
 from adapters.clock import FixedClock
 from adapters.policy_files import load_preset
-from complaint_core import Channel, Intake, Market, Party, PartyKind, RemedyKind, Responsibility
+from complaint_core import Case, Channel, Intake, Market, Party, PartyKind, Policy, RemedyKind, Responsibility
 from complaint_core.assessment import Assessment
 from complaint_core.calendar import TableCalendar
 from complaint_core.intake import ProductLine
@@ -258,12 +258,17 @@ def test_case_json_of_a_full_case() -> None:
     assert (second["tracked"], second["due_at"], second["verified_at"], second["overdue"]) == (False, None, None, False)
 
 
-def test_a_clock_without_a_rule_in_the_policy_has_no_deadline() -> None:
-    """docs/cli.md: a clock the policy has no rule for (e.g. after a policy change) has ``due_at`` null."""
+def registered_case() -> tuple[Case, Policy]:
+    """A case registered on 2 November 2026 under the default policy (manufacturing), and that policy."""
     service = bootstrap(clock=FixedClock(datetime(2026, 11, 2, 9, tzinfo=TZ)))
     case = service.receive(Intake(customer="c", channel=Channel.PHONE, category="quality"), actor="sales")
     case = service.register(case.case_id, actor="gm_office")
-    policy = service.policy_of(case)
+    return case, service.policy_of(case)
+
+
+def test_a_clock_without_a_rule_in_the_policy_has_no_deadline() -> None:
+    """docs/cli.md: a clock the policy has no rule for (e.g. after a policy change) has ``due_at`` null."""
+    case, policy = registered_case()
     started = {state.name for state in case.clocks}
     without = attrs.evolve(policy, clocks=tuple(rule for rule in policy.clocks if rule.name not in started))
     (clock,) = [
@@ -281,10 +286,7 @@ def test_a_clock_without_a_rule_in_the_policy_has_no_deadline() -> None:
 
 def test_an_estimated_deadline_carries_its_warning() -> None:
     """A deadline counted on the weekends-only fallback says so in ``warnings``."""
-    service = bootstrap(clock=FixedClock(datetime(2026, 11, 2, 9, tzinfo=TZ)))
-    case = service.receive(Intake(customer="c", channel=Channel.PHONE, category="quality"), actor="sales")
-    case = service.register(case.case_id, actor="gm_office")
-    counted = service.policy_of(case)
+    case, counted = registered_case()
     working = Limit(5, TimeUnit.WORKING_DAYS)
     policy = attrs.evolve(
         counted, clocks=tuple(attrs.evolve(r, limit=working) if r.name == "close" else r for r in counted.clocks)

@@ -207,6 +207,16 @@ def test_each_case_is_shown_in_its_own_policy_s_zone() -> None:
     assert "2026-11-30 20:30" in page and "2026-12-01 04:30" not in page
 
 
+DEDUCTIONS = Deductions(  # a closed month's totals, as the ledger's close gives them
+    people=2,
+    posted=Decimal("1900.00"),
+    reversed=Decimal("0.00"),
+    deducted=Decimal("800.00"),
+    refunded=Decimal("0.00"),
+    carried=Decimal("1100.00"),
+)
+
+
 def csv_rows(report: MonthlyReport) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(to_csv(report))))
 
@@ -241,14 +251,7 @@ def test_csv_and_json_of_a_month_with_deductions_two_delay_parties_and_a_repeat(
         report,
         audit=(delayed,),
         cases=(attrs.evolve(report.cases[0], repeat=True), *report.cases[1:]),
-        deductions=Deductions(
-            people=2,
-            posted=Decimal("1900.00"),
-            reversed=Decimal("0.00"),
-            deducted=Decimal("800.00"),
-            refunded=Decimal("0.00"),
-            carried=Decimal("1100.00"),
-        ),
+        deductions=DEDUCTIONS,
     )
     value = {
         (r["section"], r["metric"]): r["value"] for r in csv_rows(with_close) if r["section"] in ("deductions", "audit")
@@ -372,16 +375,8 @@ def test_html_shows_every_section_with_the_report_s_numbers(report: MonthlyRepor
 
 
 def test_html_of_a_closed_month_without_late_steps(report: MonthlyReport) -> None:
-    deductions = Deductions(
-        people=2,
-        posted=Decimal("1900.00"),
-        reversed=Decimal("0.00"),
-        deducted=Decimal("800.00"),
-        refunded=Decimal("0.00"),
-        carried=Decimal("1100.00"),
-    )
     late = attrs.evolve(report.audit[0], working_days_late=None, delay_parties=("smt", "qa"))
-    closed = attrs.evolve(report, deductions=deductions, audit=(late,))
+    closed = attrs.evolve(report, deductions=DEDUCTIONS, audit=(late,))
     page = Page(to_html(closed, "zh"))
     assert page.kpis[6] == "800.00" and page.notes == []
     deduction_table = page.tables[-4]

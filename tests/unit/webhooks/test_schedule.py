@@ -91,7 +91,8 @@ def test_parse_retry_after(header: str | None, expected: timedelta | None) -> No
 
 @pytest.mark.parametrize("zone", ["GMT", "-0000", "+0800"])
 def test_an_http_date_is_read_in_its_own_zone_whatever_now_s_zone(zone: str) -> None:
-    """ "-0000" (RFC 5322: UTC, source zone unknown) was read in ``now``'s zone, 8 hours off for a Shanghai now."""
+    """A date in "-0000" (RFC 5322: UTC, source zone unknown) was read in ``now``'s zone: 8 hours off for a
+    Shanghai ``now``."""
     shanghai = NOW.astimezone(ZoneInfo("Asia/Shanghai"))
     hour = "09" if zone == "+0800" else "01"
     assert parse_retry_after(f"Mon, 02 Nov 2026 {hour}:10:00 {zone}", shanghai) == timedelta(minutes=10)

@@ -180,7 +180,7 @@ def test_only_v1_signatures_are_checked(secret: str, sent: dict[str, str], versi
         verify({**sent, "webhook-signature": f"{version},{mac}"}, BODY_ZH, [secret], now=NOW)
 
 
-@pytest.mark.parametrize("junk", ["*", "\n", "-", "=="])
+@pytest.mark.parametrize("junk", ["*", "!", "-", "=="])
 def test_a_signature_is_strict_base64(secret: str, sent: dict[str, str], junk: str) -> None:
     """Characters outside base64 are not skipped: the right MAC with junk inside does not verify."""
     mac = sent["webhook-signature"].removeprefix("v1,")
