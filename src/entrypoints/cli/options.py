@@ -121,7 +121,7 @@ def parse_money(text: str) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
-def _exact_fraction(num: int, den: int, text: str) -> Decimal:
+def _exact_fraction(num: int, den: int, text: str, what: str) -> Decimal:
     from decimal import Decimal
 
     if den == 0:
@@ -131,9 +131,12 @@ def _exact_fraction(num: int, den: int, text: str) -> Decimal:
         while rest % p == 0:
             rest //= p
     if rest != 1:
-        raise ValueError(
-            f"{text!r} has no exact decimal form; give decimal shares that sum to exactly 1, e.g. 0.34, 0.33, 0.33"
+        advice = (
+            "decimal shares that sum to exactly 1, e.g. 0.34, 0.33, 0.33"
+            if what == "a share"
+            else f"{what} as a decimal, e.g. 0.05"
         )
+        raise ValueError(f"{text!r} has no exact decimal form; give {advice}")
     return Decimal(num) / Decimal(den)
 
 
@@ -144,7 +147,7 @@ def _ratio(text: str, what: str) -> Decimal:
     value = text.strip()
     try:
         if (match := _FRACTION.fullmatch(value)) is not None:
-            return _exact_fraction(int(match.group(1)), int(match.group(2)), text)
+            return _exact_fraction(int(match.group(1)), int(match.group(2)), text, what)
         if value.endswith("%") and _DECIMAL.fullmatch(value[:-1].strip()):
             return Decimal(value[:-1].strip()) / 100
         if _DECIMAL.fullmatch(value):

@@ -465,7 +465,7 @@ def test_ratios_months_and_names_read(parse: Any, text: str, value: object) -> N
 @pytest.mark.parametrize(
     ("parse", "text", "says"),
     [
-        (parse_share, "1/3", "has no exact decimal form"),
+        (parse_share, "1/3", "has no exact decimal form; give decimal shares that sum to exactly 1"),
         (parse_share, "1/0", "division by zero"),
         (parse_share, "1e3", "is not a share such as 0.5, 50% or 1/2"),
         (parse_share, "50%%", "is not a share such as 0.5, 50% or 1/2"),
@@ -476,6 +476,7 @@ def test_ratios_months_and_names_read(parse: Any, text: str, value: object) -> N
         (parse_tolerance, "100.5", "a tolerance lies between 0 and 100"),
         (parse_tolerance, "0.1234567", "a tolerance has at most 6 decimal places"),
         (parse_tolerance, "-1", "is not a ratio such as 0.5, 50% or 1/2"),
+        (parse_tolerance, "1/3", "'1/3' has no exact decimal form; give a ratio as a decimal, e.g. 0.05"),
         (parse_id_share, "smt=", "is not a share such as"),
         (parse_id_share, " =0.5", "is not ID=SHARE"),
         (parse_month, "2026-13", "is not a month in the form YYYY-MM"),
