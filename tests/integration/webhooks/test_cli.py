@@ -90,6 +90,7 @@ def test_ctrl_c_stops_the_relay_loop_and_prints_what_it_did(db_url: str) -> None
         return Answer(200)
 
     receiver = Receiver(slow)
+    child: subprocess.Popen[bytes] | None = None
     try:
         make_cases(db_url, 8)
         assert run(db_url, "webhook", "add", receiver.url).exit_code == 0
@@ -97,7 +98,13 @@ def test_ctrl_c_stops_the_relay_loop_and_prints_what_it_did(db_url: str) -> None
         env = {**os.environ, "PYTHONPATH": src}
         argv = [sys.executable, "-m", "entrypoints.cli", "--db", db_url, "--json", "outbox", "relay"]
         child = subprocess.Popen(
-            [*argv, "--batch", "1", "--poll", "0.05"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            [*argv, "--batch", "1", "--poll", "0.05"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            # Ctrl-C as at a terminal, even where the tests run with SIGINT ignored (a background job: Python then
+            # installs no KeyboardInterrupt, and the relay would run on after the test)
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         deadline = time.monotonic() + 60
         while len(receiver.requests) < 4 and time.monotonic() < deadline and child.poll() is None:
@@ -111,4 +118,7 @@ def test_ctrl_c_stops_the_relay_loop_and_prints_what_it_did(db_url: str) -> None
         assert counts["fanned_out"] == 8 and counts["delivered"] >= 1, (counts, done)
         assert done - 2 <= counts["delivered"] <= done, (counts, done)  # a batch being recorded as it stopped
     finally:
+        if child is not None and child.poll() is None:  # a failed test leaves no relay running
+            child.kill()
+            child.communicate(timeout=20)
         receiver.stop()
