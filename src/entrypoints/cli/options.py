@@ -121,7 +121,7 @@ def parse_money(text: str) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
-def _exact_fraction(num: int, den: int, text: str, what: str) -> Decimal:
+def _exact_fraction(num: int, den: int, text: str, advice: str) -> Decimal:
     from decimal import Decimal
 
     if den == 0:
@@ -131,23 +131,19 @@ def _exact_fraction(num: int, den: int, text: str, what: str) -> Decimal:
         while rest % p == 0:
             rest //= p
     if rest != 1:
-        advice = (
-            "decimal shares that sum to exactly 1, e.g. 0.34, 0.33, 0.33"
-            if what == "a share"
-            else f"{what} as a decimal, e.g. 0.05"
-        )
         raise ValueError(f"{text!r} has no exact decimal form; give {advice}")
     return Decimal(num) / Decimal(den)
 
 
-def _ratio(text: str, what: str) -> Decimal:
-    """``0.25``, ``25%`` or a fraction with an exact decimal form such as ``1/4``, as a Decimal."""
+def _ratio(text: str, what: str, advice: str) -> Decimal:
+    """``0.25``, ``25%`` or a fraction with an exact decimal form such as ``1/4``, as a Decimal; ``advice`` says what
+    to give instead of a fraction without one."""
     from decimal import Decimal, InvalidOperation
 
     value = text.strip()
     try:
         if (match := _FRACTION.fullmatch(value)) is not None:
-            return _exact_fraction(int(match.group(1)), int(match.group(2)), text, what)
+            return _exact_fraction(int(match.group(1)), int(match.group(2)), text, advice)
         if value.endswith("%") and _DECIMAL.fullmatch(value[:-1].strip()):
             return Decimal(value[:-1].strip()) / 100
         if _DECIMAL.fullmatch(value):
@@ -162,7 +158,7 @@ def parse_tolerance(text: str) -> Decimal:
     ``1/20``."""
     from complaint_core.policy import MAX_TOLERANCE, TOLERANCE_PLACES, tolerance_is_plain
 
-    tolerance = _ratio(text, "a ratio")
+    tolerance = _ratio(text, "a ratio", "a ratio as a decimal, e.g. 0.05")
     if not 0 <= tolerance <= MAX_TOLERANCE:
         raise ValueError(f"{text!r}: a tolerance lies between 0 and {MAX_TOLERANCE}")
     if not tolerance_is_plain(tolerance):
@@ -172,7 +168,7 @@ def parse_tolerance(text: str) -> Decimal:
 
 def parse_share(text: str) -> Decimal:
     """A fault share in (0, 1]: ``0.25``, ``25%`` or a fraction with an exact decimal form such as ``1/4``."""
-    share = _ratio(text, "a share")
+    share = _ratio(text, "a share", "decimal shares that sum to exactly 1, e.g. 0.34, 0.33, 0.33")
     if not 0 < share <= 1:
         raise ValueError(f"{text!r}: a share must be more than 0 and at most 1")
     from complaint_core.money import MAX_RATIO_PLACES, ratio_is_plain
