@@ -340,7 +340,7 @@ class RelayCounts:
         return attrs.asdict(self)
 
 
-def breaker_of(endpoint: Endpoint, threshold: int = 5, cool_down: timedelta = timedelta(minutes=5)) -> CircuitBreaker:
+def breaker_of(endpoint: Endpoint, threshold: int, cool_down: timedelta) -> CircuitBreaker:
     """The endpoint's breaker as stored with it."""
     return CircuitBreaker(
         threshold=threshold,
