@@ -311,10 +311,9 @@ class SqlCaseRepository:
         party: str | None = None,
         received_from: datetime | None = None,
         received_before: datetime | None = None,
-        closed_from: datetime | None = None,
-        closed_before: datetime | None = None,
-        limit: int | None = None,
     ) -> list[Case]:
+        """The cases matching every filter given, oldest received first: ``customer`` by its key (as repeats are
+        found), ``party`` naming the case as handler, causer or delayer, received in [from, before)."""
         c = t.cases.c
         query = select(c.version, c.body)
         if status:
@@ -327,13 +326,7 @@ class SqlCaseRepository:
             query = query.where(c.received_at >= received_from)
         if received_before is not None:
             query = query.where(c.received_at < received_before)
-        if closed_from is not None:
-            query = query.where(c.closed_at >= closed_from)
-        if closed_before is not None:
-            query = query.where(c.closed_at < closed_before)
         query = query.order_by(c.received_at, c.id)
-        if limit is not None:
-            query = query.limit(limit)
         return [self._load(row) for row in self._conn.execute(query)]
 
 
