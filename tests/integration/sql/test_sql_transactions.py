@@ -1,0 +1,157 @@
+"""The SQL unit of work's own promises, on SQLite and PostgreSQL: it works inside ``with`` only, a save needs a
+load in the same transaction (and what a transaction loaded is forgotten when it ends), and a second insert, a
+taken number, a recorded event or a lost update is a ``ConcurrencyConflict`` that names it. The in-memory store
+keeps the same promises (``tests/unit/test_memory_transactions.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from uuid import uuid4
+
+import attrs
+import pytest
+from sqlalchemy import update
+from sqlkit import AT, INTAKE, Backend, policies, sql_backend
+
+from adapters.serialization import DocumentInvalid
+from adapters.sql import tables as t
+from complaint_core import Case, ConcurrencyConflict, NotFound
+from complaint_core.events import DomainEvent
+
+
+@pytest.fixture
+def store(sql_url: str) -> Iterator[Backend]:
+    backend = sql_backend(sql_url)
+    yield backend
+    backend.close()
+
+
+def received(number: str | None = None) -> tuple[Case, tuple[DomainEvent, ...]]:
+    policy_id = "service" if number is None else "furniture"  # furniture numbers a case at intake
+    intake = INTAKE if number is None else attrs.evolve(INTAKE, category="product_quality")
+    return Case.receive(policies().get(policy_id), case_id=uuid4(), intake=intake, at=AT, actor="sales", number=number)
+
+
+def classified(case: Case, severity: str = "light") -> Case:
+    policy = policies().get(case.policy_id, case.policy_version)
+    return case.classify(policy, at=AT, actor="qa", severity=severity)[0]
+
+
+def committed(backend: Backend, case: Case, events: tuple[DomainEvent, ...] = ()) -> None:
+    uow = backend.uow()
+    with uow:
+        uow.cases.add(case)
+        uow.outbox.add(events)
+        uow.commit()
+
+
+def test_the_unit_of_work_works_inside_with_only(store: Backend) -> None:
+    uow = store.uow()
+    with pytest.raises(RuntimeError, match="not open: use it in a with block"):
+        uow.cases.get(uuid4())
+    with uow:
+        with pytest.raises(RuntimeError, match="open already"), uow:
+            pass
+        assert uow.cases.find_by_number("none") is None  # the refused second entry left the first one open
+    with pytest.raises(RuntimeError, match="not open"):
+        uow.commit()
+
+
+def test_a_save_needs_a_load_in_the_same_transaction(store: Backend) -> None:
+    case, events = received()
+    committed(store, case, events)
+    uow = store.uow()
+    with uow, pytest.raises(NotFound, match="was not loaded in this unit of work"):
+        uow.cases.save(classified(case))
+    with uow:
+        loaded = uow.cases.get(case.case_id)
+    with uow, pytest.raises(NotFound, match="was not loaded"):  # loaded by a transaction that ended
+        uow.cases.save(classified(loaded))
+    with uow:
+        loaded = uow.cases.get(case.case_id)
+        saved = classified(loaded)
+        uow.cases.save(saved)
+        uow.commit()
+        with pytest.raises(NotFound, match="was not loaded"):  # the commit ended what it loaded too
+            uow.cases.save(classified(saved, "severe"))
+    with uow:
+        assert uow.cases.get(case.case_id) == saved
+
+
+def test_saving_the_case_as_loaded_writes_nothing(store: Backend) -> None:
+    case, events = received()
+    committed(store, case, events)
+    uow = store.uow()
+    with uow:
+        loaded = uow.cases.get(case.case_id)
+        uow.cases.save(loaded)
+        uow.commit()
+    with uow:
+        assert uow.cases.get(case.case_id) == case
+
+
+def test_a_second_insert_of_a_case_or_of_its_number_is_refused(store: Backend) -> None:
+    case, events = received(number="261102001")
+    committed(store, case, events)
+    uow = store.uow()
+    with uow, pytest.raises(ConcurrencyConflict, match=f"case {case.case_id} or its number 261102001 exists"):
+        uow.cases.add(case)
+    other, _ = received(number="261102001")
+    with uow, pytest.raises(ConcurrencyConflict, match="or its number 261102001 exists already"):
+        uow.cases.add(other)
+    assert store.outbox_count() == len(events)
+
+
+def test_a_number_another_case_holds_is_refused_on_save(store: Backend) -> None:
+    holder, events = received(number="261102001")
+    committed(store, holder, events)
+    case, events = received()
+    committed(store, case, events)
+    policy = policies().get(case.policy_id, case.policy_version)
+    uow = store.uow()
+    with uow:
+        loaded = uow.cases.get(case.case_id)
+        numbered = loaded.register(policy, at=AT, actor="gm", number="261102001")[0]
+        with pytest.raises(ConcurrencyConflict, match="case number 261102001 is taken"):
+            uow.cases.save(numbered)
+
+
+def test_an_event_recorded_already_is_refused(store: Backend) -> None:
+    case, events = received()
+    committed(store, case, events)
+    uow = store.uow()
+    with uow, pytest.raises(ConcurrencyConflict, match="an event with this version was recorded already"):
+        uow.outbox.add(events)
+    assert store.outbox_count() == len(events)
+
+
+def test_a_row_whose_version_is_not_its_body_s_does_not_load(store: Backend) -> None:
+    case, events = received()
+    committed(store, case, events)
+    assert store.database is not None
+    with store.database.engine.begin() as conn:
+        conn.execute(update(t.cases).where(t.cases.c.id == str(case.case_id)).values(version=5))
+    uow = store.uow()
+    with uow, pytest.raises(DocumentInvalid, match=f"case {case.case_id}: body version 1 != 5"):
+        uow.cases.get(case.case_id)
+
+
+def test_postgres_a_lost_update_is_refused_by_the_save_itself(pg_url: str) -> None:
+    """Two transactions load version 1 without a lock and both save; the second save finds no row at version 1.
+    (SQLite serialises writers, so there the second transaction loads the first one's result.) No events are
+    added, so the refusal comes from the case row, not from the history's unique versions."""
+    backend = sql_backend(pg_url)
+    try:
+        case, events = received()
+        committed(backend, case, events)
+        first, second = backend.uow(), backend.uow()
+        with first, second:
+            a, b = first.cases.get(case.case_id), second.cases.get(case.case_id)
+            first.cases.save(classified(a, "medium"))
+            first.commit()
+            with pytest.raises(ConcurrencyConflict, match=r"changed since it was loaded \(version 1\)"):
+                second.cases.save(classified(b, "severe"))
+        with first:
+            assert first.cases.get(case.case_id).severity == "medium"
+    finally:
+        backend.close()
