@@ -40,7 +40,8 @@ def _fill(backend: Backend) -> None:
     attributed(sh(2026, 11, 30, 23, 59), causer=halves)
     received(sh(2026, 12, 1, 0, 0), customer="华南五金")
     twin = received(sh(2026, 11, 3))  # received at the same minute as another: the id orders them
-    assert twin.received_at == sh(2026, 11, 3)
+    service.assign(twin.case_id, S3, actor="gm", at=sh(2026, 11, 3, 10))
+    service.assign(twin.case_id, SALES, actor="gm", at=sh(2026, 11, 3, 11))  # S3 handles it no longer
 
 
 def _everything(backend: Backend) -> list[Case]:
@@ -88,7 +89,7 @@ FILTERS: list[dict[str, Any]] = [
     {"customer": "华"},
     {"party": "S1"},  # causer of one case, delayer of another
     {"party": "S2"},  # handler of one case, half the causer of another
-    {"party": "sales"},  # a department
+    {"party": "sales"},  # a department: the causer of one case, the handler of another
     {"party": "S9"},
     {"received_from": sh(2026, 11, 1, 0, 0)},  # exactly a case's receipt: included
     {"received_before": sh(2026, 11, 1, 0, 0)},  # exactly a case's receipt: excluded
@@ -97,6 +98,7 @@ FILTERS: list[dict[str, Any]] = [
     {"received_from": sh(2026, 11, 3), "received_before": sh(2026, 11, 3, 9, 1)},  # the two of one minute
     {"status": (CaseStatus.ATTRIBUTED,), "party": "S3", "received_before": sh(2026, 11, 30)},
     {"customer": "华东电子", "status": (CaseStatus.RECEIVED,), "received_from": sh(2026, 11, 2)},
+    {"party": "S3"},  # a causer twice; the handler of a third case until it was reassigned
 ]
 
 
@@ -113,4 +115,4 @@ def test_each_filter_keeps_exactly_the_cases_a_scan_keeps_oldest_first(sql_url: 
     assert len(everything) == 9
     assert listed == {repr(f): _scan(everything, **f) for f in FILTERS}
     # the scan tells the rows apart, and the borders fall where the comments say
-    assert [len(found) for found in listed.values()] == [9, 4, 5, 0, 7, 7, 2, 0, 2, 2, 1, 0, 8, 1, 7, 0, 2, 1, 1]
+    assert [len(found) for found in listed.values()] == [9, 4, 5, 0, 7, 7, 2, 0, 2, 2, 2, 0, 8, 1, 7, 0, 2, 1, 1, 2]

@@ -78,6 +78,18 @@ def test_a_save_needs_a_load_in_the_same_transaction(store: Backend) -> None:
         assert uow.cases.get(case.case_id) == saved
 
 
+def test_a_case_added_in_a_transaction_may_be_saved_in_it(store: Backend) -> None:
+    case, _ = received()
+    saved = classified(case)
+    uow = store.uow()
+    with uow:
+        uow.cases.add(case)
+        uow.cases.save(saved)
+        uow.commit()
+    with uow:
+        assert uow.cases.get(case.case_id) == saved
+
+
 def test_saving_the_case_as_loaded_writes_nothing(store: Backend) -> None:
     case, events = received()
     committed(store, case, events)
