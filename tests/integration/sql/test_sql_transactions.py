@@ -90,7 +90,7 @@ def test_a_case_added_in_a_transaction_may_be_saved_in_it(store: Backend) -> Non
         assert uow.cases.get(case.case_id) == saved
 
 
-def test_saving_the_case_as_loaded_writes_nothing(store: Backend) -> None:
+def test_saving_the_case_as_loaded_changes_nothing(store: Backend) -> None:
     case, events = received()
     committed(store, case, events)
     uow = store.uow()

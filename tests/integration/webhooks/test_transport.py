@@ -16,9 +16,9 @@ NO_CONTENT = b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n"
 
 
 class Scripted:
-    """Answers the n-th request it reads, on whichever connection, with ``answers[n]``; ``hang_up`` lists the
-    requests after whose answer the endpoint closes the connection (None: it closes without answering). It never
-    closes a connection on its own otherwise, whatever its answer's headers say."""
+    """Answers the n-th request it reads, on whichever connection, with ``answers[n]`` (200 past the list's end).
+    An answer of None closes the connection without answering; ``hang_up`` lists the requests after whose answer
+    it closes the connection. It closes no connection otherwise, whatever its answer's headers say."""
 
     def __init__(self, answers: Sequence[bytes | None], hang_up: Sequence[int] = ()) -> None:
         self.answers = list(answers)
