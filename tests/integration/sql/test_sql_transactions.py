@@ -85,9 +85,25 @@ def test_a_case_added_in_a_transaction_may_be_saved_in_it(store: Backend) -> Non
     with uow:
         uow.cases.add(case)
         uow.cases.save(saved)
+        uow.outbox.add(())  # no events: nothing to record
         uow.commit()
     with uow:
         assert uow.cases.get(case.case_id) == saved
+    assert store.outbox_count() == 0
+
+
+def test_a_case_saved_twice_in_a_transaction_keeps_the_second(store: Backend) -> None:
+    case, events = received()
+    committed(store, case, events)
+    uow = store.uow()
+    with uow:
+        first = classified(uow.cases.get(case.case_id), "medium")
+        second = classified(first, "severe")
+        uow.cases.save(first)
+        uow.cases.save(second)
+        uow.commit()
+    with uow:
+        assert uow.cases.get(case.case_id) == second
 
 
 def test_saving_the_case_as_loaded_changes_nothing(store: Backend) -> None:
