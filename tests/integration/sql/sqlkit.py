@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -57,6 +57,17 @@ def sql_uow(db: Database) -> Any:
 
 def service_on(uow: UnitOfWork, at: datetime = AT) -> CaseService:
     return bootstrap(uow=uow, policies=policies(), calendars=calendars(), clock=FixedClock(at))
+
+
+def new_case(policy_id: str = "service", number: str | None = None, at: datetime = AT) -> tuple[Case, tuple[Any, ...]]:
+    """A case just received under ``policy_id`` (furniture's category for the furniture preset), not stored."""
+    policy = policies().get(policy_id)
+    intake = attrs.evolve(INTAKE, category="product_quality") if policy_id == "furniture" else INTAKE
+    return Case.receive(policy, case_id=uuid4(), intake=intake, at=at, actor="sales", number=number)
+
+
+def classify(case: Case, severity: str = "light") -> tuple[Case, tuple[Any, ...]]:
+    return case.classify(policies().get(case.policy_id, case.policy_version), at=AT, actor="qa", severity=severity)
 
 
 @attrs.define
@@ -111,6 +122,14 @@ class Backend:
     def close(self) -> None:
         if self.database is not None:
             self.database.dispose()
+
+
+def add_committed(backend: Backend, case: Case, events: tuple[Any, ...] = ()) -> None:
+    uow = backend.uow()
+    with uow:
+        uow.cases.add(case)
+        uow.outbox.add(events)
+        uow.commit()
 
 
 def memory_backend() -> Backend:

@@ -13,7 +13,7 @@ from uuid import uuid4
 
 import attrs
 import pytest
-from sqlkit import AT, INTAKE, Backend, policies, sh
+from sqlkit import AT, INTAKE, Backend, add_committed, classify, new_case, policies, sh
 
 from adapters.memory import MemoryPolicies
 from complaint_core import Case, CaseStatus, ConcurrencyConflict, Market, NotFound
@@ -21,28 +21,10 @@ from complaint_core.clocks import Limit
 from complaint_core.policy import TimeUnit
 
 
-def new_case(policy_id: str = "service", number: str | None = None, at=AT) -> tuple[Case, tuple]:
-    policy = policies().get(policy_id)
-    intake = attrs.evolve(INTAKE, category="product_quality") if policy_id == "furniture" else INTAKE
-    return Case.receive(policy, case_id=uuid4(), intake=intake, at=at, actor="sales", number=number)
-
-
 def stored(backend: Backend, case: Case) -> Case:
     uow = backend.uow()
     with uow:
         return uow.cases.get(case.case_id)
-
-
-def add_committed(backend: Backend, case: Case, events: tuple = ()) -> None:
-    uow = backend.uow()
-    with uow:
-        uow.cases.add(case)
-        uow.outbox.add(events)
-        uow.commit()
-
-
-def classify(case: Case, severity: str = "light") -> tuple[Case, tuple]:
-    return case.classify(policies().get(case.policy_id, case.policy_version), at=AT, actor="qa", severity=severity)
 
 
 # ----- add / get / find_by_number ----------------------------------------------------------------------------------

@@ -8,15 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from uuid import uuid4
 
-import attrs
 import pytest
 from sqlalchemy import update
-from sqlkit import AT, INTAKE, Backend, policies, sql_backend
+from sqlkit import AT, Backend, add_committed, classify, new_case, policies, sql_backend
 
 from adapters.serialization import DocumentInvalid
 from adapters.sql import tables as t
-from complaint_core import Case, ConcurrencyConflict, NotFound
-from complaint_core.events import DomainEvent
+from complaint_core import ConcurrencyConflict, NotFound
 
 
 @pytest.fixture
@@ -24,25 +22,6 @@ def store(sql_url: str) -> Iterator[Backend]:
     backend = sql_backend(sql_url)
     yield backend
     backend.close()
-
-
-def received(number: str | None = None) -> tuple[Case, tuple[DomainEvent, ...]]:
-    policy_id = "service" if number is None else "furniture"  # furniture numbers a case at intake
-    intake = INTAKE if number is None else attrs.evolve(INTAKE, category="product_quality")
-    return Case.receive(policies().get(policy_id), case_id=uuid4(), intake=intake, at=AT, actor="sales", number=number)
-
-
-def classified(case: Case, severity: str = "light") -> Case:
-    policy = policies().get(case.policy_id, case.policy_version)
-    return case.classify(policy, at=AT, actor="qa", severity=severity)[0]
-
-
-def committed(backend: Backend, case: Case, events: tuple[DomainEvent, ...] = ()) -> None:
-    uow = backend.uow()
-    with uow:
-        uow.cases.add(case)
-        uow.outbox.add(events)
-        uow.commit()
 
 
 def test_the_unit_of_work_works_inside_with_only(store: Backend) -> None:
@@ -58,29 +37,29 @@ def test_the_unit_of_work_works_inside_with_only(store: Backend) -> None:
 
 
 def test_a_save_needs_a_load_in_the_same_transaction(store: Backend) -> None:
-    case, events = received()
-    committed(store, case, events)
+    case, events = new_case()
+    add_committed(store, case, events)
     uow = store.uow()
     with uow, pytest.raises(NotFound, match="was not loaded in this unit of work"):
-        uow.cases.save(classified(case))
+        uow.cases.save(classify(case)[0])
     with uow:
         loaded = uow.cases.get(case.case_id)
     with uow, pytest.raises(NotFound, match="was not loaded"):  # loaded by a transaction that ended
-        uow.cases.save(classified(loaded))
+        uow.cases.save(classify(loaded)[0])
     with uow:
         loaded = uow.cases.get(case.case_id)
-        saved = classified(loaded)
+        saved = classify(loaded)[0]
         uow.cases.save(saved)
         uow.commit()
         with pytest.raises(NotFound, match="was not loaded"):  # the commit ended what it loaded too
-            uow.cases.save(classified(saved, "severe"))
+            uow.cases.save(classify(saved, "severe")[0])
     with uow:
         assert uow.cases.get(case.case_id) == saved
 
 
 def test_a_case_added_in_a_transaction_may_be_saved_in_it(store: Backend) -> None:
-    case, _ = received()
-    saved = classified(case)
+    case, _ = new_case()
+    saved = classify(case)[0]
     uow = store.uow()
     with uow:
         uow.cases.add(case)
@@ -93,12 +72,12 @@ def test_a_case_added_in_a_transaction_may_be_saved_in_it(store: Backend) -> Non
 
 
 def test_a_case_saved_twice_in_a_transaction_keeps_the_second(store: Backend) -> None:
-    case, events = received()
-    committed(store, case, events)
+    case, events = new_case()
+    add_committed(store, case, events)
     uow = store.uow()
     with uow:
-        first = classified(uow.cases.get(case.case_id), "medium")
-        second = classified(first, "severe")
+        first = classify(uow.cases.get(case.case_id), "medium")[0]
+        second = classify(first, "severe")[0]
         uow.cases.save(first)
         uow.cases.save(second)
         uow.commit()
@@ -107,8 +86,8 @@ def test_a_case_saved_twice_in_a_transaction_keeps_the_second(store: Backend) ->
 
 
 def test_saving_the_case_as_loaded_changes_nothing(store: Backend) -> None:
-    case, events = received()
-    committed(store, case, events)
+    case, events = new_case()
+    add_committed(store, case, events)
     uow = store.uow()
     with uow:
         loaded = uow.cases.get(case.case_id)
@@ -119,22 +98,22 @@ def test_saving_the_case_as_loaded_changes_nothing(store: Backend) -> None:
 
 
 def test_a_second_insert_of_a_case_or_of_its_number_is_refused(store: Backend) -> None:
-    case, events = received(number="261102001")
-    committed(store, case, events)
+    case, events = new_case("furniture", number="261102001")
+    add_committed(store, case, events)
     uow = store.uow()
     with uow, pytest.raises(ConcurrencyConflict, match=f"case {case.case_id} or its number 261102001 exists"):
         uow.cases.add(case)
-    other, _ = received(number="261102001")
+    other, _ = new_case("furniture", number="261102001")
     with uow, pytest.raises(ConcurrencyConflict, match="or its number 261102001 exists already"):
         uow.cases.add(other)
     assert store.outbox_count() == len(events)
 
 
 def test_a_number_another_case_holds_is_refused_on_save(store: Backend) -> None:
-    holder, events = received(number="261102001")
-    committed(store, holder, events)
-    case, events = received()
-    committed(store, case, events)
+    holder, events = new_case("furniture", number="261102001")
+    add_committed(store, holder, events)
+    case, events = new_case()
+    add_committed(store, case, events)
     policy = policies().get(case.policy_id, case.policy_version)
     uow = store.uow()
     with uow:
@@ -145,8 +124,8 @@ def test_a_number_another_case_holds_is_refused_on_save(store: Backend) -> None:
 
 
 def test_an_event_recorded_already_is_refused(store: Backend) -> None:
-    case, events = received()
-    committed(store, case, events)
+    case, events = new_case()
+    add_committed(store, case, events)
     uow = store.uow()
     with uow, pytest.raises(ConcurrencyConflict, match="an event with this version was recorded already"):
         uow.outbox.add(events)
@@ -154,8 +133,8 @@ def test_an_event_recorded_already_is_refused(store: Backend) -> None:
 
 
 def test_a_row_whose_version_is_not_its_body_s_does_not_load(store: Backend) -> None:
-    case, events = received()
-    committed(store, case, events)
+    case, events = new_case()
+    add_committed(store, case, events)
     assert store.database is not None
     with store.database.engine.begin() as conn:
         conn.execute(update(t.cases).where(t.cases.c.id == str(case.case_id)).values(version=5))
@@ -170,15 +149,15 @@ def test_postgres_a_lost_update_is_refused_by_the_save_itself(pg_url: str) -> No
     added, so the refusal comes from the case row, not from the history's unique versions."""
     backend = sql_backend(pg_url)
     try:
-        case, events = received()
-        committed(backend, case, events)
+        case, events = new_case()
+        add_committed(backend, case, events)
         first, second = backend.uow(), backend.uow()
         with first, second:
             a, b = first.cases.get(case.case_id), second.cases.get(case.case_id)
-            first.cases.save(classified(a, "medium"))
+            first.cases.save(classify(a, "medium")[0])
             first.commit()
             with pytest.raises(ConcurrencyConflict, match=r"changed since it was loaded \(version 1\)"):
-                second.cases.save(classified(b, "severe"))
+                second.cases.save(classify(b, "severe")[0])
         with first:
             assert first.cases.get(case.case_id).severity == "medium"
     finally:

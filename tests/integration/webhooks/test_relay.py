@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from whkit import INTAKE, T0, Answer, JumpClock, Receiver, engine_of, make_cases, rows
+from whkit import INTAKE, T0, Answer, JumpClock, Receiver, Scripted, engine_of, make_cases, rows
 
 from adapters.clock import FixedClock, SystemClock
 from adapters.sql import tables as t
@@ -254,24 +254,10 @@ class _Trickler:
         self.thread.join(timeout=10)
 
 
-class _Garbler(_Trickler):
-    """An endpoint whose status line holds a NUL."""
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)
-                conn.sendall(b"HTTP/1.1 2\x0000 OK\r\ncontent-length: 0\r\n\r\n")
-
-
 def test_a_malformed_answer_is_recorded_and_retried(db_url: str) -> None:
     """Review: the error text quoted the answer's NUL, which no database may keep, so recording the batch failed
     and the relay stopped (exit 4 on SQLite, a DataError on PostgreSQL), every run. Errors are printable now."""
-    garbler = _Garbler(seconds=0)
+    garbler = Scripted([b"HTTP/1.1 2\x0000 OK\r\ncontent-length: 0\r\n\r\n"])  # a NUL in its status line
     try:
         make_cases(db_url, 1)
         engine = engine_of(db_url)

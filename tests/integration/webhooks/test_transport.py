@@ -4,93 +4,13 @@ takes, and when it keeps, replaces or closes a connection."""
 from __future__ import annotations
 
 import socket
-import threading
-from collections.abc import Sequence
 
 import pytest
+from whkit import OK, Scripted
 
 from adapters.webhooks.relay import MAX_ERROR_CHARS, MAX_RESPONSE_BYTES, USER_AGENT, StdlibTransport, _error_text
 
-OK = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"
 NO_CONTENT = b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n"
-
-
-class Scripted:
-    """Answers the n-th request it reads, on whichever connection, with ``answers[n]`` (200 past the list's end).
-    An answer of None closes the connection without answering; ``hang_up`` lists the requests after whose answer
-    it closes the connection. It closes no connection otherwise, whatever its answer's headers say."""
-
-    def __init__(self, answers: Sequence[bytes | None], hang_up: Sequence[int] = ()) -> None:
-        self.answers = list(answers)
-        self.hang_up = set(hang_up)
-        self.requests: list[bytes] = []
-        self.connections = 0
-        self.closed_by_client = threading.Semaphore(0)
-        self.lock = threading.Lock()
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/hook"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.connections += 1
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _read_request(self, conn: socket.socket, buffered: bytes) -> tuple[bytes, bytes] | None:
-        data = buffered
-        while b"\r\n\r\n" not in data:
-            chunk = conn.recv(65536)
-            if not chunk:
-                return None
-            data += chunk
-        head, _, rest = data.partition(b"\r\n\r\n")
-        length = next(
-            (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")),
-            0,
-        )
-        while len(rest) < length:
-            chunk = conn.recv(65536)
-            if not chunk:
-                return None
-            rest += chunk
-        return head + b"\r\n\r\n" + rest[:length], rest[length:]
-
-    def _serve(self, conn: socket.socket) -> None:
-        buffered = b""
-        with conn:
-            while True:
-                try:
-                    found = self._read_request(conn, buffered)
-                except OSError:
-                    return
-                if found is None:
-                    self.closed_by_client.release()
-                    return
-                request, buffered = found
-                with self.lock:
-                    n = len(self.requests)
-                    self.requests.append(request)
-                answer = self.answers[n] if n < len(self.answers) else OK
-                try:
-                    if answer is not None:
-                        conn.sendall(answer)
-                except OSError:
-                    return
-                if answer is None or n in self.hang_up:
-                    conn.shutdown(socket.SHUT_RDWR)
-                    return
-
-    def client_closed_a_connection(self) -> bool:
-        return self.closed_by_client.acquire(timeout=5)
-
-    def stop(self) -> None:
-        self.server.close()
 
 
 class Redirected(StdlibTransport):
