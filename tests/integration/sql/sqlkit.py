@@ -10,7 +10,8 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 from functools import cache
 from typing import Any
 from uuid import UUID, uuid4
@@ -26,7 +27,18 @@ from adapters.policy_files import PRESETS, load_preset
 from adapters.sql import Database, open_database
 from adapters.sql import tables as t
 from adapters.sql.indexing import clock_indexer
-from complaint_core import Case, CaseService, Channel, ConcurrencyConflict, Intake, Market
+from complaint_core import (
+    Case,
+    CaseService,
+    Channel,
+    ConcurrencyConflict,
+    Intake,
+    Market,
+    Party,
+    PartyKind,
+    RemedyKind,
+    Responsibility,
+)
 from complaint_core.events import DomainEvent
 from complaint_core.ports import UnitOfWork
 from entrypoints.bootstrap import bootstrap
@@ -68,6 +80,26 @@ def new_case(policy_id: str = "service", number: str | None = None, at: datetime
 
 def classify(case: Case, severity: str = "light") -> tuple[Case, tuple[Any, ...]]:
     return case.classify(policies().get(case.policy_id, case.policy_version), at=AT, actor="qa", severity=severity)
+
+
+SOLE_CAUSER = Responsibility.sole(Party(PartyKind.DEPARTMENT, "front_desk"))
+
+
+def closed_service_case(backend: Backend, start: datetime, customer: str) -> UUID:
+    """A ``service``-preset case taken to closure, one command an hour from ``start``."""
+    policy = policies().get("service")
+    steps = [start + timedelta(hours=h) for h in range(8)]
+    svc = service_on(backend.uow(), start)
+    intake = Intake(customer=customer, channel=Channel.PHONE, category=policy.categories[0].code)
+    ref = svc.receive(intake, actor="cs", policy_id="service", at=steps[0]).case_id
+    svc.register(ref, actor="cs", at=steps[1])
+    svc.start_investigation(ref, actor="cs", at=steps[2])
+    svc.attribute(ref, actor="cs", causer=SOLE_CAUSER, at=steps[3])
+    svc.propose(ref, actor="cs", kind=RemedyKind.EXPLANATION, amount=Decimal("0.00"), at=steps[4])
+    svc.approve(ref, actor="head", role=policy.approval[-1].role, at=steps[5])
+    svc.reply(ref, actor="cs", message="已处理", at=steps[6])
+    svc.close(ref, actor="cs", at=steps[7])
+    return ref
 
 
 @attrs.define

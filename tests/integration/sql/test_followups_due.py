@@ -7,33 +7,11 @@ PostgreSQL (the SQL stores answer through the index on the earliest open due).
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal
-from uuid import UUID
 
-from sqlkit import SH, Backend, policies, service_on
+from sqlkit import SH, Backend, closed_service_case, policies
 
-from complaint_core import Channel, Intake, Party, PartyKind, RemedyKind, Responsibility
 from complaint_core.followup import FollowUp
 from complaint_core.followup_service import FollowUpService
-
-CAUSER = Responsibility.sole(Party(PartyKind.DEPARTMENT, "front_desk"))
-
-
-def closed_service_case(backend: Backend, start: datetime, customer: str) -> UUID:
-    """A ``service``-preset case taken to closure, one command an hour from ``start``."""
-    policy = policies().get("service")
-    steps = [start + timedelta(hours=h) for h in range(8)]
-    svc = service_on(backend.uow(), start)
-    intake = Intake(customer=customer, channel=Channel.PHONE, category=policy.categories[0].code)
-    ref = svc.receive(intake, actor="cs", policy_id="service", at=steps[0]).case_id
-    svc.register(ref, actor="cs", at=steps[1])
-    svc.start_investigation(ref, actor="cs", at=steps[2])
-    svc.attribute(ref, actor="cs", causer=CAUSER, at=steps[3])
-    svc.propose(ref, actor="cs", kind=RemedyKind.EXPLANATION, amount=Decimal("0.00"), at=steps[4])
-    svc.approve(ref, actor="head", role=policy.approval[-1].role, at=steps[5])
-    svc.reply(ref, actor="cs", message="已处理", at=steps[6])
-    svc.close(ref, actor="cs", at=steps[7])
-    return ref
 
 
 def scan(backend: Backend, on: date) -> list[tuple[datetime, str, int]]:

@@ -7,19 +7,20 @@ The in-memory store's own tests are ``tests/unit/test_memory_transactions.py``."
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 from sqlalchemy import event, insert, select, update
-from sqlkit import AT, Backend, add_committed, new_case, policies, sql_backend
+from sqlkit import AT, SH, Backend, add_committed, closed_service_case, new_case, policies, sql_backend
 
 from adapters import serialization
 from adapters.sql import tables as t
 from complaint_core import ConcurrencyConflict, NotFound
 from complaint_core.assessment import Assessment, AssessmentStatus
+from complaint_core.followup_service import FollowUpService
 from complaint_core.ledger import Posting
 from complaint_core.ledger_journal import LedgerPost, apply_op
 from complaint_core.money import to_fen
@@ -108,6 +109,56 @@ def test_an_assessment_is_added_once(backend: Backend) -> None:
     with uow, pytest.raises(ConcurrencyConflict, match=f"{assessment.assessment_id} exists already"):
         uow.assessments.add(endorsed(assessment))
     assert stored(backend, assessment.assessment_id) == assessment
+
+
+def test_an_assessment_added_or_saved_in_a_transaction_may_be_saved_again_in_it(backend: Backend) -> None:
+    """Each save is checked against the version the transaction last wrote, not the one it first read."""
+    case, events = new_case("manufacturing")
+    add_committed(backend, case, events)
+    assessment, _ = proposal(case.case_id)
+    first = endorsed(assessment)
+    role = sorted(POLICY.penalties.approver_roles)[0]
+    second = first.approve(POLICY, role=role, at=AT + timedelta(minutes=2), actor="gm")[0]
+    uow = backend.uow()
+    with uow:
+        uow.assessments.add(assessment)
+        uow.assessments.save(first)
+        uow.assessments.save(second)
+        uow.commit()
+    final = stored(backend, assessment.assessment_id)
+    assert (final.version, final.status) == (3, AssessmentStatus.APPROVED) and final == second
+
+
+def test_every_store_lists_all_assessments_and_a_case_s_own(backend: Backend) -> None:
+    one, two = proposed_on(backend, "A1"), proposed_on(backend, "B2")
+    uow = backend.uow()
+    with uow:
+        assert sorted(a.assessment_id for a in uow.assessments.all()) == sorted([one.assessment_id, two.assessment_id])
+        assert uow.assessments.for_case(two.case_id) == (two,)
+        assert uow.returns.all() == () and uow.followups.all() == ()
+
+
+def test_a_follow_up_is_due_strictly_before_the_instant_and_saved_on_every_store(backend: Backend) -> None:
+    """The follow-ups' SQL index answers as the memory store's scan: a visit due at the instant is not yet due;
+    a recorded visit is saved, and moves the follow-up to its next visit."""
+    case_id = closed_service_case(backend, datetime(2026, 3, 2, 9, tzinfo=SH), "回访客户")
+    followups = FollowUpService(backend.service())
+    scheduled = followups.get(case_id)
+    due = scheduled.next_due
+    assert due is not None
+    uow = backend.uow()
+    with uow:
+        assert uow.followups.open_due_before(due) == ()
+        assert uow.followups.open_due_before(due + timedelta(microseconds=1)) == (scheduled,)
+        assert uow.followups.all() == (scheduled,)
+    first = scheduled.open_visits[0].number
+    visited = followups.record(
+        case_id, visit=first, reached=True, satisfaction="satisfied", actor="cs", at=due - timedelta(hours=1)
+    )
+    assert visited.version == scheduled.version + 1 and visited.next_due != due
+    with uow:
+        assert uow.followups.get(scheduled.followup_id) == visited
+        assert uow.followups.open_due_before(due + timedelta(microseconds=1)) == ()
 
 
 def test_sql_penalty_lines_are_the_assessment_s_lines_after_every_save(store: Backend) -> None:
