@@ -16,7 +16,7 @@ from complaint_core.followup_service import FollowUpService
 
 def scan(backend: Backend, on: date) -> list[tuple[datetime, str, int]]:
     """Every open visit due by ``on`` in its policy's zone, found by reading every case."""
-    out = []
+    out: list[tuple[datetime, str, int]] = []
     uow = backend.uow()
     with uow:
         for case in list(uow.cases.all()):
