@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import attrs
-from sqlalchemy import select
+from sqlalchemy import Engine, Table, select
 
 from adapters.clock import FixedClock
 from adapters.sql import tables as t
@@ -122,13 +122,13 @@ def make_cases(db_url: str, n: int = 1, *, steps: bool = False) -> list[str]:
         app.close()
 
 
-def engine_of(db_url: str):  # type: ignore[no-untyped-def]
+def engine_of(db_url: str) -> Engine:
     from adapters.sql import open_database
 
     return open_database(db_url).engine
 
 
-def rows(engine, table):  # type: ignore[no-untyped-def]
+def rows(engine: Engine, table: Table) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(select(table).order_by(table.c.id))]
 
@@ -140,7 +140,7 @@ def call(
     headers: dict[str, str] | list[tuple[str, str]] | None = None,
     body: bytes = b"",
     chunk: int = 0,
-):  # type: ignore[no-untyped-def]
+) -> tuple[int, dict[bytes, bytes], Any]:
     """A tiny ASGI driver: one request, the body in ``chunk``-sized pieces (0: one piece); (status, headers, doc).
     ``headers`` as a list of pairs may repeat a field."""
     pairs = list(headers.items()) if isinstance(headers, dict) else list(headers or ())
