@@ -11,7 +11,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from adapters.sql import tables as t
 from adapters.webhooks import endpoints as ep
 from adapters.webhooks.relay import HttpxTransport, Relay, Response, StdlibTransport, ping, replay, retry_dead
 from adapters.webhooks.schedule import MAX_ATTEMPTS
-from adapters.webhooks.signing import WebhookVerificationError, verify
+from adapters.webhooks.signing import WebhookVerificationError, new_secret, verify
 from entrypoints.app import open_app
 
 SRC = str(Path(__file__).resolve().parents[3] / "src")
@@ -66,7 +66,7 @@ def test_signature_verifies_with_the_wall_clock_and_a_wrong_secret_fails(db_url:
     (request,) = receiver.requests
     verify(request.headers, request.body, [new.secret], now=int(time.time()))
     with pytest.raises(WebhookVerificationError):
-        verify(request.headers, request.body, [ep.new_secret()], now=int(time.time()))
+        verify(request.headers, request.body, [new_secret()], now=int(time.time()))
     with pytest.raises(WebhookVerificationError):
         verify(request.headers, request.body + b" ", [new.secret], now=int(time.time()))
 
@@ -102,7 +102,7 @@ class _Scripted:
     def __init__(self, answer: Callable[[int], tuple[int, float]]) -> None:
         self.answer, self.posts, self._lock = answer, 0, threading.Lock()
 
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> Response:
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> Response:
         with self._lock:
             self.posts += 1
             status, delay = self.answer(self.posts)
@@ -586,3 +586,67 @@ def test_run_once_tells_each_recorded_batch(db_url: str, receiver: Receiver) -> 
     with Relay(engine, clock=SystemClock(), rng=0.5, batch=1) as relay:
         counts = relay.run_once(on_batch=lambda running: seen.append(running.delivered))
     assert seen == [1, 2, 3] and counts.delivered == 3
+
+
+def test_a_dead_delivery_is_logged_with_the_url_redacted(db_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """The operator's one signal that a message will not arrive by itself; the query may carry a token."""
+    receiver = Receiver(lambda r, n: Answer(500))
+    try:
+        (msg_id,) = make_cases(db_url)
+        engine = engine_of(db_url)
+        ep.add_endpoint(engine, receiver.url + "?token=s3cr3t", now=T0)
+        with (
+            caplog.at_level("WARNING", logger="adapters.webhooks.relay"),
+            Relay(engine, clock=JumpClock(), rng=0.5, breaker_threshold=100) as relay,
+        ):
+            assert relay.run_once().dead == 1
+    finally:
+        receiver.stop()
+    dead = [r.getMessage() for r in caplog.records if "is dead" in r.getMessage()]
+    assert dead == [f"webhook {msg_id} to {receiver.url} is dead after {MAX_ATTEMPTS} attempts"]
+    assert "s3cr3t" not in caplog.text
+
+
+def test_a_410_two_relays_received_disables_and_cancels_once(db_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Two relays each had a message of the endpoint in flight when it answered 410: the first to record disables
+    it and cancels the rest (the other relay's delivery too); the second counts nothing again."""
+    gone = Receiver(lambda r, n: Answer(410))
+    try:
+        make_cases(db_url, 3)
+        engine = engine_of(db_url)
+        endpoint, _ = ep.add_endpoint(engine, gone.url, now=T0)
+        with (
+            Relay(engine, clock=FixedClock(T0), rng=0.5, batch=1) as a,
+            Relay(engine, clock=FixedClock(T0), rng=0.5, batch=1) as b,
+        ):
+            a.fan_out()
+            jobs_a, jobs_b = a.claim(), b.claim()
+            assert len(jobs_a) == len(jobs_b) == 1 and jobs_a[0].delivery_id != jobs_b[0].delivery_id
+            sent_a, sent_b = a.send(jobs_a), b.send(jobs_b)
+            with caplog.at_level("WARNING", logger="adapters.webhooks.relay"):
+                first, second = a.record(sent_a), b.record(sent_b)
+        assert (first.disabled, first.cancelled) == (1, 2)  # b's delivery and the one nobody had claimed
+        assert (second.disabled, second.cancelled, second.attempted) == (0, 0, 1)
+        assert not ep.get_endpoint(engine, endpoint.id).enabled
+        assert sorted(d["status"] for d in rows(engine, t.webhook_deliveries)) == ["cancelled"] * 3
+        # b's answer came after the cancel, which it does not undo: its row keeps the cancel's reason
+        by_id = {d["id"]: d for d in rows(engine, t.webhook_deliveries)}
+        assert by_id.pop(jobs_a[0].delivery_id)["last_error"] is None
+        assert [d["last_error"] for d in by_id.values()] == ["endpoint disabled (410 Gone)"] * 2
+        assert caplog.messages == [f"webhook endpoint {endpoint.id} answered 410 Gone: disabled"]
+    finally:
+        gone.stop()
+
+
+def test_a_410_with_nothing_else_pending_cancels_nothing(db_url: str) -> None:
+    gone = Receiver(lambda r, n: Answer(410))
+    try:
+        make_cases(db_url, 1)
+        engine = engine_of(db_url)
+        ep.add_endpoint(engine, gone.url, now=T0)
+        with Relay(engine, clock=FixedClock(T0), rng=0.5) as relay:
+            counts = relay.run_once()
+        assert (counts.attempted, counts.disabled, counts.cancelled) == (1, 1, 0)
+        assert [d["status"] for d in rows(engine, t.webhook_deliveries)] == ["cancelled"]
+    finally:
+        gone.stop()

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import Engine
 from whkit import T0, Answer, Receiver, engine_of, make_cases, rows
 
 from adapters.clock import FixedClock, SystemClock
@@ -18,7 +20,7 @@ from adapters.webhooks.relay import Relay
 LEASE = timedelta(seconds=60)
 
 
-def leases(engine) -> dict[int, object]:  # type: ignore[no-untyped-def]
+def leases(engine: Engine) -> dict[int, datetime]:
     return {d["id"]: d["next_attempt_at"] for d in rows(engine, t.webhook_deliveries) if d["status"] == "pending"}
 
 
@@ -139,7 +141,7 @@ def test_a_failed_renewal_is_tried_again_within_a_second(db_url: str) -> None:
             return len(self.asked) > self.beats  # True: stopped
 
     relay = Relay(engine_of(db_url), clock=SystemClock(), rng=0.5, lease=LEASE)
-    outcomes = iter([RuntimeError("database is busy"), 3, 2])
+    outcomes: Iterator[Exception | int] = iter([RuntimeError("database is busy"), 3, 2])
 
     def renew() -> int:
         outcome = next(outcomes)
@@ -152,3 +154,40 @@ def test_a_failed_renewal_is_tried_again_within_a_second(db_url: str) -> None:
     relay._stop_heartbeat = waits  # type: ignore[assignment]
     relay._beat()
     assert waits.asked == [20.0, 1.0, 20.0, 20.0]  # (the relay is not closed: its stop event is the fake)
+
+
+def test_record_takes_any_iterable_and_releases_what_it_recorded(db_url: str, receiver: Receiver) -> None:
+    """``record`` is public: given a generator of results it still ends their leases, so a retry is not renewed
+    past its due time and the relay claims it again when it is due."""
+    make_cases(db_url, 2)
+    engine = engine_of(db_url)
+    ep.add_endpoint(engine, receiver.url, now=T0)
+    receiver.behaviour = lambda r, n: Answer(500)
+    clock = FixedClock(T0)
+    with Relay(engine, clock=clock, rng=0.5, lease=LEASE) as relay:
+        relay.fan_out()
+        jobs = relay.claim()
+        assert relay.record(result for result in relay.send(jobs)).retried == 2
+        assert relay.renew() == 0
+        clock.advance_to(max(leases(engine).values()))
+        assert sorted(job.delivery_id for job in relay.claim()) == sorted(job.delivery_id for job in jobs)
+
+
+def test_the_jobs_a_batch_skipped_are_released_at_once(db_url: str, receiver: Receiver) -> None:
+    """The breaker opened on the batch's first answer: the jobs behind it were not sent, so their lease ends at
+    once (due again now, for whichever relay finds the breaker closed), not a lease later."""
+    make_cases(db_url, 3)
+    engine = engine_of(db_url)
+    ep.add_endpoint(engine, receiver.url, now=T0)
+    receiver.behaviour = lambda r, n: Answer(500)
+    with Relay(engine, clock=FixedClock(T0), rng=0.5, lease=LEASE, breaker_threshold=1, batch=3) as relay:
+        relay.fan_out()
+        jobs = relay.claim()
+        assert len(jobs) == 3 and set(leases(engine).values()) == {T0 + LEASE}
+        results = relay.send(jobs)
+        assert [r.response is None for r in results] == [False, True, True]
+        counts = relay.record(results)
+    assert (counts.attempted, counts.retried) == (1, 1)
+    after = leases(engine)
+    assert [after[r.job.delivery_id] for r in results[1:]] == [T0, T0]
+    assert after[results[0].job.delivery_id] > T0  # the retry's own due time
