@@ -287,7 +287,8 @@ def test_sql_a_ledger_operation_taken_by_another_writer_is_a_conflict(store: Bac
 
 
 def test_a_transaction_may_append_several_ledger_operations(backend: Backend) -> None:
-    """A month close posts, closes and carries over in one transaction: each operation follows the one before."""
+    """The port takes several operations in one transaction (no service appends two yet): each one is numbered
+    after the one before, not at the sequence the transaction loaded."""
     uow = backend.uow()
     with uow:
         for case in (7, 8):
