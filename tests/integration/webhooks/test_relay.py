@@ -650,3 +650,73 @@ def test_a_410_with_nothing_else_pending_cancels_nothing(db_url: str) -> None:
         assert [d["status"] for d in rows(engine, t.webhook_deliveries)] == ["cancelled"]
     finally:
         gone.stop()
+
+
+def test_an_endpoint_without_a_valid_secret_is_not_posted_to(db_url: str, receiver: Receiver) -> None:
+    """Every secret expired (rotated with no grace and the new one removed by hand, say): an unsigned message
+    would be refused by the receiver anyway, so none is sent; the attempt is recorded as a failure and retried."""
+    make_cases(db_url, 1)
+    engine = engine_of(db_url)
+    ep.add_endpoint(engine, receiver.url, now=T0)
+    with engine.begin() as conn:
+        conn.execute(t.webhook_secrets.delete())
+    with Relay(engine, clock=FixedClock(T0), rng=0.5) as relay:
+        counts = relay.run_once(max_batches=1)
+    assert (counts.attempted, counts.retried, receiver.requests) == (1, 1, [])
+    (attempt,) = rows(engine, t.webhook_attempts)
+    assert (attempt["status_code"], attempt["error"], attempt["latency_ms"]) == (
+        None,
+        "endpoint has no valid secret",
+        0,
+    )
+
+
+def test_an_attempt_records_its_latency_and_a_failed_one_is_logged_redacted(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    slow = Receiver(lambda r, n: Answer(204, delay=0.3))
+    try:
+        make_cases(db_url, 1)
+        engine = engine_of(db_url)
+        endpoint, _ = ep.add_endpoint(engine, slow.url, now=T0)
+        with Relay(engine, clock=FixedClock(T0), rng=0.5) as relay:
+            assert relay.run_once().delivered == 1
+        (attempt,) = rows(engine, t.webhook_attempts)
+        assert 300 <= attempt["latency_ms"] < 10_000
+    finally:
+        slow.stop()
+    closed = f"{slow.url}?token=s3cr3t"  # the receiver is stopped: the connection is refused
+    ep.set_enabled(engine, endpoint.id, False)
+    ep.add_endpoint(engine, closed, now=T0)
+    (msg_id,) = make_cases(db_url, 1)[-1:]
+    with (
+        caplog.at_level("INFO", logger="adapters.webhooks.relay"),
+        Relay(engine, clock=FixedClock(T0), rng=0.5) as relay,
+    ):
+        assert relay.run_once(max_batches=1).retried == 1
+    failed = [m for m in caplog.messages if "failed" in m]
+    assert len(failed) == 1 and failed[0].startswith(f"webhook {msg_id} to {slow.url} failed: ")
+    assert "s3cr3t" not in caplog.text
+
+
+def test_with_concurrency_the_batch_is_sent_in_parallel(db_url: str) -> None:
+    """Each request waits for the other one at a barrier: sent one after the other, the first would wait in vain."""
+    barrier = threading.Barrier(2, timeout=10)
+
+    def together(request: object, n: int) -> Answer:
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            return Answer(500)
+        return Answer(204)
+
+    receiver = Receiver(together)
+    try:
+        make_cases(db_url, 2)
+        engine = engine_of(db_url)
+        ep.add_endpoint(engine, receiver.url, now=T0)
+        with Relay(engine, clock=FixedClock(T0), rng=0.5, concurrency=2, batch=2) as relay:
+            counts = relay.run_once(max_batches=1)
+        assert (counts.attempted, counts.delivered) == (2, 2)
+    finally:
+        receiver.stop()

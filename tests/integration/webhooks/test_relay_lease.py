@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from whkit import T0, Answer, Receiver, engine_of, make_cases, rows
 
 from adapters.clock import FixedClock, SystemClock
@@ -191,3 +191,20 @@ def test_the_jobs_a_batch_skipped_are_released_at_once(db_url: str, receiver: Re
     after = leases(engine)
     assert [after[r.job.delivery_id] for r in results[1:]] == [T0, T0]
     assert after[results[0].job.delivery_id] > T0  # the retry's own due time
+
+
+def test_renew_counts_only_the_leases_it_extended(db_url: str, receiver: Receiver) -> None:
+    """Deliveries in flight that were cancelled meanwhile (a 410 another relay received) are not renewed, nor
+    counted."""
+    make_cases(db_url, 2)
+    engine = engine_of(db_url)
+    ep.add_endpoint(engine, receiver.url, now=T0)
+    clock = FixedClock(T0)
+    with Relay(engine, clock=clock, rng=0.5, lease=LEASE) as relay:
+        relay.fan_out()
+        assert len(relay.claim()) == 2
+        with engine.begin() as conn:
+            conn.execute(update(t.webhook_deliveries).values(status="cancelled"))
+        clock.advance_to(T0 + timedelta(seconds=30))
+        assert relay.renew() == 0
+    assert {d["next_attempt_at"] for d in rows(engine, t.webhook_deliveries)} == {T0 + LEASE}
